@@ -1,0 +1,89 @@
+// Log-softmax statistics over a vocabulary processed in column chunks [lo, lo+Vc) of the LM-head logits, so
+// the full [rows, 250880] logits never need to exist at once. Per row: running max m and Σexp(l − m) (merged
+// online across chunks), the target's logit, then log p(target) = l_t − (m + log Σ). Loss and its gradient in f32.
+struct Params {
+  R: u32,        // rows (token positions)
+  Vc: u32,       // columns in this chunk
+  lo: u32,       // vocabulary id of the chunk's first column
+  first: u32,    // 1 on the first chunk: initialise the running statistics
+  scale: f32,    // backward: dlogits multiplier (loss scale / number of scored targets)
+}
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;        // [R, Vc] this chunk
+@group(0) @binding(1) var<storage, read> targets: array<i32>;       // [R] next-token id, −100 = ignored
+@group(0) @binding(2) var<storage, read_write> stats: array<f32>;   // [R, 3]: running max, running sum, target logit
+@group(0) @binding(3) var<storage, read_write> logprob: array<f32>; // [R] log p(target) (0 where ignored)
+@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>; // [R, Vc] backward output for this chunk
+@group(0) @binding(5) var<uniform> params: Params;
+
+const WG = 64u;
+var<workgroup> rm: array<f32, 64>;
+var<workgroup> rs: array<f32, 64>;
+
+// One workgroup per row: merge this chunk's (max, Σexp) into the running pair.
+@compute @workgroup_size(64)
+fn ce_stats(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= params.R) { return; }
+  let base = r * params.Vc;
+  var m = -3.0e38;
+  var s = 0.0;
+  for (var v = li; v < params.Vc; v += WG) {
+    let l = logits[base + v];
+    if (l > m) { s = s * exp(m - l) + 1.0; m = l; } else { s += exp(l - m); }
+  }
+  rm[li] = m;
+  rs[li] = s;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (li < k) {
+      let m2 = max(rm[li], rm[li + k]);
+      rs[li] = rs[li] * exp(rm[li] - m2) + rs[li + k] * exp(rm[li + k] - m2);
+      rm[li] = m2;
+    }
+    workgroupBarrier();
+  }
+  if (li != 0u) { return; }
+  var M = rm[0];
+  var S = rs[0];
+  var tl = 0.0;
+  if (params.first == 0u) {
+    let pm = stats[3u * r];
+    let m2 = max(pm, M);
+    S = stats[3u * r + 1u] * exp(pm - m2) + S * exp(M - m2);
+    M = m2;
+    tl = stats[3u * r + 2u];
+  }
+  let t = targets[r];
+  if (t >= 0 && u32(t) >= params.lo && u32(t) < params.lo + params.Vc) { tl = logits[base + u32(t) - params.lo]; }
+  stats[3u * r] = M;
+  stats[3u * r + 1u] = S;
+  stats[3u * r + 2u] = tl;
+}
+
+@compute @workgroup_size(64)
+fn ce_finalize(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x;
+  if (r >= params.R) { return; }
+  if (targets[r] < 0) { logprob[r] = 0.0; return; }
+  logprob[r] = stats[3u * r + 2u] - (stats[3u * r] + log(stats[3u * r + 1u]));
+}
+
+// dlogits = (softmax − onehot(target))·scale for scored rows, 0 for ignored ones; needs the final statistics.
+@compute @workgroup_size(64)
+fn ce_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= params.R) { return; }
+  let base = r * params.Vc;
+  let t = targets[r];
+  if (t < 0) {
+    for (var v = li; v < params.Vc; v += WG) { dlogits[base + v] = 0.0; }
+    return;
+  }
+  let lse = stats[3u * r] + log(stats[3u * r + 1u]);
+  for (var v = li; v < params.Vc; v += WG) {
+    var g = exp(logits[base + v] - lse);
+    if (u32(t) == params.lo + v) { g -= 1.0; }
+    dlogits[base + v] = g * params.scale;
+  }
+}

@@ -1,0 +1,56 @@
+// Elementwise ops: residual add, GELU (BLOOM's tanh form) forward/backward, scale, fill.
+struct Params {
+  n: u32,       // elements
+  alpha: f32,   // scale (scale_inplace, fill value)
+  flags: u32,   // gelu_backward: value 2 = accumulate into out
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+
+fn idx(gid: vec3u) -> u32 { return gid.x + gid.y * 65535u * 256u; }
+
+@compute @workgroup_size(256)
+fn add(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i < params.n) { out[i] = a[i] + b[i]; }
+}
+
+@compute @workgroup_size(256)
+fn add_inplace(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i < params.n) { out[i] += a[i]; }
+}
+
+@compute @workgroup_size(256)
+fn gelu_forward(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i >= params.n) { return; }
+  let x = a[i];
+  out[i] = 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0)));
+}
+
+// BLOOM's training backward: g' = 0.5x(1−t²)(0.79788456 + 0.1070322243x²) + 0.5(1+t); dx = g'·dy.
+@compute @workgroup_size(256)
+fn gelu_backward(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i >= params.n) { return; }
+  let x = a[i];
+  let t = tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0));
+  let g = 0.5 * x * ((1.0 - t * t) * (0.79788456 + 0.1070322243 * x * x)) + 0.5 * (1.0 + t);
+  if ((params.flags & 2u) != 0u) { out[i] += g * b[i]; } else { out[i] = g * b[i]; }
+}
+
+@compute @workgroup_size(256)
+fn scale_inplace(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i < params.n) { out[i] *= params.alpha; }
+}
+
+@compute @workgroup_size(256)
+fn fill(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (i < params.n) { out[i] = params.alpha; }
+}

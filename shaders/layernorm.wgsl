@@ -1,0 +1,100 @@
+// LayerNorm over the last dimension as torch computes it: (x − mean)/sqrt(biased_var + eps)·γ + β, f32 statistics.
+struct Params {
+  R: u32,     // rows
+  C: u32,     // row width (hidden size)
+  eps: f32,   // layer_norm_epsilon
+  flags: u32, // backward: value 2 = accumulate into dgamma/dbeta, value 4 = accumulate into dx
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> gamma: array<f32>;
+@group(0) @binding(2) var<storage, read> beta: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> stats: array<f32>;  // [R, 2]: mean, rstd (saved for backward)
+@group(0) @binding(5) var<storage, read> dy: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
+@group(0) @binding(9) var<uniform> params: Params;
+
+const WG = 64u;
+var<workgroup> red: array<f32, 64>;
+var<workgroup> red2: array<f32, 64>;
+
+fn reduce_sum(v: f32, li: u32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] += red[li + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+fn reduce_sum2(v: vec2f, li: u32) -> vec2f {
+  red[li] = v.x;
+  red2[li] = v.y;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] += red[li + s]; red2[li] += red2[li + s]; }
+    workgroupBarrier();
+  }
+  let r = vec2f(red[0], red2[0]);
+  workgroupBarrier();
+  return r;
+}
+
+// One workgroup per row; two passes (mean, then centred variance) for torch-like accuracy.
+@compute @workgroup_size(64)
+fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= params.R) { return; }
+  let base = r * params.C;
+  var s = 0.0;
+  for (var i = li; i < params.C; i += WG) { s += x[base + i]; }
+  let mean = reduce_sum(s, li) / f32(params.C);
+  var v = 0.0;
+  for (var i = li; i < params.C; i += WG) { let d = x[base + i] - mean; v += d * d; }
+  let rstd = inverseSqrt(reduce_sum(v, li) / f32(params.C) + params.eps);
+  for (var i = li; i < params.C; i += WG) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
+  if (li == 0u) { stats[2u * r] = mean; stats[2u * r + 1u] = rstd; }
+}
+
+// dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·γ; one workgroup per row. dx is accumulated when flags bit 1.
+@compute @workgroup_size(64)
+fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let r = wg.x + wg.y * 65535u;
+  if (r >= params.R) { return; }
+  let base = r * params.C;
+  let mean = stats[2u * r];
+  let rstd = stats[2u * r + 1u];
+  var acc = vec2f(0.0);
+  for (var i = li; i < params.C; i += WG) {
+    let g = dy[base + i] * gamma[i];
+    acc += vec2f(g, g * (x[base + i] - mean) * rstd);
+  }
+  let sums = reduce_sum2(acc, li) / f32(params.C);
+  for (var i = li; i < params.C; i += WG) {
+    let xh = (x[base + i] - mean) * rstd;
+    let g = dy[base + i] * gamma[i];
+    let d = rstd * (g - sums.x - xh * sums.y);
+    if ((params.flags & 4u) != 0u) { dx[base + i] += d; } else { dx[base + i] = d; }
+  }
+}
+
+// dγ[c] (+)= Σ_r dy·x̂, dβ[c] (+)= Σ_r dy: one thread per column, rows in order (deterministic).
+@compute @workgroup_size(64)
+fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  if (c >= params.C) { return; }
+  var sg = 0.0;
+  var sb = 0.0;
+  for (var r = 0u; r < params.R; r++) {
+    let g = dy[r * params.C + c];
+    sg += g * (x[r * params.C + c] - stats[2u * r]) * stats[2u * r + 1u];
+    sb += g;
+  }
+  if ((params.flags & 2u) != 0u) { dgamma[c] += sg; dbeta[c] += sb; } else { dgamma[c] = sg; dbeta[c] = sb; }
+}

@@ -1,0 +1,144 @@
+// `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with reports.
+import { parseArgs, str, required, num, bool, list, UsageError } from './args.ts';
+import type { Scorer } from '../eval/scorer.ts';
+import { scorerFromRuntime } from '../eval/scorer.ts';
+import { DEFAULT_GROUPS, loadDataPath, loadNusax, parseGroups, type EvalData } from '../eval/datasets.ts';
+import { DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
+import { evaluate } from '../eval/evaluate.ts';
+import { summaryText } from '../eval/report.ts';
+import { Progress } from '../util/progress.ts';
+
+export const help = `instructalign eval --model DIR --out DIR [options]
+
+Zero-shot classification by label scoring: each prompt is filled with every label, the model's mean token
+log-prob of the whole text is computed, and the best label is the prediction (as InstructAlign's evaluation).
+Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again.
+
+Options:
+  --model DIR             HuggingFace-style BLOOM folder (config.json, model.safetensors, tokenizer.json)
+  --out DIR               where results.json, predictions.jsonl, report.md and chart.svg go
+  --data nusax|PATH       nusax (default: NusaX sentiment test splits, 12 languages), a folder of <lang>/test.csv,
+                          or one CSV; columns id,text,label
+  --task NAME             ${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py)
+  --labels a,b,c          label set in order (default for sentiment: negative,neutral,positive)
+  --langs eng,ind,...     languages to evaluate (default: all found)
+  --groups SPEC           language groups, e.g. "L1=eng,ind;L2=ace,ban;L3=mad" (default: the paper's L1/L2/L3)
+  --prompts 1,2,3         which English prompts (default 1,2,3)
+  --limit N               first N examples per language (default all)
+  --batch-size B          texts per scoring call (default 16)
+  --max-length N          tokens per text, truncated from the left (default 1024)
+  --dtype f32|f16         compute dtype (default: the runtime's)
+  --int8                  LLM.int8() weights (the official evaluation loads the model in 8 bit)
+  --int8-threshold T      outlier threshold for --int8 (default 6)
+  --quote-options         write [OPTIONS] as "negative", "neutral", or "positive" (main_nlu_prompt.py's form)`;
+
+export interface ModelOptions {
+  path: string;
+  dtype?: 'f32' | 'f16';
+  int8: boolean;
+  int8Threshold?: number;
+  batchSize: number;
+  log: (msg: string) => void;
+}
+export interface LoadedScorer { scorer: Scorer; dispose(): unknown }
+export type ScorerFactory = (o: ModelOptions) => Promise<LoadedScorer>;
+
+interface RuntimeModule {
+  Runtime: {
+    create(o: { log?: (msg: string) => void }): Promise<{
+      loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
+      score(texts: string[], o?: { maxLength?: number; batchSize?: number }): Promise<{ mean_logprob: number }[]>;
+      dispose(): unknown;
+    }>;
+  };
+}
+
+/** The real model: src/host/runtime.ts, imported only when needed so the rest works (and tests run) without a GPU. */
+export const loadRuntimeScorer: ScorerFactory = async (o) => {
+  let mod: RuntimeModule;
+  try {
+    // @ts-ignore -- written in parallel by the model side; until it exists this import fails with the message below.
+    mod = (await import('../host/runtime.ts')) as unknown as RuntimeModule;
+  } catch (e) {
+    throw new Error(`the model runtime (src/host/runtime.ts) could not be loaded: ${(e as Error).message}`);
+  }
+  const rt = await mod.Runtime.create({ log: o.log });
+  await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
+  const adapter = (rt as { adapterInfo?: { description?: string; vendor?: string } }).adapterInfo;
+  const info = { model: o.path, adapter: adapter?.description || adapter?.vendor || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
+  return { scorer: scorerFromRuntime(rt, info, o.batchSize), dispose: () => rt.dispose() };
+};
+
+function loadData(a: ReturnType<typeof parseArgs>): EvalData {
+  const dataArg = str(a, 'data', 'nusax');
+  const task = str(a, 'task', 'sentiment');
+  if (!isTask(task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got "${task}"`);
+  const langs = list(a, 'langs');
+  const limit = num(a, 'limit');
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be a positive integer');
+  if (dataArg === 'nusax') {
+    if (task !== 'sentiment') throw new UsageError(`NusaX is a sentiment data set; --task ${task} needs --data PATH`);
+    return loadNusax({ langs, limit });
+  }
+  const labels = list(a, 'labels') ?? DEFAULT_LABELS[task as TaskName]?.slice();
+  if (!labels?.length) throw new UsageError(`--task ${task} needs --labels (the label names, in order)`);
+  return loadDataPath(dataArg, { task, labels, langs, limit });
+}
+
+function parsePrompts(a: ReturnType<typeof parseArgs>): number[] {
+  const ids = (list(a, 'prompts') ?? ['1', '2', '3']).map(Number);
+  if (ids.some((n) => !Number.isInteger(n))) throw new UsageError('--prompts takes prompt numbers, e.g. 1,2,3');
+  return [...new Set(ids)];
+}
+
+export async function run(argv: string[]): Promise<number> {
+  return runWith(argv, loadRuntimeScorer);
+}
+
+/** The command with an injectable model (tests pass a fake Scorer). */
+export async function runWith(argv: string[], makeScorer: ScorerFactory, print: (s: string) => void = console.log): Promise<number> {
+  const a = parseArgs(argv, ['int8', 'quote-options']);
+  const modelPath = required(a, 'model');
+  const outDir = required(a, 'out');
+  const dtype = str(a, 'dtype');
+  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got "${dtype}"`);
+  const data = loadData(a);
+  const prompts = selectPrompts(data.task, parsePrompts(a));
+  const groupSpec = str(a, 'groups');
+  const groups = groupSpec ? parseGroups(groupSpec) : DEFAULT_GROUPS;
+  const batchSize = num(a, 'batch-size', 16);
+  const maxLength = num(a, 'max-length', 1024);
+  for (const [flag, v] of [['batch-size', batchSize], ['max-length', maxLength]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
+  }
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const loaded = await makeScorer({ path: modelPath, dtype, int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold'), batchSize, log });
+  const ctrl = new AbortController();
+  const onSigint = () => ctrl.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const rows = data.langs.reduce((s, l) => s + l.rows.length, 0);
+  log(`eval: ${data.langs.length} languages, ${rows} examples × ${prompts.length} prompts × ${data.labels.length} labels → ${outDir}`);
+  const bar = new Progress({ total: rows * prompts.length, label: 'eval' });
+  try {
+    const res = await evaluate({
+      scorer: loaded.scorer, data, prompts, groups, outDir, batchSize, maxLength,
+      limit: num(a, 'limit'), options: { quote: bool(a, 'quote-options') }, signal: ctrl.signal,
+      onProgress: (p) => bar.update(p.done, p.total),
+    });
+    bar.finish();
+    if (res.droppedTornLine) log('note: dropped a torn last line of predictions.jsonl (an interrupted write)');
+    print(`\n${summaryText(res.results)}\n`);
+    print(`scored ${res.computed} new, reused ${res.resumed}; wrote ${Object.values(res.paths).join(', ')}`);
+    return 0;
+  } catch (e) {
+    bar.finish();
+    if (ctrl.signal.aborted) {
+      log(`interrupted: finished examples are saved in ${outDir}/predictions.jsonl; rerun the same command to resume`);
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await loaded.dispose();
+  }
+}

@@ -1,0 +1,27 @@
+// The one thing evaluation needs from a model: a mean log-prob per text. The runtime is wrapped to this shape,
+// and tests use a fake, so the whole evaluation pipeline runs without a GPU.
+
+export interface ScorerInfo { model: string; adapter: string; dtype: string; int8: boolean }
+
+export interface Scorer {
+  /** mean token log-prob of each full text (prompt filled with a label), = Σ_{t} log p(ids[t+1]|ids[..t]) / (n-1) over non-pad positions; texts longer than maxLength tokens are truncated from the LEFT */
+  scoreTexts(texts: string[], opts?: { maxLength?: number }): Promise<number[]>;
+  describe(): ScorerInfo;
+}
+
+/** The part of host/runtime.ts's Runtime that scoring uses (kept structural so this module never imports the GPU code). */
+export interface RuntimeLike {
+  score(texts: string[], opts?: { maxLength?: number; batchSize?: number }): Promise<{ mean_logprob: number }[]>;
+}
+
+/** Wrap a loaded runtime as a Scorer. `batchSize` is the GPU micro-batch; the caller decides how many texts to send. */
+export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?: number): Scorer {
+  return {
+    async scoreTexts(texts, opts) {
+      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize });
+      if (out.length !== texts.length) throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);
+      return out.map((r) => r.mean_logprob);
+    },
+    describe: () => info,
+  };
+}

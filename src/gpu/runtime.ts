@@ -1,0 +1,298 @@
+// Kernel runner: tensors (labelled GPU buffers), cached pipelines, batched dispatch into one compute pass per
+// flush, a ring of uniform slots for per-dispatch Params, uploads/readbacks, and error surfacing.
+import { SHADERS } from '../generated/assets.ts';
+import { preprocess, reflect, type ShaderReflection } from './wgsl.ts';
+import type { DeviceHandle } from './device.ts';
+import { f16ArrayToF32 } from '../model/dtype.ts';
+
+/** f32: float32; f16p: f16 values packed two per u32 (element i lives in word i>>1, half i&1); u32/i32: 32-bit ints */
+export type TDType = 'f32' | 'f16p' | 'u32' | 'i32';
+
+export class Tensor {
+  constructor(
+    readonly gpu: Gpu, readonly buffer: GPUBuffer, readonly numel: number,
+    readonly dtype: TDType, readonly label: string, readonly byteOffset = 0, private owned = true,
+  ) {}
+  get byteLength(): number { return bytesFor(this.dtype, this.numel); }
+  /** a view of `numel` elements starting at element `start` (offset must respect storage alignment) */
+  view(start: number, numel: number, label = this.label): Tensor {
+    if (start + numel > this.numel) throw new Error(`view [${start}, ${start + numel}) outside tensor ${this.label} of ${this.numel} elements`);
+    return new Tensor(this.gpu, this.buffer, numel, this.dtype, label, this.byteOffset + bytesFor(this.dtype, start), false);
+  }
+  destroy(): void {
+    if (!this.owned) return;
+    this.owned = false;
+    this.gpu.release(this);
+  }
+}
+
+export function bytesFor(dtype: TDType, numel: number): number {
+  return dtype === 'f16p' ? Math.ceil(numel / 2) * 4 : numel * 4;
+}
+
+interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; refl: ShaderReflection; key: string }
+export type Bindings = Record<string, Tensor | undefined>;
+export type Params = Record<string, number>;
+
+const DEBUG_DISPATCH = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_DEBUG_DISPATCH;
+const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
+const SLOTS_PER_CHUNK = 256;
+
+export class Gpu {
+  readonly device: GPUDevice;
+  private pipelines = new Map<string, PipelineEntry>();
+  private pendingChecks: Promise<void>[] = [];
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformChunks: GPUBuffer[] = [];
+  private uniformStaging: ArrayBuffer[] = [];
+  private slotsUsed = 0;
+  private dummies = new Map<string, GPUBuffer>();
+  private fatal: string | null = null;
+  private graveyard: GPUBuffer[] = [];
+  bytesAllocated = 0;
+  peakBytes = 0;
+  dispatchCount = 0;
+
+  constructor(readonly handle: DeviceHandle) {
+    this.device = handle.device;
+    handle.lost.then((m) => { this.fatal = m; });
+  }
+
+  get maxBinding(): number { return this.handle.limits.maxStorageBufferBindingSize; }
+  get maxBuffer(): number { return this.handle.limits.maxBufferSize; }
+
+  // ---- memory -------------------------------------------------------------------------------------------------
+  tensor(numel: number, dtype: TDType, label: string): Tensor {
+    const size = Math.max(16, Math.ceil(bytesFor(dtype, numel) / 16) * 16);
+    if (size > this.maxBuffer) throw new Error(`tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`);
+    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.bytesAllocated += size;
+    this.peakBytes = Math.max(this.peakBytes, this.bytesAllocated);
+    return new Tensor(this, buffer, numel, dtype, label);
+  }
+
+  release(t: Tensor): void {
+    this.bytesAllocated -= t.buffer.size;
+    // Destroyed only once the queue is idle: destroying buffers that in-flight work uses crashes some drivers
+    // (seen with SwiftShader), although WebGPU allows it.
+    this.graveyard.push(t.buffer);
+  }
+
+
+
+  upload(t: Tensor, data: ArrayBufferView, elementOffset = 0): void {
+    // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first.
+    this.flush();
+    const byteOff = t.byteOffset + bytesFor(t.dtype, elementOffset);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 ? new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4) : bytes;
+    if (padded !== bytes) padded.set(bytes);
+    this.device.queue.writeBuffer(t.buffer, byteOff, padded);
+  }
+
+  fromF32(data: Float32Array, label: string): Tensor { const t = this.tensor(data.length, 'f32', label); this.upload(t, data); return t; }
+  fromI32(data: Int32Array, label: string): Tensor { const t = this.tensor(data.length, 'i32', label); this.upload(t, data); return t; }
+  fromU32(data: Uint32Array, label: string): Tensor { const t = this.tensor(data.length, 'u32', label); this.upload(t, data); return t; }
+
+  async readBytes(t: Tensor): Promise<ArrayBuffer> {
+    const size = Math.ceil(t.byteLength / 4) * 4;
+    const staging = this.device.createBuffer({ label: `read:${t.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass();
+    this.enc().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
+    this.flush();
+    await this.check();
+    const dead = this.graveyard;
+    this.graveyard = [];
+    await staging.mapAsync(GPUMapMode.READ);
+    const out = staging.getMappedRange().slice(0);
+    staging.unmap();
+    staging.destroy();
+    for (const b of dead) b.destroy(); // everything submitted before the copy has finished
+    return out;
+  }
+
+  async readF32(t: Tensor): Promise<Float32Array> {
+    const buf = await this.readBytes(t);
+    if (t.dtype === 'f32') return new Float32Array(buf, 0, t.numel);
+    if (t.dtype === 'f16p') {
+      return f16ArrayToF32(new Uint16Array(buf, 0, t.numel));
+    }
+    throw new Error(`readF32 on ${t.dtype} tensor ${t.label}`);
+  }
+  async readI32(t: Tensor): Promise<Int32Array> { return new Int32Array(await this.readBytes(t), 0, t.numel); }
+  async readU32(t: Tensor): Promise<Uint32Array> { return new Uint32Array(await this.readBytes(t), 0, t.numel); }
+
+  copy(src: Tensor, dst: Tensor, numel = src.numel, srcStart = 0, dstStart = 0): void {
+    if (src.dtype !== dst.dtype) throw new Error(`copy ${src.label}→${dst.label}: dtype ${src.dtype} vs ${dst.dtype}`);
+    const size = bytesFor(src.dtype, numel);
+    if (size % 4) throw new Error(`copy ${src.label}→${dst.label}: ${size} bytes is not a multiple of 4`);
+    this.endPass();
+    this.enc().copyBufferToBuffer(src.buffer, src.byteOffset + bytesFor(src.dtype, srcStart), dst.buffer, dst.byteOffset + bytesFor(dst.dtype, dstStart), size);
+  }
+
+  // ---- pipelines ----------------------------------------------------------------------------------------------
+  pipeline(shader: string, entry: string, defines: Record<string, boolean | number> = {}): PipelineEntry {
+    const key = `${shader}:${entry}:${JSON.stringify(defines)}`;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    const raw = SHADERS[shader];
+    if (raw === undefined) throw new Error(`no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``);
+    const code = preprocess(raw, defines, shader);
+    const refl = reflect(code, shader);
+    const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
+      binding: b.binding, visibility: GPUShaderStage.COMPUTE,
+      buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },
+    }));
+    const label = `${shader}:${entry}`;
+    const module = this.device.createShaderModule({ label, code });
+    const layout = this.device.createBindGroupLayout({ label, entries });
+    const pipeline = this.device.createComputePipeline({
+      label, layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [layout] }), compute: { module, entryPoint: entry },
+    });
+    // Compilation results arrive asynchronously; they are awaited (and thrown) at the next check(). Pipeline
+    // validation errors reach the device's uncapturederror handler (error scopes crash Dawn+SwiftShader here).
+    this.pendingChecks.push((async () => {
+      const info = await module.getCompilationInfo();
+      const errs = info.messages.filter((m) => m.type === 'error');
+      const lineOffset = code.startsWith('const ') && /^const \w+: u32/.test(code) ? 1 : 0;
+      if (errs.length) {
+        throw new Error(`shader ${shader}.wgsl (entry ${entry}) failed to compile:\n` +
+          errs.map((m) => `  shaders/${shader}.wgsl:${m.lineNum - lineOffset}:${m.linePos}: ${m.message}`).join('\n'));
+      }
+    })());
+    const e = { pipeline, layout, refl, key };
+    this.pipelines.set(key, e);
+    return e;
+  }
+
+  /** Awaits shader compilation/validation results and any fatal device error; throws the first. */
+  async check(): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    await Promise.all(checks);
+    if (this.fatal) throw new Error(this.fatal);
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------------------------------
+  private enc(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'instructalign' });
+    return this.encoder;
+  }
+  private endPass(): void { if (this.pass) { this.pass.end(); this.pass = null; } }
+
+  private uniformSlot(data: ArrayBuffer): { buffer: GPUBuffer; offset: number } {
+    const chunk = Math.floor(this.slotsUsed / SLOTS_PER_CHUNK);
+    const slot = this.slotsUsed % SLOTS_PER_CHUNK;
+    this.slotsUsed++;
+    if (chunk >= this.uniformChunks.length) {
+      this.uniformChunks.push(this.device.createBuffer({ label: `params:${chunk}`, size: SLOT * SLOTS_PER_CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+      this.uniformStaging.push(new ArrayBuffer(SLOT * SLOTS_PER_CHUNK));
+    }
+    new Uint8Array(this.uniformStaging[chunk], slot * SLOT, data.byteLength).set(new Uint8Array(data));
+    return { buffer: this.uniformChunks[chunk], offset: slot * SLOT };
+  }
+
+  private dummy(kind: string): GPUBuffer {
+    let d = this.dummies.get(kind);
+    if (!d) {
+      d = this.device.createBuffer({ label: `dummy:${kind}`, size: 256, usage: kind === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE });
+      this.dummies.set(kind, d);
+    }
+    return d;
+  }
+
+  /** Records one dispatch. Bindings are by the WGSL variable name; `params` fills `struct Params` by field name. */
+  run(shader: string, entry: string, bindings: Bindings, params: Params, workgroups: [number, number?, number?], defines: Record<string, boolean | number> = {}): void {
+    if (this.fatal) throw new Error(this.fatal);
+    const p = this.pipeline(shader, entry, defines);
+    const maxWg = this.handle.limits.maxComputeWorkgroupsPerDimension;
+    const [x, y = 1, z = 1] = workgroups;
+    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`${shader}:${entry}: dispatch ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
+    if (x === 0 || y === 0 || z === 0) return;
+    const entries: GPUBindGroupEntry[] = [];
+    let usedDummyRW = 0;
+    this.checkAliasing(p, bindings, shader, entry);
+    for (const b of p.refl.bindings) {
+      if (b.kind === 'uniform') {
+        entries.push({ binding: b.binding, resource: this.uniformSlot(this.packParams(p, params, shader, entry)) });
+        continue;
+      }
+      const t = bindings[b.name];
+      if (!t) {
+        // An unused slot of a multi-entry shader: writable dummies must not alias each other.
+        const buf = this.dummy(b.kind === 'read' ? 'read' : `rw${usedDummyRW++}`);
+        entries.push({ binding: b.binding, resource: { buffer: buf, offset: 0, size: 256 } });
+        continue;
+      }
+      if (t.byteLength > this.maxBinding) throw new Error(`${shader}:${entry}: binding ${b.name} (${t.label}) is ${t.byteLength} bytes, over maxStorageBufferBindingSize ${this.maxBinding}: shard it`);
+      entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, Math.ceil(t.byteLength / 4) * 4) } });
+    }
+    const bg = this.device.createBindGroup({ label: `${shader}:${entry}`, layout: p.layout, entries });
+    if (!this.pass) this.pass = this.enc().beginComputePass({ label: 'instructalign' });
+    this.pass.setPipeline(p.pipeline);
+    this.pass.setBindGroup(0, bg);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.dispatchCount++;
+    if (DEBUG_DISPATCH) { console.error(`dispatch ${shader}:${entry} ${x}x${y}x${z} ${JSON.stringify(params)}`); this.flush(); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); }
+    if (this.slotsUsed >= SLOTS_PER_CHUNK * 16) this.flush();
+  }
+
+  /** A buffer bound writable must not be bound again in the same dispatch (WebGPU usage-scope rule). */
+  private checkAliasing(p: PipelineEntry, bindings: Bindings, shader: string, entry: string): void {
+    const used = p.refl.bindings.filter((b) => b.kind !== 'uniform' && bindings[b.name]);
+    for (const w of used) {
+      if (w.kind !== 'read_write') continue;
+      for (const o of used) {
+        if (o !== w && bindings[o.name]!.buffer === bindings[w.name]!.buffer) {
+          throw new Error(`${shader}:${entry}: ${bindings[w.name]!.label} is bound both as writable "${w.name}" and as "${o.name}"; use a separate output (or the in-place entry point)`);
+        }
+      }
+    }
+  }
+
+  private packParams(p: PipelineEntry, params: Params, shader: string, entry: string): ArrayBuffer {
+    const fields = p.refl.params;
+    const buf = new ArrayBuffer(Math.max(16, Math.ceil(fields.length * 4 / 16) * 16));
+    const dv = new DataView(buf);
+    fields.forEach((f, i) => {
+      const v = params[f.name] ?? 0;
+      if (!Number.isFinite(v)) throw new Error(`${shader}:${entry}: param ${f.name} = ${v}`);
+      if (f.type === 'f32') dv.setFloat32(i * 4, v, true);
+      else if (f.type === 'i32') dv.setInt32(i * 4, v, true);
+      else dv.setUint32(i * 4, v >>> 0, true);
+    });
+    for (const k of Object.keys(params)) {
+      if (!fields.some((f) => f.name === k)) throw new Error(`${shader}:${entry}: unknown param "${k}" (struct Params has ${fields.map((f) => f.name).join(', ')})`);
+    }
+    return buf;
+  }
+
+  /** Submits everything recorded so far (params first). */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    const chunks = Math.ceil(this.slotsUsed / SLOTS_PER_CHUNK);
+    for (let c = 0; c < chunks; c++) {
+      const used = c < chunks - 1 ? SLOTS_PER_CHUNK : this.slotsUsed - c * SLOTS_PER_CHUNK;
+      this.device.queue.writeBuffer(this.uniformChunks[c], 0, this.uniformStaging[c], 0, used * SLOT);
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.slotsUsed = 0;
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    const dead = this.graveyard;
+    this.graveyard = [];
+    await this.device.queue.onSubmittedWorkDone();
+    for (const b of dead) b.destroy();
+    await this.check();
+  }
+
+  destroy(): void {
+    this.flush();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,61 @@
+// WGSL source handling: a tiny line preprocessor (//#if NAME, //#else, //#endif) and reflection of the bindings
+// and the `struct Params` each shader declares, so host code derives layouts from the shader (one source of truth).
+
+export interface BindingDecl { name: string; binding: number; kind: 'read' | 'read_write' | 'uniform' }
+export interface ParamField { name: string; type: 'u32' | 'i32' | 'f32' }
+export interface ShaderReflection { bindings: BindingDecl[]; params: ParamField[] }
+
+/** Keeps lines between //#if X ... //#else ... //#endif according to `defines`; line numbers are preserved. */
+export function preprocess(src: string, defines: Record<string, boolean | number>, file: string): string {
+  const out: string[] = [];
+  const stack: { active: boolean; parent: boolean; line: number }[] = [];
+  const lines = src.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*\/\/#(if|ifnot|else|endif)\s*(\w*)/.exec(lines[i]);
+    const active = stack.length ? stack[stack.length - 1].active : true;
+    if (m) {
+      if (m[1] === 'if' || m[1] === 'ifnot') {
+        const v = !!defines[m[2]];
+        stack.push({ active: active && (m[1] === 'if' ? v : !v), parent: active, line: i + 1 });
+      } else if (m[1] === 'else') {
+        const top = stack[stack.length - 1];
+        if (!top) throw new Error(`${file}.wgsl:${i + 1}: //#else without //#if`);
+        top.active = top.parent && !top.active;
+      } else {
+        if (!stack.pop()) throw new Error(`${file}.wgsl:${i + 1}: //#endif without //#if`);
+      }
+      out.push('');
+      continue;
+    }
+    out.push(active ? lines[i] : '');
+  }
+  if (stack.length) throw new Error(`${file}.wgsl:${stack[stack.length - 1].line}: //#if without //#endif`);
+  // numeric defines become WGSL constants usable in the code
+  const consts = Object.entries(defines).filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `const ${k}: u32 = ${v}u;`).join(' ');
+  return consts ? `${consts}\n${out.join('\n')}` : out.join('\n');
+}
+
+const BIND_RE = /@group\(0\)\s*@binding\((\d+)\)\s*var<(storage|uniform)(?:\s*,\s*(read|read_write))?>\s*(\w+)\s*:/g;
+
+export function reflect(src: string, file: string): ShaderReflection {
+  const bindings: BindingDecl[] = [];
+  for (const m of src.matchAll(BIND_RE)) {
+    const kind = m[2] === 'uniform' ? 'uniform' : ((m[3] ?? 'read') as 'read' | 'read_write');
+    bindings.push({ name: m[4], binding: Number(m[1]), kind });
+  }
+  bindings.sort((a, b) => a.binding - b.binding);
+  const params: ParamField[] = [];
+  const sm = /struct\s+Params\s*\{([^}]*)\}/.exec(src);
+  if (sm) {
+    for (const f of sm[1].replace(/\/\/[^\n]*/g, '').split(',')) {
+      const fm = /^\s*(\w+)\s*:\s*(\w+)/.exec(f);
+      if (!fm) continue;
+      if (fm[2] !== 'u32' && fm[2] !== 'i32' && fm[2] !== 'f32') {
+        throw new Error(`${file}.wgsl: struct Params field ${fm[1]} has type ${fm[2]}; only u32/i32/f32 scalars are supported`);
+      }
+      params.push({ name: fm[1], type: fm[2] });
+    }
+  }
+  return { bindings, params };
+}

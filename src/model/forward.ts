@@ -1,0 +1,158 @@
+// BLOOM forward graph (BloomForCausalLM as HF computes it, SPEC §1) on the GPU: embeddings → LN → blocks
+// (LN, fused QKV, ALiBi attention, dense, residual, LN, MLP with GELU, residual) → ln_f → tied LM head,
+// the head evaluated in vocabulary chunks into log-softmax statistics (full logits only on request).
+import type { Gpu, Tensor } from '../gpu/runtime.ts';
+import type { BloomWeights } from './weights.ts';
+import { embeddingForward } from '../ops/embedding.ts';
+import { layernormForward } from '../ops/layernorm.ts';
+import { linearForward } from '../ops/matmul.ts';
+import { addInPlace, geluForward } from '../ops/elementwise.ts';
+import { alibiSlopes, attentionForward, keyInfo } from '../ops/attention.ts';
+import { ceFinalize, ceStats } from '../ops/cross_entropy.ts';
+
+/** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
+export interface Batch { ids: Int32Array; mask: Int32Array; B: number; T: number }
+
+/** What one block saves for its backward (training) — or the reused scratch of an inference pass. */
+export interface BlockActs {
+  x: Tensor; ln1: Tensor; ln1s: Tensor; qkv: Tensor; probs: Tensor; ctx: Tensor;
+  x1: Tensor; ln2: Tensor; ln2s: Tensor; h4: Tensor; g: Tensor;
+}
+
+export interface ForwardActs {
+  R: number; B: number; T: number;
+  ids: Tensor; keyinfo: Tensor; emb: Tensor; x0: Tensor; embS: Tensor;
+  blocks: BlockActs[]; out: Tensor; lnf: Tensor; lnfS: Tensor;
+}
+
+export class BloomForward {
+  readonly slopes: Tensor;
+  constructor(readonly gpu: Gpu, readonly w: BloomWeights) {
+    this.slopes = gpu.fromF32(alibiSlopes(w.cfg.nHead), 'alibi:slopes');
+  }
+
+  get H(): number { return this.w.cfg.hiddenSize; }
+
+  blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor): BlockActs {
+    const g = this.gpu, H = this.H, NH = this.w.cfg.nHead;
+    return {
+      x: x as Tensor, ln1: g.tensor(R * H, 'f32', `${tag}:ln1`), ln1s: g.tensor(R * 2, 'f32', `${tag}:ln1s`),
+      qkv: g.tensor(R * 3 * H, 'f32', `${tag}:qkv`), probs: g.tensor(B * NH * Tq * Tk, 'f32', `${tag}:probs`),
+      ctx: g.tensor(R * H, 'f32', `${tag}:ctx`), x1: g.tensor(R * H, 'f32', `${tag}:x1`), ln2: g.tensor(R * H, 'f32', `${tag}:ln2`),
+      ln2s: g.tensor(R * 2, 'f32', `${tag}:ln2s`), h4: g.tensor(R * 4 * H, 'f32', `${tag}:h4`), g: g.tensor(R * 4 * H, 'f32', `${tag}:g`),
+    };
+  }
+
+  /**
+   * Runs embeddings and every block. With `save`, each block keeps its own activations (for backward);
+   * otherwise one scratch set is reused. `hidden` collects copies of HF's hidden_states when given.
+   */
+  run(batch: Batch, save: boolean, hidden?: Float32Array[] | null): Promise<ForwardActs> | ForwardActs {
+    const { B, T } = batch;
+    const g = this.gpu, cfg = this.w.cfg, H = this.H, R = B * T;
+    const ids = g.fromI32(batch.ids, 'batch:ids');
+    const keyinfo = g.fromF32(keyInfo(batch.mask, B, T), 'batch:keyinfo');
+    const emb = g.tensor(R * H, 'f32', 'emb'), x0 = g.tensor(R * H, 'f32', 'x0'), embS = g.tensor(R * 2, 'f32', 'emb:ln');
+    embeddingForward(g, ids, this.w.emb, emb, R, H);
+    layernormForward(g, emb, this.w.get('word_embeddings_layernorm.weight'), this.w.get('word_embeddings_layernorm.bias'), x0, embS, R, H, cfg.layerNormEpsilon);
+    const blocks: BlockActs[] = [];
+    const shared = save ? null : this.blockActs(R, B, T, T, 'block');
+    // inference ping-pongs two residual buffers; training keeps every block's input
+    const ping = save ? [] : [g.tensor(R * H, 'f32', 'ping'), g.tensor(R * H, 'f32', 'pong')];
+    let x = x0;
+    const snaps: Tensor[] = [];
+    if (hidden) snaps.push(this.snapshot(x0));
+    for (let l = 0; l < cfg.nLayer; l++) {
+      const a = shared ? { ...shared, x } : this.blockActs(R, B, T, T, `h${l}`, x);
+      const out = save ? g.tensor(R * H, 'f32', `h${l}:out`) : ping[l % 2];
+      this.block(l, x, a, out, { B, Tq: T, Tk: T, q0: 0, Tmax: T }, keyinfo);
+      if (save) blocks.push(a);
+      if (hidden && l + 1 < cfg.nLayer) snaps.push(this.snapshot(out));
+      x = out;
+    }
+    const lnf = g.tensor(R * H, 'f32', 'lnf'), lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
+    layernormForward(g, x, this.w.get('ln_f.weight'), this.w.get('ln_f.bias'), lnf, lnfS, R, H, cfg.layerNormEpsilon);
+    if (shared) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t.destroy();
+    for (const t of ping) if (t !== x) t.destroy();
+    const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS };
+    if (!hidden) return acts;
+    snaps.push(this.snapshot(lnf));
+    return (async () => {
+      for (const s of snaps) { hidden.push(await g.readF32(s)); s.destroy(); }
+      return acts;
+    })();
+  }
+
+  private snapshot(t: Tensor): Tensor {
+    const c = this.gpu.tensor(t.numel, 'f32', `snapshot:${t.label}`);
+    this.gpu.copy(t, c);
+    return c;
+  }
+
+  /** One block: x → out. `s` gives the query rows (KV cache: qkv rows [q0, q0+Tq) of a Tmax-row buffer). */
+  block(l: number, x: Tensor, a: BlockActs, out: Tensor, s: { B: number; Tq: number; Tk: number; q0: number; Tmax: number }, keyinfo: Tensor, qkvCache?: Tensor): void {
+    const g = this.gpu, cfg = this.w.cfg, H = this.H, R = s.B * s.Tq, p = `h.${l}.`, w = (n: string) => this.w.get(p + n);
+    layernormForward(g, x, w('input_layernorm.weight'), w('input_layernorm.bias'), a.ln1, a.ln1s, R, H, cfg.layerNormEpsilon);
+    const qkv = qkvCache ?? a.qkv;
+    if (qkvCache) {
+      // write this step's rows into the cache at rows q0.. of each batch element
+      for (let b = 0; b < s.B; b++) {
+        linearForwardRows(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkvCache,
+          s.Tq, 3 * H, H, b * s.Tq * H, (b * s.Tmax + s.q0) * 3 * H);
+      }
+    } else linearForward(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkv, R, 3 * H, H);
+    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim });
+    linearForward(g, a.ctx, w('self_attention.dense.weight'), w('self_attention.dense.bias'), a.x1, R, H, H);
+    addInPlace(g, a.x1, x, R * H);
+    layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
+    linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.h4, R, 4 * H, H);
+    geluForward(g, a.h4, a.g, R * 4 * H);
+    linearForward(g, a.g, w('mlp.dense_4h_to_h.weight'), w('mlp.dense_4h_to_h.bias'), out, R, H, 4 * H);
+    addInPlace(g, out, a.x1, R * H);
+  }
+
+  /** Vocabulary chunks [lo, hi) of the tied LM head, each inside one embedding shard and under `maxElems` logits. */
+  *headChunks(R: number, maxBytes = 64 * 1024 * 1024): Generator<{ shard: number; lo: number; hi: number }> {
+    const cols = Math.max(64, Math.floor(Math.min(maxBytes, this.gpu.maxBinding) / (R * 4)));
+    for (let s = 0; s < this.w.emb.length; s++) {
+      const sh = this.w.emb[s];
+      for (let lo = sh.lo; lo < sh.hi; lo += cols) yield { shard: s, lo, hi: Math.min(sh.hi, lo + cols) };
+    }
+  }
+
+  /** logits[:, lo:hi] = lnf · W[lo:hi]ᵀ into `out` ([R, hi−lo]). */
+  headChunk(lnf: Tensor, R: number, c: { shard: number; lo: number; hi: number }, out: Tensor): void {
+    const sh = this.w.emb[c.shard];
+    const H = this.H;
+    linearForwardRows(this.gpu, lnf, sh.w, undefined, out, R, c.hi - c.lo, H, 0, 0, (c.lo - sh.lo) * H);
+  }
+
+  /** log p(target) per row over the whole vocabulary; stats [R,3] are kept for a backward pass. */
+  logprobs(lnf: Tensor, targets: Tensor, R: number, stats: Tensor, logprob: Tensor, onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void): void {
+    let first = true;
+    for (const c of this.headChunks(R)) {
+      const logits = this.gpu.tensor(R * (c.hi - c.lo), 'f32', `logits[${c.lo}:${c.hi}]`);
+      this.headChunk(lnf, R, c, logits);
+      ceStats(this.gpu, logits, targets, stats, R, c.hi - c.lo, c.lo, first);
+      onChunk?.(c, logits);
+      logits.destroy();
+      first = false;
+    }
+    ceFinalize(this.gpu, targets, stats, logprob, R);
+  }
+
+  freeActs(a: ForwardActs): void {
+    const seen = new Set<Tensor>();
+    const kill = (t: Tensor) => { if (!seen.has(t)) { seen.add(t); t.destroy(); } };
+    [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS].forEach(kill);
+    for (const b of a.blocks) Object.values(b).forEach(kill);
+  }
+}
+
+/** X rows → Y rows with explicit element offsets (used for cache writes and LM-head chunks). */
+export function linearForwardRows(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number,
+  xOff: number, yOff: number, wOff = 0): void {
+  gpu.run('matmul', 'matmul', { a: X, b: W, bias, c: Y }, {
+    M, N, K, a_sm: K, a_sk: 1, b_sk: 1, b_sn: K, c_sm: N, a_off: xOff, b_off: wOff, c_off: yOff, flags: bias ? 1 : 0, alpha: 1,
+  }, [Math.ceil(N / 32), Math.ceil(M / 32)], { B_F16: W.dtype === 'f16p' });
+}

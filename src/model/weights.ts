@@ -1,0 +1,119 @@
+// BLOOM weights on the GPU: one tensor per parameter (f32 or packed f16), the word embedding split into
+// vocabulary shards that each fit maxStorageBufferBindingSize (BLOOMZ-560M's 250,880×1024 table needs it).
+import type { Gpu, Tensor, TDType } from '../gpu/runtime.ts';
+import { bloomParameters, type BloomConfig } from './config.ts';
+import { f32ArrayToF16, bf16ArrayToF32 } from './dtype.ts';
+import type { Checkpoint } from './checkpoint.ts';
+
+export type StorageDType = 'f32' | 'f16';
+
+export interface EmbShard { w: Tensor; lo: number; hi: number }
+
+export class BloomWeights {
+  readonly params = new Map<string, Tensor>();
+  readonly emb: EmbShard[] = [];
+  constructor(readonly gpu: Gpu, readonly cfg: BloomConfig, readonly dtype: StorageDType) {}
+
+  get(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`weight ${name} is not loaded`);
+    return t;
+  }
+
+  /** Rows per embedding shard so that one shard (f32 or f16) stays under the binding and buffer limits. */
+  static shardRows(gpu: Gpu, cfg: BloomConfig, bytesPerElem: number, cap = Infinity): number {
+    const limit = Math.min(gpu.maxBinding, gpu.maxBuffer, cap);
+    const rows = Math.floor(limit / (cfg.hiddenSize * bytesPerElem));
+    // multiples of 64 rows keep LM-head chunks aligned; never more than the vocabulary
+    return Math.max(1, Math.min(cfg.vocabSize, rows >= 64 ? rows - (rows % 64) : rows));
+  }
+
+  /** Matrices use the storage dtype; LayerNorm parameters and biases stay f32 (tiny, and precision-sensitive). */
+  private kind(name: string): TDType {
+    return this.dtype === 'f16' && name.endsWith('.weight') && !name.includes('layernorm') && !name.startsWith('ln_f') ? 'f16p' : 'f32';
+  }
+
+  upload(name: string, data: Float32Array): void {
+    if (name === 'word_embeddings.weight') return this.uploadEmbedding(data);
+    const kind = this.kind(name);
+    const t = this.gpu.tensor(data.length, kind, `weight:${name}`);
+    this.gpu.upload(t, kind === 'f16p' ? f32ArrayToF16(data) : data);
+    this.params.set(name, t);
+  }
+
+  private uploadEmbedding(data: Float32Array, shardCap?: number): void {
+    const H = this.cfg.hiddenSize, V = this.cfg.vocabSize;
+    const kind: TDType = this.dtype === 'f16' ? 'f16p' : 'f32';
+    const rows = BloomWeights.shardRows(this.gpu, this.cfg, kind === 'f16p' ? 2 : 4, shardCap);
+    for (let lo = 0; lo < V; lo += rows) {
+      const hi = Math.min(V, lo + rows);
+      const part = data.subarray(lo * H, hi * H);
+      const w = this.gpu.tensor(part.length, kind, `weight:word_embeddings[${lo}:${hi}]`);
+      this.gpu.upload(w, kind === 'f16p' ? f32ArrayToF16(part) : part);
+      this.emb.push({ w, lo, hi });
+    }
+  }
+
+  /** Loads every parameter of the checkpoint (validated by openCheckpoint), one tensor at a time. */
+  static async fromCheckpoint(gpu: Gpu, ck: Checkpoint, dtype: StorageDType, onProgress?: (done: number, total: number) => void): Promise<BloomWeights> {
+    const w = new BloomWeights(gpu, ck.config, dtype);
+    const specs = bloomParameters(ck.config);
+    for (let i = 0; i < specs.length; i++) {
+      const name = specs[i].name;
+      const raw = await ck.raw(name);
+      let data: Float32Array;
+      if (raw.dtype === 'F32') data = new Float32Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 4);
+      else if (raw.dtype === 'BF16') data = bf16ArrayToF32(new Uint16Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 2));
+      else data = await ck.f32(name);
+      w.upload(name, data);
+      onProgress?.(i + 1, specs.length);
+    }
+    return w;
+  }
+
+  /** Builds weights from host arrays (random-init models, tests). */
+  static fromArrays(gpu: Gpu, cfg: BloomConfig, arrays: Map<string, Float32Array>, dtype: StorageDType, shardCap?: number): BloomWeights {
+    const w = new BloomWeights(gpu, cfg, dtype);
+    for (const { name, shape } of bloomParameters(cfg)) {
+      const a = arrays.get(name);
+      if (!a) throw new Error(`missing parameter ${name} ${JSON.stringify(shape)}`);
+      if (name === 'word_embeddings.weight') w.uploadEmbedding(a, shardCap); else w.upload(name, a);
+    }
+    return w;
+  }
+
+  bytes(): number {
+    let n = 0;
+    for (const t of this.params.values()) n += t.byteLength;
+    for (const s of this.emb) n += s.w.byteLength;
+    return n;
+  }
+
+  destroy(): void {
+    for (const t of this.params.values()) t.destroy();
+    for (const s of this.emb) s.w.destroy();
+    this.params.clear();
+    this.emb.length = 0;
+  }
+}
+
+/** Random BLOOM weights (normal(0, std) matrices, LayerNorm γ=1 β=0, zero biases): for shape benchmarks and tests. */
+export function randomBloomArrays(cfg: BloomConfig, seed = 1, std = 0.02): Map<string, Float32Array> {
+  let s = seed >>> 0 || 1;
+  const rnd = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  const out = new Map<string, Float32Array>();
+  for (const { name, shape } of bloomParameters(cfg)) {
+    const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
+    if (name.includes('layernorm') || name.startsWith('ln_f')) { if (name.endsWith('weight')) a.fill(1); }
+    else if (name.endsWith('weight')) {
+      for (let i = 0; i < a.length; i += 2) {
+        const u = Math.max(rnd(), 1e-12), v = rnd();
+        const r = Math.sqrt(-2 * Math.log(u)) * std;
+        a[i] = r * Math.cos(2 * Math.PI * v);
+        if (i + 1 < a.length) a[i + 1] = r * Math.sin(2 * Math.PI * v);
+      }
+    }
+    out.set(name, a);
+  }
+  return out;
+}

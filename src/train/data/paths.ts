@@ -1,0 +1,26 @@
+// Node-only: locate the package root (the folder whose package.json is named "instructalign") to find bundled data.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let cached: string | undefined;
+
+/** Walk up from this module (src/train/data/ in the tree, dist/ when bundled) to the instructalign package root. */
+export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  if (cached && from === dirname(fileURLToPath(import.meta.url))) return cached;
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const pj = join(dir, 'package.json');
+    if (existsSync(pj)) {
+      try { if (JSON.parse(readFileSync(pj, 'utf8')).name === 'instructalign') return (cached = dir); } catch { /* not ours */ }
+    }
+    if (dirname(dir) === dir) throw new Error(`no instructalign package.json above ${from}`);
+  }
+}
+
+/** A path inside the package (e.g. dataPath('nusax/mt/train.csv') → <root>/data/nusax/mt/train.csv). */
+export function dataPath(rel: string): string {
+  return join(packageRoot(), 'data', rel);
+}
+
+export const DEFAULT_PAIRS = 'nusax/mt/train.csv';
+export const DEFAULT_REPLAY = 'replay/nusax_l1_sentiment.jsonl';

@@ -1,0 +1,100 @@
+// compare: Δ per language and group on two synthetic results.json, the L2/L3 correlation, mismatches, errors.
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareResults } from '../../src/eval/compare.ts';
+import { RESULTS_SCHEMA, type LanguageResult, type ResultsJson } from '../../src/eval/results.ts';
+import { meanMetrics, type MetricSet } from '../../src/eval/metrics.ts';
+import { writeFileAtomic } from '../../src/eval/output.ts';
+import { run as compareCli } from '../../src/cli/compare.ts';
+import { tempDir } from './helpers.ts';
+
+const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
+
+/** A metric set where accuracy = acc and weighted F1 = wf1 (the rest is irrelevant to compare). */
+const ms = (acc: number, wf1: number): MetricSet => ({
+  accuracy: acc, macroPrecision: 0, macroRecall: 0, macroF1: 0, weightedPrecision: 0, weightedRecall: acc, weightedF1: wf1, microF1: acc,
+});
+
+function results(langs: { lang: string; group: string; wf1: number[]; acc?: number[] }[]): ResultsJson {
+  const languages: LanguageResult[] = langs.map((l) => {
+    const prompts = l.wf1.map((w, k) => ({ prompt: k + 1, n: 10, confusion: [], ...ms(l.acc?.[k] ?? 0.5, w) }));
+    return { lang: l.lang, name: l.lang, group: l.group, n: 10, prompts, mean: meanMetrics(prompts) };
+  });
+  const names = [...new Set(langs.map((l) => l.group))];
+  return {
+    schema: RESULTS_SCHEMA, created: '2024-01-01T00:00:00.000Z', task: 'sentiment', data: 'nusax',
+    labels: ['negative', 'neutral', 'positive'],
+    prompts: [1, 2, 3].map((id) => ({ id, name: `EN${id}`, template: '' })),
+    optionsQuoted: false, maxLength: 1024, limit: null, model: { model: 'm', adapter: 'a', dtype: 'f32', int8: false },
+    groups: names.map((g) => {
+      const ls = languages.filter((l) => l.group === g);
+      return { group: g, langs: ls.map((l) => l.lang), mean: meanMetrics(ls.map((l) => l.mean)) };
+    }),
+    languages, overall: meanMetrics(languages.map((l) => l.mean)),
+  };
+}
+
+// A: every weighted F1 is 0.30. B adds Δ per prompt: eng +0, ace +.10/+.20/+.30, jav +0/+.10/+.20, mad +.02/+.04/+.09.
+const A = results([
+  { lang: 'eng', group: 'L1', wf1: [0.3, 0.3, 0.3], acc: [0.4, 0.5, 0.6] },
+  { lang: 'ace', group: 'L2', wf1: [0.3, 0.3, 0.3] },
+  { lang: 'jav', group: 'L2', wf1: [0.3, 0.3, 0.3] },
+  { lang: 'mad', group: 'L3', wf1: [0.3, 0.3, 0.3] },
+  { lang: 'sun', group: 'L2', wf1: [0.3, 0.3, 0.3] },
+]);
+const B = results([
+  { lang: 'eng', group: 'L1', wf1: [0.3, 0.3, 0.3], acc: [0.5, 0.5, 0.5] },
+  { lang: 'ace', group: 'L2', wf1: [0.4, 0.5, 0.6] },
+  { lang: 'jav', group: 'L2', wf1: [0.3, 0.4, 0.5] },
+  { lang: 'mad', group: 'L3', wf1: [0.32, 0.34, 0.39] },
+  { lang: 'nij', group: 'L3', wf1: [0.1, 0.1, 0.1] },
+]);
+
+describe('eval/compare', () => {
+  const c = compareResults(A, B, { a: 'A', b: 'B' });
+
+  it('Δ per language and group (means over prompts; group = mean of its languages)', () => {
+    assert.deepEqual(c.languages.map((l) => l.lang), ['eng', 'ace', 'jav', 'mad']);
+    const ace = c.languages[1];
+    close(ace.weightedF1.a, 0.3); close(ace.weightedF1.b, 0.5); close(ace.weightedF1.delta, 0.2);
+    close(c.languages[0].accuracy.delta, 0);       // (0.5+0.5+0.5)/3 − (0.4+0.5+0.6)/3
+    const l2 = c.groups.find((g) => g.group === 'L2')!;
+    assert.deepEqual(l2.langs, ['ace', 'jav']);
+    close(l2.weightedF1.delta, (0.2 + 0.1) / 2);    // ace +0.20, jav +0.10
+    close(c.groups.find((g) => g.group === 'L3')!.weightedF1.delta, 0.05); // mad (0.02+0.04+0.09)/3
+  });
+
+  it('mismatched languages are reported and left out', () => {
+    assert.deepEqual(c.mismatch.onlyInA, ['sun']);
+    assert.deepEqual(c.mismatch.onlyInB, ['nij']);
+  });
+
+  it('L2/L3 correlation across prompts', () => {
+    // x = L2 mean Δ per prompt = [.05, .15, .25]; y = L3 (mad) Δ = [.02, .04, .09]
+    // dx = [−.1, 0, .1], dy = [−.03, −.01, .04]: Σdxdy = .007, Σdx² = .02, Σdy² = .0026 → r = .007/√(.000052) ≈ 0.970725
+    c.l2l3.l2.forEach((v, k) => close(v, [0.05, 0.15, 0.25][k]));
+    c.l2l3.l3.forEach((v, k) => close(v, [0.02, 0.04, 0.09][k]));
+    close(c.l2l3.pearson!, 0.007 / Math.sqrt(0.000052));
+    assert.equal(c.l2l3.perL3.length, 1);
+    close(c.l2l3.perL3[0].pearson!, c.l2l3.pearson!);
+  });
+
+  it('errors: different tasks; CLI: missing results.json names the folder; writes compare.md and compare.json', async () => {
+    assert.throws(() => compareResults(A, { ...B, task: 'emotion' }, { a: 'A', b: 'B' }), /A evaluated sentiment but B evaluated emotion/);
+    const root = tempDir();
+    const [da, db, out] = ['a', 'b', 'out'].map((d) => join(root, d));
+    await assert.rejects(compareCli([da, db]), new RegExp(`no results.json in ${da}`));
+    await writeFileAtomic(join(da, 'results.json'), JSON.stringify(A));
+    await writeFileAtomic(join(db, 'results.json'), JSON.stringify(B));
+    const printed: string[] = [];
+    assert.equal(await compareCli([da, db, '--out', out], (s) => printed.push(s)), 0);
+    const text = printed.join('\n');
+    assert.match(text, /warning: languages only in A \(left out\): sun/);
+    assert.match(text, /r = 0\.971/);
+    assert.ok(existsSync(join(out, 'compare.json')));
+    const md = readFileSync(join(out, 'compare.md'), 'utf8');
+    assert.match(md, /\| L2 \| ace,jav \| 50\.00 \| 50\.00 \| \+0\.00 \| 30\.00 \| 45\.00 \| \+15\.00 \|/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).schema, 'instructalign.eval.compare/1');
+  });
+});

@@ -1,0 +1,28 @@
+// A deterministic stand-in for the model: the score of a text is a fixed function of its bytes (FNV-1a hash),
+// so runs are reproducible and every scored text is recorded for the assertions.
+import type { Scorer } from '../../src/eval/scorer.ts';
+
+export function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
+export interface FakeScorer extends Scorer { calls: string[][]; seen: Set<string> }
+
+/** `onCall(k)` runs before the k-th call (1-based) returns; tests use it to abort mid-run. */
+export function fakeScorer(opts: { score?: (t: string) => number; onCall?: (k: number) => void } = {}): FakeScorer {
+  const score = opts.score ?? ((t: string) => -(fnv1a(t) % 10007) / 1000);
+  const calls: string[][] = [];
+  const seen = new Set<string>();
+  return {
+    calls, seen,
+    async scoreTexts(texts) {
+      calls.push(texts);
+      for (const t of texts) seen.add(t);
+      opts.onCall?.(calls.length);
+      return texts.map(score);
+    },
+    describe: () => ({ model: 'fake', adapter: 'none', dtype: 'f32', int8: false }),
+  };
+}

@@ -1,0 +1,38 @@
+// Test helpers: one shared GPU for the whole mocha run, fixture loading and tolerance checks.
+import { openDevice } from '../../src/gpu/device.ts';
+import { Gpu } from '../../src/gpu/runtime.ts';
+import { fileSource, SafetensorsFile } from '../../src/model/safetensors.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+let shared: Promise<Gpu> | null = null;
+export function getGpu(): Promise<Gpu> {
+  shared ??= openDevice({ log: () => {} }).then((h) => new Gpu(h));
+  return shared;
+}
+
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+export const FIXTURE_NAMES = ['bloom-tiny', 'bloom-tiny-h6-f16'];
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface Fixture { dir: string; json: any; ref: SafetensorsFile }
+export async function loadFixture(name: string): Promise<Fixture> {
+  const dir = join(FIXTURES, name);
+  return { dir, json: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), ref: await SafetensorsFile.open(await fileSource(join(dir, 'reference.safetensors'))) };
+}
+
+/** max |a−b| and whether every element meets |a−b| ≤ atol + rtol·|b| (only where `use(i)`). */
+export function compare(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number, use: (i: number) => boolean = () => true) {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let maxAbs = 0, maxRel = 0, bad = -1, n = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!use(i)) continue;
+    n++;
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= atol + rtol * Math.abs(b[i])) && bad < 0) bad = i;
+    maxAbs = Math.max(maxAbs, d);
+    maxRel = Math.max(maxRel, d / Math.max(Math.abs(b[i]), 1e-12));
+  }
+  return { ok: bad < 0 && n > 0, maxAbs, maxRel, bad, got: bad >= 0 ? a[bad] : 0, want: bad >= 0 ? b[bad] : 0, n };
+}
