@@ -57,15 +57,14 @@ interface RuntimeModule {
 export const loadRuntimeScorer: ScorerFactory = async (o) => {
   let mod: RuntimeModule;
   try {
-    // @ts-ignore -- written in parallel by the model side; until it exists this import fails with the message below.
     mod = (await import('../host/runtime.ts')) as unknown as RuntimeModule;
   } catch (e) {
     throw new Error(`the model runtime (src/host/runtime.ts) could not be loaded: ${(e as Error).message}`);
   }
   const rt = await mod.Runtime.create({ log: o.log });
   await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
-  const adapter = (rt as { adapterInfo?: { description?: string; vendor?: string } }).adapterInfo;
-  const info = { model: o.path, adapter: adapter?.description || adapter?.vendor || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
+  const adapter = (rt as { adapterInfo?: string }).adapterInfo;
+  const info = { model: o.path, adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
   return { scorer: scorerFromRuntime(rt, info, o.batchSize), dispose: () => rt.dispose() };
 };
 

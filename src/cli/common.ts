@@ -1,0 +1,44 @@
+// Helpers shared by the model commands: runtime setup from common flags, stdin lines, JSON output.
+import { Runtime } from '../host/runtime.ts';
+import { bool, num, str, UsageError, type ParsedArgs } from './args.ts';
+import type { StorageDType } from '../model/weights.ts';
+
+export const MODEL_FLAGS = `  --model DIR            BLOOM checkpoint folder (config.json, tokenizer.json, model.safetensors or shards)
+  --dtype f32|f16        weight storage on the GPU (default f32; f16 is packed, math stays f32)
+  --int8                 LLM.int8() weights (not implemented yet: gives an error)`;
+
+export function dtypeFlag(a: ParsedArgs): StorageDType {
+  const d = str(a, 'dtype', 'f32');
+  if (d !== 'f32' && d !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got "${d}"`);
+  return d;
+}
+
+export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<Runtime> {
+  const model = str(a, 'model');
+  if (!model) throw new UsageError('missing --model DIR');
+  const rt = await Runtime.create({ log: quiet ? () => {} : undefined });
+  try {
+    await rt.loadModel({ path: model, dtype: dtypeFlag(a), int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold', 6) });
+  } catch (e) {
+    rt.dispose();
+    throw e;
+  }
+  return rt;
+}
+
+export async function* stdinLines(): AsyncGenerator<{ line: string; n: number }> {
+  const { createInterface } = await import('node:readline');
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    if (line.trim()) yield { line, n };
+  }
+}
+
+export function parseJSONLine<T>(line: string, n: number, what: string, check: (v: unknown) => v is T): T {
+  let v: unknown;
+  try { v = JSON.parse(line); } catch { throw new Error(`stdin line ${n}: not JSON (expected ${what})`); }
+  if (!check(v)) throw new Error(`stdin line ${n}: expected ${what}`);
+  return v;
+}

@@ -1,0 +1,87 @@
+// `instructalign selftest`: checks the shaders on this adapter against a HuggingFace fixture folder
+// (tokenizer cases, logits, hidden states, token log-probs, mean log-prob, greedy ids).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bool, parseArgs, required } from './args.ts';
+import { Runtime } from '../host/runtime.ts';
+import { fileSource, SafetensorsFile } from '../model/safetensors.ts';
+
+export const help = `instructalign selftest --fixture DIR [--json] [--dtype f32]
+
+DIR is a folder in the format of test/fixtures/* (config.json, tokenizer.json, model.safetensors,
+reference.safetensors, reference.json). Prints one row per check (max abs error, max rel error, tolerance,
+pass) and exits 0 only if all pass. --json prints one JSON summary as the last line.
+Tolerances (fixture README): logits/hidden |a−b| ≤ 1e-3 + 1e-3·|b|; token ids exact.`;
+
+export interface Check { check: string; maxAbs: number; maxRel: number; tolerance: string; pass: boolean }
+
+function cmp(name: string, a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number, use: (i: number) => boolean): Check {
+  let maxAbs = 0, maxRel = 0, pass = a.length === b.length;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (!use(i)) continue;
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= atol + rtol * Math.abs(b[i]))) pass = false;
+    maxAbs = Math.max(maxAbs, d);
+    maxRel = Math.max(maxRel, d / Math.max(Math.abs(b[i]), 1e-12));
+  }
+  return { check: name, maxAbs, maxRel, tolerance: `${atol} + ${rtol}·|ref|`, pass };
+}
+
+const exact = (name: string, pass: boolean, wrong: number): Check => ({ check: name, maxAbs: wrong, maxRel: 0, tolerance: 'exact', pass });
+
+export async function selftest(rt: Runtime, dir: string): Promise<Check[]> {
+  const json = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+  const ref = await SafetensorsFile.open(await fileSource(join(dir, 'reference.safetensors')));
+  const checks: Check[] = [];
+  try {
+    const cases = json.tokenizer_cases as { text: string; ids: number[]; decoded: string }[];
+    const badTok = cases.filter((c) => JSON.stringify(rt.tokenizer.encode(c.text)) !== JSON.stringify(c.ids) || rt.decode(c.ids) !== c.decoded).length;
+    checks.push(exact(`tokenizer (${cases.length} cases)`, badTok === 0, badTok));
+    const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
+    const ids = await i32('input_ids'), mask = await i32('attention_mask');
+    const [B, T] = ref.tensors.get('input_ids')!.shape;
+    const m = rt.loaded, V = m.cfg.vocabSize, H = m.cfg.hiddenSize;
+    const out = await m.forward({ ids, mask, B, T }, { logits: true, hidden: true });
+    checks.push(cmp('logits', out.logits!, await ref.f32('logits'), 1e-3, 1e-3, (i) => mask[Math.floor(i / V)] === 1));
+    for (let l = 0; l < out.hidden!.length; l++) {
+      checks.push(cmp(`hidden_states.${l}`, out.hidden![l], await ref.f32(`hidden_states.${l}`), 1e-3, 1e-3, (i) => mask[Math.floor(i / H)] === 1));
+    }
+    const lp = new Float32Array(B * (T - 1));
+    for (let b = 0; b < B; b++) lp.set(out.logprobs.subarray(b * T, b * T + T - 1), b * (T - 1));
+    checks.push(cmp('token_logprobs', lp, await ref.f32('token_logprobs'), 1e-3, 1e-3, () => true));
+    const mean = new Float32Array(B);
+    for (let b = 0; b < B; b++) {
+      let s = 0, n = 0;
+      for (let t = 0; t + 1 < T; t++) if (mask[b * T + t + 1]) { s += lp[b * (T - 1) + t]; n++; }
+      mean[b] = s / n;
+    }
+    checks.push(cmp('mean_logprob', mean, await ref.f32('mean_logprob'), 1e-3, 1e-3, () => true));
+    const gen = json.generation as { prompt_ids: number[]; greedy_ids: number[] };
+    const g = await rt.generate(gen.prompt_ids, { maxNewTokens: gen.greedy_ids.length, stopAtEos: false });
+    const wrong = g.ids.filter((x, i) => x !== gen.greedy_ids[i]).length + Math.abs(g.ids.length - gen.greedy_ids.length);
+    checks.push(exact(`greedy generation (${gen.greedy_ids.length} tokens, KV cache)`, wrong === 0, wrong));
+  } finally {
+    await ref.close();
+  }
+  return checks;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['json']);
+  const dir = required(a, 'fixture');
+  const rt = await Runtime.create({ log: bool(a, 'json') ? () => {} : undefined });
+  try {
+    await rt.loadModel({ path: dir, dtype: 'f32' });
+    const checks = await selftest(rt, dir);
+    const pass = checks.every((c) => c.pass);
+    if (!bool(a, 'json')) {
+      console.log(`selftest ${dir} on ${rt.adapterInfo}`);
+      console.log(`${'check'.padEnd(44)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)}  ${'tolerance'.padEnd(18)} pass`);
+      for (const c of checks) console.log(`${c.check.padEnd(44)} ${c.maxAbs.toExponential(2).padStart(10)} ${c.maxRel.toExponential(2).padStart(10)}  ${c.tolerance.padEnd(18)} ${c.pass ? 'PASS' : 'FAIL'}`);
+      console.log(pass ? 'all checks passed' : `${checks.filter((c) => !c.pass).length} check(s) FAILED`);
+    } else console.log(JSON.stringify({ fixture: dir, adapter: rt.adapterInfo, pass, checks }));
+    return pass ? 0 : 1;
+  } finally {
+    rt.dispose();
+  }
+}

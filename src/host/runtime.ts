@@ -1,0 +1,178 @@
+// The one public runtime API, identical in Node and in a browser worker (worker.ts exposes it through Comlink):
+// open the GPU, load a BLOOM checkpoint, tokenize, score texts (the method's label-scoring rule), generate.
+import { openDevice, describeAdapter, type AdapterSummary } from '../gpu/device.ts';
+import { Gpu } from '../gpu/runtime.ts';
+import { openCheckpoint } from '../model/checkpoint.ts';
+import type { BloomConfig } from '../model/config.ts';
+import { BloomWeights, randomBloomArrays, type StorageDType } from '../model/weights.ts';
+import { BloomModel } from '../model/bloom.ts';
+import { Tokenizer } from '../wasm/tokenizer.ts';
+import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
+
+export interface RuntimeOptions { log?: (msg: string) => void }
+
+export interface LoadOptions {
+  /** a checkpoint folder (Node) */
+  path?: string;
+  /** the folder's files by name (browser: <input webkitdirectory>, a directory handle, or fetched URLs) */
+  files?: Map<string, Blob>;
+  /** weight storage on the GPU: f32, or f16 packed two per u32 (f32 math) */
+  dtype?: StorageDType;
+  int8?: boolean;
+  int8Threshold?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ModelInfo { name: string; config: BloomConfig; dtype: StorageDType; parameters: number; gpuBytes: number }
+
+export interface ScoreResult {
+  ids: number[];
+  /** token_logprobs[t] = log p(ids[t+1] | ids[..t]) */
+  token_logprobs: number[];
+  /** mean of token_logprobs (the label-scoring rule); NaN for a text of fewer than two tokens */
+  mean_logprob: number;
+}
+
+export interface GenerateOptions extends SampleOptions {
+  maxNewTokens?: number;
+  /** stop at </s> (default true) */
+  stopAtEos?: boolean;
+}
+
+export class Runtime {
+  private model: BloomModel | null = null;
+  private tok: Tokenizer | null = null;
+  private modelName = '';
+  private constructor(readonly gpu: Gpu, private log: (m: string) => void) {}
+
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
+    return new Runtime(new Gpu(await openDevice({ log })), log);
+  }
+
+  get adapter(): AdapterSummary & { text: string; limits: Record<string, number>; features: string[] } {
+    const h = this.gpu.handle;
+    return { ...h.adapter, text: describeAdapter(h), limits: h.limits, features: [...h.features] };
+  }
+  /** short adapter description (used in reports) */
+  get adapterInfo(): string { return describeAdapter(this.gpu.handle); }
+
+  async loadModel(opts: LoadOptions): Promise<ModelInfo> {
+    if (opts.int8) throw new Error('--int8 (LLM.int8()) is not implemented yet; run without --int8 (f32 or --dtype f16)');
+    const src = opts.path ?? opts.files;
+    if (!src) throw new Error('loadModel needs a folder path or its files');
+    const ck = await openCheckpoint(src);
+    try {
+      for (const w of ck.warnings) this.log(w);
+      this.unload();
+      this.tok = await Tokenizer.fromJSON(ck.tokenizerJSON, `${ck.dir}/tokenizer.json`);
+      const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress);
+      this.model = new BloomModel(this.gpu, weights);
+      this.modelName = ck.dir;
+      await this.gpu.sync();
+      return this.info();
+    } finally {
+      await ck.close();
+    }
+  }
+
+  /** A model of the given shape with random weights (benchmarks, limit checks); tokenizer optional. */
+  async loadRandomModel(cfg: BloomConfig, opts: { seed?: number; dtype?: StorageDType; tokenizerJSON?: string; name?: string } = {}): Promise<ModelInfo> {
+    this.unload();
+    const weights = BloomWeights.fromArrays(this.gpu, cfg, randomBloomArrays(cfg, opts.seed ?? 1), opts.dtype ?? 'f32');
+    this.model = new BloomModel(this.gpu, weights);
+    if (opts.tokenizerJSON) this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
+    this.modelName = opts.name ?? 'random';
+    await this.gpu.sync();
+    return this.info();
+  }
+
+  info(): ModelInfo {
+    const m = this.need();
+    const parameters = [...m.weights.params.values()].reduce((a, t) => a + t.numel, 0) + m.weights.emb.reduce((a, s) => a + s.w.numel, 0);
+    return { name: this.modelName, config: m.cfg, dtype: m.dtype, parameters, gpuBytes: m.weights.bytes() };
+  }
+
+  get loaded(): BloomModel { return this.need(); }
+  get tokenizer(): Tokenizer {
+    if (!this.tok) throw new Error('no tokenizer loaded: call loadModel first');
+    return this.tok;
+  }
+
+  private need(): BloomModel {
+    if (!this.model) throw new Error('no model loaded: call loadModel first');
+    return this.model;
+  }
+
+  tokenize(texts: string[]): number[][] { return texts.map((t) => this.tokenizer.encode(t)); }
+  decode(ids: number[]): string { return this.tokenizer.decode(ids); }
+
+  /**
+   * Scores texts: each is tokenized (no BOS/EOS), truncated from the LEFT to maxLength tokens, batched with
+   * right padding; returns per-token log-probabilities and their mean over the scored (non-pad) targets.
+   */
+  async score(texts: string[], opts: { maxLength?: number; batchSize?: number } = {}): Promise<ScoreResult[]> {
+    const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
+    return this.scoreIds(ids, opts.batchSize ?? 8);
+  }
+
+  async scoreIds(all: number[][], batchSize = 8): Promise<ScoreResult[]> {
+    const m = this.need();
+    const out: ScoreResult[] = new Array(all.length);
+    // batch texts of similar length together (less padding), results go back to input order
+    const order = all.map((_, i) => i).sort((a, b) => all[a].length - all[b].length);
+    for (let s = 0; s < order.length; s += batchSize) {
+      const idx = order.slice(s, s + batchSize);
+      const B = idx.length, T = Math.max(1, ...idx.map((i) => all[i].length));
+      const ids = new Int32Array(B * T).fill(m.cfg.padTokenId), mask = new Int32Array(B * T);
+      idx.forEach((i, b) => { ids.set(all[i], b * T); mask.fill(1, b * T, b * T + all[i].length); });
+      const { logprobs } = await m.forward({ ids, mask, B, T });
+      idx.forEach((i, b) => {
+        const n = all[i].length;
+        const lp = Array.from(logprobs.subarray(b * T, b * T + Math.max(0, n - 1)));
+        out[i] = { ids: all[i], token_logprobs: lp, mean_logprob: lp.length ? lp.reduce((x, y) => x + y, 0) / lp.length : NaN };
+      });
+    }
+    return out;
+  }
+
+  /** Mean token log-prob of each text (the Scorer interface of src/eval). */
+  async scoreTexts(texts: string[], opts: { maxLength?: number; batchSize?: number } = {}): Promise<number[]> {
+    return (await this.score(texts, opts)).map((r) => r.mean_logprob);
+  }
+
+  /** KV-cached generation; sampling (greedy by default) by the AssemblyScript sampler. */
+  async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<{ promptIds: number[]; ids: number[]; text: string }> {
+    const m = this.need();
+    const promptIds = typeof prompt === 'string' ? this.tokenizer.encode(prompt) : prompt;
+    if (!promptIds.length) throw new Error('generate needs a non-empty prompt');
+    const maxNew = opts.maxNewTokens ?? 32;
+    const sampler = new Sampler(opts);
+    const cache = m.newCache(promptIds.length + maxNew);
+    const ids: number[] = [];
+    try {
+      let logits = await m.step(cache, promptIds);
+      for (let i = 0; i < maxNew; i++) {
+        const next = sampler.sample(logits, [...promptIds, ...ids]);
+        ids.push(next);
+        if ((opts.stopAtEos ?? true) && next === m.cfg.eosTokenId) break;
+        if (i + 1 < maxNew) logits = await m.step(cache, [next]);
+      }
+    } finally {
+      m.freeCache(cache);
+    }
+    return { promptIds, ids, text: this.tok ? this.tok.decode(ids) : '' };
+  }
+
+  unload(): void {
+    this.model?.destroy();
+    this.model = null;
+    this.tok?.free();
+    this.tok = null;
+  }
+
+  dispose(): void {
+    this.unload();
+    this.gpu.destroy();
+  }
+}
