@@ -1,5 +1,6 @@
 // Build script: compiles the AssemblyScript module, embeds WGSL + wasm as generated TS modules, bundles with esbuild.
 //   node build.mjs gen     -> build/instructalign.wasm, src/generated/{assets.ts,asc.js}   (needed by tests)
+//   node build.mjs web     -> gen + dist/web/ only (what the browser tests build)
 //   node build.mjs         -> gen + dist/cli.js (Node CLI, everything inlined but `webgpu`) + dist/web/ (worker, API, page)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, renameSync, cpSync, existsSync, statSync } from 'node:fs';
@@ -51,9 +52,10 @@ function gen() {
     'export function instantiate(module: WebAssembly.Module, imports?: Record<string, unknown>): Promise<any>;\n');
 }
 
+const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', target: 'es2022' };
+
 async function bundle() {
   const esbuild = await import('esbuild');
-  const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warning', target: 'es2022' };
   await esbuild.build({
     ...common,
     entryPoints: [join(root, 'src/cli/main.ts')],
@@ -62,6 +64,13 @@ async function bundle() {
     external: ['webgpu', 'playwright-core'],
     banner: { js: '#!/usr/bin/env node\nimport { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
   });
+  await bundleWeb();
+}
+
+// The browser side alone (`node build.mjs web`): the browser tests build only this, so they do not depend on
+// every CLI module compiling.
+async function bundleWeb() {
+  const esbuild = await import('esbuild');
   const webEntries = ['src/host/worker.ts', 'src/host/web.ts'].filter((p) => existsSync(join(root, p)));
   if (webEntries.length) {
     await esbuild.build({
@@ -76,4 +85,5 @@ async function bundle() {
 }
 
 gen();
-if (mode !== 'gen') await bundle();
+if (mode === 'web') await bundleWeb();
+else if (mode !== 'gen') await bundle();

@@ -12,9 +12,8 @@ const commands: Record<string, Loader> = {
   selftest: () => import('./selftest.ts'),
   eval: () => import('./eval.ts'),
   compare: () => import('./compare.ts'),
-  train: () => import('./train.ts'),
   data: () => import('./data.ts'),
-  bench: () => import('./bench.ts'),
+  serve: () => import('./serve.ts'),
   demo: () => import('./demo.ts'),
 };
 
@@ -22,7 +21,7 @@ function usage(): string {
   return `instructalign <command> [options]
 
 Commands:
-  demo        run the embedded default job (InstructAlign on NusaX with nano-bloomz, then zero-shot eval)
+  demo        run the embedded default job (zero-shot NusaX evaluation of the bundled nano-bloomz)
   doctor      show the WebGPU adapter, its limits and features; run a kernel check
   tokenize    tokenize JSON strings from stdin (--tokenizer FILE [--decode])
   score       per-token log-probabilities of texts from stdin (--model DIR)
@@ -30,9 +29,8 @@ Commands:
   selftest    check the shaders against a HuggingFace fixture folder (--fixture DIR)
   eval        zero-shot evaluation (--model DIR --out DIR)
   compare     compare two eval result folders (A/ B/)
-  train       InstructAlign continual crosslingual instruction tuning (--model DIR --out DIR)
   data        preview InstructAlign training texts (--preview N)
-  bench       benchmarks
+  serve       serve the browser page (WebGPU in a Web Worker) on http://127.0.0.1:8080
 
 Run 'instructalign <command> --help' for the options of one command.`;
 }

@@ -31,7 +31,8 @@ export function staticServer(mounts: Record<string, string>, opts: { port?: numb
   const table = Object.entries(mounts).map(([p, d]) => [p.endsWith('/') ? p : p + '/', resolve(d)] as const)
     .sort((a, b) => b[0].length - a[0].length);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let path: string;
+    try { path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname); } catch { res.writeHead(400).end('bad URL'); return; }
     const hit = table.find(([p]) => path.startsWith(p));
     let file = hit ? resolve(hit[1], '.' + path.slice(hit[0].length - 1)) : '';
     // refuse ../ escapes out of the mounted folder

@@ -1,0 +1,55 @@
+// AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments), and the per-tensor
+// sum of squares behind HF Trainer's global grad-norm clipping. All f32: master weights, grads, moments.
+struct Params {
+  n: u32,        // elements of this tensor
+  off: u32,      // sumsq: first slot of this tensor in `partials`
+  lr: f32,       // learning rate of this step
+  beta1: f32,    // first-moment decay
+  beta2: f32,    // second-moment decay
+  eps: f32,      // added to the bias-corrected sqrt(v)
+  wd: f32,       // decoupled weight decay (0 for excluded tensors)
+  gscale: f32,   // gradient multiplier: 1/lossScale · clip coefficient (sumsq: 1/lossScale only)
+  bc1: f32,      // 1 − beta1^t
+  bc2s: f32,     // sqrt(1 − beta2^t)
+}
+
+@group(0) @binding(0) var<storage, read> g: array<f32>;
+@group(0) @binding(1) var<storage, read_write> partials: array<f32>;  // sumsq: one slot per workgroup
+@group(0) @binding(2) var<storage, read_write> p: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<storage, read_write> v: array<f32>;
+@group(0) @binding(5) var<uniform> params: Params;
+
+const WG = 256u;
+const CHUNK = 4096u;  // elements per sumsq workgroup (host code mirrors this as SUMSQ_CHUNK)
+var<workgroup> red: array<f32, 256>;
+
+// partials[off + w] = Σ (gscale·g)² over elements [w·CHUNK, (w+1)·CHUNK); an inf/NaN gradient makes it inf/NaN.
+@compute @workgroup_size(256)
+fn sumsq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let w = wg.x + wg.y * 65535u;
+  let start = w * CHUNK;
+  var s = 0.0;
+  for (var i = start + li; i < min(start + CHUNK, params.n); i += WG) { let x = g[i] * params.gscale; s += x * x; }
+  red[li] = s;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (li < k) { red[li] += red[li + k]; }
+    workgroupBarrier();
+  }
+  if (li == 0u && start < params.n) { partials[params.off + w] = red[0]; }
+}
+
+// One element per thread: p *= 1 − lr·wd; m, v updated; p −= lr/bc1 · m / (sqrt(v)/bc2s + eps).
+@compute @workgroup_size(256)
+fn adamw_step(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x + gid.y * 65535u * WG;
+  if (i >= params.n) { return; }
+  let gr = g[i] * params.gscale;
+  let mi = m[i] + (1.0 - params.beta1) * (gr - m[i]);
+  let vi = params.beta2 * v[i] + (1.0 - params.beta2) * gr * gr;
+  m[i] = mi;
+  v[i] = vi;
+  let pi = p[i] * (1.0 - params.lr * params.wd);
+  p[i] = pi - (params.lr / params.bc1) * mi / (sqrt(vi) / params.bc2s + params.eps);
+}

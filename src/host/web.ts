@@ -1,0 +1,34 @@
+// The embeddable browser API: starts the runtime worker (dist/web/worker.js) and returns its Comlink proxy, so a
+// page calls `await rt.score(texts)` while the GPU work runs off the main thread.
+import * as Comlink from 'comlink';
+import type { WorkerApi } from './worker.ts';
+
+export { kernelCheckCpu, kernelCheckShape, KERNEL_CHECK_K } from './kernel-check.ts';
+
+export type RemoteRuntime = Comlink.Remote<WorkerApi> & { worker: Worker; terminate(): void };
+
+/** Starts the worker (default: worker.js next to this module) and waits until its module has loaded. */
+export async function startRuntime(workerUrl?: string | URL): Promise<RemoteRuntime> {
+  const url = workerUrl ?? new URL('./worker.js', import.meta.url);
+  const worker = new Worker(url, { type: 'module' });
+  const remote = Comlink.wrap<WorkerApi>(worker);
+  // A worker whose script fails to load or throws at top level never answers; surface that instead of hanging.
+  const failed = new Promise<never>((_, reject) => worker.addEventListener('error', (ev) => {
+    ev.preventDefault();
+    reject(new Error(`the runtime worker ${url} failed to start: ${ev.message || 'script error (is it served, as JavaScript, from the same origin?)'}`));
+  }, { once: true }));
+  try {
+    await Promise.race([remote.ping(), failed]);
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+  // Comlink's proxy answers every property name with a remote call, so `worker`/`terminate` are served locally.
+  return new Proxy(remote, {
+    get(target, prop, recv) {
+      if (prop === 'worker') return worker;
+      if (prop === 'terminate') return () => { remote[Comlink.releaseProxy](); worker.terminate(); };
+      return Reflect.get(target, prop, recv);
+    },
+  }) as RemoteRuntime;
+}

@@ -1,0 +1,70 @@
+// Browser-test helpers: build dist/web, serve it (and the test fixtures) on 127.0.0.1, and open the page in
+// headless Chromium (playwright-core, the system's browser; none is downloaded) with WebGPU on SwiftShader.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
+import { FIXTURES, REPO } from './gpu.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * The one flag WebGPU needs: Chromium on Linux refuses every adapter (SwiftShader included) without it.
+ * --use-angle=swiftshader and --enable-features=Vulkan were tried and are not needed (Chromium 156 picks
+ * SwiftShader by itself); playwright adds --no-sandbox (needed as root) because chromiumSandbox defaults to false.
+ */
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
+/** keep the browser from reaching the network on its own (there is none here; they only add startup noise) */
+export const QUIET_FLAGS = ['--no-first-run', '--disable-sync', '--disable-background-networking', '--disable-component-update'];
+
+/** `node build.mjs web`: gen + the worker/page bundles, without the Node CLI */
+export function buildWeb(): void {
+  execFileSync(process.execPath, [join(REPO, 'build.mjs'), 'web'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+export interface BrowserPage {
+  browser: Browser; page: Page; server: StaticServer; url: string;
+  /** console lines and page errors, for failure messages */
+  logs: string[];
+  screenshot(file: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Serves dist/web at / and test/fixtures at /fixtures/, opens `path` (default index.html) in headless Chromium. */
+export async function openPage(path = 'index.html'): Promise<BrowserPage> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+  const server = await staticServer({ '/': join(REPO, 'dist/web'), '/fixtures/': FIXTURES });
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS] });
+    const page = await browser.newPage();
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+    page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker ${m.type()}] ${m.text()}`)));
+    const url = new URL(path, server.url).href;
+    const res = await page.goto(url);
+    if (!res?.ok()) throw new Error(`GET ${url}: HTTP ${res?.status()} (did \`node build.mjs web\` run?)`);
+    const b = browser;
+    return {
+      browser: b, page, server, url, logs,
+      async screenshot(file) { mkdirSync(dirname(file), { recursive: true }); await page.screenshot({ path: file, fullPage: true }); },
+      async close() { await b.close(); await server.close(); },
+    };
+  } catch (e) {
+    await browser?.close();
+    await server.close();
+    throw e;
+  }
+}
+
+/** Whether this Chromium gives WebGPU an adapter in a page (a clear reason when not). */
+export async function webgpuAdapter(page: Page): Promise<{ ok: true; info: string } | { ok: false; reason: string }> {
+  return page.evaluate(async () => {
+    const gpu = (navigator as any).gpu;
+    if (!gpu) return { ok: false as const, reason: 'navigator.gpu is missing (not a secure context, or WebGPU disabled)' };
+    const a = await gpu.requestAdapter();
+    if (!a) return { ok: false as const, reason: 'navigator.gpu.requestAdapter() returned null' };
+    return { ok: true as const, info: `${a.info?.vendor} ${a.info?.architecture} ${a.info?.description}`.trim() };
+  });
+}
