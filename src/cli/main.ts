@@ -13,6 +13,8 @@ const commands: Record<string, Loader> = {
   eval: () => import('./eval.ts'),
   compare: () => import('./compare.ts'),
   data: () => import('./data.ts'),
+  train: () => import('./train.ts'),
+  bench: () => import('./bench.ts'),
   serve: () => import('./serve.ts'),
   demo: () => import('./demo.ts'),
 };
@@ -29,7 +31,9 @@ Commands:
   selftest    check the shaders against a HuggingFace fixture folder (--fixture DIR)
   eval        zero-shot evaluation (--model DIR --out DIR)
   compare     compare two eval result folders (A/ B/)
+  train       InstructAlign continual crosslingual instruction tuning (--model DIR --out DIR)
   data        preview InstructAlign training texts (--preview N)
+  bench       benchmarks (matmul, forward, training step, eval throughput) on this adapter
   serve       serve the browser page (WebGPU in a Web Worker) on http://127.0.0.1:8080
 
 Run 'instructalign <command> --help' for the options of one command.`;
