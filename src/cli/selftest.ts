@@ -5,13 +5,22 @@ import { join } from 'node:path';
 import { bool, parseArgs, required } from './args.ts';
 import { Runtime } from '../host/runtime.ts';
 import { fileSource, SafetensorsFile } from '../model/safetensors.ts';
+import { openCheckpoint } from '../model/checkpoint.ts';
+import { bloomParameters } from '../model/config.ts';
+import { BloomWeights } from '../model/weights.ts';
+import { BloomForward } from '../model/forward.ts';
+import { BloomGrads, lossAndBackward, readSharded } from '../model/backward.ts';
+import { AdamW } from '../train/optimizer.ts';
 
 export const help = `instructalign selftest --fixture DIR [--json] [--dtype f32]
 
 DIR is a folder in the format of test/fixtures/* (config.json, tokenizer.json, model.safetensors,
 reference.safetensors, reference.json). Prints one row per check (max abs error, max rel error, tolerance,
 pass) and exits 0 only if all pass. --json prints one JSON summary as the last line.
-Tolerances (fixture README): logits/hidden |a−b| ≤ 1e-3 + 1e-3·|b|; token ids exact.`;
+Also checks training: the loss, the gradient of every parameter, and every parameter after two AdamW steps
+(the fixture's settings) unless --no-train.
+Tolerances (fixture README): logits/hidden |a−b| ≤ 1e-3 + 1e-3·|b|; gradients and updated parameters
+|a−b| ≤ 1e-4 + 1e-2·|b|; loss and grad norms 1e-4 relative; token ids exact.`;
 
 export interface Check { check: string; maxAbs: number; maxRel: number; tolerance: string; pass: boolean }
 
@@ -66,13 +75,57 @@ export async function selftest(rt: Runtime, dir: string): Promise<Check[]> {
   return checks;
 }
 
+/** Gradients of every parameter, then two AdamW steps, against the fixture (HF Trainer's numbers). */
+export async function trainSelftest(rt: Runtime, dir: string): Promise<Check[]> {
+  const json = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8'));
+  const ref = await SafetensorsFile.open(await fileSource(join(dir, 'reference.safetensors')));
+  const ck = await openCheckpoint(dir);
+  const g = rt.gpu, w = await BloomWeights.fromCheckpoint(g, ck, 'f32');
+  await ck.close();
+  const fwd = new BloomForward(g, w), grads = new BloomGrads(g, w);
+  const ad = json.adamw;
+  const opt = new AdamW(g, w, { lr: ad.lr, betas: ad.betas, eps: ad.eps, weightDecay: ad.weight_decay, maxGradNorm: ad.max_grad_norm, decayAll: true, totalSteps: ad.steps });
+  const checks: Check[] = [];
+  try {
+    const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
+    const [B, T] = ref.tensors.get('input_ids')!.shape;
+    const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T }, labels = await i32('labels');
+    const names = bloomParameters(w.cfg).map((p) => p.name);
+    const worst = async (got: Map<string, Float32Array>, prefix: string, label: string) => {
+      let agg: Check = { check: label, maxAbs: 0, maxRel: 0, tolerance: '0.0001 + 0.01·|ref|', pass: true };
+      for (const n of names) {
+        const c = cmp(n, got.get(n)!, await ref.f32(`${prefix}transformer.${n}`), 1e-4, 1e-2, () => true);
+        agg = { ...agg, maxAbs: Math.max(agg.maxAbs, c.maxAbs), maxRel: Math.max(agg.maxRel, c.maxRel), pass: agg.pass && c.pass };
+        if (!c.pass) agg.check = `${label} (first failing: ${n})`;
+      }
+      return agg;
+    };
+    const rel = (name: string, got: number, want: number): Check => ({ check: name, maxAbs: Math.abs(got - want), maxRel: Math.abs(got - want) / Math.abs(want), tolerance: '1e-4 relative', pass: Math.abs(got - want) <= 1e-4 * Math.abs(want) });
+    for (let step = 0; step < 2; step++) {
+      grads.zero();
+      const { loss } = await lossAndBackward(fwd, batch, labels, grads);
+      checks.push(rel(`loss, step ${step + 1}`, loss, json.losses_per_step[step]));
+      if (step === 0) checks.push(await worst(await grads.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
+      const { gradNorm } = await opt.step(grads, opt.lrAt(step));
+      checks.push(rel(`grad norm before clipping, step ${step + 1}`, gradNorm, json.grad_norms_before_clip[step]));
+    }
+    const after = await readSharded(g, w, w.params, w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })));
+    checks.push(await worst(after, 'after_adamw_2_steps.', 'parameters after 2 AdamW steps'));
+  } finally {
+    opt.destroy(); grads.destroy(); fwd.slopes.destroy(); w.destroy();
+    await ref.close();
+  }
+  return checks;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json']);
+  const a = parseArgs(argv, ['json', 'no-train']);
   const dir = required(a, 'fixture');
   const rt = await Runtime.create({ log: bool(a, 'json') ? () => {} : undefined });
   try {
     await rt.loadModel({ path: dir, dtype: 'f32' });
     const checks = await selftest(rt, dir);
+    if (!bool(a, 'no-train')) checks.push(...await trainSelftest(rt, dir));
     const pass = checks.every((c) => c.pass);
     if (!bool(a, 'json')) {
       console.log(`selftest ${dir} on ${rt.adapterInfo}`);

@@ -1,0 +1,75 @@
+// The model commands end to end as a user runs them: doctor, selftest (both fixtures), score, generate, train/resume.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, FIXTURE_NAMES, REPO, loadFixture } from '../helpers/gpu.ts';
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], { cwd: REPO, input, encoding: 'utf8', timeout: 280000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('CLI model commands', () => {
+  it('doctor: exit 0 and a passing kernel check', () => {
+    const r = cli(['doctor', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out.trim().split('\n').pop()!);
+    assert.equal(j.kernelCheck.pass, true);
+    assert.ok(j.limits.maxStorageBufferBindingSize > 0);
+  });
+
+  for (const name of FIXTURE_NAMES) {
+    it(`selftest --fixture ${name} --json: every check passes (forward, generation, gradients, AdamW)`, () => {
+      const r = cli(['selftest', '--fixture', join(FIXTURES, name), '--json']);
+      const j = JSON.parse(r.out.trim().split('\n').pop()!);
+      assert.equal(r.code, 0, JSON.stringify(j.checks.filter((c: { pass: boolean }) => !c.pass)));
+      assert.equal(j.pass, true);
+      assert.ok(j.checks.length >= 12);
+    });
+  }
+
+  it('score: one JSON object per input line, mean_logprob = mean of token_logprobs', async () => {
+    const r = cli(['score', '--model', join(FIXTURES, 'bloom-tiny')], '"Hello world"\n"a bear in the woods."\n');
+    assert.equal(r.code, 0, r.err);
+    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(rows.length, 2);
+    for (const x of rows) {
+      assert.equal(x.token_logprobs.length, x.ids.length - 1);
+      const m = x.token_logprobs.reduce((a: number, b: number) => a + b, 0) / x.token_logprobs.length;
+      assert.ok(Math.abs(m - x.mean_logprob) < 1e-9);
+    }
+    const bad = cli(['score', '--model', join(FIXTURES, 'bloom-tiny')], 'not json\n');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /stdin line 1: not JSON/);
+  });
+
+  it("generate --json: greedy equals the fixture's HF greedy ids", async () => {
+    const fx = await loadFixture('bloom-tiny');
+    const gen = fx.json.generation;
+    await fx.ref.close();
+    const r = cli(['generate', '--model', join(FIXTURES, 'bloom-tiny'), '--prompt', gen.prompt, '--max-new-tokens', String(gen.greedy_ids.length), '--no-stop', '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out).ids, gen.greedy_ids);
+  });
+
+  it('a bad --dtype is a usage error (exit 2) naming the flag', () => {
+    const r = cli(['score', '--model', join(FIXTURES, 'bloom-tiny'), '--dtype', 'f64'], '"x"\n');
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--dtype must be f32 or f16/);
+  });
+
+  it('train for 2 steps, then --resume to 3: logs 3 steps and an HF-style checkpoint', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ia-cli-train-'));
+    try {
+      const args = ['train', '--model', join(FIXTURES, 'bloom-tiny'), '--out', out, '--l1', 'eng', '--l2', 'sun', '--batch-size', '2', '--max-length', '16', '--save-steps', '1', '--lr', '1e-3'];
+      assert.equal(cli([...args, '--steps', '2']).code, 0);
+      const r = cli([...args, '--steps', '3', '--resume']);
+      assert.equal(r.code, 0, r.err);
+      const steps = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+      assert.deepEqual(steps, [1, 2, 3]);
+      assert.ok(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).model_type === 'bloom');
+    } finally { rmSync(out, { recursive: true, force: true }); }
+  });
+});
