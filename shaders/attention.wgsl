@@ -48,23 +48,29 @@ fn reduce(v: f32, li: u32, is_max: bool) -> f32 {
 @compute @workgroup_size(64)
 fn attention_probs(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = wg.x; let n = wg.y; let b = wg.z;
+  // params and index bases are read once: every uniform/storage load is range-checked on SwiftShader
+  let Tk = params.Tk; let D = params.D; let scale = params.scale; let slope = slopes[n];
   let qi = params.q0 + i;
   let row = prow(b, n, i);
+  let qb = qkv_at(b, qi, n, 0u, 0u);
+  let kb = qkv_at(b, 0u, n, 1u, 0u);
+  let ks = 3u * params.NH * D;  // row stride of qkv
   var m = -3.0e38;
-  for (var j = li; j < params.Tk; j += WG) {
+  for (var j = li; j < Tk; j += WG) {
     var s = -3.0e38;
-    let info = keyinfo[b * params.Tk + j];
+    let info = keyinfo[b * Tk + j];
     if (j <= qi && info.x > 0.5) {
       var dot = 0.0;
-      for (var d = 0u; d < params.D; d++) { dot += qkv[qkv_at(b, qi, n, 0u, d)] * qkv[qkv_at(b, j, n, 1u, d)]; }
-      s = dot * params.scale + slopes[n] * info.y;
+      let kj = kb + j * ks;
+      for (var d = 0u; d < D; d++) { dot += qkv[qb + d] * qkv[kj + d]; }
+      s = dot * scale + slope * info.y;
     }
     probs[row + j] = s;
     m = max(m, s);
   }
   m = reduce(m, li, true);
   var sum = 0.0;
-  for (var j = li; j < params.Tk; j += WG) {
+  for (var j = li; j < Tk; j += WG) {
     let s = probs[row + j];
     let e = select(exp(s - m), 0.0, s <= -3.0e38);
     probs[row + j] = e;
@@ -72,20 +78,24 @@ fn attention_probs(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   }
   sum = reduce(sum, li, false);
   let inv = select(1.0 / sum, 0.0, sum == 0.0);  // a fully masked row (a left-pad query) gets zeros
-  for (var j = li; j < params.Tk; j += WG) { probs[row + j] *= inv; }
+  for (var j = li; j < Tk; j += WG) { probs[row + j] *= inv; }
 }
 
 // ctx[b, i, n·D + d] = Σ_j probs[b,n,i,j] · v[b,j,n,d]; one workgroup per (i, n, b), threads over d.
 @compute @workgroup_size(64)
 fn attention_context(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = wg.x; let n = wg.y; let b = wg.z;
+  let D = params.D;
   let row = prow(b, n, i);
-  let H = params.NH * params.D;
+  let H = params.NH * D;
   let last = min(params.q0 + i, params.Tk - 1u);
-  for (var d = li; d < params.D; d += WG) {
+  let vb = qkv_at(b, 0u, n, 2u, 0u);
+  let vs = 3u * H;
+  let out = (b * params.Tq + i) * H + n * D;
+  for (var d = li; d < D; d += WG) {
     var s = 0.0;
-    for (var j = 0u; j <= last; j++) { s += probs[row + j] * qkv[qkv_at(b, j, n, 2u, d)]; }
-    ctx[(b * params.Tq + i) * H + n * params.D + d] = s;
+    for (var j = 0u; j <= last; j++) { s += probs[row + j] * qkv[vb + j * vs + d]; }
+    ctx[out + d] = s;
   }
 }
 
@@ -95,18 +105,22 @@ fn attention_backward_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_in
   let i = wg.x; let n = wg.y; let b = wg.z;
   let row = prow(b, n, i);
   let g = (b * params.Tq + i) * params.NH * params.D + n * params.D;
+  let Tk = params.Tk; let D = params.D;
+  let vb = qkv_at(b, 0u, n, 2u, 0u);
+  let vs = 3u * params.NH * D;
   var dot_sum = 0.0;
-  for (var j = li; j < params.Tk; j += WG) {
+  for (var j = li; j < Tk; j += WG) {
     var dp = 0.0;
     if (j <= i) {
-      for (var d = 0u; d < params.D; d++) { dp += dctx[g + d] * qkv[qkv_at(b, j, n, 2u, d)]; }
+      let vj = vb + j * vs;
+      for (var d = 0u; d < D; d++) { dp += dctx[g + d] * qkv[vj + d]; }
     }
     ds[row + j] = dp;
     dot_sum += dp * probs[row + j];
   }
   dot_sum = reduce(dot_sum, li, false);
   // each thread rewrites only the entries it wrote above, so no barrier is needed between the passes
-  for (var j = li; j < params.Tk; j += WG) { ds[row + j] = probs[row + j] * (ds[row + j] - dot_sum); }
+  for (var j = li; j < Tk; j += WG) { ds[row + j] = probs[row + j] * (ds[row + j] - dot_sum); }
 }
 
 // Per (i, n, b), threads over d: dq[i] = scale·Σ_j dS[i,j]·k[j].
@@ -114,10 +128,14 @@ fn attention_backward_scores(@builtin(workgroup_id) wg: vec3u, @builtin(local_in
 fn attention_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let i = wg.x; let n = wg.y; let b = wg.z;
   let row = prow(b, n, i);
-  for (var d = li; d < params.D; d += WG) {
+  let D = params.D; let scale = params.scale;
+  let kb = qkv_at(b, 0u, n, 1u, 0u);
+  let ks = 3u * params.NH * D;
+  let qi = qkv_at(b, i, n, 0u, 0u);
+  for (var d = li; d < D; d += WG) {
     var s = 0.0;
-    for (var j = 0u; j <= i; j++) { s += ds[row + j] * qkv[qkv_at(b, j, n, 1u, d)]; }
-    dqkv[qkv_at(b, i, n, 0u, d)] = s * params.scale;
+    for (var j = 0u; j <= i; j++) { s += ds[row + j] * qkv[kb + j * ks + d]; }
+    dqkv[qi + d] = s * scale;
   }
 }
 
@@ -125,14 +143,18 @@ fn attention_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocat
 @compute @workgroup_size(64)
 fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let j = wg.x; let n = wg.y; let b = wg.z;
-  let H = params.NH * params.D;
-  for (var d = li; d < params.D; d += WG) {
+  let D = params.D; let Tq = params.Tq; let Tk = params.Tk;
+  let H = params.NH * D;
+  let qb = qkv_at(b, 0u, n, 0u, 0u);
+  let r0 = prow(b, n, 0u) + j;
+  let g0 = b * Tq * H + n * D;
+  for (var d = li; d < D; d += WG) {
     var sk = 0.0;
     var sv = 0.0;
-    for (var i = j; i < params.Tq; i++) {
-      let r = prow(b, n, i) + j;
-      sk += ds[r] * qkv[qkv_at(b, i, n, 0u, d)];
-      sv += probs[r] * dctx[(b * params.Tq + i) * H + n * params.D + d];
+    for (var i = j; i < Tq; i++) {
+      let r = r0 + i * Tk;
+      sk += ds[r] * qkv[qb + i * 3u * H + d];
+      sv += probs[r] * dctx[g0 + i * H + d];
     }
     dqkv[qkv_at(b, j, n, 1u, d)] = sk * params.scale;
     dqkv[qkv_at(b, j, n, 2u, d)] = sv;

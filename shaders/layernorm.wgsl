@@ -51,14 +51,15 @@ fn reduce_sum2(v: vec2f, li: u32) -> vec2f {
 fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let r = wg.x + wg.y * 65535u;
   if (r >= params.R) { return; }
-  let base = r * params.C;
+  let C = params.C;  // read once: uniform loads are range-checked on SwiftShader
+  let base = r * C;
   var s = 0.0;
-  for (var i = li; i < params.C; i += WG) { s += x[base + i]; }
-  let mean = reduce_sum(s, li) / f32(params.C);
+  for (var i = li; i < C; i += WG) { s += x[base + i]; }
+  let mean = reduce_sum(s, li) / f32(C);
   var v = 0.0;
-  for (var i = li; i < params.C; i += WG) { let d = x[base + i] - mean; v += d * d; }
-  let rstd = inverseSqrt(reduce_sum(v, li) / f32(params.C) + params.eps);
-  for (var i = li; i < params.C; i += WG) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
+  for (var i = li; i < C; i += WG) { let d = x[base + i] - mean; v += d * d; }
+  let rstd = inverseSqrt(reduce_sum(v, li) / f32(C) + params.eps);
+  for (var i = li; i < C; i += WG) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
   if (li == 0u) { stats[2u * r] = mean; stats[2u * r + 1u] = rstd; }
 }
 
@@ -67,20 +68,21 @@ fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
 fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
   let r = wg.x + wg.y * 65535u;
   if (r >= params.R) { return; }
-  let base = r * params.C;
+  let C = params.C; let acc_dx = (params.flags & 4u) != 0u;
+  let base = r * C;
   let mean = stats[2u * r];
   let rstd = stats[2u * r + 1u];
   var acc = vec2f(0.0);
-  for (var i = li; i < params.C; i += WG) {
+  for (var i = li; i < C; i += WG) {
     let g = dy[base + i] * gamma[i];
     acc += vec2f(g, g * (x[base + i] - mean) * rstd);
   }
-  let sums = reduce_sum2(acc, li) / f32(params.C);
-  for (var i = li; i < params.C; i += WG) {
+  let sums = reduce_sum2(acc, li) / f32(C);
+  for (var i = li; i < C; i += WG) {
     let xh = (x[base + i] - mean) * rstd;
     let g = dy[base + i] * gamma[i];
     let d = rstd * (g - sums.x - xh * sums.y);
-    if ((params.flags & 4u) != 0u) { dx[base + i] += d; } else { dx[base + i] = d; }
+    if (acc_dx) { dx[base + i] += d; } else { dx[base + i] = d; }
   }
 }
 
@@ -88,12 +90,13 @@ fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
 @compute @workgroup_size(64)
 fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
-  if (c >= params.C) { return; }
+  let C = params.C; let R = params.R;
+  if (c >= C) { return; }
   var sg = 0.0;
   var sb = 0.0;
-  for (var r = 0u; r < params.R; r++) {
-    let g = dy[r * params.C + c];
-    sg += g * (x[r * params.C + c] - stats[2u * r]) * stats[2u * r + 1u];
+  for (var r = 0u; r < R; r++) {
+    let g = dy[r * C + c];
+    sg += g * (x[r * C + c] - stats[2u * r]) * stats[2u * r + 1u];
     sb += g;
   }
   if ((params.flags & 2u) != 0u) { dgamma[c] += sg; dbeta[c] += sb; } else { dgamma[c] = sg; dbeta[c] = sb; }

@@ -2,6 +2,11 @@
 //   C[m,n] (= or +=) alpha · Σ_k A(m,k)·B(k,n) (+ bias[n]) (then GELU)
 // X·Wᵀ (forward, W stored [out,in] as HF), dY·W (input grad) and dYᵀ·X (weight grad) are the same kernel.
 // B may be packed f16 (define B_F16): two halves per u32, math in f32.
+// VEC4 (the fast path, chosen by src/ops/matmul.ts when K, N, strides and offsets are multiples of 4): every operand
+// moves as vec4 and each invocation keeps an 8×8 block of C in four mat4x4 accumulators. Loads, not FLOPs, are
+// what costs on SwiftShader (each load is range-checked per lane; a mat4 product is 64 plain SIMD ops), so the
+// kernel maximises FLOPs per load; A_M4 / B_N4 say A is contiguous along m / B along n (else along k).
+// Without VEC4: the scalar 32×32-tile kernel (any strides; also the benchmarks' baseline).
 struct Params {
   M: u32,      // rows of C
   N: u32,      // columns of C
@@ -18,6 +23,81 @@ struct Params {
   alpha: f32,  // scale of the product
 }
 
+//#if VEC4
+@group(0) @binding(0) var<storage, read> a: array<vec4f>;
+//#if B_F16
+@group(0) @binding(1) var<storage, read> b: array<vec2u>;
+fn loadB4(i: u32) -> vec4f { let w = b[i]; return vec4f(unpack2x16float(w.x), unpack2x16float(w.y)); }
+//#else
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+fn loadB4(i: u32) -> vec4f { return b[i]; }
+//#endif
+@group(0) @binding(2) var<storage, read> bias: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+fn gelu4(x: vec4f) -> vec4f {
+  return 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), vec4f(-15.0), vec4f(15.0))));
+}
+
+// 4×4 block of A at rows m.., k.. as a matrix whose column i is row m+i over k (vec4 indices: all /4)
+fn blockA(m: u32, k: u32, M1: u32, sm: u32, sk: u32, off: u32) -> mat4x4f {
+//#if A_M4
+  // contiguous along m: 4 k-rows of 4 m each, transposed (rows past M read neighbours and are never stored)
+  let i = (off + k * sk + m) >> 2u;
+  let s = sk >> 2u;
+  return transpose(mat4x4f(a[i], a[i + s], a[i + 2u * s], a[i + 3u * s]));
+//#else
+  return mat4x4f(a[(off + min(m, M1) * sm + k) >> 2u], a[(off + min(m + 1u, M1) * sm + k) >> 2u],
+                 a[(off + min(m + 2u, M1) * sm + k) >> 2u], a[(off + min(m + 3u, M1) * sm + k) >> 2u]);
+//#endif
+}
+fn blockB(n: u32, k: u32, N1: u32, sn: u32, sk: u32, off: u32) -> mat4x4f {
+//#if B_N4
+  let i = (off + k * sk + n) >> 2u;
+  let s = sk >> 2u;
+  return transpose(mat4x4f(loadB4(i), loadB4(i + s), loadB4(i + 2u * s), loadB4(i + 3u * s)));
+//#else
+  return mat4x4f(loadB4((off + min(n, N1) * sn + k) >> 2u), loadB4((off + min(n + 1u, N1) * sn + k) >> 2u),
+                 loadB4((off + min(n + 2u, N1) * sn + k) >> 2u), loadB4((off + min(n + 3u, N1) * sn + k) >> 2u));
+//#endif
+}
+
+fn store4(acc: mat4x4f, m: u32, n: u32) {
+  // acc column j = C column n+j over rows m..m+3; rows of C are the columns of transpose(acc)
+  let t = transpose(acc);
+  let N = params.N; let flags = params.flags;
+  if (n >= N) { return; }
+  var bv = vec4f(0.0);
+  if ((flags & 1u) != 0u) { bv = bias[n >> 2u]; }
+  for (var i = 0u; i < 4u; i++) {
+    if (m + i >= params.M) { return; }
+    var v = params.alpha * t[i] + bv;
+    if ((flags & 4u) != 0u) { v = gelu4(v); }
+    let idx = (params.c_off + (m + i) * params.c_sm + n) >> 2u;
+    if ((flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
+  }
+}
+
+// 4×4 threads, each an 8×8 block of C (2×2 blocks of 4×4): the same 32×32 workgroup tile as the scalar kernel.
+@compute @workgroup_size(4, 4)
+fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let m = wg.y * 32u + lid.y * 8u;
+  let n = wg.x * 32u + lid.x * 8u;
+  let K = params.K; let M1 = params.M - 1u; let N1 = params.N - 1u;
+  let a_sm = params.a_sm; let a_sk = params.a_sk; let a_off = params.a_off;
+  let b_sn = params.b_sn; let b_sk = params.b_sk; let b_off = params.b_off;
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c10 = mat4x4f(); var c11 = mat4x4f();
+  for (var k = 0u; k < K; k += 4u) {
+    let a0 = transpose(blockA(m, k, M1, a_sm, a_sk, a_off));
+    let a1 = transpose(blockA(m + 4u, k, M1, a_sm, a_sk, a_off));
+    let b0 = blockB(n, k, N1, b_sn, b_sk, b_off);
+    let b1 = blockB(n + 4u, k, N1, b_sn, b_sk, b_off);
+    c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+  }
+  store4(c00, m, n); store4(c01, m, n + 4u); store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u);
+}
+//#else
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 //#if B_F16
 @group(0) @binding(1) var<storage, read> b: array<u32>;
@@ -40,18 +120,21 @@ fn gelu(x: f32) -> f32 {
   return 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0)));
 }
 
-// 8×8 threads, each owning a 4×4 block of C.
+// 8×8 threads, each owning a 4×4 block of C (params are read once: uniform loads are not free on SwiftShader).
 @compute @workgroup_size(8, 8)
 fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
           @builtin(local_invocation_index) li: u32) {
   let m0 = wg.y * TM;
   let n0 = wg.x * TN;
   // accumulators as four vec4 rows (no indexed private array: SwiftShader's fiber stacks are small)
+  let K = params.K; let M = params.M; let N = params.N;
+  let a_sm = params.a_sm; let a_sk = params.a_sk; let a_off = params.a_off;
+  let b_sk = params.b_sk; let b_sn = params.b_sn; let b_off = params.b_off;
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
   var acc2 = vec4f(0.0);
   var acc3 = vec4f(0.0);
-  for (var k0 = 0u; k0 < params.K; k0 += TK) {
+  for (var k0 = 0u; k0 < K; k0 += TK) {
     for (var r = 0u; r < 8u; r++) {
       let e = li + r * 64u;
       let kk = e / TM;
@@ -59,12 +142,12 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
       let m = m0 + mm;
       let k = k0 + kk;
       var va = 0.0;
-      if (m < params.M && k < params.K) { va = a[params.a_off + m * params.a_sm + k * params.a_sk]; }
+      if (m < M && k < K) { va = a[a_off + m * a_sm + k * a_sk]; }
       As[kk * TM + mm] = va;
       let nn = e % TN;
       let n = n0 + nn;
       var vb = 0.0;
-      if (n < params.N && k < params.K) { vb = loadB(params.b_off + k * params.b_sk + n * params.b_sn); }
+      if (n < N && k < K) { vb = loadB(b_off + k * b_sk + n * b_sn); }
       Bs[kk * TN + nn] = vb;
     }
     workgroupBarrier();
@@ -104,6 +187,8 @@ fn bias_grad(@builtin(global_invocation_id) gid: vec3u) {
   let n = gid.x;
   if (n >= params.N) { return; }
   var s = 0.0;
-  for (var m = 0u; m < params.M; m++) { s += a[params.a_off + m * params.a_sm + n]; }
+  let M = params.M; let sm = params.a_sm; let off = params.a_off;
+  for (var m = 0u; m < M; m++) { s += a[off + m * sm + n]; }
   if ((params.flags & 2u) != 0u) { c[params.c_off + n] += params.alpha * s; } else { c[params.c_off + n] = params.alpha * s; }
 }
+//#endif

@@ -1,25 +1,190 @@
-// The page's script: starts the runtime worker and wires the tokenize and kernel-check buttons to it.
-// `window.instructalign` ({ rt, ready }) lets tests and the console drive the same worker.
-import { startRuntime, kernelCheckCpu, KERNEL_CHECK_K as K } from './web.js';
+// The page's script: starts the runtime worker, loads a model (folder, files, directory handle or URL), runs the
+// zero-shot evaluation with progress and cancel, and shows the results table, chart and results.json.
+// `window.instructalign` ({ ready, results, predictions }) lets tests and the console drive the same worker.
+import {
+  startRuntime, kernelCheckCpu, KERNEL_CHECK_K as K, renderChart, NUSAX_LANGS, DEFAULT_GROUPS, promptTemplates, formatDuration,
+} from './web.js';
 
 const $ = (id) => document.getElementById(id);
+const state = { ready: null, results: null, model: null };
+window.instructalign = state;
 
-const ready = (async () => {
+function say(el, text, cls = '') { el.textContent = text; el.className = cls; }
+
+// ---- GPU ---------------------------------------------------------------------------------------------------------
+state.ready = (async () => {
+  if (!navigator.gpu) {
+    throw new Error('WebGPU is missing in this browser (navigator.gpu is undefined). Use a recent Chrome or Edge, open the page '
+      + 'from http://127.0.0.1 or https, and on Linux start Chromium with --enable-unsafe-webgpu.');
+  }
+  // the worker would say the same in Node's words (Vulkan drivers); in a browser the fix is a browser setting
+  if (!(await navigator.gpu.requestAdapter())) {
+    throw new Error('WebGPU gives no adapter in this browser (navigator.gpu.requestAdapter() returned null). Turn on hardware '
+      + 'acceleration and check chrome://gpu; Chromium on Linux needs --enable-unsafe-webgpu.');
+  }
   const rt = await startRuntime();
   const adapter = await rt.init();
   $('status').textContent = adapter.text;
+  state.adapter = adapter;
   return rt;
 })();
-ready.catch((e) => { $('status').textContent = `error: ${e.message}`; $('status').className = 'fail'; });
-window.instructalign = { ready };
+state.ready.catch((e) => { say($('status'), `error: ${e.message}`, 'fail'); $('run').disabled = true; });
 
+// ---- model -------------------------------------------------------------------------------------------------------
+const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+async function loadModel(source, what) {
+  const out = $('model-status');
+  try {
+    const rt = await state.ready;
+    say(out, `loading ${what}…`, 'muted');
+    const t0 = performance.now();
+    const info = await rt.loadModel(source, {
+      dtype: $('dtype').value || undefined,
+      onProgress: (done, total) => say(out, `loading ${what}: ${done}/${total} tensors`, 'muted'),
+    });
+    const c = info.config;
+    state.model = info;
+    say(out, `loaded ${info.name}: ${info.parameters.toLocaleString('en')} parameters (${c.nLayer} layers, hidden ${c.hiddenSize}, `
+      + `vocabulary ${c.vocabSize}), ${info.dtype}, ${mib(info.gpuBytes)} on the GPU, in ${((performance.now() - t0) / 1000).toFixed(1)} s`, 'ok');
+  } catch (e) {
+    state.model = null;
+    say(out, `could not load ${what}: ${e.message}`, 'fail');
+  }
+}
+
+$('model-folder').onchange = (ev) => ev.target.files.length && loadModel(ev.target.files, 'the folder');
+$('model-files').onchange = (ev) => ev.target.files.length && loadModel(ev.target.files, 'the files');
+$('model-load-url').onclick = () => loadModel(new URL($('model-url').value, location.href).href, $('model-url').value);
+$('model-dir').onclick = async () => {
+  if (!window.showDirectoryPicker) { say($('model-status'), 'this browser has no showDirectoryPicker: use the folder input', 'fail'); return; }
+  try { await loadModel(await window.showDirectoryPicker(), 'the folder'); } catch (e) { if (e.name !== 'AbortError') say($('model-status'), e.message, 'fail'); }
+};
+
+// ---- data, languages, prompts --------------------------------------------------------------------------------------
+const DEFAULT_LANGS = ['eng', 'jav', 'mad'];
+for (const [group, codes] of Object.entries(DEFAULT_GROUPS)) {
+  const div = document.createElement('div');
+  div.className = 'group';
+  div.innerHTML = `<b>${group}</b>` + codes.map((code) => {
+    const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
+    return `<label class="inline"><input type="checkbox" name="lang" value="${code}"${DEFAULT_LANGS.includes(code) ? ' checked' : ''}> ${code} <span class="muted">${folder.replace('_', ' ')}</span></label>`;
+  }).join('');
+  $('langs').append(div);
+}
+$('prompts').innerHTML = 'prompts ' + promptTemplates('sentiment').map((p) =>
+  `<label class="inline" title="${p.template.replace(/"/g, '&quot;')}"><input type="checkbox" name="prompt" value="${p.id}" checked> ${p.name}</label>`).join('');
+for (const r of document.querySelectorAll('input[name=data]')) {
+  r.onchange = () => {
+    const csv = document.querySelector('input[name=data]:checked').value === 'csv';
+    $('csv-row').classList.toggle('hidden', !csv);
+    $('langs').classList.toggle('hidden', csv);
+  };
+}
+const checked = (name) => [...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
+
+async function fetchText(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
+  return res.text();
+}
+
+/** The evaluation request of the form (the worker's EvalRequest). */
+async function request() {
+  const prompts = checked('prompt').map(Number);
+  if (!prompts.length) throw new Error('choose at least one prompt');
+  const positive = (id) => {
+    const v = Number($(id).value);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${id} must be a positive integer`);
+    return v;
+  };
+  const common = { task: 'sentiment', prompts, limit: positive('limit'), batchSize: positive('batch-size'), maxLength: positive('max-length') };
+  if (document.querySelector('input[name=data]:checked').value === 'csv') {
+    const file = $('data-csv').files[0];
+    if (!file) throw new Error('choose a CSV file (columns id,text,label)');
+    const name = $('data-name').value.trim() || file.name.replace(/\.csv$/i, '');
+    return { ...common, data: await file.text(), name, source: file.name };
+  }
+  const langs = checked('lang');
+  if (!langs.length) throw new Error('choose at least one language');
+  const base = new URL($('data-base').value, location.href);
+  const data = {};
+  await Promise.all(langs.map(async (code) => {
+    const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
+    data[code] = await fetchText(new URL(`${folder}/test.csv`, base).href);
+  }));
+  return { ...common, data, langs, source: 'nusax' };
+}
+
+// ---- run -----------------------------------------------------------------------------------------------------------
+$('run').onclick = async () => {
+  const status = $('run-status');
+  try {
+    const rt = await state.ready;
+    if (!state.model) throw new Error('load a model first (step 1)');
+    const req = await request();
+    $('run').disabled = true;
+    $('cancel').disabled = false;
+    say(status, 'running…', 'muted');
+    const t0 = performance.now();
+    const predictions = [];
+    const results = await rt.evaluate(req, (p) => {
+      predictions.push(...p.predictions);
+      $('progress').max = p.total;
+      $('progress').value = p.done;
+      const eta = Number.isFinite(p.etaSeconds) ? formatDuration(p.etaSeconds) : '…';
+      $('progress-text').textContent = `${p.done} / ${p.total} examples × prompts (${(100 * p.done / Math.max(1, p.total)).toFixed(0)}%), ETA ${eta}`;
+    });
+    showResults(results, predictions);
+    say(status, `done in ${formatDuration((performance.now() - t0) / 1000)}`, 'ok');
+  } catch (e) {
+    say(status, /cancelled/.test(e.message) ? 'cancelled' : `error: ${e.message}`, /cancelled/.test(e.message) ? 'muted' : 'fail');
+  } finally {
+    $('run').disabled = false;
+    $('cancel').disabled = true;
+  }
+};
+$('cancel').onclick = async () => { (await state.ready).cancel(); say($('run-status'), 'cancelling after this batch…', 'muted'); };
+
+const pct = (x) => (100 * x).toFixed(2);
+
+function showResults(r, predictions) {
+  state.results = r;
+  state.predictions = predictions;
+  const rows = [];
+  const cells = (m) => `<td>${pct(m.accuracy)}</td><td>${pct(m.weightedF1)}</td><td>${pct(m.macroF1)}</td>`;
+  for (const g of r.groups) {
+    rows.push(`<tr class="group-head"><td colspan="6">${g.group}</td></tr>`);
+    for (const l of r.languages.filter((x) => x.group === g.group)) rows.push(`<tr><td>${l.lang}</td><td>${l.name}</td><td>${l.n}</td>${cells(l.mean)}</tr>`);
+    rows.push(`<tr class="mean"><td>${g.group} mean</td><td></td><td></td>${cells(g.mean)}</tr>`);
+  }
+  rows.push(`<tr class="mean"><td><b>overall</b></td><td></td><td></td>${cells(r.overall)}</tr>`);
+  $('results').className = '';
+  $('results').innerHTML = `<p class="muted">${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; `
+    + `mean over the prompts, in %.</p><table class="results"><thead><tr><th>language</th><th></th><th>n</th><th>accuracy</th>`
+    + `<th>weighted F1</th><th>macro F1</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  $('chart').innerHTML = renderChart(r);
+  // the chart's title is wider than a chart of few languages: let it overflow into a margin instead of clipping
+  const svg = $('chart').querySelector('svg'), w = Number(svg.getAttribute('width'));
+  svg.style.overflow = 'visible';
+  svg.style.marginLeft = `${Math.max(0, (620 - w) / 2)}px`;
+  const json = JSON.stringify(r, null, 1) + '\n';
+  link($('download'), json, 'application/json');
+  link($('download-predictions'), predictions.map((x) => JSON.stringify(x) + '\n').join(''), 'application/x-ndjson');
+  $('results-json').textContent = json;
+}
+
+function link(a, text, type) {
+  if (a.href) URL.revokeObjectURL(a.href);
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.classList.remove('hidden');
+}
+
+// ---- tools ---------------------------------------------------------------------------------------------------------
 $('tokenize').onclick = async () => {
   try {
-    const rt = await ready;
-    const url = $('tokenizer-url').value;
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
-    const [ids] = await rt.tokenize(await res.text(), [$('text').value]);
+    const rt = await state.ready;
+    const [ids] = await rt.tokenize(await fetchText($('tokenizer-url').value), [$('text').value]);
     $('ids').textContent = `${ids.length} tokens: ${JSON.stringify(ids)}`;
   } catch (e) {
     $('ids').textContent = `error: ${e.message}`;
@@ -30,7 +195,7 @@ $('check').onclick = async () => {
   const out = $('check-result');
   out.className = '';
   try {
-    const rt = await ready;
+    const rt = await state.ready;
     const n = 64 * K, M = n / K;
     const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
     const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11) - 0.25);

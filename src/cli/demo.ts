@@ -1,19 +1,25 @@
 // `instructalign demo` (npm start): the embedded default job, with nothing downloaded and nothing outside the
-// package: zero-shot NusaX sentiment evaluation of the bundled nano-bloomz (a 4.2M-parameter BLOOM that knows
-// the task in English/Indonesian only), grouped L1/L2/L3. Training (InstructAlign) joins this job once the
-// trainer CLI lands; see README "Status".
+// package: InstructAlign (TLM+XSS with replay) on the bundled NusaX-MT data starting from the bundled nano-bloomz
+// (a 4.2M-parameter BLOOM that knows sentiment in English/Indonesian only), then the zero-shot NusaX sentiment
+// evaluation of the tuned checkpoint, grouped L1/L2/L3. Sized for 2 CPU cores (SwiftShader); --steps/--limit
+// scale it up on a GPU.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { num, parseArgs, str } from './args.ts';
 import { run as runEval } from './eval.ts';
+import { run as runTrain } from './train.ts';
 
-export const help = `instructalign demo [--out DIR] [--limit N] [--langs a,b,c] [--prompts 1,2,3]
+export const help = `instructalign demo [--out DIR] [--steps N] [--batch-size N] [--limit N] [--langs a,b,c] [--prompts 1,2,3]
 
-Runs the embedded default job: zero-shot evaluation of models/nano-bloomz on the NusaX sentiment test split
-(bundled under data/), one language per group by default (eng = L1, jav = L2, mad = L3), --limit rows each,
-and writes results.json, predictions.jsonl, report.md and chart.svg to --out (default runs/demo).
-Sized to finish in a few minutes on 2 CPU cores through SwiftShader; on a GPU raise --limit and --langs.`;
+Runs the embedded default job:
+  1. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
+     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 4 × 8, lr 2e-4);
+     checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
+  2. instructalign eval of that checkpoint on the NusaX sentiment test split, one language per group by default
+     (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
+Defaults finish in about 4 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
+(1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`;
 
 /** The package root: the nearest folder above this module holding models/nano-bloomz. */
 export function packageRoot(): string {
@@ -27,12 +33,21 @@ export async function run(argv: string[]): Promise<number> {
   const root = packageRoot();
   const out = resolve(str(a, 'out', 'runs/demo'));
   const started = Date.now();
-  console.log(`instructalign demo: zero-shot NusaX sentiment with ${join(root, 'models/nano-bloomz')} → ${out}`);
-  const code = await runEval([
-    '--model', join(root, 'models/nano-bloomz'), '--data', 'nusax',
-    '--langs', str(a, 'langs', 'eng,jav,mad'), '--limit', String(num(a, 'limit', 6)),
-    '--prompts', str(a, 'prompts', '1'), '--out', out,
+  const secs = () => ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`instructalign demo → ${out}\n[1/2] InstructAlign (TLM+XSS + replay) from ${join(root, 'models/nano-bloomz')}`);
+  let code = await runTrain([
+    '--model', join(root, 'models/nano-bloomz'), '--out', join(out, 'train'),
+    '--pairs', join(root, 'data/nusax/mt/train.csv'), '--replay', join(root, 'data/replay/nusax_l1_sentiment.jsonl'),
+    '--objectives', 'tlm,xss', '--steps', String(num(a, 'steps', 4)), '--batch-size', String(num(a, 'batch-size', 8)),
+    '--max-length', '64', '--lr', '2e-4', '--save-steps', '2', '--seed', '42',
   ]);
-  console.log(`demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s: report ${join(out, 'report.md')}, chart ${join(out, 'chart.svg')}`);
+  if (code !== 0) return code;
+  console.log(`[2/2] zero-shot NusaX sentiment evaluation of the tuned checkpoint (${secs()} s so far)`);
+  code = await runEval([
+    '--model', join(out, 'train', 'checkpoint'), '--data', 'nusax',
+    '--langs', str(a, 'langs', 'eng,jav,mad'), '--limit', String(num(a, 'limit', 4)),
+    '--prompts', str(a, 'prompts', '1'), '--out', join(out, 'eval'),
+  ]);
+  console.log(`demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`);
   return code;
 }

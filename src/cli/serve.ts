@@ -11,6 +11,7 @@ export const help = `instructalign serve [--port N] [--host ADDR] [--web DIR] [-
 Serves the browser page (WebGPU runtime in a Web Worker) and prints its URL.
   /           the page and bundles (run \`node build.mjs\` first to make dist/web)
   /models/    model folders (tokenizer.json, config.json, model.safetensors) for the page to fetch
+  /data/      the package's data/ (the page's built-in NusaX test splits: /data/nusax/sentiment/<language>/test.csv)
 
 Options:
   --port N       port (default 8080; 0 picks a free one)
@@ -69,8 +70,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!existsSync(join(web, 'index.html'))) throw new Error(`no page at ${web}/index.html: run \`node build.mjs\` (or \`npm run serve\`) first, or pass --web DIR`);
   const port = num(args, 'port', 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer in [0, 65535], got ${port}`);
-  const s = await staticServer({ '/': web, '/models/': models }, { port, host: str(args, 'host', '127.0.0.1') });
-  console.log(`serving ${web} (and ${models} under /models/) at ${s.url}`);
+  const data = join(root, 'data');
+  const s = await staticServer({ '/': web, '/models/': models, '/data/': data }, { port, host: str(args, 'host', '127.0.0.1') });
+  console.log(`serving ${web} (and ${models} under /models/, ${data} under /data/) at ${s.url}`);
   console.log('open it in Chrome/Edge with WebGPU (Chromium on Linux: --enable-unsafe-webgpu); Ctrl-C stops');
   await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
   await s.close();

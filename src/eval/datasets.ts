@@ -2,46 +2,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CsvError, readCsvTable } from '../util/csv.ts';
+import { readCsvTable } from '../util/csv.ts';
 import type { TaskName } from './tasks.ts';
+import { NUSAX_LANGS, classificationRows, pickLangs, type EvalData, type Example } from './data-core.ts';
 
-export interface Example { id: string; text: string; label: string }
-export interface LangData { lang: string; name: string; file: string; rows: Example[] }
-export interface EvalData { source: string; task: TaskName; labels: string[]; langs: LangData[] }
-
-/** NusaX languages: ISO 639-3 code ↔ folder name under sentiment/ (order = the paper's table order). */
-export const NUSAX_LANGS: readonly { code: string; folder: string }[] = [
-  { code: 'eng', folder: 'english' }, { code: 'ind', folder: 'indonesian' },
-  { code: 'ace', folder: 'acehnese' }, { code: 'ban', folder: 'balinese' }, { code: 'bjn', folder: 'banjarese' },
-  { code: 'bug', folder: 'buginese' }, { code: 'jav', folder: 'javanese' }, { code: 'min', folder: 'minangkabau' },
-  { code: 'sun', folder: 'sundanese' },
-  { code: 'bbc', folder: 'toba_batak' }, { code: 'mad', folder: 'madurese' }, { code: 'nij', folder: 'ngaju' },
-];
-
-/** L1 = pre-trained, L2 = aligned by InstructAlign, L3 = never seen (data/nusax/README.md). */
-export const DEFAULT_GROUPS: Readonly<Record<string, readonly string[]>> = {
-  L1: ['eng', 'ind'],
-  L2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'],
-  L3: ['bbc', 'mad', 'nij'],
-};
-
-export const OTHER_GROUP = 'other';
-
-/** "L1=eng,ind;L2=ace,jav" → groups. */
-export function parseGroups(spec: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const part of spec.split(';').map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new Error(`bad group "${part}" (expected NAME=lang,lang;NAME=...)`);
-    out[part.slice(0, eq).trim()] = part.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
-  }
-  return out;
-}
-
-export function groupOf(lang: string, groups: Readonly<Record<string, readonly string[]>>): string {
-  for (const [g, langs] of Object.entries(groups)) if (langs.includes(lang)) return g;
-  return OTHER_GROUP;
-}
+export * from './data-core.ts';
 
 /** data/nusax of this package: tried from the working directory, then upward from this module (src/ or dist/). */
 export function findNusaxRoot(): string {
@@ -57,42 +22,9 @@ export function findNusaxRoot(): string {
   throw new Error(`NusaX data not found (looked in ${tried.slice(0, 3).join(', ')}, ...); pass --data PATH`);
 }
 
-/**
- * Rows of one id,text,label CSV. Gold labels must be in `labels`; a label may also be written as its 0-based index
- * into `labels` (NusaCrowd ClassLabel ids). Errors name the file and line.
- */
+/** Rows of one id,text,label CSV file (see classificationRows). */
 export function loadClassificationCsv(file: string, labels: readonly string[], limit?: number): Example[] {
-  const { header, rows, lines } = readCsvTable(file);
-  for (const col of ['id', 'text', 'label']) {
-    if (!header.includes(col)) throw new CsvError(file, 1, `missing column "${col}" (header: ${header.join(',')}; need id,text,label)`);
-  }
-  const seen = new Map<string, number>();
-  const out: Example[] = [];
-  for (let k = 0; k < rows.length && (limit === undefined || out.length < limit); k++) {
-    const { id, text } = rows[k];
-    const label = normLabel(rows[k].label, labels);
-    if (label === undefined) throw new CsvError(file, lines[k], `label "${rows[k].label}" is not one of ${labels.join(', ')} (pass --labels)`);
-    if (seen.has(id)) throw new CsvError(file, lines[k], `duplicate id "${id}" (first on line ${seen.get(id)}); ids must be unique`);
-    seen.set(id, lines[k]);
-    out.push({ id, text, label });
-  }
-  return out;
-}
-
-function normLabel(raw: string, labels: readonly string[]): string | undefined {
-  const s = raw.trim();
-  if (labels.includes(s)) return s;
-  const lower = s.toLowerCase().replace(/_/g, ' '); // the official preprocessing of label names
-  if (labels.includes(lower)) return lower;
-  if (/^\d+$/.test(s) && Number(s) < labels.length) return labels[Number(s)];
-  return undefined;
-}
-
-function pickLangs(available: readonly string[], wanted: readonly string[] | undefined, where: string): string[] {
-  if (!wanted) return [...available];
-  const missing = wanted.filter((l) => !available.includes(l));
-  if (missing.length) throw new Error(`no data for ${missing.join(', ')} in ${where} (available: ${available.join(', ')})`);
-  return [...wanted];
+  return classificationRows(readCsvTable(file), file, labels, limit);
 }
 
 /** NusaX sentiment, `split` of each chosen language (default all 12, test split). */

@@ -1,17 +1,9 @@
 // predictions.jsonl: one scored (language, prompt, example) per line, appended and fsynced batch by batch so that an
 // interrupted run resumes where it stopped. A torn last line (crash mid-write) is dropped; a bad line elsewhere is an error.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import type { PredictionRecord } from './score-loop.ts';
 
-export interface PredictionRecord {
-  id: string;        // example id from the CSV
-  lang: string;      // language code
-  prompt: number;    // prompt id (1 = EN1, ...)
-  gold: string;      // gold label
-  pred: string;      // argmax label (ties → the first label)
-  scores: number[];  // mean log-prob per label, in the task's label order
-}
-
-export const predictionKey = (lang: string, prompt: number, id: string) => JSON.stringify([lang, prompt, id]);
+export { predictionKey, type PredictionRecord } from './score-loop.ts';
 
 function isRecord(v: unknown): v is PredictionRecord {
   const r = v as PredictionRecord;

@@ -1,10 +1,9 @@
 // results.json: the schema (documented in src/eval/README.md) and its construction from predictions.
 import type { MetricSet } from './metrics.ts';
 import { classify, meanMetrics, pickMetrics } from './metrics.ts';
-import type { EvalData } from './datasets.ts';
-import { groupOf } from './datasets.ts';
+import { groupOf, type EvalData } from './data-core.ts';
 import type { PromptTemplate } from './tasks.ts';
-import type { PredictionRecord } from './predictions.ts';
+import type { PredictionRecord } from './score-loop.ts';
 import type { ScorerInfo } from './scorer.ts';
 
 export const RESULTS_SCHEMA = 'instructalign.eval.results/1';

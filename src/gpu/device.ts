@@ -17,6 +17,8 @@ export interface DeviceHandle {
   limits: Record<string, number>;
   /** first fatal error (device lost / uncaptured validation error), surfaced by the kernel runner */
   lost: Promise<string>;
+  /** WGSL language features (e.g. packed_4x8_integer_dot_product) */
+  wgslFeatures: Set<string>;
 }
 
 export interface DeviceOptions {
@@ -140,7 +142,8 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     log(m);
     onLost(m);
   });
-  return { device, adapter: summary, features, limits, lost };
+  const wgslFeatures = new Set<string>([...((gpu as any).wgslLanguageFeatures ?? [])] as string[]);
+  return { device, adapter: summary, features, limits, lost, wgslFeatures };
 }
 
 export function describeAdapter(h: DeviceHandle): string {

@@ -4,7 +4,7 @@ import { openDevice, describeAdapter, type AdapterSummary } from '../gpu/device.
 import { Gpu } from '../gpu/runtime.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
 import type { BloomConfig } from '../model/config.ts';
-import { BloomWeights, randomBloomArrays, type StorageDType } from '../model/weights.ts';
+import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/weights.ts';
 import { BloomModel } from '../model/bloom.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
@@ -18,12 +18,14 @@ export interface LoadOptions {
   files?: Map<string, Blob>;
   /** weight storage on the GPU: f32, or f16 packed two per u32 (f32 math) */
   dtype?: StorageDType;
+  /** LLM.int8() (SPEC §4): the block Linears stored as int8 with f32 row scales, quantized at load time */
   int8?: boolean;
+  /** activation outlier threshold for int8 (default 6, as bitsandbytes; 0 = int8 only, no outlier columns) */
   int8Threshold?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface ModelInfo { name: string; config: BloomConfig; dtype: StorageDType; parameters: number; gpuBytes: number }
+export interface ModelInfo { name: string; config: BloomConfig; dtype: StorageDType; int8: Int8Options | null; parameters: number; gpuBytes: number }
 
 export interface ScoreResult {
   ids: number[];
@@ -37,6 +39,13 @@ export interface GenerateOptions extends SampleOptions {
   maxNewTokens?: number;
   /** stop at </s> (default true) */
   stopAtEos?: boolean;
+}
+
+function int8Options(o: { int8?: boolean; int8Threshold?: number }): Int8Options | undefined {
+  if (!o.int8) return undefined;
+  const threshold = o.int8Threshold ?? 6;
+  if (!(threshold >= 0) || !Number.isFinite(threshold)) throw new Error(`--int8-threshold must be a finite number ≥ 0 (6 as bitsandbytes; 0 = int8 only), got ${o.int8Threshold}`);
+  return { threshold };
 }
 
 export class Runtime {
@@ -58,7 +67,7 @@ export class Runtime {
   get adapterInfo(): string { return describeAdapter(this.gpu.handle); }
 
   async loadModel(opts: LoadOptions): Promise<ModelInfo> {
-    if (opts.int8) throw new Error('--int8 (LLM.int8()) is not implemented yet; run without --int8 (f32 or --dtype f16)');
+    const int8 = int8Options(opts);
     const src = opts.path ?? opts.files;
     if (!src) throw new Error('loadModel needs a folder path or its files');
     const ck = await openCheckpoint(src);
@@ -66,7 +75,7 @@ export class Runtime {
       for (const w of ck.warnings) this.log(w);
       this.unload();
       this.tok = await Tokenizer.fromJSON(ck.tokenizerJSON, `${ck.dir}/tokenizer.json`);
-      const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress);
+      const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress, int8);
       this.model = new BloomModel(this.gpu, weights);
       this.modelName = ck.dir;
       await this.gpu.sync();
@@ -77,9 +86,10 @@ export class Runtime {
   }
 
   /** A model of the given shape with random weights (benchmarks, limit checks); tokenizer optional. */
-  async loadRandomModel(cfg: BloomConfig, opts: { seed?: number; dtype?: StorageDType; tokenizerJSON?: string; name?: string } = {}): Promise<ModelInfo> {
+  async loadRandomModel(cfg: BloomConfig, opts: { seed?: number; dtype?: StorageDType; int8?: boolean; int8Threshold?: number; tokenizerJSON?: string; name?: string } = {}): Promise<ModelInfo> {
+    const int8 = int8Options(opts);
     this.unload();
-    const weights = BloomWeights.fromArrays(this.gpu, cfg, randomBloomArrays(cfg, opts.seed ?? 1), opts.dtype ?? 'f32');
+    const weights = BloomWeights.fromArrays(this.gpu, cfg, randomBloomArrays(cfg, opts.seed ?? 1), opts.dtype ?? 'f32', undefined, int8);
     this.model = new BloomModel(this.gpu, weights);
     if (opts.tokenizerJSON) this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
     this.modelName = opts.name ?? 'random';
@@ -89,8 +99,7 @@ export class Runtime {
 
   info(): ModelInfo {
     const m = this.need();
-    const parameters = [...m.weights.params.values()].reduce((a, t) => a + t.numel, 0) + m.weights.emb.reduce((a, s) => a + s.w.numel, 0);
-    return { name: this.modelName, config: m.cfg, dtype: m.dtype, parameters, gpuBytes: m.weights.bytes() };
+    return { name: this.modelName, config: m.cfg, dtype: m.dtype, int8: m.weights.int8 ?? null, parameters: m.weights.parameterCount(), gpuBytes: m.weights.bytes() };
   }
 
   get loaded(): BloomModel { return this.need(); }

@@ -1,11 +1,35 @@
 // The embeddable browser API: starts the runtime worker (dist/web/worker.js) and returns its Comlink proxy, so a
-// page calls `await rt.score(texts)` while the GPU work runs off the main thread.
+// page calls `await rt.score(texts)` or `await rt.evaluate(req, onProgress)` while the GPU work runs off the main
+// thread. Also re-exports the browser-safe pieces a page needs to show results (chart, languages, prompts).
 import * as Comlink from 'comlink';
 import type { WorkerApi } from './worker.ts';
 
 export { kernelCheckCpu, kernelCheckShape, KERNEL_CHECK_K } from './kernel-check.ts';
+export { renderChart, groupColor } from '../eval/chart.ts';
+export { NUSAX_LANGS, DEFAULT_GROUPS } from '../eval/data-core.ts';
+export { promptTemplates } from '../eval/tasks.ts';
+export { formatDuration } from '../util/progress.ts';
+export type { WorkerApi, ModelSource, TrainRequest, TrainStep } from './worker.ts';
+export type { EvalRequest, EvalProgress } from './eval-worker.ts';
+export type { ResultsJson } from '../eval/results.ts';
 
 export type RemoteRuntime = Comlink.Remote<WorkerApi> & { worker: Worker; terminate(): void };
+
+/** Functions passed to the worker must be Comlink proxies; these methods get theirs wrapped here. */
+function wrapCallbacks(remote: Comlink.Remote<WorkerApi>, prop: PropertyKey): unknown {
+  if (prop === 'evaluate') {
+    return (req: unknown, onProgress?: (p: unknown) => void) =>
+      (remote.evaluate as any)(req, onProgress ? Comlink.proxy(onProgress) : undefined);
+  }
+  if (prop === 'loadModel') {
+    // Comlink transfers proxies only as top-level arguments: the callback travels as the third one
+    return (src: unknown, opts: { onProgress?: (d: number, t: number) => void } = {}) => {
+      const { onProgress, ...rest } = opts;
+      return (remote.loadModel as any)(src, rest, onProgress ? Comlink.proxy(onProgress) : undefined);
+    };
+  }
+  return undefined;
+}
 
 /** Starts the worker (default: worker.js next to this module) and waits until its module has loaded. */
 export async function startRuntime(workerUrl?: string | URL): Promise<RemoteRuntime> {
@@ -28,7 +52,7 @@ export async function startRuntime(workerUrl?: string | URL): Promise<RemoteRunt
     get(target, prop, recv) {
       if (prop === 'worker') return worker;
       if (prop === 'terminate') return () => { remote[Comlink.releaseProxy](); worker.terminate(); };
-      return Reflect.get(target, prop, recv);
+      return wrapCallbacks(remote, prop) ?? Reflect.get(target, prop, recv);
     },
   }) as RemoteRuntime;
 }

@@ -1,9 +1,15 @@
-// The Web Worker entry: exposes the runtime API (host/runtime.ts) through Comlink, plus the checks the page and
-// the browser tests use. One GPU device per worker, opened on first use.
+// The Web Worker entry: exposes the runtime API (host/runtime.ts) through Comlink, plus what the page needs on top:
+// model loading from Files / a directory handle / a URL, evaluation with progress and cancel, and training steps.
+// One GPU device per worker, opened on first use.
 import * as Comlink from 'comlink';
-import { Runtime, type LoadOptions, type GenerateOptions } from './runtime.ts';
+import { Runtime, type LoadOptions, type GenerateOptions, type ModelInfo } from './runtime.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
+import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
+import { bloomParameters, parseBloomConfig } from '../model/config.ts';
+import { BloomGrads, lossAndBackward } from '../model/backward.ts';
+import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
+import type { ResultsJson } from '../eval/results.ts';
 
 const log = (m: string) => console.warn(`[instructalign worker] ${m}`);
 let runtime: Promise<Runtime> | null = null;
@@ -13,7 +19,98 @@ function rt(): Promise<Runtime> {
   return runtime;
 }
 
-type Files = Map<string, Blob> | Record<string, Blob>;
+/**
+ * Where a model comes from: its files by name (a Map or an object), the File list of an <input webkitdirectory>,
+ * a FileSystemDirectoryHandle (showDirectoryPicker), or the URL of a folder that serves config.json, tokenizer.json
+ * and model.safetensors (or model.safetensors.index.json + shards). Files are Blobs: the worker reads them in
+ * pieces as it uploads, nothing is copied whole through the page.
+ */
+export type ModelSource = Map<string, Blob> | Record<string, Blob> | ArrayLike<File> | FileSystemDirectoryHandle | string;
+
+async function filesOf(src: ModelSource): Promise<Map<string, Blob>> {
+  if (src instanceof Map) return src;
+  if (typeof src === 'string') return fetchFolder(src);
+  if (typeof (src as FileSystemDirectoryHandle).kind === 'string' && (src as FileSystemDirectoryHandle).kind === 'directory') {
+    const dir = src as FileSystemDirectoryHandle, out = new Map<string, Blob>();
+    for await (const h of (dir as any).values() as AsyncIterable<FileSystemHandle>) {
+      if (h.kind === 'file') out.set(`${dir.name}/${h.name}`, await (h as FileSystemFileHandle).getFile());
+    }
+    return out;
+  }
+  if (typeof (src as ArrayLike<File>).length === 'number') {
+    return new Map(Array.from(src as ArrayLike<File>, (f) => [f.webkitRelativePath || f.name, f]));
+  }
+  return new Map(Object.entries(src as Record<string, Blob>));
+}
+
+/** A model folder served over HTTP; a missing model.safetensors falls back to the shard index, as transformers does. */
+async function fetchFolder(base: string): Promise<Map<string, Blob>> {
+  const root = new URL(base.endsWith('/') ? base : base + '/', self.location.href);
+  const get = async (f: string, optional = false): Promise<Blob | null> => {
+    const res = await fetch(new URL(f, root));
+    if (res.ok) return res.blob();
+    if (optional && res.status === 404) return null;
+    throw new Error(`cannot fetch ${new URL(f, root)}: HTTP ${res.status} (the model URL must serve config.json, tokenizer.json and model.safetensors)`);
+  };
+  const label = root.pathname.replace(/\/$/, '').split('/').pop() || root.host;
+  const out = new Map<string, Blob>();
+  for (const f of ['config.json', 'tokenizer.json']) out.set(`${label}/${f}`, (await get(f))!);
+  const single = await get('model.safetensors', true);
+  if (single) out.set(`${label}/model.safetensors`, single);
+  else {
+    const index = (await get('model.safetensors.index.json'))!;
+    out.set(`${label}/model.safetensors.index.json`, index);
+    const shards = new Set(Object.values(JSON.parse(await index.text()).weight_map ?? {}) as string[]);
+    for (const f of shards) out.set(`${label}/${f}`, (await get(f))!);
+  }
+  return out;
+}
+
+/** Refuses, with the numbers, a model whose largest unsharded tensor exceeds this adapter's buffer limits. */
+async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: LoadOptions['dtype']): Promise<void> {
+  const cfgBlob = [...files].find(([k]) => k.split('/').pop() === 'config.json')?.[1];
+  if (!cfgBlob) return; // openCheckpoint names the missing file
+  const cfg = parseBloomConfig(JSON.parse(await cfgBlob.text()));
+  const lim = r.adapter.limits;
+  const cap = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+  let total = 0, big = { name: '', bytes: 0 };
+  for (const p of bloomParameters(cfg)) {
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    const bytes = n * (dtype === 'f16' && p.shape.length === 2 ? 2 : 4);
+    total += bytes;
+    // the embedding is split into vocabulary shards that fit; every other tensor must fit one binding
+    if (p.name !== 'word_embeddings.weight' && bytes > big.bytes) big = { name: `${p.name} ${p.shape.join('×')}`, bytes };
+  }
+  if (big.bytes > cap) {
+    throw new Error(`this model does not fit this GPU adapter: ${big.name} needs ${big.bytes.toLocaleString('en')} bytes in one buffer, ` +
+      `but maxStorageBufferBindingSize is ${lim.maxStorageBufferBindingSize.toLocaleString('en')} and maxBufferSize ${lim.maxBufferSize.toLocaleString('en')} ` +
+      `(the weights need ${(total / 2 ** 20).toFixed(0)} MiB in all)${dtype === 'f16' ? '' : '; try dtype f16'}`);
+  }
+}
+
+let evalAbort: AbortController | null = null;
+let loadedDtype = 'default';
+
+export interface TrainRequest {
+  /** one optimizer step per batch: ids/mask/labels are B×T row-major (labels −100 = ignored, HF's shift is applied) */
+  batches: { ids: Int32Array | number[]; mask: Int32Array | number[]; labels: Int32Array | number[]; B: number; T: number }[];
+  /** the learning rate of each step (an array), or the peak of the schedule set by totalSteps / warmupSteps */
+  lr: number | number[];
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  maxGradNorm?: number;
+  decayAll?: boolean;
+  totalSteps?: number;
+  warmupSteps?: number;
+  /** start a fresh optimizer (zero moments, step 0); otherwise the worker's optimizer continues */
+  reset?: boolean;
+}
+
+export interface TrainStep { step: number; loss: number; nTokens: number; gradNorm: number; lr: number; skipped: boolean }
+
+let trainer: { opt: AdamW; grads: BloomGrads; weights: unknown } | null = null;
+function dropTrainer(): void { trainer?.opt.destroy(); trainer?.grads.destroy(); trainer = null; }
 
 const api = {
   /** answers once the worker's module has loaded (startRuntime waits for it) */
@@ -34,19 +131,82 @@ const api = {
     return Comlink.transfer(out, [out.buffer]);
   },
 
-  /** a checkpoint folder's files by name (config.json, tokenizer.json, model.safetensors) */
-  async loadModel(files: Files, opts: Omit<LoadOptions, 'files' | 'path'> = {}) {
-    const map = files instanceof Map ? files : new Map(Object.entries(files));
-    return (await rt()).loadModel({ ...opts, files: map });
+  /** loads a BLOOM checkpoint (see ModelSource); onProgress(done, total) as tensors reach the GPU */
+  async loadModel(src: ModelSource, opts: Omit<LoadOptions, 'files' | 'path' | 'onProgress'> = {},
+    onProgress?: (done: number, total: number) => void): Promise<ModelInfo> {
+    const r = await rt();
+    const files = await filesOf(src);
+    await checkFits(r, files, opts.dtype);
+    dropTrainer();
+    loadedDtype = opts.dtype ?? 'default'; // as the CLI records it in results.json
+    return r.loadModel({ ...opts, files, onProgress: onProgress && ((d, t) => { void onProgress(d, t); }) });
   },
 
   async score(texts: string[], opts?: { maxLength?: number; batchSize?: number }) { return (await rt()).score(texts, opts); },
   async generate(prompt: string | number[], opts?: GenerateOptions) { return (await rt()).generate(prompt, opts); },
   async info() { return (await rt()).info(); },
 
+  /**
+   * Zero-shot evaluation of the loaded model (see EvalRequest); returns the results.json object `instructalign eval`
+   * writes. onProgress gets {done, total, etaSeconds, predictions (this batch's records)}; cancel() stops it.
+   */
+  async evaluate(req: EvalRequest, onProgress?: (p: EvalProgress) => void): Promise<ResultsJson> {
+    const r = await rt();
+    const m = r.info();
+    evalAbort?.abort(new Error('superseded by a new evaluation'));
+    const ctrl = (evalAbort = new AbortController());
+    // progress calls travel on their own MessagePort: wait for the last one so none lands after the result
+    let delivered: Promise<unknown> = Promise.resolve();
+    try {
+      const results = await evaluateRequest(r, { model: m.name, adapter: r.adapterInfo, dtype: loadedDtype, int8: false }, req, {
+        signal: ctrl.signal, onProgress: onProgress && ((p) => { delivered = delivered.then(() => onProgress(p)); }),
+      });
+      await delivered;
+      return results;
+    } finally {
+      if (evalAbort === ctrl) evalAbort = null;
+    }
+  },
+
+  /** stops a running evaluation after its current batch (evaluate then rejects with "cancelled") */
+  cancel(): boolean {
+    if (!evalAbort) return false;
+    evalAbort.abort(new Error('cancelled'));
+    return true;
+  },
+
+  /** AdamW steps on the loaded (f32) model, one per batch; the weights stay updated for score/generate/evaluate. */
+  async trainSteps(req: TrainRequest): Promise<TrainStep[]> {
+    const r = await rt();
+    const m = r.loaded;
+    if (req.reset || !trainer || trainer.weights !== m.weights) {
+      dropTrainer();
+      const o: AdamWOptions = {
+        lr: Array.isArray(req.lr) ? req.lr[0] : req.lr, betas: req.betas ?? [0.9, 0.999], eps: req.eps ?? 1e-8,
+        weightDecay: req.weightDecay ?? 0, maxGradNorm: req.maxGradNorm ?? 1, decayAll: req.decayAll,
+        totalSteps: req.totalSteps, warmupSteps: req.warmupSteps,
+      };
+      trainer = { opt: new AdamW(r.gpu, m.weights, o), grads: new BloomGrads(r.gpu, m.weights), weights: m.weights };
+    }
+    const { opt, grads } = trainer;
+    const out: TrainStep[] = [];
+    for (const [k, b] of req.batches.entries()) {
+      const step = opt.stepCount;
+      const lr = Array.isArray(req.lr) ? req.lr[k] : opt.lrAt(step);
+      if (!(lr >= 0)) throw new Error(`trainSteps: no learning rate for batch ${k} (lr has ${(req.lr as number[]).length} entries)`);
+      grads.zero();
+      const batch = { ids: Int32Array.from(b.ids), mask: Int32Array.from(b.mask), B: b.B, T: b.T };
+      const { loss, nTokens } = await lossAndBackward(m.fwd, batch, Int32Array.from(b.labels), grads);
+      const { gradNorm, skipped } = await opt.step(grads, lr);
+      out.push({ step, loss, nTokens, gradNorm, lr, skipped });
+    }
+    return out;
+  },
+
   async dispose(): Promise<void> {
     const r = runtime;
     runtime = null;
+    dropTrainer();
     if (r) (await r).dispose();
   },
 };

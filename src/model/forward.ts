@@ -5,7 +5,8 @@ import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import { embeddingForward } from '../ops/embedding.ts';
 import { layernormForward } from '../ops/layernorm.ts';
-import { linearForward } from '../ops/matmul.ts';
+import { linearForward, matmul } from '../ops/matmul.ts';
+import { int8Linear, type Int8Weight } from '../ops/matmul_int8.ts';
 import { addInPlace, geluForward } from '../ops/elementwise.ts';
 import { alibiSlopes, attentionForward, keyInfo } from '../ops/attention.ts';
 import { ceFinalize, ceStats } from '../ops/cross_entropy.ts';
@@ -97,18 +98,33 @@ export class BloomForward {
     if (qkvCache) {
       // write this step's rows into the cache at rows q0.. of each batch element
       for (let b = 0; b < s.B; b++) {
-        linearForwardRows(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkvCache,
+        const q8 = this.int8(p + 'self_attention.query_key_value');
+        if (q8) int8Linear(g, { ...q8, X: a.ln1, Y: qkvCache, M: s.Tq, xOff: b * s.Tq * H, yOff: (b * s.Tmax + s.q0) * 3 * H });
+        else linearForwardRows(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkvCache,
           s.Tq, 3 * H, H, b * s.Tq * H, (b * s.Tmax + s.q0) * 3 * H);
       }
-    } else linearForward(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkv, R, 3 * H, H);
+    } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim });
-    linearForward(g, a.ctx, w('self_attention.dense.weight'), w('self_attention.dense.bias'), a.x1, R, H, H);
+    this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H);
     addInPlace(g, a.x1, x, R * H);
     layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
-    linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.h4, R, 4 * H, H);
+    this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
     geluForward(g, a.h4, a.g, R * 4 * H);
-    linearForward(g, a.g, w('mlp.dense_4h_to_h.weight'), w('mlp.dense_4h_to_h.bias'), out, R, H, 4 * H);
+    this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H);
     addInPlace(g, out, a.x1, R * H);
+  }
+
+  /** The int8 arguments of a block Linear stored quantized (LLM.int8(), SPEC §4), else undefined. */
+  private int8(linear: string): { w: Int8Weight; bias: Tensor; threshold: number } | undefined {
+    const q = this.w.int8Weight(`${linear}.weight`);
+    return q && { w: q, bias: this.w.get(`${linear}.bias`), threshold: this.w.int8!.threshold };
+  }
+
+  /** Y[M,N] = X[M,K]·Wᵀ + b for the block Linear `linear` (a parameter-name prefix): int8 kernels or the float matmul. */
+  private linear(X: Tensor, linear: string, Y: Tensor, M: number, N: number, K: number): void {
+    const q8 = this.int8(linear);
+    if (q8) int8Linear(this.gpu, { ...q8, X, Y, M });
+    else linearForward(this.gpu, X, this.w.get(`${linear}.weight`), this.w.get(`${linear}.bias`), Y, M, N, K);
   }
 
   /** Vocabulary chunks [lo, hi) of the tied LM head, each inside one embedding shard and under `maxElems` logits. */
@@ -152,7 +168,5 @@ export class BloomForward {
 /** X rows → Y rows with explicit element offsets (used for cache writes and LM-head chunks). */
 export function linearForwardRows(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number,
   xOff: number, yOff: number, wOff = 0): void {
-  gpu.run('matmul', 'matmul', { a: X, b: W, bias, c: Y }, {
-    M, N, K, a_sm: K, a_sk: 1, b_sk: 1, b_sn: K, c_sm: N, a_off: xOff, b_off: wOff, c_off: yOff, flags: bias ? 1 : 0, alpha: 1,
-  }, [Math.ceil(N / 32), Math.ceil(M / 32)], { B_F16: W.dtype === 'f16p' });
+  matmul(gpu, { a: X, b: W, bias, c: Y, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, cSm: N, aOff: xOff, bOff: wOff, cOff: yOff });
 }

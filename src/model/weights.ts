@@ -4,21 +4,37 @@ import type { Gpu, Tensor, TDType } from '../gpu/runtime.ts';
 import { bloomParameters, type BloomConfig } from './config.ts';
 import { f32ArrayToF16, bf16ArrayToF32 } from './dtype.ts';
 import type { Checkpoint } from './checkpoint.ts';
+import { quantizeWeight } from './int8.ts';
+import type { Int8Weight } from '../ops/matmul_int8.ts';
 
 export type StorageDType = 'f32' | 'f16';
 
 export interface EmbShard { w: Tensor; lo: number; hi: number }
 
+/** LLM.int8() storage (SPEC §4): threshold is the activation outlier threshold (bitsandbytes default 6; 0 = int8 only). */
+export interface Int8Options { threshold: number }
+
+/** The Linear families LLM.int8() quantizes; the LM head (tied to the embedding), embeddings and LayerNorms stay 16/32-bit. */
+export const INT8_LINEARS = ['self_attention.query_key_value', 'self_attention.dense', 'mlp.dense_h_to_4h', 'mlp.dense_4h_to_h'] as const;
+const isInt8Linear = (name: string) => /^h\.\d+\./.test(name) && INT8_LINEARS.some((l) => name.endsWith(`.${l}.weight`));
+
 export class BloomWeights {
   readonly params = new Map<string, Tensor>();
   readonly emb: EmbShard[] = [];
-  constructor(readonly gpu: Gpu, readonly cfg: BloomConfig, readonly dtype: StorageDType) {}
+  /** quantized Linear weights (with int8), by parameter name; these names are absent from `params` */
+  readonly int8w = new Map<string, Int8Weight>();
+  constructor(readonly gpu: Gpu, readonly cfg: BloomConfig, readonly dtype: StorageDType, readonly int8?: Int8Options) {
+    if (int8 && !(int8.threshold >= 0 && Number.isFinite(int8.threshold))) throw new Error(`--int8-threshold must be a finite number ≥ 0, got ${int8.threshold}`);
+  }
 
   get(name: string): Tensor {
     const t = this.params.get(name);
-    if (!t) throw new Error(`weight ${name} is not loaded`);
+    if (!t) throw new Error(this.int8w.has(name) ? `weight ${name} is stored as int8 (LLM.int8()): use int8Weight()` : `weight ${name} is not loaded`);
     return t;
   }
+
+  /** The quantized weight of a Linear stored as int8, else undefined. */
+  int8Weight(name: string): Int8Weight | undefined { return this.int8w.get(name); }
 
   /** Rows per embedding shard so that one shard (f32 or f16) stays under the binding and buffer limits. */
   static shardRows(gpu: Gpu, cfg: BloomConfig, bytesPerElem: number, cap = Infinity): number {
@@ -35,10 +51,23 @@ export class BloomWeights {
 
   upload(name: string, data: Float32Array): void {
     if (name === 'word_embeddings.weight') return this.uploadEmbedding(data);
+    if (this.int8 && isInt8Linear(name)) return this.uploadInt8(name, data);
     const kind = this.kind(name);
     const t = this.gpu.tensor(data.length, kind, `weight:${name}`);
     this.gpu.upload(t, kind === 'f16p' ? f32ArrayToF16(data) : data);
     this.params.set(name, t);
+  }
+
+  /** Quantizes on the host and uploads only CB and SCB: the full-precision matrix never reaches the GPU. */
+  private uploadInt8(name: string, data: Float32Array): void {
+    const H = this.cfg.hiddenSize;
+    const K = name.endsWith('dense_4h_to_h.weight') ? 4 * H : H, N = data.length / K;
+    if (!Number.isInteger(N)) throw new Error(`int8 weight ${name}: ${data.length} values are not [N, ${K}]`);
+    const q = quantizeWeight(data, N, K);
+    const cb = this.gpu.tensor(q.packed.length, 'u32', `weight:${name}:int8`), scb = this.gpu.tensor(N, 'f32', `weight:${name}:scb`);
+    this.gpu.upload(cb, q.packed);
+    this.gpu.upload(scb, q.scb);
+    this.int8w.set(name, { cb, scb, N, K });
   }
 
   private uploadEmbedding(data: Float32Array, shardCap?: number): void {
@@ -55,8 +84,8 @@ export class BloomWeights {
   }
 
   /** Loads every parameter of the checkpoint (validated by openCheckpoint), one tensor at a time. */
-  static async fromCheckpoint(gpu: Gpu, ck: Checkpoint, dtype: StorageDType, onProgress?: (done: number, total: number) => void): Promise<BloomWeights> {
-    const w = new BloomWeights(gpu, ck.config, dtype);
+  static async fromCheckpoint(gpu: Gpu, ck: Checkpoint, dtype: StorageDType, onProgress?: (done: number, total: number) => void, int8?: Int8Options): Promise<BloomWeights> {
+    const w = new BloomWeights(gpu, ck.config, dtype, int8);
     const specs = bloomParameters(ck.config);
     for (let i = 0; i < specs.length; i++) {
       const name = specs[i].name;
@@ -72,8 +101,8 @@ export class BloomWeights {
   }
 
   /** Builds weights from host arrays (random-init models, tests). */
-  static fromArrays(gpu: Gpu, cfg: BloomConfig, arrays: Map<string, Float32Array>, dtype: StorageDType, shardCap?: number): BloomWeights {
-    const w = new BloomWeights(gpu, cfg, dtype);
+  static fromArrays(gpu: Gpu, cfg: BloomConfig, arrays: Map<string, Float32Array>, dtype: StorageDType, shardCap?: number, int8?: Int8Options): BloomWeights {
+    const w = new BloomWeights(gpu, cfg, dtype, int8);
     for (const { name, shape } of bloomParameters(cfg)) {
       const a = arrays.get(name);
       if (!a) throw new Error(`missing parameter ${name} ${JSON.stringify(shape)}`);
@@ -86,12 +115,24 @@ export class BloomWeights {
     let n = 0;
     for (const t of this.params.values()) n += t.byteLength;
     for (const s of this.emb) n += s.w.byteLength;
+    for (const q of this.int8w.values()) n += q.cb.byteLength + q.scb.byteLength;
+    return n;
+  }
+
+  /** Parameter count (a quantized matrix counts its N·K weights). */
+  parameterCount(): number {
+    let n = 0;
+    for (const t of this.params.values()) n += t.numel;
+    for (const s of this.emb) n += s.w.numel;
+    for (const q of this.int8w.values()) n += q.N * q.K;
     return n;
   }
 
   destroy(): void {
     for (const t of this.params.values()) t.destroy();
     for (const s of this.emb) s.w.destroy();
+    for (const q of this.int8w.values()) { q.cb.destroy(); q.scb.destroy(); }
+    this.int8w.clear();
     this.params.clear();
     this.emb.length = 0;
   }

@@ -8,14 +8,39 @@ export interface MatmulArgs {
   aSm: number; aSk: number; bSk: number; bSn: number; cSm?: number;
   aOff?: number; bOff?: number; cOff?: number;
   accumulate?: boolean; gelu?: boolean; alpha?: number;
+  /** force the scalar kernel (benchmark baseline) */
+  naive?: boolean;
 }
+
+/**
+ * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). vec4 'auto' uses the VEC4
+ * kernel on SwiftShader only, where it was measured (×3 there); real GPUs keep the shared-memory tiled kernel until
+ * the VEC4 one is measured on them (docs/performance.md).
+ */
+export const matmulConfig: { naive: boolean; vec4: 'auto' | 'always' | 'never' } = { naive: false, vec4: 'auto' };
 
 export function matmul(gpu: Gpu, x: MatmulArgs): void {
   const flags = (x.bias ? 1 : 0) | (x.accumulate ? 2 : 0) | (x.gelu ? 4 : 0);
-  gpu.run('matmul', 'matmul', { a: x.a, b: x.b, bias: x.bias, c: x.c }, {
+  const p = {
     M: x.M, N: x.N, K: x.K, a_sm: x.aSm, a_sk: x.aSk, b_sk: x.bSk, b_sn: x.bSn, c_sm: x.cSm ?? x.N,
     a_off: x.aOff ?? 0, b_off: x.bOff ?? 0, c_off: x.cOff ?? 0, flags, alpha: x.alpha ?? 1,
-  }, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16: x.b.dtype === 'f16p' });
+  };
+  const c = matmulConfig, vec4 = c.vec4 === 'always' || (c.vec4 === 'auto' && gpu.handle.adapter.swiftshader);
+  const defines = { B_F16: x.b.dtype === 'f16p', ...(x.naive || c.naive || !vec4 ? null : vec4Layout(x, p)) };
+  gpu.run('matmul', 'matmul', { a: x.a, b: x.b, bias: x.bias, c: x.c }, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], defines);
+}
+
+/** The VEC4 kernel's defines when every operand can move as aligned vec4 (else null: the scalar kernel). */
+function vec4Layout(x: MatmulArgs, p: { K: number; N: number; a_sm: number; a_sk: number; b_sk: number; b_sn: number; c_sm: number; a_off: number; b_off: number; c_off: number }) {
+  const q = (...v: number[]) => v.every((n) => n % 4 === 0);
+  const aM4 = p.a_sm === 1 && p.a_sk !== 1;
+  const bN4 = p.b_sn === 1 && p.b_sk !== 1;
+  const aOk = aM4 ? q(p.a_sk) : p.a_sk === 1 && q(p.a_sm);
+  const bOk = bN4 ? q(p.b_sk) : p.b_sk === 1 && q(p.b_sn);
+  // array<vec4f> bindings need whole vec4s (16 bytes) in every bound tensor
+  const whole = [x.a, x.b, x.c, x.bias].every((t) => !t || t.byteLength % 16 === 0);
+  if (!(aOk && bOk && whole && q(p.K, p.N, p.c_sm, p.a_off, p.b_off, p.c_off))) return null;
+  return { VEC4: true, A_M4: aM4, B_N4: bN4 };
 }
 
 /** Y[M,N] = X[M,K]·W[N,K]ᵀ + bias (a Linear's forward; W as HF stores it, [out, in]). */
