@@ -140,9 +140,11 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     const csv = 'id,text,label\na1,"I love it, really",positive\na2,awful,0\n';
     await page.setInputFiles('#data-csv', [{ name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
     await page.fill('#limit', '5');
+    // the previous test left "cancelled" in the status line: clear it so the wait below sees this run's end
+    await page.evaluate(() => { document.getElementById('run-status')!.textContent = ''; });
     await page.click('#run');
     await page.waitForFunction(() => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? ''), null, { timeout: 120000 });
-    assert.match(await page.textContent('#run-status') ?? '', /^done/, why());
+    { const st = await page.textContent('#run-status') ?? ''; assert.match(st, /^done/, st + why()); }
     const r: ResultsJson = JSON.parse(await page.textContent('#results-json') ?? '');
     assert.deepEqual(r.languages.map((l) => [l.lang, l.group, l.n]), [['mine', 'other', 2]]);
     assert.equal(r.data, 'mine.csv');
