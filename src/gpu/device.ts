@@ -26,6 +26,8 @@ export interface DeviceOptions {
   powerPreference?: GPUPowerPreference;
   /** skip optional features (useful to test fallbacks) */
   noOptionalFeatures?: boolean;
+  /** keep WebGPU's default limits instead of the adapter's (tests that large models still fit, by sharding) */
+  defaultLimits?: boolean;
 }
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -114,7 +116,7 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
   const features = new Set<string>();
   if (!opts.noOptionalFeatures) for (const f of OPTIONAL_FEATURES) if (adapter.features.has(f)) features.add(f);
   const requiredLimits: Record<string, number> = {};
-  for (const k of LIMITS_WANTED) {
+  for (const k of opts.defaultLimits ? [] : LIMITS_WANTED) {
     const v = (adapter.limits as any)[k];
     // alignment limits are minimums: asking for the adapter's value is always allowed
     if (typeof v === 'number') requiredLimits[k] = v;

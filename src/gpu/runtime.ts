@@ -1,7 +1,7 @@
 // Kernel runner: tensors (labelled GPU buffers), cached pipelines, batched dispatch into one compute pass per
 // flush, a ring of uniform slots for per-dispatch Params, uploads/readbacks, and error surfacing.
 import { SHADERS } from '../generated/assets.ts';
-import { preprocess, reflect, type ShaderReflection } from './wgsl.ts';
+import { preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
 import type { DeviceHandle } from './device.ts';
 import { f16ArrayToF32 } from '../model/dtype.ts';
 
@@ -139,7 +139,10 @@ export class Gpu {
     const raw = SHADERS[shader];
     if (raw === undefined) throw new Error(`no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``);
     const code = preprocess(raw, defines, shader);
-    const refl = reflect(code, shader);
+    const all = reflect(code, shader);
+    let used: Set<string>;
+    try { used = usedBindings(code, entry, all.bindings.map((b) => b.name)); } catch { throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`); }
+    const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
     const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
       binding: b.binding, visibility: GPUShaderStage.COMPUTE,
       buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },

@@ -59,3 +59,45 @@ export function reflect(src: string, file: string): ShaderReflection {
   }
   return { bindings, params };
 }
+
+/** Bodies of every `fn name(...) ... { ... }` in the source, found by brace matching. */
+function functionBodies(src: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /\bfn\s+(\w+)\s*\(/g;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    let i = src.indexOf('{', m.index);
+    if (i < 0) break;
+    const start = i;
+    let depth = 0;
+    for (; i < src.length; i++) {
+      if (src[i] === '{') depth++;
+      else if (src[i] === '}' && --depth === 0) break;
+    }
+    out.set(m[1], src.slice(start, i + 1));
+    re.lastIndex = i;
+  }
+  return out;
+}
+
+/**
+ * The resource variables an entry point uses, directly or through the functions it calls (as WebGPU's 'auto'
+ * layout does): the bind group layout then holds only those, which keeps multi-entry shaders within the
+ * per-stage storage-buffer limit (8 by default).
+ */
+export function usedBindings(src: string, entry: string, names: readonly string[]): Set<string> {
+  const bodies = functionBodies(src.replace(/\/\/[^\n]*/g, ''));
+  const seen = new Set<string>();
+  const used = new Set<string>();
+  const visit = (fn: string) => {
+    if (seen.has(fn)) return;
+    seen.add(fn);
+    const body = bodies.get(fn);
+    if (!body) return;
+    const ids = new Set(body.match(/\b[A-Za-z_]\w*\b/g) ?? []);
+    for (const n of names) if (ids.has(n)) used.add(n);
+    for (const f of bodies.keys()) if (ids.has(f)) visit(f);
+  };
+  if (!bodies.has(entry)) throw new Error(`no entry point fn ${entry}`);
+  visit(entry);
+  return used;
+}
