@@ -1,6 +1,6 @@
-// Elementwise ops: residual add, GELU (BLOOM's tanh form) forward/backward, scale, fill.
+// Elementwise ops: residual add, GELU (BLOOM's tanh form) forward/backward, scale, fill, f32 → packed f16 cast.
 struct Params {
-  n: u32,       // elements
+  n: u32,       // elements (cast_f16: f32 source elements)
   alpha: f32,   // scale (scale_inplace, fill value)
   flags: u32,   // gelu_backward: value 2 = accumulate into out
 }
@@ -9,6 +9,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
+// cast_f16 output: f16 pairs, element i in word i>>1 (low half for even i), the runtime's 'f16p' layout
+@group(0) @binding(4) var<storage, read_write> packed: array<u32>;
 
 fn idx(gid: vec3u) -> u32 { return gid.x + gid.y * 65535u * 256u; }
 
@@ -53,4 +55,13 @@ fn scale_inplace(@builtin(global_invocation_id) gid: vec3u) {
 fn fill(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
   if (i < params.n) { out[i] = params.alpha; }
+}
+
+// Mixed precision: the f16 compute copy of an f32 master weight, one thread per packed pair (an odd tail pads 0).
+@compute @workgroup_size(256)
+fn cast_f16(@builtin(global_invocation_id) gid: vec3u) {
+  let i = idx(gid);
+  if (2u * i >= params.n) { return; }
+  let hi = select(0.0, a[2u * i + 1u], 2u * i + 1u < params.n);
+  packed[i] = pack2x16float(vec2f(a[2u * i], hi));
 }

@@ -34,11 +34,15 @@ Options:
   --max-grad-norm X      gradient clipping (default 1.0)
   --save-steps N         checkpoint interval (default ${D.saveSteps})
   --seed S               data order, objectives and noise (default ${D.seed})
+  --fp16                 mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW
+  --loss-scale MODE      dynamic (GradScaler: 2^16, halve and skip on overflow, double after 2000 clean steps),
+                         none, or a fixed number (default: dynamic with --fp16, none otherwise)
+  --recompute            activation recomputation per block: keep only block inputs, less GPU memory, ~1 extra forward
   --resume               continue from OUT/checkpoint
   --official-tlm-lang-swap  reproduce the official code's swapped TLM language names`;
 
 export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean } {
-  const a = parseArgs(argv, ['resume', 'official-tlm-lang-swap']);
+  const a = parseArgs(argv, ['resume', 'official-tlm-lang-swap', 'fp16', 'recompute']);
   const resume = bool(a, 'resume');
   const o: TrainOptions = {
     model: resume ? str(a, 'model', '') : required(a, 'model'), out: resolve(required(a, 'out')),
@@ -48,8 +52,17 @@ export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean
     warmupSteps: num(a, 'warmup-steps', D.warmupSteps), batchSize: num(a, 'batch-size', D.batchSize), gradAccum: num(a, 'grad-accum', D.gradAccum),
     maxLength: num(a, 'max-length', D.maxLength), weightDecay: num(a, 'weight-decay', D.weightDecay), maxGradNorm: num(a, 'max-grad-norm', D.maxGradNorm),
     decayAll: false, seed: num(a, 'seed', D.seed), saveSteps: num(a, 'save-steps', D.saveSteps), officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),
+    fp16: bool(a, 'fp16'), recompute: bool(a, 'recompute'), lossScale: lossScaleFlag(str(a, 'loss-scale')),
   };
   return { o, resume };
+}
+
+/** --loss-scale dynamic|none|N (undefined: the default for the precision) */
+function lossScaleFlag(v: string | undefined): TrainOptions['lossScale'] {
+  if (v === undefined || v === 'dynamic' || v === 'none') return v;
+  const n = Number(v);
+  if (!(n > 0 && Number.isFinite(n))) throw new Error(`--loss-scale must be dynamic, none or a positive number, got "${v}"`);
+  return n;
 }
 
 export async function run(argv: string[]): Promise<number> {

@@ -88,7 +88,7 @@ export class Gpu {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 ? new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4) : bytes;
     if (padded !== bytes) padded.set(bytes);
-    this.device.queue.writeBuffer(t.buffer, byteOff, padded);
+    this.device.queue.writeBuffer(t.buffer, byteOff, padded as Uint8Array<ArrayBuffer>);
   }
 
   fromF32(data: Float32Array, label: string): Tensor { const t = this.tensor(data.length, 'f32', label); this.upload(t, data); return t; }

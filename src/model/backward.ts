@@ -136,7 +136,13 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     dctx: g.tensor(R * H, 'f32', 'grad:ctx'), dqkv: g.tensor(R * 3 * H, 'f32', 'grad:qkv'),
     ds: g.tensor(acts.B * cfg.nHead * acts.T * acts.T, 'f32', 'grad:scores'),
   };
-  for (let l = cfg.nLayer - 1; l >= 0; l--) blockBackward(fwd, l, acts.blocks[l], acts, dres, grads, s);
+  // --recompute: the block's activations are rebuilt from its saved input just before its backward
+  const scratchOut = acts.recompute ? g.tensor(R * H, 'f32', 'recompute:out') : null;
+  for (let l = cfg.nLayer - 1; l >= 0; l--) {
+    if (scratchOut) fwd.recomputeBlock(l, acts, scratchOut);
+    blockBackward(fwd, l, acts.blocks[l], acts, dres, grads, s);
+  }
+  scratchOut?.destroy();
   // dres is now d(x0)
   const demb = dlnf; // reuse: same shape, no longer needed
   layernormBackward(g, acts.emb, fwd.w.get('word_embeddings_layernorm.weight'), acts.embS, dres, demb,

@@ -24,10 +24,14 @@ export interface ForwardActs {
   R: number; B: number; T: number;
   ids: Tensor; keyinfo: Tensor; emb: Tensor; x0: Tensor; embS: Tensor;
   blocks: BlockActs[]; out: Tensor; lnf: Tensor; lnfS: Tensor;
+  /** activation recomputation: blocks[l] holds only its input x; the rest is one scratch set refilled by recompute() */
+  recompute?: boolean;
 }
 
 export class BloomForward {
   readonly slopes: Tensor;
+  /** training (save) keeps only each block's input and recomputes the block just before its backward (--recompute) */
+  recompute = false;
   constructor(readonly gpu: Gpu, readonly w: BloomWeights) {
     this.slopes = gpu.fromF32(alibiSlopes(w.cfg.nHead), 'alibi:slopes');
   }
@@ -57,7 +61,8 @@ export class BloomForward {
     embeddingForward(g, ids, this.w.emb, emb, R, H);
     layernormForward(g, emb, this.w.get('word_embeddings_layernorm.weight'), this.w.get('word_embeddings_layernorm.bias'), x0, embS, R, H, cfg.layerNormEpsilon);
     const blocks: BlockActs[] = [];
-    const shared = save ? null : this.blockActs(R, B, T, T, 'block');
+    const recompute = save && this.recompute;
+    const shared = save && !recompute ? null : this.blockActs(R, B, T, T, 'block');
     // inference ping-pongs two residual buffers; training keeps every block's input
     const ping = save ? [] : [g.tensor(R * H, 'f32', 'ping'), g.tensor(R * H, 'f32', 'pong')];
     let x = x0;
@@ -73,15 +78,21 @@ export class BloomForward {
     }
     const lnf = g.tensor(R * H, 'f32', 'lnf'), lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
     layernormForward(g, x, this.w.get('ln_f.weight'), this.w.get('ln_f.bias'), lnf, lnfS, R, H, cfg.layerNormEpsilon);
-    if (shared) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t.destroy();
+    if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t.destroy();
     for (const t of ping) if (t !== x) t.destroy();
-    const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS };
+    const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS, recompute };
     if (!hidden) return acts;
     snaps.push(this.snapshot(lnf));
     return (async () => {
       for (const s of snaps) { hidden.push(await g.readF32(s)); s.destroy(); }
       return acts;
     })();
+  }
+
+  /** Refills block l's activations (the shared scratch of a recompute forward) from its saved input; `out` is scratch. */
+  recomputeBlock(l: number, acts: ForwardActs, out: Tensor): void {
+    const a = acts.blocks[l];
+    this.block(l, a.x, a, out, { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T }, acts.keyinfo);
   }
 
   private snapshot(t: Tensor): Tensor {

@@ -45,7 +45,7 @@ export class BloomWeights {
   }
 
   /** Matrices use the storage dtype; LayerNorm parameters and biases stay f32 (tiny, and precision-sensitive). */
-  private kind(name: string): TDType {
+  kind(name: string): TDType {
     return this.dtype === 'f16' && name.endsWith('.weight') && !name.includes('layernorm') && !name.startsWith('ln_f') ? 'f16p' : 'f32';
   }
 

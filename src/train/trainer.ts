@@ -10,6 +10,8 @@ import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
 import { BloomGrads, lossAndBackward, readSharded } from '../model/backward.ts';
 import { AdamW } from './optimizer.ts';
+import { lossScalerFor, type LossScalerOptions, type LossScalerState } from './loss-scale.ts';
+import { F16ComputeWeights } from './mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
 import { readParallel, readReplay } from './data/node-io.ts';
@@ -39,6 +41,10 @@ export interface TrainOptions {
   seed: number;             // data order, objectives, noise
   saveSteps: number;        // checkpoint every N steps (and at the end)
   officialTlmLangSwap?: boolean;
+  fp16?: boolean;           // mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW
+  lossScale?: 'dynamic' | 'none' | number; // loss scaling (default: dynamic with fp16, none otherwise)
+  lossScaler?: LossScalerOptions;         // GradScaler settings for dynamic scaling (init 2^16, ×2 every 2000 clean steps)
+  recompute?: boolean;      // activation recomputation: keep block inputs only, recompute each block before its backward
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
@@ -49,12 +55,13 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
 
 export interface StepLog { step: number; loss: number; lr: number; grad_norm: number; loss_scale: number; tokens: number; tokens_per_s: number; skipped: boolean }
 
-interface TrainerState { version: 1; step: number; stream: TrainingStreamState; adamStep: number; options: TrainOptions }
+interface TrainerState { version: 1; step: number; stream: TrainingStreamState; adamStep: number; options: TrainOptions; scaler?: LossScalerState }
 
 export interface TrainHooks {
   log?: (msg: string) => void;
   onStep?: (s: StepLog) => void;     // after each step (tests use it to simulate a crash)
   shouldStop?: () => boolean;        // checked after each step (Ctrl-C): save and return
+  afterBackward?: (grads: BloomGrads, step: number) => void; // before the optimizer of step `step` (tests force an overflow)
   progress?: boolean;
 }
 
@@ -75,7 +82,11 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
   const weights = await BloomWeights.fromCheckpoint(gpu, ck, 'f32');
   await ck.close();
   const tok = await Tokenizer.fromJSON(tokenizerJSON);
-  const fwd = new BloomForward(gpu, weights);
+  // --fp16: forward/backward read the f16 compute copy; AdamW and the checkpoints use the f32 master
+  const compute = o.fp16 ? new F16ComputeWeights(gpu, weights) : null;
+  const fwd = new BloomForward(gpu, compute ? compute.w : weights);
+  fwd.recompute = o.recompute ?? false;
+  const scaler = lossScalerFor(o.lossScale ?? (o.fp16 ? 'dynamic' : 'none'), o.lossScaler);
   const grads = new BloomGrads(gpu, weights);
   const opt = new AdamW(gpu, weights, {
     lr: o.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm,
@@ -87,6 +98,7 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
     step = state.step;
     stream.setState(state.stream);
     opt.setState(await readOptimizer(ckDir, state.adamStep));
+    if (state.scaler) scaler.setState(state.scaler);
     truncateLog(join(o.out, 'log.jsonl'), step);
     log(`resumed from ${ckDir} at step ${step}`);
   } else {
@@ -105,28 +117,33 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
       const numItems = micro.reduce((n, b) => n + countTargets(b.labels, b.B, b.T), 0);
       let loss = 0, tokens = 0;
       for (const b of micro) {
-        const r = await lossAndBackward(fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels, grads, { numItems });
+        const r = await lossAndBackward(fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels, grads, { numItems, lossScale: scaler.scale });
         loss += r.loss; // each micro-batch's summed loss is already divided by numItems
         tokens += b.attentionMask.reduce((x, y) => x + y, 0);
       }
+      hooks.afterBackward?.(grads, step + 1);
       const lr = opt.lrAt(step);
-      const { gradNorm, skipped } = await opt.step(grads, lr);
+      const lossScale = scaler.scale;
+      const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
+      // like HF, a skipped (overflowed) step still counts: the schedule advances, the scale backs off
+      scaler.update(skipped);
+      if (compute && !skipped) compute.sync();
       grads.zero();
       step++;
-      const entry: StepLog = { step, loss, lr, grad_norm: gradNorm, loss_scale: 1, tokens, tokens_per_s: tokens / ((Date.now() - t0) / 1000), skipped };
+      const entry: StepLog = { step, loss, lr, grad_norm: gradNorm, loss_scale: lossScale, tokens, tokens_per_s: tokens / ((Date.now() - t0) / 1000), skipped };
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
       logs.push(entry);
       bar?.update(step);
       hooks.onStep?.(entry);
       const stop = hooks.shouldStop?.() ?? false;
       if (step % o.saveSteps === 0 || step === o.steps || stop) {
-        await saveTrainCheckpoint(gpu, o, cfg, tokenizerJSON, weights, opt, { version: 1, step, stream: stream.getState(), adamStep: opt.stepCount, options: o });
+        await saveTrainCheckpoint(gpu, o, cfg, tokenizerJSON, weights, opt, { version: 1, step, stream: stream.getState(), adamStep: opt.stepCount, options: o, scaler: scaler.getState() });
       }
       if (stop) { log(`stopped at step ${step}; checkpoint saved in ${join(o.out, CKPT)} (continue with --resume)`); break; }
     }
   } finally {
     bar?.finish();
-    tok.free(); grads.destroy(); opt.destroy(); weights.destroy(); fwd.slopes.destroy();
+    tok.free(); grads.destroy(); opt.destroy(); compute?.destroy(); weights.destroy(); fwd.slopes.destroy();
   }
   return logs;
 }
