@@ -41,10 +41,6 @@ describe('cli/eval', () => {
   });
 
   it('with the real runtime on the bloom-tiny fixture', async function () {
-    if (!existsSync('src/host/runtime.ts')) {
-      console.log('      skipped: src/host/runtime.ts (the model runtime) is not written yet');
-      this.skip();
-    }
     const out = tempDir();
     const code = await run(['--model', 'test/fixtures/bloom-tiny', '--langs', 'eng', '--limit', '2', '--prompts', '1', '--out', out]);
     assert.equal(code, 0);
