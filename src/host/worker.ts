@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import { Runtime, type LoadOptions, type GenerateOptions, type ModelInfo } from './runtime.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
+import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
 import { bloomParameters, parseBloomConfig } from '../model/config.ts';
 import { BloomGrads, lossAndBackward } from '../model/backward.ts';
@@ -140,6 +141,18 @@ const api = {
     dropTrainer();
     loadedDtype = opts.dtype ?? 'default'; // as the CLI records it in results.json
     return r.loadModel({ ...opts, files, onProgress: onProgress && ((d, t) => { void onProgress(d, t); }) });
+  },
+
+  /**
+   * `instructalign selftest` in the worker: a fixture folder (model files + reference.json + reference.safetensors)
+   * checked on this browser's adapter — forward, generation, gradients and two AdamW steps. Loads the fixture model.
+   */
+  async selftest(src: ModelSource): Promise<Check[]> {
+    const r = await rt();
+    const files = await filesOf(src);
+    dropTrainer();
+    await r.loadModel({ files, dtype: 'f32' });
+    return [...await selftest(r, files), ...await trainSelftest(r, files)];
   },
 
   async score(texts: string[], opts?: { maxLength?: number; batchSize?: number }) { return (await rt()).score(texts, opts); },
