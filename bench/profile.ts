@@ -1,13 +1,20 @@
-// Per-kernel profile of one nano-bloomz forward (B=8, T=64 by default) plus the LM head: every dispatch of the
-// forward is recorded, then replayed alone (flushed and awaited) to time it. A profiler, not a test.
-//   node --import tsx bench/profile.ts [B] [T] [reps]
+// Per-kernel profile of one nano-bloomz forward (B=8, T=64 by default) plus the LM head, or with `train` of the
+// forward, loss and backward: every dispatch is recorded, then replayed alone (flushed and awaited) to time it.
+// A profiler, not a test.
+//   node --import tsx bench/profile.ts [B] [T] [reps] [baseline] [train]
+// `baseline` forces the workgroup-per-row attention and LayerNorm kernels (the real-GPU path), for same-run ratios.
 import { openDevice, describeAdapter } from '../src/gpu/device.ts';
 import { Gpu, type Bindings, type Params } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
+import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { attentionConfig } from '../src/ops/attention.ts';
+import { layernormConfig } from '../src/ops/layernorm.ts';
 
 const B = Number(process.argv[2] ?? 8), T = Number(process.argv[3] ?? 64), REPS = Number(process.argv[4] ?? 3);
+const flags = process.argv.slice(5);
+if (flags.includes('baseline')) attentionConfig.rowwise = layernormConfig.rowwise = 'never';
 const gpu = new Gpu(await openDevice({ log: () => {} }));
 console.log(`adapter: ${describeAdapter(gpu.handle)}`);
 const cfg = bloomConfigFor('nano-bloomz');
@@ -20,9 +27,13 @@ type Call = [string, string, Bindings, Params, [number, number?, number?], Recor
 const calls: Call[] = [];
 const orig = gpu.run.bind(gpu);
 gpu.run = (...a: Call) => { calls.push(a); orig(...a); };
-const acts = await fwd.run({ ids, mask, B, T }, false);
-const R = B * T, targets = gpu.fromI32(new Int32Array(R), 't'), stats = gpu.tensor(R * 3, 'f32', 's'), lp = gpu.tensor(R, 'f32', 'lp');
-fwd.logprobs(acts.lnf, targets, R, stats, lp);
+if (flags.includes('train')) {
+  await lossAndBackward(fwd, { ids, mask, B, T }, ids, new BloomGrads(gpu, w));
+} else {
+  const acts = await fwd.run({ ids, mask, B, T }, false);
+  const R = B * T, targets = gpu.fromI32(new Int32Array(R), 't'), stats = gpu.tensor(R * 3, 'f32', 's'), lp = gpu.tensor(R, 'f32', 'lp');
+  fwd.logprobs(acts.lnf, targets, R, stats, lp);
+}
 await gpu.sync();
 gpu.run = orig;
 

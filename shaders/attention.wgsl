@@ -14,6 +14,130 @@ struct Params {
   scale: f32,     // 1/sqrt(D)
 }
 
+//#if ROWWISE
+// ROWWISE (chosen by src/ops/attention.ts on SwiftShader when D is a multiple of 4 and ≤ 128; D4 = D/4 is a define):
+// one invocation per query row (forward, backward_scores) or key (backward_kv) with an online softmax and no
+// workgroup barriers; head vectors move as vec4 and stay in registers. On a CPU Vulkan every load is range-checked
+// per lane and barriers switch fibers, while SIMD math is nearly free. attention_context and attention_backward_q
+// are fused into attention_probs and attention_backward_scores here. Real GPUs keep the workgroup-per-row kernels.
+@group(0) @binding(0) var<storage, read> qkv: array<vec4f>;         // [B, Tmax, 3·NH·D4]
+@group(0) @binding(1) var<storage, read> keyinfo: array<vec2f>;     // [B, Tk]
+@group(0) @binding(2) var<storage, read> slopes: array<f32>;        // [NH]
+@group(0) @binding(3) var<storage, read_write> probs: array<f32>;   // [B, NH, Tq, Tk]
+@group(0) @binding(4) var<storage, read_write> ctx: array<vec4f>;   // [B, Tq, NH·D4]
+@group(0) @binding(5) var<storage, read> dctx: array<vec4f>;        // [B, Tq, NH·D4]
+@group(0) @binding(6) var<storage, read_write> dqkv: array<vec4f>;  // [B, Tmax, 3·NH·D4]
+@group(0) @binding(7) var<storage, read_write> ds: array<f32>;      // [B, NH, Tq, Tk]
+@group(0) @binding(8) var<uniform> params: Params;
+
+// vec4 index of (b, t, head n, part c) in qkv
+fn qkv4(b: u32, t: u32, n: u32, c: u32, NH: u32) -> u32 { return ((b * params.Tmax + t) * 3u * NH + n * 3u + c) * D4; }
+fn prow(b: u32, n: u32, i: u32) -> u32 { return ((b * params.NH + n) * params.Tq + i) * params.Tk; }
+
+// Per (query row i = gid.x, head, batch): scores, mask, online softmax → probs row, and ctx = probs·v.
+@compute @workgroup_size(64)
+fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x; let n = gid.y; let b = gid.z;
+  let Tq = params.Tq; let Tk = params.Tk; let NH = params.NH; let scale = params.scale;
+  if (i >= Tq) { return; }
+  let slope = slopes[n];
+  let qi = params.q0 + i;
+  let row = prow(b, n, i);
+  let ks = 3u * NH * D4;  // vec4 row stride of qkv
+  let kb = qkv4(b, 0u, n, 1u, NH);
+  let qb = qkv4(b, qi, n, 0u, NH);
+  var q: array<vec4f, D4>;
+  for (var d = 0u; d < D4; d++) { q[d] = qkv[qb + d]; }
+  var o: array<vec4f, D4>;
+  var m = -3.0e38;
+  var l = 0.0;
+  let last = min(qi, Tk - 1u);
+  for (var j = 0u; j <= last; j++) {
+    let info = keyinfo[b * Tk + j];
+    var s = -3.0e38;
+    if (info.x > 0.5) {
+      let kj = kb + j * ks;
+      var acc = vec4f(0.0);
+      for (var d = 0u; d < D4; d++) { acc += q[d] * qkv[kj + d]; }
+      s = dot(acc, vec4f(1.0)) * scale + slope * info.y;
+      let mn = max(m, s);
+      let c = exp(m - mn);
+      let e = exp(s - mn);
+      l = l * c + e;
+      for (var d = 0u; d < D4; d++) { o[d] = o[d] * c + e * qkv[kj + D4 + d]; }
+      m = mn;
+    }
+    probs[row + j] = s;
+  }
+  let inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+  for (var j = 0u; j <= last; j++) {
+    let s = probs[row + j];
+    probs[row + j] = select(exp(s - m) * inv, 0.0, s <= -3.0e38);
+  }
+  for (var j = last + 1u; j < Tk; j++) { probs[row + j] = 0.0; }
+  let out = ((b * Tq + i) * NH + n) * D4;
+  for (var d = 0u; d < D4; d++) { ctx[out + d] = o[d] * inv; }
+}
+
+// Backward, training only (q0 = 0, Tq = Tk = T). Per (query row i, n, b): dP = dctx·vᵀ, dS = P ⊙ (dP − Σ_j P·dP),
+// dq = scale·dS·k.
+@compute @workgroup_size(64)
+fn attention_backward_scores(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x; let n = gid.y; let b = gid.z;
+  let Tq = params.Tq; let Tk = params.Tk; let NH = params.NH;
+  if (i >= Tq) { return; }
+  let row = prow(b, n, i);
+  let ks = 3u * NH * D4;
+  let kb = qkv4(b, 0u, n, 1u, NH);
+  let gb = ((b * Tq + i) * NH + n) * D4;
+  var g: array<vec4f, D4>;
+  for (var d = 0u; d < D4; d++) { g[d] = dctx[gb + d]; }
+  var dot_sum = 0.0;
+  for (var j = 0u; j <= i; j++) {
+    let vj = kb + j * ks + D4;
+    var acc = vec4f(0.0);
+    for (var d = 0u; d < D4; d++) { acc += g[d] * qkv[vj + d]; }
+    let dp = dot(acc, vec4f(1.0));
+    ds[row + j] = dp;
+    dot_sum += dp * probs[row + j];
+  }
+  var dq: array<vec4f, D4>;
+  for (var j = 0u; j <= i; j++) {
+    let x = probs[row + j] * (ds[row + j] - dot_sum);
+    ds[row + j] = x;
+    let kj = kb + j * ks;
+    for (var d = 0u; d < D4; d++) { dq[d] += x * qkv[kj + d]; }
+  }
+  for (var j = i + 1u; j < Tk; j++) { ds[row + j] = 0.0; }
+  let qo = qkv4(b, i, n, 0u, NH);
+  for (var d = 0u; d < D4; d++) { dqkv[qo + d] = dq[d] * params.scale; }
+}
+
+// Per (key j = gid.x, n, b): dk[j] = scale·Σ_i dS[i,j]·q[i]; dv[j] = Σ_i P[i,j]·dctx[i].
+@compute @workgroup_size(64)
+fn attention_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x; let n = gid.y; let b = gid.z;
+  let Tq = params.Tq; let Tk = params.Tk; let NH = params.NH;
+  if (j >= Tk) { return; }
+  let ks = 3u * NH * D4;
+  let qb = qkv4(b, 0u, n, 0u, NH);
+  let r0 = prow(b, n, 0u) + j;
+  let gs = NH * D4;
+  let g0 = (b * Tq * NH + n) * D4;
+  var dk: array<vec4f, D4>;
+  var dv: array<vec4f, D4>;
+  for (var i = j; i < Tq; i++) {
+    let r = r0 + i * Tk;
+    let x = ds[r];
+    let p = probs[r];
+    let qi = qb + i * ks;
+    let gi = g0 + i * gs;
+    for (var d = 0u; d < D4; d++) { dk[d] += x * qkv[qi + d]; dv[d] += p * dctx[gi + d]; }
+  }
+  let ko = qkv4(b, j, n, 1u, NH);
+  for (var d = 0u; d < D4; d++) { dqkv[ko + d] = dk[d] * params.scale; dqkv[ko + D4 + d] = dv[d]; }
+}
+//#else
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;         // [B, Tmax, 3·NH·D]
 @group(0) @binding(1) var<storage, read> keyinfo: array<vec2f>;   // [B, Tk]: (1 real / 0 padding, ALiBi position)
 @group(0) @binding(2) var<storage, read> slopes: array<f32>;      // [NH]
@@ -160,3 +284,4 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
     dqkv[qkv_at(b, j, n, 2u, d)] = sv;
   }
 }
+//#endif

@@ -6,6 +6,79 @@ struct Params {
   flags: u32, // backward: value 2 = accumulate into dgamma/dbeta, value 4 = accumulate into dx
 }
 
+//#if ROWWISE
+// ROWWISE (chosen by src/ops/layernorm.ts on SwiftShader when C is a multiple of 4): one invocation per row (or per
+// four columns for the parameter gradient), vec4 loads, no workgroup barriers: on a CPU Vulkan barriers switch
+// fibers and every load is range-checked per lane, while SIMD math is nearly free.
+@group(0) @binding(0) var<storage, read> x: array<vec4f>;
+@group(0) @binding(1) var<storage, read> gamma: array<vec4f>;
+@group(0) @binding(2) var<storage, read> beta: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> stats: array<vec2f>;  // [R]: mean, rstd (saved for backward)
+@group(0) @binding(5) var<storage, read> dy: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> dx: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> dgamma: array<vec4f>;
+@group(0) @binding(8) var<storage, read_write> dbeta: array<vec4f>;
+@group(0) @binding(9) var<uniform> params: Params;
+
+// Row r = global id; two passes (mean, then centred variance) for torch-like accuracy.
+@compute @workgroup_size(16)
+fn layernorm_forward(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x + gid.y * 65535u * 16u;
+  if (r >= params.R) { return; }
+  let C4 = params.C / 4u;
+  let base = r * C4;
+  var s = vec4f(0.0);
+  for (var i = 0u; i < C4; i++) { s += x[base + i]; }
+  let mean = dot(s, vec4f(1.0)) / f32(params.C);
+  var v = vec4f(0.0);
+  for (var i = 0u; i < C4; i++) { let d = x[base + i] - mean; v += d * d; }
+  let rstd = inverseSqrt(dot(v, vec4f(1.0)) / f32(params.C) + params.eps);
+  for (var i = 0u; i < C4; i++) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
+  stats[r] = vec2f(mean, rstd);
+}
+
+// dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·γ; one invocation per row. dx is accumulated when flags bit 2.
+@compute @workgroup_size(16)
+fn layernorm_backward(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x + gid.y * 65535u * 16u;
+  if (r >= params.R) { return; }
+  let C4 = params.C / 4u; let acc_dx = (params.flags & 4u) != 0u;
+  let base = r * C4;
+  let st = stats[r];
+  var a = vec4f(0.0);
+  var b = vec4f(0.0);
+  for (var i = 0u; i < C4; i++) {
+    let g = dy[base + i] * gamma[i];
+    a += g;
+    b += g * (x[base + i] - st.x) * st.y;
+  }
+  let mg = dot(a, vec4f(1.0)) / f32(params.C);
+  let mgx = dot(b, vec4f(1.0)) / f32(params.C);
+  for (var i = 0u; i < C4; i++) {
+    let xh = (x[base + i] - st.x) * st.y;
+    let d = st.y * (dy[base + i] * gamma[i] - mg - xh * mgx);
+    if (acc_dx) { dx[base + i] += d; } else { dx[base + i] = d; }
+  }
+}
+
+// dγ (+)= Σ_r dy·x̂, dβ (+)= Σ_r dy: one invocation per four columns, rows in order (deterministic).
+@compute @workgroup_size(16)
+fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
+  let c = gid.x;
+  let C4 = params.C / 4u; let R = params.R;
+  if (c >= C4) { return; }
+  var sg = vec4f(0.0);
+  var sb = vec4f(0.0);
+  for (var r = 0u; r < R; r++) {
+    let g = dy[r * C4 + c];
+    let st = stats[r];
+    sg += g * (x[r * C4 + c] - st.x) * st.y;
+    sb += g;
+  }
+  if ((params.flags & 2u) != 0u) { dgamma[c] += sg; dbeta[c] += sb; } else { dgamma[c] = sg; dbeta[c] = sb; }
+}
+//#else
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> gamma: array<f32>;
 @group(0) @binding(2) var<storage, read> beta: array<f32>;
@@ -101,3 +174,4 @@ fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
   }
   if ((params.flags & 2u) != 0u) { dgamma[c] += sg; dbeta[c] += sb; } else { dgamma[c] = sg; dbeta[c] = sb; }
 }
+//#endif

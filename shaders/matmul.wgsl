@@ -97,6 +97,19 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
   store4(c00, m, n); store4(c01, m, n + 4u); store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u);
 }
+
+// db (+)= Σ_m dY[m, :]: the bias gradient, one invocation per four columns, rows in order (deterministic);
+// small workgroups so that even N = 256 spreads over the CPU cores. a_sm, a_off, c_off are multiples of 4.
+@compute @workgroup_size(16)
+fn bias_grad(@builtin(global_invocation_id) gid: vec3u) {
+  let n = gid.x;
+  if (n >= params.N / 4u) { return; }
+  let M = params.M; let sm = params.a_sm / 4u; let off = params.a_off / 4u + n;
+  var s = vec4f(0.0);
+  for (var m = 0u; m < M; m++) { s += a[off + m * sm]; }
+  let idx = params.c_off / 4u + n;
+  if ((params.flags & 2u) != 0u) { c[idx] += params.alpha * s; } else { c[idx] = params.alpha * s; }
+}
 //#else
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 //#if B_F16

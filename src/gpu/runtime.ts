@@ -34,6 +34,7 @@ interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayo
 export type Bindings = Record<string, Tensor | undefined>;
 export type Params = Record<string, number>;
 
+// INSTRUCTALIGN_DEBUG_DISPATCH=1 logs every dispatch and runs them one at a time
 const DEBUG_DISPATCH = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_DEBUG_DISPATCH;
 const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
 const SLOTS_PER_CHUNK = 256;
@@ -237,7 +238,12 @@ export class Gpu {
     this.pass.setBindGroup(0, bg);
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
-    if (DEBUG_DISPATCH) { console.error(`dispatch ${shader}:${entry} ${x}x${y}x${z} ${JSON.stringify(params)}`); this.flush(); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); }
+    if (DEBUG_DISPATCH) {
+      // debugging aid: each dispatch is submitted alone and given time to run, so a crash points at its kernel
+      console.error(`dispatch ${shader}:${entry} ${x}x${y}x${z} ${JSON.stringify(params)}`);
+      this.flush();
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    }
     if (this.slotsUsed >= SLOTS_PER_CHUNK * 16) this.flush();
   }
 

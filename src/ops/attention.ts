@@ -35,7 +35,24 @@ function params(s: AttnShape) {
   return { B: s.B, Tq: s.Tq, Tk: s.Tk, q0: s.q0, Tmax: s.Tmax, NH: s.NH, D: s.D, scale: 1 / Math.sqrt(s.D) };
 }
 
+/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
+export const attentionConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
+
+/** ROWWISE defines when the head dim allows vec4 rows held in registers (else null: the workgroup-per-row kernels). */
+function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4: number } | null {
+  const c = attentionConfig.rowwise;
+  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return null;
+  // array<vec4f> bindings need whole vec4s (16 bytes) in every bound tensor
+  if (s.D % 4 !== 0 || s.D > 128 || !tensors.every((t) => t.byteLength % 16 === 0)) return null;
+  return { ROWWISE: true, D4: s.D / 4 };
+}
+
 export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor, ctx: Tensor, s: AttnShape): void {
+  const rw = rowwise(gpu, s, [qkv, ctx]);
+  if (rw) {  // attention_probs also writes ctx
+    gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+    return;
+  }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
   gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs }, params(s), wg);
   gpu.run('attention', 'attention_context', { qkv, probs, ctx }, params(s), wg);
@@ -43,6 +60,12 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
 
 /** dqkv (fully overwritten) from dctx; needs the forward's probs; `ds` is scratch of the probs' size. */
 export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor, dctx: Tensor, dqkv: Tensor, ds: Tensor, s: AttnShape): void {
+  const rw = rowwise(gpu, s, [qkv, dctx, dqkv]);
+  if (rw) {  // attention_backward_scores also writes dq
+    gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+    gpu.run('attention', 'attention_backward_kv', { qkv, ds, probs, dctx, dqkv }, params(s), [Math.ceil(s.Tk / 64), s.NH, s.B], rw);
+    return;
+  }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
   gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds }, params(s), wg);
   gpu.run('attention', 'attention_backward_q', { qkv, ds, dqkv }, params(s), wg);

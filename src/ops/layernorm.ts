@@ -2,13 +2,34 @@
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid } from './grid.ts';
 
+/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
+export const layernormConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
+
+/** ROWWISE define when rows move as vec4 (C a multiple of 4, whole vec4s in every bound tensor). */
+function rowwise(gpu: Gpu, C: number, tensors: Tensor[]): boolean {
+  const c = layernormConfig.rowwise;
+  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return false;
+  return C % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
+}
+
 export function layernormForward(gpu: Gpu, x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, stats: Tensor, R: number, C: number, eps: number): void {
+  if (rowwise(gpu, C, [x, gamma, beta, y])) {
+    gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(Math.ceil(R / 16)), { ROWWISE: true });
+    return;
+  }
   gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(R));
 }
 
 /** dx (= or +=) LN backward; dgamma/dbeta are accumulated (gradient accumulation across micro-batches). */
 export function layernormBackward(gpu: Gpu, x: Tensor, gamma: Tensor, stats: Tensor, dy: Tensor, dx: Tensor,
   dgamma: Tensor, dbeta: Tensor, R: number, C: number, accumulateDx: boolean): void {
-  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, { R, C, eps: 0, flags: accumulateDx ? 4 : 0 }, grid(R));
-  gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, { R, C, eps: 0, flags: 2 }, grid(Math.ceil(C / 64)));
+  const dxFlags = { R, C, eps: 0, flags: accumulateDx ? 4 : 0 }, pFlags = { R, C, eps: 0, flags: 2 };
+  if (rowwise(gpu, C, [x, gamma, dy, dx, dgamma, dbeta])) {
+    const d = { ROWWISE: true };
+    gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(Math.ceil(R / 16)), d);
+    gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 4 / 16)), d);
+    return;
+  }
+  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R));
+  gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 64)));
 }

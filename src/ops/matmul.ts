@@ -57,8 +57,13 @@ export function linearBackwardInput(gpu: Gpu, dY: Tensor, W: Tensor, dX: Tensor,
 export function linearBackwardWeight(gpu: Gpu, dY: Tensor, X: Tensor, dW: Tensor, db: Tensor | undefined, M: number, N: number, K: number, accumulate = true): void {
   matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate });
   if (db) {
-    gpu.run('matmul', 'bias_grad', { a: dY, c: db }, {
-      M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1,
-    }, grid(Math.ceil(N / 64)));
+    const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
+    const c = matmulConfig, vec4 = c.vec4 === 'always' || (c.vec4 === 'auto' && gpu.handle.adapter.swiftshader);
+    // VEC4: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
+    if (vec4 && !c.naive && N % 4 === 0 && dY.byteLength % 16 === 0 && db.byteLength % 16 === 0) {
+      gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)), { VEC4: true });
+    } else {
+      gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)));
+    }
   }
 }
