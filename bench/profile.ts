@@ -2,7 +2,8 @@
 // forward, loss and backward: every dispatch is recorded, then replayed alone (flushed and awaited) to time it.
 // A profiler, not a test.
 //   node --import tsx bench/profile.ts [B] [T] [reps] [baseline] [train]
-// `baseline` forces the workgroup-per-row attention and LayerNorm kernels (the real-GPU path), for same-run ratios.
+// `baseline` forces the workgroup-per-row attention and LayerNorm kernels and the scalar bias_grad (the real-GPU
+// path), for same-run ratios.
 import { openDevice, describeAdapter } from '../src/gpu/device.ts';
 import { Gpu, type Bindings, type Params } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
@@ -36,6 +37,7 @@ if (flags.includes('train')) {
 }
 await gpu.sync();
 gpu.run = orig;
+if (flags.includes('baseline')) for (const c of calls) if (c[1] === 'bias_grad') c[5] = {};
 
 async function time(fn: () => void, reps: number): Promise<number> {
   fn(); await gpu.sync();

@@ -1,0 +1,34 @@
+// The kernels real GPUs run (32×32 tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
+// SwiftShader; this forces them here so CI checks them too: the full selftest (forward, KV-cached generation,
+// every gradient, two AdamW steps) against HuggingFace on both fixtures.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FIXTURES, FIXTURE_NAMES } from '../helpers/gpu.ts';
+import { Runtime } from '../../src/host/runtime.ts';
+import { selftest, trainSelftest } from '../../src/host/selftest.ts';
+import { matmulConfig } from '../../src/ops/matmul.ts';
+import { attentionConfig } from '../../src/ops/attention.ts';
+import { layernormConfig } from '../../src/ops/layernorm.ts';
+
+describe('the GPU kernel path (forced on SwiftShader)', () => {
+  const saved = { vec4: matmulConfig.vec4, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
+  let rt: Runtime;
+  before(async () => {
+    matmulConfig.vec4 = 'never'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
+    rt = await Runtime.create({ log: () => {} });
+  });
+  after(() => {
+    matmulConfig.vec4 = saved.vec4; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
+    rt?.dispose();
+  });
+  for (const name of FIXTURE_NAMES) {
+    it(`${name}: every selftest check passes`, async () => {
+      const dir = join(FIXTURES, name);
+      await rt.loadModel({ path: dir });
+      const checks = [...await selftest(rt, dir), ...await trainSelftest(rt, dir)];
+      const failed = checks.filter((c) => !c.pass);
+      assert.deepEqual(failed, [], JSON.stringify(failed));
+      assert.ok(checks.length >= 13);
+    });
+  }
+});
