@@ -13,6 +13,17 @@ import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 
 const log = (m: string) => console.warn(`[instructalign worker] ${m}`);
+
+// GPU work runs one call at a time: a page may ask for a new model while a cancelled evaluation is still finishing
+// its batch, and unloading weights under it would break that batch (seen as a hung load). cancel() is not queued.
+let queue: Promise<unknown> = Promise.resolve();
+function serial<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return (...a: A) => {
+    const run = queue.then(() => fn(...a));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+}
 let runtime: Promise<Runtime> | null = null;
 
 function rt(): Promise<Runtime> {
@@ -226,4 +237,7 @@ const api = {
 
 export type WorkerApi = typeof api;
 
+for (const k of ['kernelCheck', 'loadModel', 'selftest', 'score', 'generate', 'evaluate', 'trainSteps', 'dispose'] as const) {
+  (api as Record<string, unknown>)[k] = serial((api[k] as (...a: unknown[]) => Promise<unknown>).bind(api));
+}
 Comlink.expose(api);
