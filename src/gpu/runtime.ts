@@ -51,13 +51,17 @@ export class Gpu {
   private dummies = new Map<string, GPUBuffer>();
   private fatal: string | null = null;
   private graveyard: GPUBuffer[] = [];
+  private waiters = new Set<(e: Error) => void>();
   bytesAllocated = 0;
   peakBytes = 0;
   dispatchCount = 0;
 
   constructor(readonly handle: DeviceHandle) {
     this.device = handle.device;
-    handle.lost.then((m) => { this.fatal = m; });
+    handle.lost.then((m) => {
+      this.fatal = m;
+      for (const w of this.waiters) w(new Error(m));
+    });
   }
 
   get maxBinding(): number { return this.handle.limits.maxStorageBufferBindingSize; }
@@ -105,7 +109,7 @@ export class Gpu {
     await this.check();
     const dead = this.graveyard;
     this.graveyard = [];
-    await staging.mapAsync(GPUMapMode.READ);
+    await this.orLost(staging.mapAsync(GPUMapMode.READ));
     const out = staging.getMappedRange().slice(0);
     staging.unmap();
     staging.destroy();
@@ -168,6 +172,15 @@ export class Gpu {
     const e = { pipeline, layout, refl, key };
     this.pipelines.set(key, e);
     return e;
+  }
+
+  /** A GPU wait that fails with the device-loss message instead of hanging when the device is lost meanwhile. */
+  private orLost<T>(p: Promise<T>): Promise<T> {
+    if (this.fatal) return Promise.reject(new Error(this.fatal));
+    return new Promise<T>((resolve, reject) => {
+      this.waiters.add(reject);
+      p.then(resolve, reject).finally(() => this.waiters.delete(reject));
+    });
   }
 
   /** Awaits shader compilation/validation results and any fatal device error; throws the first. */
@@ -295,7 +308,7 @@ export class Gpu {
     this.flush();
     const dead = this.graveyard;
     this.graveyard = [];
-    await this.device.queue.onSubmittedWorkDone();
+    await this.orLost(this.device.queue.onSubmittedWorkDone());
     for (const b of dead) b.destroy();
     await this.check();
   }
