@@ -14,11 +14,11 @@ export const help = `instructalign demo [--out DIR] [--steps N] [--batch-size N]
 
 Runs the embedded default job:
   1. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
-     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 4 × 8, lr 2e-4);
+     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 16 × 8, lr 2e-4);
      checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
   2. instructalign eval of that checkpoint on the NusaX sentiment test split, one language per group by default
      (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
-Defaults finish in about 4 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
+Defaults finish in about 3 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
 (1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`;
 
 /** The package root: the nearest folder above this module holding models/nano-bloomz. */
@@ -38,14 +38,14 @@ export async function run(argv: string[]): Promise<number> {
   let code = await runTrain([
     '--model', join(root, 'models/nano-bloomz'), '--out', join(out, 'train'),
     '--pairs', join(root, 'data/nusax/mt/train.csv'), '--replay', join(root, 'data/replay/nusax_l1_sentiment.jsonl'),
-    '--objectives', 'tlm,xss', '--steps', String(num(a, 'steps', 4)), '--batch-size', String(num(a, 'batch-size', 8)),
+    '--objectives', 'tlm,xss', '--steps', String(num(a, 'steps', 16)), '--batch-size', String(num(a, 'batch-size', 8)),
     '--max-length', '64', '--lr', '2e-4', '--save-steps', '2', '--seed', '42',
   ]);
   if (code !== 0) return code;
   console.log(`[2/2] zero-shot NusaX sentiment evaluation of the tuned checkpoint (${secs()} s so far)`);
   code = await runEval([
     '--model', join(out, 'train', 'checkpoint'), '--data', 'nusax',
-    '--langs', str(a, 'langs', 'eng,jav,mad'), '--limit', String(num(a, 'limit', 4)),
+    '--langs', str(a, 'langs', 'eng,jav,mad'), '--limit', String(num(a, 'limit', 10)),
     '--prompts', str(a, 'prompts', '1'), '--out', join(out, 'eval'),
   ]);
   console.log(`demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`);
