@@ -3,9 +3,8 @@
 // (a 4.2M-parameter BLOOM that knows sentiment in English/Indonesian only), then the zero-shot NusaX sentiment
 // evaluation of the tuned checkpoint, grouped L1/L2/L3. Sized for 2 CPU cores (SwiftShader); --steps/--limit
 // scale it up on a GPU.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../train/data/paths.ts';
 import { num, parseArgs, str } from './args.ts';
 import { run as runEval } from './eval.ts';
 import { run as runTrain } from './train.ts';
@@ -20,13 +19,6 @@ Runs the embedded default job:
      (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
 Defaults finish in about 3 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
 (1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`;
-
-/** The package root: the nearest folder above this module holding models/nano-bloomz. */
-export function packageRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++, d = dirname(d)) if (existsSync(join(d, 'models', 'nano-bloomz', 'config.json'))) return d;
-  throw new Error('cannot find models/nano-bloomz next to the instructalign package: reinstall it');
-}
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv);

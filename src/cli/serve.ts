@@ -3,8 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError, num, parseArgs, str } from './args.ts';
+import { packageRoot } from '../train/data/paths.ts';
 
 export const help = `instructalign serve [--port N] [--host ADDR] [--web DIR] [--models DIR]
 
@@ -53,12 +53,6 @@ export function staticServer(mounts: Record<string, string>, opts: { port?: numb
       ok({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, close: () => new Promise((r) => { server.close(() => r()); server.closeAllConnections(); }) });
     });
   });
-}
-
-/** dist/ or src/cli/ — both sit one or two levels under the package root */
-function packageRoot(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return existsSync(join(here, '..', 'package.json')) ? join(here, '..') : join(here, '..', '..');
 }
 
 export async function run(argv: string[]): Promise<number> {

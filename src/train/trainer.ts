@@ -8,7 +8,7 @@ import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
 import { toHFConfigJSON, type BloomConfig } from '../model/config.ts';
 import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward, readSharded } from '../model/backward.ts';
+import { BloomGrads, lossAndBackward, readSharded, shiftLabels } from '../model/backward.ts';
 import { AdamW } from './optimizer.ts';
 import { lossScalerFor, type LossScalerOptions, type LossScalerState } from './loss-scale.ts';
 import { F16ComputeWeights } from './mixed.ts';
@@ -114,7 +114,7 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
       const micro = Array.from({ length: o.gradAccum }, () =>
         collate(Array.from({ length: o.batchSize / o.gradAccum }, () => encodeText(tok, stream.next().text, o.maxLength)), tok.padId, 'left'));
       // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
-      const numItems = micro.reduce((n, b) => n + countTargets(b.labels, b.B, b.T), 0);
+      const numItems = micro.reduce((n, b) => n + shiftLabels(b.labels, b.B, b.T).filter((t) => t >= 0).length, 0);
       let loss = 0, tokens = 0;
       for (const b of micro) {
         const r = await lossAndBackward(fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels, grads, { numItems, lossScale: scaler.scale });
@@ -146,12 +146,6 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
     tok.free(); grads.destroy(); opt.destroy(); compute?.destroy(); weights.destroy(); fwd.slopes.destroy();
   }
   return logs;
-}
-
-function countTargets(labels: Int32Array, B: number, T: number): number {
-  let n = 0;
-  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) if (labels[b * T + t + 1] >= 0) n++;
-  return n;
 }
 
 export function makeStream(o: TrainOptions): TrainingStream {

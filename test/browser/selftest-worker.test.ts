@@ -2,17 +2,14 @@
 // worker through Comlink on headless Chromium's WebGPU, for both fixtures: the same checks `instructalign selftest`
 // makes in Node.
 import assert from 'node:assert/strict';
-import { buildWeb, openPage, webgpuAdapter, type BrowserPage } from '../helpers/browser.ts';
+import { openWorkerPage, type BrowserPage } from '../helpers/browser.ts';
 import { FIXTURE_NAMES } from '../helpers/gpu.ts';
 
 describe('browser: selftest in the runtime worker', function () {
   this.timeout(300000);
   let bp: BrowserPage;
   before(async () => {
-    buildWeb();
-    bp = await openPage();
-    const probe = await webgpuAdapter(bp.page);
-    if (!probe.ok) throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`);
+    bp = await openWorkerPage();
   });
   after(async () => { await bp?.close(); });
 

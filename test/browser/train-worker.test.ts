@@ -3,7 +3,7 @@
 // gradient norms (reference.json: lr 1e-3 then 5e-4, weight decay 0.01 on every parameter, clip 1.0).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { buildWeb, openPage, webgpuAdapter, type BrowserPage } from '../helpers/browser.ts';
+import { openWorkerPage, type BrowserPage } from '../helpers/browser.ts';
 import { FIXTURES, compare, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
@@ -17,10 +17,7 @@ describe('browser: training steps in the runtime worker', function () {
   let fx: Fixture;
 
   before(async () => {
-    buildWeb();
-    bp = await openPage();
-    const probe = await webgpuAdapter(bp.page);
-    if (!probe.ok) throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`);
+    bp = await openWorkerPage();
     fx = await loadFixture('bloom-tiny');
   });
   after(async () => { await bp?.close(); await fx?.ref.close(); });

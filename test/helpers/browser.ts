@@ -68,3 +68,12 @@ export async function webgpuAdapter(page: Page): Promise<{ ok: true; info: strin
     return { ok: true as const, info: `${a.info?.vendor} ${a.info?.architecture} ${a.info?.description}`.trim() };
   });
 }
+
+/** buildWeb + openPage + a WebGPU adapter check: the setup every worker suite starts with. */
+export async function openWorkerPage(): Promise<BrowserPage> {
+  buildWeb();
+  const bp = await openPage();
+  const probe = await webgpuAdapter(bp.page);
+  if (!probe.ok) { await bp.close(); throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`); }
+  return bp;
+}
