@@ -2,10 +2,14 @@
 //   C[m,n] (= or +=) alpha · Σ_k A(m,k)·B(k,n) (+ bias[n]) (then GELU)
 // X·Wᵀ (forward, W stored [out,in] as HF), dY·W (input grad) and dYᵀ·X (weight grad) are the same kernel.
 // B may be packed f16 (define B_F16): two halves per u32, math in f32.
-// VEC4 (the fast path, chosen by src/ops/matmul.ts when K, N, strides and offsets are multiples of 4): every operand
-// moves as vec4 and each invocation keeps an 8×8 block of C in four mat4x4 accumulators. Loads, not FLOPs, are
-// what costs on SwiftShader (each load is range-checked per lane; a mat4 product is 64 plain SIMD ops), so the
-// kernel maximises FLOPs per load; A_M4 / B_N4 say A is contiguous along m / B along n (else along k).
+// VEC4 (chosen by src/ops/matmul.ts when K, N, strides and offsets are multiples of 4): every operand moves as vec4;
+// A_M4 / B_N4 say A is contiguous along m / B along n (else along k). Three kernels share it:
+//   TILED: the GPU kernel. 16×16 threads, a 128×128 tile of C (T128; 8×8 per thread) or 64×64 (4×4 per thread),
+//     k in slices of 8 through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
+//     next slice prefetched into registers while the current one is multiplied.
+//   matmul / matmul16 (SwiftShader): no workgroup memory or barriers; each invocation keeps an 8×8 (16×16) block
+//     of C in mat4x4 accumulators. Loads, not FLOPs, are what costs on SwiftShader (each load is range-checked per
+//     lane; a mat4 product is 64 plain SIMD ops), so these maximise FLOPs per load.
 // Without VEC4: the scalar 32×32-tile kernel (any strides; also the benchmarks' baseline).
 struct Params {
   M: u32,      // rows of C
@@ -63,22 +67,124 @@ fn blockB(n: u32, k: u32, N1: u32, sn: u32, sk: u32, off: u32) -> mat4x4f {
 //#endif
 }
 
+// row m, columns n..n+3 of C (N is a multiple of 4: a vec4 is all in or all out)
+fn storeRow(v4: vec4f, m: u32, n: u32) {
+  if (m >= params.M || n >= params.N) { return; }
+  let flags = params.flags;
+  var v = params.alpha * v4;
+  if ((flags & 1u) != 0u) { v += bias[n >> 2u]; }
+  if ((flags & 4u) != 0u) { v = gelu4(v); }
+  let idx = (params.c_off + m * params.c_sm + n) >> 2u;
+  if ((flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
+}
+
 fn store4(acc: mat4x4f, m: u32, n: u32) {
   // acc column j = C column n+j over rows m..m+3; rows of C are the columns of transpose(acc)
   let t = transpose(acc);
-  let N = params.N; let flags = params.flags;
-  if (n >= N) { return; }
-  var bv = vec4f(0.0);
-  if ((flags & 1u) != 0u) { bv = bias[n >> 2u]; }
-  for (var i = 0u; i < 4u; i++) {
-    if (m + i >= params.M) { return; }
-    var v = params.alpha * t[i] + bv;
-    if ((flags & 4u) != 0u) { v = gelu4(v); }
-    let idx = (params.c_off + (m + i) * params.c_sm + n) >> 2u;
-    if ((flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
-  }
+  storeRow(t[0], m, n); storeRow(t[1], m + 1u, n); storeRow(t[2], m + 2u, n); storeRow(t[3], m + 3u, n);
 }
 
+//#if TILED
+//#if T128
+const TS = 128u;  // rows and columns of C per workgroup
+//#else
+const TS = 64u;
+//#endif
+const BK = 8u;          // k per slice
+const TS4 = TS / 4u;    // vec4s per tile row
+var<workgroup> As: array<vec4f, 256>;  // [BK][TS4]: A(m, k) at As[k * TS4 + m / 4][m % 4]
+var<workgroup> Bs: array<vec4f, 256>;  // [BK][TS4]: B(k, n) at Bs[k * TS4 + n / 4][n % 4]
+
+// slice element e (vec4 number e of the TS×BK slice) of A from global memory, zero past K
+fn sliceA(e: u32, m0: u32, k0: u32) -> vec4f {
+//#if A_M4
+  let k = k0 + e / TS4;
+  if (k >= params.K) { return vec4f(0.0); }
+  // rows past M read their neighbours (never stored); the clamp keeps the read inside row k
+  let m = min(m0 + (e % TS4) * 4u, (params.M - 1u) & ~3u);
+  return a[(params.a_off + k * params.a_sk + m) >> 2u];
+//#else
+  let k = k0 + (e & 1u) * 4u;
+  if (k >= params.K) { return vec4f(0.0); }
+  let m = min(m0 + (e >> 1u), params.M - 1u);
+  return a[(params.a_off + m * params.a_sm + k) >> 2u];
+//#endif
+}
+fn putA(e: u32, v: vec4f) {
+//#if A_M4
+  As[e] = v;
+//#else
+  let m = e >> 1u; let k = (e & 1u) * 4u;
+  let i = k * TS4 + (m >> 2u); let j = m & 3u;
+  As[i][j] = v.x; As[i + TS4][j] = v.y; As[i + 2u * TS4][j] = v.z; As[i + 3u * TS4][j] = v.w;
+//#endif
+}
+fn sliceB(e: u32, n0: u32, k0: u32) -> vec4f {
+//#if B_N4
+  let k = k0 + e / TS4;
+  if (k >= params.K) { return vec4f(0.0); }
+  let n = min(n0 + (e % TS4) * 4u, (params.N - 1u) & ~3u);
+  return loadB4((params.b_off + k * params.b_sk + n) >> 2u);
+//#else
+  let k = k0 + (e & 1u) * 4u;
+  if (k >= params.K) { return vec4f(0.0); }
+  let n = min(n0 + (e >> 1u), params.N - 1u);
+  return loadB4((params.b_off + n * params.b_sn + k) >> 2u);
+//#endif
+}
+fn putB(e: u32, v: vec4f) {
+//#if B_N4
+  Bs[e] = v;
+//#else
+  let n = e >> 1u; let k = (e & 1u) * 4u;
+  let i = k * TS4 + (n >> 2u); let j = n & 3u;
+  Bs[i][j] = v.x; Bs[i + TS4][j] = v.y; Bs[i + 2u * TS4][j] = v.z; Bs[i + 3u * TS4][j] = v.w;
+//#endif
+}
+
+// Thread (tx, ty) owns rows ty*4.. (+ TS/2 + ty*4.. with T128) and columns tx*4.. (+ TS/2 + tx*4..): the vec4 reads
+// of a warp hit 16 consecutive vec4s of Bs and two of As.
+@compute @workgroup_size(16, 16)
+fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u,
+                @builtin(local_invocation_index) li: u32) {
+  let m0 = wg.y * TS; let n0 = wg.x * TS;
+  let K = params.K;
+  let tx = lid.x; let ty = lid.y;
+  let loads = li < TS * 2u;  // the slice is TS*2 vec4s per operand: one per thread (T128) or per half of them
+  var pa = vec4f(0.0); var pb = vec4f(0.0);
+  if (loads) { pa = sliceA(li, m0, 0u); pb = sliceB(li, n0, 0u); }
+  var x0 = vec4f(0.0); var x1 = vec4f(0.0); var x2 = vec4f(0.0); var x3 = vec4f(0.0);
+//#if T128
+  var x4 = vec4f(0.0); var x5 = vec4f(0.0); var x6 = vec4f(0.0); var x7 = vec4f(0.0);
+  var y0 = vec4f(0.0); var y1 = vec4f(0.0); var y2 = vec4f(0.0); var y3 = vec4f(0.0);
+  var y4 = vec4f(0.0); var y5 = vec4f(0.0); var y6 = vec4f(0.0); var y7 = vec4f(0.0);
+//#endif
+  for (var k0 = 0u; k0 < K; k0 += BK) {
+    if (loads) { putA(li, pa); putB(li, pb); }
+    workgroupBarrier();
+    if (loads && k0 + BK < K) { pa = sliceA(li, m0, k0 + BK); pb = sliceB(li, n0, k0 + BK); }
+    for (var kk = 0u; kk < BK; kk++) {
+      let a0 = As[kk * TS4 + ty]; let b0 = Bs[kk * TS4 + tx];
+      x0 += a0.x * b0; x1 += a0.y * b0; x2 += a0.z * b0; x3 += a0.w * b0;
+//#if T128
+      let a1 = As[kk * TS4 + 16u + ty]; let b1 = Bs[kk * TS4 + 16u + tx];
+      x4 += a1.x * b0; x5 += a1.y * b0; x6 += a1.z * b0; x7 += a1.w * b0;
+      y0 += a0.x * b1; y1 += a0.y * b1; y2 += a0.z * b1; y3 += a0.w * b1;
+      y4 += a1.x * b1; y5 += a1.y * b1; y6 += a1.z * b1; y7 += a1.w * b1;
+//#endif
+    }
+    workgroupBarrier();
+  }
+  let m = m0 + ty * 4u; let n = n0 + tx * 4u;
+  storeRow(x0, m, n); storeRow(x1, m + 1u, n); storeRow(x2, m + 2u, n); storeRow(x3, m + 3u, n);
+//#if T128
+  let m2 = m + 64u; let n2 = n + 64u;
+  storeRow(x4, m2, n); storeRow(x5, m2 + 1u, n); storeRow(x6, m2 + 2u, n); storeRow(x7, m2 + 3u, n);
+  storeRow(y0, m, n2); storeRow(y1, m + 1u, n2); storeRow(y2, m + 2u, n2); storeRow(y3, m + 3u, n2);
+  storeRow(y4, m2, n2); storeRow(y5, m2 + 1u, n2); storeRow(y6, m2 + 2u, n2); storeRow(y7, m2 + 3u, n2);
+//#endif
+}
+//#else
 // 4×4 threads, each an 8×8 block of C (2×2 blocks of 4×4): the same 32×32 workgroup tile as the scalar kernel.
 @compute @workgroup_size(4, 4)
 fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -97,6 +203,40 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
   }
   store4(c00, m, n); store4(c01, m, n + 4u); store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u);
 }
+
+// 4×4 threads, each a 16×16 block of C (4×4 blocks of 4×4): a 64×64 workgroup tile, half the loads per FLOP of
+// the 8×8 kernel (×1.5 measured on SwiftShader at 1024³); src/ops/matmul.ts uses it when M and N fill its tile.
+@compute @workgroup_size(4, 4)
+fn matmul16(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let m = wg.y * 64u + lid.y * 16u;
+  let n = wg.x * 64u + lid.x * 16u;
+  let K = params.K; let M1 = params.M - 1u; let N1 = params.N - 1u;
+  let a_sm = params.a_sm; let a_sk = params.a_sk; let a_off = params.a_off;
+  let b_sn = params.b_sn; let b_sk = params.b_sk; let b_off = params.b_off;
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
+  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
+  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+  for (var k = 0u; k < K; k += 4u) {
+    let b0 = blockB(n, k, N1, b_sn, b_sk, b_off);
+    let b1 = blockB(n + 4u, k, N1, b_sn, b_sk, b_off);
+    let b2 = blockB(n + 8u, k, N1, b_sn, b_sk, b_off);
+    let b3 = blockB(n + 12u, k, N1, b_sn, b_sk, b_off);
+    let a0 = transpose(blockA(m, k, M1, a_sm, a_sk, a_off));
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    let a1 = transpose(blockA(m + 4u, k, M1, a_sm, a_sk, a_off));
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    let a2 = transpose(blockA(m + 8u, k, M1, a_sm, a_sk, a_off));
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    let a3 = transpose(blockA(m + 12u, k, M1, a_sm, a_sk, a_off));
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  store4(c00, m, n); store4(c01, m, n + 4u); store4(c02, m, n + 8u); store4(c03, m, n + 12u);
+  store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u); store4(c12, m + 4u, n + 8u); store4(c13, m + 4u, n + 12u);
+  store4(c20, m + 8u, n); store4(c21, m + 8u, n + 4u); store4(c22, m + 8u, n + 8u); store4(c23, m + 8u, n + 12u);
+  store4(c30, m + 12u, n); store4(c31, m + 12u, n + 4u); store4(c32, m + 12u, n + 8u); store4(c33, m + 12u, n + 12u);
+}
+//#endif
 
 // db (+)= Σ_m dY[m, :]: the bias gradient, one invocation per four columns, rows in order (deterministic);
 // small workgroups so that even N = 256 spreads over the CPU cores. a_sm, a_off, c_off are multiples of 4.

@@ -93,7 +93,9 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
     saidSwiftShader = true;
     log(`no usable GPU Vulkan driver: using SwiftShader (CPU) from ${SWIFTSHADER_ICD}; expect ~1 GFLOP/s`);
   }
-  return { gpu: mod.create([]) as GPU, usedSwiftShader };
+  // INSTRUCTALIGN_DAWN_FLAGS: extra Dawn instance flags, space-separated (e.g. enable-dawn-features=dump_shaders)
+  const flags = (process.env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  return { gpu: mod.create(flags) as GPU, usedSwiftShader };
 }
 
 async function requestAdapter(gpu: GPU, opts: DeviceOptions): Promise<GPUAdapter | null> {

@@ -12,12 +12,30 @@ export interface MatmulArgs {
   naive?: boolean;
 }
 
+export type MatmulKernel = 'scalar' | 'vec4' | 'vec4x16' | 'tiled64' | 'tiled128';
+
 /**
- * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). vec4 'auto' uses the VEC4
- * kernel on SwiftShader only, where it was measured (×3 there); real GPUs keep the shared-memory tiled kernel until
- * the VEC4 one is measured on them (docs/performance.md).
+ * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
+ * family: on SwiftShader the barrier-free register-block kernels (vec4x16 when M and N fill its 64×64 tile, else
+ * vec4), measured there; on real GPUs the workgroup-memory tiled kernel (tiled128 when the matrix gives at least
+ * 128 such tiles, else tiled64). family forces one family (tests run the GPU family on SwiftShader); kernel forces
+ * one kernel. A kernel that cannot take the operands' layout (not vec4-aligned) falls back to the scalar one.
  */
-export const matmulConfig: { naive: boolean; vec4: 'auto' | 'always' | 'never' } = { naive: false, vec4: 'auto' };
+export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = { naive: false, family: 'auto', kernel: 'auto' };
+
+function family(gpu: Gpu): 'swiftshader' | 'gpu' {
+  const f = matmulConfig.family;
+  return f === 'auto' ? (gpu.handle.adapter.swiftshader ? 'swiftshader' : 'gpu') : f;
+}
+
+/** The kernel `matmul` runs for these sizes on this adapter, before the layout check. */
+export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel {
+  const c = matmulConfig;
+  if (c.naive) return 'scalar';
+  if (c.kernel !== 'auto') return c.kernel;
+  if (family(gpu) === 'swiftshader') return M >= 64 && N >= 64 ? 'vec4x16' : 'vec4';
+  return Math.ceil(M / 128) * Math.ceil(N / 128) >= 128 ? 'tiled128' : 'tiled64';
+}
 
 export function matmul(gpu: Gpu, x: MatmulArgs): void {
   const flags = (x.bias ? 1 : 0) | (x.accumulate ? 2 : 0) | (x.gelu ? 4 : 0);
@@ -25,9 +43,20 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     M: x.M, N: x.N, K: x.K, a_sm: x.aSm, a_sk: x.aSk, b_sk: x.bSk, b_sn: x.bSn, c_sm: x.cSm ?? x.N,
     a_off: x.aOff ?? 0, b_off: x.bOff ?? 0, c_off: x.cOff ?? 0, flags, alpha: x.alpha ?? 1,
   };
-  const c = matmulConfig, vec4 = c.vec4 === 'always' || (c.vec4 === 'auto' && gpu.handle.adapter.swiftshader);
-  const defines = { B_F16: x.b.dtype === 'f16p', ...(x.naive || c.naive || !vec4 ? null : vec4Layout(x, p)) };
-  gpu.run('matmul', 'matmul', { a: x.a, b: x.b, bias: x.bias, c: x.c }, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], defines);
+  const kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
+  const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
+  const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c };
+  const B_F16 = x.b.dtype === 'f16p';
+  if (!layout) {
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16 });
+  } else if (kernel === 'tiled64' || kernel === 'tiled128') {
+    const ts = kernel === 'tiled128' ? 128 : 64;
+    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, TILED: true, T128: ts === 128 });
+  } else if (kernel === 'vec4x16') {
+    gpu.run('matmul', 'matmul16', bind, p, [Math.ceil(x.N / 64), Math.ceil(x.M / 64)], { B_F16, ...layout });
+  } else {
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16, ...layout });
+  }
 }
 
 /** The VEC4 kernel's defines when every operand can move as aligned vec4 (else null: the scalar kernel). */
@@ -58,9 +87,8 @@ export function linearBackwardWeight(gpu: Gpu, dY: Tensor, X: Tensor, dW: Tensor
   matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate });
   if (db) {
     const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
-    const c = matmulConfig, vec4 = c.vec4 === 'always' || (c.vec4 === 'auto' && gpu.handle.adapter.swiftshader);
-    // VEC4: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
-    if (vec4 && !c.naive && N % 4 === 0 && dY.byteLength % 16 === 0 && db.byteLength % 16 === 0) {
+    // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
+    if (family(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && dY.byteLength % 16 === 0 && db.byteLength % 16 === 0) {
       gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)), { VEC4: true });
     } else {
       gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)));

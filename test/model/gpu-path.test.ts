@@ -1,4 +1,4 @@
-// The kernels real GPUs run (32×32 tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
+// The kernels real GPUs run (workgroup-memory tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
 // SwiftShader; this forces them here so CI checks them too: the full selftest (forward, KV-cached generation,
 // every gradient, two AdamW steps) against HuggingFace on both fixtures.
 import assert from 'node:assert/strict';
@@ -11,14 +11,14 @@ import { attentionConfig } from '../../src/ops/attention.ts';
 import { layernormConfig } from '../../src/ops/layernorm.ts';
 
 describe('the GPU kernel path (forced on SwiftShader)', () => {
-  const saved = { vec4: matmulConfig.vec4, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
+  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
   let rt: Runtime;
   before(async () => {
-    matmulConfig.vec4 = 'never'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
+    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
     rt = await Runtime.create({ log: () => {} });
   });
   after(() => {
-    matmulConfig.vec4 = saved.vec4; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
+    matmulConfig.family = saved.family; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
     rt?.dispose();
   });
   for (const name of FIXTURE_NAMES) {
