@@ -1,47 +1,134 @@
-// `instructalign bench`: matmul GFLOP/s, forward and training-step tokens/s, peak GPU memory and eval throughput on
-// this adapter, each the median of ≥5 timed runs after a warm-up, with the scalar matmul kernel as same-run baseline.
-import { bool, parseArgs } from './args.ts';
+// `instructalign bench`: matmul GFLOP/s per kernel and layout, forward and training-step tokens/s, peak GPU memory
+// (measured, and planned exactly by a dry run for the BLOOMZ shapes), eval throughput on this adapter. Every timing
+// is the median of ≥5 timed runs after a warm-up, with min/max, mean and the coefficient of variation; kernels that
+// are compared run interleaved (run 1 of each, then run 2 of each, …) so that drifting machine load hits them alike.
+import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import { matmul, matmulConfig } from '../ops/matmul.ts';
-import { bloomConfigFor } from '../model/config.ts';
+import { chooseMatmulKernel, matmul, matmulConfig, type MatmulKernel } from '../ops/matmul.ts';
+import { bloomConfigFor, bloomParameters } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../model/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
 
-export const help = `instructalign bench [--json] [--quick] [--full] [--runs N]
+export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
+                  [--models a,b] [--matmul 1024,4096] [--memory]
 
 Benchmarks on this adapter (random weights, nothing downloaded):
-  matmul 1024³ (and 4096³ on a real GPU or with --full): GFLOP/s, vs the scalar kernel in the same run
-  nano-bloomz (and BLOOMZ-560M / 1B1 on a real GPU or with --full): forward tokens/s (vs the scalar matmul),
-  training step tokens/s (forward + backward + AdamW), peak GPU memory, eval sequences/s (NusaX-like prompts)
-Every figure is the median of --runs (default 5, at least 5) timed runs after one warm-up, with min and max.
---quick uses smaller shapes (matmul 512³, batch 2), for a smoke run; --json prints one JSON object.`;
+  matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
+    kernels on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio)
+  per model: forward tokens/s (nano-bloomz also with the scalar matmul), training step tokens/s (forward + backward
+    + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (NusaX-like prompts)
+  memory plan: the exact peak of one f32 training step (with and without recomputation) for nano-bloomz,
+    BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256, from a dry run (allocations counted, no kernel run): seconds on any adapter
+Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
+matmul 1024 and nano-bloomz (--full: everything; --quick: matmul 512, nano-bloomz at B=2).
+Every timing is the median of --runs (default 5, at least 5) runs after one warm-up, with min, max and the
+coefficient of variation (cv = standard deviation / mean).
+  --json          print one JSON object (progress goes to stderr)
+  --out FILE      also write the JSON to FILE, rewritten (atomically) after every section: a run cut short keeps
+                  what it measured
+  --against FILE  the JSON of bench/pytorch/bench.py on the same GPU: adds the ratio to PyTorch for each figure
+  --memory        only the memory plans`;
 
-export interface Timing { median: number; min: number; max: number; runs: number }
+export interface Timing { median: number; min: number; max: number; mean: number; cv: number; runs: number }
 
-/** Median/min/max seconds of `runs` calls after one warm-up; `fn` must await its own GPU work. */
-export async function timeIt(fn: () => Promise<void>, runs: number): Promise<Timing> {
-  await fn();
-  const t: number[] = [];
-  for (let r = 0; r < runs; r++) { const t0 = performance.now(); await fn(); t.push((performance.now() - t0) / 1000); }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1], runs };
+function stats(t: number[]): Timing {
+  const s = [...t].sort((a, b) => a - b), n = s.length;
+  const mean = s.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return { median, min: s[0], max: s[n - 1], mean, cv: sd / mean, runs: n };
 }
 
-const spread = (t: Timing) => `[${t.min.toFixed(3)}–${t.max.toFixed(3)} s, n=${t.runs}]`;
+/** Seconds of `runs` calls after one warm-up; `fn` must await its own GPU work. */
+export async function timeIt(fn: () => Promise<void>, runs: number): Promise<Timing> {
+  return (await timeMany({ x: fn }, runs)).x;
+}
 
-async function matmulBench(gpu: Gpu, n: number, runs: number, naive: boolean) {
+/** Like timeIt for several functions, their runs interleaved; each warmed up once first. */
+export async function timeMany<K extends string>(fns: Record<K, () => Promise<void>>, runs: number): Promise<Record<K, Timing>> {
+  const keys = Object.keys(fns) as K[];
+  for (const k of keys) await fns[k]();
+  const t = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  for (let r = 0; r < runs; r++) {
+    for (const k of keys) { const t0 = performance.now(); await fns[k](); t[k].push((performance.now() - t0) / 1000); }
+  }
+  return Object.fromEntries(keys.map((k) => [k, stats(t[k])])) as Record<K, Timing>;
+}
+
+const spread = (t: Timing) => `[${fmtS(t.min)}–${fmtS(t.max)}, cv ${(100 * t.cv).toFixed(1)}%, n=${t.runs}]`;
+const fmtS = (s: number) => s < 0.01 ? `${(s * 1000).toFixed(2)} ms` : s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`;
+const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+
+const LAYOUTS = {
+  'X·Wᵀ': (n: number) => ({ aSm: n, aSk: 1, bSk: 1, bSn: n }),
+  'dY·W': (n: number) => ({ aSm: n, aSk: 1, bSk: n, bSn: 1 }),
+  'dYᵀ·X': (n: number) => ({ aSm: 1, aSk: n, bSk: n, bSn: 1 }),
+} as const;
+
+async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
   const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
   const a = gpu.fromF32(rnd(n * n), 'bench:a'), b = gpu.fromF32(rnd(n * n), 'bench:b'), c = gpu.tensor(n * n, 'f32', 'bench:c');
-  // X·Wᵀ, the forward shape (both operands contiguous along k)
-  const t = await timeIt(async () => { matmul(gpu, { a, b, c, M: n, N: n, K: n, aSm: n, aSk: 1, bSk: 1, bSn: n, naive }); await gpu.sync(); }, runs);
+  const auto = chooseMatmulKernel(gpu, n, n);
+  const swift = gpu.handle.adapter.swiftshader;
+  // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
+  // is skipped at sizes where it would take minutes on SwiftShader
+  const others: MatmulKernel[] = (swift ? ['vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled64', 'scalar'] as MatmulKernel[])
+    .filter((k) => k !== auto && !(swift && k === 'scalar' && n > 1024)) as MatmulKernel[];
+  const call = (kernel: MatmulKernel, layout: keyof typeof LAYOUTS) => async () => {
+    const saved = matmulConfig.kernel;
+    matmulConfig.kernel = kernel;
+    try { matmul(gpu, { a, b, c, M: n, N: n, K: n, ...LAYOUTS[layout](n) }); } finally { matmulConfig.kernel = saved; }
+    await gpu.sync();
+  };
+  const fns: Record<string, () => Promise<void>> = {};
+  for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) fns[`${auto} ${l}`] = call(auto, l);
+  for (const k of others) fns[`${k} X·Wᵀ`] = call(k, 'X·Wᵀ');
+  const t = await timeMany(fns, runs);
   [a, b, c].forEach((x) => x.destroy());
-  return { shape: `${n}x${n}x${n}`, kernel: naive ? 'scalar (baseline)' : 'vec4', gflops: 2 * n ** 3 / t.median / 1e9, time: t };
+  const gf = (k: string) => 2 * n ** 3 / t[k].median / 1e9;
+  const base = t['scalar X·Wᵀ'] ? gf('scalar X·Wᵀ') : undefined;
+  const rows = Object.keys(fns).map((k) => {
+    const [kernel, layout] = k.split(' ');
+    return { shape: `${n}x${n}x${n}`, kernel, layout, auto: kernel === auto, gflops: gf(k), time: t[k], ...(base ? { vsScalar: gf(k) / base } : {}) };
+  });
+  for (const r of rows) say(`matmul ${r.shape} ${r.layout.padEnd(5)} ${r.kernel.padEnd(8)}${r.auto ? '*' : ' '} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}` + (r.vsScalar && r.kernel !== 'scalar' ? `  ×${r.vsScalar.toFixed(2)} scalar` : ''));
+  return rows;
 }
 
-async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: number, withBaseline: boolean) {
+function zeroArrays(name: string): Map<string, Float32Array> {
+  // untouched zero pages: a dry run never uploads them, so even 1B1's 4 GiB of f32 costs no memory
+  return new Map(bloomParameters(bloomConfigFor(name)).map((p) => [p.name, new Float32Array(p.shape.reduce((x, y) => x * y, 1))]));
+}
+
+/** Peak bytes of one f32 training step (forward, loss, backward, AdamW), counted by a dry run. */
+export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, recompute: boolean) {
+  const cfg = bloomConfigFor(name);
+  const before = gpu.bytesAllocated;
+  gpu.dryRun = true;
+  try {
+    const w = BloomWeights.fromArrays(gpu, cfg, zeroArrays(name), 'f32');
+    const weights = gpu.bytesAllocated - before;
+    const fwd = new BloomForward(gpu, w);
+    fwd.recompute = recompute;
+    const grads = new BloomGrads(gpu, w);
+    const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+    const state = gpu.bytesAllocated - before;
+    gpu.peakBytes = gpu.bytesAllocated;
+    const ids = new Int32Array(B * T).map((_, i) => 5 + (i % (cfg.vocabSize - 5)));
+    grads.zero();
+    await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
+    await opt.step(grads, 1e-5);
+    await gpu.sync();
+    const peak = gpu.peakBytes - before;
+    grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
+    return { model: name, B, T, recompute, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state };
+  } finally { gpu.dryRun = false; }
+}
+
+async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: number, withBaseline: boolean, say: (m: string) => void) {
   const cfg = bloomConfigFor(name);
   const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
   const fwd = new BloomForward(gpu, w);
@@ -60,67 +147,139 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   };
   const H = cfg.hiddenSize, L = cfg.nLayer;
   const flops = 2 * R * (L * 12 * H * H + H * cfg.vocabSize) + L * 4 * B * cfg.nHead * T * T * cfg.headDim / 2;
-  const f = await timeIt(forward, runs);
-  let baseline: Timing | undefined;
-  if (withBaseline) {
-    matmulConfig.naive = true;
-    try { baseline = await timeIt(forward, runs); } finally { matmulConfig.naive = false; }
-  }
+  const scalar = async () => { matmulConfig.naive = true; try { await forward(); } finally { matmulConfig.naive = false; } };
+  const fns: Record<string, () => Promise<void>> = withBaseline ? { forward, scalar } : { forward };
+  const ft: Record<string, Timing | undefined> = await timeMany(fns, runs);
+  const f = ft.forward!, baseline = ft.scalar;
+  say(`${name} B=${B} T=${T}`);
+  say(`  forward     ${(R / f.median).toFixed(0)} tokens/s, ${(flops / f.median / 1e9).toFixed(2)} GFLOP/s ${spread(f)}` +
+    (baseline ? `  scalar matmul ${(R / baseline.median).toFixed(0)} tokens/s → ×${(baseline.median / f.median).toFixed(2)}` : ''));
   const grads = new BloomGrads(gpu, w);
   const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-  gpu.peakBytes = gpu.bytesAllocated;
-  const s = await timeIt(async () => {
-    grads.zero();
-    await lossAndBackward(fwd, batch, ids, grads);
-    await opt.step(grads, 1e-5);
-    await gpu.sync();
-  }, runs);
-  const peak = gpu.peakBytes;
-  grads.destroy(); w.destroy(); fwd.slopes.destroy();
+  const train = async (recompute: boolean) => {
+    fwd.recompute = recompute;
+    gpu.peakBytes = gpu.bytesAllocated;
+    const s = await timeIt(async () => {
+      grads.zero();
+      await lossAndBackward(fwd, batch, ids, grads);
+      await opt.step(grads, 1e-5);
+      await gpu.sync();
+    }, runs);
+    say(`  train step${recompute ? ' (recompute)' : '            '} ${(R / s.median).toFixed(0)} tokens/s ${spread(s)}, peak GPU memory ${gib(gpu.peakBytes)}`);
+    return { tokensPerS: R / s.median, time: s, peakBytes: gpu.peakBytes };
+  };
+  const plain = await train(false);
+  const recompute = await train(true);
+  fwd.recompute = false;
+  say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
+  grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
   await gpu.sync();
   return {
     model: name, B, T,
     forward: { tokensPerS: R / f.median, gflops: flops / f.median / 1e9, time: f, ...(baseline ? { scalarMatmulTokensPerS: R / baseline.median, speedup: baseline.median / f.median, baselineTime: baseline } : {}) },
-    train: { tokensPerS: R / s.median, time: s },
+    train: plain, trainRecompute: recompute,
     evalSequencesPerS: B / f.median,
-    peakTrainBytes: peak,
+    peakTrainBytes: plain.peakBytes,
   };
 }
 
+/** Ratios to bench/pytorch/bench.py's figures (same GPU): >1 means instructalign is faster. */
+export function againstPytorch(report: any, torch: any) {
+  const out: { figure: string; ours: number; pytorch: number; ratio: number; unit: string }[] = [];
+  const add = (figure: string, ours: number | undefined, theirs: number | undefined, unit: string, lowerIsBetter = false) => {
+    if (!ours || !theirs) return;
+    out.push({ figure, ours, pytorch: theirs, ratio: lowerIsBetter ? theirs / ours : ours / theirs, unit });
+  };
+  for (const amp of [false, true]) {
+    const tag = amp ? 'PyTorch fp16 AMP' : 'PyTorch f32 (no TF32)';
+    for (const m of report.matmul ?? []) {
+      if (!m.auto || m.layout !== 'X·Wᵀ') continue;
+      const t = (torch.matmul ?? []).find((x: any) => x.shape === m.shape && !!x.amp === amp);
+      add(`matmul ${m.shape} vs ${tag}`, m.gflops, t?.gflops, 'GFLOP/s');
+    }
+    for (const m of report.models ?? []) {
+      const t = (torch.models ?? []).find((x: any) => x.model === m.model && x.B === m.B && x.T === m.T && !!x.amp === amp);
+      if (!t) continue;
+      add(`${m.model} forward vs ${tag}`, m.forward.tokensPerS, t.forward_tokens_per_s, 'tokens/s');
+      add(`${m.model} training step vs ${tag}`, m.train.tokensPerS, t.train_tokens_per_s, 'tokens/s');
+      add(`${m.model} training peak memory vs ${tag} (ratio = theirs / ours)`, m.train.peakBytes, t.peak_train_bytes, 'bytes', true);
+    }
+  }
+  return out;
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'quick', 'full']);
-  const json = bool(a, 'json'), quick = bool(a, 'quick'), full = bool(a, 'full');
-  const runs = Math.max(5, Number(a.flags.get('runs') ?? 5) || 5);
-  const h = await openDevice(json ? { log: () => {} } : {});
+  const a = parseArgs(argv, ['json', 'quick', 'full', 'memory']);
+  const json = bool(a, 'json'), quick = bool(a, 'quick'), full = bool(a, 'full'), memoryOnly = bool(a, 'memory');
+  const runs = Math.max(5, num(a, 'runs', 5));
+  const outFile = str(a, 'out'), againstFile = str(a, 'against');
+  let torch: unknown;
+  if (againstFile) {
+    const { readFileSync } = await import('node:fs');
+    try { torch = JSON.parse(readFileSync(againstFile, 'utf8')); } catch (e) {
+      throw new UsageError(`--against ${againstFile}: cannot read the PyTorch results (${(e as Error).message}); produce them with \`python3 bench/pytorch/bench.py --json > ${againstFile}\` on the same GPU`);
+    }
+  }
+  const say = (m: string) => { if (json) console.error(m); else console.log(m); };
+  const h = await openDevice({ log: say });
   const gpu = new Gpu(h);
   const slow = h.adapter.swiftshader;
-  const say = (m: string) => { if (!json) console.log(m); };
-  say(`adapter  ${describeAdapter(h)}`);
-  const report: Record<string, unknown> = { adapter: describeAdapter(h), swiftshader: slow, date: new Date().toISOString(), runs };
-  const sizes = quick ? [512] : !slow || full ? [1024, 4096] : [1024];
+  say(`adapter  ${describeAdapter(h)}; features ${[...h.features].join(', ') || 'none'}`);
+  const report: Record<string, unknown> = { adapter: describeAdapter(h), swiftshader: slow, features: [...h.features], date: new Date().toISOString(), runs, host: await hostInfo() };
+  const save = async () => {
+    if (!outFile) return;
+    const { atomicWriteFile } = await import('../util/atomic.ts');
+    await atomicWriteFile(outFile, JSON.stringify(report, null, 1) + '\n');
+  };
+
+  // memory plans: exact and fast, so always first
+  const plans = [];
+  for (const name of ['nano-bloomz', 'bloomz-560m', 'bloomz-1b1']) {
+    for (const recompute of [false, true]) {
+      const p = await memoryPlan(gpu, name, 4, 256, recompute);
+      plans.push(p);
+      say(`memory plan ${name} B=4 T=256 f32${recompute ? ' --recompute' : ''}: peak ${gib(p.peakBytes)} = weights, grads and AdamW state ${gib(p.stateBytes)} (weights alone ${gib(p.weightsBytes)}) + activations and scratch ${gib(p.activationBytes)}`);
+    }
+  }
+  report.memoryPlan = plans;
+  await save();
+  if (memoryOnly) { finish(); return 0; }
+
+  const sizes = list(a, 'matmul')?.map(Number) ?? (quick ? [512] : !slow || full ? [1024, 4096] : [1024]);
   const mm = [];
   for (const n of sizes) {
-    const fast = await matmulBench(gpu, n, runs, false);
-    const base = n <= 1024 ? await matmulBench(gpu, n, runs, true) : undefined;
-    mm.push({ ...fast, ...(base ? { baselineGflops: base.gflops, speedup: fast.gflops / base.gflops } : {}) });
-    say(`matmul ${fast.shape}  ${fast.gflops.toFixed(2)} GFLOP/s ${spread(fast.time)}` + (base ? `  scalar kernel ${base.gflops.toFixed(2)} GFLOP/s → ×${(fast.gflops / base.gflops).toFixed(2)}` : ''));
+    if (!(n > 0 && n % 4 === 0)) throw new UsageError(`--matmul: sizes must be positive multiples of 4, got ${n}`);
+    mm.push(...await matmulBench(gpu, n, runs, say));
+    report.matmul = mm;
+    await save();
   }
-  report.matmul = mm;
-  const models: [string, number, number][] = [['nano-bloomz', quick ? 2 : 8, 64]];
-  if (!quick && (!slow || full)) models.push(['bloomz-560m', 4, 256], ['bloomz-1b1', 4, 256]);
+  const shapes: Record<string, [number, number]> = { 'nano-bloomz': [quick ? 2 : 8, 64], 'bloomz-560m': [4, 256], 'bloomz-1b1': [4, 256] };
+  const names = list(a, 'models') ?? (quick || (slow && !full) ? ['nano-bloomz'] : Object.keys(shapes));
   const mres = [];
-  for (const [name, B, T] of models) {
-    const r = await modelBench(gpu, name, B, T, runs, name === 'nano-bloomz');
-    mres.push(r);
-    say(`${name} B=${B} T=${T}`);
-    say(`  forward     ${r.forward.tokensPerS.toFixed(0)} tokens/s, ${r.forward.gflops.toFixed(2)} GFLOP/s ${spread(r.forward.time)}` +
-      (r.forward.speedup ? `  scalar matmul ${r.forward.scalarMatmulTokensPerS!.toFixed(0)} tokens/s → ×${r.forward.speedup.toFixed(2)}` : ''));
-    say(`  train step  ${r.train.tokensPerS.toFixed(0)} tokens/s ${spread(r.train.time)} (forward + backward + AdamW)`);
-    say(`  eval        ${r.evalSequencesPerS.toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
-    say(`  peak GPU memory while training ${(r.peakTrainBytes / 2 ** 20).toFixed(1)} MiB`);
+  for (const name of names) {
+    if (!shapes[name]) throw new UsageError(`--models: unknown model "${name}" (known: ${Object.keys(shapes).join(', ')})`);
+    const [B, T] = shapes[name];
+    mres.push(await modelBench(gpu, name, B, T, runs, name === 'nano-bloomz', say));
+    report.models = mres;
+    await save();
   }
-  report.models = mres;
-  if (json) console.log(JSON.stringify(report));
-  gpu.destroy();
+  finish();
   return 0;
+
+  function finish() {
+    if (torch) {
+      const r = againstPytorch(report, torch);
+      report.againstPytorch = r;
+      say(`\nratio to PyTorch on the same GPU (>1: instructalign faster or smaller)`);
+      for (const x of r) say(`  ${x.figure.padEnd(64)} ×${x.ratio.toFixed(2)}`);
+    }
+    if (json) console.log(JSON.stringify(report));
+    gpu.destroy();
+  }
+}
+
+async function hostInfo() {
+  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
+  const os = await import('node:os');
+  return { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, loadavg: os.loadavg() };
 }

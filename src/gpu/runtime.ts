@@ -55,6 +55,14 @@ export class Gpu {
   bytesAllocated = 0;
   peakBytes = 0;
   dispatchCount = 0;
+  /**
+   * Memory planning (`instructalign bench --memory`): buffers are created and counted and every dispatch is checked
+   * (pipeline, bindings, limits) as usual, but no dispatch or upload is recorded, so a model's peak memory for a shape
+   * is known exactly on any adapter in seconds. Results read back are zeros.
+   */
+  dryRun = false;
+  private dryPlaceholder: GPUBuffer | undefined;
+  private drySizes = new Map<Tensor, number>();
 
   constructor(readonly handle: DeviceHandle) {
     this.device = handle.device;
@@ -71,13 +79,22 @@ export class Gpu {
   tensor(numel: number, dtype: TDType, label: string): Tensor {
     const size = Math.max(16, Math.ceil(bytesFor(dtype, numel) / 16) * 16);
     if (size > this.maxBuffer) throw new Error(`tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`);
-    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.bytesAllocated += size;
     this.peakBytes = Math.max(this.peakBytes, this.bytesAllocated);
+    if (this.dryRun) {
+      // counted, not allocated: every dry tensor shares one placeholder buffer
+      this.dryPlaceholder ??= this.device.createBuffer({ label: 'dry-run', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      const t = new Tensor(this, this.dryPlaceholder, numel, dtype, label);
+      this.drySizes.set(t, size);
+      return t;
+    }
+    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     return new Tensor(this, buffer, numel, dtype, label);
   }
 
   release(t: Tensor): void {
+    const dry = this.drySizes.get(t);
+    if (dry !== undefined) { this.bytesAllocated -= dry; this.drySizes.delete(t); return; }
     this.bytesAllocated -= t.buffer.size;
     // Destroyed only once the queue is idle: destroying buffers that in-flight work uses crashes some drivers
     // (seen with SwiftShader), although WebGPU allows it.
@@ -87,6 +104,7 @@ export class Gpu {
 
 
   upload(t: Tensor, data: ArrayBufferView, elementOffset = 0): void {
+    if (this.dryRun) return;
     // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first.
     this.flush();
     const byteOff = t.byteOffset + bytesFor(t.dtype, elementOffset);
@@ -102,6 +120,7 @@ export class Gpu {
 
   async readBytes(t: Tensor): Promise<ArrayBuffer> {
     const size = Math.ceil(t.byteLength / 4) * 4;
+    if (this.dryPlaceholder && t.buffer === this.dryPlaceholder) return new ArrayBuffer(size);
     const staging = this.device.createBuffer({ label: `read:${t.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.enc().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
@@ -132,6 +151,7 @@ export class Gpu {
     if (src.dtype !== dst.dtype) throw new Error(`copy ${src.label}→${dst.label}: dtype ${src.dtype} vs ${dst.dtype}`);
     const size = bytesFor(src.dtype, numel);
     if (size % 4) throw new Error(`copy ${src.label}→${dst.label}: ${size} bytes is not a multiple of 4`);
+    if (this.dryRun) return;
     this.endPass();
     this.enc().copyBufferToBuffer(src.buffer, src.byteOffset + bytesFor(src.dtype, srcStart), dst.buffer, dst.byteOffset + bytesFor(dst.dtype, dstStart), size);
   }
@@ -229,10 +249,11 @@ export class Gpu {
     if (x === 0 || y === 0 || z === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let usedDummyRW = 0;
-    this.checkAliasing(p, bindings, shader, entry);
+    if (!this.dryRun) this.checkAliasing(p, bindings, shader, entry); // dry tensors share one placeholder buffer
     for (const b of p.refl.bindings) {
       if (b.kind === 'uniform') {
-        entries.push({ binding: b.binding, resource: this.uniformSlot(this.packParams(p, params, shader, entry)) });
+        const packed = this.packParams(p, params, shader, entry);
+        if (!this.dryRun) entries.push({ binding: b.binding, resource: this.uniformSlot(packed) });
         continue;
       }
       const t = bindings[b.name];
@@ -245,6 +266,7 @@ export class Gpu {
       if (t.byteLength > this.maxBinding) throw new Error(`${shader}:${entry}: binding ${b.name} (${t.label}) is ${t.byteLength} bytes, over maxStorageBufferBindingSize ${this.maxBinding}: shard it`);
       entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, Math.ceil(t.byteLength / 4) * 4) } });
     }
+    if (this.dryRun) { this.dispatchCount++; return; }
     const bg = this.device.createBindGroup({ label: `${shader}:${entry}`, layout: p.layout, entries });
     if (!this.pass) this.pass = this.enc().beginComputePass({ label: 'instructalign' });
     this.pass.setPipeline(p.pipeline);

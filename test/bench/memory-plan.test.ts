@@ -1,0 +1,56 @@
+// The dry-run memory plan (`instructalign bench --memory`, Gpu.dryRun) must give exactly the peak that a real
+// training step allocates, since the BLOOMZ-560M/1B1 figures in docs/performance.md come from it. Checked on
+// nano-bloomz at a small shape, with and without recomputation, and that a dry run dispatches no kernel.
+import assert from 'node:assert/strict';
+import { getGpu } from '../helpers/gpu.ts';
+import type { Gpu } from '../../src/gpu/runtime.ts';
+import { memoryPlan } from '../../src/cli/bench.ts';
+import { bloomConfigFor } from '../../src/model/config.ts';
+import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
+import { BloomForward } from '../../src/model/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
+import { AdamW } from '../../src/train/optimizer.ts';
+
+async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
+  const cfg = bloomConfigFor('nano-bloomz');
+  await gpu.sync();
+  const before = gpu.bytesAllocated;
+  gpu.peakBytes = before;
+  const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
+  const fwd = new BloomForward(gpu, w);
+  fwd.recompute = recompute;
+  const grads = new BloomGrads(gpu, w);
+  const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+  const ids = new Int32Array(B * T).map((_, i) => 5 + (i % (cfg.vocabSize - 5)));
+  grads.zero();
+  const loss = await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
+  await opt.step(grads, 1e-5);
+  await gpu.sync();
+  const peak = gpu.peakBytes - before;
+  grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
+  return { peak, loss };
+}
+
+describe('bench: the dry-run memory plan', () => {
+  let gpu: Gpu;
+  before(async () => { gpu = await getGpu(); });
+  for (const recompute of [false, true]) {
+    it(`equals the peak of a real nano-bloomz training step (B=2 T=16${recompute ? ', --recompute' : ''})`, async () => {
+      const real = await realPeak(gpu, 2, 16, recompute);
+      const dispatches = gpu.dispatchCount;
+      const plan = await memoryPlan(gpu, 'nano-bloomz', 2, 16, recompute);
+      assert.ok(real.peak > 0);
+      assert.equal(plan.peakBytes, real.peak, `plan ${plan.peakBytes} vs real ${real.peak}`);
+      assert.ok(plan.stateBytes < plan.peakBytes && plan.weightsBytes < plan.stateBytes);
+      assert.equal(gpu.dryRun, false, 'the dry run is switched off afterwards');
+      assert.ok(gpu.dispatchCount > dispatches, 'the plan goes through every dispatch (checked, not recorded)');
+    });
+  }
+  it('recomputation lowers the planned activations of BLOOMZ-560M at B=4 T=256 (and fits 12 GB)', async () => {
+    const plain = await memoryPlan(gpu, 'bloomz-560m', 4, 256, false);
+    const rc = await memoryPlan(gpu, 'bloomz-560m', 4, 256, true);
+    assert.equal(rc.stateBytes, plain.stateBytes);
+    assert.ok(rc.activationBytes < plain.activationBytes / 4, `${rc.activationBytes} vs ${plain.activationBytes}`);
+    assert.ok(rc.peakBytes < 12e9, `560M with recomputation plans ${rc.peakBytes} bytes`);
+  });
+});
