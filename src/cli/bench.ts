@@ -198,11 +198,17 @@ export function againstPytorch(report: any, torch: any) {
       add(`matmul ${m.shape} vs ${tag}`, m.gflops, t?.gflops, 'GFLOP/s');
     }
     for (const m of report.models ?? []) {
-      const t = (torch.models ?? []).find((x: any) => x.model === m.model && x.B === m.B && x.T === m.T && !!x.amp === amp);
-      if (!t) continue;
-      add(`${m.model} forward vs ${tag}`, m.forward.tokensPerS, t.forward_tokens_per_s, 'tokens/s');
-      add(`${m.model} training step vs ${tag}`, m.train.tokensPerS, t.train_tokens_per_s, 'tokens/s');
-      add(`${m.model} training peak memory vs ${tag} (ratio = theirs / ours)`, m.train.peakBytes, t.peak_train_bytes, 'bytes', true);
+      const find = (rc: boolean) => (torch.models ?? []).find((x: any) => x.model === m.model && x.B === m.B && x.T === m.T && !!x.amp === amp && !!x.recompute === rc);
+      const t = find(false), trc = find(true);
+      if (t) {
+        add(`${m.model} forward vs ${tag}`, m.forward.tokensPerS, t.forward_tokens_per_s, 'tokens/s');
+        add(`${m.model} training step vs ${tag}`, m.train.tokensPerS, t.train_tokens_per_s, 'tokens/s');
+        add(`${m.model} training peak memory vs ${tag} (theirs / ours)`, m.train.peakBytes, t.peak_train_bytes, 'bytes', true);
+      }
+      if (trc && m.trainRecompute) {
+        add(`${m.model} training step, recompute vs ${tag} + checkpointing`, m.trainRecompute.tokensPerS, trc.train_tokens_per_s, 'tokens/s');
+        add(`${m.model} peak memory, recompute vs ${tag} + checkpointing (theirs / ours)`, m.trainRecompute.peakBytes, trc.peak_train_bytes, 'bytes', true);
+      }
     }
   }
   return out;
