@@ -52,9 +52,10 @@ const by = new Map<string, { ms: number; n: number; flops: number }>();
 for (const c of calls) {
   const ms = await time(() => orig(...c), REPS);
   const p = c[3];
-  const key = c[0] === 'matmul' && c[1] === 'matmul' ? `matmul ${p.M}x${p.N}x${p.K}` : `${c[0]}:${c[1]}`;
+  const isMM = c[0] === 'matmul' && c[1] !== 'bias_grad';
+  const key = isMM ? `matmul ${p.M}x${p.N}x${p.K}` : `${c[0]}:${c[1]}`;
   const e = by.get(key) ?? { ms: 0, n: 0, flops: 0 };
-  e.ms += ms; e.n++; e.flops += c[1] === 'matmul' ? 2 * p.M * p.N * p.K : 0;
+  e.ms += ms; e.n++; e.flops += isMM ? 2 * p.M * p.N * p.K : 0;
   by.set(key, e);
 }
 const sum = [...by.values()].reduce((s, e) => s + e.ms, 0);

@@ -81,7 +81,7 @@ export class BloomModel {
     const a = this.fwd.blockActs(Tq, 1, Tq, Tk, 'gen', x);
     let out = g.tensor(Tq * H, 'f32', 'gen:out');
     for (let l = 0; l < cfg.nLayer; l++) {
-      this.fwd.block(l, x, a, out, { B: 1, Tq, Tk, q0, Tmax: cache.Tmax }, keyinfo, cache.qkv[l]);
+      this.fwd.block(l, x, a, out, { B: 1, Tq, Tk, q0, Tmax: cache.Tmax }, keyinfo, cache.qkv[l], true);
       [x, out] = [out, x];
     }
     // only the last position's logits are needed

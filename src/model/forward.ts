@@ -71,7 +71,7 @@ export class BloomForward {
     for (let l = 0; l < cfg.nLayer; l++) {
       const a = shared ? { ...shared, x } : this.blockActs(R, B, T, T, `h${l}`, x);
       const out = save ? g.tensor(R * H, 'f32', `h${l}:out`) : ping[l % 2];
-      this.block(l, x, a, out, { B, Tq: T, Tk: T, q0: 0, Tmax: T }, keyinfo);
+      this.block(l, x, a, out, { B, Tq: T, Tk: T, q0: 0, Tmax: T }, keyinfo, undefined, !save);
       if (save) blocks.push(a);
       if (hidden && l + 1 < cfg.nLayer) snaps.push(this.snapshot(out));
       x = out;
@@ -102,7 +102,7 @@ export class BloomForward {
   }
 
   /** One block: x → out. `s` gives the query rows (KV cache: qkv rows [q0, q0+Tq) of a Tmax-row buffer). */
-  block(l: number, x: Tensor, a: BlockActs, out: Tensor, s: { B: number; Tq: number; Tk: number; q0: number; Tmax: number }, keyinfo: Tensor, qkvCache?: Tensor): void {
+  block(l: number, x: Tensor, a: BlockActs, out: Tensor, s: { B: number; Tq: number; Tk: number; q0: number; Tmax: number }, keyinfo: Tensor, qkvCache?: Tensor, fuseGelu = false): void {
     const g = this.gpu, cfg = this.w.cfg, H = this.H, R = s.B * s.Tq, p = `h.${l}.`, w = (n: string) => this.w.get(p + n);
     layernormForward(g, x, w('input_layernorm.weight'), w('input_layernorm.bias'), a.ln1, a.ln1s, R, H, cfg.layerNormEpsilon);
     const qkv = qkvCache ?? a.qkv;
@@ -119,8 +119,13 @@ export class BloomForward {
     this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H);
     addInPlace(g, a.x1, x, R * H);
     layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
-    this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
-    geluForward(g, a.h4, a.g, R * 4 * H);
+    if (fuseGelu && !this.int8(p + 'mlp.dense_h_to_4h')) {
+      // inference: GELU in the matmul's epilogue (the pre-activation is only kept for a backward)
+      linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.g, R, 4 * H, H, true);
+    } else {
+      this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
+      geluForward(g, a.h4, a.g, R * 4 * H);
+    }
     this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H);
     addInPlace(g, out, a.x1, R * H);
   }
