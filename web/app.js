@@ -10,6 +10,8 @@ const state = { ready: null, results: null, model: null };
 window.instructalign = state;
 
 function say(el, text, cls = '') { el.textContent = text; el.className = cls; }
+/** a line in the console (debug level) with the page's clock: the tests print these when a step times out */
+const trace = (m) => console.debug(`[instructalign page] ${(performance.now() / 1000).toFixed(1)} s: ${m}`);
 
 // ---- GPU ---------------------------------------------------------------------------------------------------------
 state.ready = (async () => {
@@ -35,13 +37,19 @@ const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 async function loadModel(source, what) {
   const out = $('model-status');
+  // the worker delivers every progress call before its answer; a late one must still not overwrite the outcome
+  let settled = false;
   try {
     const rt = await state.ready;
     say(out, `loading ${what}…`, 'muted');
+    trace(`loading ${what}`);
     const t0 = performance.now();
     const info = await rt.loadModel(source, {
       dtype: $('dtype').value || undefined,
-      onProgress: (done, total) => say(out, `loading ${what}: ${done}/${total} tensors`, 'muted'),
+      onProgress: (done, total) => {
+        if (settled) trace(`load progress ${done}/${total} came after the load had ended: ignored`);
+        else say(out, `loading ${what}: ${done}/${total} tensors`, 'muted');
+      },
     });
     const c = info.config;
     state.model = info;
@@ -51,6 +59,8 @@ async function loadModel(source, what) {
     state.model = null;
     say(out, `could not load ${what}: ${e.message}`, 'fail');
   }
+  settled = true;
+  trace(`model status: ${out.textContent}`);
 }
 
 $('model-folder').onchange = (ev) => ev.target.files.length && loadModel(ev.target.files, 'the folder');
@@ -119,6 +129,7 @@ async function request() {
 // ---- run -----------------------------------------------------------------------------------------------------------
 $('run').onclick = async () => {
   const status = $('run-status');
+  let settled = false; // as in loadModel: no progress after the outcome
   try {
     const rt = await state.ready;
     if (!state.model) throw new Error('load a model first (step 1)');
@@ -126,9 +137,11 @@ $('run').onclick = async () => {
     $('run').disabled = true;
     $('cancel').disabled = false;
     say(status, 'running…', 'muted');
+    trace('evaluation starts');
     const t0 = performance.now();
     const predictions = [];
     const results = await rt.evaluate(req, (p) => {
+      if (settled) { trace(`run progress ${p.done}/${p.total} came after the run had ended: ignored`); return; }
       predictions.push(...p.predictions);
       $('progress').max = p.total;
       $('progress').value = p.done;
@@ -140,8 +153,10 @@ $('run').onclick = async () => {
   } catch (e) {
     say(status, /cancelled/.test(e.message) ? 'cancelled' : `error: ${e.message}`, /cancelled/.test(e.message) ? 'muted' : 'fail');
   } finally {
+    settled = true;
     $('run').disabled = false;
     $('cancel').disabled = true;
+    trace(`run status: ${status.textContent}`);
   }
 };
 $('cancel').onclick = async () => { (await state.ready).cancel(); say($('run-status'), 'cancelling after this batch…', 'muted'); };

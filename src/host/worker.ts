@@ -13,6 +13,75 @@ import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 
 const log = (m: string) => console.warn(`[instructalign worker] ${m}`);
+const t0 = performance.now();
+const stamp = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+// ---- stall diagnostics -------------------------------------------------------------------------------------------
+// Every promise the worker waits on outside JavaScript (GPU queue/map/compile, fetch, Blob reads) is tracked with
+// the API call it belongs to: a wait pending for more than STALL_MS is logged once (and its end, if it comes), and
+// diag() lists what is pending, so a stalled call says what it waits for instead of just timing out.
+const STALL_MS = 15000;
+interface Wait { what: string; call: string; since: number; said: boolean }
+const waits = new Set<Wait>();
+let calls: { name: string; since: number }[] = [];
+function track<T>(what: string, p: Promise<T>): Promise<T> {
+  const w: Wait = { what, call: calls.map((c) => c.name).join('+') || '-', since: performance.now(), said: false };
+  waits.add(w);
+  const done = () => {
+    waits.delete(w);
+    if (w.said) log(`${stamp()}: ${w.what} (in ${w.call}) finished after ${((performance.now() - w.since) / 1000).toFixed(1)} s`);
+  };
+  p.then(done, done);
+  return p;
+}
+function wrapMethod(proto: any, name: string, what: (self: any, args: unknown[]) => string): void {
+  const orig = proto?.[name];
+  if (typeof orig !== 'function') return;
+  proto[name] = function (this: unknown, ...args: unknown[]) { return track(what(this, args), orig.apply(this, args)); };
+}
+const g = globalThis as any;
+wrapMethod(g.GPUQueue?.prototype, 'onSubmittedWorkDone', () => 'queue.onSubmittedWorkDone()');
+wrapMethod(g.GPUBuffer?.prototype, 'mapAsync', (b) => `buffer.mapAsync() of ${b.label || 'a buffer'}`);
+wrapMethod(g.GPUShaderModule?.prototype, 'getCompilationInfo', (m) => `getCompilationInfo() of ${m.label || 'a shader'}`);
+wrapMethod(g.GPUAdapter?.prototype, 'requestDevice', () => 'adapter.requestDevice()');
+wrapMethod(g.GPU?.prototype, 'requestAdapter', () => 'gpu.requestAdapter()');
+wrapMethod(g.Blob?.prototype, 'arrayBuffer', (b) => `Blob.arrayBuffer() of ${b.size} bytes`);
+wrapMethod(g.Blob?.prototype, 'text', (b) => `Blob.text() of ${b.size} bytes`);
+wrapMethod(g, 'fetch', (_, a) => `fetch(${String((a[0] as any)?.url ?? a[0])})`);
+setInterval(() => {
+  const now = performance.now();
+  for (const w of waits) {
+    if (!w.said && now - w.since > STALL_MS) {
+      w.said = true;
+      log(`${stamp()}: ${w.what} (in ${w.call}) pending for ${((now - w.since) / 1000).toFixed(0)} s`);
+    }
+  }
+}, 5000);
+/** the API calls running and the waits pending now, for a stall report */
+function diag(): string {
+  const now = performance.now(), s = (t: number) => `${((now - t) / 1000).toFixed(1)} s`;
+  const c = calls.map((x) => `${x.name} (${s(x.since)})`).join(', ') || 'none';
+  const w = [...waits].map((x) => `${x.what} in ${x.call} (${s(x.since)})`).join('; ') || 'none';
+  return `worker at ${stamp()}: calls running: ${c}; waits pending: ${w}`;
+}
+/** logs (console.debug) the start and end of an API call with the worker's clock, and keeps it for diag() */
+function traced<A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return async (...a: A) => {
+    const c = { name, since: performance.now() };
+    calls.push(c);
+    console.debug(`[instructalign worker] ${stamp()}: ${name} starts`);
+    try {
+      const r = await fn(...a);
+      console.debug(`[instructalign worker] ${stamp()}: ${name} done in ${((performance.now() - c.since) / 1000).toFixed(1)} s`);
+      return r;
+    } catch (e) {
+      console.debug(`[instructalign worker] ${stamp()}: ${name} failed after ${((performance.now() - c.since) / 1000).toFixed(1)} s: ${(e as Error).message}`);
+      throw e;
+    } finally {
+      calls = calls.filter((x) => x !== c);
+    }
+  };
+}
 
 // GPU work runs one call at a time: a page may ask for a new model while a cancelled evaluation is still finishing
 // its batch, and unloading weights under it would break that batch (seen as a hung load). cancel() is not queued.
@@ -25,6 +94,21 @@ function serial<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) 
   };
 }
 let runtime: Promise<Runtime> | null = null;
+
+/**
+ * A page callback (a Comlink proxy) called in order, and a way to wait until the page has run every call made.
+ * A proxy's calls travel on their own MessagePort, and the result of the API call on the worker's: without the wait,
+ * the result can reach the page before the last progress call, which then lands on top of it (seen as the page's
+ * model status stuck at "loading …: 29/29 tensors" after the load had finished, a "stall" of the browser tests).
+ */
+function delivering<A extends unknown[]>(fn: ((...a: A) => unknown) | undefined): { call?: (...a: A) => void; delivered(): Promise<void> } {
+  let last: Promise<unknown> = Promise.resolve();
+  return {
+    call: fn && ((...a: A) => { last = last.then(() => fn(...a)); }),
+    // a failing page callback is the page's problem (as an uncaught error would be), not the call's
+    delivered: () => last.then(() => undefined, (e) => log(`a progress callback failed: ${(e as Error)?.message ?? e}`)),
+  };
+}
 
 function rt(): Promise<Runtime> {
   runtime ??= Runtime.create({ log }).catch((e) => { runtime = null; throw e; });
@@ -128,6 +212,9 @@ const api = {
   /** answers once the worker's module has loaded (startRuntime waits for it) */
   ping(): string { return 'pong'; },
 
+  /** what the worker is doing and waiting for (not queued: answers while a call is stalled) */
+  diag(): string { return diag(); },
+
   /** opens the GPU; returns the adapter (vendor, architecture, text, limits, features) */
   async init() { return (await rt()).adapter; },
 
@@ -151,7 +238,12 @@ const api = {
     await checkFits(r, files, opts.dtype);
     dropTrainer();
     loadedDtype = opts.dtype ?? 'default'; // as the CLI records it in results.json
-    return r.loadModel({ ...opts, files, onProgress: onProgress && ((d, t) => { void onProgress(d, t); }) });
+    const progress = delivering(onProgress);
+    try {
+      return await r.loadModel({ ...opts, files, onProgress: progress.call });
+    } finally {
+      await progress.delivered(); // before the result or error: no progress may land after it
+    }
   },
 
   /**
@@ -179,16 +271,14 @@ const api = {
     const m = r.info();
     evalAbort?.abort(new Error('superseded by a new evaluation'));
     const ctrl = (evalAbort = new AbortController());
-    // progress calls travel on their own MessagePort: wait for the last one so none lands after the result
-    let delivered: Promise<unknown> = Promise.resolve();
+    const progress = delivering(onProgress);
     try {
-      const results = await evaluateRequest(r, { model: m.name, adapter: r.adapterInfo, dtype: loadedDtype, int8: false }, req, {
-        signal: ctrl.signal, onProgress: onProgress && ((p) => { delivered = delivered.then(() => onProgress(p)); }),
+      return await evaluateRequest(r, { model: m.name, adapter: r.adapterInfo, dtype: loadedDtype, int8: false }, req, {
+        signal: ctrl.signal, onProgress: progress.call,
       });
-      await delivered;
-      return results;
     } finally {
       if (evalAbort === ctrl) evalAbort = null;
+      await progress.delivered(); // before the result, or the error ("cancelled"): no progress may land after it
     }
   },
 
@@ -238,6 +328,7 @@ const api = {
 export type WorkerApi = typeof api;
 
 for (const k of ['kernelCheck', 'loadModel', 'selftest', 'score', 'generate', 'evaluate', 'trainSteps', 'dispose'] as const) {
-  (api as Record<string, unknown>)[k] = serial((api[k] as (...a: unknown[]) => Promise<unknown>).bind(api));
+  (api as Record<string, unknown>)[k] = serial(traced(k, (api[k] as (...a: unknown[]) => Promise<unknown>).bind(api)));
 }
+api.init = traced('init', api.init.bind(api));
 Comlink.expose(api);

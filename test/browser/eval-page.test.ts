@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWeb, CHROMIUM, QUIET_FLAGS, WEBGPU_FLAGS, webgpuAdapter } from '../helpers/browser.ts';
+import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS, recordLogs, webgpuAdapter, workerDiag } from '../helpers/browser.ts';
 import { FIXTURES, REPO, compare } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { loadRuntimeScorer, runWith } from '../../src/cli/eval.ts';
@@ -20,18 +20,16 @@ const SCREENSHOT = join(REPO, 'test-output/browser/eval-page.png');
 describe('browser: the evaluation page (web/index.html) against the Node CLI', function () {
   this.timeout(300000);
   let server: StaticServer, browser: Browser, page: Page;
-  const logs: string[] = [];
+  let logs: string[] = [];
   let out: string;
 
   before(async () => {
     buildWeb();
     // the layout `instructalign serve` uses: the page at /, the package's data/ and models/ beside it
     server = await staticServer({ '/': join(REPO, 'dist/web'), '/data/': join(REPO, 'data'), '/models/': join(REPO, 'models'), '/fixtures/': FIXTURES });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS] });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-    page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker ${m.type()}] ${m.text()}`)));
+    logs = recordLogs(page);
     const res = await page.goto(new URL('index.html', server.url).href);
     assert.ok(res?.ok(), `GET index.html: HTTP ${res?.status()}`);
     const probe = await webgpuAdapter(page);
@@ -47,11 +45,30 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
 
   const why = () => `\n--- page log ---\n${logs.slice(-30).join('\n')}`;
 
+  /**
+   * page.waitForFunction; on a timeout, an error (also printed at once: mocha reports failures only at the end) with
+   * the page's status lines, whether the condition holds by now, what the worker is doing and waiting for, the log.
+   */
+  async function waitPage(what: string, fn: (arg: any) => unknown, arg: unknown, timeout: number): Promise<void> {
+    try {
+      await page.waitForFunction(fn, arg, { timeout });
+    } catch (e) {
+      const status = await page.evaluate(() => ['status', 'model-status', 'run-status', 'progress-text']
+        .map((id) => `#${id} "${document.getElementById(id)?.textContent}"`).join(', ')).catch((x) => `no status: ${x.message}`);
+      const holds = await page.evaluate(fn, arg).then((v) => !!v, () => 'unknown');
+      const msg = `${what}: ${(e as Error).message.split('\n')[0]}\npage: ${status}; condition holds now: ${holds}\n${await workerDiag(page)}${why()}`;
+      console.error(`      ${msg.replace(/\n/g, '\n      ')}`);
+      throw new Error(msg);
+    }
+  }
+  const modelSettled = () => /^(loaded|could not)/.test(document.getElementById('model-status')!.textContent ?? '');
+  const runSettled = () => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? '');
+
   it(`evaluates bloom-tiny on ${LANGS.join('+')} (limit ${LIMIT}, prompt ${PROMPTS}) with the Node CLI's numbers`, async () => {
     // 1. the model through the folder input (webkitdirectory)
     await page.waitForFunction(() => (window as any).instructalign?.adapter, null, { timeout: 60000 });
     await page.setInputFiles('#model-folder', MODEL);
-    await page.waitForFunction(() => /^(loaded|could not)/.test(document.getElementById('model-status')!.textContent ?? ''), null, { timeout: 120000 });
+    await waitPage('the folder load', modelSettled, null, 120000);
     const modelStatus = await page.textContent('#model-status');
     assert.match(modelStatus ?? '', /^loaded /, `model status: ${modelStatus}${why()}`);
 
@@ -62,7 +79,7 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
 
     // 3. run and wait for the results
     await page.click('#run');
-    await page.waitForFunction(() => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? ''), null, { timeout: 240000 });
+    await waitPage('the evaluation', runSettled, null, 240000);
     const runStatus = await page.textContent('#run-status');
     assert.match(runStatus ?? '', /^done/, `run status: ${runStatus}${why()}`);
     const web: ResultsJson = JSON.parse(await page.textContent('#results-json') ?? '');
@@ -110,13 +127,13 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     await page.fill('#batch-size', '3');
     await page.click('#run');
     const total = 12 * 50 * PROMPTS.length;
-    await page.waitForFunction((total) => {
+    await waitPage('the first progress', (total: number) => {
       const p = document.getElementById('progress') as HTMLProgressElement;
       return (p.max === total && p.value > 0) || /^error/.test(document.getElementById('run-status')!.textContent ?? '');
-    }, total, { timeout: 120000 });
+    }, total, 120000);
     assert.doesNotMatch(await page.textContent('#run-status') ?? '', /^error/, why());
     await page.click('#cancel');
-    await page.waitForFunction(() => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? ''), null, { timeout: 120000 });
+    await waitPage('the cancel', runSettled, null, 120000);
     assert.equal(await page.textContent('#run-status'), 'cancelled', why());
     const done = await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value);
     assert.ok(done < total, `cancelled at ${done} of ${total}`);
@@ -125,22 +142,19 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
   it('a model over the adapter\'s buffer limits is refused on the page with the numbers', async () => {
     const config = { model_type: 'bloom', hidden_size: 32768, n_head: 32, n_layer: 1, vocab_size: 1024 };
     await page.setInputFiles('#model-files', [{ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) }]);
-    await page.waitForFunction(() => /^(loaded|could not)/.test(document.getElementById('model-status')!.textContent ?? ''), null, { timeout: 60000 });
+    await waitPage('the over-limit load', modelSettled, null, 60000);
     const msg = await page.textContent('#model-status') ?? '';
     const limits = await page.evaluate(() => (window as any).instructalign.adapter.limits);
     const n = (x: number) => x.toLocaleString('en');
     assert.match(msg, /^could not load the files: this model does not fit this GPU adapter: h\.0\.mlp\.dense_\w+\.weight \d+×\d+ needs 17,179,869,184 bytes/);
     assert.ok(msg.includes(`maxStorageBufferBindingSize is ${n(limits.maxStorageBufferBindingSize)} and maxBufferSize ${n(limits.maxBufferSize)}`), msg);
   });
-  it('loads a model from a URL and evaluates a user CSV (language from the file name)', async function () {
-    // seen once in a loaded CI run: the URL load did not finish within 60 s; one retry, with the status on failure
-    this.retries(1);
+  it('loads a model from a URL and evaluates a user CSV (language from the file name)', async () => {
     await page.fill('#model-url', '/fixtures/bloom-tiny/');
     // the previous test left "could not load…" in the status line: clear it so the wait sees this load's end
     await page.evaluate(() => { document.getElementById('model-status')!.textContent = ''; });
     await page.click('#model-load-url');
-    await page.waitForFunction(() => /^(loaded|could not)/.test(document.getElementById('model-status')!.textContent ?? ''), null, { timeout: 150000 })
-      .catch(async (e) => { throw new Error(`${e.message}; model status: "${await page.textContent('#model-status')}"${why()}`); });
+    await waitPage('the URL load', modelSettled, null, 150000);
     assert.match(await page.textContent('#model-status') ?? '', /^loaded bloom-tiny: 165,760 parameters/, why());
     await page.check('input[name=data][value=csv]');
     const csv = 'id,text,label\na1,"I love it, really",positive\na2,awful,0\n';
@@ -149,7 +163,7 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     // the previous test left "cancelled" in the status line: clear it so the wait below sees this run's end
     await page.evaluate(() => { document.getElementById('run-status')!.textContent = ''; });
     await page.click('#run');
-    await page.waitForFunction(() => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? ''), null, { timeout: 120000 });
+    await waitPage('the CSV evaluation', runSettled, null, 120000);
     { const st = await page.textContent('#run-status') ?? ''; assert.match(st, /^done/, st + why()); }
     const r: ResultsJson = JSON.parse(await page.textContent('#results-json') ?? '');
     assert.deepEqual(r.languages.map((l) => [l.lang, l.group, l.n]), [['mine', 'other', 2]]);

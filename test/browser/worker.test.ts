@@ -107,6 +107,29 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     });
   });
 
+  it('runs every progress callback of loadModel and evaluate before answering (none lands after the result)', async () => {
+    // A callback is a Comlink proxy with its own MessagePort, the answer comes on the worker's: the worker must wait
+    // for the page to have run each call. Slow callbacks make a fire-and-forget worker fail here every time (the
+    // page's model status was overwritten by a late "29/29 tensors" after "loaded", seen as a stalled load).
+    const events: string[] = await bp.page.evaluate(async () => {
+      const rt = await (window as any).instructalign.ready;
+      const files = new Map<string, Blob>();
+      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) files.set(f, await (await fetch(`/fixtures/bloom-tiny/${f}`)).blob());
+      const out: string[] = [];
+      // (no named functions in here, `{ onProgress: () => … }` included: tsx wraps them in a helper the page lacks)
+      const opts: { onProgress?: unknown } = {};
+      opts.onProgress = (d: number, t: number) => new Promise((r) => setTimeout(() => r(out.push(`load ${d}/${t}`)), 50));
+      await rt.loadModel(files, opts);
+      out.push('loaded');
+      await rt.evaluate({ data: 'id,text,label\na,good,positive\nb,bad,negative\n', name: 'x', prompts: [1], batchSize: 3 },
+        (p: { done: number; total: number }) => new Promise((r) => setTimeout(() => r(out.push(`eval ${p.done}/${p.total}`)), 50)));
+      out.push('evaluated');
+      return out;
+    });
+    const n = Number(/^load \d+\/(\d+)$/.exec(events[0])?.[1]);
+    assert.deepEqual(events, [...Array.from({ length: n }, (_, i) => `load ${i + 1}/${n}`), 'loaded', 'eval 0/2', 'eval 1/2', 'eval 2/2', 'evaluated']);
+  });
+
   it('the page runs its own kernel check and tokenizer (screenshot in test-output/browser/page.png)', async () => {
     const { page } = bp;
     await page.fill('#tokenizer-url', '/fixtures/bloom-tiny/tokenizer.json');

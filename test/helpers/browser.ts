@@ -16,6 +16,47 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
 /** keep the browser from reaching the network on its own (there is none here; they only add startup noise) */
 export const QUIET_FLAGS = ['--no-first-run', '--disable-sync', '--disable-background-networking', '--disable-component-update'];
+/** CHROMIUM_EXTRA_ARGS (space-separated): more Chromium flags for a debugging run, e.g. --enable-logging=stderr --v=1 */
+export const EXTRA_FLAGS = (process.env.CHROMIUM_EXTRA_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+/**
+ * Collects the page's and its workers' console lines and errors, each stamped with the seconds since this call
+ * (INSTRUCTALIGN_BROWSER_LOG=1 also prints them as they come, to follow a run that hangs).
+ */
+export function recordLogs(page: Page): string[] {
+  const logs: string[] = [];
+  const t0 = Date.now();
+  const add = (line: string) => {
+    const l = `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s ${line}`;
+    logs.push(l);
+    if (process.env.INSTRUCTALIGN_BROWSER_LOG) process.stderr.write(`      | ${l}\n`);
+  };
+  page.on('console', (m) => add(`[${(m as any).worker?.() ? 'worker ' : ''}${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => add(`[pageerror] ${e.message}`));
+  page.on('crash', () => add('[crash] the page crashed'));
+  // (playwright 1.65 reports a worker's console lines on the page too, with m.worker() set; older ones only on the worker)
+  page.on('worker', (w) => {
+    add(`[worker] started ${w.url()}`);
+    w.on('console', (m) => { if (!(m as any).worker?.()) add(`[worker ${m.type()}] ${m.text()}`); });
+    w.on('close', () => add(`[worker] closed ${w.url()}`));
+  });
+  return logs;
+}
+
+/**
+ * What the page's runtime worker says it is doing and waiting for (its diag() call, which is not queued behind a
+ * stalled call): for the message of a step that timed out.
+ */
+export async function workerDiag(page: Page): Promise<string> {
+  try {
+    return await page.evaluate(() => Promise.race([
+      (window as any).instructalign.ready.then((rt: any) => rt.diag()),
+      new Promise((r) => setTimeout(() => r('the worker did not answer diag() within 10 s'), 10000)),
+    ])) as string;
+  } catch (e) {
+    return `no diag: ${(e as Error).message}`;
+  }
+}
 
 /** `node build.mjs web`: gen + the worker/page bundles, without the Node CLI */
 export function buildWeb(): void {
@@ -36,12 +77,9 @@ export async function openPage(path = 'index.html'): Promise<BrowserPage> {
   const server = await staticServer({ '/': join(REPO, 'dist/web'), '/fixtures/': FIXTURES });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS] });
     const page = await browser.newPage();
-    const logs: string[] = [];
-    page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-    page.on('worker', (w) => w.on('console', (m) => logs.push(`[worker ${m.type()}] ${m.text()}`)));
+    const logs = recordLogs(page);
     const url = new URL(path, server.url).href;
     const res = await page.goto(url);
     if (!res?.ok()) throw new Error(`GET ${url}: HTTP ${res?.status()} (did \`node build.mjs web\` run?)`);
