@@ -93,8 +93,15 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
     saidSwiftShader = true;
     log(`no usable GPU Vulkan driver: using SwiftShader (CPU) from ${SWIFTSHADER_ICD}; expect ~1 GFLOP/s`);
   }
-  // INSTRUCTALIGN_DAWN_FLAGS: extra Dawn instance flags, space-separated (e.g. enable-dawn-features=dump_shaders)
+  // INSTRUCTALIGN_DAWN_FLAGS: extra Dawn instance flags, space-separated (e.g. enable-dawn-features=dump_shaders).
+  // INSTRUCTALIGN_NO_ROBUSTNESS=1: Dawn skips its bounds clamps on every buffer access (×1.36 on a SwiftShader
+  // forward, docs/performance.md); every kernel passes the test suite without them, but an out-of-range access
+  // would then touch memory it should not, so it is opt-in.
   const flags = (process.env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  if (process.env.INSTRUCTALIGN_NO_ROBUSTNESS === '1') {
+    flags.push('enable-dawn-features=disable_robustness');
+    log('INSTRUCTALIGN_NO_ROBUSTNESS=1: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)');
+  }
   return { gpu: mod.create(flags) as GPU, usedSwiftShader };
 }
 
