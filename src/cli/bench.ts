@@ -11,6 +11,7 @@ import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../model/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
+import { F16ComputeWeights } from '../train/mixed.ts';
 
 export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
                   [--models a,b] [--matmul 1024,4096] [--memory]
@@ -21,7 +22,7 @@ Benchmarks on this adapter (random weights, nothing downloaded):
   per model: forward tokens/s (nano-bloomz also with the scalar matmul), training step tokens/s (forward + backward
     + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (NusaX-like prompts)
   memory plan: the exact peak of one f32 training step (with and without recomputation) for nano-bloomz,
-    BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256, from a dry run (allocations counted, no kernel run): seconds on any adapter
+    BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256 (and with --recompute --fp16), from a dry run (allocations counted, no kernel run): seconds on any adapter
 Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
 matmul 1024 and nano-bloomz (--full: everything; --quick: matmul 512, nano-bloomz at B=2).
 Every timing is the median of --runs (default 5, at least 5) runs after one warm-up, with min, max and the
@@ -103,15 +104,16 @@ function zeroArrays(name: string): Map<string, Float32Array> {
   return new Map(bloomParameters(bloomConfigFor(name)).map((p) => [p.name, new Float32Array(p.shape.reduce((x, y) => x * y, 1))]));
 }
 
-/** Peak bytes of one f32 training step (forward, loss, backward, AdamW), counted by a dry run. */
-export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, recompute: boolean) {
+/** Peak bytes of one training step (forward, loss, backward, AdamW; f32, or --fp16's f16 compute copy), by a dry run. */
+export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, recompute: boolean, fp16 = false) {
   const cfg = bloomConfigFor(name);
   const before = gpu.bytesAllocated;
   gpu.dryRun = true;
   try {
     const w = BloomWeights.fromArrays(gpu, cfg, zeroArrays(name), 'f32');
+    const compute = fp16 ? new F16ComputeWeights(gpu, w) : null;
     const weights = gpu.bytesAllocated - before;
-    const fwd = new BloomForward(gpu, w);
+    const fwd = new BloomForward(gpu, compute ? compute.w : w);
     fwd.recompute = recompute;
     const grads = new BloomGrads(gpu, w);
     const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
@@ -123,8 +125,8 @@ export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, r
     await opt.step(grads, 1e-5);
     await gpu.sync();
     const peak = gpu.peakBytes - before;
-    grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
-    return { model: name, B, T, recompute, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state };
+    grads.destroy(); compute?.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
+    return { model: name, B, T, recompute, fp16, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state };
   } finally { gpu.dryRun = false; }
 }
 
@@ -241,10 +243,10 @@ export async function run(argv: string[]): Promise<number> {
   // memory plans: exact and fast, so always first
   const plans = [];
   for (const name of ['nano-bloomz', 'bloomz-560m', 'bloomz-1b1']) {
-    for (const recompute of [false, true]) {
-      const p = await memoryPlan(gpu, name, 4, 256, recompute);
+    for (const [recompute, fp16] of [[false, false], [true, false], [true, true]]) {
+      const p = await memoryPlan(gpu, name, 4, 256, recompute, fp16);
       plans.push(p);
-      say(`memory plan ${name} B=4 T=256 f32${recompute ? ' --recompute' : ''}: peak ${gib(p.peakBytes)} = weights, grads and AdamW state ${gib(p.stateBytes)} (weights alone ${gib(p.weightsBytes)}) + activations and scratch ${gib(p.activationBytes)}`);
+      say(`memory plan ${name} B=4 T=256 ${fp16 ? '--fp16' : 'f32'}${recompute ? ' --recompute' : ''}: peak ${gib(p.peakBytes)} = weights, grads and AdamW state ${gib(p.stateBytes)} (weights${fp16 ? " + their f16 copy" : ""} ${gib(p.weightsBytes)}) + activations and scratch ${gib(p.activationBytes)}`);
     }
   }
   report.memoryPlan = plans;
