@@ -1,7 +1,7 @@
 // Per-kernel profile of one nano-bloomz forward (B=8, T=64 by default) plus the LM head, or with `train` of the
 // forward, loss and backward: every dispatch is recorded, then replayed alone (flushed and awaited) to time it.
 // A profiler, not a test.
-//   node --import tsx bench/profile.ts [B] [T] [reps] [baseline] [train]
+//   node --import tsx bench/profile.ts [B] [T] [reps] [baseline] [train] [rows1]
 // `baseline` forces the workgroup-per-row attention and LayerNorm kernels and the scalar bias_grad (the real-GPU
 // path), for same-run ratios.
 import { openDevice, describeAdapter } from '../src/gpu/device.ts';
@@ -16,6 +16,7 @@ import { layernormConfig } from '../src/ops/layernorm.ts';
 const B = Number(process.argv[2] ?? 8), T = Number(process.argv[3] ?? 64), REPS = Number(process.argv[4] ?? 3);
 const flags = process.argv.slice(5);
 if (flags.includes('baseline')) attentionConfig.rowwise = layernormConfig.rowwise = 'never';
+if (flags.includes('rows1')) attentionConfig.rows4 = false; // one query row per invocation in the forward attention
 const gpu = new Gpu(await openDevice({ log: () => {} }));
 console.log(`adapter: ${describeAdapter(gpu.handle)}`);
 const cfg = bloomConfigFor('nano-bloomz');

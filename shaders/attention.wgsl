@@ -79,6 +79,81 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
   for (var d = 0u; d < D4; d++) { ctx[out + d] = o[d] * inv; }
 }
 
+// ROWS4 (forward, SwiftShader): the same as attention_probs for four consecutive query rows per invocation, so each
+// key and value vector is loaded once for four rows (loads, not math, are the cost there). The four rows' running
+// max, sum and score are the components of vec4s; a row past Tq or a key past its causal end is masked per row.
+//#if ROWS4
+@compute @workgroup_size(16)
+fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
+  let i0 = gid.x * 4u; let n = gid.y; let b = gid.z;
+  let Tq = params.Tq; let Tk = params.Tk; let NH = params.NH; let scale = params.scale;
+  if (i0 >= Tq) { return; }
+  let slope = slopes[n];
+  let ks = 3u * NH * D4;
+  let kb = qkv4(b, 0u, n, 1u, NH);
+  // rows i0..i0+3 (clamped to the last row: a clamped row is computed but never written)
+  let i1 = min(i0 + 1u, Tq - 1u); let i2 = min(i0 + 2u, Tq - 1u); let i3 = min(i0 + 3u, Tq - 1u);
+  let qpos = vec4u(params.q0 + i0, params.q0 + i1, params.q0 + i2, params.q0 + i3);
+  let lastv = min(qpos, vec4u(Tk - 1u));
+  var q0: array<vec4f, D4>; var q1: array<vec4f, D4>; var q2: array<vec4f, D4>; var q3: array<vec4f, D4>;
+  let qb0 = qkv4(b, qpos.x, n, 0u, NH); let qb1 = qkv4(b, qpos.y, n, 0u, NH);
+  let qb2 = qkv4(b, qpos.z, n, 0u, NH); let qb3 = qkv4(b, qpos.w, n, 0u, NH);
+  for (var d = 0u; d < D4; d++) { q0[d] = qkv[qb0 + d]; q1[d] = qkv[qb1 + d]; q2[d] = qkv[qb2 + d]; q3[d] = qkv[qb3 + d]; }
+  var o0: array<vec4f, D4>; var o1: array<vec4f, D4>; var o2: array<vec4f, D4>; var o3: array<vec4f, D4>;
+  var m = vec4f(-3.0e38);
+  var l = vec4f(0.0);
+  let rows = vec4u(prow(b, n, i0), prow(b, n, i1), prow(b, n, i2), prow(b, n, i3));
+  let live = vec4<bool>(true, i0 + 1u < Tq, i0 + 2u < Tq, i0 + 3u < Tq);
+  for (var j = 0u; j <= lastv.w; j++) {
+    let info = keyinfo[b * Tk + j];
+    let causal = vec4u(j) <= lastv;
+    var s = vec4f(-3.0e38);
+    if (info.x > 0.5) {
+      let kj = kb + j * ks;
+      var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+      for (var d = 0u; d < D4; d++) {
+        let kv = qkv[kj + d];
+        a0 += q0[d] * kv; a1 += q1[d] * kv; a2 += q2[d] * kv; a3 += q3[d] * kv;
+      }
+      let one = vec4f(1.0);
+      let sc = vec4f(dot(a0, one), dot(a1, one), dot(a2, one), dot(a3, one)) * scale + slope * info.y;
+      s = select(vec4f(-3.0e38), sc, causal);
+      let mn = select(m, max(m, sc), causal);
+      let c = exp(m - mn);
+      let e = select(vec4f(0.0), exp(sc - mn), causal);
+      l = l * c + e;
+      for (var d = 0u; d < D4; d++) {
+        let vv = qkv[kj + D4 + d];
+        o0[d] = o0[d] * c.x + e.x * vv; o1[d] = o1[d] * c.y + e.y * vv;
+        o2[d] = o2[d] * c.z + e.z * vv; o3[d] = o3[d] * c.w + e.w * vv;
+      }
+      m = mn;
+    }
+    // scores of the rows this key is causal for (the normalization below reads them back)
+    if (causal.x) { probs[rows.x + j] = s.x; }
+    if (causal.y && live.y) { probs[rows.y + j] = s.y; }
+    if (causal.z && live.z) { probs[rows.z + j] = s.z; }
+    if (causal.w && live.w) { probs[rows.w + j] = s.w; }
+  }
+  let inv = select(1.0 / l, vec4f(0.0), l == vec4f(0.0));  // a fully masked row (a left-pad query) gets zeros
+  for (var r = 0u; r < 4u; r++) {
+    if (!live[r]) { break; }
+    let row = rows[r]; let last = lastv[r]; let mr = m[r]; let ir = inv[r];
+    for (var j = 0u; j <= last; j++) {
+      let x = probs[row + j];
+      probs[row + j] = select(exp(x - mr) * ir, 0.0, x <= -3.0e38);
+    }
+    for (var j = last + 1u; j < Tk; j++) { probs[row + j] = 0.0; }
+  }
+  let c0 = ((b * Tq + i0) * NH + n) * D4;
+  let cs = NH * D4;  // vec4 stride of one query row in ctx
+  for (var d = 0u; d < D4; d++) { ctx[c0 + d] = o0[d] * inv.x; }
+  if (live.y) { for (var d = 0u; d < D4; d++) { ctx[c0 + cs + d] = o1[d] * inv.y; } }
+  if (live.z) { for (var d = 0u; d < D4; d++) { ctx[c0 + 2u * cs + d] = o2[d] * inv.z; } }
+  if (live.w) { for (var d = 0u; d < D4; d++) { ctx[c0 + 3u * cs + d] = o3[d] * inv.w; } }
+}
+//#endif
+
 // Backward, training only (q0 = 0, Tq = Tk = T). Per (query row i, n, b): dP = dctx·vᵀ, dS = P ⊙ (dP − Σ_j P·dP),
 // dq = scale·dS·k.
 @compute @workgroup_size(64)

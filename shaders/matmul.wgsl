@@ -67,21 +67,30 @@ fn blockB(n: u32, k: u32, N1: u32, sn: u32, sk: u32, off: u32) -> mat4x4f {
 //#endif
 }
 
-// row m, columns n..n+3 of C (N is a multiple of 4: a vec4 is all in or all out)
-fn storeRow(v4: vec4f, m: u32, n: u32) {
-  if (m >= params.M || n >= params.N) { return; }
-  let flags = params.flags;
-  var v = params.alpha * v4;
-  if ((flags & 1u) != 0u) { v += bias[n >> 2u]; }
-  if ((flags & 4u) != 0u) { v = gelu4(v); }
-  let idx = (params.c_off + m * params.c_sm + n) >> 2u;
-  if ((flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
+// The epilogue's params, read once per invocation (a uniform load costs ~30 ns per lane on SwiftShader; the 16×16
+// kernel stores 64 rows).
+struct Epi { M: u32, N: u32, flags: u32, c_off: u32, c_sm: u32, alpha: f32 }
+fn epi() -> Epi { return Epi(params.M, params.N, params.flags, params.c_off, params.c_sm, params.alpha); }
+fn biasAt(n: u32, e: Epi) -> vec4f {
+  if ((e.flags & 1u) != 0u && n < e.N) { return bias[n >> 2u]; }
+  return vec4f(0.0);
 }
 
-fn store4(acc: mat4x4f, m: u32, n: u32) {
+// row m, columns n..n+3 of C (N is a multiple of 4: a vec4 is all in or all out); bv = biasAt(n)
+fn storeRow(v4: vec4f, m: u32, n: u32, bv: vec4f, e: Epi) {
+  if (m >= e.M || n >= e.N) { return; }
+  var v = e.alpha * v4 + bv;
+  if ((e.flags & 4u) != 0u) { v = gelu4(v); }
+  let idx = (e.c_off + m * e.c_sm + n) >> 2u;
+  if ((e.flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
+}
+
+fn store4(acc: mat4x4f, m: u32, n: u32, e: Epi) {
   // acc column j = C column n+j over rows m..m+3; rows of C are the columns of transpose(acc)
+  if (m >= e.M || n >= e.N) { return; }
   let t = transpose(acc);
-  storeRow(t[0], m, n); storeRow(t[1], m + 1u, n); storeRow(t[2], m + 2u, n); storeRow(t[3], m + 3u, n);
+  let bv = biasAt(n, e);
+  storeRow(t[0], m, n, bv, e); storeRow(t[1], m + 1u, n, bv, e); storeRow(t[2], m + 2u, n, bv, e); storeRow(t[3], m + 3u, n, bv, e);
 }
 
 //#if TILED
@@ -176,12 +185,13 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
     workgroupBarrier();
   }
   let m = m0 + ty * 4u; let n = n0 + tx * 4u;
-  storeRow(x0, m, n); storeRow(x1, m + 1u, n); storeRow(x2, m + 2u, n); storeRow(x3, m + 3u, n);
+  let e = epi(); let bn = biasAt(n, e);
+  storeRow(x0, m, n, bn, e); storeRow(x1, m + 1u, n, bn, e); storeRow(x2, m + 2u, n, bn, e); storeRow(x3, m + 3u, n, bn, e);
 //#if T128
-  let m2 = m + 64u; let n2 = n + 64u;
-  storeRow(x4, m2, n); storeRow(x5, m2 + 1u, n); storeRow(x6, m2 + 2u, n); storeRow(x7, m2 + 3u, n);
-  storeRow(y0, m, n2); storeRow(y1, m + 1u, n2); storeRow(y2, m + 2u, n2); storeRow(y3, m + 3u, n2);
-  storeRow(y4, m2, n2); storeRow(y5, m2 + 1u, n2); storeRow(y6, m2 + 2u, n2); storeRow(y7, m2 + 3u, n2);
+  let m2 = m + 64u; let n2 = n + 64u; let bn2 = biasAt(n2, e);
+  storeRow(x4, m2, n, bn, e); storeRow(x5, m2 + 1u, n, bn, e); storeRow(x6, m2 + 2u, n, bn, e); storeRow(x7, m2 + 3u, n, bn, e);
+  storeRow(y0, m, n2, bn2, e); storeRow(y1, m + 1u, n2, bn2, e); storeRow(y2, m + 2u, n2, bn2, e); storeRow(y3, m + 3u, n2, bn2, e);
+  storeRow(y4, m2, n2, bn2, e); storeRow(y5, m2 + 1u, n2, bn2, e); storeRow(y6, m2 + 2u, n2, bn2, e); storeRow(y7, m2 + 3u, n2, bn2, e);
 //#endif
 }
 //#else
@@ -201,7 +211,8 @@ fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: v
     let b1 = blockB(n + 4u, k, N1, b_sn, b_sk, b_off);
     c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
   }
-  store4(c00, m, n); store4(c01, m, n + 4u); store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u);
+  let e = epi();
+  store4(c00, m, n, e); store4(c01, m, n + 4u, e); store4(c10, m + 4u, n, e); store4(c11, m + 4u, n + 4u, e);
 }
 
 // 4×4 threads, each a 16×16 block of C (4×4 blocks of 4×4): a 64×64 workgroup tile, half the loads per FLOP of
@@ -231,10 +242,11 @@ fn matmul16(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid:
     let a3 = transpose(blockA(m + 12u, k, M1, a_sm, a_sk, a_off));
     c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
   }
-  store4(c00, m, n); store4(c01, m, n + 4u); store4(c02, m, n + 8u); store4(c03, m, n + 12u);
-  store4(c10, m + 4u, n); store4(c11, m + 4u, n + 4u); store4(c12, m + 4u, n + 8u); store4(c13, m + 4u, n + 12u);
-  store4(c20, m + 8u, n); store4(c21, m + 8u, n + 4u); store4(c22, m + 8u, n + 8u); store4(c23, m + 8u, n + 12u);
-  store4(c30, m + 12u, n); store4(c31, m + 12u, n + 4u); store4(c32, m + 12u, n + 8u); store4(c33, m + 12u, n + 12u);
+  let e = epi();
+  store4(c00, m, n, e); store4(c01, m, n + 4u, e); store4(c02, m, n + 8u, e); store4(c03, m, n + 12u, e);
+  store4(c10, m + 4u, n, e); store4(c11, m + 4u, n + 4u, e); store4(c12, m + 4u, n + 8u, e); store4(c13, m + 4u, n + 12u, e);
+  store4(c20, m + 8u, n, e); store4(c21, m + 8u, n + 4u, e); store4(c22, m + 8u, n + 8u, e); store4(c23, m + 8u, n + 12u, e);
+  store4(c30, m + 12u, n, e); store4(c31, m + 12u, n + 4u, e); store4(c32, m + 12u, n + 8u, e); store4(c33, m + 12u, n + 12u, e);
 }
 //#endif
 

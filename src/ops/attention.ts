@@ -36,7 +36,7 @@ function params(s: AttnShape) {
 }
 
 /** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
-export const attentionConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
+export const attentionConfig: { rowwise: 'auto' | 'always' | 'never'; rows4: boolean } = { rowwise: 'auto', rows4: true };
 
 /** ROWWISE defines when the head dim allows vec4 rows held in registers (else null: the workgroup-per-row kernels). */
 function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4: number } | null {
@@ -49,8 +49,12 @@ function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4
 
 export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor, ctx: Tensor, s: AttnShape): void {
   const rw = rowwise(gpu, s, [qkv, ctx]);
-  if (rw) {  // attention_probs also writes ctx
-    gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+  if (rw) {  // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding)
+    if (s.Tq >= 4 && attentionConfig.rows4) {
+      gpu.run('attention', 'attention_probs4', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], { ...rw, ROWS4: true });
+    } else {
+      gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+    }
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
