@@ -12,8 +12,8 @@ models=${MODELS:-nano-bloomz,bloomz-560m}
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv > "$out/gpu.txt" 2>&1 || true
 timeout "${TORCH_S:-240}" python3 bench/pytorch/bench.py --json --out "$out/torch.json" --models "$models" > /dev/null 2> "$out/torch.log"
 echo "pytorch exit $?" >> "$out/torch.log"
-against=()
+against=()  # (expanded with ${against[@]+...}: bash before 4.4 treats an empty array as unset under set -u)
 [ -s "$out/torch.json" ] && against=(--against "$out/torch.json")
-timeout "${OURS_S:-300}" node dist/cli.js bench --json --out "$out/bench.json" --models "$models" "${against[@]}" > "$out/bench-final.json" 2> "$out/bench.log"
+timeout "${OURS_S:-300}" node dist/cli.js bench --json --out "$out/bench.json" --models "$models" ${against[@]+"${against[@]}"} > "$out/bench-final.json" 2> "$out/bench.log"
 echo "instructalign exit $?" >> "$out/bench.log"
 tail -n 40 "$out/torch.log" "$out/bench.log"
