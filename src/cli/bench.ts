@@ -21,8 +21,8 @@ Benchmarks on this adapter (random weights, nothing downloaded):
     kernels on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio)
   per model: forward tokens/s (nano-bloomz also with the scalar matmul), training step tokens/s (forward + backward
     + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (NusaX-like prompts)
-  memory plan: the exact peak of one f32 training step (with and without recomputation) for nano-bloomz,
-    BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256 (and with --recompute --fp16), from a dry run (allocations counted, no kernel run): seconds on any adapter
+  memory plan: the exact peak of one training step (f32, f32 --recompute, --fp16 --recompute) for nano-bloomz,
+    BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256, from a dry run (allocations counted, no kernel run): seconds anywhere
 Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
 matmul 1024 and nano-bloomz (--full: everything; --quick: matmul 512, nano-bloomz at B=2).
 Every timing is the median of --runs (default 5, at least 5) runs after one warm-up, with min, max and the
