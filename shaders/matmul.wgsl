@@ -5,7 +5,7 @@
 // VEC4 (chosen by src/ops/matmul.ts when K, N, strides and offsets are multiples of 4): every operand moves as vec4;
 // A_M4 / B_N4 say A is contiguous along m / B along n (else along k). Three kernels share it:
 //   TILED: the GPU kernel. 16×16 threads, a 128×128 tile of C (T128; 8×8 per thread) or 64×64 (4×4 per thread),
-//     k in slices of 8 through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
+//     k in slices of 8 (or 16: BK16) through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
 //     next slice prefetched into registers while the current one is multiplied.
 //   matmul / matmul16 (SwiftShader): no workgroup memory or barriers; each invocation keeps an 8×8 (16×16) block
 //     of C in mat4x4 accumulators. Loads, not FLOPs, are what costs on SwiftShader (each load is range-checked per
@@ -99,10 +99,16 @@ const TS = 128u;  // rows and columns of C per workgroup
 //#else
 const TS = 64u;
 //#endif
-const BK = 8u;          // k per slice
+//#if BK16
+const BK = 16u;         // k per slice (BK16: 16 KiB of workgroup memory with T128, WebGPU's default limit)
+//#else
+const BK = 8u;
+//#endif
 const TS4 = TS / 4u;    // vec4s per tile row
-var<workgroup> As: array<vec4f, 256>;  // [BK][TS4]: A(m, k) at As[k * TS4 + m / 4][m % 4]
-var<workgroup> Bs: array<vec4f, 256>;  // [BK][TS4]: B(k, n) at Bs[k * TS4 + n / 4][n % 4]
+const KQ = BK / 4u;     // vec4s per slice row along k
+const SLICE = TS * KQ;  // vec4s per operand slice: 128 (T64), 256 (T128 or T64+BK16), 512 (T128+BK16: 2 per thread)
+var<workgroup> As: array<vec4f, SLICE>;  // [BK][TS4]: A(m, k) at As[k * TS4 + m / 4][m % 4]
+var<workgroup> Bs: array<vec4f, SLICE>;  // [BK][TS4]: B(k, n) at Bs[k * TS4 + n / 4][n % 4]
 
 // slice element e (vec4 number e of the TS×BK slice) of A from global memory, zero past K
 fn sliceA(e: u32, m0: u32, k0: u32) -> vec4f {
@@ -113,9 +119,9 @@ fn sliceA(e: u32, m0: u32, k0: u32) -> vec4f {
   let m = min(m0 + (e % TS4) * 4u, (params.M - 1u) & ~3u);
   return a[(params.a_off + k * params.a_sk + m) >> 2u];
 //#else
-  let k = k0 + (e & 1u) * 4u;
+  let k = k0 + (e % KQ) * 4u;
   if (k >= params.K) { return vec4f(0.0); }
-  let m = min(m0 + (e >> 1u), params.M - 1u);
+  let m = min(m0 + e / KQ, params.M - 1u);
   return a[(params.a_off + m * params.a_sm + k) >> 2u];
 //#endif
 }
@@ -123,7 +129,7 @@ fn putA(e: u32, v: vec4f) {
 //#if A_M4
   As[e] = v;
 //#else
-  let m = e >> 1u; let k = (e & 1u) * 4u;
+  let m = e / KQ; let k = (e % KQ) * 4u;
   let i = k * TS4 + (m >> 2u); let j = m & 3u;
   As[i][j] = v.x; As[i + TS4][j] = v.y; As[i + 2u * TS4][j] = v.z; As[i + 3u * TS4][j] = v.w;
 //#endif
@@ -135,9 +141,9 @@ fn sliceB(e: u32, n0: u32, k0: u32) -> vec4f {
   let n = min(n0 + (e % TS4) * 4u, (params.N - 1u) & ~3u);
   return loadB4((params.b_off + k * params.b_sk + n) >> 2u);
 //#else
-  let k = k0 + (e & 1u) * 4u;
+  let k = k0 + (e % KQ) * 4u;
   if (k >= params.K) { return vec4f(0.0); }
-  let n = min(n0 + (e >> 1u), params.N - 1u);
+  let n = min(n0 + e / KQ, params.N - 1u);
   return loadB4((params.b_off + n * params.b_sn + k) >> 2u);
 //#endif
 }
@@ -145,7 +151,7 @@ fn putB(e: u32, v: vec4f) {
 //#if B_N4
   Bs[e] = v;
 //#else
-  let n = e >> 1u; let k = (e & 1u) * 4u;
+  let n = e / KQ; let k = (e % KQ) * 4u;
   let i = k * TS4 + (n >> 2u); let j = n & 3u;
   Bs[i][j] = v.x; Bs[i + TS4][j] = v.y; Bs[i + 2u * TS4][j] = v.z; Bs[i + 3u * TS4][j] = v.w;
 //#endif
@@ -159,9 +165,12 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   let m0 = wg.y * TS; let n0 = wg.x * TS;
   let K = params.K;
   let tx = lid.x; let ty = lid.y;
-  let loads = li < TS * 2u;  // the slice is TS*2 vec4s per operand: one per thread (T128) or per half of them
+  let loads = li < SLICE;  // one vec4 per operand per thread (or per half of them with T64; two with T128+BK16)
   var pa = vec4f(0.0); var pb = vec4f(0.0);
   if (loads) { pa = sliceA(li, m0, 0u); pb = sliceB(li, n0, 0u); }
+//#if TWO
+  var pa2 = sliceA(li + 256u, m0, 0u); var pb2 = sliceB(li + 256u, n0, 0u);
+//#endif
   var x0 = vec4f(0.0); var x1 = vec4f(0.0); var x2 = vec4f(0.0); var x3 = vec4f(0.0);
 //#if T128
   var x4 = vec4f(0.0); var x5 = vec4f(0.0); var x6 = vec4f(0.0); var x7 = vec4f(0.0);
@@ -170,8 +179,14 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 //#endif
   for (var k0 = 0u; k0 < K; k0 += BK) {
     if (loads) { putA(li, pa); putB(li, pb); }
+//#if TWO
+    putA(li + 256u, pa2); putB(li + 256u, pb2);
+//#endif
     workgroupBarrier();
     if (loads && k0 + BK < K) { pa = sliceA(li, m0, k0 + BK); pb = sliceB(li, n0, k0 + BK); }
+//#if TWO
+    if (k0 + BK < K) { pa2 = sliceA(li + 256u, m0, k0 + BK); pb2 = sliceB(li + 256u, n0, k0 + BK); }
+//#endif
     for (var kk = 0u; kk < BK; kk++) {
       let a0 = As[kk * TS4 + ty]; let b0 = Bs[kk * TS4 + tx];
       x0 += a0.x * b0; x1 += a0.y * b0; x2 += a0.z * b0; x3 += a0.w * b0;

@@ -12,7 +12,7 @@ export interface MatmulArgs {
   naive?: boolean;
 }
 
-export type MatmulKernel = 'scalar' | 'vec4' | 'vec4x16' | 'tiled64' | 'tiled128';
+export type MatmulKernel = 'scalar' | 'vec4' | 'vec4x16' | 'tiled64' | 'tiled128' | 'tiled128k16';
 
 /**
  * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
@@ -49,9 +49,10 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   const B_F16 = x.b.dtype === 'f16p';
   if (!layout) {
     gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16 });
-  } else if (kernel === 'tiled64' || kernel === 'tiled128') {
-    const ts = kernel === 'tiled128' ? 128 : 64;
-    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, TILED: true, T128: ts === 128 });
+  } else if (kernel === 'tiled64' || kernel === 'tiled128' || kernel === 'tiled128k16') {
+    // tiled128k16: k-slices of 16 (two vec4 loads per thread per slice); measured against tiled128 by `bench`
+    const ts = kernel === 'tiled64' ? 64 : 128, k16 = kernel === 'tiled128k16';
+    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
   } else if (kernel === 'vec4x16') {
     gpu.run('matmul', 'matmul16', bind, p, [Math.ceil(x.N / 64), Math.ceil(x.M / 64)], { B_F16, ...layout });
   } else {

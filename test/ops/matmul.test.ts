@@ -1,5 +1,5 @@
 // Every matmul kernel (shaders/matmul.wgsl: scalar, SwiftShader's vec4 8×8 and 16×16 register blocks, the GPU's
-// workgroup-memory tiled 64×64 and 128×128) on the three training layouts, against a float64 CPU product. Shapes are
+// workgroup-memory tiled 64×64, 128×128 and 128×128 with k-slices of 16) on the three training layouts, against a float64 CPU product. Shapes are
 // chosen to hit the edges: M and N not multiples of any tile, K a multiple of 4 but not of the tiled kernel's slice
 // of 8, offsets into A/B/C, a C row stride wider than N, f16-packed B, bias + GELU, accumulate and alpha.
 // Tolerance: |got − ref| ≤ 2e-5 + 2e-5·|ref| (f32 sums of ≤ 52 products of values < 1; observed ≲ 1e-6).
@@ -75,7 +75,7 @@ const CASES: Case[] = [
   // M = 1 (one decoding step) and a K of 4
   { M: 1, N: 72, K: 4, layout: 'X·Wᵀ', bias: true },
 ];
-const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4x16', 'tiled64', 'tiled128'];
+const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4x16', 'tiled64', 'tiled128', 'tiled128k16'];
 
 describe('matmul: every kernel and layout vs a float64 CPU product', () => {
   let gpu: Gpu;
