@@ -26,6 +26,8 @@ Options:
   --prompts 1,2,3         which English prompts (default 1,2,3)
   --limit N               first N examples per language (default all)
   --batch-size B          texts per scoring call (default 16)
+  --prefix-sharing M      auto|on|off: score each example's prompt once through the KV cache and only its labels
+                          per label (same scores within f32 rounding; auto = on with SwiftShader, off on GPUs)
   --max-length N          tokens per text, truncated from the left (default 1024)
   --dtype f32|f16         compute dtype (default: the runtime's)
   --int8                  LLM.int8() weights (the official evaluation loads the model in 8 bit)
@@ -38,6 +40,8 @@ export interface ModelOptions {
   int8: boolean;
   int8Threshold?: number;
   batchSize: number;
+  /** compute each example's shared prompt once through the KV cache (default auto: on SwiftShader) */
+  prefixSharing?: 'auto' | 'on' | 'off';
   log: (msg: string) => void;
 }
 export interface LoadedScorer { scorer: Scorer; dispose(): unknown }
@@ -47,7 +51,8 @@ interface RuntimeModule {
   Runtime: {
     create(o: { log?: (msg: string) => void }): Promise<{
       loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
-      score(texts: string[], o?: { maxLength?: number; batchSize?: number }): Promise<{ mean_logprob: number }[]>;
+      score(texts: string[], o?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
+      prefixSharing: 'auto' | 'on' | 'off';
       dispose(): unknown;
     }>;
   };
@@ -63,6 +68,7 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
   }
   const rt = await mod.Runtime.create({ log: o.log });
   await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
+  rt.prefixSharing = o.prefixSharing ?? 'auto';
   const adapter = (rt as { adapterInfo?: string }).adapterInfo;
   const info = { model: o.path, adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
   return { scorer: scorerFromRuntime(rt, info, o.batchSize), dispose: () => rt.dispose() };
@@ -111,7 +117,9 @@ export async function runWith(argv: string[], makeScorer: ScorerFactory, print: 
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
   }
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  const loaded = await makeScorer({ path: modelPath, dtype, int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold'), batchSize, log });
+  const prefixSharing = str(a, 'prefix-sharing', 'auto');
+  if (prefixSharing !== 'auto' && prefixSharing !== 'on' && prefixSharing !== 'off') throw new UsageError(`--prefix-sharing must be auto, on or off, got "${prefixSharing}"`);
+  const loaded = await makeScorer({ path: modelPath, dtype, int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold'), batchSize, prefixSharing, log });
   const ctrl = new AbortController();
   const onSigint = () => ctrl.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);

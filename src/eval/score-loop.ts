@@ -73,7 +73,7 @@ export async function scoreItems(o: ScoreLoopOptions): Promise<PredictionRecord[
     const batch: WorkItem[] = [];
     while (k < todo.length && (batch.length === 0 || (batch.length + 1) * labels.length <= batchSize)) batch.push(todo[k++]);
     const texts = batch.flatMap((it) => labelTexts(it.prompt.template, it.row.text, labels, o.options));
-    const scores = await scorer.scoreTexts(texts, { maxLength: o.maxLength ?? 1024 });
+    const scores = await scorer.scoreTexts(texts, { maxLength: o.maxLength ?? 1024, groupSize: labels.length });
     if (scores.length !== texts.length) throw new Error(`scorer returned ${scores.length} scores for ${texts.length} texts`);
     const made = batch.map((it, b): PredictionRecord => {
       // JSON has no -Infinity (log p = 0 in low precision): keep it as the most negative finite number.

@@ -4,21 +4,21 @@
 export interface ScorerInfo { model: string; adapter: string; dtype: string; int8: boolean }
 
 export interface Scorer {
-  /** mean token log-prob of each full text (prompt filled with a label), = Σ_{t} log p(ids[t+1]|ids[..t]) / (n-1) over non-pad positions; texts longer than maxLength tokens are truncated from the LEFT */
-  scoreTexts(texts: string[], opts?: { maxLength?: number }): Promise<number[]>;
+  /** mean token log-prob of each full text (prompt filled with a label), = Σ_{t} log p(ids[t+1]|ids[..t]) / (n-1) over non-pad positions; texts longer than maxLength tokens are truncated from the LEFT. groupSize: consecutive texts come in groups of that size sharing a prompt (a scorer may compute the shared part once) */
+  scoreTexts(texts: string[], opts?: { maxLength?: number; groupSize?: number }): Promise<number[]>;
   describe(): ScorerInfo;
 }
 
 /** The part of host/runtime.ts's Runtime that scoring uses (kept structural so this module never imports the GPU code). */
 export interface RuntimeLike {
-  score(texts: string[], opts?: { maxLength?: number; batchSize?: number }): Promise<{ mean_logprob: number }[]>;
+  score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
 }
 
 /** Wrap a loaded runtime as a Scorer. `batchSize` is the GPU micro-batch; the caller decides how many texts to send. */
 export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?: number): Scorer {
   return {
     async scoreTexts(texts, opts) {
-      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize });
+      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize, groupSize: opts?.groupSize });
       if (out.length !== texts.length) throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);
       return out.map((r) => r.mean_logprob);
     },

@@ -117,12 +117,41 @@ export class Runtime {
   decode(ids: number[]): string { return this.tokenizer.decode(ids); }
 
   /**
+   * Prompt sharing for grouped texts (`score`'s groupSize, the label texts of one prompt): the common token prefix
+   * of a group goes through the KV cache once. 'auto': on SwiftShader, where it was measured (docs/performance.md);
+   * off on GPUs, where one-sequence steps may lose to full batches, until measured there.
+   */
+  prefixSharing: 'auto' | 'on' | 'off' = 'auto';
+
+  /**
    * Scores texts: each is tokenized (no BOS/EOS), truncated from the LEFT to maxLength tokens, batched with
    * right padding; returns per-token log-probabilities and their mean over the scored (non-pad) targets.
+   * groupSize: consecutive texts come in groups of this size that share a prompt (one example's label texts);
+   * with prefix sharing on, a group's common prefix is computed once (same numbers within f32 rounding).
    */
-  async score(texts: string[], opts: { maxLength?: number; batchSize?: number } = {}): Promise<ScoreResult[]> {
+  async score(texts: string[], opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {}): Promise<ScoreResult[]> {
     const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
-    return this.scoreIds(ids, opts.batchSize ?? 8);
+    const g = opts.groupSize ?? 1;
+    const share = this.prefixSharing === 'on' || (this.prefixSharing === 'auto' && this.gpu.handle.adapter.swiftshader);
+    if (g < 2 || !share || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
+    const m = this.need();
+    const out: ScoreResult[] = new Array(ids.length);
+    const rest: number[] = [];
+    for (let s = 0; s < ids.length; s += g) {
+      const grp = ids.slice(s, s + g);
+      const P = sharedPrefix(grp);
+      if (P === 0) { for (let j = 0; j < g; j++) rest.push(s + j); continue; }
+      const lps = await m.scoreShared(grp[0].slice(0, P), grp.map((t) => t.slice(P)));
+      grp.forEach((t, j) => {
+        const lp = Array.from(lps[j]);
+        out[s + j] = { ids: t, token_logprobs: lp, mean_logprob: lp.reduce((x, y) => x + y, 0) / lp.length };
+      });
+    }
+    if (rest.length) {
+      const r = await this.scoreIds(rest.map((i) => ids[i]), opts.batchSize ?? 8);
+      rest.forEach((i, k) => (out[i] = r[k]));
+    }
+    return out;
   }
 
   async scoreIds(all: number[][], batchSize = 8): Promise<ScoreResult[]> {
@@ -184,4 +213,16 @@ export class Runtime {
     this.unload();
     this.gpu.destroy();
   }
+}
+
+/**
+ * Tokens of a group's common prefix worth computing once: every text keeps at least one token of its own, and the
+ * prefix must be at least 8 tokens and half the shortest text (else 0: the group is scored as full texts).
+ */
+export function sharedPrefix(group: number[][]): number {
+  const minLen = Math.min(...group.map((t) => t.length));
+  let L = 0;
+  while (L < minLen && group.every((t) => t[L] === group[0][L])) L++;
+  const P = Math.min(L, minLen - 1);
+  return P >= 8 && P * 2 >= minLen ? P : 0;
 }

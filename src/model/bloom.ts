@@ -69,7 +69,49 @@ export class BloomModel {
    * Every position of a single unpadded sequence is real, so ALiBi positions are 0..len−1.
    */
   async step(cache: KVCache, ids: number[]): Promise<Float32Array> {
+    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length;
+    const run = this.cachedBlocks(cache, ids);
+    // only the last position's logits are needed
+    // (a copy, not a view: storage-binding offsets must be 256-byte aligned)
+    const last = g.tensor(H, 'f32', 'gen:last');
+    g.copy(run.x, last, H, (Tq - 1) * H, 0);
+    const lnf = g.tensor(H, 'f32', 'gen:lnf'), st = g.tensor(2, 'f32', 'gen:lnfstats');
+    layernormForward(g, last, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, 1, H, cfg.layerNormEpsilon);
+    const logits = new Float32Array(cfg.vocabSize);
+    for (const c of this.fwd.headChunks(1)) {
+      const t = g.tensor(c.hi - c.lo, 'f32', 'gen:logits');
+      this.fwd.headChunk(lnf, 1, c, t);
+      logits.set(await g.readF32(t), c.lo);
+      t.destroy();
+    }
+    run.free();
+    [last, lnf, st].forEach((t) => t.destroy());
+    return logits;
+  }
+
+  /**
+   * Appends `ids` to the cached sequence and returns log p(targets[t]) at each new position t (0 where the target
+   * is −100): scoring with a cached prefix (the label texts of one prompt share everything but the label).
+   */
+  async stepLogprobs(cache: KVCache, ids: number[], targets: number[]): Promise<Float32Array> {
+    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length;
+    if (targets.length !== Tq) throw new Error(`stepLogprobs: ${targets.length} targets for ${Tq} ids`);
+    const run = this.cachedBlocks(cache, ids);
+    const lnf = g.tensor(Tq * H, 'f32', 'score:lnf'), st = g.tensor(Tq * 2, 'f32', 'score:lnfstats');
+    layernormForward(g, run.x, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, Tq, H, cfg.layerNormEpsilon);
+    const tg = g.fromI32(Int32Array.from(targets), 'score:targets');
+    const stats = g.tensor(Tq * 3, 'f32', 'score:ce'), lp = g.tensor(Tq, 'f32', 'score:logprob');
+    this.fwd.logprobs(lnf, tg, Tq, stats, lp);
+    const out = await g.readF32(lp);
+    run.free();
+    [lnf, st, tg, stats, lp].forEach((t) => t.destroy());
+    return out;
+  }
+
+  /** The blocks over `ids` appended at cache.len (cache.len advances); x is the last block's output [Tq, H]. */
+  private cachedBlocks(cache: KVCache, ids: number[]): { x: Tensor; free: () => void } {
     const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length, q0 = cache.len, Tk = q0 + Tq;
+    if (!Tq) throw new Error('a cached step needs at least one token');
     if (Tk > cache.Tmax) throw new Error(`KV cache holds ${cache.Tmax} positions; ${Tk} needed: raise maxLength`);
     const idsT = g.fromI32(Int32Array.from(ids), 'gen:ids');
     const keyinfo = g.fromF32(keyInfo(new Int32Array(Tk).fill(1), 1, Tk), 'gen:keyinfo');
@@ -84,23 +126,42 @@ export class BloomModel {
       this.fwd.block(l, x, a, out, { B: 1, Tq, Tk, q0, Tmax: cache.Tmax }, keyinfo, cache.qkv[l], true);
       [x, out] = [out, x];
     }
-    // only the last position's logits are needed
-    // (a copy, not a view: storage-binding offsets must be 256-byte aligned)
-    const last = g.tensor(H, 'f32', 'gen:last');
-    g.copy(x, last, H, (Tq - 1) * H, 0);
-    const lnf = g.tensor(H, 'f32', 'gen:lnf');
-    layernormForward(g, last, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, 1, H, cfg.layerNormEpsilon);
-    const logits = new Float32Array(cfg.vocabSize);
-    for (const c of this.fwd.headChunks(1)) {
-      const t = g.tensor(c.hi - c.lo, 'f32', 'gen:logits');
-      this.fwd.headChunk(lnf, 1, c, t);
-      logits.set(await g.readF32(t), c.lo);
-      t.destroy();
-    }
     cache.len = Tk;
-    for (const [k, t] of Object.entries(a)) if (k !== 'x') t.destroy();
-    [idsT, keyinfo, emb, x, out, st, lnf, last].forEach((t) => t.destroy());
-    return logits;
+    const result = x;
+    return {
+      x: result,
+      free: () => {
+        for (const [k, t] of Object.entries(a)) if (k !== 'x') t.destroy();
+        [idsT, keyinfo, emb, x, out, st].forEach((t) => t.destroy());
+      },
+    };
+  }
+
+  /**
+   * Token log-probs of prefix+suffix for each suffix, computing the shared prefix once: the prefix (all but its last
+   * token) goes through the KV cache one time, then each suffix is appended after it (with the prefix's last token
+   * again, so its first target is scored) and rolled back. Same numbers as scoring each full text (within f32).
+   */
+  async scoreShared(prefix: number[], suffixes: number[][]): Promise<Float32Array[]> {
+    if (prefix.length < 2) throw new Error('scoreShared needs a prefix of at least 2 tokens');
+    if (suffixes.some((s) => !s.length)) throw new Error('scoreShared: every suffix needs at least one token');
+    const P = prefix.length;
+    const cache = this.newCache(P + Math.max(...suffixes.map((s) => s.length)));
+    try {
+      const head = await this.stepLogprobs(cache, prefix.slice(0, P - 1), prefix.slice(1));
+      const out: Float32Array[] = [];
+      for (const s of suffixes) {
+        cache.len = P - 1;
+        const tail = await this.stepLogprobs(cache, [prefix[P - 1], ...s], [...s, -100]);
+        const lp = new Float32Array(P - 1 + s.length);
+        lp.set(head, 0);
+        lp.set(tail.subarray(0, s.length), P - 1);
+        out.push(lp);
+      }
+      return out;
+    } finally {
+      this.freeCache(cache);
+    }
   }
 
   freeCache(c: KVCache): void { c.qkv.forEach((t) => t.destroy()); }

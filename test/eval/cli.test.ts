@@ -16,9 +16,9 @@ describe('cli/eval', () => {
     const factory: ScorerFactory = async (o) => { opened = o; return { scorer: fakeScorer(), dispose: () => { disposed = true; } }; };
     const printed: string[] = [];
     const code = await runWith(['--model', 'some/dir', '--langs', 'eng,jav,mad', '--limit', '4', '--prompts', '1,3',
-      '--int8', '--dtype', 'f16', '--batch-size', '6', '--out', out], factory, (s) => printed.push(s));
+      '--int8', '--dtype', 'f16', '--batch-size', '6', '--prefix-sharing', 'off', '--out', out], factory, (s) => printed.push(s));
     assert.equal(code, 0);
-    assert.deepEqual(opened, { path: 'some/dir', dtype: 'f16', int8: true, int8Threshold: undefined, batchSize: 6, log: (opened as { log: unknown }).log });
+    assert.deepEqual(opened, { path: 'some/dir', dtype: 'f16', int8: true, int8Threshold: undefined, batchSize: 6, prefixSharing: 'off', log: (opened as { log: unknown }).log });
     assert.ok(disposed);
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
     assert.deepEqual(r.languages.map((l) => [l.lang, l.group, l.n, l.prompts.map((p) => p.prompt)]),
@@ -31,10 +31,11 @@ describe('cli/eval', () => {
     for (const f of ['results.json', 'predictions.jsonl', 'report.md', 'chart.svg']) assert.ok(existsSync(join(out, f)));
   });
 
-  it('usage errors: missing --out, bad --dtype, --task without --labels, NusaX with another task', async () => {
+  it('usage errors: missing --out, bad --dtype, bad --prefix-sharing, --task without --labels, NusaX with another task', async () => {
     const f: ScorerFactory = async () => ({ scorer: fakeScorer(), dispose: () => {} });
     await assert.rejects(runWith(['--model', 'm'], f), (e) => e instanceof UsageError && /missing --out/.test(e.message));
     await assert.rejects(runWith(['--model', 'm', '--out', 'o', '--dtype', 'bf16'], f), /--dtype must be f32 or f16/);
+    await assert.rejects(runWith(['--model', 'm', '--out', 'o', '--prefix-sharing', 'yes'], f), /--prefix-sharing must be auto, on or off/);
     await assert.rejects(runWith(['--model', 'm', '--out', 'o', '--batch-size', '0'], f), /--batch-size must be a positive integer/);
     await assert.rejects(runWith(['--model', 'm', '--out', 'o', '--task', 'emotion', '--data', 'data/nusax/sentiment'], f), /--task emotion needs --labels/);
     await assert.rejects(runWith(['--model', 'm', '--out', 'o', '--task', 'topic'], f), /NusaX is a sentiment data set/);
