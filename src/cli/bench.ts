@@ -12,6 +12,10 @@ import { BloomForward } from '../model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../model/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
 import { F16ComputeWeights } from '../train/mixed.ts';
+import { Runtime } from '../host/runtime.ts';
+import { packageRoot } from '../train/data/paths.ts';
+import { loadNusax } from '../eval/datasets.ts';
+import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../eval/tasks.ts';
 
 export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
                   [--models a,b] [--matmul 1024,4096] [--memory]
@@ -20,7 +24,8 @@ Benchmarks on this adapter (random weights, nothing downloaded):
   matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
     kernels on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio)
   per model: forward tokens/s (nano-bloomz also with the scalar matmul), training step tokens/s (forward + backward
-    + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (NusaX-like prompts)
+    + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (forward + log-probs), and eval of real
+    NusaX label texts (nano-bloomz tokenizer) with and without prompt-prefix sharing
   memory plan: the exact peak of one training step (f32, f32 --recompute, --fp16 --recompute) for nano-bloomz,
     BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256, from a dry run (allocations counted, no kernel run): seconds anywhere
 Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
@@ -130,6 +135,32 @@ export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, r
   } finally { gpu.dryRun = false; }
 }
 
+/**
+ * Eval throughput on real NusaX prompts (prompt 1, `rows` rows of each of eng/ind/jav, 3 labels) with the
+ * nano-bloomz tokenizer on this model's shape (random weights), batch 16 as `instructalign eval`, with and without
+ * prompt-prefix sharing, interleaved.
+ */
+async function evalBench(gpu: Gpu, name: string, runs: number, rows: number) {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const root = packageRoot();
+  const rt = Runtime.onGpu(gpu);
+  try {
+    await rt.loadRandomModel(bloomConfigFor(name), { tokenizerJSON: readFileSync(join(root, 'models/nano-bloomz/tokenizer.json'), 'utf8') });
+    const labels = DEFAULT_LABELS.sentiment!;
+    const data = loadNusax({ root: join(root, 'data/nusax'), langs: ['eng', 'ind', 'jav'], limit: rows });
+    const template = promptTemplates('sentiment')[0].template;
+    const texts = data.langs.flatMap((l) => l.rows.flatMap((r) => labelTexts(template, r.text, labels)));
+    const tokens = rt.tokenize(texts).reduce((a, t) => a + t.length, 0);
+    const score = (mode: 'on' | 'off') => async () => {
+      rt.prefixSharing = mode;
+      for (let i = 0; i < texts.length; i += 15) await rt.score(texts.slice(i, i + 15), { groupSize: labels.length, batchSize: 16 });
+    };
+    const t = await timeMany({ shared: score('on'), full: score('off') }, runs);
+    return { texts: texts.length, tokens, sharedSequencesPerS: texts.length / t.shared.median, fullSequencesPerS: texts.length / t.full.median, speedup: t.full.median / t.shared.median, shared: t.shared, full: t.full };
+  } finally { rt.unload(); }
+}
+
 async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: number, withBaseline: boolean, say: (m: string) => void) {
   const cfg = bloomConfigFor(name);
   const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
@@ -174,6 +205,9 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   const recompute = await train(true);
   fwd.recompute = false;
   say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
+  // SwiftShader: few rows (each full-text run of 4 rows × 3 languages takes ~12 s there)
+  const ev = await evalBench(gpu, name, runs, gpu.handle.adapter.swiftshader ? (B <= 2 ? 2 : 4) : 16);
+  say(`  eval NusaX  ${ev.sharedSequencesPerS.toFixed(2)} texts/s with prompt sharing ${spread(ev.shared)}, ${ev.fullSequencesPerS.toFixed(2)} without ${spread(ev.full)} → ×${ev.speedup.toFixed(2)} (${ev.texts} label texts, ${ev.tokens} tokens)`);
   grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
   await gpu.sync();
   return {
@@ -181,6 +215,7 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
     forward: { tokensPerS: R / f.median, gflops: flops / f.median / 1e9, time: f, ...(baseline ? { scalarMatmulTokensPerS: R / baseline.median, speedup: baseline.median / f.median, baselineTime: baseline } : {}) },
     train: plain, trainRecompute: recompute,
     evalSequencesPerS: B / f.median,
+    evalNusax: ev,
     peakTrainBytes: plain.peakBytes,
   };
 }

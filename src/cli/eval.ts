@@ -26,8 +26,8 @@ Options:
   --prompts 1,2,3         which English prompts (default 1,2,3)
   --limit N               first N examples per language (default all)
   --batch-size B          texts per scoring call (default 16)
-  --prefix-sharing M      auto|on|off: score each example's prompt once through the KV cache and only its labels
-                          per label (same scores within f32 rounding; auto = on with SwiftShader, off on GPUs)
+  --prefix-sharing M      auto|on|off: score each example's prompt once through the KV cache and then only the
+                          labels (same scores within f32 rounding; default auto = on; off scores full texts)
   --max-length N          tokens per text, truncated from the left (default 1024)
   --dtype f32|f16         compute dtype (default: the runtime's)
   --int8                  LLM.int8() weights (the official evaluation loads the model in 8 bit)
@@ -40,7 +40,7 @@ export interface ModelOptions {
   int8: boolean;
   int8Threshold?: number;
   batchSize: number;
-  /** compute each example's shared prompt once through the KV cache (default auto: on SwiftShader) */
+  /** compute each example's shared prompt once through the KV cache (default auto = on) */
   prefixSharing?: 'auto' | 'on' | 'off';
   log: (msg: string) => void;
 }

@@ -54,6 +54,9 @@ export class Runtime {
   private modelName = '';
   private constructor(readonly gpu: Gpu, private log: (m: string) => void) {}
 
+  /** A runtime on a device the caller already holds (benchmarks): free its model with unload(), not dispose(). */
+  static onGpu(gpu: Gpu, log: (m: string) => void = () => {}): Runtime { return new Runtime(gpu, log); }
+
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
     return new Runtime(new Gpu(await openDevice({ log })), log);
@@ -118,8 +121,9 @@ export class Runtime {
 
   /**
    * Prompt sharing for grouped texts (`score`'s groupSize, the label texts of one prompt): the common token prefix
-   * of a group goes through the KV cache once. 'auto': on SwiftShader, where it was measured (docs/performance.md);
-   * off on GPUs, where one-sequence steps may lose to full batches, until measured there.
+   * of a group goes through the KV cache once, batched, then all labels in one more batched step. 'auto' = on
+   * (fewer FLOPs at the same batching: eval ×2.3 on SwiftShader; `bench` measures it on GPUs); 'off' scores full
+   * texts.
    */
   prefixSharing: 'auto' | 'on' | 'off' = 'auto';
 
@@ -132,20 +136,28 @@ export class Runtime {
   async score(texts: string[], opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {}): Promise<ScoreResult[]> {
     const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
     const g = opts.groupSize ?? 1;
-    const share = this.prefixSharing === 'on' || (this.prefixSharing === 'auto' && this.gpu.handle.adapter.swiftshader);
+    const share = this.prefixSharing !== 'off';
     if (g < 2 || !share || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
     const m = this.need();
     const out: ScoreResult[] = new Array(ids.length);
     const rest: number[] = [];
+    const shared: { start: number; P: number }[] = [];
     for (let s = 0; s < ids.length; s += g) {
-      const grp = ids.slice(s, s + g);
-      const P = sharedPrefix(grp);
-      if (P === 0) { for (let j = 0; j < g; j++) rest.push(s + j); continue; }
-      const lps = await m.scoreShared(grp[0].slice(0, P), grp.map((t) => t.slice(P)));
-      grp.forEach((t, j) => {
-        const lp = Array.from(lps[j]);
-        out[s + j] = { ids: t, token_logprobs: lp, mean_logprob: lp.reduce((x, y) => x + y, 0) / lp.length };
-      });
+      const P = sharedPrefix(ids.slice(s, s + g));
+      if (P === 0) for (let j = 0; j < g; j++) rest.push(s + j);
+      else shared.push({ start: s, P });
+    }
+    // about batchSize texts per batched cached step, as the full-text path
+    const per = Math.max(1, Math.floor((opts.batchSize ?? 8) / g));
+    for (let c = 0; c < shared.length; c += per) {
+      const chunk = shared.slice(c, c + per);
+      const lps = await m.scoreGroups(chunk.map(({ start, P }) => ({
+        prefix: ids[start].slice(0, P), suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
+      })), m.cfg.padTokenId);
+      chunk.forEach(({ start }, k) => lps[k].forEach((lp, j) => {
+        const tl = Array.from(lp);
+        out[start + j] = { ids: ids[start + j], token_logprobs: tl, mean_logprob: tl.reduce((x, y) => x + y, 0) / tl.length };
+      }));
     }
     if (rest.length) {
       const r = await this.scoreIds(rest.map((i) => ids[i]), opts.batchSize ?? 8);

@@ -58,10 +58,10 @@ export class BloomModel {
     return { logprobs, logits, hidden: hidden ?? undefined };
   }
 
-  /** A KV cache: one qkv buffer per layer holding `Tmax` rows of a single sequence. */
-  newCache(Tmax: number): KVCache {
+  /** A KV cache: one qkv buffer per layer holding `Tmax` rows for each of B sequences (generation: B = 1). */
+  newCache(Tmax: number, B = 1): KVCache {
     const H = this.cfg.hiddenSize;
-    return { Tmax, len: 0, qkv: Array.from({ length: this.cfg.nLayer }, (_, l) => this.gpu.tensor(Tmax * 3 * H, 'f32', `kv:h${l}`)) };
+    return { B, Tmax, len: 0, qkv: Array.from({ length: this.cfg.nLayer }, (_, l) => this.gpu.tensor(B * Tmax * 3 * H, 'f32', `kv:h${l}`)) };
   }
 
   /**
@@ -70,7 +70,8 @@ export class BloomModel {
    */
   async step(cache: KVCache, ids: number[]): Promise<Float32Array> {
     const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length;
-    const run = this.cachedBlocks(cache, ids);
+    if (cache.B !== 1) throw new Error('step() generates one sequence: use a cache made with B = 1');
+    const run = this.cachedBlocks(cache, Int32Array.from(ids), new Int32Array(cache.len + Tq).fill(1), Tq);
     // only the last position's logits are needed
     // (a copy, not a view: storage-binding offsets must be 256-byte aligned)
     const last = g.tensor(H, 'f32', 'gen:last');
@@ -90,46 +91,46 @@ export class BloomModel {
   }
 
   /**
-   * Appends `ids` to the cached sequence and returns log p(targets[t]) at each new position t (0 where the target
-   * is −100): scoring with a cached prefix (the label texts of one prompt share everything but the label).
+   * Appends Tq tokens to each of the cache's B sequences (ids [B, Tq]; mask [B, len+Tq] marks real positions of the
+   * whole context, padding 0) and returns log p(targets) per new position [B·Tq] (0 where a target is −100).
    */
-  async stepLogprobs(cache: KVCache, ids: number[], targets: number[]): Promise<Float32Array> {
-    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length;
-    if (targets.length !== Tq) throw new Error(`stepLogprobs: ${targets.length} targets for ${Tq} ids`);
-    const run = this.cachedBlocks(cache, ids);
-    const lnf = g.tensor(Tq * H, 'f32', 'score:lnf'), st = g.tensor(Tq * 2, 'f32', 'score:lnfstats');
-    layernormForward(g, run.x, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, Tq, H, cfg.layerNormEpsilon);
-    const tg = g.fromI32(Int32Array.from(targets), 'score:targets');
-    const stats = g.tensor(Tq * 3, 'f32', 'score:ce'), lp = g.tensor(Tq, 'f32', 'score:logprob');
-    this.fwd.logprobs(lnf, tg, Tq, stats, lp);
+  async stepLogprobs(cache: KVCache, ids: Int32Array, mask: Int32Array, targets: Int32Array, Tq: number): Promise<Float32Array> {
+    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, R = cache.B * Tq;
+    if (targets.length !== R) throw new Error(`stepLogprobs: ${targets.length} targets for ${R} positions`);
+    const run = this.cachedBlocks(cache, ids, mask, Tq);
+    const lnf = g.tensor(R * H, 'f32', 'score:lnf'), st = g.tensor(R * 2, 'f32', 'score:lnfstats');
+    layernormForward(g, run.x, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, R, H, cfg.layerNormEpsilon);
+    const tg = g.fromI32(targets, 'score:targets');
+    const stats = g.tensor(R * 3, 'f32', 'score:ce'), lp = g.tensor(R, 'f32', 'score:logprob');
+    this.fwd.logprobs(lnf, tg, R, stats, lp);
     const out = await g.readF32(lp);
     run.free();
     [lnf, st, tg, stats, lp].forEach((t) => t.destroy());
     return out;
   }
 
-  /** The blocks over `ids` appended at cache.len (cache.len advances); x is the last block's output [Tq, H]. */
-  private cachedBlocks(cache: KVCache, ids: number[]): { x: Tensor; free: () => void } {
-    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length, q0 = cache.len, Tk = q0 + Tq;
+  /** The blocks over ids [B, Tq] appended at cache.len (which advances); x is the last block's output [B·Tq, H]. */
+  private cachedBlocks(cache: KVCache, ids: Int32Array, mask: Int32Array, Tq: number): { x: Tensor; free: () => void } {
+    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, B = cache.B, q0 = cache.len, Tk = q0 + Tq, R = B * Tq;
     if (!Tq) throw new Error('a cached step needs at least one token');
     if (Tk > cache.Tmax) throw new Error(`KV cache holds ${cache.Tmax} positions; ${Tk} needed: raise maxLength`);
-    const idsT = g.fromI32(Int32Array.from(ids), 'gen:ids');
-    const keyinfo = g.fromF32(keyInfo(new Int32Array(Tk).fill(1), 1, Tk), 'gen:keyinfo');
-    const emb = g.tensor(Tq * H, 'f32', 'gen:emb');
-    let x = g.tensor(Tq * H, 'f32', 'gen:x');
-    const st = g.tensor(Tq * 2, 'f32', 'gen:lnstats');
-    embeddingForward(g, idsT, this.weights.emb, emb, Tq, H);
-    layernormForward(g, emb, this.weights.get('word_embeddings_layernorm.weight'), this.weights.get('word_embeddings_layernorm.bias'), x, st, Tq, H, cfg.layerNormEpsilon);
-    const a = this.fwd.blockActs(Tq, 1, Tq, Tk, 'gen', x);
-    let out = g.tensor(Tq * H, 'f32', 'gen:out');
+    if (ids.length !== R || mask.length !== B * Tk) throw new Error(`cached step: ids ${ids.length} (want ${R}), mask ${mask.length} (want ${B * Tk})`);
+    const idsT = g.fromI32(ids, 'gen:ids');
+    const keyinfo = g.fromF32(keyInfo(mask, B, Tk), 'gen:keyinfo');
+    const emb = g.tensor(R * H, 'f32', 'gen:emb');
+    let x = g.tensor(R * H, 'f32', 'gen:x');
+    const st = g.tensor(R * 2, 'f32', 'gen:lnstats');
+    embeddingForward(g, idsT, this.weights.emb, emb, R, H);
+    layernormForward(g, emb, this.weights.get('word_embeddings_layernorm.weight'), this.weights.get('word_embeddings_layernorm.bias'), x, st, R, H, cfg.layerNormEpsilon);
+    const a = this.fwd.blockActs(R, B, Tq, Tk, 'gen', x);
+    let out = g.tensor(R * H, 'f32', 'gen:out');
     for (let l = 0; l < cfg.nLayer; l++) {
-      this.fwd.block(l, x, a, out, { B: 1, Tq, Tk, q0, Tmax: cache.Tmax }, keyinfo, cache.qkv[l], true);
+      this.fwd.block(l, x, a, out, { B, Tq, Tk, q0, Tmax: cache.Tmax }, keyinfo, cache.qkv[l], true);
       [x, out] = [out, x];
     }
     cache.len = Tk;
-    const result = x;
     return {
-      x: result,
+      x,
       free: () => {
         for (const [k, t] of Object.entries(a)) if (k !== 'x') t.destroy();
         [idsT, keyinfo, emb, x, out, st].forEach((t) => t.destroy());
@@ -138,29 +139,56 @@ export class BloomModel {
   }
 
   /**
-   * Token log-probs of prefix+suffix for each suffix, computing the shared prefix once: the prefix (all but its last
-   * token) goes through the KV cache one time, then each suffix is appended after it (with the prefix's last token
-   * again, so its first target is scored) and rolled back. Same numbers as scoring each full text (within f32).
+   * Token log-probs of prefix+suffix for every suffix of every group, each prefix computed once: (1) the groups'
+   * prefixes but their last token, batched (right-padded), through a KV cache; (2) that cache copied once per suffix,
+   * and every suffix, led by its prefix's last token (so its first target is scored), appended in one batched step.
+   * Padding keys are masked and ALiBi positions follow the mask, so the numbers are those of scoring each full
+   * text (within f32 rounding). Returns, per group, per suffix, its n−1 token log-probs.
    */
-  async scoreShared(prefix: number[], suffixes: number[][]): Promise<Float32Array[]> {
-    if (prefix.length < 2) throw new Error('scoreShared needs a prefix of at least 2 tokens');
-    if (suffixes.some((s) => !s.length)) throw new Error('scoreShared: every suffix needs at least one token');
-    const P = prefix.length;
-    const cache = this.newCache(P + Math.max(...suffixes.map((s) => s.length)));
+  async scoreGroups(groups: PrefixGroup[], padId = 0): Promise<Float32Array[][]> {
+    for (const gr of groups) {
+      if (gr.prefix.length < 2) throw new Error('scoreGroups: every prefix needs at least 2 tokens');
+      if (!gr.suffixes.length || gr.suffixes.some((x) => !x.length)) throw new Error('scoreGroups: every group needs suffixes of at least one token');
+    }
+    const g = this.gpu, H = this.cfg.hiddenSize, E = groups.length;
+    const T1 = Math.max(...groups.map((x) => x.prefix.length)) - 1;          // prefix positions but the last
+    const T2 = 1 + Math.max(...groups.flatMap((x) => x.suffixes.map((s) => s.length)));
+    const Tmax = T1 + T2;
+    const ids1 = new Int32Array(E * T1).fill(padId), mask1 = new Int32Array(E * T1), tg1 = new Int32Array(E * T1).fill(-100);
+    groups.forEach((gr, e) => {
+      const n = gr.prefix.length - 1;
+      for (let t = 0; t < n; t++) { ids1[e * T1 + t] = gr.prefix[t]; mask1[e * T1 + t] = 1; tg1[e * T1 + t] = gr.prefix[t + 1]; }
+    });
+    const rows = groups.flatMap((gr, e) => gr.suffixes.map((s) => ({ e, s })));
+    const S = rows.length;
+    const c1 = this.newCache(Tmax, E), c2 = this.newCache(Tmax, S);
     try {
-      const head = await this.stepLogprobs(cache, prefix.slice(0, P - 1), prefix.slice(1));
-      const out: Float32Array[] = [];
-      for (const s of suffixes) {
-        cache.len = P - 1;
-        const tail = await this.stepLogprobs(cache, [prefix[P - 1], ...s], [...s, -100]);
-        const lp = new Float32Array(P - 1 + s.length);
-        lp.set(head, 0);
-        lp.set(tail.subarray(0, s.length), P - 1);
-        out.push(lp);
+      const head = await this.stepLogprobs(c1, ids1, mask1, tg1, T1);
+      for (let l = 0; l < c1.qkv.length; l++) {
+        rows.forEach((r, k) => g.copy(c1.qkv[l], c2.qkv[l], T1 * 3 * H, r.e * Tmax * 3 * H, k * Tmax * 3 * H));
       }
+      c2.len = T1;
+      const ids2 = new Int32Array(S * T2).fill(padId), mask2 = new Int32Array(S * Tmax), tg2 = new Int32Array(S * T2).fill(-100);
+      rows.forEach((r, k) => {
+        const pre = groups[r.e].prefix;
+        mask2.set(mask1.subarray(r.e * T1, (r.e + 1) * T1), k * Tmax);
+        const seq = [pre[pre.length - 1], ...r.s];
+        seq.forEach((id, t) => { ids2[k * T2 + t] = id; mask2[k * Tmax + T1 + t] = 1; });
+        r.s.forEach((id, t) => { tg2[k * T2 + t] = id; });
+      });
+      const tail = await this.stepLogprobs(c2, ids2, mask2, tg2, T2);
+      const out: Float32Array[][] = groups.map(() => []);
+      rows.forEach((r, k) => {
+        const n = groups[r.e].prefix.length - 1;
+        const lp = new Float32Array(n + r.s.length);
+        lp.set(head.subarray(r.e * T1, r.e * T1 + n), 0);
+        lp.set(tail.subarray(k * T2, k * T2 + r.s.length), n);
+        out[r.e].push(lp);
+      });
       return out;
     } finally {
-      this.freeCache(cache);
+      this.freeCache(c1);
+      this.freeCache(c2);
     }
   }
 
@@ -169,4 +197,7 @@ export class BloomModel {
   destroy(): void { this.weights.destroy(); this.fwd.slopes.destroy(); }
 }
 
-export interface KVCache { Tmax: number; len: number; qkv: Tensor[] }
+export interface KVCache { B: number; Tmax: number; len: number; qkv: Tensor[] }
+
+/** One example's label texts for BloomModel.scoreGroups: the shared prompt tokens and each label's own tokens. */
+export interface PrefixGroup { prefix: number[]; suffixes: number[][] }

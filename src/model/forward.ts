@@ -106,7 +106,11 @@ export class BloomForward {
     const g = this.gpu, cfg = this.w.cfg, H = this.H, R = s.B * s.Tq, p = `h.${l}.`, w = (n: string) => this.w.get(p + n);
     layernormForward(g, x, w('input_layernorm.weight'), w('input_layernorm.bias'), a.ln1, a.ln1s, R, H, cfg.layerNormEpsilon);
     const qkv = qkvCache ?? a.qkv;
-    if (qkvCache) {
+    if (qkvCache && s.B > 1 && !this.int8(p + 'self_attention.query_key_value')) {
+      // several cached sequences: one matmul over all rows, then each sequence's rows go to its cache slot
+      this.linear(a.ln1, p + 'self_attention.query_key_value', a.qkv, R, 3 * H, H);
+      for (let b = 0; b < s.B; b++) g.copy(a.qkv, qkvCache, s.Tq * 3 * H, b * s.Tq * 3 * H, (b * s.Tmax + s.q0) * 3 * H);
+    } else if (qkvCache) {
       // write this step's rows into the cache at rows q0.. of each batch element
       for (let b = 0; b < s.B; b++) {
         const q8 = this.int8(p + 'self_attention.query_key_value');

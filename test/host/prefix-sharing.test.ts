@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { Runtime, sharedPrefix } from '../../src/host/runtime.ts';
 import { REPO } from '../helpers/gpu.ts';
 import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../../src/eval/tasks.ts';
+import { matmulConfig } from '../../src/ops/matmul.ts';
+import { attentionConfig } from '../../src/ops/attention.ts';
+import { layernormConfig } from '../../src/ops/layernorm.ts';
 
 describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
   let rt: Runtime;
@@ -32,7 +35,7 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
     const full = await rt.score(texts, { groupSize: labels.length });
     rt.prefixSharing = 'on';
     try {
-      const shared = await rt.score(texts, { groupSize: labels.length });
+      const shared = await rt.score(texts, { groupSize: labels.length, batchSize: 16 }); // 5 groups of different prompt lengths per batched step
       assert.equal(shared.length, texts.length);
       let maxDiff = 0;
       shared.forEach((s, i) => {
@@ -56,5 +59,29 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
       const shared = await rt.score(texts, { groupSize: 2 });
       shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}`));
     } finally { rt.prefixSharing = 'auto'; }
+  });
+});
+
+describe('runtime: prompt-prefix sharing on the GPU kernel family (forced on SwiftShader)', () => {
+  let rt: Runtime;
+  const saved = { mm: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
+  before(async () => {
+    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
+    rt = await Runtime.create({ log: () => {} });
+    await rt.loadModel({ path: join(REPO, 'models/nano-bloomz') });
+  });
+  after(() => {
+    matmulConfig.family = saved.mm; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
+    rt?.dispose();
+  });
+
+  it('the batched cached steps (tiled matmul, workgroup attention) give the full-text scores', async () => {
+    const labels = DEFAULT_LABELS.sentiment!;
+    const texts = promptTemplates('sentiment').slice(0, 2).flatMap((t) => ['Sangat bagus!', 'Not what I ordered, and late.'].flatMap((r) => labelTexts(t.template, r, labels)));
+    rt.prefixSharing = 'off';
+    const full = await rt.score(texts, { groupSize: 3, batchSize: 12 });
+    rt.prefixSharing = 'on';
+    const shared = await rt.score(texts, { groupSize: 3, batchSize: 12 });
+    shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`));
   });
 });
