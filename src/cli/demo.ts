@@ -17,7 +17,7 @@ Runs the embedded default job:
      checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
   2. instructalign eval of that checkpoint on the NusaX sentiment test split, one language per group by default
      (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
-Defaults finish in about 2¼ minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
+Defaults finish in under 2 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
 (1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`;
 
 export async function run(argv: string[]): Promise<number> {
