@@ -14,11 +14,14 @@ export interface RuntimeLike {
   score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
 }
 
-/** Wrap a loaded runtime as a Scorer. `batchSize` is the GPU micro-batch; the caller decides how many texts to send. */
-export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?: number): Scorer {
+/**
+ * Wrap a loaded runtime as a Scorer. `batchSize` is the GPU micro-batch; the caller decides how many texts to send.
+ * `prefixSharing: false` never tells the runtime that texts come in groups (full-text scoring).
+ */
+export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?: number, prefixSharing = true): Scorer {
   return {
     async scoreTexts(texts, opts) {
-      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize, groupSize: opts?.groupSize });
+      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize, groupSize: prefixSharing ? opts?.groupSize : undefined });
       if (out.length !== texts.length) throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);
       return out.map((r) => r.mean_logprob);
     },

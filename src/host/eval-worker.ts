@@ -22,6 +22,7 @@ export interface EvalRequest {
   prompts?: number[];                         // prompt ids (default 1,2,3)
   limit?: number;                             // first N rows per language
   batchSize?: number;                         // texts per scoring call = GPU micro-batch (default 16, as the CLI)
+  prefixSharing?: boolean;                    // each example's prompt computed once for all labels (default true)
   maxLength?: number;                         // tokens per text, left-truncated (default 1024)
   groups?: Record<string, string[]>;          // default: the paper's L1/L2/L3
   quoteOptions?: boolean;                     // [OPTIONS] as "a", "b", or "c"
@@ -72,7 +73,7 @@ export async function evaluateRequest(rt: RuntimeLike, info: ScorerInfo, req: Ev
   for (const [k, v] of [['batchSize', batchSize], ['maxLength', maxLength]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer, got ${v}`);
   }
-  const scorer = scorerFromRuntime(rt, info, batchSize);
+  const scorer = scorerFromRuntime(rt, info, batchSize, req.prefixSharing ?? true);
   let made: PredictionRecord[] = [];
   const predictions = await scoreItems({
     scorer, labels: data.labels, items: workItems(data, prompts), results: new Map(), batchSize, maxLength,

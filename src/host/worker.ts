@@ -258,7 +258,7 @@ const api = {
     return [...await selftest(r, files), ...await trainSelftest(r, files)];
   },
 
-  async score(texts: string[], opts?: { maxLength?: number; batchSize?: number }) { return (await rt()).score(texts, opts); },
+  async score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }) { return (await rt()).score(texts, opts); },
   async generate(prompt: string | number[], opts?: GenerateOptions) { return (await rt()).generate(prompt, opts); },
   async info() { return (await rt()).info(); },
 
