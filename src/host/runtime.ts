@@ -147,10 +147,21 @@ export class Runtime {
       if (P === 0) for (let j = 0; j < g; j++) rest.push(s + j);
       else shared.push({ start: s, P });
     }
-    // about batchSize texts per batched cached step, as the full-text path
+    // about batchSize texts per batched cached step, as the full-text path, and each layer's label cache (one copy
+    // of the prefix per text) within one storage binding (and 256 MiB)
     const per = Math.max(1, Math.floor((opts.batchSize ?? 8) / g));
-    for (let c = 0; c < shared.length; c += per) {
-      const chunk = shared.slice(c, c + per);
+    const cap = Math.min(this.gpu.maxBinding, 256 * 2 ** 20), rowBytes = 3 * m.cfg.hiddenSize * 4;
+    const chunks: (typeof shared)[] = [];
+    for (const grp of shared) {
+      const alone = g * (Math.max(...ids.slice(grp.start, grp.start + g).map((t) => t.length)) + 1) * rowBytes;
+      if (alone > this.gpu.maxBinding) { for (let j = 0; j < g; j++) rest.push(grp.start + j); continue; }
+      const last = chunks[chunks.length - 1];
+      const cand = last ? [...last, grp] : [grp];
+      const Tmax = Math.max(...cand.flatMap(({ start }) => ids.slice(start, start + g).map((t) => t.length))) + 1;
+      if (last && last.length < per && cand.length * g * Tmax * rowBytes <= cap) last.push(grp);
+      else chunks.push([grp]);
+    }
+    for (const chunk of chunks) {
       const lps = await m.scoreGroups(chunk.map(({ start, P }) => ({
         prefix: ids[start].slice(0, P), suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
       })), m.cfg.padTokenId);
