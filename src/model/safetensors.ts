@@ -61,7 +61,8 @@ export function bufferSource(b: ArrayBuffer | Uint8Array, name = 'buffer'): Byte
   const u8 = b instanceof Uint8Array ? b : new Uint8Array(b);
   return {
     name, size: u8.byteLength,
-    async read(begin, end) { checkRange(name, u8.byteLength, begin, end); return u8.slice(begin, end); },
+    // a copy with its own ArrayBuffer, also for a Node Buffer (whose slice() is a view into a shared pool)
+    async read(begin, end) { checkRange(name, u8.byteLength, begin, end); return Uint8Array.prototype.slice.call(u8, begin, end); },
   };
 }
 

@@ -1,7 +1,7 @@
 // Test helpers: one shared GPU for the whole mocha run, fixture loading and tolerance checks.
 import { openDevice } from '../../src/gpu/device.ts';
 import { Gpu } from '../../src/gpu/runtime.ts';
-import { fileSource, SafetensorsFile } from '../../src/model/safetensors.ts';
+import { bufferSource, SafetensorsFile } from '../../src/model/safetensors.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -19,7 +19,9 @@ export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export interface Fixture { dir: string; json: any; ref: SafetensorsFile }
 export async function loadFixture(name: string): Promise<Fixture> {
   const dir = join(FIXTURES, name);
-  return { dir, json: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), ref: await SafetensorsFile.open(await fileSource(join(dir, 'reference.safetensors'))) };
+  // the references are small: read into memory, so no file handle is left for the garbage collector to close
+  const refPath = join(dir, 'reference.safetensors');
+  return { dir, json: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), ref: await SafetensorsFile.open(bufferSource(readFileSync(refPath), refPath)) };
 }
 
 /** max |a−b| and whether every element meets |a−b| ≤ atol + rtol·|b| (only where `use(i)`). */

@@ -133,7 +133,11 @@ describe('safetensors format', () => {
     const bytes = encodeSafetensors(ts, { format: 'pt', note: 'héllo' });
     await writeSafetensors(join(dir, 'x.safetensors'), ts, { format: 'pt', note: 'héllo' });
     assert.ok(Buffer.from(await readFile(join(dir, 'x.safetensors'))).equals(bytes), 'streamed write == in-memory encode');
-    const sources: ByteSource[] = [bufferSource(bytes), blobSource(new Blob([bytes]), 'blob'), await fileSource(join(dir, 'x.safetensors'))];
+    // a Node Buffer from the shared pool too: its slice() is a view, reads must still own their bytes
+    const pooled = Buffer.from(await readFile(join(dir, 'x.safetensors')));
+    const sources: ByteSource[] = [bufferSource(bytes), bufferSource(pooled, 'node Buffer'), blobSource(new Blob([bytes]), 'blob'), await fileSource(join(dir, 'x.safetensors'))];
+    const part = await bufferSource(pooled).read(8, 12);
+    assert.equal(part.buffer.byteLength, 4, 'a read is a copy with its own ArrayBuffer');
     for (const src of sources) {
       const f = await SafetensorsFile.open(src);
       assert.deepEqual(f.metadata, { format: 'pt', note: 'héllo' });
