@@ -92,36 +92,39 @@ export async function lossAndBackward(fwd: BloomForward, batch: Batch, labels: I
   const acts = await fwd.run(batch, true);
   const targets = g.fromI32(targetsHost, 'batch:targets');
   const stats = g.tensor(R * 3, 'f32', 'ce:stats'), lp = g.tensor(R, 'f32', 'ce:logprob');
-  fwd.logprobs(acts.lnf, targets, R, stats, lp);
+  // a vocabulary that fits one chunk keeps its logits for the backward (no second LM-head matmul)
+  const kept = fwd.logprobs(acts.lnf, targets, R, stats, lp, undefined, true);
   const lpHost = await g.readF32(lp);
   let sum = 0;
   for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
   const loss = sum / denom;
   if (nTokens > 0) {
-    const dlnf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom);
+    const dlnf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom, kept);
     blocksBackward(fwd, acts, dlnf, grads, batch);
   }
-  [targets, stats, lp].forEach((t) => t.destroy());
+  [targets, stats, lp, kept].forEach((t) => t?.destroy());
   fwd.freeActs(acts);
   await g.sync();
   return { loss, nTokens };
 }
 
 /** Second pass over the vocabulary chunks: dlogits → d(lnf) and the tied head's embedding gradient. */
-function headBackward(fwd: BloomForward, acts: ForwardActs, targets: Tensor, stats: Tensor, grads: BloomGrads, scale: number): Tensor {
+function headBackward(fwd: BloomForward, acts: ForwardActs, targets: Tensor, stats: Tensor, grads: BloomGrads, scale: number, kept: Tensor | null = null): Tensor {
   const g = fwd.gpu, R = acts.R, H = fwd.H;
   const dlnf = g.tensor(R * H, 'f32', 'grad:lnf');
   fill(g, dlnf, 0);
   for (const c of fwd.headChunks(R)) {
     const Vc = c.hi - c.lo, off = (c.lo - fwd.w.emb[c.shard].lo) * H;
-    const logits = g.tensor(R * Vc, 'f32', `logits[${c.lo}:${c.hi}]`), dlogits = g.tensor(R * Vc, 'f32', `dlogits[${c.lo}:${c.hi}]`);
-    fwd.headChunk(acts.lnf, R, c, logits);
+    // the forward's logits when it kept them (one chunk), else computed again
+    const logits = kept ?? g.tensor(R * Vc, 'f32', `logits[${c.lo}:${c.hi}]`), dlogits = g.tensor(R * Vc, 'f32', `dlogits[${c.lo}:${c.hi}]`);
+    if (!kept) fwd.headChunk(acts.lnf, R, c, logits);
     ceBackward(g, logits, targets, stats, dlogits, R, Vc, c.lo, scale);
     // d(lnf)[R,H] += dlogits[R,Vc] · W[lo:hi][Vc,H]
     matmul(g, { a: dlogits, b: fwd.w.emb[c.shard].w, c: dlnf, M: R, N: H, K: Vc, aSm: Vc, aSk: 1, bSk: H, bSn: 1, bOff: off, accumulate: true });
     // dW[lo:hi][Vc,H] += dlogitsᵀ · lnf
     matmul(g, { a: dlogits, b: acts.lnf, c: grads.emb[c.shard].dw, M: Vc, N: H, K: R, aSm: 1, aSk: Vc, bSk: H, bSn: 1, cOff: off, accumulate: true });
-    logits.destroy(); dlogits.destroy();
+    if (!kept) logits.destroy();
+    dlogits.destroy();
   }
   return dlnf;
 }

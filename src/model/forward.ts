@@ -163,18 +163,24 @@ export class BloomForward {
     linearForwardRows(this.gpu, lnf, sh.w, undefined, out, R, c.hi - c.lo, H, 0, 0, (c.lo - sh.lo) * H);
   }
 
-  /** log p(target) per row over the whole vocabulary; stats [R,3] are kept for a backward pass. */
-  logprobs(lnf: Tensor, targets: Tensor, R: number, stats: Tensor, logprob: Tensor, onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void): void {
-    let first = true;
-    for (const c of this.headChunks(R)) {
+  /**
+   * log p(target) per row over the whole vocabulary; stats [R,3] are kept for a backward pass. With `keep`, when the
+   * whole vocabulary is one chunk, that chunk's logits [R, V] are returned (the caller owns them) so that a backward
+   * need not compute them again; else null.
+   */
+  logprobs(lnf: Tensor, targets: Tensor, R: number, stats: Tensor, logprob: Tensor, onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void, keep = false): Tensor | null {
+    let first = true, kept: Tensor | null = null;
+    const chunks = [...this.headChunks(R)];
+    for (const c of chunks) {
       const logits = this.gpu.tensor(R * (c.hi - c.lo), 'f32', `logits[${c.lo}:${c.hi}]`);
       this.headChunk(lnf, R, c, logits);
       ceStats(this.gpu, logits, targets, stats, R, c.hi - c.lo, c.lo, first);
       onChunk?.(c, logits);
-      logits.destroy();
+      if (keep && chunks.length === 1) kept = logits; else logits.destroy();
       first = false;
     }
     ceFinalize(this.gpu, targets, stats, logprob, R);
+    return kept;
   }
 
   freeActs(a: ForwardActs): void {
