@@ -1,0 +1,28 @@
+// The WGSL preprocessor (src/gpu/wgsl.ts): //#if blocks and //#unroll, with line numbers kept (compile errors
+// point at the shader's own lines).
+import assert from 'node:assert/strict';
+import { preprocess } from '../../src/gpu/wgsl.ts';
+
+describe('wgsl preprocessor', () => {
+  it('//#if / //#else / //#endif keep or blank lines and keep the line count', () => {
+    const src = 'a\n//#if X\nb\n//#else\nc\n//#endif\nd';
+    assert.deepEqual(preprocess(src, { X: true }, 't').split('\n'), ['a', '', 'b', '', '', '', 'd']);
+    assert.deepEqual(preprocess(src, {}, 't').split('\n'), ['a', '', '', '', 'c', '', 'd']);
+  });
+
+  it('//#unroll repeats the body with $V = 0..N−1 ($Vu a u32 literal), N from a numeric define, on one line', () => {
+    const src = 'a\n//#unroll d D4\n  let q$d = x[b + $du];\n  o$d += q$d * $dim;\n//#endunroll\nz';
+    const out = preprocess(src, { D4: 3 }, 't').split('\n');
+    assert.equal(out[0], 'const D4: u32 = 3u;');
+    const body = out.slice(1);
+    assert.equal(body.length, 6, 'line count kept');
+    assert.equal(body[1], 'let q0 = x[b + 0u]; o0 += q0 * $dim; let q1 = x[b + 1u]; o1 += q1 * $dim; let q2 = x[b + 2u]; o2 += q2 * $dim;');
+    assert.deepEqual([body[0], body[2], body[3], body[4], body[5]], ['a', '', '', '', 'z']);
+  });
+
+  it('names the shader line of a bad //#unroll', () => {
+    assert.throws(() => preprocess('x\n//#unroll d K\ny\n//#endunroll', {}, 'attention'), /attention\.wgsl:2: \/\/#unroll count "K"/);
+    assert.throws(() => preprocess('//#unroll d 2\ny', {}, 'm'), /m\.wgsl:1: \/\/#unroll without \/\/#endunroll/);
+    assert.throws(() => preprocess('y\n//#endunroll', {}, 'm'), /m\.wgsl:2: \/\/#endunroll without/);
+  });
+});
