@@ -17,7 +17,8 @@ struct Params {
 //#if ROWWISE
 // ROWWISE (chosen by src/ops/attention.ts on SwiftShader when D is a multiple of 4 and ≤ 128; D4 = D/4 is a define):
 // one invocation per query row (forward, backward_scores) or key (backward_kv) with an online softmax and no
-// workgroup barriers; head vectors move as vec4 and stay in registers. On a CPU Vulkan every load is range-checked
+// workgroup barriers; head vectors move as vec4 and stay in registers (hand-unrolled over D4 with //#unroll:
+// SwiftShader keeps loop-indexed private arrays in memory). On a CPU Vulkan every load is range-checked
 // per lane and barriers switch fibers, while SIMD math is nearly free. attention_context and attention_backward_q
 // are fused into attention_probs and attention_backward_scores here. Real GPUs keep the workgroup-per-row kernels.
 @group(0) @binding(0) var<storage, read> qkv: array<vec4f>;         // [B, Tmax, 3·NH·D4]
@@ -46,9 +47,10 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
   let ks = 3u * NH * D4;  // vec4 row stride of qkv
   let kb = qkv4(b, 0u, n, 1u, NH);
   let qb = qkv4(b, qi, n, 0u, NH);
-  var q: array<vec4f, D4>;
-  for (var d = 0u; d < D4; d++) { q[d] = qkv[qb + d]; }
-  var o: array<vec4f, D4>;
+//#unroll d D4
+  let q$d = qkv[qb + $du];
+  var o$d = vec4f(0.0);
+//#endunroll
   var m = -3.0e38;
   var l = 0.0;
   let last = min(qi, Tk - 1u);
@@ -58,13 +60,17 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
     if (info.x > 0.5) {
       let kj = kb + j * ks;
       var acc = vec4f(0.0);
-      for (var d = 0u; d < D4; d++) { acc += q[d] * qkv[kj + d]; }
+//#unroll d D4
+      acc += q$d * qkv[kj + $du];
+//#endunroll
       s = dot(acc, vec4f(1.0)) * scale + slope * info.y;
       let mn = max(m, s);
       let c = exp(m - mn);
       let e = exp(s - mn);
       l = l * c + e;
-      for (var d = 0u; d < D4; d++) { o[d] = o[d] * c + e * qkv[kj + D4 + d]; }
+//#unroll d D4
+      o$d = o$d * c + e * qkv[kj + D4 + $du];
+//#endunroll
       m = mn;
     }
     probs[row + j] = s;
@@ -76,7 +82,9 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
   }
   for (var j = last + 1u; j < Tk; j++) { probs[row + j] = 0.0; }
   let out = ((b * Tq + i) * NH + n) * D4;
-  for (var d = 0u; d < D4; d++) { ctx[out + d] = o[d] * inv; }
+//#unroll d D4
+  ctx[out + $du] = o$d * inv;
+//#endunroll
 }
 
 // ROWS4 (forward, SwiftShader): the same as attention_probs for four consecutive query rows per invocation, so each
@@ -95,11 +103,12 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
   let i1 = min(i0 + 1u, Tq - 1u); let i2 = min(i0 + 2u, Tq - 1u); let i3 = min(i0 + 3u, Tq - 1u);
   let qpos = vec4u(params.q0 + i0, params.q0 + i1, params.q0 + i2, params.q0 + i3);
   let lastv = min(qpos, vec4u(Tk - 1u));
-  var q0: array<vec4f, D4>; var q1: array<vec4f, D4>; var q2: array<vec4f, D4>; var q3: array<vec4f, D4>;
   let qb0 = qkv4(b, qpos.x, n, 0u, NH); let qb1 = qkv4(b, qpos.y, n, 0u, NH);
   let qb2 = qkv4(b, qpos.z, n, 0u, NH); let qb3 = qkv4(b, qpos.w, n, 0u, NH);
-  for (var d = 0u; d < D4; d++) { q0[d] = qkv[qb0 + d]; q1[d] = qkv[qb1 + d]; q2[d] = qkv[qb2 + d]; q3[d] = qkv[qb3 + d]; }
-  var o0: array<vec4f, D4>; var o1: array<vec4f, D4>; var o2: array<vec4f, D4>; var o3: array<vec4f, D4>;
+//#unroll d D4
+  let q0_$d = qkv[qb0 + $du]; let q1_$d = qkv[qb1 + $du]; let q2_$d = qkv[qb2 + $du]; let q3_$d = qkv[qb3 + $du];
+  var o0_$d = vec4f(0.0); var o1_$d = vec4f(0.0); var o2_$d = vec4f(0.0); var o3_$d = vec4f(0.0);
+//#endunroll
   var m = vec4f(-3.0e38);
   var l = vec4f(0.0);
   let rows = vec4u(prow(b, n, i0), prow(b, n, i1), prow(b, n, i2), prow(b, n, i3));
@@ -111,10 +120,10 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
     if (info.x > 0.5) {
       let kj = kb + j * ks;
       var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
-      for (var d = 0u; d < D4; d++) {
-        let kv = qkv[kj + d];
-        a0 += q0[d] * kv; a1 += q1[d] * kv; a2 += q2[d] * kv; a3 += q3[d] * kv;
-      }
+//#unroll d D4
+      let k$d = qkv[kj + $du];
+      a0 += q0_$d * k$d; a1 += q1_$d * k$d; a2 += q2_$d * k$d; a3 += q3_$d * k$d;
+//#endunroll
       let one = vec4f(1.0);
       let sc = vec4f(dot(a0, one), dot(a1, one), dot(a2, one), dot(a3, one)) * scale + slope * info.y;
       s = select(vec4f(-3.0e38), sc, causal);
@@ -122,11 +131,11 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
       let c = exp(m - mn);
       let e = select(vec4f(0.0), exp(sc - mn), causal);
       l = l * c + e;
-      for (var d = 0u; d < D4; d++) {
-        let vv = qkv[kj + D4 + d];
-        o0[d] = o0[d] * c.x + e.x * vv; o1[d] = o1[d] * c.y + e.y * vv;
-        o2[d] = o2[d] * c.z + e.z * vv; o3[d] = o3[d] * c.w + e.w * vv;
-      }
+//#unroll d D4
+      let v$d = qkv[kj + D4 + $du];
+      o0_$d = o0_$d * c.x + e.x * v$d; o1_$d = o1_$d * c.y + e.y * v$d;
+      o2_$d = o2_$d * c.z + e.z * v$d; o3_$d = o3_$d * c.w + e.w * v$d;
+//#endunroll
       m = mn;
     }
     // scores of the rows this key is causal for (the normalization below reads them back)
@@ -147,10 +156,24 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
   }
   let c0 = ((b * Tq + i0) * NH + n) * D4;
   let cs = NH * D4;  // vec4 stride of one query row in ctx
-  for (var d = 0u; d < D4; d++) { ctx[c0 + d] = o0[d] * inv.x; }
-  if (live.y) { for (var d = 0u; d < D4; d++) { ctx[c0 + cs + d] = o1[d] * inv.y; } }
-  if (live.z) { for (var d = 0u; d < D4; d++) { ctx[c0 + 2u * cs + d] = o2[d] * inv.z; } }
-  if (live.w) { for (var d = 0u; d < D4; d++) { ctx[c0 + 3u * cs + d] = o3[d] * inv.w; } }
+//#unroll d D4
+  ctx[c0 + $du] = o0_$d * inv.x;
+//#endunroll
+  if (live.y) {
+//#unroll d D4
+    ctx[c0 + cs + $du] = o1_$d * inv.y;
+//#endunroll
+  }
+  if (live.z) {
+//#unroll d D4
+    ctx[c0 + 2u * cs + $du] = o2_$d * inv.z;
+//#endunroll
+  }
+  if (live.w) {
+//#unroll d D4
+    ctx[c0 + 3u * cs + $du] = o3_$d * inv.w;
+//#endunroll
+  }
 }
 //#endif
 
@@ -165,27 +188,35 @@ fn attention_backward_scores(@builtin(global_invocation_id) gid: vec3u) {
   let ks = 3u * NH * D4;
   let kb = qkv4(b, 0u, n, 1u, NH);
   let gb = ((b * Tq + i) * NH + n) * D4;
-  var g: array<vec4f, D4>;
-  for (var d = 0u; d < D4; d++) { g[d] = dctx[gb + d]; }
+//#unroll d D4
+  let g$d = dctx[gb + $du];
+  var dq$d = vec4f(0.0);
+//#endunroll
   var dot_sum = 0.0;
   for (var j = 0u; j <= i; j++) {
     let vj = kb + j * ks + D4;
     var acc = vec4f(0.0);
-    for (var d = 0u; d < D4; d++) { acc += g[d] * qkv[vj + d]; }
+//#unroll d D4
+    acc += g$d * qkv[vj + $du];
+//#endunroll
     let dp = dot(acc, vec4f(1.0));
     ds[row + j] = dp;
     dot_sum += dp * probs[row + j];
   }
-  var dq: array<vec4f, D4>;
   for (var j = 0u; j <= i; j++) {
     let x = probs[row + j] * (ds[row + j] - dot_sum);
     ds[row + j] = x;
     let kj = kb + j * ks;
-    for (var d = 0u; d < D4; d++) { dq[d] += x * qkv[kj + d]; }
+//#unroll d D4
+    dq$d += x * qkv[kj + $du];
+//#endunroll
   }
   for (var j = i + 1u; j < Tk; j++) { ds[row + j] = 0.0; }
   let qo = qkv4(b, i, n, 0u, NH);
-  for (var d = 0u; d < D4; d++) { dqkv[qo + d] = dq[d] * params.scale; }
+  let sc = params.scale;
+//#unroll d D4
+  dqkv[qo + $du] = dq$d * sc;
+//#endunroll
 }
 
 // Per (key j = gid.x, n, b): dk[j] = scale·Σ_i dS[i,j]·q[i]; dv[j] = Σ_i P[i,j]·dctx[i].
@@ -199,18 +230,24 @@ fn attention_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
   let r0 = prow(b, n, 0u) + j;
   let gs = NH * D4;
   let g0 = (b * Tq * NH + n) * D4;
-  var dk: array<vec4f, D4>;
-  var dv: array<vec4f, D4>;
+//#unroll d D4
+  var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
+//#endunroll
   for (var i = j; i < Tq; i++) {
     let r = r0 + i * Tk;
     let x = ds[r];
     let p = probs[r];
     let qi = qb + i * ks;
     let gi = g0 + i * gs;
-    for (var d = 0u; d < D4; d++) { dk[d] += x * qkv[qi + d]; dv[d] += p * dctx[gi + d]; }
+//#unroll d D4
+    dk$d += x * qkv[qi + $du]; dv$d += p * dctx[gi + $du];
+//#endunroll
   }
   let ko = qkv4(b, j, n, 1u, NH);
-  for (var d = 0u; d < D4; d++) { dqkv[ko + d] = dk[d] * params.scale; dqkv[ko + D4 + d] = dv[d]; }
+  let sc = params.scale;
+//#unroll d D4
+  dqkv[ko + $du] = dk$d * sc; dqkv[ko + D4 + $du] = dv$d;
+//#endunroll
 }
 //#else
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;         // [B, Tmax, 3·NH·D]
