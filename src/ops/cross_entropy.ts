@@ -2,12 +2,26 @@
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid } from './grid.ts';
 
+/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
+export const crossEntropyConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
+
+function rowwise(gpu: Gpu, Vc: number, tensors: Tensor[]): boolean {
+  const c = crossEntropyConfig.rowwise;
+  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return false;
+  // array<vec4f> bindings need whole vec4s (16 bytes)
+  return Vc % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
+}
+
 export function ceStats(gpu: Gpu, logits: Tensor, targets: Tensor, stats: Tensor, R: number, Vc: number, lo: number, first: boolean): void {
-  gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, { R, Vc, lo, first: first ? 1 : 0, scale: 0 }, grid(R));
+  const p = { R, Vc, lo, first: first ? 1 : 0, scale: 0 };
+  if (rowwise(gpu, Vc, [logits])) gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, [Math.ceil(R / 16)], { ROWWISE: true });
+  else gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, grid(R));
 }
 export function ceFinalize(gpu: Gpu, targets: Tensor, stats: Tensor, logprob: Tensor, R: number): void {
   gpu.run('cross_entropy', 'ce_finalize', { targets, stats, logprob }, { R, Vc: 0, lo: 0, first: 0, scale: 0 }, grid(Math.ceil(R / 64)));
 }
 export function ceBackward(gpu: Gpu, logits: Tensor, targets: Tensor, stats: Tensor, dlogits: Tensor, R: number, Vc: number, lo: number, scale: number): void {
-  gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, { R, Vc, lo, first: 0, scale }, grid(R));
+  const p = { R, Vc, lo, first: 0, scale };
+  if (rowwise(gpu, Vc, [logits, dlogits])) gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, p, [Math.ceil(R / 16)], { ROWWISE: true });
+  else gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, p, grid(R));
 }
