@@ -39,6 +39,15 @@ fn mergeStats(r: u32, M0: f32, S0: f32, tl0: f32, hasTarget: bool) {
   stats[3u * r + 2u] = tl;
 }
 
+// log p(target) from the final statistics (0 for an ignored row).
+@compute @workgroup_size(64)
+fn ce_finalize(@builtin(global_invocation_id) gid: vec3u) {
+  let r = gid.x;
+  if (r >= params.R) { return; }
+  if (targets[r] < 0) { logprob[r] = 0.0; return; }
+  logprob[r] = stats[3u * r + 2u] - (stats[3u * r] + log(stats[3u * r + 1u]));
+}
+
 //#if ROWWISE
 // ROWWISE (SwiftShader, chosen by src/ops/cross_entropy.ts when Vc is a multiple of 4): one invocation per row, the
 // logits as vec4, two passes (max, then Σexp) without the divergent branch or workgroup barriers of the GPU kernel.
@@ -58,14 +67,6 @@ fn ce_stats(@builtin(global_invocation_id) gid: vec3u) {
   var tl = 0.0;
   if (has) { let i = u32(t) - lo; tl = logits[base + (i >> 2u)][i & 3u]; }
   mergeStats(r, M, s4.x + s4.y + s4.z + s4.w, tl, has);
-}
-
-@compute @workgroup_size(64)
-fn ce_finalize(@builtin(global_invocation_id) gid: vec3u) {
-  let r = gid.x;
-  if (r >= params.R) { return; }
-  if (targets[r] < 0) { logprob[r] = 0.0; return; }
-  logprob[r] = stats[3u * r + 2u] - (stats[3u * r] + log(stats[3u * r + 1u]));
 }
 
 @compute @workgroup_size(16)
@@ -117,29 +118,11 @@ fn ce_stats(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) l
     workgroupBarrier();
   }
   if (li != 0u) { return; }
-  var M = rm[0];
-  var S = rs[0];
-  var tl = 0.0;
-  if (params.first == 0u) {
-    let pm = stats[3u * r];
-    let m2 = max(pm, M);
-    S = stats[3u * r + 1u] * exp(pm - m2) + S * exp(M - m2);
-    M = m2;
-    tl = stats[3u * r + 2u];
-  }
   let t = targets[r];
-  if (t >= 0 && u32(t) >= params.lo && u32(t) < params.lo + params.Vc) { tl = logits[base + u32(t) - params.lo]; }
-  stats[3u * r] = M;
-  stats[3u * r + 1u] = S;
-  stats[3u * r + 2u] = tl;
-}
-
-@compute @workgroup_size(64)
-fn ce_finalize(@builtin(global_invocation_id) gid: vec3u) {
-  let r = gid.x;
-  if (r >= params.R) { return; }
-  if (targets[r] < 0) { logprob[r] = 0.0; return; }
-  logprob[r] = stats[3u * r + 2u] - (stats[3u * r] + log(stats[3u * r + 1u]));
+  let has = t >= 0 && u32(t) >= params.lo && u32(t) < params.lo + params.Vc;
+  var tl = 0.0;
+  if (has) { tl = logits[base + u32(t) - params.lo]; }
+  mergeStats(r, rm[0], rs[0], tl, has);
 }
 
 // dlogits = (softmax − onehot(target))·scale for scored rows, 0 for ignored ones; needs the final statistics.
