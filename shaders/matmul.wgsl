@@ -7,8 +7,8 @@
 //   TILED: the GPU kernel. 16×16 threads, a 128×128 tile of C (T128; 8×8 per thread) or 64×64 (4×4 per thread),
 //     k in slices of 8 (or 16: BK16) through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
 //     next slice prefetched into registers while the current one is multiplied.
-//   matmul / matmul16 (SwiftShader): no workgroup memory or barriers; each invocation keeps an 8×8 (16×16) block
-//     of C in mat4x4 accumulators. Loads, not FLOPs, are what costs on SwiftShader (each load is range-checked per
+//   matmul with BLK = 2 / 4 (SwiftShader): no workgroup memory or barriers; each invocation keeps an 8×8 (16×16)
+//     block of C in mat4x4 accumulators. Loads, not FLOPs, are what costs on SwiftShader (each load is range-checked per
 //     lane; a mat4 product is 64 plain SIMD ops), so these maximise FLOPs per load.
 // Without VEC4: the scalar 32×32-tile kernel (any strides; also the benchmarks' baseline).
 struct Params {
@@ -210,59 +210,41 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
 //#endif
 }
 //#else
-// 4×4 threads, each an 8×8 block of C (2×2 blocks of 4×4): the same 32×32 workgroup tile as the scalar kernel.
+//#if BLK
+// 4×4 threads, each a BLK×BLK grid of 4×4 blocks of C in mat4x4 accumulators: BLK = 2 (8×8 per thread, a 32×32
+// tile, `vec4`) or BLK = 4 (16×16 per thread, a 64×64 tile, `vec4x16`: half the loads per FLOP, ×1.5 measured on
+// SwiftShader at 1024³; src/ops/matmul.ts picks it past 32 rows and columns).
 @compute @workgroup_size(4, 4)
 fn matmul(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let m = wg.y * 32u + lid.y * 8u;
-  let n = wg.x * 32u + lid.x * 8u;
+  let m = wg.y * (16u * BLK) + lid.y * (4u * BLK);
+  let n = wg.x * (16u * BLK) + lid.x * (4u * BLK);
   let K = params.K; let M1 = params.M - 1u; let N1 = params.N - 1u;
   let a_sm = params.a_sm; let a_sk = params.a_sk; let a_off = params.a_off;
   let b_sn = params.b_sn; let b_sk = params.b_sk; let b_off = params.b_off;
-  var c00 = mat4x4f(); var c01 = mat4x4f(); var c10 = mat4x4f(); var c11 = mat4x4f();
+//#unroll i BLK
+//#unroll j BLK
+  var c$i$j = mat4x4f();
+//#endunroll
+//#endunroll
   for (var k = 0u; k < K; k += 4u) {
-    let a0 = transpose(blockA(m, k, M1, a_sm, a_sk, a_off));
-    let a1 = transpose(blockA(m + 4u, k, M1, a_sm, a_sk, a_off));
-    let b0 = blockB(n, k, N1, b_sn, b_sk, b_off);
-    let b1 = blockB(n + 4u, k, N1, b_sn, b_sk, b_off);
-    c00 += a0 * b0; c01 += a0 * b1; c10 += a1 * b0; c11 += a1 * b1;
+//#unroll j BLK
+    let b$j = blockB(n + 4u * $ju, k, N1, b_sn, b_sk, b_off);
+//#endunroll
+//#unroll i BLK
+    let a$i = transpose(blockA(m + 4u * $iu, k, M1, a_sm, a_sk, a_off));
+//#unroll j BLK
+    c$i$j += a$i * b$j;
+//#endunroll
+//#endunroll
   }
   let e = epi();
-  store4(c00, m, n, e); store4(c01, m, n + 4u, e); store4(c10, m + 4u, n, e); store4(c11, m + 4u, n + 4u, e);
+//#unroll i BLK
+//#unroll j BLK
+  store4(c$i$j, m + 4u * $iu, n + 4u * $ju, e);
+//#endunroll
+//#endunroll
 }
-
-// 4×4 threads, each a 16×16 block of C (4×4 blocks of 4×4): a 64×64 workgroup tile, half the loads per FLOP of
-// the 8×8 kernel (×1.5 measured on SwiftShader at 1024³); src/ops/matmul.ts uses it when M and N fill its tile.
-@compute @workgroup_size(4, 4)
-fn matmul16(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let m = wg.y * 64u + lid.y * 16u;
-  let n = wg.x * 64u + lid.x * 16u;
-  let K = params.K; let M1 = params.M - 1u; let N1 = params.N - 1u;
-  let a_sm = params.a_sm; let a_sk = params.a_sk; let a_off = params.a_off;
-  let b_sn = params.b_sn; let b_sk = params.b_sk; let b_off = params.b_off;
-  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f();
-  var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
-  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f();
-  var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
-  for (var k = 0u; k < K; k += 4u) {
-    let b0 = blockB(n, k, N1, b_sn, b_sk, b_off);
-    let b1 = blockB(n + 4u, k, N1, b_sn, b_sk, b_off);
-    let b2 = blockB(n + 8u, k, N1, b_sn, b_sk, b_off);
-    let b3 = blockB(n + 12u, k, N1, b_sn, b_sk, b_off);
-    let a0 = transpose(blockA(m, k, M1, a_sm, a_sk, a_off));
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    let a1 = transpose(blockA(m + 4u, k, M1, a_sm, a_sk, a_off));
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    let a2 = transpose(blockA(m + 8u, k, M1, a_sm, a_sk, a_off));
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    let a3 = transpose(blockA(m + 12u, k, M1, a_sm, a_sk, a_off));
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-  }
-  let e = epi();
-  store4(c00, m, n, e); store4(c01, m, n + 4u, e); store4(c02, m, n + 8u, e); store4(c03, m, n + 12u, e);
-  store4(c10, m + 4u, n, e); store4(c11, m + 4u, n + 4u, e); store4(c12, m + 4u, n + 8u, e); store4(c13, m + 4u, n + 12u, e);
-  store4(c20, m + 8u, n, e); store4(c21, m + 8u, n + 4u, e); store4(c22, m + 8u, n + 8u, e); store4(c23, m + 8u, n + 12u, e);
-  store4(c30, m + 12u, n, e); store4(c31, m + 12u, n + 4u, e); store4(c32, m + 12u, n + 8u, e); store4(c33, m + 12u, n + 12u, e);
-}
+//#endif
 //#endif
 
 // db (+)= Σ_m dY[m, :]: the bias gradient, one invocation per four columns, rows in order (deterministic);

@@ -8,31 +8,36 @@ export interface ShaderReflection { bindings: BindingDecl[]; params: ParamField[
 /**
  * Keeps lines between //#if X ... //#else ... //#endif according to `defines`; line numbers are preserved.
  * `//#unroll V N` ... `//#endunroll` (N a number or a numeric define) repeats the body N times with every `$V`
- * replaced by 0..N−1 (so `$Vu` is a u32 literal), all on the body's first line so that line numbers stay true:
+ * replaced by 0..N−1 (so `$Vu` is a u32 literal), all on the directive's line so that line numbers stay true
+ * (unrolls nest, with different variables):
  * hand-unrolled code without private arrays, which SwiftShader cannot keep in registers.
  */
 export function preprocess(src: string, defines: Record<string, boolean | number>, file: string): string {
   return expandUnrolls(ifdefs(src, defines, file), defines, file);
 }
 
-function expandUnrolls(src: string, defines: Record<string, boolean | number>, file: string): string {
+function expandUnrolls(src: string, defines: Record<string, boolean | number>, file: string, lineOffset = 0): string {
   const lines = src.split('\n');
   const start = /^\s*\/\/#unroll\s+(\w+)\s+(\w+)\s*$/, stop = /^\s*\/\/#endunroll\b/;
+  const at = (i: number) => `${file}.wgsl:${lineOffset + i + 1}`;
   for (let i = 0; i < lines.length; i++) {
     const m = start.exec(lines[i]);
     if (!m) {
-      if (stop.test(lines[i])) throw new Error(`${file}.wgsl:${i + 1}: //#endunroll without //#unroll`);
+      if (stop.test(lines[i])) throw new Error(`${at(i)}: //#endunroll without //#unroll`);
       continue;
     }
     const n = /^\d+$/.test(m[2]) ? Number(m[2]) : defines[m[2]];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${file}.wgsl:${i + 1}: //#unroll count "${m[2]}" is not a number or a numeric define`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${at(i)}: //#unroll count "${m[2]}" is not a number or a numeric define`);
     let end = i + 1;
-    for (; end < lines.length && !stop.test(lines[end]); end++) {
-      if (start.test(lines[end])) throw new Error(`${file}.wgsl:${end + 1}: nested //#unroll`);
+    for (let depth = 0; end < lines.length; end++) {
+      if (start.test(lines[end])) depth++;
+      else if (stop.test(lines[end]) && depth-- === 0) break;
     }
-    if (end >= lines.length) throw new Error(`${file}.wgsl:${i + 1}: //#unroll without //#endunroll`);
-    const body = lines.slice(i + 1, end).map((l) => l.trim()).filter(Boolean).join(' ');
-    const re = new RegExp(`\\$${m[1]}(?![A-Za-z0-9_])|\\$${m[1]}(?=u\\b)`, 'g');
+    if (end >= lines.length) throw new Error(`${at(i)}: //#unroll without //#endunroll`);
+    // inner unrolls first (their variables differ), then this one over the joined body
+    const inner = expandUnrolls(lines.slice(i + 1, end).join('\n'), defines, file, lineOffset + i + 1);
+    const body = inner.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+    const re = new RegExp(`\\$${m[1]}(?![A-Za-z_])|\\$${m[1]}(?=u\\b)`, 'g');
     const reps = Array.from({ length: n }, (_, k) => body.replace(re, String(k))).join(' ');
     for (let j = i; j <= end; j++) lines[j] = '';
     lines[i] = reps;

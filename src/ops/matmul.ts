@@ -54,10 +54,10 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     // tiled128k16: k-slices of 16 (two vec4 loads per thread per slice); measured against tiled128 by `bench`
     const ts = kernel === 'tiled64' ? 64 : 128, k16 = kernel === 'tiled128k16';
     gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
-  } else if (kernel === 'vec4x16') {
-    gpu.run('matmul', 'matmul16', bind, p, [Math.ceil(x.N / 64), Math.ceil(x.M / 64)], { B_F16, ...layout });
   } else {
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16, ...layout });
+    // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles)
+    const BLK = kernel === 'vec4x16' ? 4 : 2, ts = 16 * BLK;
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, BLK });
   }
 }
 

@@ -20,6 +20,14 @@ describe('wgsl preprocessor', () => {
     assert.deepEqual([body[0], body[2], body[3], body[4], body[5]], ['a', '', '', '', 'z']);
   });
 
+  it('//#unroll nests (inner variable first), still on one line', () => {
+    const src = 'a\n//#unroll i 2\n//#unroll j 2\nc$i$j += a$i * b$ju;\n//#endunroll\n//#endunroll\nz';
+    const out = preprocess(src, {}, 't').split('\n');
+    assert.equal(out.length, 7);
+    assert.equal(out[1], 'c00 += a0 * b0u; c01 += a0 * b1u; c10 += a1 * b0u; c11 += a1 * b1u;');
+    assert.deepEqual([out[0], out[2], out[3], out[4], out[5], out[6]], ['a', '', '', '', '', 'z']);
+  });
+
   it('names the shader line of a bad //#unroll', () => {
     assert.throws(() => preprocess('x\n//#unroll d K\ny\n//#endunroll', {}, 'attention'), /attention\.wgsl:2: \/\/#unroll count "K"/);
     assert.throws(() => preprocess('//#unroll d 2\ny', {}, 'm'), /m\.wgsl:1: \/\/#unroll without \/\/#endunroll/);
