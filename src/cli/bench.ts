@@ -152,11 +152,10 @@ async function evalBench(gpu: Gpu, name: string, runs: number, rows: number) {
     const template = promptTemplates('sentiment')[0].template;
     const texts = data.langs.flatMap((l) => l.rows.flatMap((r) => labelTexts(template, r.text, labels)));
     const tokens = rt.tokenize(texts).reduce((a, t) => a + t.length, 0);
-    const score = (mode: 'on' | 'off') => async () => {
-      rt.prefixSharing = mode;
-      for (let i = 0; i < texts.length; i += 15) await rt.score(texts.slice(i, i + 15), { groupSize: labels.length, batchSize: 16 });
+    const score = (share: boolean) => async () => {
+      for (let i = 0; i < texts.length; i += 15) await rt.score(texts.slice(i, i + 15), { groupSize: share ? labels.length : undefined, batchSize: 16 });
     };
-    const t = await timeMany({ shared: score('on'), full: score('off') }, runs);
+    const t = await timeMany({ shared: score(true), full: score(false) }, runs);
     return { texts: texts.length, tokens, sharedSequencesPerS: texts.length / t.shared.median, fullSequencesPerS: texts.length / t.full.median, speedup: t.full.median / t.shared.median, shared: t.shared, full: t.full };
   } finally { rt.unload(); }
 }

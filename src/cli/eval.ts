@@ -52,7 +52,6 @@ interface RuntimeModule {
     create(o: { log?: (msg: string) => void }): Promise<{
       loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
       score(texts: string[], o?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
-      prefixSharing: 'auto' | 'on' | 'off';
       dispose(): unknown;
     }>;
   };
@@ -68,10 +67,9 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
   }
   const rt = await mod.Runtime.create({ log: o.log });
   await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
-  rt.prefixSharing = o.prefixSharing ?? 'auto';
   const adapter = (rt as { adapterInfo?: string }).adapterInfo;
   const info = { model: o.path, adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
-  return { scorer: scorerFromRuntime(rt, info, o.batchSize), dispose: () => rt.dispose() };
+  return { scorer: scorerFromRuntime(rt, info, o.batchSize, o.prefixSharing !== 'off'), dispose: () => rt.dispose() };
 };
 
 function loadData(a: ReturnType<typeof parseArgs>): EvalData {

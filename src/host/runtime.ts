@@ -120,24 +120,16 @@ export class Runtime {
   decode(ids: number[]): string { return this.tokenizer.decode(ids); }
 
   /**
-   * Prompt sharing for grouped texts (`score`'s groupSize, the label texts of one prompt): the common token prefix
-   * of a group goes through the KV cache once, batched, then all labels in one more batched step. 'auto' = on
-   * (fewer FLOPs at the same batching: eval ×2.3 on SwiftShader; `bench` measures it on GPUs); 'off' scores full
-   * texts.
-   */
-  prefixSharing: 'auto' | 'on' | 'off' = 'auto';
-
-  /**
    * Scores texts: each is tokenized (no BOS/EOS), truncated from the LEFT to maxLength tokens, batched with
    * right padding; returns per-token log-probabilities and their mean over the scored (non-pad) targets.
-   * groupSize: consecutive texts come in groups of this size that share a prompt (one example's label texts);
-   * with prefix sharing on, a group's common prefix is computed once (same numbers within f32 rounding).
+   * groupSize: consecutive texts come in groups of this size that share a prompt (one example's label texts): a
+   * group's common prefix goes through the KV cache once, batched, then all its texts' own tokens in one more
+   * batched step (same numbers within f32 rounding; eval ×2.3 on SwiftShader). Without it every text is scored whole.
    */
   async score(texts: string[], opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {}): Promise<ScoreResult[]> {
     const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
     const g = opts.groupSize ?? 1;
-    const share = this.prefixSharing !== 'off';
-    if (g < 2 || !share || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
+    if (g < 2 || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
     const m = this.need();
     const out: ScoreResult[] = new Array(ids.length);
     const rest: number[] = [];
@@ -151,17 +143,18 @@ export class Runtime {
     // of the prefix per text) within one storage binding (and 256 MiB)
     const per = Math.max(1, Math.floor((opts.batchSize ?? 8) / g));
     const cap = Math.min(this.gpu.maxBinding, 256 * 2 ** 20), rowBytes = 3 * m.cfg.hiddenSize * 4;
-    const chunks: (typeof shared)[] = [];
+    const chunks: { groups: typeof shared; Tmax: number }[] = [];
     for (const grp of shared) {
-      const alone = g * (Math.max(...ids.slice(grp.start, grp.start + g).map((t) => t.length)) + 1) * rowBytes;
-      if (alone > this.gpu.maxBinding) { for (let j = 0; j < g; j++) rest.push(grp.start + j); continue; }
+      const Tmax = Math.max(...ids.slice(grp.start, grp.start + g).map((t) => t.length)) + 1;
+      if (g * Tmax * rowBytes > this.gpu.maxBinding) { for (let j = 0; j < g; j++) rest.push(grp.start + j); continue; }
       const last = chunks[chunks.length - 1];
-      const cand = last ? [...last, grp] : [grp];
-      const Tmax = Math.max(...cand.flatMap(({ start }) => ids.slice(start, start + g).map((t) => t.length))) + 1;
-      if (last && last.length < per && cand.length * g * Tmax * rowBytes <= cap) last.push(grp);
-      else chunks.push([grp]);
+      const T = Math.max(Tmax, last?.Tmax ?? 0);
+      if (last && last.groups.length < per && (last.groups.length + 1) * g * T * rowBytes <= cap) {
+        last.groups.push(grp);
+        last.Tmax = T;
+      } else chunks.push({ groups: [grp], Tmax });
     }
-    for (const chunk of chunks) {
+    for (const { groups: chunk } of chunks) {
       const lps = await m.scoreGroups(chunk.map(({ start, P }) => ({
         prefix: ids[start].slice(0, P), suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
       })), m.cfg.padTokenId);

@@ -31,34 +31,26 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
     const labels = DEFAULT_LABELS.sentiment!;
     const rows = ['Pelayanan buruk sekali, saya kecewa.', 'The food was great and the staff were friendly.', 'biasa saja'];
     const texts = promptTemplates('sentiment').flatMap((t) => rows.flatMap((r) => labelTexts(t.template, r, labels)));
-    rt.prefixSharing = 'off';
-    const full = await rt.score(texts, { groupSize: labels.length });
-    rt.prefixSharing = 'on';
-    try {
-      const shared = await rt.score(texts, { groupSize: labels.length, batchSize: 16 }); // 5 groups of different prompt lengths per batched step
-      assert.equal(shared.length, texts.length);
-      let maxDiff = 0;
-      shared.forEach((s, i) => {
-        assert.deepEqual(s.ids, full[i].ids);
-        assert.equal(s.token_logprobs.length, full[i].token_logprobs.length);
-        s.token_logprobs.forEach((v, t) => (maxDiff = Math.max(maxDiff, Math.abs(v - full[i].token_logprobs[t]))));
-        assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`);
-      });
-      assert.ok(maxDiff <= 2e-5, `max token log-prob difference ${maxDiff}`);
-      // the groups really shared something (prompts are long, labels short)
-      for (let s = 0; s < texts.length; s += 3) assert.ok(sharedPrefix(full.slice(s, s + 3).map((r) => r.ids)) > 0);
-    } finally { rt.prefixSharing = 'auto'; }
+    const full = await rt.score(texts); // no groups: every text scored whole
+    const shared = await rt.score(texts, { groupSize: labels.length, batchSize: 16 }); // 5 groups of different prompt lengths per batched step
+    assert.equal(shared.length, texts.length);
+    let maxDiff = 0;
+    shared.forEach((s, i) => {
+      assert.deepEqual(s.ids, full[i].ids);
+      assert.equal(s.token_logprobs.length, full[i].token_logprobs.length);
+      s.token_logprobs.forEach((v, t) => (maxDiff = Math.max(maxDiff, Math.abs(v - full[i].token_logprobs[t]))));
+      assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`);
+    });
+    assert.ok(maxDiff <= 2e-5, `max token log-prob difference ${maxDiff}`);
+    // the groups really shared something (prompts are long, labels short)
+    for (let s = 0; s < texts.length; s += 3) assert.ok(sharedPrefix(full.slice(s, s + 3).map((r) => r.ids)) > 0);
   });
 
   it('mixes shared and full-text groups (a group without a long common prefix) in input order', async () => {
     const texts = ['a b', 'c d', 'Text: the same long prompt for both of these texts here. Answer: yes', 'Text: the same long prompt for both of these texts here. Answer: no'];
-    rt.prefixSharing = 'off';
-    const full = await rt.score(texts, { groupSize: 2 });
-    rt.prefixSharing = 'on';
-    try {
-      const shared = await rt.score(texts, { groupSize: 2 });
-      shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}`));
-    } finally { rt.prefixSharing = 'auto'; }
+    const full = await rt.score(texts);
+    const shared = await rt.score(texts, { groupSize: 2 });
+    shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}`));
   });
 });
 
@@ -78,9 +70,7 @@ describe('runtime: prompt-prefix sharing on the GPU kernel family (forced on Swi
   it('the batched cached steps (tiled matmul, workgroup attention) give the full-text scores', async () => {
     const labels = DEFAULT_LABELS.sentiment!;
     const texts = promptTemplates('sentiment').slice(0, 2).flatMap((t) => ['Sangat bagus!', 'Not what I ordered, and late.'].flatMap((r) => labelTexts(t.template, r, labels)));
-    rt.prefixSharing = 'off';
-    const full = await rt.score(texts, { groupSize: 3, batchSize: 12 });
-    rt.prefixSharing = 'on';
+    const full = await rt.score(texts, { batchSize: 12 });
     const shared = await rt.score(texts, { groupSize: 3, batchSize: 12 });
     shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`));
   });
