@@ -161,11 +161,11 @@ export class BloomModel {
     });
     const rows = groups.flatMap((gr, e) => gr.suffixes.map((s) => ({ e, s })));
     const S = rows.length;
-    const c1 = this.newCache(Tmax, E), c2 = this.newCache(Tmax, S);
+    const c1 = this.newCache(T1, E), c2 = this.newCache(Tmax, S); // the prefix cache needs only the prefix rows
     try {
       const head = await this.stepLogprobs(c1, ids1, mask1, tg1, T1);
       for (let l = 0; l < c1.qkv.length; l++) {
-        rows.forEach((r, k) => g.copy(c1.qkv[l], c2.qkv[l], T1 * 3 * H, r.e * Tmax * 3 * H, k * Tmax * 3 * H));
+        rows.forEach((r, k) => g.copy(c1.qkv[l], c2.qkv[l], T1 * 3 * H, r.e * T1 * 3 * H, k * Tmax * 3 * H));
       }
       c2.len = T1;
       const ids2 = new Int32Array(S * T2).fill(padId), mask2 = new Int32Array(S * Tmax), tg2 = new Int32Array(S * T2).fill(-100);
