@@ -124,14 +124,22 @@ export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, r
     const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
     const state = gpu.bytesAllocated - before;
     gpu.peakBytes = gpu.bytesAllocated;
+    gpu.peakResident = gpu.bytesAllocated + gpu.pooledBytes;
     const ids = new Int32Array(B * T).map((_, i) => 5 + (i % (cfg.vocabSize - 5)));
-    grads.zero();
-    await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
-    await opt.step(grads, 1e-5);
-    await gpu.sync();
+    // two steps: the second shows the buffer pool's steady state (buffers created per step, bytes really held)
+    let created = 0;
+    for (let i = 0; i < 2; i++) {
+      created = gpu.buffersCreated;
+      grads.zero();
+      await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
+      await opt.step(grads, 1e-5);
+      await gpu.sync();
+    }
     const peak = gpu.peakBytes - before;
+    const resident = gpu.peakResident - before;
+    const buffersPerStep = gpu.buffersCreated - created;
     grads.destroy(); compute?.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
-    return { model: name, B, T, recompute, fp16, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state };
+    return { model: name, B, T, recompute, fp16, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state, residentBytes: resident, buffersPerStep };
   } finally { gpu.dryRun = false; }
 }
 
@@ -280,7 +288,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const [recompute, fp16] of [[false, false], [true, false], [true, true]]) {
       const p = await memoryPlan(gpu, name, 4, 256, recompute, fp16);
       plans.push(p);
-      say(`memory plan ${name} B=4 T=256 ${fp16 ? '--fp16' : 'f32'}${recompute ? ' --recompute' : ''}: peak ${gib(p.peakBytes)} = weights, grads and AdamW state ${gib(p.stateBytes)} (weights${fp16 ? " + their f16 copy" : ""} ${gib(p.weightsBytes)}) + activations and scratch ${gib(p.activationBytes)}`);
+      say(`memory plan ${name} B=4 T=256 ${fp16 ? '--fp16' : 'f32'}${recompute ? ' --recompute' : ''}: peak ${gib(p.peakBytes)} = weights, grads and AdamW state ${gib(p.stateBytes)} (weights${fp16 ? " + their f16 copy" : ""} ${gib(p.weightsBytes)}) + activations and scratch ${gib(p.activationBytes)}; held with the buffer pool ${gib(p.residentBytes)}, ${p.buffersPerStep} buffers created per step after the first`);
     }
   }
   report.memoryPlan = plans;

@@ -38,6 +38,7 @@ export type Params = Record<string, number>;
 const DEBUG_DISPATCH = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_DEBUG_DISPATCH;
 const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
 const SLOTS_PER_CHUNK = 256;
+const STAGING_KEEP = 8, STAGING_KEEP_BYTES = 1 << 20;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -52,17 +53,45 @@ export class Gpu {
   private fatal: string | null = null;
   private graveyard: GPUBuffer[] = [];
   private waiters = new Set<(e: Error) => void>();
+  /** bytes of live tensors (what the model holds now); `peakBytes` is their high-water mark (resettable by benches) */
   bytesAllocated = 0;
   peakBytes = 0;
   dispatchCount = 0;
+  /** GPUBuffers created for tensors so far (with the pool, a repeated training step creates none) */
+  buffersCreated = 0;
+  /**
+   * Buffer pool (a caching allocator): a released tensor's buffer waits, keyed by its exact size, for the next
+   * tensor of that size, so a training or evaluation loop stops creating (and Dawn stops zero-filling) buffers after
+   * its first step. Pooled bytes are bounded: live + pooled never exceeds the largest live total seen so far, so a
+   * pool never raises the memory a workload needs (the least recently released buffers go first). A reused buffer
+   * holds old data: every kernel writes what it later reads (INSTRUCTALIGN_POOL_POISON=1 fills reused buffers with
+   * NaN bits to prove it; the test suite does). INSTRUCTALIGN_NO_POOL=1 or `pooling = false` turns it off.
+   */
+  pooling = !(typeof process !== 'undefined' && process.env?.INSTRUCTALIGN_NO_POOL);
+  poison = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_POOL_POISON;
+  private pool = new Map<number, GPUBuffer[]>();
+  private pooledOrder = new Map<GPUBuffer, number>();  // insertion order = release order (oldest first)
+  pooledBytes = 0;
+  /** live + pooled bytes may reach (1 + poolHeadroom) × the largest live total (buffers come in many sizes; a BLOOM
+   * training step needs +1–2 %, see docs/performance.md) */
+  poolHeadroom = 0.1;
+  /** high-water mark of live + pooled bytes: what the GPU really holds for tensors (resettable like peakBytes) */
+  peakResident = 0;
+  private liveHighWater = 0;  // the pool's bound; unlike peakBytes never reset
+  private staging = new Map<number, GPUBuffer[]>();  // unmapped MAP_READ buffers for readBytes, by size
   /**
    * Memory planning (`instructalign bench --memory`): buffers are created and counted and every dispatch is checked
    * (pipeline, bindings, limits) as usual, but no dispatch or upload is recorded, so a model's peak memory for a shape
    * is known exactly on any adapter in seconds. Results read back are zeros.
    */
-  dryRun = false;
-  private dryPlaceholder: GPUBuffer | undefined;
-  private drySizes = new Map<Tensor, number>();
+  get dryRun(): boolean { return this.dry; }
+  set dryRun(on: boolean) {
+    // a dry run's stand-in buffers and real buffers never share the pool
+    if (on !== this.dry) this.trimPool();
+    this.dry = on;
+  }
+  private dry = false;
+  private dryBuffers = new WeakSet<GPUBuffer>();
 
   constructor(readonly handle: DeviceHandle) {
     this.device = handle.device;
@@ -81,21 +110,76 @@ export class Gpu {
     if (size > this.maxBuffer) throw new Error(`tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`);
     this.bytesAllocated += size;
     this.peakBytes = Math.max(this.peakBytes, this.bytesAllocated);
-    if (this.dryRun) {
-      // counted, not allocated: every dry tensor shares one placeholder buffer
-      this.dryPlaceholder ??= this.device.createBuffer({ label: 'dry-run', size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      const t = new Tensor(this, this.dryPlaceholder, numel, dtype, label);
-      this.drySizes.set(t, size);
-      return t;
-    }
-    const buffer = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.liveHighWater = Math.max(this.liveHighWater, this.bytesAllocated);
+    const buffer = this.fromPool(size, label) ?? this.newBuffer(size, label);
+    this.peakResident = Math.max(this.peakResident, this.bytesAllocated + this.pooledBytes);
     return new Tensor(this, buffer, numel, dtype, label);
   }
 
+  private newBuffer(size: number, label: string): GPUBuffer {
+    // make room: live + pooled stays within the pool's bound (oldest released first)
+    const bound = this.liveHighWater * (1 + this.poolHeadroom);
+    for (const [old, oldSize] of this.pooledOrder) {
+      if (this.bytesAllocated + this.pooledBytes <= bound) break;
+      this.unpool(old, oldSize);
+      this.graveyard.push(old);
+    }
+    this.buffersCreated++;
+    if (this.dryRun) {
+      // counted, not allocated: a stand-in that only the dry run's bookkeeping ever sees
+      const fake = { label, size, destroy() {} } as unknown as GPUBuffer;
+      this.dryBuffers.add(fake);
+      return fake;
+    }
+    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  }
+
+  private fromPool(size: number, label: string): GPUBuffer | undefined {
+    if (!this.pooling) return undefined;
+    const list = this.pool.get(size);
+    const b = list?.pop();
+    if (!b) return undefined;
+    if (!list!.length) this.pool.delete(size);
+    this.pooledOrder.delete(b);
+    this.pooledBytes -= size;
+    try { b.label = label; } catch { /* labels are cosmetic */ }
+    if (this.poison && !this.dryRun) {
+      // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first
+      this.flush();
+      this.device.queue.writeBuffer(b, 0, new Uint8Array(size).fill(0xff));  // NaN as f32, −1 as i32
+    }
+    return b;
+  }
+
+  private unpool(b: GPUBuffer, size: number): void {
+    const list = this.pool.get(size)!;
+    list.splice(list.indexOf(b), 1);
+    if (!list.length) this.pool.delete(size);
+    this.pooledOrder.delete(b);
+    this.pooledBytes -= size;
+  }
+
+  /**
+   * Destroys every pooled buffer (at the next idle point), e.g. when a model is unloaded, and restarts the pool's
+   * bound from the bytes live now.
+   */
+  trimPool(): void {
+    for (const [b, size] of this.pooledOrder) { this.unpool(b, size); this.graveyard.push(b); }
+    this.liveHighWater = this.bytesAllocated;
+  }
+
   release(t: Tensor): void {
-    const dry = this.drySizes.get(t);
-    if (dry !== undefined) { this.bytesAllocated -= dry; this.drySizes.delete(t); return; }
-    this.bytesAllocated -= t.buffer.size;
+    const size = t.buffer.size;
+    this.bytesAllocated -= size;
+    if (this.pooling) {
+      // Reuse is safe at once: later commands run after the queued ones that still use the buffer.
+      let list = this.pool.get(size);
+      if (!list) this.pool.set(size, list = []);
+      list.push(t.buffer);
+      this.pooledOrder.set(t.buffer, size);
+      this.pooledBytes += size;
+      return;
+    }
     // Destroyed only once the queue is idle: destroying buffers that in-flight work uses crashes some drivers
     // (seen with SwiftShader), although WebGPU allows it.
     this.graveyard.push(t.buffer);
@@ -120,8 +204,8 @@ export class Gpu {
 
   async readBytes(t: Tensor): Promise<ArrayBuffer> {
     const size = Math.ceil(t.byteLength / 4) * 4;
-    if (this.dryPlaceholder && t.buffer === this.dryPlaceholder) return new ArrayBuffer(size);
-    const staging = this.device.createBuffer({ label: `read:${t.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    if (this.dryBuffers.has(t.buffer)) return new ArrayBuffer(size);
+    const staging = this.staging.get(size)?.pop() ?? this.device.createBuffer({ label: `read:${t.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     this.endPass();
     this.enc().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.flush();
@@ -131,7 +215,12 @@ export class Gpu {
     await this.orLost(staging.mapAsync(GPUMapMode.READ));
     const out = staging.getMappedRange().slice(0);
     staging.unmap();
-    staging.destroy();
+    // small readbacks (losses, norms, logits of a step) recur every step: keep a few staging buffers
+    const kept = [...this.staging.values()].reduce((n, l) => n + l.length, 0);
+    if (this.pooling && size <= STAGING_KEEP_BYTES && kept < STAGING_KEEP) {
+      if (!this.staging.has(size)) this.staging.set(size, []);
+      this.staging.get(size)!.push(staging);
+    } else staging.destroy();
     for (const b of dead) b.destroy(); // everything submitted before the copy has finished
     return out;
   }
@@ -249,7 +338,7 @@ export class Gpu {
     if (x === 0 || y === 0 || z === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let usedDummyRW = 0;
-    if (!this.dryRun) this.checkAliasing(p, bindings, shader, entry); // dry tensors share one placeholder buffer
+    this.checkAliasing(p, bindings, shader, entry);
     for (const b of p.refl.bindings) {
       if (b.kind === 'uniform') {
         const packed = this.packParams(p, params, shader, entry);

@@ -221,6 +221,7 @@ export class Runtime {
   unload(): void {
     this.model?.destroy();
     this.model = null;
+    this.gpu.trimPool();  // the model's activation buffers go with it
     this.tok?.free();
     this.tok = null;
   }

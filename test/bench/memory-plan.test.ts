@@ -1,6 +1,7 @@
 // The dry-run memory plan (`instructalign bench --memory`, Gpu.dryRun) must give exactly the peak that a real
 // training step allocates, since the BLOOMZ-560M/1B1 figures in docs/performance.md come from it. Checked on
-// nano-bloomz at a small shape, with and without recomputation, and that a dry run dispatches no kernel.
+// nano-bloomz at a small shape, with and without recomputation, and that a dry run dispatches no kernel. The plan
+// also simulates the buffer pool (src/gpu/runtime.ts) over two steps: bytes really held, buffers created per step.
 import assert from 'node:assert/strict';
 import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
@@ -52,5 +53,12 @@ describe('bench: the dry-run memory plan', () => {
     assert.equal(rc.stateBytes, plain.stateBytes);
     assert.ok(rc.activationBytes < plain.activationBytes / 4, `${rc.activationBytes} vs ${plain.activationBytes}`);
     assert.ok(rc.peakBytes < 12e9, `560M with recomputation plans ${rc.peakBytes} bytes`);
+    // the buffer pool: the second step creates no buffer, and what the GPU holds (live + pooled) stays within
+    // the pool's headroom over the live peak (in fact +1–2 %) and within 12 GB
+    for (const p of [plain, rc]) {
+      assert.equal(p.buffersPerStep, 0, `${p.recompute ? 'recompute: ' : ''}${p.buffersPerStep} buffers created in the second step`);
+      assert.ok(p.residentBytes >= p.peakBytes && p.residentBytes <= p.peakBytes * (1 + gpu.poolHeadroom), `resident ${p.residentBytes} vs live peak ${p.peakBytes}`);
+    }
+    assert.ok(rc.residentBytes < 12e9, `560M with recomputation holds ${rc.residentBytes} bytes`);
   });
 });

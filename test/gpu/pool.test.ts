@@ -1,0 +1,84 @@
+// The buffer pool (src/gpu/runtime.ts): released tensors' buffers are reused by exact size, so a repeated training
+// step creates no GPU buffer; live + pooled bytes never exceed the largest live total; and a reused buffer's old
+// contents (poisoned with NaN bits here) never reach a result: a poisoned pooled step equals an unpooled one exactly.
+import assert from 'node:assert/strict';
+import { getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
+import type { Gpu } from '../../src/gpu/runtime.ts';
+import { BloomForward } from '../../src/model/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
+import type { BloomWeights } from '../../src/model/weights.ts';
+import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
+
+describe('GPU buffer pool', () => {
+  let gpu: Gpu;
+  const saved: { pooling?: boolean; poison?: boolean; headroom?: number } = {};
+  before(async () => { gpu = await getGpu(); Object.assign(saved, { pooling: gpu.pooling, poison: gpu.poison, headroom: gpu.poolHeadroom }); });
+  afterEach(() => { gpu.pooling = saved.pooling!; gpu.poison = saved.poison!; gpu.poolHeadroom = saved.headroom!; });
+
+  it('reuses a released buffer of the same size and creates a new one for another size', () => {
+    gpu.pooling = true;
+    const a = gpu.tensor(1000, 'f32', 'pool:a');
+    const buf = a.buffer;
+    a.destroy();
+    const created = gpu.buffersCreated;
+    const b = gpu.tensor(1000, 'f32', 'pool:b');
+    assert.equal(b.buffer, buf, 'same size: the released buffer comes back');
+    assert.equal(gpu.buffersCreated, created);
+    const c = gpu.tensor(1001, 'f32', 'pool:c');
+    assert.notEqual(c.buffer, buf);
+    assert.equal(gpu.buffersCreated, created + 1);
+    b.destroy(); c.destroy();
+  });
+
+  it('keeps live + pooled bytes within the largest live total (old buffers make room)', () => {
+    gpu.pooling = true;
+    gpu.poolHeadroom = 0;  // the bound is (1 + headroom) × the high-water mark; 0 makes it the high-water mark
+    gpu.trimPool();
+    const big = Array.from({ length: 4 }, (_, i) => gpu.tensor(1 << 18, 'f32', `pool:big${i}`));
+    const high = gpu.bytesAllocated;
+    for (const t of big) t.destroy();
+    assert.ok(gpu.pooledBytes >= 4 << 20, 'released buffers are pooled');
+    // another size: no pooled buffer fits, so pooled ones are dropped to stay within the high-water mark
+    const other = Array.from({ length: 4 }, (_, i) => gpu.tensor((1 << 18) + 4, 'f32', `pool:other${i}`));
+    assert.ok(gpu.bytesAllocated + gpu.pooledBytes <= Math.max(high, gpu.bytesAllocated),
+      `live ${gpu.bytesAllocated} + pooled ${gpu.pooledBytes} over the high-water mark ${high}`);
+    assert.ok(gpu.pooledBytes < 4 << 20, 'pooled buffers were dropped');
+    for (const t of other) t.destroy();
+    gpu.trimPool();
+    assert.equal(gpu.pooledBytes, 0);
+  });
+
+  describe('a training step on bloom-tiny', () => {
+    let fx: Fixture; let w: BloomWeights; let fwd: BloomForward; let grads: BloomGrads;
+    before(async () => {
+      fx = await loadFixture('bloom-tiny');
+      w = await loadF32Weights(gpu, fx);
+      fwd = new BloomForward(gpu, w);
+      grads = new BloomGrads(gpu, w);
+    });
+    after(async () => { grads?.destroy(); w?.destroy(); fwd?.slopes.destroy(); await fx?.ref.close(); });
+
+    async function step(): Promise<{ loss: number; g: Map<string, Float32Array> }> {
+      const { batch, labels } = await fixtureBatch(fx);
+      grads.zero();
+      const { loss } = await lossAndBackward(fwd, batch, labels, grads);
+      return { loss, g: await grads.toArrays() };
+    }
+
+    it('a repeated step creates no buffer, and poisoned reused buffers change nothing (bit-exact)', async () => {
+      gpu.pooling = false;
+      const plain = await step();
+      gpu.pooling = true;
+      // this toy's tensors come in many small sizes: let the pool keep them all (real shapes fit the default
+      // headroom; test/bench/memory-plan.test.ts checks nano-bloomz)
+      gpu.poolHeadroom = Infinity;
+      await step();  // fills the pool
+      const created = gpu.buffersCreated;
+      gpu.poison = true;  // every reused buffer starts as 0xFF bytes (NaN floats, −1 ints)
+      const pooled = await step();
+      assert.equal(gpu.buffersCreated, created, `the pooled step created ${gpu.buffersCreated - created} buffers`);
+      assert.equal(pooled.loss, plain.loss);
+      for (const [n, a] of plain.g) assert.deepEqual(pooled.g.get(n), a, `gradient ${n} differs with pooled buffers`);
+    });
+  });
+});
