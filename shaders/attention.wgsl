@@ -2,7 +2,11 @@
 // c = 0 q, 1 k, 2 v). Queries are rows [q0, q0+Tq) of a context of Tk keys, so the same kernels serve the
 // full forward, training, and KV-cached generation (the per-layer qkv buffer is the cache).
 // scores = alibi + q·k/sqrt(D); masked (future or padding) keys get probability 0; softmax in f32.
-// The probabilities [B, NH, Tq, Tk] are materialized (fine for T ≤ 1024; a flash-style kernel is future work).
+// Two ways: the probabilities [B, NH, Tq, Tk] are materialized (attention_probs, and its backward reads them), or
+// flash-style (online softmax; define NOPROBS in ROWWISE, the attention_flash* entries otherwise): nothing of size
+// Tq·Tk is stored; training saves each row's log-sum-exp (LSE) instead and the backward recomputes
+// p_ij = exp(s_ij − lse_i) (attention_flash_backward_q, then _kv). src/ops/attention.ts picks (attentionConfig.flash):
+// inference never needs the probabilities; training keeps them while they are small (no recomputation of scores).
 struct Params {
   B: u32,         // batch
   Tq: u32,        // query rows computed now
@@ -20,7 +24,9 @@ struct Params {
 // workgroup barriers; head vectors move as vec4 and stay in registers (hand-unrolled over D4 with //#unroll:
 // SwiftShader keeps loop-indexed private arrays in memory). On a CPU Vulkan every load is range-checked
 // per lane and barriers switch fibers, while SIMD math is nearly free. attention_context and attention_backward_q
-// are fused into attention_probs and attention_backward_scores here. Real GPUs keep the workgroup-per-row kernels.
+// are fused into attention_probs and attention_backward_scores here. NOPROBS: attention_probs(4) write only ctx (and
+// with LSE the rows' log-sum-exp); the flash backward is one invocation per query row (_q) and per key (_kv).
+// Real GPUs keep the workgroup kernels of the #else branch.
 @group(0) @binding(0) var<storage, read> qkv: array<vec4f>;         // [B, Tmax, 3·NH·D4]
 @group(0) @binding(1) var<storage, read> keyinfo: array<vec2f>;     // [B, Tk]
 @group(0) @binding(2) var<storage, read> slopes: array<f32>;        // [NH]
@@ -30,6 +36,8 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dqkv: array<vec4f>;  // [B, Tmax, 3·NH·D4]
 @group(0) @binding(7) var<storage, read_write> ds: array<f32>;      // [B, NH, Tq, Tk]
 @group(0) @binding(8) var<uniform> params: Params;
+@group(0) @binding(9) var<storage, read_write> lse: array<f32>;     // [B, NH, Tq] flash: m + log Σ exp(s − m)
+@group(0) @binding(10) var<storage, read_write> delta: array<f32>;  // [B, NH, Tq] flash backward: dctx·ctx per row
 
 // vec4 index of (b, t, head n, part c) in qkv
 fn qkv4(b: u32, t: u32, n: u32, c: u32, NH: u32) -> u32 { return ((b * params.Tmax + t) * 3u * NH + n * 3u + c) * D4; }
@@ -73,14 +81,23 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
 //#endunroll
       m = mn;
     }
+//#if NOPROBS
+//#else
     probs[row + j] = s;
+//#endif
   }
   let inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+//#if NOPROBS
+//#else
   for (var j = 0u; j <= last; j++) {
     let s = probs[row + j];
     probs[row + j] = select(exp(s - m) * inv, 0.0, s <= -3.0e38);
   }
   for (var j = last + 1u; j < Tk; j++) { probs[row + j] = 0.0; }
+//#endif
+//#if LSE
+  lse[(b * NH + n) * Tq + i] = select(m + log(l), -3.0e38, l == 0.0);
+//#endif
   let out = ((b * Tq + i) * NH + n) * D4;
 //#unroll d D4
   ctx[out + $du] = o$d * inv;
@@ -138,13 +155,18 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
 //#endunroll
       m = mn;
     }
+//#if NOPROBS
+//#else
     // scores of the rows this key is causal for (the normalization below reads them back)
     if (causal.x) { probs[rows.x + j] = s.x; }
     if (causal.y && live.y) { probs[rows.y + j] = s.y; }
     if (causal.z && live.z) { probs[rows.z + j] = s.z; }
     if (causal.w && live.w) { probs[rows.w + j] = s.w; }
+//#endif
   }
   let inv = select(1.0 / l, vec4f(0.0), l == vec4f(0.0));  // a fully masked row (a left-pad query) gets zeros
+//#if NOPROBS
+//#else
   for (var r = 0u; r < 4u; r++) {
     if (!live[r]) { break; }
     let row = rows[r]; let last = lastv[r]; let mr = m[r]; let ir = inv[r];
@@ -154,6 +176,15 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
     }
     for (var j = last + 1u; j < Tk; j++) { probs[row + j] = 0.0; }
   }
+//#endif
+//#if LSE
+  let lr = (b * NH + n) * Tq + i0;
+  let lv = select(m + log(l), vec4f(-3.0e38), l == vec4f(0.0));
+  lse[lr] = lv.x;
+  if (live.y) { lse[lr + 1u] = lv.y; }
+  if (live.z) { lse[lr + 2u] = lv.z; }
+  if (live.w) { lse[lr + 3u] = lv.w; }
+//#endif
   let c0 = ((b * Tq + i0) * NH + n) * D4;
   let cs = NH * D4;  // vec4 stride of one query row in ctx
 //#unroll d D4
@@ -249,6 +280,91 @@ fn attention_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
   dqkv[ko + $du] = dk$d * sc; dqkv[ko + D4 + $du] = dv$d;
 //#endunroll
 }
+
+// Flash backward, training only (q0 = 0, Tq = Tk = T), from the forward's lse and ctx instead of probs; p_ij is
+// recomputed as exp(s_ij − lse_i). Per query row i: delta_i = dctx_i·ctx_i (saved for the _kv pass) and
+// dq_i = scale·Σ_j p_ij (dctx_i·v_j − delta_i) k_j. Fully masked rows have no valid key, so their lse is never used.
+@compute @workgroup_size(64)
+fn attention_flash_backward_q(@builtin(global_invocation_id) gid: vec3u) {
+  let i = gid.x; let n = gid.y; let b = gid.z;
+  let T = params.Tq; let NH = params.NH; let scale = params.scale;
+  if (i >= T) { return; }
+  let slope = slopes[n];
+  let ks = 3u * NH * D4;
+  let kb = qkv4(b, 0u, n, 1u, NH);
+  let qb = qkv4(b, i, n, 0u, NH);
+  let gb = ((b * T + i) * NH + n) * D4;
+  var dsum = vec4f(0.0);
+//#unroll d D4
+  let q$d = qkv[qb + $du]; let g$d = dctx[gb + $du];
+  dsum += g$d * ctx[gb + $du];
+  var dq$d = vec4f(0.0);
+//#endunroll
+  let one = vec4f(1.0);
+  let di = dot(dsum, one);
+  let r = (b * NH + n) * T + i;
+  delta[r] = di;
+  let lr = lse[r];
+  for (var j = 0u; j <= i; j++) {
+    let info = keyinfo[b * T + j];
+    if (info.x > 0.5) {
+      let kj = kb + j * ks;
+      var a = vec4f(0.0); var dp = vec4f(0.0);
+//#unroll d D4
+      let k$d = qkv[kj + $du];
+      a += q$d * k$d; dp += g$d * qkv[kj + D4 + $du];
+//#endunroll
+      let p = exp(dot(a, one) * scale + slope * info.y - lr);
+      let x = p * (dot(dp, one) - di);
+//#unroll d D4
+      dq$d += x * k$d;
+//#endunroll
+    }
+  }
+//#unroll d D4
+  dqkv[qb + $du] = dq$d * scale;
+//#endunroll
+}
+
+// Per key j: dk_j = scale·Σ_{i≥j} p_ij (dctx_i·v_j − delta_i) q_i; dv_j = Σ_{i≥j} p_ij dctx_i (zeros for a padding key).
+@compute @workgroup_size(64)
+fn attention_flash_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
+  let j = gid.x; let n = gid.y; let b = gid.z;
+  let T = params.Tq; let NH = params.NH; let scale = params.scale;
+  if (j >= T) { return; }
+  let info = keyinfo[b * T + j];
+  let bias = slopes[n] * info.y;
+  let ks = 3u * NH * D4;
+  let qb = qkv4(b, 0u, n, 0u, NH);
+  let ko = qkv4(b, j, n, 1u, NH);
+  let gs = NH * D4;
+  let g0 = (b * T * NH + n) * D4;
+  let r0 = (b * NH + n) * T;
+//#unroll d D4
+  let k$d = qkv[ko + $du]; let v$d = qkv[ko + D4 + $du];
+  var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
+//#endunroll
+  let one = vec4f(1.0);
+  if (info.x > 0.5) {
+    for (var i = j; i < T; i++) {
+      let qi = qb + i * ks;
+      let gi = g0 + i * gs;
+      var a = vec4f(0.0); var dp = vec4f(0.0);
+//#unroll d D4
+      let q$d = qkv[qi + $du]; let g$d = dctx[gi + $du];
+      a += q$d * k$d; dp += g$d * v$d;
+//#endunroll
+      let p = exp(dot(a, one) * scale + bias - lse[r0 + i]);
+      let x = p * (dot(dp, one) - delta[r0 + i]);
+//#unroll d D4
+      dk$d += x * q$d; dv$d += p * g$d;
+//#endunroll
+    }
+  }
+//#unroll d D4
+  dqkv[ko + $du] = dk$d * scale; dqkv[ko + D4 + $du] = dv$d;
+//#endunroll
+}
 //#else
 @group(0) @binding(0) var<storage, read> qkv: array<f32>;         // [B, Tmax, 3·NH·D]
 @group(0) @binding(1) var<storage, read> keyinfo: array<vec2f>;   // [B, Tk]: (1 real / 0 padding, ALiBi position)
@@ -259,6 +375,8 @@ fn attention_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(6) var<storage, read_write> dqkv: array<f32>;  // [B, Tmax, 3·NH·D]
 @group(0) @binding(7) var<storage, read_write> ds: array<f32>;    // [B, NH, Tq, Tk] score gradients
 @group(0) @binding(8) var<uniform> params: Params;
+@group(0) @binding(9) var<storage, read_write> lse: array<f32>;   // [B, NH, Tq] flash: m + log Σ exp(s − m)
+@group(0) @binding(10) var<storage, read_write> delta: array<f32>; // [B, NH, Tq] flash backward: dctx·ctx per row
 
 const WG = 64u;
 var<workgroup> red: array<f32, 64>;
@@ -396,4 +514,205 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
     dqkv[qkv_at(b, j, n, 2u, d)] = sv;
   }
 }
+
+// FLASH (real GPUs; defines D4 = D/4 and BK, the tile of keys or query rows that fits workgroup storage:
+// BK·(2·D·4 + 8) bytes ≤ 16 KiB, chosen on the host: BK = 31 at D = 64, 15 at D = 128). One workgroup per block of
+// 64 rows (query rows, or keys in _kv) of one (head, batch), one row per thread: the row's head vectors and
+// accumulators are registers (unrolled over D4), and the other side is streamed through workgroup memory in tiles of
+// BK rows, each read once per workgroup and broadcast to all 64 threads (all read the same address: no bank conflicts).
+//#if FLASH
+var<workgroup> tile_a: array<vec4f, BK * D4>;  // K tile (forward, _q) or Q tile (_kv)
+var<workgroup> tile_b: array<vec4f, BK * D4>;  // V tile (forward, _q) or dctx tile (_kv)
+var<workgroup> tile_s: array<vec2f, BK>;       // per key (mask, ALiBi bias), or per query row (lse, delta) in _kv
+
+fn qkv4(i: u32) -> vec4f { return vec4f(qkv[i], qkv[i + 1u], qkv[i + 2u], qkv[i + 3u]); }
+fn dctx4(i: u32) -> vec4f { return vec4f(dctx[i], dctx[i + 1u], dctx[i + 2u], dctx[i + 3u]); }
+fn ctx4(i: u32) -> vec4f { return vec4f(ctx[i], ctx[i + 1u], ctx[i + 2u], ctx[i + 3u]); }
+
+// Stages rows t0..t0+nr of parts (ca, cb) of head n (c = 0 q, 1 k, 2 v of qkv; cb = 3: dctx) into tile_a/tile_b.
+fn stage(b: u32, n: u32, t0: u32, nr: u32, ca: u32, cb: u32, li: u32) {
+  let D = params.D; let H = params.NH * D;
+  for (var e = li; e < nr * D4; e += 64u) {
+    let r = e / D4; let d = (e - r * D4) * 4u;
+    tile_a[e] = qkv4(qkv_at(b, t0 + r, n, ca, d));
+    if (cb == 3u) { tile_b[e] = dctx4((b * params.Tq + t0 + r) * H + n * D + d); }
+    else { tile_b[e] = qkv4(qkv_at(b, t0 + r, n, cb, d)); }
+  }
+}
+
+// Forward without probs: ctx (and with LSE the row's log-sum-exp, −3e38 for a fully masked row). The online softmax
+// rescales its accumulators only when the running max grows. Keys past the block's last causal key are never loaded.
+@compute @workgroup_size(64)
+fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = wg.y; let b = wg.z;
+  let Tq = params.Tq; let Tk = params.Tk; let D = params.D; let scale = params.scale; let slope = slopes[n];
+  let i = wg.x * 64u + li;
+  let live = i < Tq;
+  // a thread past Tq computes a copy of the last row (it must take part in the barriers) and writes nothing
+  let qi = params.q0 + min(i, Tq - 1u);
+  let qb = qkv_at(b, qi, n, 0u, 0u);
+//#unroll d D4
+  let q$d = qkv4(qb + $du * 4u);
+  var o$d = vec4f(0.0);
+//#endunroll
+  var m = -3.0e38;
+  var l = 0.0;
+  let kend = min(params.q0 + min(wg.x * 64u + 63u, Tq - 1u) + 1u, Tk);
+  for (var t0 = 0u; t0 < kend; t0 += BK) {
+    let nk = min(BK, kend - t0);
+    stage(b, n, t0, nk, 1u, 2u, li);
+    if (li < nk) { let info = keyinfo[b * Tk + t0 + li]; tile_s[li] = vec2f(info.x, slope * info.y); }
+    workgroupBarrier();
+    let jn = select(0u, min(nk, qi + 1u - t0), qi >= t0);  // causal: keys ≤ qi
+    for (var jj = 0u; jj < jn; jj++) {
+      let ki = tile_s[jj];
+      if (ki.x > 0.5) {
+        let kt = jj * D4;
+        var a = vec4f(0.0);
+//#unroll d D4
+        a += q$d * tile_a[kt + $du];
+//#endunroll
+        let s = dot(a, vec4f(1.0)) * scale + ki.y;
+        if (s > m) {
+          let c = exp(m - s);
+          l *= c;
+//#unroll d D4
+          o$d *= c;
+//#endunroll
+          m = s;
+        }
+        let e = exp(s - m);
+        l += e;
+//#unroll d D4
+        o$d += e * tile_b[kt + $du];
+//#endunroll
+      }
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+    let inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+    let out = (b * Tq + i) * params.NH * D + n * D;
+//#unroll d D4
+    let w$d = o$d * inv;
+    ctx[out + $du * 4u] = w$d.x; ctx[out + $du * 4u + 1u] = w$d.y;
+    ctx[out + $du * 4u + 2u] = w$d.z; ctx[out + $du * 4u + 3u] = w$d.w;
+//#endunroll
+//#if LSE
+    lse[(b * params.NH + n) * Tq + i] = select(m + log(l), -3.0e38, l == 0.0);
+//#endif
+  }
+}
+
+// Flash backward, training only (q0 = 0, Tq = Tk = T): per query row i (a thread), delta_i = dctx_i·ctx_i (kept for
+// _kv) and dq_i = scale·Σ_j p_ij (dctx_i·v_j − delta_i) k_j with p_ij = exp(s_ij − lse_i), over K/V tiles.
+@compute @workgroup_size(64)
+fn attention_flash_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = wg.y; let b = wg.z;
+  let T = params.Tq; let D = params.D; let scale = params.scale; let slope = slopes[n];
+  let i = wg.x * 64u + li;
+  let live = i < T;
+  let qi = min(i, T - 1u);
+  let qb = qkv_at(b, qi, n, 0u, 0u);
+  let gb = (b * T + qi) * params.NH * D + n * D;
+  var dsum = vec4f(0.0);
+//#unroll d D4
+  let q$d = qkv4(qb + $du * 4u); let g$d = dctx4(gb + $du * 4u);
+  dsum += g$d * ctx4(gb + $du * 4u);
+  var dq$d = vec4f(0.0);
+//#endunroll
+  let one = vec4f(1.0);
+  let di = dot(dsum, one);
+  let r = (b * params.NH + n) * T + qi;
+  if (live) { delta[r] = di; }
+  let lr = lse[r];
+  let kend = min(wg.x * 64u + 64u, T);
+  for (var t0 = 0u; t0 < kend; t0 += BK) {
+    let nk = min(BK, kend - t0);
+    stage(b, n, t0, nk, 1u, 2u, li);
+    if (li < nk) { let info = keyinfo[b * T + t0 + li]; tile_s[li] = vec2f(info.x, slope * info.y); }
+    workgroupBarrier();
+    let jn = select(0u, min(nk, qi + 1u - t0), qi >= t0);
+    for (var jj = 0u; jj < jn; jj++) {
+      let ki = tile_s[jj];
+      if (ki.x > 0.5) {
+        let kt = jj * D4;
+        var a = vec4f(0.0); var dp = vec4f(0.0);
+//#unroll d D4
+        let k$d = tile_a[kt + $du];
+        a += q$d * k$d; dp += g$d * tile_b[kt + $du];
+//#endunroll
+        let p = exp(dot(a, one) * scale + ki.y - lr);
+        let x = p * (dot(dp, one) - di);
+//#unroll d D4
+        dq$d += x * k$d;
+//#endunroll
+      }
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+//#unroll d D4
+    let w$d = dq$d * scale;
+    dqkv[qb + $du * 4u] = w$d.x; dqkv[qb + $du * 4u + 1u] = w$d.y;
+    dqkv[qb + $du * 4u + 2u] = w$d.z; dqkv[qb + $du * 4u + 3u] = w$d.w;
+//#endunroll
+  }
+}
+
+// Per key j (a thread): dk_j = scale·Σ_{i≥j} p_ij (dctx_i·v_j − delta_i) q_i and dv_j = Σ_{i≥j} p_ij dctx_i, over
+// tiles of query rows from the block's first key on (Q and dctx staged, with each row's lse and delta).
+@compute @workgroup_size(64)
+fn attention_flash_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
+  let n = wg.y; let b = wg.z;
+  let T = params.Tq; let scale = params.scale;
+  let j0 = wg.x * 64u;
+  let j = j0 + li;
+  let live = j < T;
+  let jc = min(j, T - 1u);
+  let info = keyinfo[b * T + jc];
+  let bias = slopes[n] * info.y;
+  let kvalid = live && info.x > 0.5;
+  let ko = qkv_at(b, jc, n, 1u, 0u);
+  let vo = qkv_at(b, jc, n, 2u, 0u);
+//#unroll d D4
+  let k$d = qkv4(ko + $du * 4u); let v$d = qkv4(vo + $du * 4u);
+  var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
+//#endunroll
+  let one = vec4f(1.0);
+  let r0 = (b * params.NH + n) * T;
+  for (var t0 = j0; t0 < T; t0 += BK) {
+    let nq = min(BK, T - t0);
+    stage(b, n, t0, nq, 0u, 3u, li);
+    if (li < nq) { tile_s[li] = vec2f(lse[r0 + t0 + li], delta[r0 + t0 + li]); }
+    workgroupBarrier();
+    if (kvalid) {
+      for (var ii = select(0u, j - t0, j > t0); ii < nq; ii++) {  // causal: rows i ≥ j
+        let rt = tile_s[ii];
+        let qt = ii * D4;
+        var a = vec4f(0.0); var dp = vec4f(0.0);
+//#unroll d D4
+        let q$d = tile_a[qt + $du]; let g$d = tile_b[qt + $du];
+        a += q$d * k$d; dp += g$d * v$d;
+//#endunroll
+        let p = exp(dot(a, one) * scale + bias - rt.x);
+        let x = p * (dot(dp, one) - rt.y);
+//#unroll d D4
+        dk$d += x * q$d; dv$d += p * g$d;
+//#endunroll
+      }
+    }
+    workgroupBarrier();
+  }
+  if (live) {
+//#unroll d D4
+    let wk$d = dk$d * scale;
+    dqkv[ko + $du * 4u] = wk$d.x; dqkv[ko + $du * 4u + 1u] = wk$d.y;
+    dqkv[ko + $du * 4u + 2u] = wk$d.z; dqkv[ko + $du * 4u + 3u] = wk$d.w;
+    dqkv[vo + $du * 4u] = dv$d.x; dqkv[vo + $du * 4u + 1u] = dv$d.y;
+    dqkv[vo + $du * 4u + 2u] = dv$d.z; dqkv[vo + $du * 4u + 3u] = dv$d.w;
+//#endunroll
+  }
+}
+//#endif
 //#endif

@@ -6,6 +6,7 @@ import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import { chooseMatmulKernel, matmul, matmulConfig, type MatmulKernel } from '../ops/matmul.ts';
+import { attentionConfig } from '../ops/attention.ts';
 import { bloomConfigFor, bloomParameters } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
@@ -23,9 +24,10 @@ export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] 
 Benchmarks on this adapter (random weights, nothing downloaded):
   matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
     kernels on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio)
-  per model: forward tokens/s (nano-bloomz also with the scalar matmul), training step tokens/s (forward + backward
-    + AdamW) with and without --recompute, peak GPU memory, eval sequences/s (forward + log-probs), and eval of real
-    NusaX label texts (nano-bloomz tokenizer) with and without prompt-prefix sharing
+  per model: forward tokens/s (nano-bloomz also with the scalar matmul), the same forward with attention probs
+    materialized (attentionConfig.flash = 'never'), training step tokens/s (forward + backward + AdamW) with and
+    without --recompute, peak GPU memory, eval sequences/s (forward + log-probs), and eval of real NusaX label texts
+    (nano-bloomz tokenizer) with and without prompt-prefix sharing
   memory plan: the exact peak of one training step (f32, f32 --recompute, --fp16 --recompute) for nano-bloomz,
     BLOOMZ-560M and BLOOMZ-1B1 at B=4 T=256, from a dry run (allocations counted, no kernel run): seconds anywhere
 Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
@@ -188,12 +190,16 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   const H = cfg.hiddenSize, L = cfg.nLayer;
   const flops = 2 * R * (L * 12 * H * H + H * cfg.vocabSize) + L * 4 * B * cfg.nHead * T * T * cfg.headDim / 2;
   const scalar = async () => { matmulConfig.naive = true; try { await forward(); } finally { matmulConfig.naive = false; } };
-  const fns: Record<string, () => Promise<void>> = withBaseline ? { forward, scalar } : { forward };
+  // the same forward with attention probabilities materialized (what inference did before the flash kernels)
+  const flash = attentionConfig.flash;
+  const probs = async () => { attentionConfig.flash = 'never'; try { await forward(); } finally { attentionConfig.flash = flash; } };
+  const fns: Record<string, () => Promise<void>> = withBaseline ? { forward, probs, scalar } : { forward, probs };
   const ft: Record<string, Timing | undefined> = await timeMany(fns, runs);
-  const f = ft.forward!, baseline = ft.scalar;
+  const f = ft.forward!, baseline = ft.scalar, fp = ft.probs!;
   say(`${name} B=${B} T=${T}`);
   say(`  forward     ${(R / f.median).toFixed(0)} tokens/s, ${(flops / f.median / 1e9).toFixed(2)} GFLOP/s ${spread(f)}` +
     (baseline ? `  scalar matmul ${(R / baseline.median).toFixed(0)} tokens/s → ×${(baseline.median / f.median).toFixed(2)}` : ''));
+  say(`  forward with attention probs materialized ${(R / fp.median).toFixed(0)} tokens/s ${spread(fp)} → without them ×${(fp.median / f.median).toFixed(2)}`);
   const grads = new BloomGrads(gpu, w);
   const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
   const train = async (recompute: boolean) => {
@@ -219,7 +225,7 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   await gpu.sync();
   return {
     model: name, B, T,
-    forward: { tokensPerS: R / f.median, gflops: flops / f.median / 1e9, time: f, ...(baseline ? { scalarMatmulTokensPerS: R / baseline.median, speedup: baseline.median / f.median, baselineTime: baseline } : {}) },
+    forward: { tokensPerS: R / f.median, gflops: flops / f.median / 1e9, time: f, probsTokensPerS: R / fp.median, probsTime: fp, ...(baseline ? { scalarMatmulTokensPerS: R / baseline.median, speedup: baseline.median / f.median, baselineTime: baseline } : {}) },
     train: plain, trainRecompute: recompute,
     evalSequencesPerS: B / f.median,
     evalNusax: ev,

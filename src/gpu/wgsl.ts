@@ -51,7 +51,7 @@ function ifdefs(src: string, defines: Record<string, boolean | number>, file: st
   const stack: { active: boolean; parent: boolean; line: number }[] = [];
   const lines = src.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*\/\/#(if|ifnot|else|endif)\s*(\w*)/.exec(lines[i]);
+    const m = /^\s*\/\/#(ifnot|if|else|endif)\b\s*(\w*)/.exec(lines[i]);
     const active = stack.length ? stack[stack.length - 1].active : true;
     if (m) {
       if (m[1] === 'if' || m[1] === 'ifnot') {

@@ -7,7 +7,7 @@ import { bloomParameters } from './config.ts';
 import { matmul, linearBackwardInput, linearBackwardWeight } from '../ops/matmul.ts';
 import { layernormBackward } from '../ops/layernorm.ts';
 import { embeddingBackward } from '../ops/embedding.ts';
-import { attentionBackward } from '../ops/attention.ts';
+import { attentionBackward, attentionBackwardScratch } from '../ops/attention.ts';
 import { ceBackward } from '../ops/cross_entropy.ts';
 import { fill, geluBackward } from '../ops/elementwise.ts';
 
@@ -137,7 +137,8 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
   const s = {
     dg: g.tensor(R * 4 * H, 'f32', 'grad:g'), dh4: g.tensor(R * 4 * H, 'f32', 'grad:h4'), dln: g.tensor(R * H, 'f32', 'grad:ln'),
     dctx: g.tensor(R * H, 'f32', 'grad:ctx'), dqkv: g.tensor(R * 3 * H, 'f32', 'grad:qkv'),
-    ds: g.tensor(acts.B * cfg.nHead * acts.T * acts.T, 'f32', 'grad:scores'),
+    // the score gradients [B, NH, T, T], or with flash (the blocks kept lse, not probs) delta [B, NH, T]
+    ds: g.tensor(attentionBackwardScratch({ B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T, NH: cfg.nHead, D: cfg.headDim }, !acts.blocks[0].probs), 'f32', 'grad:scores'),
   };
   // --recompute: the block's activations are rebuilt from its saved input just before its backward
   const scratchOut = acts.recompute ? g.tensor(R * H, 'f32', 'recompute:out') : null;
@@ -171,7 +172,8 @@ function blockBackward(fwd: BloomForward, l: number, a: BlockActs, acts: Forward
   // attention: x1 = x + Wd·Attn(Wqkv·ln1 + bqkv) + bd
   linearBackwardInput(g, dres, w('self_attention.dense.weight'), s.dctx, R, H, H);
   linearBackwardWeight(g, dres, a.ctx, dw('self_attention.dense.weight'), dw('self_attention.dense.bias'), R, H, H);
-  attentionBackward(g, a.qkv, a.probs, s.dctx, s.dqkv, s.ds, { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T, NH: cfg.nHead, D: cfg.headDim });
+  attentionBackward(g, a.qkv, a.probs, s.dctx, s.dqkv, s.ds, { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T, NH: cfg.nHead, D: cfg.headDim },
+    a.probs ? undefined : { lse: a.lse!, ctx: a.ctx, keyinfo: acts.keyinfo, slopes: fwd.slopes });
   linearBackwardWeight(g, s.dqkv, a.ln1, dw('self_attention.query_key_value.weight'), dw('self_attention.query_key_value.bias'), R, 3 * H, H);
   linearBackwardInput(g, s.dqkv, w('self_attention.query_key_value.weight'), s.dln, R, 3 * H, H);
   layernormBackward(g, a.x, w('input_layernorm.weight'), a.ln1s, s.dln, dres,

@@ -132,7 +132,7 @@ export class BloomModel {
     return {
       x,
       free: () => {
-        for (const [k, t] of Object.entries(a)) if (k !== 'x') t.destroy();
+        for (const [k, t] of Object.entries(a)) if (k !== 'x') t?.destroy();
         [idsT, keyinfo, emb, x, out, st].forEach((t) => t.destroy());
       },
     };

@@ -8,17 +8,23 @@ import { layernormForward } from '../ops/layernorm.ts';
 import { linearForward, matmul } from '../ops/matmul.ts';
 import { int8Linear, type Int8Weight } from '../ops/matmul_int8.ts';
 import { addInPlace, geluForward } from '../ops/elementwise.ts';
-import { alibiSlopes, attentionForward, keyInfo } from '../ops/attention.ts';
+import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../ops/attention.ts';
 import { ceFinalize, ceStats } from '../ops/cross_entropy.ts';
 
 /** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
 export interface Batch { ids: Int32Array; mask: Int32Array; B: number; T: number }
 
-/** What one block saves for its backward (training) — or the reused scratch of an inference pass. */
+/**
+ * What one block saves for its backward (training) — or the reused scratch of an inference pass. Attention keeps
+ * either its probabilities or (flash) each row's log-sum-exp, as attentionNeedsProbs decides; inference neither.
+ */
 export interface BlockActs {
-  x: Tensor; ln1: Tensor; ln1s: Tensor; qkv: Tensor; probs: Tensor; ctx: Tensor;
+  x: Tensor; ln1: Tensor; ln1s: Tensor; qkv: Tensor; probs: Tensor | null; lse?: Tensor; ctx: Tensor;
   x1: Tensor; ln2: Tensor; ln2s: Tensor; h4: Tensor; g: Tensor;
 }
+
+/** What a block's attention keeps: probs [B, NH, Tq, Tk], lse [B, NH, Tq] (training either way), or nothing (inference). */
+export type AttnKeep = 'probs' | 'lse' | 'none';
 
 export interface ForwardActs {
   R: number; B: number; T: number;
@@ -38,11 +44,12 @@ export class BloomForward {
 
   get H(): number { return this.w.cfg.hiddenSize; }
 
-  blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor): BlockActs {
+  blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor, keep: AttnKeep = 'none'): BlockActs {
     const g = this.gpu, H = this.H, NH = this.w.cfg.nHead;
     return {
       x: x as Tensor, ln1: g.tensor(R * H, 'f32', `${tag}:ln1`), ln1s: g.tensor(R * 2, 'f32', `${tag}:ln1s`),
-      qkv: g.tensor(R * 3 * H, 'f32', `${tag}:qkv`), probs: g.tensor(B * NH * Tq * Tk, 'f32', `${tag}:probs`),
+      qkv: g.tensor(R * 3 * H, 'f32', `${tag}:qkv`), probs: keep === 'probs' ? g.tensor(B * NH * Tq * Tk, 'f32', `${tag}:probs`) : null,
+      ...(keep === 'lse' ? { lse: g.tensor(B * NH * Tq, 'f32', `${tag}:lse`) } : {}),
       ctx: g.tensor(R * H, 'f32', `${tag}:ctx`), x1: g.tensor(R * H, 'f32', `${tag}:x1`), ln2: g.tensor(R * H, 'f32', `${tag}:ln2`),
       ln2s: g.tensor(R * 2, 'f32', `${tag}:ln2s`), h4: g.tensor(R * 4 * H, 'f32', `${tag}:h4`), g: g.tensor(R * 4 * H, 'f32', `${tag}:g`),
     };
@@ -62,14 +69,16 @@ export class BloomForward {
     layernormForward(g, emb, this.w.get('word_embeddings_layernorm.weight'), this.w.get('word_embeddings_layernorm.bias'), x0, embS, R, H, cfg.layerNormEpsilon);
     const blocks: BlockActs[] = [];
     const recompute = save && this.recompute;
-    const shared = save && !recompute ? null : this.blockActs(R, B, T, T, 'block');
+    // training keeps attention probs or lse for the backward (by size: attentionNeedsProbs); inference neither
+    const keep: AttnKeep = !save ? 'none' : attentionNeedsProbs(g, { B, Tq: T, Tk: T, q0: 0, Tmax: T, NH: cfg.nHead, D: cfg.headDim }) ? 'probs' : 'lse';
+    const shared = save && !recompute ? null : this.blockActs(R, B, T, T, 'block', undefined, keep);
     // inference ping-pongs two residual buffers; training keeps every block's input
     const ping = save ? [] : [g.tensor(R * H, 'f32', 'ping'), g.tensor(R * H, 'f32', 'pong')];
     let x = x0;
     const snaps: Tensor[] = [];
     if (hidden) snaps.push(this.snapshot(x0));
     for (let l = 0; l < cfg.nLayer; l++) {
-      const a = shared ? { ...shared, x } : this.blockActs(R, B, T, T, `h${l}`, x);
+      const a = shared ? { ...shared, x } : this.blockActs(R, B, T, T, `h${l}`, x, keep);
       const out = save ? g.tensor(R * H, 'f32', `h${l}:out`) : ping[l % 2];
       this.block(l, x, a, out, { B, Tq: T, Tk: T, q0: 0, Tmax: T }, keyinfo, undefined, !save);
       if (save) blocks.push(a);
@@ -78,7 +87,7 @@ export class BloomForward {
     }
     const lnf = g.tensor(R * H, 'f32', 'lnf'), lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
     layernormForward(g, x, this.w.get('ln_f.weight'), this.w.get('ln_f.bias'), lnf, lnfS, R, H, cfg.layerNormEpsilon);
-    if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t.destroy();
+    if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
     for (const t of ping) if (t !== x) t.destroy();
     const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS, recompute };
     if (!hidden) return acts;
@@ -119,7 +128,7 @@ export class BloomForward {
           s.Tq, 3 * H, H, b * s.Tq * H, (b * s.Tmax + s.q0) * 3 * H);
       }
     } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
-    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim });
+    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse);
     this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H);
     addInPlace(g, a.x1, x, R * H);
     layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
@@ -187,7 +196,7 @@ export class BloomForward {
     const seen = new Set<Tensor>();
     const kill = (t: Tensor) => { if (!seen.has(t)) { seen.add(t); t.destroy(); } };
     [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS].forEach(kill);
-    for (const b of a.blocks) Object.values(b).forEach(kill);
+    for (const b of a.blocks) for (const t of Object.values(b)) if (t) kill(t);
   }
 }
 

@@ -35,8 +35,15 @@ function params(s: AttnShape) {
   return { B: s.B, Tq: s.Tq, Tk: s.Tk, q0: s.q0, Tmax: s.Tmax, NH: s.NH, D: s.D, scale: 1 / Math.sqrt(s.D) };
 }
 
-/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
-export const attentionConfig: { rowwise: 'auto' | 'always' | 'never'; rows4: boolean } = { rowwise: 'auto', rows4: true };
+/**
+ * Kernel choice. rowwise: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader
+ * only. flash: whether the probabilities [B, NH, Tq, Tk] are materialized. Inference never needs them ('auto' and
+ * 'always' skip them; 'never' materializes them in a scratch tensor, for comparison). Training ('auto') keeps them
+ * (its backward then reads instead of recomputing the scores) unless one layer's probs would not fit one binding or
+ * Tk ≥ 1024; then it saves each row's log-sum-exp and recomputes (see attentionNeedsProbs).
+ */
+export const attentionConfig: { rowwise: 'auto' | 'always' | 'never'; rows4: boolean; flash: 'auto' | 'always' | 'never' } =
+  { rowwise: 'auto', rows4: true, flash: 'auto' };
 
 /** ROWWISE defines when the head dim allows vec4 rows held in registers (else null: the workgroup-per-row kernels). */
 function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4: number } | null {
@@ -47,13 +54,71 @@ function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4
   return { ROWWISE: true, D4: s.D / 4 };
 }
 
-export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor, ctx: Tensor, s: AttnShape): void {
+/**
+ * Defines of the workgroup flash kernels (attention_flash*): D4, and BK, the rows per tile of K and V (or Q and dctx)
+ * that fit workgroup storage, BK·(2·D·4 + 8) bytes. Null where the head vectors cannot be unrolled vec4 registers
+ * (D not a multiple of 4, or over 256: too many registers); every BLOOM size has D = 64..128.
+ */
+function flashDefines(gpu: Gpu, s: AttnShape): { FLASH: true; D4: number; BK: number } | null {
+  if (s.D % 4 !== 0 || s.D > 256) return null;
+  // at most 16 KiB (WebGPU's default limit) even where more is allowed: more workgroups stay resident per SM, and
+  // registers (about 2·D floats per thread forward, 4·D in _kv) already bound the occupancy of these kernels
+  const limit = Math.min(16384, gpu.handle.limits.maxComputeWorkgroupStorageSize || 16384);
+  const BK = Math.min(64, Math.floor(limit / (8 * s.D + 8)));
+  return BK >= 1 ? { FLASH: true, D4: s.D / 4, BK } : null;
+}
+
+/**
+ * Whether training at this shape materializes the probabilities (its backward reads them); else the forward saves
+ * lse [B, NH, Tq] and the backward recomputes the scores. Inference never needs probs (pass null).
+ */
+export function attentionNeedsProbs(gpu: Gpu, s: AttnShape): boolean {
+  const f = attentionConfig.flash;
+  if (f === 'never' || !flashDefines(gpu, s)) return true;
+  if (f === 'always') return false;
+  return s.B * s.NH * s.Tq * s.Tk * 4 > gpu.maxBinding || s.Tk >= 1024;
+}
+
+/** Elements of the backward's scratch: the score gradients [B, NH, T, T] (probs), or delta [B, NH, T] (flash). */
+export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
+  return flash ? s.B * s.NH * s.Tq : s.B * s.NH * s.Tq * s.Tk;
+}
+
+/**
+ * ctx [B, Tq, NH·D] from qkv. With `probs`, the probabilities are written there too (training, for the backward);
+ * with probs null nothing of size Tq·Tk is stored, and `lse` [B, NH, Tq], when given, receives each row's
+ * log-sum-exp (training without probs: the flash backward's input).
+ */
+export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor | null, ctx: Tensor, s: AttnShape, lse?: Tensor): void {
+  const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
+  if (!probs) {
+    const fd = flashDefines(gpu, s);
+    if (lse && !fd) throw new Error(`attention: no flash kernel for head dim ${s.D} (a multiple of 4 up to 256): materialize probs`);
+    if (!fd || (!lse && attentionConfig.flash === 'never')) {
+      // no kernel without probs for this head dim, or asked not to use one: a scratch probs tensor
+      const tmp = gpu.tensor(s.B * s.NH * s.Tq * s.Tk, 'f32', 'attention:probs');
+      attentionForward(gpu, qkv, keyinfo, slopes, tmp, ctx, s);
+      tmp.destroy();
+      return;
+    }
+    const out: Record<string, Tensor> = lse ? { lse } : {}, def: Record<string, boolean> = lse ? { LSE: true } : {};
+    const rw = rowwise(gpu, s, [qkv, ctx]);
+    if (rw) {
+      const four = s.Tq >= 4 && attentionConfig.rows4;
+      gpu.run('attention', four ? 'attention_probs4' : 'attention_probs', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows,
+        { ...rw, ...(four ? { ROWS4: true } : {}), NOPROBS: true, ...def });
+      return;
+    }
+    gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, { ...fd, ...def });
+    return;
+  }
+  if (lse) throw new Error('attention: lse is written only without probs');
   const rw = rowwise(gpu, s, [qkv, ctx]);
   if (rw) {  // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding)
     if (s.Tq >= 4 && attentionConfig.rows4) {
-      gpu.run('attention', 'attention_probs4', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], { ...rw, ROWS4: true });
+      gpu.run('attention', 'attention_probs4', { qkv, keyinfo, slopes, probs, ctx }, params(s), rows, { ...rw, ROWS4: true });
     } else {
-      gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+      gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), rows, rw);
     }
     return;
   }
@@ -62,11 +127,29 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
   gpu.run('attention', 'attention_context', { qkv, probs, ctx }, params(s), wg);
 }
 
-/** dqkv (fully overwritten) from dctx; needs the forward's probs; `ds` is scratch of the probs' size. */
-export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor, dctx: Tensor, dqkv: Tensor, ds: Tensor, s: AttnShape): void {
+/** What the flash backward needs instead of probs: the forward's lse and ctx, and the key info and slopes again. */
+export interface FlashSaved { lse: Tensor; ctx: Tensor; keyinfo: Tensor; slopes: Tensor }
+
+/**
+ * dqkv (fully overwritten) from dctx; needs the forward's probs, or with probs null the forward's `flash` tensors
+ * (training, q0 = 0, Tq = Tk). `ds` is scratch of attentionBackwardScratch(s, probs === null) elements.
+ */
+export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor | null, dctx: Tensor, dqkv: Tensor, ds: Tensor, s: AttnShape, flash?: FlashSaved): void {
+  const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
+  if (!probs) {
+    if (!flash) throw new Error('attentionBackward: without probs it needs the forward\'s lse and ctx');
+    const fd = flashDefines(gpu, s);
+    if (!fd) throw new Error(`attention: no flash kernel for head dim ${s.D}`);
+    const b = { qkv, keyinfo: flash.keyinfo, slopes: flash.slopes, lse: flash.lse, ctx: flash.ctx, dctx, dqkv, delta: ds };
+    // _q writes dq and delta (read by _kv), _kv writes dk and dv
+    const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]) ?? fd;
+    gpu.run('attention', 'attention_flash_backward_q', b, params(s), rows, rw);
+    gpu.run('attention', 'attention_flash_backward_kv', b, params(s), rows, rw);
+    return;
+  }
   const rw = rowwise(gpu, s, [qkv, dctx, dqkv]);
   if (rw) {  // attention_backward_scores also writes dq
-    gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), [Math.ceil(s.Tq / 64), s.NH, s.B], rw);
+    gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), rows, rw);
     gpu.run('attention', 'attention_backward_kv', { qkv, ds, probs, dctx, dqkv }, params(s), [Math.ceil(s.Tk / 64), s.NH, s.B], rw);
     return;
   }

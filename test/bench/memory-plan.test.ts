@@ -11,6 +11,7 @@ import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
 import { BloomForward } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
+import { attentionConfig } from '../../src/ops/attention.ts';
 
 async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
   const cfg = bloomConfigFor('nano-bloomz');
@@ -47,6 +48,15 @@ describe('bench: the dry-run memory plan', () => {
       assert.ok(gpu.dispatchCount > dispatches, 'the plan goes through every dispatch (checked, not recorded)');
     });
   }
+  it('equals the real peak with flash attention (lse instead of probs, attentionConfig.flash = always)', async () => {
+    const flash = attentionConfig.flash;
+    attentionConfig.flash = 'always';
+    try {
+      const real = await realPeak(gpu, 2, 16, false);
+      const plan = await memoryPlan(gpu, 'nano-bloomz', 2, 16, false);
+      assert.equal(plan.peakBytes, real.peak, `plan ${plan.peakBytes} vs real ${real.peak}`);
+    } finally { attentionConfig.flash = flash; }
+  });
   it('recomputation lowers the planned activations of BLOOMZ-560M at B=4 T=256 (and fits 12 GB)', async () => {
     const plain = await memoryPlan(gpu, 'bloomz-560m', 4, 256, false);
     const rc = await memoryPlan(gpu, 'bloomz-560m', 4, 256, true);

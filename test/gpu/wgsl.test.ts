@@ -10,6 +10,12 @@ describe('wgsl preprocessor', () => {
     assert.deepEqual(preprocess(src, {}, 't').split('\n'), ['a', '', '', '', 'c', '', 'd']);
   });
 
+  it('//#ifnot keeps its block when the define is off (not read as //#if "not")', () => {
+    const src = 'a\n//#ifnot X\nb\n//#else\nc\n//#endif\nd';
+    assert.deepEqual(preprocess(src, {}, 't').split('\n'), ['a', '', 'b', '', '', '', 'd']);
+    assert.deepEqual(preprocess(src, { X: true }, 't').split('\n'), ['a', '', '', '', 'c', '', 'd']);
+  });
+
   it('//#unroll repeats the body with $V = 0..N−1 ($Vu a u32 literal), N from a numeric define, on one line', () => {
     const src = 'a\n//#unroll d D4\n  let q$d = x[b + $du];\n  o$d += q$d * $dim;\n//#endunroll\nz';
     const out = preprocess(src, { D4: 3 }, 't').split('\n');

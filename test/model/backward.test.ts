@@ -6,6 +6,7 @@ import { BloomWeights } from '../../src/model/weights.ts';
 import { BloomForward, type Batch } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
 import { bloomParameters } from '../../src/model/config.ts';
+import { attentionConfig } from '../../src/ops/attention.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 
 /** The fixture's reference batch and labels. */
@@ -64,6 +65,31 @@ for (const name of FIXTURE_NAMES) {
       const failures = await compareParams(fx, got, 'grad.', bloomParameters(w.cfg).map((p) => p.name), (l) => lines.push(l));
       if (process.env.INSTRUCTALIGN_VERBOSE) console.log(`  loss ${loss} vs ${want}\n  ` + lines.join('\n  '));
       assert.deepEqual(failures, [], failures.join('\n'));
+    });
+
+    // training without attention probs (lse saved, scores recomputed in the backward): both kernel families, and
+    // with --recompute (the block's lse is refilled with the rest of its activations)
+    it('flash attention (attentionConfig.flash = always): loss and every gradient match HF, both families and --recompute', async () => {
+      const saved = { ...attentionConfig };
+      try {
+        for (const [label, rowwise, recompute] of [['ROWWISE', 'always', false], ['workgroup', 'never', false], ['ROWWISE --recompute', 'always', true]] as const) {
+          Object.assign(attentionConfig, { flash: 'always', rowwise });
+          fwd.recompute = recompute;
+          grads.zero();
+          const { batch, labels } = await fixtureBatch(fx);
+          const acts = await fwd.run(batch, true);
+          assert.ok(acts.blocks[0].lse && !acts.blocks[0].probs, `${label}: the blocks keep lse, not probs`);
+          fwd.freeActs(acts);
+          const { loss } = await lossAndBackward(fwd, batch, labels, grads);
+          const want = fx.json.loss as number;
+          assert.ok(Math.abs(loss - want) <= 1e-4 * Math.abs(want), `${label}: loss ${loss} vs HF ${want}`);
+          const failures = await compareParams(fx, await grads.toArrays(), 'grad.', bloomParameters(w.cfg).map((p) => p.name), () => {});
+          assert.deepEqual(failures, [], `${label}: ${failures.join('\n')}`);
+        }
+      } finally {
+        Object.assign(attentionConfig, saved);
+        fwd.recompute = false;
+      }
     });
 
     it('accumulates across calls: two calls give twice the gradient; zero() resets', async () => {
