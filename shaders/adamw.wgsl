@@ -22,7 +22,12 @@ struct Params {
 
 const WG = 256u;
 const CHUNK = 4096u;  // elements per sumsq workgroup (host code mirrors this as SUMSQ_CHUNK)
+//#if SUBGROUPS
+enable subgroups;
+var<workgroup> red: array<vec4f, 64>;  // SUBGROUPS: one slot per invocation, the elected ones hold their subgroup's sum
+//#else
 var<workgroup> red: array<f32, 256>;
+//#endif
 
 // partials[off + w] = Σ (gscale·g)² over elements [w·CHUNK, (w+1)·CHUNK); an inf/NaN gradient makes it inf/NaN.
 @compute @workgroup_size(256)
@@ -31,6 +36,17 @@ fn sumsq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: 
   let start = w * CHUNK;
   var s = 0.0;
   for (var i = start + li; i < min(start + CHUNK, params.n); i += WG) { let x = g[i] * params.gscale; s += x * x; }
+//#if SUBGROUPS
+  // subgroupAdd, then invocation 0 adds the 256 slots in order after one barrier (deterministic, any subgroup layout)
+  let gs = subgroupAdd(s);
+  red[li >> 2u][li & 3u] = select(0.0, gs, subgroupElect());
+  workgroupBarrier();
+  if (li == 0u && start < params.n) {
+    var t = vec4f(0.0);
+    for (var k = 0u; k < 64u; k++) { t += red[k]; }
+    partials[params.off + w] = dot(t, vec4f(1.0));
+  }
+//#else
   red[li] = s;
   workgroupBarrier();
   for (var k = WG / 2u; k > 0u; k >>= 1u) {
@@ -38,6 +54,7 @@ fn sumsq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: 
     workgroupBarrier();
   }
   if (li == 0u && start < params.n) { partials[params.off + w] = red[0]; }
+//#endif
 }
 
 // One element per thread: p *= 1 − lr·wd; m, v updated; p −= lr/bc1 · m / (sqrt(v)/bc2s + eps).

@@ -379,12 +379,29 @@ fn attention_flash_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(10) var<storage, read_write> delta: array<f32>; // [B, NH, Tq] flash backward: dctx·ctx per row
 
 const WG = 64u;
-var<workgroup> red: array<f32, 64>;
-
 fn qkv_at(b: u32, t: u32, n: u32, c: u32, d: u32) -> u32 {
   return (b * params.Tmax + t) * 3u * params.NH * params.D + n * 3u * params.D + c * params.D + d;
 }
 fn prow(b: u32, n: u32, i: u32) -> u32 { return ((b * params.NH + n) * params.Tq + i) * params.Tk; }
+
+//#if SUBGROUPS
+enable subgroups;
+// SUBGROUPS: subgroupMax/subgroupAdd, then the elected invocations' slots (the identity elsewhere) are combined in
+// order by every invocation after one barrier (deterministic, any subgroup size or layout): 2 barriers, not 8.
+var<workgroup> red: array<vec4f, 16>;
+
+fn reduce(v: f32, li: u32, is_max: bool) -> f32 {
+  let g = select(subgroupAdd(v), subgroupMax(v), is_max);
+  let none = select(0.0, -3.0e38, is_max);
+  red[li >> 2u][li & 3u] = select(none, g, subgroupElect());
+  workgroupBarrier();
+  var t = vec4f(none);
+  for (var k = 0u; k < 16u; k++) { t = select(t + red[k], max(t, red[k]), is_max); }
+  workgroupBarrier();
+  return select(dot(t, vec4f(1.0)), max(max(t.x, t.y), max(t.z, t.w)), is_max);
+}
+//#else
+var<workgroup> red: array<f32, 64>;
 
 fn reduce(v: f32, li: u32, is_max: bool) -> f32 {
   red[li] = v;
@@ -397,6 +414,7 @@ fn reduce(v: f32, li: u32, is_max: bool) -> f32 {
   workgroupBarrier();
   return r;
 }
+//#endif
 
 // One workgroup per (query row i, head n, batch b): scores, mask, softmax → probs row.
 @compute @workgroup_size(64)

@@ -91,8 +91,17 @@ fn ce_backward(@builtin(global_invocation_id) gid: vec3u) {
 //#else
 
 const WG = 64u;
+//#if SUBGROUPS
+enable subgroups;
+// SUBGROUPS: a subgroup merges its (max, Σexp) pairs with subgroupMax/subgroupAdd; the elected invocation's slot holds
+// the subgroup's pair (others (−3e38, 0), which merge as nothing); invocation 0 merges the 64 slots in order after
+// one barrier (deterministic, any subgroup size or layout).
+var<workgroup> rm: array<vec4f, 16>;
+var<workgroup> rs: array<vec4f, 16>;
+//#else
 var<workgroup> rm: array<f32, 64>;
 var<workgroup> rs: array<f32, 64>;
+//#endif
 
 // One workgroup per row: merge this chunk's (max, Σexp) into the running pair.
 @compute @workgroup_size(64)
@@ -106,6 +115,21 @@ fn ce_stats(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) l
     let l = logits[base + v];
     if (l > m) { s = s * exp(m - l) + 1.0; m = l; } else { s += exp(l - m); }
   }
+//#if SUBGROUPS
+  let gm = subgroupMax(m);
+  let gs = subgroupAdd(s * exp(m - gm));
+  let e = subgroupElect();
+  rm[li >> 2u][li & 3u] = select(-3.0e38, gm, e);
+  rs[li >> 2u][li & 3u] = select(0.0, gs, e);
+  workgroupBarrier();
+  if (li != 0u) { return; }
+  var mx = vec4f(-3.0e38);
+  for (var k = 0u; k < 16u; k++) { mx = max(mx, rm[k]); }
+  let fm = max(max(mx.x, mx.y), max(mx.z, mx.w));
+  var sx = vec4f(0.0);
+  for (var k = 0u; k < 16u; k++) { sx += rs[k] * exp(rm[k] - fm); }
+  let fs = dot(sx, vec4f(1.0));
+//#else
   rm[li] = m;
   rs[li] = s;
   workgroupBarrier();
@@ -118,11 +142,13 @@ fn ce_stats(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) l
     workgroupBarrier();
   }
   if (li != 0u) { return; }
+  let fm = rm[0]; let fs = rs[0];
+//#endif
   let t = targets[r];
   let has = t >= 0 && u32(t) >= params.lo && u32(t) < params.lo + params.Vc;
   var tl = 0.0;
   if (has) { tl = logits[base + u32(t) - params.lo]; }
-  mergeStats(r, rm[0], rs[0], tl, has);
+  mergeStats(r, fm, fs, tl, has);
 }
 
 // dlogits = (softmax − onehot(target))·scale for scored rows, 0 for ignored ones; needs the final statistics.

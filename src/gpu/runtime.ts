@@ -1,7 +1,7 @@
 // Kernel runner: tensors (labelled GPU buffers), cached pipelines, batched dispatch into one compute pass per
 // flush, a ring of uniform slots for per-dispatch Params, uploads/readbacks, and error surfacing.
 import { SHADERS } from '../generated/assets.ts';
-import { preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
+import { hasPrologue, preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
 import type { DeviceHandle } from './device.ts';
 import { f16ArrayToF32 } from '../model/dtype.ts';
 
@@ -272,7 +272,7 @@ export class Gpu {
     this.pendingChecks.push((async () => {
       const info = await module.getCompilationInfo();
       const errs = info.messages.filter((m) => m.type === 'error');
-      const lineOffset = code.startsWith('const ') && /^const \w+: u32/.test(code) ? 1 : 0;
+      const lineOffset = hasPrologue(code) ? 1 : 0;
       if (errs.length) {
         throw new Error(`shader ${shader}.wgsl (entry ${entry}) failed to compile:\n` +
           errs.map((m) => `  shaders/${shader}.wgsl:${m.lineNum - lineOffset}:${m.linePos}: ${m.message}`).join('\n'));

@@ -5,6 +5,11 @@ export interface BindingDecl { name: string; binding: number; kind: 'read' | 're
 export interface ParamField { name: string; type: 'u32' | 'i32' | 'f32' }
 export interface ShaderReflection { bindings: BindingDecl[]; params: ParamField[] }
 
+/** Whether the first line of preprocessed code is the added prologue (enable directives, numeric defines). */
+export function hasPrologue(code: string): boolean {
+  return /^(enable\s|const \w+: u32 = \d+u;)/.test(code);
+}
+
 /**
  * Keeps lines between //#if X ... //#else ... //#endif according to `defines`; line numbers are preserved.
  * `//#unroll V N` ... `//#endunroll` (N a number or a numeric define) repeats the body N times with every `$V`
@@ -70,10 +75,17 @@ function ifdefs(src: string, defines: Record<string, boolean | number>, file: st
     out.push(active ? lines[i] : '');
   }
   if (stack.length) throw new Error(`${file}.wgsl:${stack[stack.length - 1].line}: //#if without //#endif`);
-  // numeric defines become WGSL constants usable in the code
+  // numeric defines become WGSL constants usable in the code; `enable` directives (kept by an //#if, e.g.
+  // `enable subgroups;`) must precede every declaration: both go on one extra first line (compile errors are
+  // mapped back by src/gpu/runtime.ts)
+  const enables: string[] = [];
+  for (let i = 0; i < out.length; i++) {
+    if (/^\s*enable\s+[\w\s,]+;\s*(\/\/.*)?$/.test(out[i])) { enables.push(out[i].replace(/\/\/.*$/, '').trim()); out[i] = ''; }
+  }
   const consts = Object.entries(defines).filter(([, v]) => typeof v === 'number')
-    .map(([k, v]) => `const ${k}: u32 = ${v}u;`).join(' ');
-  return consts ? `${consts}\n${out.join('\n')}` : out.join('\n');
+    .map(([k, v]) => `const ${k}: u32 = ${v}u;`);
+  const prologue = [...enables, ...consts].join(' ');
+  return prologue ? `${prologue}\n${out.join('\n')}` : out.join('\n');
 }
 
 const BIND_RE = /@group\(0\)\s*@binding\((\d+)\)\s*var<(storage|uniform)(?:\s*,\s*(read|read_write))?>\s*(\w+)\s*:/g;

@@ -1,6 +1,6 @@
 // adamw.wgsl host side: per-tensor partial sums of squares (for the global grad norm) and the AdamW update.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { grid } from './grid.ts';
+import { grid, subgroupDefines } from './grid.ts';
 
 /** Elements per sumsq workgroup: CHUNK in adamw.wgsl. */
 export const SUMSQ_CHUNK = 4096;
@@ -9,7 +9,7 @@ export function sumsqSlots(n: number): number { return Math.ceil(n / SUMSQ_CHUNK
 
 /** partials[off .. off + sumsqSlots(n)) = per-chunk Σ (gscale·g)². */
 export function sumSquares(gpu: Gpu, g: Tensor, partials: Tensor, off: number, gscale: number): void {
-  gpu.run('adamw', 'sumsq', { g, partials }, { n: g.numel, off, gscale }, grid(sumsqSlots(g.numel)));
+  gpu.run('adamw', 'sumsq', { g, partials }, { n: g.numel, off, gscale }, grid(sumsqSlots(g.numel)), subgroupDefines(gpu));
 }
 
 export interface AdamWHyper { lr: number; beta1: number; beta2: number; eps: number; wd: number; gscale: number; step: number }

@@ -1,5 +1,6 @@
 // attention.wgsl host side: ALiBi slopes and key info (mask, positions) are prepared here on the CPU.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
+import { subgroupDefines } from './grid.ts';
 
 /** BLOOM's ALiBi slopes for any head count (build_alibi_tensor): powers of 2^(−8/p), plus odd powers of 2^(−4/p). */
 export function alibiSlopes(nHead: number): Float32Array {
@@ -123,7 +124,7 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
-  gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs }, params(s), wg);
+  gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs }, params(s), wg, subgroupDefines(gpu));
   gpu.run('attention', 'attention_context', { qkv, probs, ctx }, params(s), wg);
 }
 
@@ -154,7 +155,7 @@ export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor | null, d
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
-  gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds }, params(s), wg);
+  gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds }, params(s), wg, subgroupDefines(gpu));
   gpu.run('attention', 'attention_backward_q', { qkv, ds, dqkv }, params(s), wg);
   gpu.run('attention', 'attention_backward_kv', { qkv, ds, probs, dctx, dqkv }, params(s), wg);
 }

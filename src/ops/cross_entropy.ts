@@ -1,6 +1,6 @@
 // cross_entropy.wgsl host side: per-chunk statistics, final log-probs, and the chunk's logits gradient.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { grid } from './grid.ts';
+import { grid, subgroupDefines } from './grid.ts';
 
 /** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
 export const crossEntropyConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
@@ -15,7 +15,7 @@ function rowwise(gpu: Gpu, Vc: number, tensors: Tensor[]): boolean {
 export function ceStats(gpu: Gpu, logits: Tensor, targets: Tensor, stats: Tensor, R: number, Vc: number, lo: number, first: boolean): void {
   const p = { R, Vc, lo, first: first ? 1 : 0, scale: 0 };
   if (rowwise(gpu, Vc, [logits])) gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, [Math.ceil(R / 16)], { ROWWISE: true });
-  else gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, grid(R));
+  else gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, grid(R), subgroupDefines(gpu));
 }
 export function ceFinalize(gpu: Gpu, targets: Tensor, stats: Tensor, logprob: Tensor, R: number): void {
   gpu.run('cross_entropy', 'ce_finalize', { targets, stats, logprob }, { R, Vc: 0, lo: 0, first: 0, scale: 0 }, grid(Math.ceil(R / 64)));

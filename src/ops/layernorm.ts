@@ -1,6 +1,6 @@
 // layernorm.wgsl host side: forward saves (mean, rstd) per row for the backward.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { grid } from './grid.ts';
+import { grid, subgroupDefines } from './grid.ts';
 
 /** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
 export const layernormConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
@@ -17,7 +17,7 @@ export function layernormForward(gpu: Gpu, x: Tensor, gamma: Tensor, beta: Tenso
     gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(Math.ceil(R / 16)), { ROWWISE: true });
     return;
   }
-  gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(R));
+  gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(R), subgroupDefines(gpu));
 }
 
 /** dx (= or +=) LN backward; dgamma/dbeta are accumulated (gradient accumulation across micro-batches). */
@@ -30,6 +30,6 @@ export function layernormBackward(gpu: Gpu, x: Tensor, gamma: Tensor, stats: Ten
     gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 4 / 16)), d);
     return;
   }
-  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R));
+  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R), subgroupDefines(gpu));
   gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 64)));
 }

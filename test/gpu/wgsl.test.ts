@@ -1,7 +1,7 @@
 // The WGSL preprocessor (src/gpu/wgsl.ts): //#if blocks and //#unroll, with line numbers kept (compile errors
 // point at the shader's own lines).
 import assert from 'node:assert/strict';
-import { preprocess } from '../../src/gpu/wgsl.ts';
+import { hasPrologue, preprocess } from '../../src/gpu/wgsl.ts';
 
 describe('wgsl preprocessor', () => {
   it('//#if / //#else / //#endif keep or blank lines and keep the line count', () => {
@@ -14,6 +14,16 @@ describe('wgsl preprocessor', () => {
     const src = 'a\n//#ifnot X\nb\n//#else\nc\n//#endif\nd';
     assert.deepEqual(preprocess(src, {}, 't').split('\n'), ['a', '', 'b', '', '', '', 'd']);
     assert.deepEqual(preprocess(src, { X: true }, 't').split('\n'), ['a', '', '', '', 'c', '', 'd']);
+  });
+
+  it('moves kept `enable` directives and numeric defines to one first line (directives precede declarations)', () => {
+    const src = '// header\nconst A = 1;\n//#if SG\nenable subgroups; // why\n//#endif\nfn f() {}';
+    const out = preprocess(src, { SG: true, N: 2 }, 't').split('\n');
+    assert.equal(out[0], 'enable subgroups; const N: u32 = 2u;');
+    assert.equal(out.length, 7, 'one prologue line, the rest kept line for line');
+    assert.deepEqual(out.slice(1), ['// header', 'const A = 1;', '', '', '', 'fn f() {}']);
+    assert.ok(hasPrologue(out.join('\n')));
+    assert.ok(!hasPrologue(preprocess(src, {}, 't')), 'no prologue without enables or numeric defines');
   });
 
   it('//#unroll repeats the body with $V = 0..N−1 ($Vu a u32 literal), N from a numeric define, on one line', () => {

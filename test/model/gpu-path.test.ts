@@ -1,6 +1,7 @@
 // The kernels real GPUs run (workgroup-memory tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
 // SwiftShader; this forces them here so CI checks them too: the full selftest (forward, KV-cached generation,
-// every gradient, two AdamW steps) against HuggingFace on both fixtures.
+// every gradient, two AdamW steps) against HuggingFace on both fixtures, with the workgroup reductions on subgroups
+// (SwiftShader offers the feature, with 4-wide subgroups) and on barrier trees.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES } from '../helpers/gpu.ts';
@@ -9,16 +10,21 @@ import { selftest, trainSelftest } from '../../src/host/selftest.ts';
 import { matmulConfig } from '../../src/ops/matmul.ts';
 import { attentionConfig } from '../../src/ops/attention.ts';
 import { layernormConfig } from '../../src/ops/layernorm.ts';
+import { crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
+import { subgroupConfig } from '../../src/ops/grid.ts';
 
-describe('the GPU kernel path (forced on SwiftShader)', () => {
-  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
+for (const sg of ['auto', 'never'] as const) describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
+  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise, ce: crossEntropyConfig.rowwise, sg: subgroupConfig.use };
   let rt: Runtime;
   before(async () => {
-    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
+    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never'; crossEntropyConfig.rowwise = 'never';
+    subgroupConfig.use = sg;
     rt = await Runtime.create({ log: () => {} });
+    if (sg === 'auto') assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
   });
   after(() => {
     matmulConfig.family = saved.family; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
+    crossEntropyConfig.rowwise = saved.ce; subgroupConfig.use = saved.sg;
     rt?.dispose();
   });
   for (const name of FIXTURE_NAMES) {

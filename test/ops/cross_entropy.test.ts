@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { ceBackward, ceFinalize, ceStats, crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
+import { subgroupConfig } from '../../src/ops/grid.ts';
 
 const R = 5, V = 40;
 const logitsHost = Float32Array.from({ length: R * V }, (_, i) => Math.sin(i * 1.3) * 6 + (i % 7 === 0 ? 9 : 0));
@@ -49,11 +50,12 @@ async function run(gpu: Gpu, chunk: number) {
 describe('cross-entropy kernels vs float64 (chunked vocabulary)', () => {
   let gpu: Gpu;
   before(async () => { gpu = await getGpu(); });
-  after(() => { crossEntropyConfig.rowwise = 'auto'; });
-  for (const mode of ['never', 'always'] as const) {
+  after(() => { crossEntropyConfig.rowwise = 'auto'; subgroupConfig.use = 'auto'; });
+  for (const [mode, sg] of [['never', 'auto'], ['never', 'never'], ['always', 'auto']] as const) {
     for (const chunk of [40, 12, 8]) {
-      it(`${mode === 'never' ? 'workgroup-per-row (GPU)' : 'ROWWISE (SwiftShader)'} kernels, chunks of ${chunk}`, async () => {
+      it(`${mode === 'never' ? `workgroup-per-row (GPU, subgroups ${sg === 'auto' ? 'on' : 'off'})` : 'ROWWISE (SwiftShader)'} kernels, chunks of ${chunk}`, async () => {
         crossEntropyConfig.rowwise = mode;
+        subgroupConfig.use = sg;
         const ref = reference(), got = await run(gpu, chunk);
         const a = compare(got.lp, ref.lp, 1e-5, 1e-5), b = compare(got.dl, ref.dl, 1e-5, 1e-5);
         assert.ok(a.ok, `log-probs: [${a.bad}] ${a.got} vs ${a.want}`);
