@@ -57,6 +57,8 @@ export class Gpu {
   bytesAllocated = 0;
   peakBytes = 0;
   dispatchCount = 0;
+  /** queue submits so far (each upload and readback submits what was recorded before it) */
+  submitCount = 0;
   /** GPUBuffers created for tensors so far (with the pool, a repeated training step creates none) */
   buffersCreated = 0;
   /**
@@ -209,9 +211,11 @@ export class Gpu {
     this.endPass();
     this.enc().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.flush();
-    await this.check();
+    // buffers released before the copy can go once it is done; taken now (callers may record more work while this
+    // read is pending, e.g. the backward during the loss readback, and release buffers that work still uses)
     const dead = this.graveyard;
     this.graveyard = [];
+    await this.check();
     await this.orLost(staging.mapAsync(GPUMapMode.READ));
     const out = staging.getMappedRange().slice(0);
     staging.unmap();
@@ -411,6 +415,7 @@ export class Gpu {
       this.device.queue.writeBuffer(this.uniformChunks[c], 0, this.uniformStaging[c], 0, used * SLOT);
     }
     this.device.queue.submit([this.encoder.finish()]);
+    this.submitCount++;
     this.encoder = null;
     this.slotsUsed = 0;
   }

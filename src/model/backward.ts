@@ -94,16 +94,20 @@ export async function lossAndBackward(fwd: BloomForward, batch: Batch, labels: I
   const stats = g.tensor(R * 3, 'f32', 'ce:stats'), lp = g.tensor(R, 'f32', 'ce:logprob');
   // a vocabulary that fits one chunk keeps its logits for the backward (no second LM-head matmul)
   const kept = fwd.logprobs(acts.lnf, targets, R, stats, lp, undefined, true);
-  const lpHost = await g.readF32(lp);
-  let sum = 0;
-  for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
-  const loss = sum / denom;
+  // the loss is read while the backward is recorded and runs (awaiting it first would idle the GPU meanwhile)
+  const lpRead = g.readF32(lp);
+  lpRead.catch(() => {});  // awaited below; a throw while recording the backward must not leave it unhandled
   if (nTokens > 0) {
     const dlnf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom, kept);
     blocksBackward(fwd, acts, dlnf, grads, batch);
   }
   [targets, stats, lp, kept].forEach((t) => t?.destroy());
   fwd.freeActs(acts);
+  g.flush();
+  const lpHost = await lpRead;
+  let sum = 0;
+  for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
+  const loss = sum / denom;
   await g.sync();
   return { loss, nTokens };
 }
