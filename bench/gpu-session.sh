@@ -14,6 +14,6 @@ timeout "${TORCH_S:-240}" python3 bench/pytorch/bench.py --json --out "$out/torc
 echo "pytorch exit $?" >> "$out/torch.log"
 against=()  # (expanded with ${against[@]+...}: bash before 4.4 treats an empty array as unset under set -u)
 [ -s "$out/torch.json" ] && against=(--against "$out/torch.json")
-timeout "${OURS_S:-300}" node dist/cli.js bench --json --out "$out/bench.json" --models "$models" ${against[@]+"${against[@]}"} > "$out/bench-final.json" 2> "$out/bench.log"
+timeout "${OURS_S:-300}" node dist/cli.js bench --json --ablate --out "$out/bench.json" --models "$models" ${against[@]+"${against[@]}"} > "$out/bench-final.json" 2> "$out/bench.log"
 echo "instructalign exit $?" >> "$out/bench.log"
 tail -n 40 "$out/torch.log" "$out/bench.log"

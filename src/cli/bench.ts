@@ -7,6 +7,7 @@ import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import { chooseMatmulKernel, matmul, matmulConfig, type MatmulKernel } from '../ops/matmul.ts';
 import { attentionConfig } from '../ops/attention.ts';
+import { subgroupConfig } from '../ops/grid.ts';
 import { bloomConfigFor, bloomParameters } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
@@ -19,7 +20,7 @@ import { loadNusax } from '../eval/datasets.ts';
 import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../eval/tasks.ts';
 
 export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
-                  [--models a,b] [--matmul 1024,4096] [--memory]
+                  [--models a,b] [--matmul 1024,4096] [--memory] [--ablate]
 
 Benchmarks on this adapter (random weights, nothing downloaded):
   matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
@@ -38,7 +39,10 @@ coefficient of variation (cv = standard deviation / mean).
   --out FILE      also write the JSON to FILE, rewritten (atomically) after every section: a run cut short keeps
                   what it measured
   --against FILE  the JSON of bench/pytorch/bench.py on the same GPU: adds the ratio to PyTorch for each figure
-  --memory        only the memory plans`;
+  --memory        only the memory plans
+  --ablate        per model, also the training step with each of the runtime's choices undone, interleaved with
+                  the default: buffer pool off, subgroups off, flash attention forced (lse + recomputed scores
+                  instead of the saved probabilities)`;
 
 export interface Timing { median: number; min: number; max: number; mean: number; cv: number; runs: number }
 
@@ -170,7 +174,7 @@ async function evalBench(gpu: Gpu, name: string, runs: number, rows: number) {
   } finally { rt.unload(); }
 }
 
-async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: number, withBaseline: boolean, say: (m: string) => void) {
+async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: number, withBaseline: boolean, say: (m: string) => void, ablate = false) {
   const cfg = bloomConfigFor(name);
   const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
   const fwd = new BloomForward(gpu, w);
@@ -217,6 +221,12 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   const plain = await train(false);
   const recompute = await train(true);
   fwd.recompute = false;
+  const ablation = ablate ? await ablations(gpu, async () => {
+    grads.zero();
+    await lossAndBackward(fwd, batch, ids, grads);
+    await opt.step(grads, 1e-5);
+    await gpu.sync();
+  }, R, runs, say) : undefined;
   say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
   // SwiftShader: few rows (each full-text run of 4 rows × 3 languages takes ~12 s there)
   const ev = await evalBench(gpu, name, runs, gpu.handle.adapter.swiftshader ? (B <= 2 ? 2 : 4) : 16);
@@ -226,11 +236,40 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
   return {
     model: name, B, T,
     forward: { tokensPerS: R / f.median, gflops: flops / f.median / 1e9, time: f, probsTokensPerS: R / fp.median, probsTime: fp, ...(baseline ? { scalarMatmulTokensPerS: R / baseline.median, speedup: baseline.median / f.median, baselineTime: baseline } : {}) },
-    train: plain, trainRecompute: recompute,
+    train: plain, trainRecompute: recompute, ...(ablation ? { ablation } : {}),
     evalSequencesPerS: B / f.median,
     evalNusax: ev,
     peakTrainBytes: plain.peakBytes,
   };
+}
+
+/**
+ * The training step with each runtime choice undone, interleaved with the default step: what each is worth on this
+ * adapter (ratio > 1: the default is faster). The pool's bound is lifted meanwhile so that the pool-off runs do not
+ * evict the default runs' pooled buffers.
+ */
+async function ablations(gpu: Gpu, step: () => Promise<void>, R: number, runs: number, say: (m: string) => void) {
+  const saved = { pooling: gpu.pooling, headroom: gpu.poolHeadroom, sg: subgroupConfig.use, flash: attentionConfig.flash };
+  const variant = (set: () => void) => async () => {
+    set();
+    try { await step(); } finally { gpu.pooling = saved.pooling; subgroupConfig.use = saved.sg; attentionConfig.flash = saved.flash; }
+  };
+  gpu.poolHeadroom = Infinity;
+  try {
+    const t = await timeMany({
+      default: step,
+      'buffer pool off': variant(() => { gpu.pooling = false; }),
+      'subgroups off': variant(() => { subgroupConfig.use = 'never'; }),
+      'flash attention forced': variant(() => { attentionConfig.flash = 'always'; }),
+    }, runs);
+    const base = t.default;
+    const out: Record<string, { tokensPerS: number; time: Timing; defaultSpeedup: number }> = {};
+    for (const [k, v] of Object.entries(t)) {
+      out[k] = { tokensPerS: R / v.median, time: v, defaultSpeedup: v.median / base.median };
+      say(`  train step, ${k.padEnd(22)} ${(R / v.median).toFixed(0)} tokens/s ${spread(v)}` + (k === 'default' ? '' : ` → default ×${(v.median / base.median).toFixed(2)}`));
+    }
+    return out;
+  } finally { gpu.poolHeadroom = saved.headroom; }
 }
 
 /** Ratios to bench/pytorch/bench.py's figures (same GPU): >1 means instructalign is faster. */
@@ -265,8 +304,8 @@ export function againstPytorch(report: any, torch: any) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'quick', 'full', 'memory']);
-  const json = bool(a, 'json'), quick = bool(a, 'quick'), full = bool(a, 'full'), memoryOnly = bool(a, 'memory');
+  const a = parseArgs(argv, ['json', 'quick', 'full', 'memory', 'ablate']);
+  const json = bool(a, 'json'), quick = bool(a, 'quick'), full = bool(a, 'full'), memoryOnly = bool(a, 'memory'), ablate = bool(a, 'ablate');
   const runs = Math.max(5, num(a, 'runs', 5));
   const outFile = str(a, 'out'), againstFile = str(a, 'against');
   let torch: unknown;
@@ -315,7 +354,7 @@ export async function run(argv: string[]): Promise<number> {
   for (const name of names) {
     if (!shapes[name]) throw new UsageError(`--models: unknown model "${name}" (known: ${Object.keys(shapes).join(', ')})`);
     const [B, T] = shapes[name];
-    mres.push(await modelBench(gpu, name, B, T, runs, name === 'nano-bloomz', say));
+    mres.push(await modelBench(gpu, name, B, T, runs, name === 'nano-bloomz', say, ablate));
     report.models = mres;
     await save();
   }

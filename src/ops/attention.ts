@@ -77,7 +77,8 @@ export function attentionNeedsProbs(gpu: Gpu, s: AttnShape): boolean {
   const f = attentionConfig.flash;
   if (f === 'never' || !flashDefines(gpu, s)) return true;
   if (f === 'always') return false;
-  return s.B * s.NH * s.Tq * s.Tk * 4 > gpu.maxBinding || s.Tk >= 1024;
+  const long = s.B * s.NH * s.Tq * s.Tk * 4 > gpu.maxBinding || s.Tk >= 1024;
+  return !long;
 }
 
 /** Elements of the backward's scratch: the score gradients [B, NH, T, T] (probs), or delta [B, NH, T] (flash). */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
-import { alibiSlopes, attentionBackward, attentionBackwardScratch, attentionConfig, attentionForward, keyInfo, type AttnShape } from '../../src/ops/attention.ts';
+import { alibiSlopes, attentionBackward, attentionBackwardScratch, attentionConfig, attentionForward, attentionNeedsProbs, keyInfo, type AttnShape } from '../../src/ops/attention.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -161,4 +161,26 @@ describe('attention without probs (flash) vs a float64 CPU reference', () => {
       }
     });
   }
+});
+
+describe('attention: when training keeps the probabilities (attentionNeedsProbs)', () => {
+  let gpu: Gpu;
+  before(async () => { gpu = await getGpu(); });
+  const saved = attentionConfig.flash;
+  afterEach(() => { attentionConfig.flash = saved; });
+  const shape = (T: number, B = 4, NH = 16, D = 64): AttnShape => ({ B, Tq: T, Tk: T, q0: 0, Tmax: T, NH, D });
+  it("'auto': short sequences keep probs; Tk ≥ 1024 or one layer's probs over a binding go flash", () => {
+    attentionConfig.flash = 'auto';
+    assert.equal(attentionNeedsProbs(gpu, shape(256)), true, '560M at T=256');
+    assert.equal(attentionNeedsProbs(gpu, shape(1024, 1, 1)), false, 'Tk = 1024');
+    const Tq = Math.ceil(gpu.maxBinding / (4 * 64 * 1000)) + 1;  // B·NH = 64: probs [64, Tq, 1000] over one binding
+    assert.equal(attentionNeedsProbs(gpu, { ...shape(1000), Tq }), false, 'probs over maxStorageBufferBindingSize');
+  });
+  it("'never' always keeps probs, 'always' never (unless no flash kernel fits the head dim)", () => {
+    attentionConfig.flash = 'never';
+    assert.equal(attentionNeedsProbs(gpu, shape(4096)), true);
+    attentionConfig.flash = 'always';
+    assert.equal(attentionNeedsProbs(gpu, shape(16)), false);
+    assert.equal(attentionNeedsProbs(gpu, shape(16, 1, 2, 6)), true, 'D = 6: no vec4 flash kernel');
+  });
 });
