@@ -4,6 +4,7 @@ struct Params {
   C: u32,     // row width (hidden size)
   eps: f32,   // layer_norm_epsilon
   flags: u32, // backward: value 2 = accumulate into dgamma/dbeta, value 4 = accumulate into dx
+  rows: u32,  // layernorm_param_grad (GPU family): rows per partial sum, 0 = all rows at once
 }
 
 //#if ROWWISE
@@ -199,7 +200,9 @@ fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
   }
 }
 
-// dγ[c] (+)= Σ_r dy·x̂, dβ[c] (+)= Σ_r dy: one thread per column, rows in order (deterministic).
+// dγ[c] (+)= Σ_r dy·x̂, dβ[c] (+)= Σ_r dy: one thread per column, rows in order (deterministic). With rows > 0,
+// partial sums: workgroup row gid.y sums rows [gid.y·rows, +rows) into row gid.y of dgamma/dbeta (scratch
+// [chunks, C]), which the host then sums in order (src/ops/layernorm.ts): many more threads for a GPU.
 @compute @workgroup_size(64)
 fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
@@ -207,11 +210,14 @@ fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
   if (c >= C) { return; }
   var sg = 0.0;
   var sb = 0.0;
-  for (var r = 0u; r < R; r++) {
+  let r0 = gid.y * params.rows;
+  let r1 = select(R, min(R, r0 + params.rows), params.rows > 0u);
+  for (var r = r0; r < r1; r++) {
     let g = dy[r * C + c];
     sg += g * (x[r * C + c] - stats[2u * r]) * stats[2u * r + 1u];
     sb += g;
   }
-  if ((params.flags & 2u) != 0u) { dgamma[c] += sg; dbeta[c] += sb; } else { dgamma[c] = sg; dbeta[c] = sb; }
+  let o = gid.y * C + c;
+  if ((params.flags & 2u) != 0u) { dgamma[o] += sg; dbeta[o] += sb; } else { dgamma[o] = sg; dbeta[o] = sb; }
 }
 //#endif

@@ -343,14 +343,19 @@ fn store_row(m: u32, n0: u32, v4: vec4f) {
   }
 }
 
-// db[n] (+)= Σ_m dY[m,n]: the bias gradient, one thread per column (deterministic order).
+// db[n] (+)= Σ_m dY[m,n]: the bias gradient, one thread per column (deterministic order). With K > 0, a first
+// stage for many rows: workgroup row gid.y sums rows [gid.y·K, gid.y·K + K) into row gid.y of C (stride c_sm), so
+// that 1,024 rows give 32× the threads; src/ops/matmul.ts (columnSums) then sums those partial rows in order.
 @compute @workgroup_size(64)
 fn bias_grad(@builtin(global_invocation_id) gid: vec3u) {
   let n = gid.x;
   if (n >= params.N) { return; }
   var s = 0.0;
   let M = params.M; let sm = params.a_sm; let off = params.a_off;
-  for (var m = 0u; m < M; m++) { s += a[off + m * sm + n]; }
-  if ((params.flags & 2u) != 0u) { c[params.c_off + n] += params.alpha * s; } else { c[params.c_off + n] = params.alpha * s; }
+  let m0 = gid.y * params.K;
+  let m1 = select(M, min(M, m0 + params.K), params.K > 0u);
+  for (var m = m0; m < m1; m++) { s += a[off + m * sm + n]; }
+  let o = params.c_off + gid.y * params.c_sm + n;
+  if ((params.flags & 2u) != 0u) { c[o] += params.alpha * s; } else { c[o] = params.alpha * s; }
 }
 //#endif

@@ -87,13 +87,32 @@ export function linearBackwardInput(gpu: Gpu, dY: Tensor, W: Tensor, dX: Tensor,
 /** dW[N,K] (+)= dY[M,N]ᵀ·X[M,K]; db[N] (+)= Σ_m dY[m,N]. */
 export function linearBackwardWeight(gpu: Gpu, dY: Tensor, X: Tensor, dW: Tensor, db: Tensor | undefined, M: number, N: number, K: number, accumulate = true): void {
   matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate });
-  if (db) {
-    const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
-    // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
-    if (family(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && dY.byteLength % 16 === 0 && db.byteLength % 16 === 0) {
-      gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)), { VEC4: true });
-    } else {
-      gpu.run('matmul', 'bias_grad', { a: dY, c: db }, p, grid(Math.ceil(N / 64)));
-    }
+  if (db) columnSums(gpu, dY, db, M, N, accumulate);
+}
+
+/** Rows per partial sum of columnSums' first stage (GPU family). */
+export const COLUMN_SUM_ROWS = 32;
+
+/**
+ * c[n] (+)= Σ_m a[m, n] over M rows of N (a bias gradient), rows summed in a fixed order (deterministic). SwiftShader:
+ * one invocation per four columns. GPU family: from 4·COLUMN_SUM_ROWS rows on, two stages (partial sums of 32 rows
+ * into a scratch [M/32, N], then those in order), since one thread per column leaves a GPU nearly idle (1,024
+ * columns are 16 workgroups) while it walks every row.
+ */
+export function columnSums(gpu: Gpu, a: Tensor, c: Tensor, M: number, N: number, accumulate: boolean): void {
+  const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
+  // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
+  if (family(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && a.byteLength % 16 === 0 && c.byteLength % 16 === 0) {
+    gpu.run('matmul', 'bias_grad', { a, c }, p, grid(Math.ceil(N / 64)), { VEC4: true });
+    return;
   }
+  const chunks = Math.ceil(M / COLUMN_SUM_ROWS);
+  if (family(gpu) === 'gpu' && chunks >= 4 && chunks <= gpu.handle.limits.maxComputeWorkgroupsPerDimension && Math.ceil(N / 64) <= gpu.handle.limits.maxComputeWorkgroupsPerDimension) {
+    const part = gpu.tensor(chunks * N, 'f32', 'column-sums:partial');
+    gpu.run('matmul', 'bias_grad', { a, c: part }, { ...p, K: COLUMN_SUM_ROWS, c_sm: N, flags: 0 }, [Math.ceil(N / 64), chunks]);
+    gpu.run('matmul', 'bias_grad', { a: part, c }, { ...p, M: chunks }, grid(Math.ceil(N / 64)));
+    part.destroy();
+    return;
+  }
+  gpu.run('matmul', 'bias_grad', { a, c }, p, grid(Math.ceil(N / 64)));
 }
