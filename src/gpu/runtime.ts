@@ -39,6 +39,7 @@ const DEBUG_DISPATCH = typeof process !== 'undefined' && !!process.env?.INSTRUCT
 const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
 const SLOTS_PER_CHUNK = 256;
 const STAGING_KEEP = 8, STAGING_KEEP_BYTES = 1 << 20;
+const BIND_GROUP_CACHE = 8192;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -50,6 +51,16 @@ export class Gpu {
   private uniformStaging: ArrayBuffer[] = [];
   private slotsUsed = 0;
   private dummies = new Map<string, GPUBuffer>();
+  // Bind groups are cached by pipeline and bound ranges (the Params slot is a dynamic offset, so it is not part of
+  // the key): a training step binds the same pooled buffers every step, and createBindGroup is ~40 % of a dispatch's
+  // CPU time. Entries of a buried buffer are dropped; the whole cache is cleared past BIND_GROUP_CACHE entries.
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bindGroupKeys = new Map<GPUBuffer, string[]>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private lastLabel = new WeakMap<GPUBuffer, string>();  // the label of the tensor a pooled buffer last held
+  private nextBufferId = 1;
+  /** bind groups created so far (a repeated training step creates none) */
+  bindGroupsCreated = 0;
   private fatal: string | null = null;
   private graveyard: GPUBuffer[] = [];
   private waiters = new Set<(e: Error) => void>();
@@ -124,7 +135,7 @@ export class Gpu {
     for (const [old, oldSize] of this.pooledOrder) {
       if (this.bytesAllocated + this.pooledBytes <= bound) break;
       this.unpool(old, oldSize);
-      this.graveyard.push(old);
+      this.bury(old);
     }
     this.buffersCreated++;
     if (this.dryRun) {
@@ -133,18 +144,28 @@ export class Gpu {
       this.dryBuffers.add(fake);
       return fake;
     }
-    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const b = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    this.lastLabel.set(b, label);
+    return b;
   }
 
   private fromPool(size: number, label: string): GPUBuffer | undefined {
     if (!this.pooling) return undefined;
     const list = this.pool.get(size);
-    const b = list?.pop();
-    if (!b) return undefined;
-    if (!list!.length) this.pool.delete(size);
+    if (!list?.length) return undefined;
+    // the buffer this label had last time, if pooled (a loop's tensors then keep their buffers, and the bind groups
+    // cached for them keep hitting); else the most recently released one
+    let i = list.length - 1;
+    for (let j = i; j >= 0; j--) if (this.lastLabel.get(list[j]) === label) { i = j; break; }
+    const b = list[i];
+    list.splice(i, 1);
+    if (!list.length) this.pool.delete(size);
     this.pooledOrder.delete(b);
     this.pooledBytes -= size;
-    try { b.label = label; } catch { /* labels are cosmetic */ }
+    if (this.lastLabel.get(b) !== label) {
+      this.lastLabel.set(b, label);
+      try { b.label = label; } catch { /* labels are cosmetic */ }
+    }
     if (this.poison && !this.dryRun) {
       // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first
       this.flush();
@@ -166,7 +187,7 @@ export class Gpu {
    * bound from the bytes live now.
    */
   trimPool(): void {
-    for (const [b, size] of this.pooledOrder) { this.unpool(b, size); this.graveyard.push(b); }
+    for (const [b, size] of this.pooledOrder) { this.unpool(b, size); this.bury(b); }
     this.liveHighWater = this.bytesAllocated;
   }
 
@@ -182,9 +203,17 @@ export class Gpu {
       this.pooledBytes += size;
       return;
     }
-    // Destroyed only once the queue is idle: destroying buffers that in-flight work uses crashes some drivers
-    // (seen with SwiftShader), although WebGPU allows it.
-    this.graveyard.push(t.buffer);
+    this.bury(t.buffer);
+  }
+
+  /**
+   * A buffer no tensor will use again: destroyed only once the queue is idle (destroying buffers that in-flight work
+   * uses crashes some drivers, seen with SwiftShader, although WebGPU allows it); its cached bind groups go now.
+   */
+  private bury(b: GPUBuffer): void {
+    this.graveyard.push(b);
+    const keys = this.bindGroupKeys.get(b);
+    if (keys) { for (const k of keys) this.bindGroups.delete(k); this.bindGroupKeys.delete(b); }
   }
 
 
@@ -263,7 +292,7 @@ export class Gpu {
     const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
     const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
       binding: b.binding, visibility: GPUShaderStage.COMPUTE,
-      buffer: { type: b.kind === 'uniform' ? 'uniform' : b.kind === 'read' ? 'read-only-storage' : 'storage' },
+      buffer: b.kind === 'uniform' ? { type: 'uniform', hasDynamicOffset: true } : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
     }));
     const label = `${shader}:${entry}`;
     const module = this.device.createShaderModule({ label, code });
@@ -342,11 +371,18 @@ export class Gpu {
     if (x === 0 || y === 0 || z === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let usedDummyRW = 0;
+    let key = p.key;
+    let dynamicOffset = -1;
     this.checkAliasing(p, bindings, shader, entry);
     for (const b of p.refl.bindings) {
       if (b.kind === 'uniform') {
         const packed = this.packParams(p, params, shader, entry);
-        if (!this.dryRun) entries.push({ binding: b.binding, resource: this.uniformSlot(packed) });
+        if (!this.dryRun) {
+          const slot = this.uniformSlot(packed);
+          dynamicOffset = slot.offset;
+          entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: 0, size: SLOT } });
+          key += `|u${this.bufferId(slot.buffer)}`;
+        }
         continue;
       }
       const t = bindings[b.name];
@@ -354,16 +390,32 @@ export class Gpu {
         // An unused slot of a multi-entry shader: writable dummies must not alias each other.
         const buf = this.dummy(b.kind === 'read' ? 'read' : `rw${usedDummyRW++}`);
         entries.push({ binding: b.binding, resource: { buffer: buf, offset: 0, size: 256 } });
+        key += `|d${this.bufferId(buf)}`;
         continue;
       }
       if (t.byteLength > this.maxBinding) throw new Error(`${shader}:${entry}: binding ${b.name} (${t.label}) is ${t.byteLength} bytes, over maxStorageBufferBindingSize ${this.maxBinding}: shard it`);
-      entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size: Math.max(4, Math.ceil(t.byteLength / 4) * 4) } });
+      const size = Math.max(4, Math.ceil(t.byteLength / 4) * 4);
+      entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size } });
+      if (!this.dryRun) key += `|${this.bufferId(t.buffer)}:${t.byteOffset}:${size}`;
     }
     if (this.dryRun) { this.dispatchCount++; return; }
-    const bg = this.device.createBindGroup({ label: `${shader}:${entry}`, layout: p.layout, entries });
+    let bg = this.bindGroups.get(key);
+    if (!bg) {
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) { this.bindGroups.clear(); this.bindGroupKeys.clear(); }
+      bg = this.device.createBindGroup({ label: `${shader}:${entry}`, layout: p.layout, entries });
+      this.bindGroupsCreated++;
+      this.bindGroups.set(key, bg);
+      for (const e of entries) {
+        const buf = (e.resource as GPUBufferBinding).buffer;
+        let ks = this.bindGroupKeys.get(buf);
+        if (!ks) this.bindGroupKeys.set(buf, ks = []);
+        ks.push(key);
+      }
+    }
     if (!this.pass) this.pass = this.enc().beginComputePass({ label: 'instructalign' });
     this.pass.setPipeline(p.pipeline);
-    this.pass.setBindGroup(0, bg);
+    if (dynamicOffset >= 0) this.pass.setBindGroup(0, bg, [dynamicOffset]);
+    else this.pass.setBindGroup(0, bg);
     this.pass.dispatchWorkgroups(x, y, z);
     this.dispatchCount++;
     if (DEBUG_DISPATCH) {
@@ -373,6 +425,12 @@ export class Gpu {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     }
     if (this.slotsUsed >= SLOTS_PER_CHUNK * 16) this.flush();
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let id = this.bufferIds.get(b);
+    if (id === undefined) this.bufferIds.set(b, id = this.nextBufferId++);
+    return id;
   }
 
   /** A buffer bound writable must not be bound again in the same dispatch (WebGPU usage-scope rule). */

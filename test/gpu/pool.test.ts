@@ -1,6 +1,7 @@
 // The buffer pool (src/gpu/runtime.ts): released tensors' buffers are reused by exact size, so a repeated training
 // step creates no GPU buffer; live + pooled bytes never exceed the largest live total; and a reused buffer's old
 // contents (poisoned with NaN bits here) never reach a result: a poisoned pooled step equals an unpooled one exactly.
+// Bind groups are cached by the buffers they bind, so the repeated step creates none either.
 import assert from 'node:assert/strict';
 import { getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
@@ -73,10 +74,12 @@ describe('GPU buffer pool', () => {
       // headroom; test/bench/memory-plan.test.ts checks nano-bloomz)
       gpu.poolHeadroom = Infinity;
       await step();  // fills the pool
-      const created = gpu.buffersCreated;
+      await step();  // the pool's buffers now go to the same tensors every step (and their bind groups are cached)
+      const created = gpu.buffersCreated, groups = gpu.bindGroupsCreated;
       gpu.poison = true;  // every reused buffer starts as 0xFF bytes (NaN floats, −1 ints)
       const pooled = await step();
       assert.equal(gpu.buffersCreated, created, `the pooled step created ${gpu.buffersCreated - created} buffers`);
+      assert.equal(gpu.bindGroupsCreated, groups, `the pooled step created ${gpu.bindGroupsCreated - groups} bind groups (all cached)`);
       assert.equal(pooled.loss, plain.loss);
       for (const [n, a] of plain.g) assert.deepEqual(pooled.g.get(n), a, `gradient ${n} differs with pooled buffers`);
     });
