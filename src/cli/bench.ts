@@ -116,9 +116,11 @@ function zeroArrays(name: string): Map<string, Float32Array> {
 }
 
 /** Peak bytes of one training step (forward, loss, backward, AdamW; f32, or --fp16's f16 compute copy), by a dry run. */
-export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, recompute: boolean, fp16 = false) {
+export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, recompute: boolean, fp16 = false, flash?: 'auto' | 'always' | 'never') {
   const cfg = bloomConfigFor(name);
   const before = gpu.bytesAllocated;
+  const savedFlash = attentionConfig.flash;
+  if (flash) attentionConfig.flash = flash;
   gpu.dryRun = true;
   try {
     const w = BloomWeights.fromArrays(gpu, cfg, zeroArrays(name), 'f32');
@@ -145,8 +147,8 @@ export async function memoryPlan(gpu: Gpu, name: string, B: number, T: number, r
     const resident = gpu.peakResident - before;
     const buffersPerStep = gpu.buffersCreated - created;
     grads.destroy(); compute?.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
-    return { model: name, B, T, recompute, fp16, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state, residentBytes: resident, buffersPerStep };
-  } finally { gpu.dryRun = false; }
+    return { model: name, B, T, recompute, fp16, weightsBytes: weights, stateBytes: state, peakBytes: peak, activationBytes: peak - state, residentBytes: resident, buffersPerStep, flash: attentionConfig.flash };
+  } finally { gpu.dryRun = false; attentionConfig.flash = savedFlash; }
 }
 
 /**
@@ -337,6 +339,17 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   report.memoryPlan = plans;
+  // long context: the saved attention probabilities grow with T² (per layer B·heads·T²·4 bytes); flash attention
+  // (Tk ≥ 1024 picks it) keeps each row's log-sum-exp instead
+  const long = [];
+  for (const recompute of [false, true]) {
+    for (const flash of ['never', 'auto'] as const) {
+      const p = await memoryPlan(gpu, 'bloomz-560m', 1, 2048, recompute, false, flash);
+      long.push(p);
+      say(`memory plan bloomz-560m B=1 T=2048${recompute ? ' --recompute' : ''}, attention ${flash === 'never' ? 'probs saved    ' : 'flash (default)'}: peak ${gib(p.peakBytes)}, activations and scratch ${gib(p.activationBytes)}`);
+    }
+  }
+  report.memoryPlanLongContext = long;
   await save();
   if (memoryOnly) { finish(); return 0; }
 
