@@ -39,6 +39,7 @@ fn loadB4(i: u32) -> vec4f { return b[i]; }
 @group(0) @binding(2) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
 @group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read> res: array<vec4f>;  // residual, laid out as C (define RESIDUAL)
 
 fn gelu4(x: vec4f) -> vec4f {
   return 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), vec4f(-15.0), vec4f(15.0))));
@@ -82,6 +83,9 @@ fn storeRow(v4: vec4f, m: u32, n: u32, bv: vec4f, e: Epi) {
   var v = e.alpha * v4 + bv;
   if ((e.flags & 4u) != 0u) { v = gelu4(v); }
   let idx = (e.c_off + m * e.c_sm + n) >> 2u;
+//#if RESIDUAL
+  v += res[idx];
+//#endif
   if ((e.flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
 }
 
@@ -271,6 +275,7 @@ fn loadB(i: u32) -> f32 { return b[i]; }
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read> res: array<f32>;  // residual, laid out as C (define RESIDUAL)
 
 const TM = 32u;  // rows of C per workgroup
 const TN = 32u;  // columns of C per workgroup
@@ -339,6 +344,9 @@ fn store_row(m: u32, n0: u32, v4: vec4f) {
     if ((params.flags & 1u) != 0u) { v += bias[n]; }
     if ((params.flags & 4u) != 0u) { v = gelu(v); }
     let idx = params.c_off + m * params.c_sm + n;
+//#if RESIDUAL
+    v += res[idx];
+//#endif
     if ((params.flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
   }
 }

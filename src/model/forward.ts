@@ -129,8 +129,7 @@ export class BloomForward {
       }
     } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse);
-    this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H);
-    addInPlace(g, a.x1, x, R * H);
+    this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H, x);  // x1 = x + attention (residual fused)
     layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
     if (fuseGelu && !this.int8(p + 'mlp.dense_h_to_4h')) {
       // inference: GELU in the matmul's epilogue (the pre-activation is only kept for a backward)
@@ -139,8 +138,7 @@ export class BloomForward {
       this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
       geluForward(g, a.h4, a.g, R * 4 * H);
     }
-    this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H);
-    addInPlace(g, out, a.x1, R * H);
+    this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1);  // out = x1 + MLP (residual fused)
   }
 
   /** The int8 arguments of a block Linear stored quantized (LLM.int8(), SPEC §4), else undefined. */
@@ -149,11 +147,16 @@ export class BloomForward {
     return q && { w: q, bias: this.w.get(`${linear}.bias`), threshold: this.w.int8!.threshold };
   }
 
-  /** Y[M,N] = X[M,K]·Wᵀ + b for the block Linear `linear` (a parameter-name prefix): int8 kernels or the float matmul. */
-  private linear(X: Tensor, linear: string, Y: Tensor, M: number, N: number, K: number): void {
+  /**
+   * Y[M,N] = X[M,K]·Wᵀ + b (+ residual) for the block Linear `linear` (a parameter-name prefix): int8 kernels or
+   * the float matmul, whose epilogue adds the residual (the int8 path adds it after).
+   */
+  private linear(X: Tensor, linear: string, Y: Tensor, M: number, N: number, K: number, residual?: Tensor): void {
     const q8 = this.int8(linear);
-    if (q8) int8Linear(this.gpu, { ...q8, X, Y, M });
-    else linearForward(this.gpu, X, this.w.get(`${linear}.weight`), this.w.get(`${linear}.bias`), Y, M, N, K);
+    if (q8) {
+      int8Linear(this.gpu, { ...q8, X, Y, M });
+      if (residual) addInPlace(this.gpu, Y, residual, M * N);
+    } else linearForward(this.gpu, X, this.w.get(`${linear}.weight`), this.w.get(`${linear}.bias`), Y, M, N, K, false, residual);
   }
 
   /** Vocabulary chunks [lo, hi) of the tied LM head, each inside one embedding shard and under `maxElems` logits. */

@@ -8,6 +8,8 @@ export interface MatmulArgs {
   aSm: number; aSk: number; bSk: number; bSn: number; cSm?: number;
   aOff?: number; bOff?: number; cOff?: number;
   accumulate?: boolean; gelu?: boolean; alpha?: number;
+  /** added to the result in the epilogue (after bias and GELU), laid out as C: a fused residual connection */
+  residual?: Tensor;
   /** force the scalar kernel (benchmark baseline) */
   naive?: boolean;
 }
@@ -46,18 +48,21 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   };
   const kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
-  const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c };
+  const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: x.residual };
   const B_F16 = x.b.dtype === 'f16p';
+  // the residual is a define, not a flag: kernels without it compile exactly as before (a runtime branch and load in
+  // every store slowed SwiftShader's unrolled 16×16 kernel)
+  const RESIDUAL = !!x.residual;
   if (!layout) {
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16 });
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16, RESIDUAL });
   } else if (kernel === 'tiled64' || kernel === 'tiled128' || kernel === 'tiled128k16') {
     // tiled128k16: k-slices of 16 (two vec4 loads per thread per slice); measured against tiled128 by `bench`
     const ts = kernel === 'tiled64' ? 64 : 128, k16 = kernel === 'tiled128k16';
-    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
+    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
   } else {
     // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles)
     const BLK = kernel === 'vec4x16' ? 4 : 2, ts = 16 * BLK;
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, ...layout, BLK });
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK });
   }
 }
 
@@ -69,14 +74,14 @@ function vec4Layout(x: MatmulArgs, p: { K: number; N: number; a_sm: number; a_sk
   const aOk = aM4 ? q(p.a_sk) : p.a_sk === 1 && q(p.a_sm);
   const bOk = bN4 ? q(p.b_sk) : p.b_sk === 1 && q(p.b_sn);
   // array<vec4f> bindings need whole vec4s (16 bytes) in every bound tensor
-  const whole = [x.a, x.b, x.c, x.bias].every((t) => !t || t.byteLength % 16 === 0);
+  const whole = [x.a, x.b, x.c, x.bias, x.residual].every((t) => !t || t.byteLength % 16 === 0);
   if (!(aOk && bOk && whole && q(p.K, p.N, p.c_sm, p.a_off, p.b_off, p.c_off))) return null;
   return { VEC4: true, A_M4: aM4, B_N4: bN4 };
 }
 
-/** Y[M,N] = X[M,K]·W[N,K]ᵀ + bias (a Linear's forward; W as HF stores it, [out, in]). */
-export function linearForward(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number, gelu = false): void {
-  matmul(gpu, { a: X, b: W, c: Y, bias, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, gelu });
+/** Y[M,N] = X[M,K]·W[N,K]ᵀ + bias (+ residual) (a Linear's forward; W as HF stores it, [out, in]). */
+export function linearForward(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number, gelu = false, residual?: Tensor): void {
+  matmul(gpu, { a: X, b: W, c: Y, bias, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, gelu, residual });
 }
 
 /** dX[M,K] (+)= dY[M,N]·W[N,K]. */

@@ -1,7 +1,8 @@
 // Every matmul kernel (shaders/matmul.wgsl: scalar, SwiftShader's vec4 8×8 and 16×16 register blocks, the GPU's
 // workgroup-memory tiled 64×64, 128×128 and 128×128 with k-slices of 16) on the three training layouts, against a float64 CPU product. Shapes are
 // chosen to hit the edges: M and N not multiples of any tile, K a multiple of 4 but not of the tiled kernel's slice
-// of 8, offsets into A/B/C, a C row stride wider than N, f16-packed B, bias + GELU, accumulate and alpha.
+// of 8, offsets into A/B/C, a C row stride wider than N, f16-packed B, bias + GELU, accumulate, alpha and the fused
+// residual.
 // Tolerance: |got − ref| ≤ 2e-5 + 2e-5·|ref| (f32 sums of ≤ 52 products of values < 1; observed ≲ 1e-6).
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
@@ -16,7 +17,7 @@ function rng(seed: number) {
 const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(0.79788456 * x * (1 + 0.044715 * x * x)));
 
 type Layout = 'X·Wᵀ' | 'dY·W' | 'dYᵀ·X';
-interface Case { M: number; N: number; K: number; layout: Layout; f16?: boolean; bias?: boolean; gelu?: boolean; accumulate?: boolean; alpha?: number; offsets?: boolean; cSm?: number }
+interface Case { M: number; N: number; K: number; layout: Layout; f16?: boolean; bias?: boolean; gelu?: boolean; accumulate?: boolean; alpha?: number; offsets?: boolean; cSm?: number; residual?: boolean }
 
 /** strides of A(m,k) and B(k,n) for each layout, as src/ops/matmul.ts's helpers pass them */
 function strides(c: Case) {
@@ -37,6 +38,7 @@ async function runCase(gpu: Gpu, c: Case, kernel: MatmulKernel) {
   if (c.f16) B = B.map((v) => f16ToF32(f32ToF16(v)));
   const bias = Float32Array.from({ length: c.N }, () => r());
   const C0 = Float32Array.from({ length: cOff + c.M * cSm }, () => r());
+  const Res = Float32Array.from({ length: C0.length }, () => r());  // a residual laid out as C
   const ref = Float64Array.from(C0);
   const alpha = c.alpha ?? 1;
   for (let m = 0; m < c.M; m++) for (let n = 0; n < c.N; n++) {
@@ -45,6 +47,7 @@ async function runCase(gpu: Gpu, c: Case, kernel: MatmulKernel) {
     let v = alpha * acc + (c.bias ? bias[n] : 0);
     if (c.gelu) v = gelu(v);
     const i = cOff + m * cSm + n;
+    if (c.residual) v += Res[i];
     ref[i] = c.accumulate ? ref[i] + v : v;
   }
   const ta = gpu.fromF32(A, 'test:a');
@@ -52,18 +55,22 @@ async function runCase(gpu: Gpu, c: Case, kernel: MatmulKernel) {
   if (c.f16) { tb = gpu.tensor(B.length, 'f16p', 'test:b'); gpu.upload(tb, Uint16Array.from(B, (v) => f32ToF16(v))); } else tb = gpu.fromF32(B, 'test:b');
   const tbias = c.bias ? gpu.fromF32(bias, 'test:bias') : undefined;
   const tc = gpu.fromF32(C0, 'test:c');
+  const tres = c.residual ? gpu.fromF32(Res, 'test:res') : undefined;
   const saved = matmulConfig.kernel;
   matmulConfig.kernel = kernel;
   try {
-    matmul(gpu, { a: ta, b: tb, c: tc, bias: tbias, M: c.M, N: c.N, K: c.K, ...s, cSm, aOff, bOff, cOff, accumulate: c.accumulate, gelu: c.gelu, alpha });
+    matmul(gpu, { a: ta, b: tb, c: tc, bias: tbias, M: c.M, N: c.N, K: c.K, ...s, cSm, aOff, bOff, cOff, accumulate: c.accumulate, gelu: c.gelu, alpha, residual: tres });
   } finally { matmulConfig.kernel = saved; }
   const got = await gpu.readF32(tc);
-  [ta, tb, tbias, tc].forEach((t) => t?.destroy());
+  [ta, tb, tbias, tc, tres].forEach((t) => t?.destroy());
   return { got, ref };
 }
 
 const CASES: Case[] = [
   { M: 70, N: 132, K: 52, layout: 'X·Wᵀ', bias: true, gelu: true },
+  // the fused residual (x1 = ctx·Wᵀ + b + x), with offsets and a wide C stride, and on top of GELU
+  { M: 70, N: 132, K: 52, layout: 'X·Wᵀ', bias: true, residual: true, offsets: true, cSm: 140 },
+  { M: 140, N: 136, K: 36, layout: 'X·Wᵀ', bias: true, gelu: true, residual: true },
   { M: 70, N: 132, K: 52, layout: 'X·Wᵀ', f16: true, bias: true, offsets: true, cSm: 140 },
   { M: 70, N: 132, K: 52, layout: 'dY·W', accumulate: true, alpha: 0.5 },
   { M: 70, N: 132, K: 52, layout: 'dY·W', f16: true, offsets: true },
@@ -82,7 +89,7 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
   before(async () => { gpu = await getGpu(); });
 
   for (const kernel of KERNELS) {
-    it(`${kernel}: X·Wᵀ, dY·W, dYᵀ·X with edges, offsets, f16 B, bias/GELU/accumulate/alpha`, async () => {
+    it(`${kernel}: X·Wᵀ, dY·W, dYᵀ·X with edges, offsets, f16 B, bias/GELU/accumulate/alpha/residual`, async () => {
       for (const c of CASES) {
         const { got, ref } = await runCase(gpu, c, kernel);
         const r = compare(got, ref, 2e-5, 2e-5);
