@@ -83,6 +83,12 @@ export class Gpu {
   pooling = !(typeof process !== 'undefined' && process.env?.INSTRUCTALIGN_NO_POOL);
   poison = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_POOL_POISON;
   private pool = new Map<number, GPUBuffer[]>();
+  private poolSizes: number[] = [];  // the pool's sizes, ascending
+  /**
+   * A request may take a pooled buffer up to (1 + poolFit)× its size (2×; best fit first): training batches are padded to their longest
+   * row, so shapes vary a little from step to step.
+   */
+  poolFit = 1;
   private pooledOrder = new Map<GPUBuffer, number>();  // insertion order = release order (oldest first)
   pooledBytes = 0;
   /** live + pooled bytes may reach (1 + poolHeadroom) × the largest live total (buffers come in many sizes; a BLOOM
@@ -121,10 +127,11 @@ export class Gpu {
   tensor(numel: number, dtype: TDType, label: string): Tensor {
     const size = Math.max(16, Math.ceil(bytesFor(dtype, numel) / 16) * 16);
     if (size > this.maxBuffer) throw new Error(`tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`);
-    this.bytesAllocated += size;
+    const reused = this.fromPool(size, label);
+    this.bytesAllocated += reused ? reused.size : size;  // a reused buffer may be a little larger: counted whole
     this.peakBytes = Math.max(this.peakBytes, this.bytesAllocated);
     this.liveHighWater = Math.max(this.liveHighWater, this.bytesAllocated);
-    const buffer = this.fromPool(size, label) ?? this.newBuffer(size, label);
+    const buffer = reused ?? this.newBuffer(size, label);
     this.peakResident = Math.max(this.peakResident, this.bytesAllocated + this.pooledBytes);
     return new Tensor(this, buffer, numel, dtype, label);
   }
@@ -151,17 +158,22 @@ export class Gpu {
 
   private fromPool(size: number, label: string): GPUBuffer | undefined {
     if (!this.pooling) return undefined;
-    const list = this.pool.get(size);
-    if (!list?.length) return undefined;
+    // candidates: pooled sizes from `size` up to (1 + poolFit)·size (training batches vary in length), smallest first
+    const sizes = this.poolSizes;
+    let lo = 0, hi = sizes.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (sizes[mid] < size) lo = mid + 1; else hi = mid; }
+    const max = size * (1 + this.poolFit);
+    if (lo >= sizes.length || sizes[lo] > max) return undefined;
     // the buffer this label had last time, if pooled (a loop's tensors then keep their buffers, and the bind groups
-    // cached for them keep hitting); else the most recently released one
-    let i = list.length - 1;
-    for (let j = i; j >= 0; j--) if (this.lastLabel.get(list[j]) === label) { i = j; break; }
-    const b = list[i];
-    list.splice(i, 1);
-    if (!list.length) this.pool.delete(size);
-    this.pooledOrder.delete(b);
-    this.pooledBytes -= size;
+    // cached for them keep hitting); else the most recently released one of the smallest fitting size
+    let pick: { s: number; i: number } | undefined;
+    for (let k = lo; k < sizes.length && sizes[k] <= max && !pick; k++) {
+      const list = this.pool.get(sizes[k])!;
+      for (let j = list.length - 1; j >= 0; j--) if (this.lastLabel.get(list[j]) === label) { pick = { s: sizes[k], i: j }; break; }
+    }
+    pick ??= { s: sizes[lo], i: this.pool.get(sizes[lo])!.length - 1 };
+    const b = this.pool.get(pick.s)![pick.i];
+    this.unpool(b, pick.s);
     if (this.lastLabel.get(b) !== label) {
       this.lastLabel.set(b, label);
       try { b.label = label; } catch { /* labels are cosmetic */ }
@@ -169,7 +181,7 @@ export class Gpu {
     if (this.poison && !this.dryRun) {
       // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first
       this.flush();
-      this.device.queue.writeBuffer(b, 0, new Uint8Array(size).fill(0xff));  // NaN as f32, −1 as i32
+      this.device.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(0xff));  // NaN as f32, −1 as i32
     }
     return b;
   }
@@ -177,7 +189,10 @@ export class Gpu {
   private unpool(b: GPUBuffer, size: number): void {
     const list = this.pool.get(size)!;
     list.splice(list.indexOf(b), 1);
-    if (!list.length) this.pool.delete(size);
+    if (!list.length) {
+      this.pool.delete(size);
+      this.poolSizes.splice(this.poolSizes.indexOf(size), 1);
+    }
     this.pooledOrder.delete(b);
     this.pooledBytes -= size;
   }
@@ -197,7 +212,12 @@ export class Gpu {
     if (this.pooling) {
       // Reuse is safe at once: later commands run after the queued ones that still use the buffer.
       let list = this.pool.get(size);
-      if (!list) this.pool.set(size, list = []);
+      if (!list) {
+        this.pool.set(size, list = []);
+        let i = 0;
+        while (i < this.poolSizes.length && this.poolSizes[i] < size) i++;
+        this.poolSizes.splice(i, 0, size);
+      }
       list.push(t.buffer);
       this.pooledOrder.set(t.buffer, size);
       this.pooledBytes += size;
@@ -409,6 +429,12 @@ export class Gpu {
         const buf = (e.resource as GPUBufferBinding).buffer;
         let ks = this.bindGroupKeys.get(buf);
         if (!ks) this.bindGroupKeys.set(buf, ks = []);
+        // a long-lived buffer (a weight) collects the keys of bind groups dropped with their other buffers: prune
+        if (ks.length >= 64 && (ks.length & (ks.length - 1)) === 0) {
+          const live = ks.filter((k) => this.bindGroups.has(k));
+          ks.length = 0;
+          ks.push(...live);
+        }
         ks.push(key);
       }
     }

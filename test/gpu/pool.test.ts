@@ -31,6 +31,23 @@ describe('GPU buffer pool', () => {
     b.destroy(); c.destroy();
   });
 
+  it('serves a smaller request from a pooled buffer up to (1 + poolFit)× its size, smallest first, counted whole', () => {
+    gpu.pooling = true;
+    gpu.trimPool();
+    const big = gpu.tensor(4096, 'f32', 'pool:big'), mid = gpu.tensor(3000, 'f32', 'pool:mid');
+    const bigBuf = big.buffer, midBuf = mid.buffer;
+    big.destroy(); mid.destroy();
+    const live = gpu.bytesAllocated;
+    const t = gpu.tensor(2500, 'f32', 'pool:small');  // 10,000 bytes: the 12,000-byte buffer fits best
+    assert.equal(t.buffer, midBuf);
+    assert.equal(gpu.bytesAllocated - live, midBuf.size, 'the whole buffer counts as live');
+    assert.equal(t.byteLength, 10000, 'the tensor (and its bindings) keep their own size');
+    const tiny = gpu.tensor(1000, 'f32', 'pool:tiny');  // 4,000 bytes: the 16,384-byte buffer is over 2×
+    assert.notEqual(tiny.buffer, bigBuf);
+    t.destroy(); tiny.destroy();
+    gpu.trimPool();
+  });
+
   it('keeps live + pooled bytes within the largest live total (old buffers make room)', () => {
     gpu.pooling = true;
     gpu.poolHeadroom = 0;  // the bound is (1 + headroom) × the high-water mark; 0 makes it the high-water mark
