@@ -40,6 +40,7 @@ const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at 
 const SLOTS_PER_CHUNK = 256;
 const STAGING_KEEP = 8, STAGING_KEEP_BYTES = 1 << 20;
 const BIND_GROUP_CACHE = 8192;
+const FLUSH_EVERY = 128;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -450,7 +451,9 @@ export class Gpu {
       this.flush();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     }
-    if (this.slotsUsed >= SLOTS_PER_CHUNK * 16) this.flush();
+    // submit every FLUSH_EVERY dispatches so that the GPU starts on a long step (a training step records ~1,000 for
+    // 560M) while the host is still recording the rest
+    if (this.slotsUsed >= FLUSH_EVERY) this.flush();
   }
 
   private bufferId(b: GPUBuffer): number {

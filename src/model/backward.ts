@@ -108,7 +108,9 @@ export async function lossAndBackward(fwd: BloomForward, batch: Batch, labels: I
   let sum = 0;
   for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
   const loss = sum / denom;
-  await g.sync();
+  // no wait for the GPU here: the optimizer's work queues right behind the backward (errors still surface)
+  g.flush();
+  await g.check();
   return { loss, nTokens };
 }
 

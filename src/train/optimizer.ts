@@ -4,7 +4,7 @@
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import type { BloomWeights } from '../model/weights.ts';
 import { BloomGrads, readSharded } from '../model/backward.ts';
-import { adamwStep, sumSquares, sumsqSlots } from '../ops/adamw.ts';
+import { adamwStep, clipCoefficient, sumSquares, sumsqSlots } from '../ops/adamw.ts';
 import { fill } from '../ops/elementwise.ts';
 
 export interface AdamWOptions {
@@ -38,6 +38,7 @@ export interface AdamWState { step: number; m: Map<string, Float32Array>; v: Map
 export class AdamW {
   private slots: Slot[] = [];
   private partials: Tensor;
+  private clip: Tensor;  // clip_coef output: (norm, coefficient, finite)
   private t = 0;
 
   constructor(readonly gpu: Gpu, readonly weights: BloomWeights, readonly opts: AdamWOptions) {
@@ -52,6 +53,7 @@ export class AdamW {
     for (const [name, p] of weights.params) add(name, p, name, (g) => g.get(name));
     weights.emb.forEach((s, i) => add(`word_embeddings[${s.lo}:${s.hi}]`, s.w, 'word_embeddings.weight', (g) => g.emb[i].dw));
     this.partials = gpu.tensor(off, 'f32', 'adam:sumsq');
+    this.clip = gpu.tensor(4, 'f32', 'adam:clip');
   }
 
   get stepCount(): number { return this.t; }
@@ -74,17 +76,21 @@ export class AdamW {
   async step(grads: BloomGrads, lr: number, gradScale = 1): Promise<{ gradNorm: number; skipped: boolean }> {
     // f32 flushes subnormals: a multiplier under 2^-126 would silently zero every gradient
     if (!(gradScale >= 1.1754944e-38 && gradScale <= 3.4e38)) throw new Error(`AdamW.step: gradScale ${gradScale} is outside the f32 normal range; keep the loss scale within [2^-126, 2^126]`);
-    const norm = await this.gradNorm(grads, gradScale);
-    if (!Number.isFinite(norm)) return { gradNorm: norm, skipped: true };
-    const max = this.opts.maxGradNorm;
-    const coef = max > 0 && Number.isFinite(max) ? Math.min(1, max / (norm + 1e-6)) : 1;
-    this.t++;
+    // The norm, the clip coefficient and the overflow check stay on the GPU (clip_coef), so the update is recorded
+    // right behind the backward with no round trip; the norm is read back afterwards for the log. The update is
+    // recorded for step t + 1 and the kernels leave everything untouched if the norm is not finite, in which case t
+    // does not advance (as HF skips optimizer.step on overflow).
+    for (const s of this.slots) sumSquares(this.gpu, s.grad(grads), this.partials, s.off, gradScale);
+    clipCoefficient(this.gpu, this.partials, this.partials.numel, this.clip, this.opts.maxGradNorm);
     const [beta1, beta2] = this.opts.betas;
     for (const s of this.slots) {
       adamwStep(this.gpu, s.p, s.grad(grads), s.m, s.v, {
-        lr, beta1, beta2, eps: this.opts.eps, wd: s.decay ? this.opts.weightDecay : 0, gscale: gradScale * coef, step: this.t,
-      });
+        lr, beta1, beta2, eps: this.opts.eps, wd: s.decay ? this.opts.weightDecay : 0, gscale: gradScale, step: this.t + 1,
+      }, this.clip);
     }
+    const [norm, , ok] = await this.gpu.readF32(this.clip);
+    if (ok !== 1) return { gradNorm: ok < 0 ? NaN : Infinity, skipped: true };
+    this.t++;
     return { gradNorm: norm, skipped: false };
   }
 
@@ -120,6 +126,7 @@ export class AdamW {
   destroy(): void {
     for (const s of this.slots) { s.m.destroy(); s.v.destroy(); }
     this.partials.destroy();
+    this.clip.destroy();
     this.slots = [];
   }
 }

@@ -1,0 +1,31 @@
+// Wall time of whole nano-bloomz training steps (forward, loss, backward, AdamW with clipping; B=8 T=64 by
+// default), median of N after two warm-ups: for comparing trees run one after the other (the host-side scheduling
+// of a step, its syncs and submits, shows here and not in per-kernel profiles). A benchmark, not a test.
+//   node --import tsx bench/train-step.ts [B] [T] [N]
+import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { Gpu } from '../src/gpu/runtime.ts';
+import { bloomConfigFor } from '../src/model/config.ts';
+import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
+import { BloomForward } from '../src/model/forward.ts';
+import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { AdamW } from '../src/train/optimizer.ts';
+
+const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 5)];
+const gpu = new Gpu(await openDevice({ log: () => {} }));
+const cfg = bloomConfigFor('nano-bloomz');
+const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
+const fwd = new BloomForward(gpu, w), grads = new BloomGrads(gpu, w);
+const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+const ids = new Int32Array(B * T).map((_, i) => 5 + (i * 7919 % (cfg.vocabSize - 5)));
+const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
+const times: number[] = [];
+for (let i = 0; i < N + 2; i++) {
+  const t0 = performance.now();
+  grads.zero();
+  await lossAndBackward(fwd, batch, ids, grads);
+  await opt.step(grads, 1e-5);
+  if (i >= 2) times.push(performance.now() - t0);
+}
+times.sort((a, b) => a - b);
+console.log(`${describeAdapter(gpu.handle)}: nano-bloomz B=${B} T=${T} training step median ${times[times.length >> 1].toFixed(0)} ms [${times[0].toFixed(0)}–${times[times.length - 1].toFixed(0)}] over ${N}`);
+process.exit(0);
