@@ -87,7 +87,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   const swift = gpu.handle.adapter.swiftshader;
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
-  const others: MatmulKernel[] = (swift ? ['vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled128k16', 'tiled64', 'scalar'] as MatmulKernel[])
+  const others: MatmulKernel[] = (swift ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled128k16', 'tiled64', 'scalar'] as MatmulKernel[])
     .filter((k) => k !== auto && !(swift && k === 'scalar' && n > 1024)) as MatmulKernel[];
   const call = (kernel: MatmulKernel, layout: keyof typeof LAYOUTS) => async () => {
     const saved = matmulConfig.kernel;

@@ -19,6 +19,8 @@ export interface DeviceHandle {
   lost: Promise<string>;
   /** WGSL language features (e.g. packed_4x8_integer_dot_product) */
   wgslFeatures: Set<string>;
+  /** the adapter's [min, max] subgroup size, where it says (4, 4 on SwiftShader; 32, 32 on NVIDIA) */
+  subgroupSizes?: [number, number];
 }
 
 export interface DeviceOptions {
@@ -154,7 +156,9 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     onLost(m);
   });
   const wgslFeatures = new Set<string>([...((gpu as any).wgslLanguageFeatures ?? [])] as string[]);
-  return { device, adapter: summary, features, limits, lost, wgslFeatures };
+  const sgMin = info.subgroupMinSize, sgMax = info.subgroupMaxSize;
+  const subgroupSizes: [number, number] | undefined = typeof sgMin === 'number' && typeof sgMax === 'number' && sgMin > 0 ? [sgMin, sgMax] : undefined;
+  return { device, adapter: summary, features, limits, lost, wgslFeatures, subgroupSizes };
 }
 
 export function describeAdapter(h: DeviceHandle): string {

@@ -14,7 +14,16 @@ export interface MatmulArgs {
   naive?: boolean;
 }
 
-export type MatmulKernel = 'scalar' | 'vec4' | 'vec4x16' | 'tiled64' | 'tiled128' | 'tiled128k16';
+export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg' | 'tiled64' | 'tiled128' | 'tiled128k16';
+
+/**
+ * The `sg` register-block kernels share A's rows across a subgroup: they need 4-wide subgroups and the subgroup_id
+ * builtin (SwiftShader has both; elsewhere they run as the plain kernels).
+ */
+export function canShareA(gpu: Gpu): boolean {
+  const h = gpu.handle;
+  return h.features.has('subgroups') && h.wgslFeatures.has('subgroup_id') && h.subgroupSizes?.[0] === 4 && h.subgroupSizes?.[1] === 4;
+}
 
 /**
  * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
@@ -36,7 +45,10 @@ export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel
   if (c.naive) return 'scalar';
   if (c.kernel !== 'auto') return c.kernel;
   // past 32 rows (or columns), 64-row tiles compute at most 4/3 of the rows of 32-row ones, at ×1.5 the speed
-  if (family(gpu) === 'swiftshader') return M > 32 && N > 32 ? 'vec4x16' : 'vec4';
+  if (family(gpu) === 'swiftshader') {
+    const sg = canShareA(gpu) ? 'sg' : '';
+    return `${M > 32 && N > 32 ? 'vec4x16' : 'vec4'}${sg}` as MatmulKernel;
+  }
   return Math.ceil(M / 128) * Math.ceil(N / 128) >= 128 ? 'tiled128' : 'tiled64';
 }
 
@@ -60,9 +72,11 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     const ts = kernel === 'tiled64' ? 64 : 128, k16 = kernel === 'tiled128k16';
     gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
   } else {
-    // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles)
-    const BLK = kernel === 'vec4x16' ? 4 : 2, ts = 16 * BLK;
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK });
+    // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles); vec4x16sg: the same with
+    // A shared across each 4-wide subgroup
+    const sg = kernel.endsWith('sg') && canShareA(gpu);
+    const BLK = kernel.startsWith('vec4x16') ? 4 : 2, ts = 16 * BLK;
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK, SGA: sg });
   }
 }
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
-import { matmul, matmulConfig, chooseMatmulKernel, type MatmulKernel } from '../../src/ops/matmul.ts';
+import { canShareA, matmul, matmulConfig, chooseMatmulKernel, type MatmulKernel } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
 
 function rng(seed: number) {
@@ -82,7 +82,7 @@ const CASES: Case[] = [
   // M = 1 (one decoding step) and a K of 4
   { M: 1, N: 72, K: 4, layout: 'X·Wᵀ', bias: true },
 ];
-const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4x16', 'tiled64', 'tiled128', 'tiled128k16'];
+const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4sg', 'vec4x16', 'vec4x16sg', 'tiled64', 'tiled128', 'tiled128k16'];
 
 describe('matmul: every kernel and layout vs a float64 CPU product', () => {
   let gpu: Gpu;
@@ -102,8 +102,10 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
     const saved = matmulConfig.family;
     try {
       matmulConfig.family = 'swiftshader';
-      assert.equal(chooseMatmulKernel(gpu, 512, 1024), 'vec4x16');
-      assert.equal(chooseMatmulKernel(gpu, 20, 1024), 'vec4');
+      // SwiftShader: 4-wide subgroups and subgroup_id, so the kernels sharing A across a subgroup
+      assert.ok(canShareA(gpu), `subgroups ${gpu.handle.features.has('subgroups')}, sizes ${gpu.handle.subgroupSizes}`);
+      assert.equal(chooseMatmulKernel(gpu, 512, 1024), 'vec4x16sg');
+      assert.equal(chooseMatmulKernel(gpu, 20, 1024), 'vec4sg');
       matmulConfig.family = 'gpu';
       assert.equal(chooseMatmulKernel(gpu, 4096, 4096), 'tiled128');
       assert.equal(chooseMatmulKernel(gpu, 512, 256), 'tiled64');
