@@ -8,9 +8,10 @@ export function grid(workgroups: number): [number, number] {
 }
 
 /**
- * Subgroup operations in the workgroup reductions (LayerNorm, cross-entropy, workgroup attention, the gradient norm):
- * 'auto' uses them where the device has the `subgroups` feature (requested by src/gpu/device.ts when offered);
- * 'never' keeps the barrier trees (tests run both).
+ * Subgroup operations in the workgroup reductions (LayerNorm, cross-entropy, workgroup attention, the gradient norm)
+ * and in SwiftShader's matmul (A shared across a 4-wide subgroup): 'auto' uses them where the device has the
+ * `subgroups` feature (requested by src/gpu/device.ts when offered); 'never' keeps the barrier trees and the plain
+ * kernels (tests run both).
  */
 export const subgroupConfig: { use: 'auto' | 'never' } = { use: 'auto' };
 

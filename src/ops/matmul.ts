@@ -1,6 +1,6 @@
 // matmul.wgsl host side: C = alpha·A·B (+bias)(GELU) with strided A/B; the three training shapes as helpers.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { grid } from './grid.ts';
+import { grid, subgroupConfig } from './grid.ts';
 
 export interface MatmulArgs {
   a: Tensor; b: Tensor; c: Tensor; bias?: Tensor;
@@ -22,7 +22,7 @@ export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg
  */
 export function canShareA(gpu: Gpu): boolean {
   const h = gpu.handle;
-  return h.features.has('subgroups') && h.wgslFeatures.has('subgroup_id') && h.subgroupSizes?.[0] === 4 && h.subgroupSizes?.[1] === 4;
+  return subgroupConfig.use === 'auto' && h.features.has('subgroups') && h.wgslFeatures.has('subgroup_id') && h.subgroupSizes?.[0] === 4 && h.subgroupSizes?.[1] === 4;
 }
 
 /**
