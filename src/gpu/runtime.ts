@@ -1,5 +1,6 @@
-// Kernel runner: tensors (labelled GPU buffers), cached pipelines, batched dispatch into one compute pass per
-// flush, a ring of uniform slots for per-dispatch Params, uploads/readbacks, and error surfacing.
+// Kernel runner: tensors (labelled GPU buffers from a pool), cached pipelines and bind groups, batched dispatch into
+// one compute pass per flush (every 128 dispatches), a ring of uniform slots for per-dispatch Params (a dynamic
+// offset), uploads/readbacks, dry runs that plan memory exactly, and error surfacing.
 import { SHADERS } from '../generated/assets.ts';
 import { hasPrologue, preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
 import type { DeviceHandle } from './device.ts';
@@ -100,9 +101,10 @@ export class Gpu {
   private liveHighWater = 0;  // the pool's bound; unlike peakBytes never reset
   private staging = new Map<number, GPUBuffer[]>();  // unmapped MAP_READ buffers for readBytes, by size
   /**
-   * Memory planning (`instructalign bench --memory`): buffers are created and counted and every dispatch is checked
-   * (pipeline, bindings, limits) as usual, but no dispatch or upload is recorded, so a model's peak memory for a shape
-   * is known exactly on any adapter in seconds. Results read back are zeros.
+   * Memory planning (`instructalign bench --memory`): buffers are counted (stand-ins, nothing allocated; the pool is
+   * simulated too) and every dispatch is checked (pipeline, bindings, limits) as usual, but no dispatch or upload is
+   * recorded, so a model's peak memory for a shape is known exactly on any adapter in seconds. Results read back are
+   * zeros.
    */
   get dryRun(): boolean { return this.dry; }
   set dryRun(on: boolean) {
