@@ -38,10 +38,11 @@ export type Params = Record<string, number>;
 // INSTRUCTALIGN_DEBUG_DISPATCH=1 logs every dispatch and runs them one at a time
 const DEBUG_DISPATCH = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_DEBUG_DISPATCH;
 const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
-const SLOTS_PER_CHUNK = 256;
+// submit every FLUSH_EVERY dispatches (so a GPU starts on a long step while the host records the rest); it is also
+// the number of Params slots in the one uniform buffer
+const FLUSH_EVERY = 128;
 const STAGING_KEEP = 8, STAGING_KEEP_BYTES = 1 << 20;
 const BIND_GROUP_CACHE = 8192;
-const FLUSH_EVERY = 128;
 
 export class Gpu {
   readonly device: GPUDevice;
@@ -49,8 +50,8 @@ export class Gpu {
   private pendingChecks: Promise<void>[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private uniformChunks: GPUBuffer[] = [];
-  private uniformStaging: ArrayBuffer[] = [];
+  private uniforms: GPUBuffer | null = null;
+  private uniformStaging = new ArrayBuffer(SLOT * FLUSH_EVERY);
   private slotsUsed = 0;
   private dummies = new Map<string, GPUBuffer>();
   // Bind groups are cached by pipeline and bound ranges (the Params slot is a dynamic offset, so it is not part of
@@ -75,10 +76,10 @@ export class Gpu {
   /** GPUBuffers created for tensors so far (with the pool, a repeated training step creates none) */
   buffersCreated = 0;
   /**
-   * Buffer pool (a caching allocator): a released tensor's buffer waits, keyed by its exact size, for the next
-   * tensor of that size, so a training or evaluation loop stops creating (and Dawn stops zero-filling) buffers after
-   * its first step. Pooled bytes are bounded: live + pooled never exceeds the largest live total seen so far, so a
-   * pool never raises the memory a workload needs (the least recently released buffers go first). A reused buffer
+   * Buffer pool (a caching allocator): a released tensor's buffer waits for the next tensor that fits it (see
+   * poolFit), so a training or evaluation loop stops creating (and Dawn stops zero-filling) buffers after its first
+   * steps. Pooled bytes are bounded: live + pooled stays within (1 + poolHeadroom) × the largest live total seen so
+   * far (the least recently released buffers go first). A reused buffer
    * holds old data: every kernel writes what it later reads (INSTRUCTALIGN_POOL_POISON=1 fills reused buffers with
    * NaN bits to prove it; the test suite does). INSTRUCTALIGN_NO_POOL=1 or `pooling = false` turns it off.
    */
@@ -87,8 +88,8 @@ export class Gpu {
   private pool = new Map<number, GPUBuffer[]>();
   private poolSizes: number[] = [];  // the pool's sizes, ascending
   /**
-   * A request may take a pooled buffer up to (1 + poolFit)× its size (2×; best fit first): training batches are padded to their longest
-   * row, so shapes vary a little from step to step.
+   * A request may take a pooled buffer up to (1 + poolFit)× its size (2×; best fit first): training batches are
+   * padded to their longest row, so shapes vary a little from step to step.
    */
   poolFit = 1;
   private pooledOrder = new Map<GPUBuffer, number>();  // insertion order = release order (oldest first)
@@ -163,8 +164,7 @@ export class Gpu {
     if (!this.pooling) return undefined;
     // candidates: pooled sizes from `size` up to (1 + poolFit)·size (training batches vary in length), smallest first
     const sizes = this.poolSizes;
-    let lo = 0, hi = sizes.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (sizes[mid] < size) lo = mid + 1; else hi = mid; }
+    const lo = lowerBound(sizes, size);
     const max = size * (1 + this.poolFit);
     if (lo >= sizes.length || sizes[lo] > max) return undefined;
     // the buffer this label had last time, if pooled (a loop's tensors then keep their buffers, and the bind groups
@@ -217,9 +217,7 @@ export class Gpu {
       let list = this.pool.get(size);
       if (!list) {
         this.pool.set(size, list = []);
-        let i = 0;
-        while (i < this.poolSizes.length && this.poolSizes[i] < size) i++;
-        this.poolSizes.splice(i, 0, size);
+        this.poolSizes.splice(lowerBound(this.poolSizes, size), 0, size);
       }
       list.push(t.buffer);
       this.pooledOrder.set(t.buffer, size);
@@ -364,15 +362,10 @@ export class Gpu {
   private endPass(): void { if (this.pass) { this.pass.end(); this.pass = null; } }
 
   private uniformSlot(data: ArrayBuffer): { buffer: GPUBuffer; offset: number } {
-    const chunk = Math.floor(this.slotsUsed / SLOTS_PER_CHUNK);
-    const slot = this.slotsUsed % SLOTS_PER_CHUNK;
-    this.slotsUsed++;
-    if (chunk >= this.uniformChunks.length) {
-      this.uniformChunks.push(this.device.createBuffer({ label: `params:${chunk}`, size: SLOT * SLOTS_PER_CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
-      this.uniformStaging.push(new ArrayBuffer(SLOT * SLOTS_PER_CHUNK));
-    }
-    new Uint8Array(this.uniformStaging[chunk], slot * SLOT, data.byteLength).set(new Uint8Array(data));
-    return { buffer: this.uniformChunks[chunk], offset: slot * SLOT };
+    this.uniforms ??= this.device.createBuffer({ label: 'params', size: SLOT * FLUSH_EVERY, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    const offset = this.slotsUsed++ * SLOT;  // run() flushes before the slots run out
+    new Uint8Array(this.uniformStaging, offset, data.byteLength).set(new Uint8Array(data));
+    return { buffer: this.uniforms, offset };
   }
 
   private dummy(kind: string): GPUBuffer {
@@ -404,7 +397,6 @@ export class Gpu {
           const slot = this.uniformSlot(packed);
           dynamicOffset = slot.offset;
           entries.push({ binding: b.binding, resource: { buffer: slot.buffer, offset: 0, size: SLOT } });
-          key += `|u${this.bufferId(slot.buffer)}`;
         }
         continue;
       }
@@ -453,9 +445,7 @@ export class Gpu {
       this.flush();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     }
-    // submit every FLUSH_EVERY dispatches so that the GPU starts on a long step (a training step records ~1,000 for
-    // 560M) while the host is still recording the rest
-    if (this.slotsUsed >= FLUSH_EVERY) this.flush();
+    if (this.slotsUsed >= FLUSH_EVERY) this.flush();  // a 560M training step records ~1,000 dispatches
   }
 
   private bufferId(b: GPUBuffer): number {
@@ -496,13 +486,9 @@ export class Gpu {
 
   /** Submits everything recorded so far (params first). */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) { this.slotsUsed = 0; return; }  // (slots taken by a dispatch that then failed validation)
     this.endPass();
-    const chunks = Math.ceil(this.slotsUsed / SLOTS_PER_CHUNK);
-    for (let c = 0; c < chunks; c++) {
-      const used = c < chunks - 1 ? SLOTS_PER_CHUNK : this.slotsUsed - c * SLOTS_PER_CHUNK;
-      this.device.queue.writeBuffer(this.uniformChunks[c], 0, this.uniformStaging[c], 0, used * SLOT);
-    }
+    if (this.slotsUsed) this.device.queue.writeBuffer(this.uniforms!, 0, this.uniformStaging, 0, this.slotsUsed * SLOT);
     this.device.queue.submit([this.encoder.finish()]);
     this.submitCount++;
     this.encoder = null;
@@ -522,4 +508,11 @@ export class Gpu {
     this.flush();
     this.device.destroy();
   }
+}
+
+/** The first index of the ascending `a` whose value is ≥ x (a.length if none). */
+function lowerBound(a: number[], x: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+  return lo;
 }

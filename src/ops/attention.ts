@@ -93,8 +93,9 @@ export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
  */
 export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor | null, ctx: Tensor, s: AttnShape, lse?: Tensor): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
+  const fd = probs ? null : flashDefines(gpu, s);
+  if (probs && lse) throw new Error('attention: lse is written only without probs');
   if (!probs) {
-    const fd = flashDefines(gpu, s);
     if (lse && !fd) throw new Error(`attention: no flash kernel for head dim ${s.D} (a multiple of 4 up to 256): materialize probs`);
     if (!fd || (!lse && attentionConfig.flash === 'never')) {
       // no kernel without probs for this head dim, or asked not to use one: a scratch probs tensor
@@ -103,30 +104,24 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
       tmp.destroy();
       return;
     }
-    const out: Record<string, Tensor> = lse ? { lse } : {}, def: Record<string, boolean> = lse ? { LSE: true } : {};
-    const rw = rowwise(gpu, s, [qkv, ctx]);
-    if (rw) {
-      const four = s.Tq >= 4 && attentionConfig.rows4;
-      gpu.run('attention', four ? 'attention_probs4' : 'attention_probs', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows,
-        { ...rw, ...(four ? { ROWS4: true } : {}), NOPROBS: true, ...def });
-      return;
-    }
-    gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, { ...fd, ...def });
+  }
+  const out = probs ? { probs } : lse ? { lse } : {};
+  const rw = rowwise(gpu, s, [qkv, ctx]);
+  if (rw) {
+    // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding); NOPROBS:
+    // nothing of size Tq·Tk is written (LSE: each row's log-sum-exp instead)
+    const four = s.Tq >= 4 && attentionConfig.rows4;
+    gpu.run('attention', four ? 'attention_probs4' : 'attention_probs', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows,
+      { ...rw, ROWS4: four, NOPROBS: !probs, LSE: !!lse });
     return;
   }
-  if (lse) throw new Error('attention: lse is written only without probs');
-  const rw = rowwise(gpu, s, [qkv, ctx]);
-  if (rw) {  // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding)
-    if (s.Tq >= 4 && attentionConfig.rows4) {
-      gpu.run('attention', 'attention_probs4', { qkv, keyinfo, slopes, probs, ctx }, params(s), rows, { ...rw, ROWS4: true });
-    } else {
-      gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs, ctx }, params(s), rows, rw);
-    }
+  if (fd) {
+    gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, { ...fd, LSE: !!lse });
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
-  gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs }, params(s), wg, subgroupDefines(gpu));
-  gpu.run('attention', 'attention_context', { qkv, probs, ctx }, params(s), wg);
+  gpu.run('attention', 'attention_probs', { qkv, keyinfo, slopes, probs: probs! }, params(s), wg, subgroupDefines(gpu));
+  gpu.run('attention', 'attention_context', { qkv, probs: probs!, ctx }, params(s), wg);
 }
 
 /** What the flash backward needs instead of probs: the forward's lse and ctx, and the key info and slopes again. */

@@ -1,7 +1,7 @@
 // layernorm.wgsl host side: forward saves (mean, rstd) per row for the backward.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid, subgroupDefines } from './grid.ts';
-import { COLUMN_SUM_ROWS, columnSums } from './matmul.ts';
+import { COLUMN_SUM_ROWS, columnSumChunks, columnSums } from './matmul.ts';
 
 /** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
 export const layernormConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
@@ -32,8 +32,8 @@ export function layernormBackward(gpu: Gpu, x: Tensor, gamma: Tensor, stats: Ten
     return;
   }
   gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R), subgroupDefines(gpu));
-  const chunks = Math.ceil(R / COLUMN_SUM_ROWS);
-  if (chunks >= 4 && chunks <= gpu.handle.limits.maxComputeWorkgroupsPerDimension && Math.ceil(C / 64) <= gpu.handle.limits.maxComputeWorkgroupsPerDimension) {
+  const chunks = columnSumChunks(gpu, R, C);
+  if (chunks) {
     // two stages (one thread per column over every row leaves a GPU nearly idle): partial sums of 32 rows, then
     // those in order (columnSums), accumulated into dgamma/dbeta
     const pg = gpu.tensor(chunks * C, 'f32', 'layernorm:dgamma-partial'), pb = gpu.tensor(chunks * C, 'f32', 'layernorm:dbeta-partial');

@@ -113,6 +113,15 @@ export function linearBackwardWeight(gpu: Gpu, dY: Tensor, X: Tensor, dW: Tensor
 export const COLUMN_SUM_ROWS = 32;
 
 /**
+ * The partial sums (of COLUMN_SUM_ROWS rows each) a two-stage column sum over M rows of N columns uses, or 0 for
+ * one stage: under 4·COLUMN_SUM_ROWS rows, or a grid over the workgroup-count limit.
+ */
+export function columnSumChunks(gpu: Gpu, M: number, N: number): number {
+  const chunks = Math.ceil(M / COLUMN_SUM_ROWS), max = gpu.handle.limits.maxComputeWorkgroupsPerDimension;
+  return chunks >= 4 && chunks <= max && Math.ceil(N / 64) <= max ? chunks : 0;
+}
+
+/**
  * c[n] (+)= Σ_m a[m, n] over M rows of N (a bias gradient), rows summed in a fixed order (deterministic). SwiftShader:
  * one invocation per four columns. GPU family: from 4·COLUMN_SUM_ROWS rows on, two stages (partial sums of 32 rows
  * into a scratch [M/32, N], then those in order), since one thread per column leaves a GPU nearly idle (1,024
@@ -125,8 +134,8 @@ export function columnSums(gpu: Gpu, a: Tensor, c: Tensor, M: number, N: number,
     gpu.run('matmul', 'bias_grad', { a, c }, p, grid(Math.ceil(N / 64)), { VEC4: true });
     return;
   }
-  const chunks = Math.ceil(M / COLUMN_SUM_ROWS);
-  if (family(gpu) === 'gpu' && chunks >= 4 && chunks <= gpu.handle.limits.maxComputeWorkgroupsPerDimension && Math.ceil(N / 64) <= gpu.handle.limits.maxComputeWorkgroupsPerDimension) {
+  const chunks = family(gpu) === 'gpu' ? columnSumChunks(gpu, M, N) : 0;
+  if (chunks) {
     const part = gpu.tensor(chunks * N, 'f32', 'column-sums:partial');
     gpu.run('matmul', 'bias_grad', { a, c: part }, { ...p, K: COLUMN_SUM_ROWS, c_sm: N, flags: 0 }, [Math.ceil(N / 64), chunks]);
     gpu.run('matmul', 'bias_grad', { a: part, c }, { ...p, M: chunks }, grid(Math.ceil(N / 64)));

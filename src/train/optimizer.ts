@@ -60,13 +60,21 @@ export class AdamW {
 
   lrAt(step: number): number { return linearLr(step, this.opts); }
 
-  /** Σ (g/lossScale)² over every gradient, summed in f64 on the host from per-chunk partials. */
+  /** The global norm of every gradient times gradScale (1/lossScale), computed on the GPU (Infinity/NaN on overflow). */
   async gradNorm(grads: BloomGrads, gradScale = 1): Promise<number> {
+    this.recordNorm(grads, gradScale);
+    return (await this.readNorm()).norm;
+  }
+
+  /** Records per-chunk Σ (gradScale·g)² and clip_coef (norm, clip coefficient, finiteness into this.clip). */
+  private recordNorm(grads: BloomGrads, gradScale: number): void {
     for (const s of this.slots) sumSquares(this.gpu, s.grad(grads), this.partials, s.off, gradScale);
-    const parts = await this.gpu.readF32(this.partials);
-    let sum = 0;
-    for (let i = 0; i < parts.length; i++) sum += parts[i];
-    return Math.sqrt(sum);
+    clipCoefficient(this.gpu, this.partials, this.partials.numel, this.clip, this.opts.maxGradNorm);
+  }
+
+  private async readNorm(): Promise<{ norm: number; finite: boolean }> {
+    const [norm, , ok] = await this.gpu.readF32(this.clip);
+    return ok === 1 ? { norm, finite: true } : { norm: ok < 0 ? NaN : Infinity, finite: false };
   }
 
   /**
@@ -80,16 +88,15 @@ export class AdamW {
     // right behind the backward with no round trip; the norm is read back afterwards for the log. The update is
     // recorded for step t + 1 and the kernels leave everything untouched if the norm is not finite, in which case t
     // does not advance (as HF skips optimizer.step on overflow).
-    for (const s of this.slots) sumSquares(this.gpu, s.grad(grads), this.partials, s.off, gradScale);
-    clipCoefficient(this.gpu, this.partials, this.partials.numel, this.clip, this.opts.maxGradNorm);
+    this.recordNorm(grads, gradScale);
     const [beta1, beta2] = this.opts.betas;
     for (const s of this.slots) {
       adamwStep(this.gpu, s.p, s.grad(grads), s.m, s.v, {
         lr, beta1, beta2, eps: this.opts.eps, wd: s.decay ? this.opts.weightDecay : 0, gscale: gradScale, step: this.t + 1,
       }, this.clip);
     }
-    const [norm, , ok] = await this.gpu.readF32(this.clip);
-    if (ok !== 1) return { gradNorm: ok < 0 ? NaN : Infinity, skipped: true };
+    const { norm, finite } = await this.readNorm();
+    if (!finite) return { gradNorm: norm, skipped: true };
     this.t++;
     return { gradNorm: norm, skipped: false };
   }
