@@ -5,8 +5,11 @@
 import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import { chooseMatmulKernel, matmul, matmulConfig, type MatmulKernel } from '../ops/matmul.ts';
+import { chooseMatmulKernel, matmul, matmulConfig, matmulTuning, tuneShape, tuneState, tuningApplies, type MatmulKernel } from '../ops/matmul.ts';
+import { tuneMatmuls } from '../ops/matmul-tune.ts';
 import { attentionConfig } from '../ops/attention.ts';
+import { layernormConfig } from '../ops/layernorm.ts';
+import { crossEntropyConfig } from '../ops/cross_entropy.ts';
 import { subgroupConfig } from '../ops/grid.ts';
 import { bloomConfigFor, bloomParameters } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
@@ -20,7 +23,7 @@ import { loadNusax } from '../eval/datasets.ts';
 import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../eval/tasks.ts';
 
 export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
-                  [--models a,b] [--matmul 1024,4096] [--memory] [--ablate]
+                  [--models a,b] [--matmul 1024,4096] [--memory] [--ablate] [--family gpu|swiftshader]
 
 Benchmarks on this adapter (random weights, nothing downloaded):
   matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
@@ -42,7 +45,10 @@ coefficient of variation (cv = standard deviation / mean).
   --memory        only the memory plans
   --ablate        per model, also the training step with each of the runtime's choices undone, interleaved with
                   the default: buffer pool off, subgroups off, flash attention forced (lse + recomputed scores
-                  instead of the saved probabilities)`;
+                  instead of the saved probabilities), and on a GPU the matmul tuner's choice undone
+  --family F      run the kernels of family F whatever the adapter (gpu: the tiled matmul and the workgroup
+                  attention, LayerNorm and cross-entropy kernels; with INSTRUCTALIGN_MATMUL_TUNE=on the tuner too):
+                  to measure the GPU path on SwiftShader, slowly`;
 
 export interface Timing { median: number; min: number; max: number; mean: number; cv: number; runs: number }
 
@@ -83,7 +89,19 @@ const LAYOUTS = {
 async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
   const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
   const a = gpu.fromF32(rnd(n * n), 'bench:a'), b = gpu.fromF32(rnd(n * n), 'bench:b'), c = gpu.tensor(n * n, 'f32', 'bench:c');
-  const auto = chooseMatmulKernel(gpu, n, n);
+  // the kernel the runtime runs for each layout: on a GPU the tuner's choice for the class (timed on a proxy of at
+  // most 2048×2048×4096), elsewhere the fixed choice
+  const autoFor: Record<string, MatmulKernel> = {};
+  for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) {
+    autoFor[l] = chooseMatmulKernel(gpu, n, n);
+    if (tuningApplies(gpu)) {
+      matmul(gpu, { a, b, c, M: n, N: n, K: n, ...LAYOUTS[l](n) });  // queues the class
+      await tuneMatmuls(gpu);
+      const s = tuneState(gpu).table.get(tuneShape(n, n, n, l === 'dYᵀ·X', l !== 'X·Wᵀ', false).key);
+      if (s) autoFor[l] = s.kernel;
+    }
+  }
+  const auto = autoFor['X·Wᵀ'];
   const swift = gpu.handle.adapter.swiftshader;
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
@@ -96,7 +114,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
     await gpu.sync();
   };
   const fns: Record<string, () => Promise<void>> = {};
-  for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) fns[`${auto} ${l}`] = call(auto, l);
+  for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) fns[`${autoFor[l]} ${l}`] = call(autoFor[l], l);
   for (const k of others) fns[`${k} X·Wᵀ`] = call(k, 'X·Wᵀ');
   const t = await timeMany(fns, runs);
   [a, b, c].forEach((x) => x.destroy());
@@ -104,7 +122,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   const base = t['scalar X·Wᵀ'] ? gf('scalar X·Wᵀ') : undefined;
   const rows = Object.keys(fns).map((k) => {
     const [kernel, layout] = k.split(' ');
-    return { shape: `${n}x${n}x${n}`, kernel, layout, auto: kernel === auto, gflops: gf(k), time: t[k], ...(base ? { vsScalar: gf(k) / base } : {}) };
+    return { shape: `${n}x${n}x${n}`, kernel, layout, auto: kernel === autoFor[layout], gflops: gf(k), time: t[k], ...(base ? { vsScalar: gf(k) / base } : {}) };
   });
   for (const r of rows) say(`matmul ${r.shape} ${r.layout.padEnd(5)} ${r.kernel.padEnd(8)}${r.auto ? '*' : ' '} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}` + (r.vsScalar && r.kernel !== 'scalar' ? `  ×${r.vsScalar.toFixed(2)} scalar` : ''));
   return rows;
@@ -192,6 +210,7 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
     [tg, st, lp].forEach((t) => t.destroy());
     fwd.freeActs(acts);
     await gpu.sync();
+    await tuneMatmuls(gpu);  // the warm-up run queued the shapes (GPU family); later runs use the tuned kernels
   };
   const H = cfg.hiddenSize, L = cfg.nLayer;
   const flops = 2 * R * (L * 12 * H * H + H * cfg.vocabSize) + L * 4 * B * cfg.nHead * T * T * cfg.headDim / 2;
@@ -216,6 +235,7 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
       await lossAndBackward(fwd, batch, ids, grads);
       await opt.step(grads, 1e-5);
       await gpu.sync();
+      await tuneMatmuls(gpu);
     }, runs);
     say(`  train step${recompute ? ' (recompute)' : '            '} ${(R / s.median).toFixed(0)} tokens/s ${spread(s)}, peak GPU memory ${gib(gpu.peakBytes)}`);
     return { tokensPerS: R / s.median, time: s, peakBytes: gpu.peakBytes };
@@ -251,18 +271,20 @@ async function modelBench(gpu: Gpu, name: string, B: number, T: number, runs: nu
  * evict the default runs' pooled buffers.
  */
 async function ablations(gpu: Gpu, step: () => Promise<void>, R: number, runs: number, say: (m: string) => void) {
-  const saved = { pooling: gpu.pooling, headroom: gpu.poolHeadroom, sg: subgroupConfig.use, flash: attentionConfig.flash };
+  const saved = { pooling: gpu.pooling, headroom: gpu.poolHeadroom, sg: subgroupConfig.use, flash: attentionConfig.flash, tune: matmulTuning.mode };
   const variant = (set: () => void) => async () => {
     set();
-    try { await step(); } finally { gpu.pooling = saved.pooling; subgroupConfig.use = saved.sg; attentionConfig.flash = saved.flash; }
+    try { await step(); } finally { gpu.pooling = saved.pooling; subgroupConfig.use = saved.sg; attentionConfig.flash = saved.flash; matmulTuning.mode = saved.tune; }
   };
   gpu.poolHeadroom = Infinity;
   try {
-    const t = await timeMany({
+    const t: Record<string, Timing> = await timeMany<string>({
       default: step,
       'buffer pool off': variant(() => { gpu.pooling = false; }),
       'subgroups off': variant(() => { subgroupConfig.use = 'never'; }),
       'flash attention forced': variant(() => { attentionConfig.flash = 'always'; }),
+      // the heuristic tile choice instead of the tuned one (the same kernels where the tuner does not run)
+      ...(tuningApplies(gpu) ? { 'matmul tuning off': variant(() => { matmulTuning.mode = 'off'; }) } : {}),
     }, runs);
     const base = t.default;
     const out: Record<string, { tokensPerS: number; time: Timing; defaultSpeedup: number }> = {};
@@ -317,12 +339,19 @@ export async function run(argv: string[]): Promise<number> {
       throw new UsageError(`--against ${againstFile}: cannot read the PyTorch results (${(e as Error).message}); produce them with \`python3 bench/pytorch/bench.py --json > ${againstFile}\` on the same GPU`);
     }
   }
+  const family = str(a, 'family');
+  if (family !== undefined) {
+    if (family !== 'gpu' && family !== 'swiftshader') throw new UsageError(`--family: gpu or swiftshader, got "${family}"`);
+    matmulConfig.family = family;
+    const rowwise = family === 'gpu' ? 'never' : 'always';
+    attentionConfig.rowwise = layernormConfig.rowwise = crossEntropyConfig.rowwise = rowwise;
+  }
   const say = (m: string) => { if (json) console.error(m); else console.log(m); };
   const h = await openDevice({ log: say });
   const gpu = new Gpu(h);
   const slow = h.adapter.swiftshader;
   say(`adapter  ${describeAdapter(h)}; features ${[...h.features].join(', ') || 'none'}`);
-  const report: Record<string, unknown> = { adapter: describeAdapter(h), swiftshader: slow, features: [...h.features], date: new Date().toISOString(), runs, host: await hostInfo() };
+  const report: Record<string, unknown> = { adapter: describeAdapter(h), swiftshader: slow, ...(family ? { family } : {}), features: [...h.features], date: new Date().toISOString(), runs, host: await hostInfo() };
   const save = async () => {
     if (!outFile) return;
     const { atomicWriteFile } = await import('../util/atomic.ts');
@@ -375,6 +404,12 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 
   function finish() {
+    const tuned = [...tuneState(gpu).table].map(([key, e]) => ({ key, kernel: e.kernel, ms: e.ms }));
+    if (tuned.length) {
+      report.matmulTuning = tuned;
+      say(`\nmatmul tuning on this adapter (class: layout of A, B and B's storage, then M×N×K proxies; best of 3 trials):`);
+      for (const t of tuned) say(`  ${t.key.padEnd(24)} → ${t.kernel.padEnd(12)} ${Object.entries(t.ms).map(([k, v]) => `${k} ${(v as number).toFixed(3)} ms`).join(', ')}`);
+    }
     if (torch) {
       const r = againstPytorch(report, torch);
       report.againstPytorch = r;

@@ -7,6 +7,7 @@ import { BloomForward, type Batch } from './forward.ts';
 import { keyInfo } from '../ops/attention.ts';
 import { layernormForward } from '../ops/layernorm.ts';
 import { embeddingForward } from '../ops/embedding.ts';
+import { tuneMatmuls } from '../ops/matmul-tune.ts';
 
 /** Next-token targets of a batch: ids[t+1] where both t and t+1 are real tokens, else −100. */
 export function nextTokenTargets(b: Batch): Int32Array {
@@ -55,6 +56,7 @@ export class BloomModel {
     await Promise.all(pending);
     [targets, stats, lp].forEach((t) => t.destroy());
     this.fwd.freeActs(acts);
+    await tuneMatmuls(g); // shape classes this call met for the first time (GPU family only; see ops/matmul.ts)
     return { logprobs, logits, hidden: hidden ?? undefined };
   }
 
@@ -87,6 +89,7 @@ export class BloomModel {
     }
     run.free();
     [last, lnf, st].forEach((t) => t.destroy());
+    await tuneMatmuls(g);
     return logits;
   }
 
@@ -106,6 +109,7 @@ export class BloomModel {
     const out = await g.readF32(lp);
     run.free();
     [lnf, st, tg, stats, lp].forEach((t) => t.destroy());
+    await tuneMatmuls(g);
     return out;
   }
 

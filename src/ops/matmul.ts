@@ -34,6 +34,55 @@ export function canShareA(gpu: Gpu): boolean {
  */
 export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = { naive: false, family: 'auto', kernel: 'auto' };
 
+/**
+ * Runtime tuning of the GPU family's kernel choice (src/ops/matmul-tune.ts). The tile that wins depends on the GPU and
+ * the shape, and the heuristic of chooseMatmulKernel was never measured on most GPUs, so on a real GPU every shape
+ * class a run meets is queued, `tuneMatmuls` (awaited by the model and the trainer between steps) times the tiled
+ * kernels on scratch operands of that class, and later matmuls of the class use the fastest. mode 'auto': on real
+ * GPUs; 'on': also on SwiftShader when the GPU family is forced (tests); 'off': the heuristic only
+ * (INSTRUCTALIGN_MATMUL_TUNE=off|on|auto). Every tiled kernel sums k in the same order, so the choice changes no bits.
+ */
+export const matmulTuning: { mode: 'auto' | 'on' | 'off' } = {
+  mode: parseTuneMode(typeof process !== 'undefined' ? process.env?.INSTRUCTALIGN_MATMUL_TUNE : undefined),
+};
+
+export function parseTuneMode(v: string | undefined): 'auto' | 'on' | 'off' {
+  if (v === undefined || v === '') return 'auto';
+  if (v === 'auto' || v === 'on' || v === 'off') return v;
+  throw new Error(`INSTRUCTALIGN_MATMUL_TUNE=${v}: use auto, on or off`);
+}
+
+/** A shape class to tune: the operands' layout, B's storage and the proxy sizes the kernels are timed on. */
+export interface TuneShape { key: string; M: number; N: number; K: number; aM4: boolean; bN4: boolean; f16: boolean }
+export interface TuneEntry { kernel: MatmulKernel; ms: Partial<Record<MatmulKernel, number>> }
+export interface TuneState { table: Map<string, TuneEntry>; pending: Map<string, TuneShape> }
+const tuneStates = new WeakMap<Gpu, TuneState>();
+
+/** This device's tuned choices and the shape classes waiting to be tuned. */
+export function tuneState(gpu: Gpu): TuneState {
+  let s = tuneStates.get(gpu);
+  if (!s) tuneStates.set(gpu, (s = { table: new Map(), pending: new Map() }));
+  return s;
+}
+
+/** The tiled kernels the tuner times (each fits WebGPU's default 16 KiB of workgroup memory). */
+export const TUNED_KERNELS: readonly MatmulKernel[] = ['tiled64', 'tiled128', 'tiled128k16'];
+
+export function tuningApplies(gpu: Gpu): boolean {
+  const m = matmulTuning.mode, c = matmulConfig;
+  return m !== 'off' && !gpu.dryRun && !c.naive && c.kernel === 'auto' && family(gpu) === 'gpu' && (m === 'on' || !gpu.handle.adapter.swiftshader);
+}
+
+/**
+ * The class of a matmul: layout and B's storage, M rounded up to a power of two (batches vary in length), and the
+ * sizes capped (M, N ≤ 2048, K ≤ 4096) so that timing a class needs at most ~100 MB of scratch; the kernels' ranking
+ * holds past those sizes (the grid already fills a GPU).
+ */
+export function tuneShape(M: number, N: number, K: number, aM4: boolean, bN4: boolean, f16: boolean): TuneShape {
+  const Mp = Math.min(2 ** Math.ceil(Math.log2(Math.max(1, M))), 2048), Np = Math.min(N, 2048), Kp = Math.min(K, 4096);
+  return { key: `${aM4 ? 'm' : 'k'}${bN4 ? 'n' : 'k'}${f16 ? 'h' : 'f'} ${Mp}x${Np}x${Kp}`, M: Mp, N: Np, K: Kp, aM4, bN4, f16 };
+}
+
 function family(gpu: Gpu): 'swiftshader' | 'gpu' {
   const f = matmulConfig.family;
   return f === 'auto' ? (gpu.handle.adapter.swiftshader ? 'swiftshader' : 'gpu') : f;
@@ -58,10 +107,16 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     M: x.M, N: x.N, K: x.K, a_sm: x.aSm, a_sk: x.aSk, b_sk: x.bSk, b_sn: x.bSn, c_sm: x.cSm ?? x.N,
     a_off: x.aOff ?? 0, b_off: x.bOff ?? 0, c_off: x.cOff ?? 0, flags, alpha: x.alpha ?? 1,
   };
-  const kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
+  let kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
   const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: x.residual };
   const B_F16 = x.b.dtype === 'f16p';
+  if (layout && tuningApplies(gpu)) {
+    const s = tuneState(gpu), shape = tuneShape(x.M, x.N, x.K, layout.A_M4, layout.B_N4, B_F16);
+    const hit = s.table.get(shape.key);
+    if (hit) kernel = hit.kernel;
+    else s.pending.set(shape.key, shape);
+  }
   // the residual is a define, not a flag: kernels without it compile exactly as before (a runtime branch and load in
   // every store slowed SwiftShader's unrolled 16×16 kernel)
   const RESIDUAL = !!x.residual;

@@ -10,6 +10,7 @@ import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
 import { BloomGrads, lossAndBackward, readSharded, shiftLabels } from '../model/backward.ts';
 import { AdamW } from './optimizer.ts';
+import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
 import { lossScalerFor, type LossScalerOptions, type LossScalerState } from './loss-scale.ts';
 import { F16ComputeWeights } from './mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
@@ -127,6 +128,9 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
       const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
       // like HF, a skipped (overflowed) step still counts: the schedule advances, the scale backs off
       scaler.update(skipped);
+      // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
+      const tuned = await tuneMatmuls(gpu);
+      if (tuned.length) log(describeTuning(tuned));
       if (compute && !skipped) compute.sync();
       grads.zero();
       step++;

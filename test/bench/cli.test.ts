@@ -34,4 +34,10 @@ describe('CLI bench', () => {
     assert.equal(r.code, 2, r.err);
     assert.match(r.err, /--against \/nonexistent\/torch\.json.*bench\/pytorch\/bench\.py/s);
   });
+
+  it('--family takes gpu or swiftshader', () => {
+    const r = cli(['bench', '--memory', '--family', 'tpu']);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /--family: gpu or swiftshader, got "tpu"/);
+  });
 });

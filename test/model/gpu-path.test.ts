@@ -1,30 +1,32 @@
 // The kernels real GPUs run (workgroup-memory tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
 // SwiftShader; this forces them here so CI checks them too: the full selftest (forward, KV-cached generation,
 // every gradient, two AdamW steps) against HuggingFace on both fixtures, with the workgroup reductions on subgroups
-// (SwiftShader offers the feature, with 4-wide subgroups) and on barrier trees.
+// (SwiftShader offers the feature, with 4-wide subgroups) and on barrier trees. With subgroups on, the matmul tuner
+// runs too (as on a real GPU), so the selftest also goes through the kernels it picks.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import { selftest, trainSelftest } from '../../src/host/selftest.ts';
-import { matmulConfig } from '../../src/ops/matmul.ts';
+import { matmulConfig, matmulTuning, tuneState } from '../../src/ops/matmul.ts';
 import { attentionConfig } from '../../src/ops/attention.ts';
 import { layernormConfig } from '../../src/ops/layernorm.ts';
 import { crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
 import { subgroupConfig } from '../../src/ops/grid.ts';
 
 for (const sg of ['auto', 'never'] as const) describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
-  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise, ce: crossEntropyConfig.rowwise, sg: subgroupConfig.use };
+  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise, ce: crossEntropyConfig.rowwise, sg: subgroupConfig.use, tune: matmulTuning.mode };
   let rt: Runtime;
   before(async () => {
     matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never'; crossEntropyConfig.rowwise = 'never';
     subgroupConfig.use = sg;
+    if (sg === 'auto') matmulTuning.mode = 'on';
     rt = await Runtime.create({ log: () => {} });
     if (sg === 'auto') assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
   });
   after(() => {
     matmulConfig.family = saved.family; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
-    crossEntropyConfig.rowwise = saved.ce; subgroupConfig.use = saved.sg;
+    crossEntropyConfig.rowwise = saved.ce; subgroupConfig.use = saved.sg; matmulTuning.mode = saved.tune;
     rt?.dispose();
   });
   for (const name of FIXTURE_NAMES) {
@@ -35,6 +37,7 @@ for (const sg of ['auto', 'never'] as const) describe(`the GPU kernel path (forc
       const failed = checks.filter((c) => !c.pass);
       assert.deepEqual(failed, [], JSON.stringify(failed));
       assert.ok(checks.length >= 13);
+      if (sg === 'auto') assert.ok(tuneState(rt.gpu).table.size > 0, 'the tuner picked kernels for the shapes it met');
     });
   }
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
-import { canShareA, matmul, matmulConfig, chooseMatmulKernel, type MatmulKernel } from '../../src/ops/matmul.ts';
+import { canShareA, matmul, matmulConfig, chooseMatmulKernel, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
 
 function rng(seed: number) {
@@ -97,6 +97,13 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
       }
     });
   }
+
+  it('the tiled kernels agree bit for bit on every case (so the GPU tuner\'s choice changes no results)', async () => {
+    for (const c of CASES) {
+      const [first, ...rest] = await Promise.all(TUNED_KERNELS.map(async (k) => new Uint32Array((await runCase(gpu, c, k)).got.buffer)));
+      rest.forEach((o, i) => assert.deepEqual(o, first, `${TUNED_KERNELS[i + 1]} vs ${TUNED_KERNELS[0]} on ${JSON.stringify(c)}`));
+    }
+  });
 
   it('the automatic choice: SwiftShader family uses the register-block kernels, the GPU family the tiled ones', () => {
     const saved = matmulConfig.family;
