@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { getGpu, FIXTURES, REPO } from '../helpers/gpu.ts';
 import { train, TRAIN_DEFAULTS, type TrainOptions } from '../../src/train/trainer.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
+import { matmulConfig, matmulTuning, tuneState } from '../../src/ops/matmul.ts';
 
 function options(out: string, steps: number): TrainOptions {
   return {
@@ -50,6 +51,27 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     assert.deepEqual(resumed.map((l) => l.loss), full.slice(4));
     const all = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss);
     assert.deepEqual(all, full);
+  });
+
+  it('GPU family: the matmul tiles are tuned during the first steps (logged) and the losses stay bit for bit', async () => {
+    const gpu = await getGpu();
+    const saved = { family: matmulConfig.family, mode: matmulTuning.mode };
+    try {
+      matmulConfig.family = 'gpu';  // the tiled kernels, as on a real GPU (tuning 'on': SwiftShader is no real GPU)
+      matmulTuning.mode = 'off';
+      const fixed = await train(gpu, options(tmp(), 3), false, { log: () => {} });
+      matmulTuning.mode = 'on';
+      tuneState(gpu).table.clear();
+      const said: string[] = [];
+      const tuned = await train(gpu, options(tmp(), 3), false, { log: (m) => said.push(m) });
+      assert.match(said.join('\n'), /^matmul tuned for \d+ shape class(es)?: (tiled\w+ ×\d+(, )?)+$/m);
+      assert.ok(tuneState(gpu).table.size >= 3, `${tuneState(gpu).table.size} classes tuned`);
+      assert.deepEqual(tuned.map((l) => l.loss), fixed.map((l) => l.loss));
+      assert.deepEqual(tuned.map((l) => l.grad_norm), fixed.map((l) => l.grad_norm));
+    } finally {
+      matmulConfig.family = saved.family; matmulTuning.mode = saved.mode;
+      tuneState(gpu).table.clear(); tuneState(gpu).pending.clear();
+    }
   });
 
   it('--resume without a checkpoint is a clear error', async () => {
