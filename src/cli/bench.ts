@@ -105,7 +105,8 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   const swift = gpu.handle.adapter.swiftshader;
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
-  const others: MatmulKernel[] = (swift ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled128k16', 'tiled64', 'scalar'] as MatmulKernel[])
+  const swiftFamily = matmulConfig.family === 'auto' ? swift : matmulConfig.family === 'swiftshader';
+  const others: MatmulKernel[] = (swiftFamily ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled128k16', 'tiled64', 'scalar'] as MatmulKernel[])
     .filter((k) => k !== auto && !(swift && k === 'scalar' && n > 1024)) as MatmulKernel[];
   const call = (kernel: MatmulKernel, layout: keyof typeof LAYOUTS) => async () => {
     const saved = matmulConfig.kernel;
@@ -404,6 +405,8 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 
   function finish() {
+    report.pipelines = { created: gpu.pipelinesCreated, seconds: gpu.pipelineMs / 1000 };
+    say(`\npipelines compiled: ${gpu.pipelinesCreated} in ${(gpu.pipelineMs / 1000).toFixed(1)} s (host time, once per process)`);
     const tuned = [...tuneState(gpu).table].map(([key, e]) => ({ key, kernel: e.kernel, ms: e.ms }));
     if (tuned.length) {
       report.matmulTuning = tuned;

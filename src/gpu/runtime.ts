@@ -64,6 +64,10 @@ export class Gpu {
   private nextBufferId = 1;
   /** bind groups created so far (a repeated training step creates none) */
   bindGroupsCreated = 0;
+  /** pipelines created so far and the host time spent creating them (shader compilation: ~1.4 s per big matmul
+   * variant on SwiftShader, where it is a visible share of a short run) */
+  pipelinesCreated = 0;
+  pipelineMs = 0;
   private fatal: string | null = null;
   private graveyard: GPUBuffer[] = [];
   private waiters = new Set<(e: Error) => void>();
@@ -318,9 +322,12 @@ export class Gpu {
     const label = `${shader}:${entry}`;
     const module = this.device.createShaderModule({ label, code });
     const layout = this.device.createBindGroupLayout({ label, entries });
+    const t0 = performance.now();
     const pipeline = this.device.createComputePipeline({
       label, layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [layout] }), compute: { module, entryPoint: entry },
     });
+    this.pipelineMs += performance.now() - t0;
+    this.pipelinesCreated++;
     // Compilation results arrive asynchronously; they are awaited (and thrown) at the next check(). Pipeline
     // validation errors reach the device's uncapturederror handler (error scopes crash Dawn+SwiftShader here).
     this.pendingChecks.push((async () => {

@@ -1,6 +1,7 @@
 // matmul.wgsl host side: C = alpha·A·B (+bias)(GELU) with strided A/B; the three training shapes as helpers.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid, subgroupConfig } from './grid.ts';
+import { addInPlace } from './elementwise.ts';
 
 export interface MatmulArgs {
   a: Tensor; b: Tensor; c: Tensor; bias?: Tensor;
@@ -109,7 +110,6 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   };
   let kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
-  const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: x.residual };
   const B_F16 = x.b.dtype === 'f16p';
   if (layout && tuningApplies(gpu)) {
     const s = tuneState(gpu), shape = tuneShape(x.M, x.N, x.K, layout.A_M4, layout.B_N4, B_F16);
@@ -118,8 +118,12 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     else s.pending.set(shape.key, shape);
   }
   // the residual is a define, not a flag: kernels without it compile exactly as before (a runtime branch and load in
-  // every store slowed SwiftShader's unrolled 16×16 kernel)
-  const RESIDUAL = !!x.residual;
+  // every store slowed SwiftShader's unrolled 16×16 kernel). SwiftShader's register-block kernels add it in a
+  // separate pass instead (when C is contiguous and not accumulated; the same two roundings in the same order): no
+  // second compile of the big kernel (~1.4 s per process there), and fusing it measured no faster there
+  const addAfter = !!x.residual && kernel.startsWith('vec4') && !!layout && p.c_sm === x.N && p.c_off === 0 && !x.accumulate;
+  const RESIDUAL = !!x.residual && !addAfter;
+  const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: RESIDUAL ? x.residual : undefined };
   if (!layout) {
     gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16, RESIDUAL });
   } else if (kernel === 'tiled64' || kernel === 'tiled128' || kernel === 'tiled128k16') {
@@ -133,6 +137,7 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     const BLK = kernel.startsWith('vec4x16') ? 4 : 2, ts = 16 * BLK;
     gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK, SGA: sg });
   }
+  if (addAfter) addInPlace(gpu, x.c, x.residual!, x.M * x.N);
 }
 
 /** The VEC4 kernel's defines when every operand can move as aligned vec4 (else null: the scalar kernel). */

@@ -105,6 +105,24 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
     }
   });
 
+  it('SwiftShader kernels add a contiguous residual in a second pass (no RESIDUAL variant to compile); tiled ones fuse it', async () => {
+    const M = 40, N = 36, K = 20;
+    const t = (n: number, l: string) => gpu.fromF32(new Float32Array(n).fill(0.5), l);
+    const a = t(M * K, 'a'), b = t(N * K, 'b'), c = t(M * N, 'c'), res = t(M * N, 'res');
+    const seen: string[] = [];
+    const orig = gpu.run.bind(gpu);
+    gpu.run = (shader, entry, bind, params, wg, defines = {}) => { seen.push(`${entry}${defines.RESIDUAL ? '+RESIDUAL' : ''}`); orig(shader, entry, bind, params, wg, defines); };
+    try {
+      for (const kernel of ['vec4x16sg', 'tiled64'] as MatmulKernel[]) {
+        matmulConfig.kernel = kernel;
+        matmul(gpu, { a, b, c, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, residual: res });
+        const got = await gpu.readF32(c);
+        assert.ok(got.every((v) => Math.abs(v - (K * 0.25 + 0.5)) < 1e-5), `${kernel}: ${got[0]}`);
+      }
+    } finally { gpu.run = orig; matmulConfig.kernel = 'auto'; [a, b, c, res].forEach((x) => x.destroy()); }
+    assert.deepEqual(seen, ['matmul', 'add_inplace', 'matmul_tiled+RESIDUAL']);
+  });
+
   it('the automatic choice: SwiftShader family uses the register-block kernels, the GPU family the tiled ones', () => {
     const saved = matmulConfig.family;
     try {
