@@ -30,7 +30,7 @@ export function canShareA(gpu: Gpu): boolean {
  * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
  * family: on SwiftShader the barrier-free register-block kernels (vec4x16 when M and N exceed 32, else
  * vec4), measured there; on real GPUs the workgroup-memory tiled kernel (tiled128 when the matrix gives at least
- * 128 such tiles, else tiled64). family forces one family (tests run the GPU family on SwiftShader); kernel forces
+ * 128 such tiles, else tiled64), until the tuner (matmulTuning below) has timed the shape's class. family forces one family (tests run the GPU family on SwiftShader); kernel forces
  * one kernel. A kernel that cannot take the operands' layout (not vec4-aligned) falls back to the scalar one.
  */
 export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = { naive: false, family: 'auto', kernel: 'auto' };
