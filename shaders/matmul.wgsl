@@ -81,9 +81,10 @@ fn biasAt(n: u32, e: Epi) -> vec4f {
 fn storeRow(v4: vec4f, m: u32, n: u32, bv: vec4f, e: Epi) {
   if (m >= e.M || n >= e.N) { return; }
   var v = e.alpha * v4 + bv;
-//#if GELU_DEFINE
-  // SwiftShader's kernels (BLK): GELU is a define, not a flag, since SwiftShader runs both sides of every branch
-  // (lanes masked): the flag cost every store a tanh, ~8 % of a K = 256 matmul, and its code ~30 % of the compile
+//#if EPI_DEFINES
+  // SwiftShader's kernels (BLK): GELU and accumulation are defines, not flags, since SwiftShader runs both sides of
+  // every branch (lanes masked): the GELU flag cost every store a tanh (~8 % of a K = 256 matmul), and the two
+  // flags' code was ~75 % of the kernel's compile time (0.95 s → 0.25 s with a bare store)
 //#if GELU
   v = gelu4(v);
 //#endif
@@ -94,7 +95,15 @@ fn storeRow(v4: vec4f, m: u32, n: u32, bv: vec4f, e: Epi) {
 //#if RESIDUAL
   v += res[idx];
 //#endif
+//#if EPI_DEFINES
+//#if ACC
+  c[idx] += v;
+//#else
+  c[idx] = v;
+//#endif
+//#else
   if ((e.flags & 2u) != 0u) { c[idx] += v; } else { c[idx] = v; }
+//#endif
 }
 
 fn store4(acc: mat4x4f, m: u32, n: u32, e: Epi) {

@@ -135,7 +135,7 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     // A shared across each 4-wide subgroup
     const sg = kernel.endsWith('sg') && canShareA(gpu);
     const BLK = kernel.startsWith('vec4x16') ? 4 : 2, ts = 16 * BLK;
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK, SGA: sg, GELU_DEFINE: true, GELU: !!x.gelu });
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK, SGA: sg, EPI_DEFINES: true, GELU: !!x.gelu, ACC: !!x.accumulate });
   }
   if (addAfter) addInPlace(gpu, x.c, x.residual!, x.M * x.N);
 }
