@@ -130,7 +130,7 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
       scaler.update(skipped);
       // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
       const tuned = await tuneMatmuls(gpu);
-      if (tuned.length) log(describeTuning(tuned));
+      if (tuned.length) { bar?.clearLine(); log(describeTuning(tuned)); }
       if (compute && !skipped) compute.sync();
       grads.zero();
       step++;

@@ -66,6 +66,11 @@ export class Progress {
     }
   }
 
+  /** Clears the bar's line on a TTY so that a log line can be written there; the next update redraws the bar. */
+  clearLine(): void {
+    if (this.tty && this.startDone >= 0) { this.stream.write('\r\x1b[K'); this.lastDraw = -Infinity; }
+  }
+
   /** End the bar's line on a TTY (the plain mode already ends every line). */
   finish(): void {
     if (this.tty && this.startDone >= 0) this.stream.write('\n');

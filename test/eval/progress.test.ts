@@ -29,6 +29,21 @@ describe('util/progress', () => {
     assert.ok(chunks.every((c) => !/[\r\x1b]/.test(c)));
   });
 
+  it('TTY: clearLine() blanks the drawn bar for a log line, and the next update redraws at once', () => {
+    const { chunks, stream } = sink(true);
+    let t = 1000;
+    const p = new Progress({ total: 10, stream, now: () => t });
+    p.clearLine();
+    assert.deepEqual(chunks, [], 'nothing drawn yet: nothing to clear');
+    p.update(1);
+    t = 1010;  // within the 100 ms redraw interval
+    p.clearLine();
+    p.update(2);
+    assert.equal(chunks.length, 3);
+    assert.equal(chunks[1], '\r\x1b[K');
+    assert.match(chunks[2], /^\r\[.*\] 2\/10 20%/);
+  });
+
   it('TTY: carriage-return redraws with a bar, then a final newline', () => {
     const { chunks, stream } = sink(true);
     let t = 0;
