@@ -2,7 +2,7 @@
 import { bool, parseArgs } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import { linearForward } from '../ops/matmul.ts';
+import { kernelSummary, linearForward } from '../ops/matmul.ts';
 
 export const help = `instructalign doctor [--json]
 
@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   const report = {
     platform: `${process.platform}-${process.arch}, Node ${process.version}`,
     adapter: describeAdapter(h), info: h.adapter, features: [...h.features], limits: h.limits,
-    kernelCheck: { pass: check.ok, maxAbsError: check.maxErr },
+    kernelCheck: { pass: check.ok, maxAbsError: check.maxErr }, kernels: kernelSummary(gpu),
   };
   if (bool(a, 'json')) console.log(JSON.stringify(report));
   else {
@@ -45,6 +45,8 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`adapter    ${report.adapter}`);
     console.log(`features   ${report.features.join(', ') || '(none of shader-f16, subgroups, timestamp-query)'}`);
     for (const [k, v] of Object.entries(h.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
+    const k = report.kernels;
+    console.log(`kernels    ${k.family === 'gpu' ? 'GPU' : 'SwiftShader'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`);
     console.log(`kernel     matmul 37×45×70 vs CPU: max abs error ${check.maxErr.toExponential(2)} → ${check.ok ? 'PASS' : 'FAIL'}`);
   }
   gpu.destroy();

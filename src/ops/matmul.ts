@@ -89,6 +89,14 @@ function family(gpu: Gpu): 'swiftshader' | 'gpu' {
   return f === 'auto' ? (gpu.handle.adapter.swiftshader ? 'swiftshader' : 'gpu') : f;
 }
 
+/** What `doctor` reports: the kernel family, the matmul a model-sized product gets, and whether tuning runs. */
+export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul: string; tuning: string } {
+  const f = family(gpu), m = matmulTuning.mode;
+  const tuning = tuningApplies(gpu) ? `on: each new shape class is timed on ${TUNED_KERNELS.join(', ')} and runs on the fastest`
+    : m === 'off' ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)' : f === 'swiftshader' ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
+  return { family: f, matmul: chooseMatmulKernel(gpu, 512, 1024), tuning };
+}
+
 /** The kernel `matmul` runs for these sizes on this adapter, before the layout check. */
 export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel {
   const c = matmulConfig;

@@ -18,6 +18,9 @@ describe('CLI model commands', () => {
     const j = JSON.parse(r.out.trim().split('\n').pop()!);
     assert.equal(j.kernelCheck.pass, true);
     assert.ok(j.limits.maxStorageBufferBindingSize > 0);
+    // SwiftShader gets its own kernels, whose choice is fixed (the tuner is for GPU kernels); a GPU tunes
+    if (j.info.swiftshader) assert.deepEqual(j.kernels, { family: 'swiftshader', matmul: 'vec4x16sg', tuning: 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' });
+    else assert.ok(j.kernels.family === 'gpu' && j.kernels.tuning.startsWith('on:'), JSON.stringify(j.kernels));
   });
 
   for (const name of FIXTURE_NAMES) {
