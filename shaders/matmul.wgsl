@@ -5,7 +5,7 @@
 // VEC4 (chosen by src/ops/matmul.ts when K, N, strides and offsets are multiples of 4): every operand moves as vec4;
 // A_M4 / B_N4 say A is contiguous along m / B along n (else along k). Three kernels share it:
 //   TILED: the GPU kernel. 16×16 threads, a 128×128 tile of C (T128; 8×8 per thread) or 64×64 (4×4 per thread),
-//     k in slices of 8 (or 16: BK16) through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
+//     k in slices of 8, 16 or 32 (define BK) through workgroup memory stored k-major (vec4 reads along m and n, no bank conflicts), the
 //     next slice prefetched into registers while the current one is multiplied.
 //   matmul with BLK = 2 / 4 (SwiftShader): no workgroup memory or barriers; each invocation keeps an 8×8 (16×16)
 //     block of C in mat4x4 accumulators. Loads, not FLOPs, are what costs on SwiftShader (each load is range-checked per
@@ -120,14 +120,12 @@ const TS = 128u;  // rows and columns of C per workgroup
 //#else
 const TS = 64u;
 //#endif
-//#if BK16
-const BK = 16u;         // k per slice (BK16: 16 KiB of workgroup memory with T128, WebGPU's default limit)
-//#else
-const BK = 8u;
-//#endif
+// BK (a numeric define: 8, 16 or 32) is k per slice: with T128, 8, 16 or 32 KiB of workgroup memory (16 KiB is
+// WebGPU's default limit; src/ops/matmul.ts offers 32 only where the adapter allows it). NL (numeric define) is the
+// vec4 loads per operand per thread: max(1, SLICE / 256).
 const TS4 = TS / 4u;    // vec4s per tile row
 const KQ = BK / 4u;     // vec4s per slice row along k
-const SLICE = TS * KQ;  // vec4s per operand slice: 128 (T64), 256 (T128 or T64+BK16), 512 (T128+BK16: 2 per thread)
+const SLICE = TS * KQ;  // vec4s per operand slice: 128 (T64), 256 (T128 or T64+BK16), 512 (T128+BK16), 1024 (T128+BK32)
 var<workgroup> As: array<vec4f, SLICE>;  // [BK][TS4]: A(m, k) at As[k * TS4 + m / 4][m % 4]
 var<workgroup> Bs: array<vec4f, SLICE>;  // [BK][TS4]: B(k, n) at Bs[k * TS4 + n / 4][n % 4]
 
@@ -186,12 +184,15 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   let m0 = wg.y * TS; let n0 = wg.x * TS;
   let K = params.K;
   let tx = lid.x; let ty = lid.y;
-  let loads = li < SLICE;  // one vec4 per operand per thread (or per half of them with T64; two with T128+BK16)
-  var pa = vec4f(0.0); var pb = vec4f(0.0);
-  if (loads) { pa = sliceA(li, m0, 0u); pb = sliceB(li, n0, 0u); }
-//#if TWO
-  var pa2 = sliceA(li + 256u, m0, 0u); var pb2 = sliceB(li + 256u, n0, 0u);
-//#endif
+  let loads = li < SLICE;  // NL vec4s per operand per thread (T64 with BK 8: half the threads load one)
+//#unroll r NL
+  var pa$r = vec4f(0.0); var pb$r = vec4f(0.0);
+//#endunroll
+  if (loads) {
+//#unroll r NL
+    pa$r = sliceA(li + $ru * 256u, m0, 0u); pb$r = sliceB(li + $ru * 256u, n0, 0u);
+//#endunroll
+  }
   var x0 = vec4f(0.0); var x1 = vec4f(0.0); var x2 = vec4f(0.0); var x3 = vec4f(0.0);
 //#if T128
   var x4 = vec4f(0.0); var x5 = vec4f(0.0); var x6 = vec4f(0.0); var x7 = vec4f(0.0);
@@ -199,15 +200,17 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) 
   var y4 = vec4f(0.0); var y5 = vec4f(0.0); var y6 = vec4f(0.0); var y7 = vec4f(0.0);
 //#endif
   for (var k0 = 0u; k0 < K; k0 += BK) {
-    if (loads) { putA(li, pa); putB(li, pb); }
-//#if TWO
-    putA(li + 256u, pa2); putB(li + 256u, pb2);
-//#endif
+    if (loads) {
+//#unroll r NL
+      putA(li + $ru * 256u, pa$r); putB(li + $ru * 256u, pb$r);
+//#endunroll
+    }
     workgroupBarrier();
-    if (loads && k0 + BK < K) { pa = sliceA(li, m0, k0 + BK); pb = sliceB(li, n0, k0 + BK); }
-//#if TWO
-    if (k0 + BK < K) { pa2 = sliceA(li + 256u, m0, k0 + BK); pb2 = sliceB(li + 256u, n0, k0 + BK); }
-//#endif
+    if (loads && k0 + BK < K) {
+//#unroll r NL
+      pa$r = sliceA(li + $ru * 256u, m0, k0 + BK); pb$r = sliceB(li + $ru * 256u, n0, k0 + BK);
+//#endunroll
+    }
     for (var kk = 0u; kk < BK; kk++) {
       let a0 = As[kk * TS4 + ty]; let b0 = Bs[kk * TS4 + tx];
       x0 += a0.x * b0; x1 += a0.y * b0; x2 += a0.z * b0; x3 += a0.w * b0;

@@ -5,7 +5,7 @@
 import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import { chooseMatmulKernel, matmul, matmulConfig, matmulTuning, tuneShape, tuneState, tuningApplies, type MatmulKernel } from '../ops/matmul.ts';
+import { chooseMatmulKernel, matmul, matmulConfig, matmulTuning, tuneCandidates, tuneShape, tuneState, tuningApplies, type MatmulKernel } from '../ops/matmul.ts';
 import { tuneMatmuls } from '../ops/matmul-tune.ts';
 import { attentionConfig } from '../ops/attention.ts';
 import { layernormConfig } from '../ops/layernorm.ts';
@@ -106,7 +106,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
   const swiftFamily = matmulConfig.family === 'auto' ? swift : matmulConfig.family === 'swiftshader';
-  const others: MatmulKernel[] = (swiftFamily ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : ['tiled128', 'tiled128k16', 'tiled64', 'scalar'] as MatmulKernel[])
+  const others: MatmulKernel[] = (swiftFamily ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : [...tuneCandidates(gpu), 'scalar'] as MatmulKernel[])
     .filter((k) => k !== auto && !(swift && k === 'scalar' && n > 1024)) as MatmulKernel[];
   const call = (kernel: MatmulKernel, layout: keyof typeof LAYOUTS) => async () => {
     const saved = matmulConfig.kernel;

@@ -1,7 +1,7 @@
 // The GPU family's matmul tuner (see matmulTuning in ./matmul.ts): times the tiled kernels on each queued shape
 // class and records the fastest for the rest of the run.
 import type { Gpu } from '../gpu/runtime.ts';
-import { matmul, matmulConfig, tuneState, TUNED_KERNELS, type MatmulKernel, type TuneShape } from './matmul.ts';
+import { matmul, matmulConfig, tuneCandidates, tuneState, type MatmulKernel, type TuneShape } from './matmul.ts';
 
 export interface TuneResult { key: string; kernel: MatmulKernel; ms: Partial<Record<MatmulKernel, number>> }
 
@@ -14,7 +14,7 @@ const TRIALS = 3;
  * every kernel once (compiling it), then TRIALS rounds of the kernels interleaved, each kernel repeated to about
  * TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the end of each class.
  */
-export async function tuneMatmuls(gpu: Gpu, kernels: readonly MatmulKernel[] = TUNED_KERNELS): Promise<TuneResult[]> {
+export async function tuneMatmuls(gpu: Gpu, kernels: readonly MatmulKernel[] = tuneCandidates(gpu)): Promise<TuneResult[]> {
   const s = tuneState(gpu);
   if (!s.pending.size || gpu.dryRun) return [];
   await gpu.sync();

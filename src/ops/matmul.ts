@@ -15,7 +15,7 @@ export interface MatmulArgs {
   naive?: boolean;
 }
 
-export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg' | 'tiled64' | 'tiled128' | 'tiled128k16';
+export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg' | 'tiled64' | 'tiled128' | 'tiled128k16' | 'tiled128k32';
 
 /**
  * The `sg` register-block kernels share A's rows across a subgroup: they need 4-wide subgroups and the subgroup_id
@@ -66,8 +66,13 @@ export function tuneState(gpu: Gpu): TuneState {
   return s;
 }
 
-/** The tiled kernels the tuner times (each fits WebGPU's default 16 KiB of workgroup memory). */
+/** The tiled kernels the tuner times on every adapter (each fits WebGPU's default 16 KiB of workgroup memory). */
 export const TUNED_KERNELS: readonly MatmulKernel[] = ['tiled64', 'tiled128', 'tiled128k16'];
+
+/** The tuner's candidates on this device: TUNED_KERNELS, and tiled128k32 where workgroup memory holds its 32 KiB. */
+export function tuneCandidates(gpu: Gpu): MatmulKernel[] {
+  return gpu.handle.limits.maxComputeWorkgroupStorageSize >= 32768 ? [...TUNED_KERNELS, 'tiled128k32'] : [...TUNED_KERNELS];
+}
 
 export function tuningApplies(gpu: Gpu): boolean {
   const m = matmulTuning.mode, c = matmulConfig;
@@ -92,7 +97,7 @@ function family(gpu: Gpu): 'swiftshader' | 'gpu' {
 /** What `doctor` reports: the kernel family, the matmul a model-sized product gets, and whether tuning runs. */
 export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul: string; tuning: string } {
   const f = family(gpu), m = matmulTuning.mode;
-  const tuning = tuningApplies(gpu) ? `on: each new shape class is timed on ${TUNED_KERNELS.join(', ')} and runs on the fastest`
+  const tuning = tuningApplies(gpu) ? `on: each new shape class is timed on ${tuneCandidates(gpu).join(', ')} and runs on the fastest`
     : m === 'off' ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)' : f === 'swiftshader' ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
   return { family: f, matmul: chooseMatmulKernel(gpu, 512, 1024), tuning };
 }
@@ -134,10 +139,11 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: RESIDUAL ? x.residual : undefined };
   if (!layout) {
     gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / 32), Math.ceil(x.M / 32)], { B_F16, RESIDUAL });
-  } else if (kernel === 'tiled64' || kernel === 'tiled128' || kernel === 'tiled128k16') {
-    // tiled128k16: k-slices of 16 (two vec4 loads per thread per slice); measured against tiled128 by `bench`
-    const ts = kernel === 'tiled64' ? 64 : 128, k16 = kernel === 'tiled128k16';
-    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, TILED: true, T128: ts === 128, BK16: k16, TWO: k16 });
+  } else if (kernel.startsWith('tiled')) {
+    // tiled128k16 / k32: k-slices of 16 / 32 (2 / 4 vec4 loads per operand per thread per slice; k32 needs 32 KiB of
+    // workgroup memory); the tuner (or `bench`) measures them against tiled128
+    const ts = kernel === 'tiled64' ? 64 : 128, bk = kernel === 'tiled128k16' ? 16 : kernel === 'tiled128k32' ? 32 : 8;
+    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, TILED: true, T128: ts === 128, BK: bk, NL: Math.max(1, ts * bk / 4 / 256) });
   } else {
     // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles); vec4x16sg: the same with
     // A shared across each 4-wide subgroup

@@ -82,7 +82,8 @@ const CASES: Case[] = [
   // M = 1 (one decoding step) and a K of 4
   { M: 1, N: 72, K: 4, layout: 'X·Wᵀ', bias: true },
 ];
-const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4sg', 'vec4x16', 'vec4x16sg', 'tiled64', 'tiled128', 'tiled128k16'];
+const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4sg', 'vec4x16', 'vec4x16sg', 'tiled64', 'tiled128', 'tiled128k16', 'tiled128k32'];
+const TILED: MatmulKernel[] = [...TUNED_KERNELS, 'tiled128k32'];
 
 describe('matmul: every kernel and layout vs a float64 CPU product', () => {
   let gpu: Gpu;
@@ -100,8 +101,8 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
 
   it('the tiled kernels agree bit for bit on every case (so the GPU tuner\'s choice changes no results)', async () => {
     for (const c of CASES) {
-      const [first, ...rest] = await Promise.all(TUNED_KERNELS.map(async (k) => new Uint32Array((await runCase(gpu, c, k)).got.buffer)));
-      rest.forEach((o, i) => assert.deepEqual(o, first, `${TUNED_KERNELS[i + 1]} vs ${TUNED_KERNELS[0]} on ${JSON.stringify(c)}`));
+      const [first, ...rest] = await Promise.all(TILED.map(async (k) => new Uint32Array((await runCase(gpu, c, k)).got.buffer)));
+      rest.forEach((o, i) => assert.deepEqual(o, first, `${TILED[i + 1]} vs ${TILED[0]} on ${JSON.stringify(c)}`));
     }
   });
 
