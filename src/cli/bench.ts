@@ -90,7 +90,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
   const a = gpu.fromF32(rnd(n * n), 'bench:a'), b = gpu.fromF32(rnd(n * n), 'bench:b'), c = gpu.tensor(n * n, 'f32', 'bench:c');
   // the kernel the runtime runs for each layout: on a GPU the tuner's choice for the class (timed on a proxy of at
-  // most 2048×2048×4096), elsewhere the fixed choice
+  // most 1024×2048×2048), elsewhere the fixed choice
   const autoFor: Record<string, MatmulKernel> = {};
   for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) {
     autoFor[l] = chooseMatmulKernel(gpu, n, n);

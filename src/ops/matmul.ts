@@ -81,11 +81,11 @@ export function tuningApplies(gpu: Gpu): boolean {
 
 /**
  * The class of a matmul: layout and B's storage, M rounded up to a power of two (batches vary in length), and the
- * sizes capped (M, N ≤ 2048, K ≤ 4096) so that timing a class needs at most ~100 MB of scratch; the kernels' ranking
- * holds past those sizes (the grid already fills a GPU).
+ * sizes capped (M ≤ 1024, N ≤ 2048, K ≤ 2048: ≤ 32 MB of scratch, and ≤ 8.6 GFLOP per timed run, ~40 ms on a slow
+ * integrated GPU) since 128 tiles of 128×128 already fill a GPU and the kernels' ranking holds past that.
  */
 export function tuneShape(M: number, N: number, K: number, aM4: boolean, bN4: boolean, f16: boolean): TuneShape {
-  const Mp = Math.min(2 ** Math.ceil(Math.log2(Math.max(1, M))), 2048), Np = Math.min(N, 2048), Kp = Math.min(K, 4096);
+  const Mp = Math.min(2 ** Math.ceil(Math.log2(Math.max(1, M))), 1024), Np = Math.min(N, 2048), Kp = Math.min(K, 2048);
   return { key: `${aM4 ? 'm' : 'k'}${bN4 ? 'n' : 'k'}${f16 ? 'h' : 'f'} ${Mp}x${Np}x${Kp}`, M: Mp, N: Np, K: Kp, aM4, bN4, f16 };
 }
 
