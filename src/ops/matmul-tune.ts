@@ -8,11 +8,12 @@ export interface TuneResult { key: string; kernel: MatmulKernel; ms: Partial<Rec
 /** Wall time per trial (ms) the repetitions aim at: GPU timings of one small dispatch are mostly launch noise. */
 const TRIAL_MS = 2;
 const TRIALS = 3;
+const SLOW_MS = 20;
 
 /**
  * Tunes every queued shape class (none: returns at once). Waits for the queued work first, then for each class runs
- * every kernel once (compiling it), then TRIALS rounds of the kernels interleaved, each kernel repeated to about
- * TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the end of each class.
+ * every kernel once (compiling it), then TRIALS rounds of the kernels interleaved (one where a run takes ≥ SLOW_MS),
+ * each kernel repeated to about TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the end of each class.
  */
 export async function tuneMatmuls(gpu: Gpu, kernels: readonly MatmulKernel[] = tuneCandidates(gpu)): Promise<TuneResult[]> {
   const s = tuneState(gpu);
@@ -46,11 +47,16 @@ async function timeKernels(gpu: Gpu, sh: TuneShape, kernels: readonly MatmulKern
     return (performance.now() - t0) / reps;
   };
   try {
-    const reps: Partial<Record<MatmulKernel, number>> = {};
+    const reps: Partial<Record<MatmulKernel, number>> = {}, probe: Partial<Record<MatmulKernel, number>> = {};
     for (const k of kernels) { run(k, 1); await gpu.sync(); }              // compile and warm up
-    for (const k of kernels) reps[k] = Math.max(1, Math.min(64, Math.ceil(TRIAL_MS / Math.max(1e-3, await timed(k, 1)))));
+    for (const k of kernels) {
+      probe[k] = await timed(k, 1);
+      reps[k] = Math.max(1, Math.min(64, Math.ceil(TRIAL_MS / Math.max(1e-3, probe[k]!))));
+    }
+    // a slow device (one run ≥ SLOW_MS) gets one round: its runs are long enough to time alone
+    const rounds = Math.min(...kernels.map((k) => probe[k]!)) >= SLOW_MS ? 1 : TRIALS;
     const best: Partial<Record<MatmulKernel, number>> = {};
-    for (let t = 0; t < TRIALS; t++) {
+    for (let t = 0; t < rounds; t++) {
       for (const k of kernels) best[k] = Math.min(best[k] ?? Infinity, await timed(k, reps[k]!));
     }
     return best;
