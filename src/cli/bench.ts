@@ -5,11 +5,10 @@
 import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import { chooseMatmulKernel, matmul, matmulConfig, matmulTuning, tuneCandidates, tuneShape, tuneState, tuningApplies, type MatmulKernel } from '../ops/matmul.ts';
+import { chooseMatmulKernel, matmul, matmulConfig, matmulFamily, matmulTuning, tuneCandidates, tuneShape, tuneState, tuningApplies, type MatmulKernel } from '../ops/matmul.ts';
 import { tuneMatmuls } from '../ops/matmul-tune.ts';
 import { attentionConfig } from '../ops/attention.ts';
-import { layernormConfig } from '../ops/layernorm.ts';
-import { crossEntropyConfig } from '../ops/cross_entropy.ts';
+import { forceKernelFamily } from '../ops/family.ts';
 import { subgroupConfig } from '../ops/grid.ts';
 import { bloomConfigFor, bloomParameters } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
@@ -105,8 +104,7 @@ async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) =
   const swift = gpu.handle.adapter.swiftshader;
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
-  const swiftFamily = matmulConfig.family === 'auto' ? swift : matmulConfig.family === 'swiftshader';
-  const others: MatmulKernel[] = (swiftFamily ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : [...tuneCandidates(gpu), 'scalar'] as MatmulKernel[])
+  const others: MatmulKernel[] = (matmulFamily(gpu) === 'swiftshader' ? ['vec4x16sg', 'vec4x16', 'vec4', 'scalar'] : [...tuneCandidates(gpu), 'scalar'] as MatmulKernel[])
     .filter((k) => k !== auto && !(swift && k === 'scalar' && n > 1024)) as MatmulKernel[];
   const call = (kernel: MatmulKernel, layout: keyof typeof LAYOUTS) => async () => {
     const saved = matmulConfig.kernel;
@@ -343,9 +341,7 @@ export async function run(argv: string[]): Promise<number> {
   const family = str(a, 'family');
   if (family !== undefined) {
     if (family !== 'gpu' && family !== 'swiftshader') throw new UsageError(`--family: gpu or swiftshader, got "${family}"`);
-    matmulConfig.family = family;
-    const rowwise = family === 'gpu' ? 'never' : 'always';
-    attentionConfig.rowwise = layernormConfig.rowwise = crossEntropyConfig.rowwise = rowwise;
+    forceKernelFamily(family);
   }
   const say = (m: string) => { if (json) console.error(m); else console.log(m); };
   const h = await openDevice({ log: say });

@@ -15,9 +15,10 @@ const SLOW_MS = 20;
  * every kernel once (compiling it), then TRIALS rounds of the kernels interleaved (one where a run takes ≥ SLOW_MS),
  * each kernel repeated to about TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the end of each class.
  */
-export async function tuneMatmuls(gpu: Gpu, kernels: readonly MatmulKernel[] = tuneCandidates(gpu)): Promise<TuneResult[]> {
+export async function tuneMatmuls(gpu: Gpu, candidates?: readonly MatmulKernel[]): Promise<TuneResult[]> {
   const s = tuneState(gpu);
-  if (!s.pending.size || gpu.dryRun) return [];
+  if (!s.pending.size || gpu.dryRun) return [];  // the usual case: called after every forward and step
+  const kernels = candidates ?? tuneCandidates(gpu);
   await gpu.sync();
   const done: TuneResult[] = [];
   for (const [key, shape] of [...s.pending]) {

@@ -76,7 +76,7 @@ export function tuneCandidates(gpu: Gpu): MatmulKernel[] {
 
 export function tuningApplies(gpu: Gpu): boolean {
   const m = matmulTuning.mode, c = matmulConfig;
-  return m !== 'off' && !gpu.dryRun && !c.naive && c.kernel === 'auto' && family(gpu) === 'gpu' && (m === 'on' || !gpu.handle.adapter.swiftshader);
+  return m !== 'off' && !gpu.dryRun && !c.naive && c.kernel === 'auto' && matmulFamily(gpu) === 'gpu' && (m === 'on' || !gpu.handle.adapter.swiftshader);
 }
 
 /**
@@ -89,14 +89,15 @@ export function tuneShape(M: number, N: number, K: number, aM4: boolean, bN4: bo
   return { key: `${aM4 ? 'm' : 'k'}${bN4 ? 'n' : 'k'}${f16 ? 'h' : 'f'} ${Mp}x${Np}x${Kp}`, M: Mp, N: Np, K: Kp, aM4, bN4, f16 };
 }
 
-function family(gpu: Gpu): 'swiftshader' | 'gpu' {
+/** The kernel family matmul runs on this adapter (matmulConfig.family, or the adapter's own). */
+export function matmulFamily(gpu: Gpu): 'swiftshader' | 'gpu' {
   const f = matmulConfig.family;
   return f === 'auto' ? (gpu.handle.adapter.swiftshader ? 'swiftshader' : 'gpu') : f;
 }
 
 /** What `doctor` reports: the kernel family, the matmul a model-sized product gets, and whether tuning runs. */
 export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul: string; tuning: string } {
-  const f = family(gpu), m = matmulTuning.mode;
+  const f = matmulFamily(gpu), m = matmulTuning.mode;
   const tuning = tuningApplies(gpu) ? `on: each new shape class is timed on ${tuneCandidates(gpu).join(', ')} and runs on the fastest`
     : m === 'off' ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)' : f === 'swiftshader' ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
   return { family: f, matmul: chooseMatmulKernel(gpu, 512, 1024), tuning };
@@ -108,7 +109,7 @@ export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel
   if (c.naive) return 'scalar';
   if (c.kernel !== 'auto') return c.kernel;
   // past 32 rows (or columns), 64-row tiles compute at most 4/3 of the rows of 32-row ones, at ×1.5 the speed
-  if (family(gpu) === 'swiftshader') {
+  if (matmulFamily(gpu) === 'swiftshader') {
     const sg = canShareA(gpu) ? 'sg' : '';
     return `${M > 32 && N > 32 ? 'vec4x16' : 'vec4'}${sg}` as MatmulKernel;
   }
@@ -204,11 +205,11 @@ export function columnSumChunks(gpu: Gpu, M: number, N: number): number {
 export function columnSums(gpu: Gpu, a: Tensor, c: Tensor, M: number, N: number, accumulate: boolean): void {
   const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
   // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
-  if (family(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && a.byteLength % 16 === 0 && c.byteLength % 16 === 0) {
+  if (matmulFamily(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && a.byteLength % 16 === 0 && c.byteLength % 16 === 0) {
     gpu.run('matmul', 'bias_grad', { a, c }, p, grid(Math.ceil(N / 64)), { VEC4: true });
     return;
   }
-  const chunks = family(gpu) === 'gpu' ? columnSumChunks(gpu, M, N) : 0;
+  const chunks = matmulFamily(gpu) === 'gpu' ? columnSumChunks(gpu, M, N) : 0;
   if (chunks) {
     const part = gpu.tensor(chunks * N, 'f32', 'column-sums:partial');
     gpu.run('matmul', 'bias_grad', { a, c: part }, { ...p, K: COLUMN_SUM_ROWS, c_sm: N, flags: 0 }, [Math.ceil(N / 64), chunks]);

@@ -8,25 +8,23 @@ import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import { selftest, trainSelftest } from '../../src/host/selftest.ts';
-import { matmulConfig, matmulTuning, tuneState } from '../../src/ops/matmul.ts';
-import { attentionConfig } from '../../src/ops/attention.ts';
-import { layernormConfig } from '../../src/ops/layernorm.ts';
-import { crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
+import { matmulTuning, tuneState } from '../../src/ops/matmul.ts';
+import { forceKernelFamily } from '../../src/ops/family.ts';
 import { subgroupConfig } from '../../src/ops/grid.ts';
 
 for (const sg of ['auto', 'never'] as const) describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
-  const saved = { family: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise, ce: crossEntropyConfig.rowwise, sg: subgroupConfig.use, tune: matmulTuning.mode };
+  const saved = { sg: subgroupConfig.use, tune: matmulTuning.mode };
   let rt: Runtime;
+  let restore = () => {};
   before(async () => {
-    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never'; crossEntropyConfig.rowwise = 'never';
+    restore = forceKernelFamily('gpu');
     subgroupConfig.use = sg;
     if (sg === 'auto') matmulTuning.mode = 'on';
     rt = await Runtime.create({ log: () => {} });
     if (sg === 'auto') assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
   });
   after(() => {
-    matmulConfig.family = saved.family; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
-    crossEntropyConfig.rowwise = saved.ce; subgroupConfig.use = saved.sg; matmulTuning.mode = saved.tune;
+    restore(); subgroupConfig.use = saved.sg; matmulTuning.mode = saved.tune;
     rt?.dispose();
   });
   for (const name of FIXTURE_NAMES) {

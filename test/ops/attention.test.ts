@@ -93,9 +93,7 @@ describe('attention forward kernels vs a float64 CPU reference', () => {
     it(`${label}: probs and ctx`, async () => {
       Object.assign(attentionConfig, cfg);
       for (const c of CASES) {
-        const { s } = c, r = rng(s.Tq * 31 + s.Tk);
-        const qkv = Float32Array.from({ length: s.B * s.Tmax * 3 * s.NH * s.D }, () => r() * 2);
-        const info = keyInfo(c.mask, s.B, s.Tk), slopes = alibiSlopes(s.NH);
+        const { s } = c, { qkv, info, slopes } = inputs(c);
         const ref = reference(qkv, info, slopes, s);
         const tq = gpu.fromF32(qkv, 'test:qkv'), ti = gpu.fromF32(info, 'test:keyinfo'), ts = gpu.fromF32(slopes, 'test:slopes');
         const probs = gpu.tensor(ref.probs.length, 'f32', 'test:probs'), ctx = gpu.tensor(ref.ctx.length, 'f32', 'test:ctx');
