@@ -10,22 +10,37 @@ import { alibiSlopes, attentionConfig, attentionForward, keyInfo } from '../src/
 const [B, T, NH, D] = [8, 64, 8, 32].map((d, i) => Number(process.argv[2 + i] ?? d));
 const gpu = new Gpu(await openDevice({ log: () => {} }));
 console.log(`${describeAdapter(gpu.handle)}: B=${B} T=${T} heads=${NH} D=${D}`);
-const qkv = gpu.fromF32(Float32Array.from({ length: B * T * 3 * NH * D }, (_, i) => Math.sin(i) * 0.5), 'qkv');
-const ki = gpu.fromF32(keyInfo(new Int32Array(B * T).fill(1), B, T), 'keyinfo'), sl = gpu.fromF32(alibiSlopes(NH), 'slopes');
-const probs = gpu.tensor(B * NH * T * T, 'f32', 'probs'), ctx = gpu.tensor(B * T * NH * D, 'f32', 'ctx');
+const qkv = gpu.fromF32(
+  Float32Array.from({ length: B * T * 3 * NH * D }, (_, i) => Math.sin(i) * 0.5),
+  'qkv',
+);
+const ki = gpu.fromF32(keyInfo(new Int32Array(B * T).fill(1), B, T), 'keyinfo'),
+  sl = gpu.fromF32(alibiSlopes(NH), 'slopes');
+const probs = gpu.tensor(B * NH * T * T, 'f32', 'probs'),
+  ctx = gpu.tensor(B * T * NH * D, 'f32', 'ctx');
 const s = { B, Tq: T, Tk: T, q0: 0, Tmax: T, NH, D };
 const variant = (rowwise: 'always' | 'never', rows4: boolean, withProbs: boolean) => async () => {
   const saved = { ...attentionConfig };
   Object.assign(attentionConfig, { rowwise, rows4, flash: 'auto' });
-  try { attentionForward(gpu, qkv, ki, sl, withProbs ? probs : null, ctx, s); } finally { Object.assign(attentionConfig, saved); }
+  try {
+    attentionForward(gpu, qkv, ki, sl, withProbs ? probs : null, ctx, s);
+  } finally {
+    Object.assign(attentionConfig, saved);
+  }
   await gpu.sync();
 };
-const t = await timeMany({
-  'ROWWISE 4 rows, probs': variant('always', true, true),
-  'ROWWISE 4 rows, flash': variant('always', true, false),
-  'ROWWISE 1 row, probs': variant('always', false, true),
-  'workgroup, probs': variant('never', false, true),
-  'workgroup, flash': variant('never', false, false),
-}, 5);
-for (const [k, v] of Object.entries(t)) console.log(`${k.padEnd(24)} ${(v.median * 1000).toFixed(1)} ms [${(v.min * 1000).toFixed(1)}–${(v.max * 1000).toFixed(1)}], cv ${(v.cv * 100).toFixed(0)}%`);
+const t = await timeMany(
+  {
+    'ROWWISE 4 rows, probs': variant('always', true, true),
+    'ROWWISE 4 rows, flash': variant('always', true, false),
+    'ROWWISE 1 row, probs': variant('always', false, true),
+    'workgroup, probs': variant('never', false, true),
+    'workgroup, flash': variant('never', false, false),
+  },
+  5,
+);
+for (const [k, v] of Object.entries(t))
+  console.log(
+    `${k.padEnd(24)} ${(v.median * 1000).toFixed(1)} ms [${(v.min * 1000).toFixed(1)}–${(v.max * 1000).toFixed(1)}], cv ${(v.cv * 100).toFixed(0)}%`,
+  );
 process.exit(0);

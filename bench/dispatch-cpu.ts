@@ -10,17 +10,29 @@ import { BloomForward } from '../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 const gpu = new Gpu(await openDevice({ log: () => {} }));
-let inRun = 0; const orig = gpu.run.bind(gpu);
-(gpu as any).run = (...a: any[]) => { const t = performance.now(); (orig as any)(...a); inRun += performance.now() - t; };
+let inRun = 0;
+const orig = gpu.run.bind(gpu);
+(gpu as any).run = (...a: any[]) => {
+  const t = performance.now();
+  (orig as any)(...a);
+  inRun += performance.now() - t;
+};
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w); const grads = new BloomGrads(gpu, w);
+const fwd = new BloomForward(gpu, w);
+const grads = new BloomGrads(gpu, w);
 const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-const B = 2, T = 16; const ids = new Int32Array(B * T).map((_, i) => 5 + (i * 7 % (cfg.vocabSize - 5)));
+const B = 2,
+  T = 16;
+const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));
 for (let i = 0; i < 4; i++) {
-  inRun = 0; const d0 = gpu.dispatchCount;
-  grads.zero(); await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads); await opt.step(grads, 1e-5); await gpu.sync();
+  inRun = 0;
+  const d0 = gpu.dispatchCount;
+  grads.zero();
+  await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
+  await opt.step(grads, 1e-5);
+  await gpu.sync();
   const n = gpu.dispatchCount - d0;
-  console.log(`dispatches ${n}, CPU in run() ${inRun.toFixed(1)} ms = ${(1000 * inRun / n).toFixed(1)} µs/dispatch`);
+  console.log(`dispatches ${n}, CPU in run() ${inRun.toFixed(1)} ms = ${((1000 * inRun) / n).toFixed(1)} µs/dispatch`);
 }
 process.exit(0);

@@ -11,23 +11,55 @@ import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
-const gpu = new Gpu(await openDevice({ log: () => {} })); gpu.poolHeadroom = Infinity;
+const gpu = new Gpu(await openDevice({ log: () => {} }));
+gpu.poolHeadroom = Infinity;
 console.log(describeAdapter(gpu.handle));
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w); const grads = new BloomGrads(gpu, w);
+const fwd = new BloomForward(gpu, w);
+const grads = new BloomGrads(gpu, w);
 const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-const B = 8, T = 64; const ids = new Int32Array(B * T).map((_, i) => 5 + (i * 7 % (cfg.vocabSize - 5)));
-async function step() { grads.zero(); await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads); await opt.step(grads, 1e-5); await gpu.sync(); }
-async function infer() { const a = await fwd.run({ ids, mask: new Int32Array(B * T).fill(1), B, T }, false); await gpu.sync(); for (const t of [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS]) t.destroy(); }
-for (const [name, f] of [['train', step], ['forward', infer]] as const) {
+const B = 8,
+  T = 64;
+const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));
+async function step() {
+  grads.zero();
+  await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
+  await opt.step(grads, 1e-5);
+  await gpu.sync();
+}
+async function infer() {
+  const a = await fwd.run({ ids, mask: new Int32Array(B * T).fill(1), B, T }, false);
+  await gpu.sync();
+  for (const t of [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS]) t.destroy();
+}
+for (const [name, f] of [
+  ['train', step],
+  ['forward', infer],
+] as const) {
   const t: Record<string, number[]> = { on: [], off: [] };
-  await f(); gpu.pooling = false; await f();
-  for (let i = 0; i < 6; i++) for (const m of ['on', 'off']) {
-    gpu.pooling = m === 'on'; const c = gpu.buffersCreated; const s = performance.now(); await f(); t[m].push(performance.now() - s);
-    if (i === 5) console.log(name, m, 'buffers created', gpu.buffersCreated - c);
-  }
+  await f();
+  gpu.pooling = false;
+  await f();
+  for (let i = 0; i < 6; i++)
+    for (const m of ['on', 'off']) {
+      gpu.pooling = m === 'on';
+      const c = gpu.buffersCreated;
+      const s = performance.now();
+      await f();
+      t[m].push(performance.now() - s);
+      if (i === 5) console.log(name, m, 'buffers created', gpu.buffersCreated - c);
+    }
   const med = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
-  console.log(name, 'pool on', med(t.on).toFixed(0), 'ms, off', med(t.off).toFixed(0), 'ms, ratio', (med(t.off) / med(t.on)).toFixed(3), JSON.stringify(t));
+  console.log(
+    name,
+    'pool on',
+    med(t.on).toFixed(0),
+    'ms, off',
+    med(t.off).toFixed(0),
+    'ms, ratio',
+    (med(t.off) / med(t.on)).toFixed(3),
+    JSON.stringify(t),
+  );
 }
 process.exit(0);

@@ -13,7 +13,9 @@ import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { attentionConfig } from '../src/ops/attention.ts';
 import { layernormConfig } from '../src/ops/layernorm.ts';
 
-const B = Number(process.argv[2] ?? 8), T = Number(process.argv[3] ?? 64), REPS = Number(process.argv[4] ?? 3);
+const B = Number(process.argv[2] ?? 8),
+  T = Number(process.argv[3] ?? 64),
+  REPS = Number(process.argv[4] ?? 3);
 const flags = process.argv.slice(5);
 if (flags.includes('baseline')) attentionConfig.rowwise = layernormConfig.rowwise = 'never';
 if (flags.includes('rows1')) attentionConfig.rows4 = false; // one query row per invocation in the forward attention
@@ -22,18 +24,25 @@ console.log(`adapter: ${describeAdapter(gpu.handle)}`);
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
 const fwd = new BloomForward(gpu, w);
-const ids = new Int32Array(B * T).map((_, i) => (i * 7919) % cfg.vocabSize), mask = new Int32Array(B * T).fill(1);
+const ids = new Int32Array(B * T).map((_, i) => (i * 7919) % cfg.vocabSize),
+  mask = new Int32Array(B * T).fill(1);
 (gpu as any).release = () => {}; // keep every buffer alive for the replay
 
 type Call = [string, string, Bindings, Params, [number, number?, number?], Record<string, boolean | number>?];
 const calls: Call[] = [];
 const orig = gpu.run.bind(gpu);
-gpu.run = (...a: Call) => { calls.push(a); orig(...a); };
+gpu.run = (...a: Call) => {
+  calls.push(a);
+  orig(...a);
+};
 if (flags.includes('train')) {
   await lossAndBackward(fwd, { ids, mask, B, T }, ids, new BloomGrads(gpu, w));
 } else {
   const acts = await fwd.run({ ids, mask, B, T }, false);
-  const R = B * T, targets = gpu.fromI32(new Int32Array(R), 't'), stats = gpu.tensor(R * 3, 'f32', 's'), lp = gpu.tensor(R, 'f32', 'lp');
+  const R = B * T,
+    targets = gpu.fromI32(new Int32Array(R), 't'),
+    stats = gpu.tensor(R * 3, 'f32', 's'),
+    lp = gpu.tensor(R, 'f32', 'lp');
   fwd.logprobs(acts.lnf, targets, R, stats, lp);
 }
 await gpu.sync();
@@ -41,14 +50,17 @@ gpu.run = orig;
 if (flags.includes('baseline')) for (const c of calls) if (c[1] === 'bias_grad') c[5] = {};
 
 async function time(fn: () => void, reps: number): Promise<number> {
-  fn(); await gpu.sync();
+  fn();
+  await gpu.sync();
   const t0 = performance.now();
   for (let r = 0; r < reps; r++) fn();
   await gpu.sync();
   return (performance.now() - t0) / reps;
 }
 const empty = await time(() => {}, 20);
-const total = await time(() => { for (const c of calls) orig(...c); }, REPS);
+const total = await time(() => {
+  for (const c of calls) orig(...c);
+}, REPS);
 const by = new Map<string, { ms: number; n: number; flops: number }>();
 for (const c of calls) {
   const ms = await time(() => orig(...c), REPS);
@@ -56,15 +68,24 @@ for (const c of calls) {
   const isMM = c[0] === 'matmul' && c[1] !== 'bias_grad';
   const key = isMM ? `matmul ${p.M}x${p.N}x${p.K}` : `${c[0]}:${c[1]}`;
   const e = by.get(key) ?? { ms: 0, n: 0, flops: 0 };
-  e.ms += ms; e.n++; e.flops += isMM ? 2 * p.M * p.N * p.K : 0;
+  e.ms += ms;
+  e.n++;
+  e.flops += isMM ? 2 * p.M * p.N * p.K : 0;
   by.set(key, e);
 }
 const sum = [...by.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`B=${B} T=${T}: ${calls.length} dispatches; all in one submit ${total.toFixed(1)} ms; sum of singles ${sum.toFixed(1)} ms (empty submit ${empty.toFixed(2)} ms)`);
+console.log(
+  `B=${B} T=${T}: ${calls.length} dispatches; all in one submit ${total.toFixed(1)} ms; sum of singles ${sum.toFixed(1)} ms (empty submit ${empty.toFixed(2)} ms)`,
+);
 const flops = [...by.values()].reduce((s, e) => s + e.flops, 0);
-console.log(`matmul GFLOP ${(flops / 1e9).toFixed(2)} → forward ${(flops / total / 1e6).toFixed(2)} GFLOP/s (matmul flops / whole forward time)`);
+console.log(
+  `matmul GFLOP ${(flops / 1e9).toFixed(2)} → forward ${(flops / total / 1e6).toFixed(2)} GFLOP/s (matmul flops / whole forward time)`,
+);
 for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms)) {
-  console.log(`${k.padEnd(36)} n=${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms ${(100 * e.ms / sum).toFixed(1).padStart(5)}%` + (e.flops ? `  ${(e.flops / e.ms / 1e6).toFixed(2)} GFLOP/s` : ''));
+  console.log(
+    `${k.padEnd(36)} n=${String(e.n).padStart(3)} ${e.ms.toFixed(1).padStart(8)} ms ${((100 * e.ms) / sum).toFixed(1).padStart(5)}%` +
+      (e.flops ? `  ${(e.flops / e.ms / 1e6).toFixed(2)} GFLOP/s` : ''),
+  );
 }
 gpu.destroy();
 process.exit(0);

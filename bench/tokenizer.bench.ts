@@ -13,17 +13,33 @@ const TOKENIZER = 'models/nano-bloomz/tokenizer.json';
 /** RFC 4180 fields of a NusaX CSV (same reader as test/tokenizer/nusax.test.ts, which a bench cannot import). */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [], field = '', quoted = false;
+  let row: string[] = [],
+    field = '',
+    quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') { if (c === '\r' && text[i + 1] === '\n') i++; row.push(field); rows.push(row); row = []; field = ''; }
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
   }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
@@ -31,7 +47,10 @@ function nusaxTexts(dir = 'data/nusax'): string[] {
   const texts: string[] = [];
   for (const f of readdirSync(dir).sort()) {
     const p = join(dir, f);
-    if (statSync(p).isDirectory()) { texts.push(...nusaxTexts(p)); continue; }
+    if (statSync(p).isDirectory()) {
+      texts.push(...nusaxTexts(p));
+      continue;
+    }
     if (!f.endsWith('.csv')) continue;
     const [head, ...rows] = parseCsv(readFileSync(p, 'utf8'));
     const cols = head.flatMap((h, i) => (h === 'text' || (h !== '' && h !== 'id' && h !== 'label') ? [i] : []));
@@ -63,10 +82,16 @@ const [oursS, oursTok] = time((t) => ours.encode(t), texts);
 const [hfS, hfTok] = time((t) => hf.encode(t).ids, texts);
 if (oursTok !== hfTok) throw new Error(`token counts differ: ours ${oursTok}, HF ${hfTok}`);
 
-console.log(`machine: ${cpus()[0].model} (${cpus().length} cores), ${platform()} ${release()}, node ${process.version}`);
+console.log(
+  `machine: ${cpus()[0].model} (${cpus().length} cores), ${platform()} ${release()}, node ${process.version}`,
+);
 console.log(`corpus: NusaX, ${texts.length} texts, ${chars} chars, ${oursTok} tokens (${TOKENIZER})`);
 console.log(`median of ${RUNS} runs after warm-up:`);
-console.log(`  ours (wasm)               ${(oursTok / oursS / 1e6).toFixed(2)} M tokens/s  (${(oursS * 1000).toFixed(0)} ms)`);
-console.log(`  @huggingface/tokenizers   ${(hfTok / hfS / 1e6).toFixed(2)} M tokens/s  (${(hfS * 1000).toFixed(0)} ms)`);
+console.log(
+  `  ours (wasm)               ${(oursTok / oursS / 1e6).toFixed(2)} M tokens/s  (${(oursS * 1000).toFixed(0)} ms)`,
+);
+console.log(
+  `  @huggingface/tokenizers   ${(hfTok / hfS / 1e6).toFixed(2)} M tokens/s  (${(hfS * 1000).toFixed(0)} ms)`,
+);
 console.log(`  ratio ours / HF: ${(hfS / oursS).toFixed(2)}x`);
 ours.free();

@@ -14,9 +14,10 @@ const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), 
 const gpu = new Gpu(await openDevice({ log: () => {} }));
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w), grads = new BloomGrads(gpu, w);
+const fwd = new BloomForward(gpu, w),
+  grads = new BloomGrads(gpu, w);
 const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-const ids = new Int32Array(B * T).map((_, i) => 5 + (i * 7919 % (cfg.vocabSize - 5)));
+const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
 const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
 const times: number[] = [];
 for (let i = 0; i < N + 2; i++) {
@@ -27,5 +28,7 @@ for (let i = 0; i < N + 2; i++) {
   if (i >= 2) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`${describeAdapter(gpu.handle)}: nano-bloomz B=${B} T=${T} training step median ${times[times.length >> 1].toFixed(0)} ms [${times[0].toFixed(0)}–${times[times.length - 1].toFixed(0)}] over ${N}`);
+console.log(
+  `${describeAdapter(gpu.handle)}: nano-bloomz B=${B} T=${T} training step median ${times[times.length >> 1].toFixed(0)} ms [${times[0].toFixed(0)}–${times[times.length - 1].toFixed(0)}] over ${N}`,
+);
 process.exit(0);

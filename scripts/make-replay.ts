@@ -15,14 +15,27 @@ const options = formatOptions(labels);
 const templates = promptTemplates('sentiment').map((t) => t.template);
 const rng = Rng.fromSeed(0);
 const lines: string[] = [];
-for (const [code, folder] of [['eng', 'english'], ['ind', 'indonesian']]) {
+for (const [code, folder] of [
+  ['eng', 'english'],
+  ['ind', 'indonesian'],
+]) {
   const file = join(root, 'data/nusax/sentiment', folder, 'train.csv');
   const [header, ...rows] = parseCsvLite(readFileSync(file, 'utf8'), file);
   if (header.fields.join(',') !== 'id,text,label') throw new Error(`${file}:1: expected header id,text,label`);
-  for (const { fields: [id, text, label], line } of rows) {
+  for (const {
+    fields: [id, text, label],
+    line,
+  } of rows) {
     if (!labels.includes(label)) throw new Error(`${file}:${line}: unknown label "${label}"`);
-    const inputs = rng.pick(templates).split('[INPUT]').join(text).split('[OPTIONS]').join(options)
-      .split('[LABELS_CHOICE]').join('').trimEnd();
+    const inputs = rng
+      .pick(templates)
+      .split('[INPUT]')
+      .join(text)
+      .split('[OPTIONS]')
+      .join(options)
+      .split('[LABELS_CHOICE]')
+      .join('')
+      .trimEnd();
     lines.push(JSON.stringify({ inputs, targets: label, lang: code, id }));
   }
 }

@@ -2,27 +2,41 @@
 // zero-shot evaluation with progress and cancel, and shows the results table, chart and results.json.
 // `window.instructalign` ({ ready, results, predictions }) lets tests and the console drive the same worker.
 import {
-  startRuntime, kernelCheckCpu, KERNEL_CHECK_K as K, renderChart, NUSAX_LANGS, DEFAULT_GROUPS, promptTemplates, formatDuration,
+  startRuntime,
+  kernelCheckCpu,
+  KERNEL_CHECK_K as K,
+  renderChart,
+  NUSAX_LANGS,
+  DEFAULT_GROUPS,
+  promptTemplates,
+  formatDuration,
 } from './web.js';
 
 const $ = (id) => document.getElementById(id);
 const state = { ready: null, results: null, model: null };
 window.instructalign = state;
 
-function say(el, text, cls = '') { el.textContent = text; el.className = cls; }
+function say(el, text, cls = '') {
+  el.textContent = text;
+  el.className = cls;
+}
 /** a line in the console (debug level) with the page's clock: the tests print these when a step times out */
 const trace = (m) => console.debug(`[instructalign page] ${(performance.now() / 1000).toFixed(1)} s: ${m}`);
 
 // ---- GPU ---------------------------------------------------------------------------------------------------------
 state.ready = (async () => {
   if (!navigator.gpu) {
-    throw new Error('WebGPU is missing in this browser (navigator.gpu is undefined). Use a recent Chrome or Edge, open the page '
-      + 'from http://127.0.0.1 or https, and on Linux start Chromium with --enable-unsafe-webgpu.');
+    throw new Error(
+      'WebGPU is missing in this browser (navigator.gpu is undefined). Use a recent Chrome or Edge, open the page ' +
+        'from http://127.0.0.1 or https, and on Linux start Chromium with --enable-unsafe-webgpu.',
+    );
   }
   // the worker would say the same in Node's words (Vulkan drivers); in a browser the fix is a browser setting
   if (!(await navigator.gpu.requestAdapter())) {
-    throw new Error('WebGPU gives no adapter in this browser (navigator.gpu.requestAdapter() returned null). Turn on hardware '
-      + 'acceleration and check chrome://gpu; Chromium on Linux needs --enable-unsafe-webgpu.');
+    throw new Error(
+      'WebGPU gives no adapter in this browser (navigator.gpu.requestAdapter() returned null). Turn on hardware ' +
+        'acceleration and check chrome://gpu; Chromium on Linux needs --enable-unsafe-webgpu.',
+    );
   }
   const rt = await startRuntime();
   const adapter = await rt.init();
@@ -30,7 +44,10 @@ state.ready = (async () => {
   state.adapter = adapter;
   return rt;
 })();
-state.ready.catch((e) => { say($('status'), `error: ${e.message}`, 'fail'); $('run').disabled = true; });
+state.ready.catch((e) => {
+  say($('status'), `error: ${e.message}`, 'fail');
+  $('run').disabled = true;
+});
 
 // ---- model -------------------------------------------------------------------------------------------------------
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -53,8 +70,12 @@ async function loadModel(source, what) {
     });
     const c = info.config;
     state.model = info;
-    say(out, `loaded ${info.name}: ${info.parameters.toLocaleString('en')} parameters (${c.nLayer} layers, hidden ${c.hiddenSize}, `
-      + `vocabulary ${c.vocabSize}), ${info.dtype}, ${mib(info.gpuBytes)} on the GPU, in ${((performance.now() - t0) / 1000).toFixed(1)} s`, 'ok');
+    say(
+      out,
+      `loaded ${info.name}: ${info.parameters.toLocaleString('en')} parameters (${c.nLayer} layers, hidden ${c.hiddenSize}, ` +
+        `vocabulary ${c.vocabSize}), ${info.dtype}, ${mib(info.gpuBytes)} on the GPU, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      'ok',
+    );
   } catch (e) {
     state.model = null;
     say(out, `could not load ${what}: ${e.message}`, 'fail');
@@ -67,8 +88,15 @@ $('model-folder').onchange = (ev) => ev.target.files.length && loadModel(ev.targ
 $('model-files').onchange = (ev) => ev.target.files.length && loadModel(ev.target.files, 'the files');
 $('model-load-url').onclick = () => loadModel(new URL($('model-url').value, location.href).href, $('model-url').value);
 $('model-dir').onclick = async () => {
-  if (!window.showDirectoryPicker) { say($('model-status'), 'this browser has no showDirectoryPicker: use the folder input', 'fail'); return; }
-  try { await loadModel(await window.showDirectoryPicker(), 'the folder'); } catch (e) { if (e.name !== 'AbortError') say($('model-status'), e.message, 'fail'); }
+  if (!window.showDirectoryPicker) {
+    say($('model-status'), 'this browser has no showDirectoryPicker: use the folder input', 'fail');
+    return;
+  }
+  try {
+    await loadModel(await window.showDirectoryPicker(), 'the folder');
+  } catch (e) {
+    if (e.name !== 'AbortError') say($('model-status'), e.message, 'fail');
+  }
 };
 
 // ---- data, languages, prompts --------------------------------------------------------------------------------------
@@ -76,14 +104,24 @@ const DEFAULT_LANGS = ['eng', 'jav', 'mad'];
 for (const [group, codes] of Object.entries(DEFAULT_GROUPS)) {
   const div = document.createElement('div');
   div.className = 'group';
-  div.innerHTML = `<b>${group}</b>` + codes.map((code) => {
-    const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
-    return `<label class="inline"><input type="checkbox" name="lang" value="${code}"${DEFAULT_LANGS.includes(code) ? ' checked' : ''}> ${code} <span class="muted">${folder.replace('_', ' ')}</span></label>`;
-  }).join('');
+  div.innerHTML =
+    `<b>${group}</b>` +
+    codes
+      .map((code) => {
+        const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
+        return `<label class="inline"><input type="checkbox" name="lang" value="${code}"${DEFAULT_LANGS.includes(code) ? ' checked' : ''}> ${code} <span class="muted">${folder.replace('_', ' ')}</span></label>`;
+      })
+      .join('');
   $('langs').append(div);
 }
-$('prompts').innerHTML = 'prompts ' + promptTemplates('sentiment').map((p) =>
-  `<label class="inline" title="${p.template.replace(/"/g, '&quot;')}"><input type="checkbox" name="prompt" value="${p.id}" checked> ${p.name}</label>`).join('');
+$('prompts').innerHTML =
+  'prompts ' +
+  promptTemplates('sentiment')
+    .map(
+      (p) =>
+        `<label class="inline" title="${p.template.replace(/"/g, '&quot;')}"><input type="checkbox" name="prompt" value="${p.id}" checked> ${p.name}</label>`,
+    )
+    .join('');
 for (const r of document.querySelectorAll('input[name=data]')) {
   r.onchange = () => {
     const csv = document.querySelector('input[name=data]:checked').value === 'csv';
@@ -108,7 +146,13 @@ async function request() {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${id} must be a positive integer`);
     return v;
   };
-  const common = { task: 'sentiment', prompts, limit: positive('limit'), batchSize: positive('batch-size'), maxLength: positive('max-length') };
+  const common = {
+    task: 'sentiment',
+    prompts,
+    limit: positive('limit'),
+    batchSize: positive('batch-size'),
+    maxLength: positive('max-length'),
+  };
   if (document.querySelector('input[name=data]:checked').value === 'csv') {
     const file = $('data-csv').files[0];
     if (!file) throw new Error('choose a CSV file (columns id,text,label)');
@@ -119,10 +163,12 @@ async function request() {
   if (!langs.length) throw new Error('choose at least one language');
   const base = new URL($('data-base').value, location.href);
   const data = {};
-  await Promise.all(langs.map(async (code) => {
-    const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
-    data[code] = await fetchText(new URL(`${folder}/test.csv`, base).href);
-  }));
+  await Promise.all(
+    langs.map(async (code) => {
+      const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
+      data[code] = await fetchText(new URL(`${folder}/test.csv`, base).href);
+    }),
+  );
   return { ...common, data, langs, source: 'nusax' };
 }
 
@@ -141,17 +187,25 @@ $('run').onclick = async () => {
     const t0 = performance.now();
     const predictions = [];
     const results = await rt.evaluate(req, (p) => {
-      if (settled) { trace(`run progress ${p.done}/${p.total} came after the run had ended: ignored`); return; }
+      if (settled) {
+        trace(`run progress ${p.done}/${p.total} came after the run had ended: ignored`);
+        return;
+      }
       predictions.push(...p.predictions);
       $('progress').max = p.total;
       $('progress').value = p.done;
       const eta = Number.isFinite(p.etaSeconds) ? formatDuration(p.etaSeconds) : '…';
-      $('progress-text').textContent = `${p.done} / ${p.total} examples × prompts (${(100 * p.done / Math.max(1, p.total)).toFixed(0)}%), ETA ${eta}`;
+      $('progress-text').textContent =
+        `${p.done} / ${p.total} examples × prompts (${((100 * p.done) / Math.max(1, p.total)).toFixed(0)}%), ETA ${eta}`;
     });
     showResults(results, predictions);
     say(status, `done in ${formatDuration((performance.now() - t0) / 1000)}`, 'ok');
   } catch (e) {
-    say(status, /cancelled/.test(e.message) ? 'cancelled' : `error: ${e.message}`, /cancelled/.test(e.message) ? 'muted' : 'fail');
+    say(
+      status,
+      /cancelled/.test(e.message) ? 'cancelled' : `error: ${e.message}`,
+      /cancelled/.test(e.message) ? 'muted' : 'fail',
+    );
   } finally {
     settled = true;
     $('run').disabled = false;
@@ -159,7 +213,10 @@ $('run').onclick = async () => {
     trace(`run status: ${status.textContent}`);
   }
 };
-$('cancel').onclick = async () => { (await state.ready).cancel(); say($('run-status'), 'cancelling after this batch…', 'muted'); };
+$('cancel').onclick = async () => {
+  (await state.ready).cancel();
+  say($('run-status'), 'cancelling after this batch…', 'muted');
+};
 
 const pct = (x) => (100 * x).toFixed(2);
 
@@ -170,17 +227,20 @@ function showResults(r, predictions) {
   const cells = (m) => `<td>${pct(m.accuracy)}</td><td>${pct(m.weightedF1)}</td><td>${pct(m.macroF1)}</td>`;
   for (const g of r.groups) {
     rows.push(`<tr class="group-head"><td colspan="6">${g.group}</td></tr>`);
-    for (const l of r.languages.filter((x) => x.group === g.group)) rows.push(`<tr><td>${l.lang}</td><td>${l.name}</td><td>${l.n}</td>${cells(l.mean)}</tr>`);
+    for (const l of r.languages.filter((x) => x.group === g.group))
+      rows.push(`<tr><td>${l.lang}</td><td>${l.name}</td><td>${l.n}</td>${cells(l.mean)}</tr>`);
     rows.push(`<tr class="mean"><td>${g.group} mean</td><td></td><td></td>${cells(g.mean)}</tr>`);
   }
   rows.push(`<tr class="mean"><td><b>overall</b></td><td></td><td></td>${cells(r.overall)}</tr>`);
   $('results').className = '';
-  $('results').innerHTML = `<p class="muted">${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; `
-    + `mean over the prompts, in %.</p><table class="results"><thead><tr><th>language</th><th></th><th>n</th><th>accuracy</th>`
-    + `<th>weighted F1</th><th>macro F1</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  $('results').innerHTML =
+    `<p class="muted">${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; ` +
+    `mean over the prompts, in %.</p><table class="results"><thead><tr><th>language</th><th></th><th>n</th><th>accuracy</th>` +
+    `<th>weighted F1</th><th>macro F1</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
   $('chart').innerHTML = renderChart(r);
   // the chart's title is wider than a chart of few languages: let it overflow into a margin instead of clipping
-  const svg = $('chart').querySelector('svg'), w = Number(svg.getAttribute('width'));
+  const svg = $('chart').querySelector('svg'),
+    w = Number(svg.getAttribute('width'));
   svg.style.overflow = 'visible';
   svg.style.marginLeft = `${Math.max(0, (620 - w) / 2)}px`;
   const json = JSON.stringify(r, null, 1) + '\n';
@@ -211,7 +271,8 @@ $('check').onclick = async () => {
   out.className = '';
   try {
     const rt = await state.ready;
-    const n = 64 * K, M = n / K;
+    const n = 64 * K,
+      M = n / K;
     const a = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37));
     const b = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.11) - 0.25);
     const t0 = performance.now();
@@ -219,7 +280,8 @@ $('check').onclick = async () => {
     const ms = performance.now() - t0;
     const want = kernelCheckCpu(a, b);
     let maxErr = got.length === want.length ? 0 : Infinity;
-    for (let i = 0; i < want.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+    for (let i = 0; i < want.length; i++)
+      maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
     const pass = maxErr < 1e-5;
     out.className = pass ? 'pass' : 'fail';
     out.textContent = `${pass ? 'PASS' : 'FAIL'}: add (${n}) + matmul (${M}×${K}·${K}×${M}), max |GPU − CPU| / (1 + |CPU|) = ${maxErr.toExponential(2)}, ${ms.toFixed(0)} ms`;

@@ -11,8 +11,14 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--') { positional.push(...argv.slice(i + 1)); break; }
-    if (!a.startsWith('--')) { positional.push(a); continue; }
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     if (eq >= 0) flags.set(name, a.slice(eq + 1));
@@ -55,5 +61,8 @@ export function bool(a: ParsedArgs, name: string): boolean {
 export function list(a: ParsedArgs, name: string, def?: string[]): string[] | undefined {
   const v = str(a, name);
   if (v === undefined) return def;
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -19,7 +19,12 @@ export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<Ru
   if (!model) throw new UsageError('missing --model DIR');
   const rt = await Runtime.create({ log: quiet ? () => {} : undefined });
   try {
-    await rt.loadModel({ path: model, dtype: dtypeFlag(a), int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold', 6) });
+    await rt.loadModel({
+      path: model,
+      dtype: dtypeFlag(a),
+      int8: bool(a, 'int8'),
+      int8Threshold: num(a, 'int8-threshold', 6),
+    });
   } catch (e) {
     rt.dispose();
     throw e;
@@ -39,7 +44,11 @@ export async function* stdinLines(): AsyncGenerator<{ line: string; n: number }>
 
 export function parseJSONLine<T>(line: string, n: number, what: string, check: (v: unknown) => v is T): T {
   let v: unknown;
-  try { v = JSON.parse(line); } catch { throw new Error(`stdin line ${n}: not JSON (expected ${what})`); }
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new Error(`stdin line ${n}: not JSON (expected ${what})`);
+  }
   if (!check(v)) throw new Error(`stdin line ${n}: expected ${what}`);
   return v;
 }

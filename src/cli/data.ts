@@ -26,7 +26,8 @@ Print N training texts (kind + text) exactly as the trainer would draw them for 
 export async function run(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['json', 'official-tlm-lang-swap']);
   const n = num(a, 'preview');
-  if (n === undefined || !Number.isInteger(n) || n < 0) throw new UsageError('--preview N is required (a non-negative integer)');
+  if (n === undefined || !Number.isInteger(n) || n < 0)
+    throw new UsageError('--preview N is required (a non-negative integer)');
   const objectives = str(a, 'objectives', 'tlm,xss');
   const src = readParallel(str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS));
   const l1 = list(a, 'l1', [...DEFAULT_L1])!.map(langCode);
@@ -34,7 +35,9 @@ export async function run(argv: string[]): Promise<number> {
   const pairs = src.kind === 'pairs' ? src.pairs : pairsForObjectives(src.corpus, l1, l2, objectives);
   const replayPath = str(a, 'replay');
   const stream = new TrainingStream({
-    pairs, objectives, seed: num(a, 'seed', 42),
+    pairs,
+    objectives,
+    seed: num(a, 'seed', 42),
     replay: replayPath ? readReplay(replayPath) : undefined,
     replaySize: num(a, 'replay-size'),
     officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),

@@ -26,20 +26,51 @@ export async function run(argv: string[]): Promise<number> {
   const out = resolve(str(a, 'out', 'runs/demo'));
   const started = Date.now();
   const secs = () => ((Date.now() - started) / 1000).toFixed(0);
-  console.log(`instructalign demo → ${out}\n[1/2] InstructAlign (TLM+XSS + replay) from ${join(root, 'models/nano-bloomz')}`);
+  console.log(
+    `instructalign demo → ${out}\n[1/2] InstructAlign (TLM+XSS + replay) from ${join(root, 'models/nano-bloomz')}`,
+  );
   let code = await runTrain([
-    '--model', join(root, 'models/nano-bloomz'), '--out', join(out, 'train'),
-    '--pairs', join(root, 'data/nusax/mt/train.csv'), '--replay', join(root, 'data/replay/nusax_l1_sentiment.jsonl'),
-    '--objectives', 'tlm,xss', '--steps', String(num(a, 'steps', 16)), '--batch-size', String(num(a, 'batch-size', 8)),
-    '--max-length', '64', '--lr', '2e-4', '--save-steps', '2', '--seed', '42',
+    '--model',
+    join(root, 'models/nano-bloomz'),
+    '--out',
+    join(out, 'train'),
+    '--pairs',
+    join(root, 'data/nusax/mt/train.csv'),
+    '--replay',
+    join(root, 'data/replay/nusax_l1_sentiment.jsonl'),
+    '--objectives',
+    'tlm,xss',
+    '--steps',
+    String(num(a, 'steps', 16)),
+    '--batch-size',
+    String(num(a, 'batch-size', 8)),
+    '--max-length',
+    '64',
+    '--lr',
+    '2e-4',
+    '--save-steps',
+    '2',
+    '--seed',
+    '42',
   ]);
   if (code !== 0) return code;
   console.log(`[2/2] zero-shot NusaX sentiment evaluation of the tuned checkpoint (${secs()} s so far)`);
   code = await runEval([
-    '--model', join(out, 'train', 'checkpoint'), '--data', 'nusax',
-    '--langs', str(a, 'langs', 'eng,jav,mad'), '--limit', String(num(a, 'limit', 10)),
-    '--prompts', str(a, 'prompts', '1'), '--out', join(out, 'eval'),
+    '--model',
+    join(out, 'train', 'checkpoint'),
+    '--data',
+    'nusax',
+    '--langs',
+    str(a, 'langs', 'eng,jav,mad'),
+    '--limit',
+    String(num(a, 'limit', 10)),
+    '--prompts',
+    str(a, 'prompts', '1'),
+    '--out',
+    join(out, 'eval'),
   ]);
-  console.log(`demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`);
+  console.log(
+    `demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`,
+  );
   return code;
 }

@@ -12,19 +12,25 @@ against the CPU. Exit code 0 only if the kernel result is right. Without a GPU, 
 
 /** Y = X·Wᵀ + b on the GPU vs the CPU; returns the max abs error. */
 export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: number }> {
-  const M = 37, N = 45, K = 70;
+  const M = 37,
+    N = 45,
+    K = 70;
   const X = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37));
   const W = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.11));
   const b = Float32Array.from({ length: N }, (_, i) => i / N);
-  const tx = gpu.fromF32(X, 'doctor:x'), tw = gpu.fromF32(W, 'doctor:w'), tb = gpu.fromF32(b, 'doctor:b'), ty = gpu.tensor(M * N, 'f32', 'doctor:y');
+  const tx = gpu.fromF32(X, 'doctor:x'),
+    tw = gpu.fromF32(W, 'doctor:w'),
+    tb = gpu.fromF32(b, 'doctor:b'),
+    ty = gpu.tensor(M * N, 'f32', 'doctor:y');
   linearForward(gpu, tx, tw, tb, ty, M, N, K);
   const y = await gpu.readF32(ty);
   let maxErr = 0;
-  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
-    let s = b[n];
-    for (let k = 0; k < K; k++) s += X[m * K + k] * W[n * K + k];
-    maxErr = Math.max(maxErr, Math.abs(s - y[m * N + n]));
-  }
+  for (let m = 0; m < M; m++)
+    for (let n = 0; n < N; n++) {
+      let s = b[n];
+      for (let k = 0; k < K; k++) s += X[m * K + k] * W[n * K + k];
+      maxErr = Math.max(maxErr, Math.abs(s - y[m * N + n]));
+    }
   [tx, tw, tb, ty].forEach((t) => t.destroy());
   return { ok: maxErr < 1e-3, maxErr };
 }
@@ -36,8 +42,12 @@ export async function run(argv: string[]): Promise<number> {
   const check = await kernelCheck(gpu);
   const report = {
     platform: `${process.platform}-${process.arch}, Node ${process.version}`,
-    adapter: describeAdapter(h), info: h.adapter, features: [...h.features], limits: h.limits,
-    kernelCheck: { pass: check.ok, maxAbsError: check.maxErr }, kernels: kernelSummary(gpu),
+    adapter: describeAdapter(h),
+    info: h.adapter,
+    features: [...h.features],
+    limits: h.limits,
+    kernelCheck: { pass: check.ok, maxAbsError: check.maxErr },
+    kernels: kernelSummary(gpu),
   };
   if (bool(a, 'json')) console.log(JSON.stringify(report));
   else {
@@ -46,8 +56,12 @@ export async function run(argv: string[]): Promise<number> {
     console.log(`features   ${report.features.join(', ') || '(none of shader-f16, subgroups, timestamp-query)'}`);
     for (const [k, v] of Object.entries(h.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     const k = report.kernels;
-    console.log(`kernels    ${k.family === 'gpu' ? 'GPU' : 'SwiftShader'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`);
-    console.log(`kernel     matmul 37×45×70 vs CPU: max abs error ${check.maxErr.toExponential(2)} → ${check.ok ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `kernels    ${k.family === 'gpu' ? 'GPU' : 'SwiftShader'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`,
+    );
+    console.log(
+      `kernel     matmul 37×45×70 vs CPU: max abs error ${check.maxErr.toExponential(2)} → ${check.ok ? 'PASS' : 'FAIL'}`,
+    );
   }
   gpu.destroy();
   return check.ok ? 0 : 1;

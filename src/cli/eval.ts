@@ -1,4 +1,5 @@
-// `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with reports.
+// `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with
+// reports.
 import { parseArgs, str, required, num, bool, list, UsageError } from './args.ts';
 import type { Scorer } from '../eval/scorer.ts';
 import { scorerFromRuntime } from '../eval/scorer.ts';
@@ -44,14 +45,20 @@ export interface ModelOptions {
   prefixSharing?: 'auto' | 'on' | 'off';
   log: (msg: string) => void;
 }
-export interface LoadedScorer { scorer: Scorer; dispose(): unknown }
+export interface LoadedScorer {
+  scorer: Scorer;
+  dispose(): unknown;
+}
 export type ScorerFactory = (o: ModelOptions) => Promise<LoadedScorer>;
 
 interface RuntimeModule {
   Runtime: {
     create(o: { log?: (msg: string) => void }): Promise<{
       loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
-      score(texts: string[], o?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
+      score(
+        texts: string[],
+        o?: { maxLength?: number; batchSize?: number; groupSize?: number },
+      ): Promise<{ mean_logprob: number }[]>;
       dispose(): unknown;
     }>;
   };
@@ -78,7 +85,8 @@ function loadData(a: ReturnType<typeof parseArgs>): EvalData {
   if (!isTask(task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got "${task}"`);
   const langs = list(a, 'langs');
   const limit = num(a, 'limit');
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError('--limit must be a positive integer');
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+    throw new UsageError('--limit must be a positive integer');
   if (dataArg === 'nusax') {
     if (task !== 'sentiment') throw new UsageError(`NusaX is a sentiment data set; --task ${task} needs --data PATH`);
     return loadNusax({ langs, limit });
@@ -99,35 +107,62 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** The command with an injectable model (tests pass a fake Scorer). */
-export async function runWith(argv: string[], makeScorer: ScorerFactory, print: (s: string) => void = console.log): Promise<number> {
+export async function runWith(
+  argv: string[],
+  makeScorer: ScorerFactory,
+  print: (s: string) => void = console.log,
+): Promise<number> {
   const a = parseArgs(argv, ['int8', 'quote-options']);
   const modelPath = required(a, 'model');
   const outDir = required(a, 'out');
   const dtype = str(a, 'dtype');
-  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new UsageError(`--dtype must be f32 or f16, got "${dtype}"`);
+  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16')
+    throw new UsageError(`--dtype must be f32 or f16, got "${dtype}"`);
   const data = loadData(a);
   const prompts = selectPrompts(data.task, parsePrompts(a));
   const groupSpec = str(a, 'groups');
   const groups = groupSpec ? parseGroups(groupSpec) : DEFAULT_GROUPS;
   const batchSize = num(a, 'batch-size', 16);
   const maxLength = num(a, 'max-length', 1024);
-  for (const [flag, v] of [['batch-size', batchSize], ['max-length', maxLength]] as const) {
+  for (const [flag, v] of [
+    ['batch-size', batchSize],
+    ['max-length', maxLength],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
   }
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const prefixSharing = str(a, 'prefix-sharing', 'auto');
-  if (prefixSharing !== 'auto' && prefixSharing !== 'on' && prefixSharing !== 'off') throw new UsageError(`--prefix-sharing must be auto, on or off, got "${prefixSharing}"`);
-  const loaded = await makeScorer({ path: modelPath, dtype, int8: bool(a, 'int8'), int8Threshold: num(a, 'int8-threshold'), batchSize, prefixSharing, log });
+  if (prefixSharing !== 'auto' && prefixSharing !== 'on' && prefixSharing !== 'off')
+    throw new UsageError(`--prefix-sharing must be auto, on or off, got "${prefixSharing}"`);
+  const loaded = await makeScorer({
+    path: modelPath,
+    dtype,
+    int8: bool(a, 'int8'),
+    int8Threshold: num(a, 'int8-threshold'),
+    batchSize,
+    prefixSharing,
+    log,
+  });
   const ctrl = new AbortController();
   const onSigint = () => ctrl.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   const rows = data.langs.reduce((s, l) => s + l.rows.length, 0);
-  log(`eval: ${data.langs.length} languages, ${rows} examples × ${prompts.length} prompts × ${data.labels.length} labels → ${outDir}`);
+  log(
+    `eval: ${data.langs.length} languages, ${rows} examples × ${prompts.length} prompts × ${data.labels.length} labels → ${outDir}`,
+  );
   const bar = new Progress({ total: rows * prompts.length, label: 'eval' });
   try {
     const res = await evaluate({
-      scorer: loaded.scorer, data, prompts, groups, outDir, batchSize, maxLength,
-      limit: num(a, 'limit'), options: { quote: bool(a, 'quote-options') }, signal: ctrl.signal,
+      scorer: loaded.scorer,
+      data,
+      prompts,
+      groups,
+      outDir,
+      batchSize,
+      maxLength,
+      limit: num(a, 'limit'),
+      options: { quote: bool(a, 'quote-options') },
+      signal: ctrl.signal,
       onProgress: (p) => bar.update(p.done, p.total),
     });
     bar.finish();

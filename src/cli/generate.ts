@@ -21,10 +21,17 @@ export async function run(argv: string[]): Promise<number> {
   const rt = await runtimeWithModel(a, bool(a, 'json'));
   try {
     const r = await rt.generate(prompt, {
-      maxNewTokens: num(a, 'max-new-tokens', 32), temperature: num(a, 'temperature'), topK: num(a, 'top-k'),
-      topP: num(a, 'top-p'), repetitionPenalty: num(a, 'repetition-penalty'), seed: num(a, 'seed', 0), stopAtEos: !bool(a, 'no-stop'),
+      maxNewTokens: num(a, 'max-new-tokens', 32),
+      temperature: num(a, 'temperature'),
+      topK: num(a, 'top-k'),
+      topP: num(a, 'top-p'),
+      repetitionPenalty: num(a, 'repetition-penalty'),
+      seed: num(a, 'seed', 0),
+      stopAtEos: !bool(a, 'no-stop'),
     });
-    process.stdout.write(bool(a, 'json') ? JSON.stringify({ ids: r.ids, text: r.text }) + '\n' : prompt + r.text + '\n');
+    process.stdout.write(
+      bool(a, 'json') ? JSON.stringify({ ids: r.ids, text: r.text }) + '\n' : prompt + r.text + '\n',
+    );
   } finally {
     rt.dispose();
   }

@@ -1,7 +1,10 @@
 // The `instructalign` command line: dispatches to one module per subcommand (each exports `help` and `run`).
 import { UsageError } from './args.ts';
 
-interface Command { help: string; run(argv: string[]): Promise<number> }
+interface Command {
+  help: string;
+  run(argv: string[]): Promise<number>;
+}
 type Loader = () => Promise<Command>;
 
 const commands: Record<string, Loader> = {
@@ -41,15 +44,27 @@ Run 'instructalign <command> --help' for the options of one command.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(usage()); return name ? 0 : 2; }
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
   const load = commands[name];
-  if (!load) { console.error(`instructalign: unknown command "${name}"\n\n${usage()}`); return 2; }
+  if (!load) {
+    console.error(`instructalign: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
   const cmd = await load();
-  if (rest.includes('--help') || rest.includes('-h')) { console.log(cmd.help); return 0; }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return 0;
+  }
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) { console.error(`instructalign ${name}: ${e.message}\n\n${cmd.help}`); return 2; }
+    if (e instanceof UsageError) {
+      console.error(`instructalign ${name}: ${e.message}\n\n${cmd.help}`);
+      return 2;
+    }
     const err = e as Error;
     console.error(`instructalign ${name}: ${err.message}`);
     if (process.env.INSTRUCTALIGN_DEBUG) console.error(err.stack);
@@ -58,4 +73,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const isEntry = process.argv[1] && /(?:cli\.js|main\.ts)$/.test(process.argv[1]);
-if (isEntry) main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+if (isEntry)
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });

@@ -18,7 +18,8 @@ export async function run(argv: string[]): Promise<number> {
   const rt = await runtimeWithModel(a);
   try {
     const texts: string[] = [];
-    for await (const { line, n } of stdinLines()) texts.push(parseJSONLine(line, n, 'a JSON string', (v): v is string => typeof v === 'string'));
+    for await (const { line, n } of stdinLines())
+      texts.push(parseJSONLine(line, n, 'a JSON string', (v): v is string => typeof v === 'string'));
     const res = await rt.score(texts, { maxLength: num(a, 'max-length', 1024), batchSize: num(a, 'batch-size', 8) });
     for (const r of res) process.stdout.write(JSON.stringify(r) + '\n');
   } finally {

@@ -21,12 +21,17 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await rt.loadModel({ path: dir, dtype: 'f32' });
     const checks = await selftest(rt, dir);
-    if (!bool(a, 'no-train')) checks.push(...await trainSelftest(rt, dir));
+    if (!bool(a, 'no-train')) checks.push(...(await trainSelftest(rt, dir)));
     const pass = checks.every((c) => c.pass);
     if (!bool(a, 'json')) {
       console.log(`selftest ${dir} on ${rt.adapterInfo}`);
-      console.log(`${'check'.padEnd(44)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)}  ${'tolerance'.padEnd(18)} pass`);
-      for (const c of checks) console.log(`${c.check.padEnd(44)} ${c.maxAbs.toExponential(2).padStart(10)} ${c.maxRel.toExponential(2).padStart(10)}  ${c.tolerance.padEnd(18)} ${c.pass ? 'PASS' : 'FAIL'}`);
+      console.log(
+        `${'check'.padEnd(44)} ${'max abs'.padStart(10)} ${'max rel'.padStart(10)}  ${'tolerance'.padEnd(18)} pass`,
+      );
+      for (const c of checks)
+        console.log(
+          `${c.check.padEnd(44)} ${c.maxAbs.toExponential(2).padStart(10)} ${c.maxRel.toExponential(2).padStart(10)}  ${c.tolerance.padEnd(18)} ${c.pass ? 'PASS' : 'FAIL'}`,
+        );
       console.log(pass ? 'all checks passed' : `${checks.filter((c) => !c.pass).length} check(s) FAILED`);
     } else console.log(JSON.stringify({ fixture: dir, adapter: rt.adapterInfo, pass, checks }));
     return pass ? 0 : 1;

@@ -33,18 +33,29 @@ export async function run(argv: string[]): Promise<number> {
   const tok = await Tokenizer.fromJSON(text, file);
   const convert = bool(args, 'decode') ? (v: unknown) => decodeLine(tok, v) : (v: unknown) => encodeLine(tok, v);
   let out: string[] = [];
-  const flush = () => { if (out.length) process.stdout.write(out.join('')); out = []; };
+  const flush = () => {
+    if (out.length) process.stdout.write(out.join(''));
+    out = [];
+  };
   let n = 0;
   try {
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       n++;
       let value: unknown;
-      try { value = JSON.parse(line); } catch { throw new Error(`stdin line ${n}: not JSON: ${line.slice(0, 80)}`); }
-      try { out.push(convert(value) + '\n'); } catch (e) { throw new Error(`stdin line ${n}: ${(e as Error).message}`); }
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new Error(`stdin line ${n}: not JSON: ${line.slice(0, 80)}`);
+      }
+      try {
+        out.push(convert(value) + '\n');
+      } catch (e) {
+        throw new Error(`stdin line ${n}: ${(e as Error).message}`);
+      }
       if (out.length >= 1024) flush();
     }
   } finally {
-    flush();   // lines before a bad one still come out, in order
+    flush(); // lines before a bad one still come out, in order
     tok.free();
   }
   return 0;
@@ -58,6 +69,7 @@ function encodeLine(tok: Tokenizer, v: unknown): string {
 function decodeLine(tok: Tokenizer, v: unknown): string {
   if (!Array.isArray(v)) throw new Error(`expected a JSON array of token ids, got ${JSON.stringify(v)?.slice(0, 80)}`);
   const bad = v.findIndex((x) => !Number.isInteger(x) || x < 0 || x >= tok.vocabSize);
-  if (bad >= 0) throw new Error(`element ${bad} (${JSON.stringify(v[bad])}) is not a token id in [0, ${tok.vocabSize})`);
+  if (bad >= 0)
+    throw new Error(`element ${bad} (${JSON.stringify(v[bad])}) is not a token id in [0, ${tok.vocabSize})`);
   return JSON.stringify(tok.decode(v));
 }

@@ -45,14 +45,29 @@ export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean
   const a = parseArgs(argv, ['resume', 'official-tlm-lang-swap', 'fp16', 'recompute']);
   const resume = bool(a, 'resume');
   const o: TrainOptions = {
-    model: resume ? str(a, 'model', '') : required(a, 'model'), out: resolve(required(a, 'out')),
+    model: resume ? str(a, 'model', '') : required(a, 'model'),
+    out: resolve(required(a, 'out')),
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
-    l1: list(a, 'l1', D.l1)!.map(langCode), l2: list(a, 'l2', D.l2)!.map(langCode), objectives: str(a, 'objectives', D.objectives),
-    replay: str(a, 'replay'), replaySize: num(a, 'replay-size'), steps: num(a, 'steps', D.steps), lr: num(a, 'lr', D.lr),
-    warmupSteps: num(a, 'warmup-steps', D.warmupSteps), batchSize: num(a, 'batch-size', D.batchSize), gradAccum: num(a, 'grad-accum', D.gradAccum),
-    maxLength: num(a, 'max-length', D.maxLength), weightDecay: num(a, 'weight-decay', D.weightDecay), maxGradNorm: num(a, 'max-grad-norm', D.maxGradNorm),
-    decayAll: false, seed: num(a, 'seed', D.seed), saveSteps: num(a, 'save-steps', D.saveSteps), officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),
-    fp16: bool(a, 'fp16'), recompute: bool(a, 'recompute'), lossScale: lossScaleFlag(str(a, 'loss-scale')),
+    l1: list(a, 'l1', D.l1)!.map(langCode),
+    l2: list(a, 'l2', D.l2)!.map(langCode),
+    objectives: str(a, 'objectives', D.objectives),
+    replay: str(a, 'replay'),
+    replaySize: num(a, 'replay-size'),
+    steps: num(a, 'steps', D.steps),
+    lr: num(a, 'lr', D.lr),
+    warmupSteps: num(a, 'warmup-steps', D.warmupSteps),
+    batchSize: num(a, 'batch-size', D.batchSize),
+    gradAccum: num(a, 'grad-accum', D.gradAccum),
+    maxLength: num(a, 'max-length', D.maxLength),
+    weightDecay: num(a, 'weight-decay', D.weightDecay),
+    maxGradNorm: num(a, 'max-grad-norm', D.maxGradNorm),
+    decayAll: false,
+    seed: num(a, 'seed', D.seed),
+    saveSteps: num(a, 'save-steps', D.saveSteps),
+    officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),
+    fp16: bool(a, 'fp16'),
+    recompute: bool(a, 'recompute'),
+    lossScale: lossScaleFlag(str(a, 'loss-scale')),
   };
   return { o, resume };
 }
@@ -61,7 +76,8 @@ export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean
 function lossScaleFlag(v: string | undefined): TrainOptions['lossScale'] {
   if (v === undefined || v === 'dynamic' || v === 'none') return v;
   const n = Number(v);
-  if (!(n > 0 && Number.isFinite(n))) throw new Error(`--loss-scale must be dynamic, none or a positive number, got "${v}"`);
+  if (!(n > 0 && Number.isFinite(n)))
+    throw new Error(`--loss-scale must be dynamic, none or a positive number, got "${v}"`);
   return n;
 }
 
@@ -76,11 +92,16 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    console.error(`train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay ? ` + replay ${o.replay}` : ''}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`);
+    console.error(
+      `train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay ? ` + replay ${o.replay}` : ''}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`,
+    );
     const logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop });
     if (logs.length) {
-      const f = logs[0], l = logs[logs.length - 1];
-      console.error(`train: steps ${f.step}..${l.step}, loss ${f.loss.toFixed(4)} → ${l.loss.toFixed(4)}; checkpoint ${o.out}/checkpoint, log ${o.out}/log.jsonl`);
+      const f = logs[0],
+        l = logs[logs.length - 1];
+      console.error(
+        `train: steps ${f.step}..${l.step}, loss ${f.loss.toFixed(4)} → ${l.loss.toFixed(4)}; checkpoint ${o.out}/checkpoint, log ${o.out}/log.jsonl`,
+      );
     }
     return stop ? 130 : 0;
   } finally {

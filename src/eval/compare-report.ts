@@ -12,7 +12,9 @@ export function mismatchLines(c: CompareJson): string[] {
   if (m.onlyInA.length) out.push(`languages only in A (left out): ${m.onlyInA.join(', ')}`);
   if (m.onlyInB.length) out.push(`languages only in B (left out): ${m.onlyInB.join(', ')}`);
   if (m.promptsOnlyInA.length || m.promptsOnlyInB.length) {
-    out.push(`prompts differ (A only: ${m.promptsOnlyInA.join(',') || '-'}; B only: ${m.promptsOnlyInB.join(',') || '-'}); means use ${c.prompts.join(',')}`);
+    out.push(
+      `prompts differ (A only: ${m.promptsOnlyInA.join(',') || '-'}; B only: ${m.promptsOnlyInB.join(',') || '-'}); means use ${c.prompts.join(',')}`,
+    );
   }
   for (const g of m.groupChanged) out.push(`${g.lang} is ${g.a} in A but ${g.b} in B (B's grouping used)`);
   return out;
@@ -27,8 +29,10 @@ export const DELTA_HEADER = ['acc A', 'acc B', 'Δ acc', 'wF1 A', 'wF1 B', 'Δ w
 export function l2l3Line(c: CompareJson): string {
   const l = c.l2l3;
   if (!l.l2.length || !l.l3.length) return 'L2/L3 correlation: n/a (needs L2 and L3 languages in both runs)';
-  return `L2/L3 correlation of Δ weighted F1 over ${l.prompts.length} prompts: r = ${r3(l.pearson)}`
-    + (l.prompts.length < 3 ? ' (fewer than 3 prompts: not meaningful)' : '');
+  return (
+    `L2/L3 correlation of Δ weighted F1 over ${l.prompts.length} prompts: r = ${r3(l.pearson)}` +
+    (l.prompts.length < 3 ? ' (fewer than 3 prompts: not meaningful)' : '')
+  );
 }
 
 export function renderCompare(c: CompareJson): string {
@@ -46,11 +50,17 @@ export function renderCompare(c: CompareJson): string {
     '',
     '## Languages',
     '',
-    mdTable(['language', 'group', ...DELTA_HEADER], c.languages.map((l) => [l.lang, l.group, ...cells(l.accuracy), ...cells(l.weightedF1)])),
+    mdTable(
+      ['language', 'group', ...DELTA_HEADER],
+      c.languages.map((l) => [l.lang, l.group, ...cells(l.accuracy), ...cells(l.weightedF1)]),
+    ),
     '',
     '## Δ weighted F1 per prompt',
     '',
-    mdTable(['language', 'group', ...c.prompts.map((p) => `P${p}`)], c.languages.map((l) => [l.lang, l.group, ...l.byPrompt.map((x) => signed(x.weightedF1.delta))])),
+    mdTable(
+      ['language', 'group', ...c.prompts.map((p) => `P${p}`)],
+      c.languages.map((l) => [l.lang, l.group, ...l.byPrompt.map((x) => signed(x.weightedF1.delta))]),
+    ),
     '',
     '## L2 → L3 transfer',
     '',
@@ -59,8 +69,22 @@ export function renderCompare(c: CompareJson): string {
     l2l3Line(c),
   ];
   if (c.l2l3.l2.length && c.l2l3.l3.length) {
-    out.push('', mdTable(['prompt', 'mean Δ wF1 L2', 'mean Δ wF1 L3'], c.l2l3.prompts.map((p, k) => [`P${p}`, signed(c.l2l3.l2[k]), signed(c.l2l3.l3[k])]), 1));
-    out.push('', mdTable(['L3 language', 'r with L2 mean'], c.l2l3.perL3.map((x) => [x.lang, r3(x.pearson)]), 1));
+    out.push(
+      '',
+      mdTable(
+        ['prompt', 'mean Δ wF1 L2', 'mean Δ wF1 L3'],
+        c.l2l3.prompts.map((p, k) => [`P${p}`, signed(c.l2l3.l2[k]), signed(c.l2l3.l3[k])]),
+        1,
+      ),
+    );
+    out.push(
+      '',
+      mdTable(
+        ['L3 language', 'r with L2 mean'],
+        c.l2l3.perL3.map((x) => [x.lang, r3(x.pearson)]),
+        1,
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

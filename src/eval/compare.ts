@@ -4,31 +4,61 @@
 // The correlation. The paper (Figure 5) reports that gains on L3 track gains on L2 (r ≈ 0.96 per a secondary summary;
 // the paper's own description could not be read, so its exact pairing is unverified). With one A/B pair the only
 // repeated measurements are the prompts, so we define, on weighted F1:
-//   x_p = mean over L2 languages of Δ_{lang,p},  y_p = mean over L3 languages of Δ_{lang,p},  r = Pearson(x, y) over prompts p;
-// and, per L3 language, Pearson(Δ_{l3,·}, x). With 3 prompts this is a 3-point correlation: read it as a sign, not a test.
+// x_p = mean over L2 languages of Δ_{lang,p}, y_p = mean over L3 languages of Δ_{lang,p}, r = Pearson(x, y) over
+// prompts p;
+// and, per L3 language, Pearson(Δ_{l3,·}, x). With 3 prompts this is a 3-point correlation: read it as a sign, not a
+// test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pearson } from './metrics.ts';
 import { RESULTS_SCHEMA, type LanguageResult, type ResultsJson } from './results.ts';
 
 export const COMPARE_SCHEMA = 'instructalign.eval.compare/1';
-export const L2L3_DEFINITION = 'Pearson r over prompts p of x_p = mean_{L2} ΔwF1(lang,p) and y_p = mean_{L3} ΔwF1(lang,p), Δ = B − A';
+export const L2L3_DEFINITION =
+  'Pearson r over prompts p of x_p = mean_{L2} ΔwF1(lang,p) and y_p = mean_{L3} ΔwF1(lang,p), Δ = B − A';
 
-export interface Pair { a: number; b: number; delta: number }
-export interface Delta { accuracy: Pair; weightedF1: Pair }
-export interface LangDelta extends Delta { lang: string; group: string; byPrompt: (Delta & { prompt: number })[] }
-export interface GroupDelta extends Delta { group: string; langs: string[] }
+export interface Pair {
+  a: number;
+  b: number;
+  delta: number;
+}
+export interface Delta {
+  accuracy: Pair;
+  weightedF1: Pair;
+}
+export interface LangDelta extends Delta {
+  lang: string;
+  group: string;
+  byPrompt: (Delta & { prompt: number })[];
+}
+export interface GroupDelta extends Delta {
+  group: string;
+  langs: string[];
+}
 
 export interface CompareJson {
   schema: typeof COMPARE_SCHEMA;
   a: { dir: string; model: string; created: string };
   b: { dir: string; model: string; created: string };
   task: string;
-  prompts: number[];                                 // prompts both runs have; every mean is over these
-  languages: LangDelta[];                            // languages both runs have, in B's order
-  groups: GroupDelta[];                              // B's grouping; Δ = mean of the languages' Δ
-  mismatch: { onlyInA: string[]; onlyInB: string[]; promptsOnlyInA: number[]; promptsOnlyInB: number[]; groupChanged: { lang: string; a: string; b: string }[] };
-  l2l3: { definition: string; prompts: number[]; l2: number[]; l3: number[]; pearson: number | null; perL3: { lang: string; pearson: number | null }[] };
+  prompts: number[]; // prompts both runs have; every mean is over these
+  languages: LangDelta[]; // languages both runs have, in B's order
+  groups: GroupDelta[]; // B's grouping; Δ = mean of the languages' Δ
+  mismatch: {
+    onlyInA: string[];
+    onlyInB: string[];
+    promptsOnlyInA: number[];
+    promptsOnlyInB: number[];
+    groupChanged: { lang: string; a: string; b: string }[];
+  };
+  l2l3: {
+    definition: string;
+    prompts: number[];
+    l2: number[];
+    l3: number[];
+    pearson: number | null;
+    perL3: { lang: string; pearson: number | null }[];
+  };
 }
 
 export function loadResults(dir: string): ResultsJson {
@@ -49,30 +79,38 @@ function langDelta(a: LanguageResult, b: LanguageResult, prompts: number[]): Lan
     accuracy: pair(at(a, p).accuracy, at(b, p).accuracy),
     weightedF1: pair(at(a, p).weightedF1, at(b, p).weightedF1),
   }));
-  const avg = (k: 'accuracy' | 'weightedF1') => pair(mean(byPrompt.map((x) => x[k].a)), mean(byPrompt.map((x) => x[k].b)));
+  const avg = (k: 'accuracy' | 'weightedF1') =>
+    pair(mean(byPrompt.map((x) => x[k].a)), mean(byPrompt.map((x) => x[k].b)));
   return { lang: b.lang, group: b.group, accuracy: avg('accuracy'), weightedF1: avg('weightedF1'), byPrompt };
 }
 
 export function compareResults(a: ResultsJson, b: ResultsJson, dirs: { a: string; b: string }): CompareJson {
   if (a.task !== b.task) throw new Error(`${dirs.a} evaluated ${a.task} but ${dirs.b} evaluated ${b.task}`);
-  if (a.labels.join() !== b.labels.join()) throw new Error(`label sets differ: ${a.labels.join(',')} vs ${b.labels.join(',')}`);
+  if (a.labels.join() !== b.labels.join())
+    throw new Error(`label sets differ: ${a.labels.join(',')} vs ${b.labels.join(',')}`);
   const aLangs = new Map(a.languages.map((l) => [l.lang, l]));
   const bLangs = new Map(b.languages.map((l) => [l.lang, l]));
   const common = b.languages.filter((l) => aLangs.has(l.lang)).map((l) => l.lang);
-  const aP = a.prompts.map((p) => p.id), bP = b.prompts.map((p) => p.id);
+  const aP = a.prompts.map((p) => p.id),
+    bP = b.prompts.map((p) => p.id);
   const prompts = bP.filter((p) => aP.includes(p));
-  if (!common.length) throw new Error(`no language in common (A: ${[...aLangs.keys()].join(',')}; B: ${[...bLangs.keys()].join(',')})`);
+  if (!common.length)
+    throw new Error(`no language in common (A: ${[...aLangs.keys()].join(',')}; B: ${[...bLangs.keys()].join(',')})`);
   if (!prompts.length) throw new Error(`no prompt in common (A: ${aP.join(',')}; B: ${bP.join(',')})`);
   const languages = common.map((l) => langDelta(aLangs.get(l)!, bLangs.get(l)!, prompts));
   const groups = b.groups
     .map((g) => ({ group: g.group, langs: languages.filter((l) => l.group === g.group) }))
     .filter((g) => g.langs.length)
-    .map((g): GroupDelta => ({
-      group: g.group, langs: g.langs.map((l) => l.lang),
-      accuracy: pair(mean(g.langs.map((l) => l.accuracy.a)), mean(g.langs.map((l) => l.accuracy.b))),
-      weightedF1: pair(mean(g.langs.map((l) => l.weightedF1.a)), mean(g.langs.map((l) => l.weightedF1.b))),
-    }));
-  const deltaAt = (g: string) => prompts.map((_, k) => mean(languages.filter((l) => l.group === g).map((l) => l.byPrompt[k].weightedF1.delta)));
+    .map(
+      (g): GroupDelta => ({
+        group: g.group,
+        langs: g.langs.map((l) => l.lang),
+        accuracy: pair(mean(g.langs.map((l) => l.accuracy.a)), mean(g.langs.map((l) => l.accuracy.b))),
+        weightedF1: pair(mean(g.langs.map((l) => l.weightedF1.a)), mean(g.langs.map((l) => l.weightedF1.b))),
+      }),
+    );
+  const deltaAt = (g: string) =>
+    prompts.map((_, k) => mean(languages.filter((l) => l.group === g).map((l) => l.byPrompt[k].weightedF1.delta)));
   const hasGroup = (g: string) => languages.some((l) => l.group === g);
   const l2 = hasGroup('L2') ? deltaAt('L2') : [];
   const l3 = hasGroup('L3') ? deltaAt('L3') : [];
@@ -81,19 +119,36 @@ export function compareResults(a: ResultsJson, b: ResultsJson, dirs: { a: string
     schema: COMPARE_SCHEMA,
     a: { dir: dirs.a, model: a.model.model, created: a.created },
     b: { dir: dirs.b, model: b.model.model, created: b.created },
-    task: b.task, prompts, languages, groups,
+    task: b.task,
+    prompts,
+    languages,
+    groups,
     mismatch: {
       onlyInA: [...aLangs.keys()].filter((l) => !bLangs.has(l)),
       onlyInB: [...bLangs.keys()].filter((l) => !aLangs.has(l)),
       promptsOnlyInA: aP.filter((p) => !bP.includes(p)),
       promptsOnlyInB: bP.filter((p) => !aP.includes(p)),
-      groupChanged: common.filter((l) => aLangs.get(l)!.group !== bLangs.get(l)!.group)
+      groupChanged: common
+        .filter((l) => aLangs.get(l)!.group !== bLangs.get(l)!.group)
         .map((l) => ({ lang: l, a: aLangs.get(l)!.group, b: bLangs.get(l)!.group })),
     },
     l2l3: {
-      definition: L2L3_DEFINITION, prompts, l2, l3,
+      definition: L2L3_DEFINITION,
+      prompts,
+      l2,
+      l3,
       pearson: ok ? pearson(l2, l3) : null,
-      perL3: ok ? languages.filter((l) => l.group === 'L3').map((l) => ({ lang: l.lang, pearson: pearson(l.byPrompt.map((x) => x.weightedF1.delta), l2) })) : [],
+      perL3: ok
+        ? languages
+            .filter((l) => l.group === 'L3')
+            .map((l) => ({
+              lang: l.lang,
+              pearson: pearson(
+                l.byPrompt.map((x) => x.weightedF1.delta),
+                l2,
+              ),
+            }))
+        : [],
     },
   };
 }

@@ -1,4 +1,5 @@
-// Evaluation data: NusaX sentiment (12 languages, L1/L2/L3 groups) and any id,text,label CSV (one file or <lang>/test.csv).
+// Evaluation data: NusaX sentiment (12 languages, L1/L2/L3 groups) and any id,text,label CSV (one file or
+// <lang>/test.csv).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,12 +29,20 @@ export function loadClassificationCsv(file: string, labels: readonly string[], l
 }
 
 /** NusaX sentiment, `split` of each chosen language (default all 12, test split). */
-export function loadNusax(opts: { root?: string; langs?: readonly string[]; limit?: number; split?: string } = {}): EvalData {
+export function loadNusax(
+  opts: { root?: string; langs?: readonly string[]; limit?: number; split?: string } = {},
+): EvalData {
   const root = opts.root ?? findNusaxRoot();
   const labels = ['negative', 'neutral', 'positive'];
-  const langs = pickLangs(NUSAX_LANGS.map((l) => l.code), opts.langs, 'NusaX');
+  const langs = pickLangs(
+    NUSAX_LANGS.map((l) => l.code),
+    opts.langs,
+    'NusaX',
+  );
   return {
-    source: 'nusax', task: 'sentiment', labels,
+    source: 'nusax',
+    task: 'sentiment',
+    labels,
     langs: langs.map((code) => {
       const folder = NUSAX_LANGS.find((l) => l.code === code)!.folder;
       const file = join(root, 'sentiment', folder, `${opts.split ?? 'test'}.csv`);
@@ -43,15 +52,24 @@ export function loadNusax(opts: { root?: string; langs?: readonly string[]; limi
 }
 
 /**
- * --data PATH: a folder of <lang>/test.csv (NusaX folder names map to their ISO codes), or one CSV (language = file name).
+ * --data PATH: a folder of <lang>/test.csv (NusaX folder names map to their ISO codes), or one CSV (language = file
+ * name).
  */
-export function loadDataPath(path: string, opts: { task: TaskName; labels: string[]; langs?: readonly string[]; limit?: number }): EvalData {
+export function loadDataPath(
+  path: string,
+  opts: { task: TaskName; labels: string[]; langs?: readonly string[]; limit?: number },
+): EvalData {
   if (!existsSync(path)) throw new Error(`--data ${path}: no such file or folder`);
   let found: { lang: string; name: string; file: string }[];
   if (statSync(path).isDirectory()) {
-    found = readdirSync(path).sort()
+    found = readdirSync(path)
+      .sort()
       .filter((d) => existsSync(join(path, d, 'test.csv')))
-      .map((d) => ({ lang: NUSAX_LANGS.find((l) => l.folder === d)?.code ?? d, name: d, file: join(path, d, 'test.csv') }));
+      .map((d) => ({
+        lang: NUSAX_LANGS.find((l) => l.folder === d)?.code ?? d,
+        name: d,
+        file: join(path, d, 'test.csv'),
+      }));
     if (!found.length) throw new Error(`--data ${path}: no <lang>/test.csv inside (or pass one CSV file)`);
     const order = NUSAX_LANGS.map((l) => l.code);
     found.sort((a, b) => rank(order, a.lang) - rank(order, b.lang));
@@ -59,9 +77,15 @@ export function loadDataPath(path: string, opts: { task: TaskName; labels: strin
     const lang = basename(path).replace(/\.csv$/i, '');
     found = [{ lang, name: lang, file: path }];
   }
-  const chosen = pickLangs(found.map((f) => f.lang), opts.langs, path);
+  const chosen = pickLangs(
+    found.map((f) => f.lang),
+    opts.langs,
+    path,
+  );
   return {
-    source: resolve(path), task: opts.task, labels: opts.labels,
+    source: resolve(path),
+    task: opts.task,
+    labels: opts.labels,
     langs: chosen.map((code) => {
       const f = found.find((x) => x.lang === code)!;
       return { ...f, rows: loadClassificationCsv(f.file, opts.labels, opts.limit) };

@@ -21,19 +21,38 @@ export interface EvaluateOptions {
   onProgress?: (p: RunProgress) => void;
 }
 
-export interface EvaluateResult { results: ResultsJson; paths: OutputPaths; computed: number; resumed: number; droppedTornLine: boolean }
+export interface EvaluateResult {
+  results: ResultsJson;
+  paths: OutputPaths;
+  computed: number;
+  resumed: number;
+  droppedTornLine: boolean;
+}
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   mkdirSync(o.outDir, { recursive: true });
   const paths = outputPaths(o.outDir);
   const maxLength = o.maxLength ?? 1024;
   const run = await runEval({
-    scorer: o.scorer, data: o.data, prompts: o.prompts, predictionsPath: paths.predictions,
-    batchSize: o.batchSize, maxLength, options: o.options, signal: o.signal, onProgress: o.onProgress,
+    scorer: o.scorer,
+    data: o.data,
+    prompts: o.prompts,
+    predictionsPath: paths.predictions,
+    batchSize: o.batchSize,
+    maxLength,
+    options: o.options,
+    signal: o.signal,
+    onProgress: o.onProgress,
   });
   const results = buildResults({
-    data: o.data, prompts: o.prompts, predictions: run.predictions, groups: o.groups,
-    model: o.scorer.describe(), maxLength, limit: o.limit, optionsQuoted: !!o.options?.quote,
+    data: o.data,
+    prompts: o.prompts,
+    predictions: run.predictions,
+    groups: o.groups,
+    model: o.scorer.describe(),
+    maxLength,
+    limit: o.limit,
+    optionsQuoted: !!o.options?.quote,
   });
   await writeOutputs(o.outDir, results);
   return { results, paths, computed: run.computed, resumed: run.resumed, droppedTornLine: run.droppedTornLine };

@@ -14,7 +14,13 @@ export interface MetricSet {
   microF1: number;
 }
 
-export interface ClassScores { label: string; precision: number; recall: number; f1: number; support: number }
+export interface ClassScores {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
 
 export interface Classification extends MetricSet {
   n: number;
@@ -24,19 +30,31 @@ export interface Classification extends MetricSet {
 }
 
 export const METRIC_KEYS: readonly (keyof MetricSet)[] = [
-  'accuracy', 'macroPrecision', 'macroRecall', 'macroF1', 'weightedPrecision', 'weightedRecall', 'weightedF1', 'microF1',
+  'accuracy',
+  'macroPrecision',
+  'macroRecall',
+  'macroF1',
+  'weightedPrecision',
+  'weightedRecall',
+  'weightedF1',
+  'microF1',
 ];
 
 const div = (a: number, b: number) => (b === 0 ? 0 : a / b); // zero_division=0
 
-export function confusionMatrix(gold: readonly string[], pred: readonly string[], labels: readonly string[]): number[][] {
+export function confusionMatrix(
+  gold: readonly string[],
+  pred: readonly string[],
+  labels: readonly string[],
+): number[][] {
   if (gold.length !== pred.length) throw new Error(`gold has ${gold.length} labels but pred has ${pred.length}`);
   const idx = new Map(labels.map((l, k) => [l, k]));
   const m = labels.map(() => labels.map(() => 0));
   for (let k = 0; k < gold.length; k++) {
     const i = idx.get(gold[k]);
     const j = idx.get(pred[k]);
-    if (i === undefined || j === undefined) throw new Error(`label "${i === undefined ? gold[k] : pred[k]}" is not one of ${labels.join(', ')}`);
+    if (i === undefined || j === undefined)
+      throw new Error(`label "${i === undefined ? gold[k] : pred[k]}" is not one of ${labels.join(', ')}`);
     m[i][j]++;
   }
   return m;
@@ -50,12 +68,30 @@ export function classify(gold: readonly string[], pred: readonly string[], label
     const support = confusion[i].reduce((a, b) => a + b, 0);
     const predicted = confusion.reduce((a, row) => a + row[i], 0);
     // sklearn: F = 2·tp / (2·tp + fp + fn), 0 when tp + fp + fn = 0 (equal to 2PR/(P+R) with P, R below).
-    return { label, precision: div(tp, predicted), recall: div(tp, support), f1: div(2 * tp, support + predicted), support, predicted };
+    return {
+      label,
+      precision: div(tp, predicted),
+      recall: div(tp, support),
+      f1: div(2 * tp, support + predicted),
+      support,
+      predicted,
+    };
   });
   const present = stats.filter((c) => c.support > 0 || c.predicted > 0);
-  const mean = (f: (c: ClassScores) => number) => div(present.reduce((a, c) => a + f(c), 0), present.length);
-  const weighted = (f: (c: ClassScores) => number) => div(present.reduce((a, c) => a + f(c) * c.support, 0), n);
-  const accuracy = div(labels.reduce((a, _, i) => a + confusion[i][i], 0), n);
+  const mean = (f: (c: ClassScores) => number) =>
+    div(
+      present.reduce((a, c) => a + f(c), 0),
+      present.length,
+    );
+  const weighted = (f: (c: ClassScores) => number) =>
+    div(
+      present.reduce((a, c) => a + f(c) * c.support, 0),
+      n,
+    );
+  const accuracy = div(
+    labels.reduce((a, _, i) => a + confusion[i][i], 0),
+    n,
+  );
   return {
     n,
     accuracy,
@@ -75,7 +111,11 @@ export function classify(gold: readonly string[], pred: readonly string[], label
 /** Element-wise mean of metric sets (used for "mean over prompts" and "mean over languages"). */
 export function meanMetrics(sets: readonly MetricSet[]): MetricSet {
   const out = {} as MetricSet;
-  for (const k of METRIC_KEYS) out[k] = div(sets.reduce((a, s) => a + s[k], 0), sets.length);
+  for (const k of METRIC_KEYS)
+    out[k] = div(
+      sets.reduce((a, s) => a + s[k], 0),
+      sets.length,
+    );
   return out;
 }
 
@@ -92,7 +132,9 @@ export function pearson(x: readonly number[], y: readonly number[]): number | nu
   if (n < 2) return null;
   const mx = x.reduce((a, b) => a + b, 0) / n;
   const my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (x[i] - mx) * (y[i] - my);
     sxx += (x[i] - mx) ** 2;

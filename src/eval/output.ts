@@ -12,7 +12,12 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   await atomicWriteFile(path, text);
 }
 
-export interface OutputPaths { results: string; predictions: string; report: string; chart: string }
+export interface OutputPaths {
+  results: string;
+  predictions: string;
+  report: string;
+  chart: string;
+}
 
 export function outputPaths(outDir: string): OutputPaths {
   return {

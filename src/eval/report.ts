@@ -15,7 +15,11 @@ export function mdTable(header: readonly string[], rows: readonly (readonly stri
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[], left = 2): string {
   const all = [header, ...rows];
   const w = header.map((_, k) => Math.max(...all.map((r) => r[k].length)));
-  const fmt = (r: readonly string[]) => r.map((c, k) => (k < left ? c.padEnd(w[k]) : c.padStart(w[k]))).join('  ').trimEnd();
+  const fmt = (r: readonly string[]) =>
+    r
+      .map((c, k) => (k < left ? c.padEnd(w[k]) : c.padStart(w[k])))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
@@ -31,20 +35,39 @@ function metricTable(r: ResultsJson, key: keyof MetricSet): string {
     for (const l of r.languages.filter((x) => x.group === g.group)) {
       rows.push([g.group, `${l.lang} (${l.name})`, ...l.prompts.map((p) => pct(p[key])), pct(l.mean[key])]);
     }
-    rows.push([`**${g.group}**`, '**mean**', ...r.prompts.map((p) => pct(groupPromptMean(r, g.group, p.id, key))), `**${pct(g.mean[key])}**`]);
+    rows.push([
+      `**${g.group}**`,
+      '**mean**',
+      ...r.prompts.map((p) => pct(groupPromptMean(r, g.group, p.id, key))),
+      `**${pct(g.mean[key])}**`,
+    ]);
   }
   return mdTable(['group', 'language', ...r.prompts.map((p) => p.name), 'mean'], rows);
 }
 
 /** Mean over a group's languages of one prompt's metric (the per-prompt cell of a group row). */
 export function groupPromptMean(r: ResultsJson, group: string, prompt: number, key: keyof MetricSet): number {
-  const vals = r.languages.filter((l) => l.group === group).map((l) => l.prompts.find((p) => p.prompt === prompt)?.[key] ?? 0);
+  const vals = r.languages
+    .filter((l) => l.group === group)
+    .map((l) => l.prompts.find((p) => p.prompt === prompt)?.[key] ?? 0);
   return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : 0;
 }
 
 export function groupSummaryRows(r: ResultsJson): string[][] {
-  const rows = r.groups.map((g) => [g.group, g.langs.join(','), pct(g.mean.accuracy), pct(g.mean.weightedF1), pct(g.mean.macroF1)]);
-  rows.push(['all', `${r.languages.length} languages`, pct(r.overall.accuracy), pct(r.overall.weightedF1), pct(r.overall.macroF1)]);
+  const rows = r.groups.map((g) => [
+    g.group,
+    g.langs.join(','),
+    pct(g.mean.accuracy),
+    pct(g.mean.weightedF1),
+    pct(g.mean.macroF1),
+  ]);
+  rows.push([
+    'all',
+    `${r.languages.length} languages`,
+    pct(r.overall.accuracy),
+    pct(r.overall.weightedF1),
+    pct(r.overall.macroF1),
+  ]);
   return rows;
 }
 
@@ -57,8 +80,14 @@ export function summaryText(r: ResultsJson): string {
 function confusionSection(r: ResultsJson): string {
   const parts = r.languages.map((l) => {
     const sum = r.labels.map((_, i) => r.labels.map((_, j) => l.prompts.reduce((a, p) => a + p.confusion[i][j], 0)));
-    return `**${l.lang}** (rows gold, columns predicted; summed over ${l.prompts.length} prompts)\n\n`
-      + mdTable(['gold \\ pred', ...r.labels], sum.map((row, i) => [r.labels[i], ...row.map(String)]), 1);
+    return (
+      `**${l.lang}** (rows gold, columns predicted; summed over ${l.prompts.length} prompts)\n\n` +
+      mdTable(
+        ['gold \\ pred', ...r.labels],
+        sum.map((row, i) => [r.labels[i], ...row.map(String)]),
+        1,
+      )
+    );
   });
   return parts.join('\n\n');
 }
@@ -73,7 +102,7 @@ export function renderReport(r: ResultsJson): string {
     `- scoring: mean log-prob of prompt + label, max ${r.maxLength} tokens (left truncation); prediction = argmax over labels`,
     `- created: ${r.created}`,
     '',
-    'Scores in %. Language means are over prompts; group means are over the languages\' prompt means.',
+    "Scores in %. Language means are over prompts; group means are over the languages' prompt means.",
     '',
     '## Group summary',
     '',

@@ -10,40 +10,40 @@ export const RESULTS_SCHEMA = 'instructalign.eval.results/1';
 
 /** Every metric is a fraction in [0, 1] (reports show percent). */
 export interface PromptResult extends MetricSet {
-  prompt: number;          // prompt id (1 = EN1, ...)
-  n: number;               // examples scored
-  confusion: number[][];   // [gold][pred] counts, rows/columns in `labels` order
+  prompt: number; // prompt id (1 = EN1, ...)
+  n: number; // examples scored
+  confusion: number[][]; // [gold][pred] counts, rows/columns in `labels` order
 }
 
 export interface LanguageResult {
-  lang: string;            // ISO 639-3 code (or the CSV's name)
-  name: string;            // folder / file name
-  group: string;           // L1 | L2 | L3 | ... | "other"
-  n: number;               // examples per prompt
+  lang: string; // ISO 639-3 code (or the CSV's name)
+  name: string; // folder / file name
+  group: string; // L1 | L2 | L3 | ... | "other"
+  n: number; // examples per prompt
   prompts: PromptResult[]; // one per prompt, in `prompts` order
-  mean: MetricSet;         // mean over the prompts
+  mean: MetricSet; // mean over the prompts
 }
 
 export interface GroupResult {
   group: string;
-  langs: string[];         // languages of this run in the group
-  mean: MetricSet;         // mean of the languages' prompt-averaged metrics
+  langs: string[]; // languages of this run in the group
+  mean: MetricSet; // mean of the languages' prompt-averaged metrics
 }
 
 export interface ResultsJson {
   schema: typeof RESULTS_SCHEMA;
-  created: string;                     // ISO 8601 time
-  task: string;                        // sentiment | emotion | topic
-  data: string;                        // "nusax" or the resolved --data path
-  labels: string[];                    // label order of scores and confusion matrices
+  created: string; // ISO 8601 time
+  task: string; // sentiment | emotion | topic
+  data: string; // "nusax" or the resolved --data path
+  labels: string[]; // label order of scores and confusion matrices
   prompts: { id: number; name: string; template: string }[];
-  optionsQuoted: boolean;              // [OPTIONS] labels in double quotes
-  maxLength: number;                   // token limit per text (left truncation)
-  limit: number | null;                // --limit (examples per language), null = all
+  optionsQuoted: boolean; // [OPTIONS] labels in double quotes
+  maxLength: number; // token limit per text (left truncation)
+  limit: number | null; // --limit (examples per language), null = all
   model: ScorerInfo;
-  groups: GroupResult[];               // in group-definition order, "other" last
-  languages: LanguageResult[];         // in evaluation order
-  overall: MetricSet;                  // mean over all languages' prompt means
+  groups: GroupResult[]; // in group-definition order, "other" last
+  languages: LanguageResult[]; // in evaluation order
+  overall: MetricSet; // mean over all languages' prompt means
 }
 
 export interface BuildInput {
@@ -63,10 +63,21 @@ export function buildResults(b: BuildInput): ResultsJson {
   const languages: LanguageResult[] = b.data.langs.map((l) => {
     const prompts = b.prompts.map((p): PromptResult => {
       const recs = b.predictions.filter((r) => r.lang === l.lang && r.prompt === p.id);
-      const c = classify(recs.map((r) => r.gold), recs.map((r) => r.pred), labels);
+      const c = classify(
+        recs.map((r) => r.gold),
+        recs.map((r) => r.pred),
+        labels,
+      );
       return { prompt: p.id, n: c.n, ...pickMetrics(c), confusion: c.confusion };
     });
-    return { lang: l.lang, name: l.name, group: groupOf(l.lang, b.groups), n: l.rows.length, prompts, mean: meanMetrics(prompts) };
+    return {
+      lang: l.lang,
+      name: l.name,
+      group: groupOf(l.lang, b.groups),
+      n: l.rows.length,
+      prompts,
+      mean: meanMetrics(prompts),
+    };
   });
   const order = [...Object.keys(b.groups), 'other'];
   const groups = order

@@ -23,18 +23,30 @@ export interface RunOptions {
   now?: () => number;
 }
 
-export interface RunResult { predictions: PredictionRecord[]; computed: number; resumed: number; droppedTornLine: boolean }
+export interface RunResult {
+  predictions: PredictionRecord[];
+  computed: number;
+  resumed: number;
+  droppedTornLine: boolean;
+}
 
 /** Records of the log that belong to this run's items; a record that contradicts its item (gold, labels) is an error. */
-function matchFinished(items: readonly WorkItem[], records: readonly PredictionRecord[], labels: readonly string[], path: string) {
+function matchFinished(
+  items: readonly WorkItem[],
+  records: readonly PredictionRecord[],
+  labels: readonly string[],
+  path: string,
+) {
   const previous = new Map(records.map((r) => [predictionKey(r.lang, r.prompt, r.id), r]));
   const results = new Map<string, PredictionRecord>();
   for (const it of items) {
     const r = previous.get(itemKey(it));
     if (!r) continue;
     if (r.gold !== it.row.label || r.scores.length !== labels.length || !labels.includes(r.pred)) {
-      throw new Error(`${path} holds ${it.lang}/${it.row.id} (prompt ${it.prompt.id}) for other data or labels `
-        + `(gold "${r.gold}", ${r.scores.length} scores); delete it or choose another --out`);
+      throw new Error(
+        `${path} holds ${it.lang}/${it.row.id} (prompt ${it.prompt.id}) for other data or labels ` +
+          `(gold "${r.gold}", ${r.scores.length} scores); delete it or choose another --out`,
+      );
     }
     results.set(itemKey(it), r);
   }
@@ -49,8 +61,17 @@ export async function runEval(o: RunOptions): Promise<RunResult> {
   const log = new PredictionLog(o.predictionsPath);
   try {
     const predictions = await scoreItems({
-      scorer: o.scorer, labels: o.data.labels, items, results, batchSize: o.batchSize, maxLength: o.maxLength,
-      options: o.options, signal: o.signal, onProgress: o.onProgress, now: o.now, onBatch: (made) => log.append(made),
+      scorer: o.scorer,
+      labels: o.data.labels,
+      items,
+      results,
+      batchSize: o.batchSize,
+      maxLength: o.maxLength,
+      options: o.options,
+      signal: o.signal,
+      onProgress: o.onProgress,
+      now: o.now,
+      onBatch: (made) => log.append(made),
     });
     return { predictions, computed: items.length - resumed, resumed, droppedTornLine };
   } finally {

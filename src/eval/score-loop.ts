@@ -7,19 +7,28 @@ import { labelTexts, type OptionsFormat, type PromptTemplate } from './tasks.ts'
 import { estimateEta } from '../util/progress.ts';
 
 export interface PredictionRecord {
-  id: string;        // example id from the CSV
-  lang: string;      // language code
-  prompt: number;    // prompt id (1 = EN1, ...)
-  gold: string;      // gold label
-  pred: string;      // argmax label (ties → the first label)
-  scores: number[];  // mean log-prob per label, in the task's label order
+  id: string; // example id from the CSV
+  lang: string; // language code
+  prompt: number; // prompt id (1 = EN1, ...)
+  gold: string; // gold label
+  pred: string; // argmax label (ties → the first label)
+  scores: number[]; // mean log-prob per label, in the task's label order
 }
 
 export const predictionKey = (lang: string, prompt: number, id: string) => JSON.stringify([lang, prompt, id]);
 
-export interface RunProgress { done: number; total: number; resumed: number; etaSeconds: number }
+export interface RunProgress {
+  done: number;
+  total: number;
+  resumed: number;
+  etaSeconds: number;
+}
 
-export interface WorkItem { lang: string; prompt: PromptTemplate; row: Example }
+export interface WorkItem {
+  lang: string;
+  prompt: PromptTemplate;
+  row: Example;
+}
 
 export const itemKey = (it: WorkItem) => predictionKey(it.lang, it.prompt.id, it.row.id);
 
@@ -33,7 +42,8 @@ export function argmax(scores: readonly number[]): number {
 /** Every (language, prompt, example) of a run, in evaluation order. */
 export function workItems(data: EvalData, prompts: readonly PromptTemplate[]): WorkItem[] {
   const items: WorkItem[] = [];
-  for (const l of data.langs) for (const prompt of prompts) for (const row of l.rows) items.push({ lang: l.lang, prompt, row });
+  for (const l of data.langs)
+    for (const prompt of prompts) for (const row of l.rows) items.push({ lang: l.lang, prompt, row });
   return items;
 }
 
@@ -64,22 +74,40 @@ export async function scoreItems(o: ScoreLoopOptions): Promise<PredictionRecord[
   const todo = items.filter((it) => !results.has(itemKey(it)));
   const total = items.length;
   const start = now();
-  const report = () => o.onProgress?.({
-    done: results.size, total, resumed, etaSeconds: estimateEta(results.size, total, resumed, start, now()),
-  });
+  const report = () =>
+    o.onProgress?.({
+      done: results.size,
+      total,
+      resumed,
+      etaSeconds: estimateEta(results.size, total, resumed, start, now()),
+    });
   report();
-  for (let k = 0; k < todo.length;) {
+  for (let k = 0; k < todo.length; ) {
     o.signal?.throwIfAborted();
     const batch: WorkItem[] = [];
-    while (k < todo.length && (batch.length === 0 || (batch.length + 1) * labels.length <= batchSize)) batch.push(todo[k++]);
+    while (k < todo.length && (batch.length === 0 || (batch.length + 1) * labels.length <= batchSize))
+      batch.push(todo[k++]);
     const texts = batch.flatMap((it) => labelTexts(it.prompt.template, it.row.text, labels, o.options));
     const scores = await scorer.scoreTexts(texts, { maxLength: o.maxLength ?? 1024, groupSize: labels.length });
-    if (scores.length !== texts.length) throw new Error(`scorer returned ${scores.length} scores for ${texts.length} texts`);
+    if (scores.length !== texts.length)
+      throw new Error(`scorer returned ${scores.length} scores for ${texts.length} texts`);
     const made = batch.map((it, b): PredictionRecord => {
       // JSON has no -Infinity (log p = 0 in low precision): keep it as the most negative finite number.
-      const s = scores.slice(b * labels.length, (b + 1) * labels.length).map((v) => (v === -Infinity ? -Number.MAX_VALUE : v));
-      if (s.some((v) => !Number.isFinite(v))) throw new Error(`scorer returned ${s} for ${it.lang}/${it.row.id} prompt ${it.prompt.id} (expected finite log-probs)`);
-      return { id: it.row.id, lang: it.lang, prompt: it.prompt.id, gold: it.row.label, pred: labels[argmax(s)], scores: s };
+      const s = scores
+        .slice(b * labels.length, (b + 1) * labels.length)
+        .map((v) => (v === -Infinity ? -Number.MAX_VALUE : v));
+      if (s.some((v) => !Number.isFinite(v)))
+        throw new Error(
+          `scorer returned ${s} for ${it.lang}/${it.row.id} prompt ${it.prompt.id} (expected finite log-probs)`,
+        );
+      return {
+        id: it.row.id,
+        lang: it.lang,
+        prompt: it.prompt.id,
+        gold: it.row.label,
+        pred: labels[argmax(s)],
+        scores: s,
+      };
     });
     o.onBatch?.(made);
     for (const r of made) results.set(predictionKey(r.lang, r.prompt, r.id), r);

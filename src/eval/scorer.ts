@@ -1,7 +1,12 @@
 // The one thing evaluation needs from a model: a mean log-prob per text. The runtime is wrapped to this shape,
 // and tests use a fake, so the whole evaluation pipeline runs without a GPU.
 
-export interface ScorerInfo { model: string; adapter: string; dtype: string; int8: boolean }
+export interface ScorerInfo {
+  model: string;
+  adapter: string;
+  dtype: string;
+  int8: boolean;
+}
 
 export interface Scorer {
   /** mean token log-prob of each full text (prompt filled with a label), = Σ_{t} log p(ids[t+1]|ids[..t]) / (n-1) over non-pad positions; texts longer than maxLength tokens are truncated from the LEFT. groupSize: consecutive texts come in groups of that size sharing a prompt (a scorer may compute the shared part once) */
@@ -11,7 +16,10 @@ export interface Scorer {
 
 /** The part of host/runtime.ts's Runtime that scoring uses (kept structural so this module never imports the GPU code). */
 export interface RuntimeLike {
-  score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }): Promise<{ mean_logprob: number }[]>;
+  score(
+    texts: string[],
+    opts?: { maxLength?: number; batchSize?: number; groupSize?: number },
+  ): Promise<{ mean_logprob: number }[]>;
 }
 
 /**
@@ -21,8 +29,13 @@ export interface RuntimeLike {
 export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?: number, prefixSharing = true): Scorer {
   return {
     async scoreTexts(texts, opts) {
-      const out = await rt.score(texts, { maxLength: opts?.maxLength, batchSize, groupSize: prefixSharing ? opts?.groupSize : undefined });
-      if (out.length !== texts.length) throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);
+      const out = await rt.score(texts, {
+        maxLength: opts?.maxLength,
+        batchSize,
+        groupSize: prefixSharing ? opts?.groupSize : undefined,
+      });
+      if (out.length !== texts.length)
+        throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);
       return out.map((r) => r.mean_logprob);
     },
     describe: () => info,

@@ -7,7 +7,11 @@
 export type TaskName = 'sentiment' | 'emotion' | 'topic';
 export const TASKS: readonly TaskName[] = ['sentiment', 'emotion', 'topic'];
 
-export interface PromptTemplate { id: number; name: string; template: string }
+export interface PromptTemplate {
+  id: number;
+  name: string;
+  template: string;
+}
 
 // EN1 / EN2 / EN3 share one shape per position; only the task word differs (as in nlu_prompt.py).
 const SHAPES: readonly ((word: string) => string)[] = [
@@ -70,7 +74,12 @@ export function fillLabel(prompt: string, label: string): string {
 }
 
 /** The texts scored for one example: the filled prompt once per label, in label order. */
-export function labelTexts(template: string, text: string, labels: readonly string[], fmt: OptionsFormat = {}): string[] {
+export function labelTexts(
+  template: string,
+  text: string,
+  labels: readonly string[],
+  fmt: OptionsFormat = {},
+): string[] {
   const prompt = fillPrompt(template, text, labels, fmt);
   return labels.map((l) => fillLabel(prompt, l));
 }

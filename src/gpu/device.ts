@@ -36,10 +36,18 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
 const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 const LIMITS_WANTED = [
-  'maxBufferSize', 'maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
-  'maxUniformBufferBindingSize', 'minStorageBufferOffsetAlignment', 'minUniformBufferOffsetAlignment',
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+  'maxUniformBufferBindingSize',
+  'minStorageBufferOffsetAlignment',
+  'minUniformBufferOffsetAlignment',
 ] as const;
 
 export const NO_ADAPTER_HELP =
@@ -47,7 +55,10 @@ export const NO_ADAPTER_HELP =
   '`apt-get install -y chromium libvulkan1` and instructalign uses SwiftShader by itself ' +
   `(or set VK_ICD_FILENAMES=${SWIFTSHADER_ICD}).`;
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof (globalThis as any).navigator?.gpu === 'undefined';
+const isNode =
+  typeof process !== 'undefined' &&
+  !!process.versions?.node &&
+  typeof (globalThis as any).navigator?.gpu === 'undefined';
 
 let saidSwiftShader = false;
 // Dawn's GPU instance must outlive every device made from it: if the JS object is garbage-collected, Dawn tears
@@ -64,12 +75,23 @@ async function systemDriverWorks(): Promise<boolean> {
   const { createRequire } = await import('node:module');
   const { pathToFileURL } = await import('node:url');
   let entry: string;
-  try { entry = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href; } catch { return false; }
+  try {
+    entry = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  } catch {
+    return false;
+  }
   const code = `const m = await import(${JSON.stringify(entry)}); const a = await m.create([]).requestAdapter(); process.stdout.write(a ? 'yes' : 'no'); process.exit(0);`;
   try {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 60000,
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    });
     return out.trim() === 'yes';
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftShader: boolean }> {
@@ -77,7 +99,9 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
   let usedSwiftShader = false;
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance, so it must be set before create().
   if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && fs.existsSync(SWIFTSHADER_ICD)) {
-    const hasSystemIcd = SYSTEM_ICD_DIRS.some((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.json')));
+    const hasSystemIcd = SYSTEM_ICD_DIRS.some(
+      (d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.json')),
+    );
     if (!hasSystemIcd || !(await systemDriverWorks())) {
       process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
       usedSwiftShader = true;
@@ -88,7 +112,9 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
   try {
     mod = await import('webgpu');
   } catch (e) {
-    throw new Error(`cannot load the npm package "webgpu" (Dawn for Node): ${(e as Error).message}. Run \`npm install\`.`);
+    throw new Error(
+      `cannot load the npm package "webgpu" (Dawn for Node): ${(e as Error).message}. Run \`npm install\`.`,
+    );
   }
   Object.assign(globalThis, mod.globals);
   if (usedSwiftShader && !saidSwiftShader) {
@@ -102,7 +128,9 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
   const flags = (process.env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
   if (process.env.INSTRUCTALIGN_NO_ROBUSTNESS === '1') {
     flags.push('enable-dawn-features=disable_robustness');
-    log('INSTRUCTALIGN_NO_ROBUSTNESS=1: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)');
+    log(
+      'INSTRUCTALIGN_NO_ROBUSTNESS=1: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)',
+    );
   }
   return { gpu: mod.create(flags) as GPU, usedSwiftShader };
 }
@@ -118,7 +146,10 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
   if (isNode) ({ gpu, usedSwiftShader } = await nodeGpu(log));
   else {
     gpu = (globalThis as any).navigator?.gpu;
-    if (!gpu) throw new Error('WebGPU is not available in this browser/context (navigator.gpu is missing). Use a recent Chrome/Edge, serve the page from https or http://127.0.0.1, and for Chromium on Linux start it with --enable-unsafe-webgpu.');
+    if (!gpu)
+      throw new Error(
+        'WebGPU is not available in this browser/context (navigator.gpu is missing). Use a recent Chrome/Edge, serve the page from https or http://127.0.0.1, and for Chromium on Linux start it with --enable-unsafe-webgpu.',
+      );
   }
   const adapter = await requestAdapter(gpu, opts);
   keepAlive.push(gpu, adapter);
@@ -139,8 +170,11 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
   });
   const info: any = (adapter as any).info ?? {};
   const summary: AdapterSummary = {
-    vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
-    description: info.description ?? '', backend: isNode ? 'node-dawn' : 'browser',
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    backend: isNode ? 'node-dawn' : 'browser',
     swiftshader: /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`) || usedSwiftShader,
   };
   const limits: Record<string, number> = {};
@@ -148,7 +182,11 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
   let onLost!: (s: string) => void;
   const lost = new Promise<string>((r) => (onLost = r));
   device.lost.then((i) => {
-    if (i.reason !== 'destroyed') { const m = `WebGPU device lost (${i.reason}): ${i.message}`; log(m); onLost(m); }
+    if (i.reason !== 'destroyed') {
+      const m = `WebGPU device lost (${i.reason}): ${i.message}`;
+      log(m);
+      onLost(m);
+    }
   });
   device.addEventListener('uncapturederror', (ev: any) => {
     const m = `WebGPU error: ${ev.error?.message ?? ev}`;
@@ -156,13 +194,17 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     onLost(m);
   });
   const wgslFeatures = new Set<string>([...((gpu as any).wgslLanguageFeatures ?? [])] as string[]);
-  const sgMin = info.subgroupMinSize, sgMax = info.subgroupMaxSize;
-  const subgroupSizes: [number, number] | undefined = typeof sgMin === 'number' && typeof sgMax === 'number' && sgMin > 0 ? [sgMin, sgMax] : undefined;
+  const sgMin = info.subgroupMinSize,
+    sgMax = info.subgroupMaxSize;
+  const subgroupSizes: [number, number] | undefined =
+    typeof sgMin === 'number' && typeof sgMax === 'number' && sgMin > 0 ? [sgMin, sgMax] : undefined;
   return { device, adapter: summary, features, limits, lost, wgslFeatures, subgroupSizes };
 }
 
 export function describeAdapter(h: DeviceHandle): string {
   const a = h.adapter;
-  return `${a.vendor || '?'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
-    ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : ''})`;
+  return (
+    `${a.vendor || '?'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
+    ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : ''})`
+  );
 }

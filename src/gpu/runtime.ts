@@ -11,14 +11,30 @@ export type TDType = 'f32' | 'f16p' | 'u32' | 'i32';
 
 export class Tensor {
   constructor(
-    readonly gpu: Gpu, readonly buffer: GPUBuffer, readonly numel: number,
-    readonly dtype: TDType, readonly label: string, readonly byteOffset = 0, private owned = true,
+    readonly gpu: Gpu,
+    readonly buffer: GPUBuffer,
+    readonly numel: number,
+    readonly dtype: TDType,
+    readonly label: string,
+    readonly byteOffset = 0,
+    private owned = true,
   ) {}
-  get byteLength(): number { return bytesFor(this.dtype, this.numel); }
+  get byteLength(): number {
+    return bytesFor(this.dtype, this.numel);
+  }
   /** a view of `numel` elements starting at element `start` (offset must respect storage alignment) */
   view(start: number, numel: number, label = this.label): Tensor {
-    if (start + numel > this.numel) throw new Error(`view [${start}, ${start + numel}) outside tensor ${this.label} of ${this.numel} elements`);
-    return new Tensor(this.gpu, this.buffer, numel, this.dtype, label, this.byteOffset + bytesFor(this.dtype, start), false);
+    if (start + numel > this.numel)
+      throw new Error(`view [${start}, ${start + numel}) outside tensor ${this.label} of ${this.numel} elements`);
+    return new Tensor(
+      this.gpu,
+      this.buffer,
+      numel,
+      this.dtype,
+      label,
+      this.byteOffset + bytesFor(this.dtype, start),
+      false,
+    );
   }
   destroy(): void {
     if (!this.owned) return;
@@ -31,7 +47,12 @@ export function bytesFor(dtype: TDType, numel: number): number {
   return dtype === 'f16p' ? Math.ceil(numel / 2) * 4 : numel * 4;
 }
 
-interface PipelineEntry { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; refl: ShaderReflection; key: string }
+interface PipelineEntry {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  refl: ShaderReflection;
+  key: string;
+}
 export type Bindings = Record<string, Tensor | undefined>;
 export type Params = Record<string, number>;
 
@@ -41,7 +62,8 @@ const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at 
 // submit every FLUSH_EVERY dispatches (so a GPU starts on a long step while the host records the rest); it is also
 // the number of Params slots in the one uniform buffer
 const FLUSH_EVERY = 128;
-const STAGING_KEEP = 8, STAGING_KEEP_BYTES = 1 << 20;
+const STAGING_KEEP = 8,
+  STAGING_KEEP_BYTES = 1 << 20;
 const BIND_GROUP_CACHE = 8192;
 
 export class Gpu {
@@ -60,7 +82,7 @@ export class Gpu {
   private bindGroups = new Map<string, GPUBindGroup>();
   private bindGroupKeys = new Map<GPUBuffer, string[]>();
   private bufferIds = new WeakMap<GPUBuffer, number>();
-  private lastLabel = new WeakMap<GPUBuffer, string>();  // the label of the tensor a pooled buffer last held
+  private lastLabel = new WeakMap<GPUBuffer, string>(); // the label of the tensor a pooled buffer last held
   private nextBufferId = 1;
   /** bind groups created so far (a repeated training step creates none) */
   bindGroupsCreated = 0;
@@ -90,28 +112,30 @@ export class Gpu {
   pooling = !(typeof process !== 'undefined' && process.env?.INSTRUCTALIGN_NO_POOL);
   poison = typeof process !== 'undefined' && !!process.env?.INSTRUCTALIGN_POOL_POISON;
   private pool = new Map<number, GPUBuffer[]>();
-  private poolSizes: number[] = [];  // the pool's sizes, ascending
+  private poolSizes: number[] = []; // the pool's sizes, ascending
   /**
    * A request may take a pooled buffer up to (1 + poolFit)× its size (2×; best fit first): training batches are
    * padded to their longest row, so shapes vary a little from step to step.
    */
   poolFit = 1;
-  private pooledOrder = new Map<GPUBuffer, number>();  // insertion order = release order (oldest first)
+  private pooledOrder = new Map<GPUBuffer, number>(); // insertion order = release order (oldest first)
   pooledBytes = 0;
   /** live + pooled bytes may reach (1 + poolHeadroom) × the largest live total (buffers come in many sizes; a BLOOM
    * training step needs +1–2 %, see docs/performance.md) */
   poolHeadroom = 0.1;
   /** high-water mark of live + pooled bytes: what the GPU really holds for tensors (resettable like peakBytes) */
   peakResident = 0;
-  private liveHighWater = 0;  // the pool's bound; unlike peakBytes never reset
-  private staging = new Map<number, GPUBuffer[]>();  // unmapped MAP_READ buffers for readBytes, by size
+  private liveHighWater = 0; // the pool's bound; unlike peakBytes never reset
+  private staging = new Map<number, GPUBuffer[]>(); // unmapped MAP_READ buffers for readBytes, by size
   /**
    * Memory planning (`instructalign bench --memory`): buffers are counted (stand-ins, nothing allocated; the pool is
    * simulated too) and every dispatch is checked (pipeline, bindings, limits) as usual, but no dispatch or upload is
    * recorded, so a model's peak memory for a shape is known exactly on any adapter in seconds. Results read back are
    * zeros.
    */
-  get dryRun(): boolean { return this.dry; }
+  get dryRun(): boolean {
+    return this.dry;
+  }
   set dryRun(on: boolean) {
     // a dry run's stand-in buffers and real buffers never share the pool
     if (on !== this.dry) this.trimPool();
@@ -128,15 +152,22 @@ export class Gpu {
     });
   }
 
-  get maxBinding(): number { return this.handle.limits.maxStorageBufferBindingSize; }
-  get maxBuffer(): number { return this.handle.limits.maxBufferSize; }
+  get maxBinding(): number {
+    return this.handle.limits.maxStorageBufferBindingSize;
+  }
+  get maxBuffer(): number {
+    return this.handle.limits.maxBufferSize;
+  }
 
   // ---- memory -------------------------------------------------------------------------------------------------
   tensor(numel: number, dtype: TDType, label: string): Tensor {
     const size = Math.max(16, Math.ceil(bytesFor(dtype, numel) / 16) * 16);
-    if (size > this.maxBuffer) throw new Error(`tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`);
+    if (size > this.maxBuffer)
+      throw new Error(
+        `tensor ${label} needs ${size} bytes, more than this adapter's maxBufferSize ${this.maxBuffer}: split it`,
+      );
     const reused = this.fromPool(size, label);
-    this.bytesAllocated += reused ? reused.size : size;  // a reused buffer may be a little larger: counted whole
+    this.bytesAllocated += reused ? reused.size : size; // a reused buffer may be a little larger: counted whole
     this.peakBytes = Math.max(this.peakBytes, this.bytesAllocated);
     this.liveHighWater = Math.max(this.liveHighWater, this.bytesAllocated);
     const buffer = reused ?? this.newBuffer(size, label);
@@ -159,7 +190,11 @@ export class Gpu {
       this.dryBuffers.add(fake);
       return fake;
     }
-    const b = this.device.createBuffer({ label, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const b = this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
     this.lastLabel.set(b, label);
     return b;
   }
@@ -176,19 +211,27 @@ export class Gpu {
     let pick: { s: number; i: number } | undefined;
     for (let k = lo; k < sizes.length && sizes[k] <= max && !pick; k++) {
       const list = this.pool.get(sizes[k])!;
-      for (let j = list.length - 1; j >= 0; j--) if (this.lastLabel.get(list[j]) === label) { pick = { s: sizes[k], i: j }; break; }
+      for (let j = list.length - 1; j >= 0; j--)
+        if (this.lastLabel.get(list[j]) === label) {
+          pick = { s: sizes[k], i: j };
+          break;
+        }
     }
     pick ??= { s: sizes[lo], i: this.pool.get(sizes[lo])!.length - 1 };
     const b = this.pool.get(pick.s)![pick.i];
     this.unpool(b, pick.s);
     if (this.lastLabel.get(b) !== label) {
       this.lastLabel.set(b, label);
-      try { b.label = label; } catch { /* labels are cosmetic */ }
+      try {
+        b.label = label;
+      } catch {
+        /* labels are cosmetic */
+      }
     }
     if (this.poison && !this.dryRun) {
       // queue.writeBuffer runs before commands recorded but not yet submitted: submit those first
       this.flush();
-      this.device.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(0xff));  // NaN as f32, −1 as i32
+      this.device.queue.writeBuffer(b, 0, new Uint8Array(b.size).fill(0xff)); // NaN as f32, −1 as i32
     }
     return b;
   }
@@ -209,7 +252,10 @@ export class Gpu {
    * bound from the bytes live now.
    */
   trimPool(): void {
-    for (const [b, size] of this.pooledOrder) { this.unpool(b, size); this.bury(b); }
+    for (const [b, size] of this.pooledOrder) {
+      this.unpool(b, size);
+      this.bury(b);
+    }
     this.liveHighWater = this.bytesAllocated;
   }
 
@@ -220,7 +266,7 @@ export class Gpu {
       // Reuse is safe at once: later commands run after the queued ones that still use the buffer.
       let list = this.pool.get(size);
       if (!list) {
-        this.pool.set(size, list = []);
+        this.pool.set(size, (list = []));
         this.poolSizes.splice(lowerBound(this.poolSizes, size), 0, size);
       }
       list.push(t.buffer);
@@ -238,10 +284,11 @@ export class Gpu {
   private bury(b: GPUBuffer): void {
     this.graveyard.push(b);
     const keys = this.bindGroupKeys.get(b);
-    if (keys) { for (const k of keys) this.bindGroups.delete(k); this.bindGroupKeys.delete(b); }
+    if (keys) {
+      for (const k of keys) this.bindGroups.delete(k);
+      this.bindGroupKeys.delete(b);
+    }
   }
-
-
 
   upload(t: Tensor, data: ArrayBufferView, elementOffset = 0): void {
     if (this.dryRun) return;
@@ -254,14 +301,32 @@ export class Gpu {
     this.device.queue.writeBuffer(t.buffer, byteOff, padded as Uint8Array<ArrayBuffer>);
   }
 
-  fromF32(data: Float32Array, label: string): Tensor { const t = this.tensor(data.length, 'f32', label); this.upload(t, data); return t; }
-  fromI32(data: Int32Array, label: string): Tensor { const t = this.tensor(data.length, 'i32', label); this.upload(t, data); return t; }
-  fromU32(data: Uint32Array, label: string): Tensor { const t = this.tensor(data.length, 'u32', label); this.upload(t, data); return t; }
+  fromF32(data: Float32Array, label: string): Tensor {
+    const t = this.tensor(data.length, 'f32', label);
+    this.upload(t, data);
+    return t;
+  }
+  fromI32(data: Int32Array, label: string): Tensor {
+    const t = this.tensor(data.length, 'i32', label);
+    this.upload(t, data);
+    return t;
+  }
+  fromU32(data: Uint32Array, label: string): Tensor {
+    const t = this.tensor(data.length, 'u32', label);
+    this.upload(t, data);
+    return t;
+  }
 
   async readBytes(t: Tensor): Promise<ArrayBuffer> {
     const size = Math.ceil(t.byteLength / 4) * 4;
     if (this.dryBuffers.has(t.buffer)) return new ArrayBuffer(size);
-    const staging = this.staging.get(size)?.pop() ?? this.device.createBuffer({ label: `read:${t.label}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging =
+      this.staging.get(size)?.pop() ??
+      this.device.createBuffer({
+        label: `read:${t.label}`,
+        size,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
     this.endPass();
     this.enc().copyBufferToBuffer(t.buffer, t.byteOffset, staging, 0, size);
     this.flush();
@@ -291,8 +356,12 @@ export class Gpu {
     }
     throw new Error(`readF32 on ${t.dtype} tensor ${t.label}`);
   }
-  async readI32(t: Tensor): Promise<Int32Array> { return new Int32Array(await this.readBytes(t), 0, t.numel); }
-  async readU32(t: Tensor): Promise<Uint32Array> { return new Uint32Array(await this.readBytes(t), 0, t.numel); }
+  async readI32(t: Tensor): Promise<Int32Array> {
+    return new Int32Array(await this.readBytes(t), 0, t.numel);
+  }
+  async readU32(t: Tensor): Promise<Uint32Array> {
+    return new Uint32Array(await this.readBytes(t), 0, t.numel);
+  }
 
   copy(src: Tensor, dst: Tensor, numel = src.numel, srcStart = 0, dstStart = 0): void {
     if (src.dtype !== dst.dtype) throw new Error(`copy ${src.label}→${dst.label}: dtype ${src.dtype} vs ${dst.dtype}`);
@@ -300,7 +369,13 @@ export class Gpu {
     if (size % 4) throw new Error(`copy ${src.label}→${dst.label}: ${size} bytes is not a multiple of 4`);
     if (this.dryRun) return;
     this.endPass();
-    this.enc().copyBufferToBuffer(src.buffer, src.byteOffset + bytesFor(src.dtype, srcStart), dst.buffer, dst.byteOffset + bytesFor(dst.dtype, dstStart), size);
+    this.enc().copyBufferToBuffer(
+      src.buffer,
+      src.byteOffset + bytesFor(src.dtype, srcStart),
+      dst.buffer,
+      dst.byteOffset + bytesFor(dst.dtype, dstStart),
+      size,
+    );
   }
 
   // ---- pipelines ----------------------------------------------------------------------------------------------
@@ -309,36 +384,59 @@ export class Gpu {
     const hit = this.pipelines.get(key);
     if (hit) return hit;
     const raw = SHADERS[shader];
-    if (raw === undefined) throw new Error(`no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``);
+    if (raw === undefined)
+      throw new Error(
+        `no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``,
+      );
     const code = preprocess(raw, defines, shader);
     const all = reflect(code, shader);
     let used: Set<string>;
-    try { used = usedBindings(code, entry, all.bindings.map((b) => b.name)); } catch { throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`); }
+    try {
+      used = usedBindings(
+        code,
+        entry,
+        all.bindings.map((b) => b.name),
+      );
+    } catch {
+      throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`);
+    }
     const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
     const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
-      binding: b.binding, visibility: GPUShaderStage.COMPUTE,
-      buffer: b.kind === 'uniform' ? { type: 'uniform', hasDynamicOffset: true } : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
+      binding: b.binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer:
+        b.kind === 'uniform'
+          ? { type: 'uniform', hasDynamicOffset: true }
+          : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
     }));
     const label = `${shader}:${entry}`;
     const module = this.device.createShaderModule({ label, code });
     const layout = this.device.createBindGroupLayout({ label, entries });
     const t0 = performance.now();
     const pipeline = this.device.createComputePipeline({
-      label, layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [layout] }), compute: { module, entryPoint: entry },
+      label,
+      layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: entry },
     });
     this.pipelineMs += performance.now() - t0;
     this.pipelinesCreated++;
     // Compilation results arrive asynchronously; they are awaited (and thrown) at the next check(). Pipeline
     // validation errors reach the device's uncapturederror handler (error scopes crash Dawn+SwiftShader here).
-    this.pendingChecks.push((async () => {
-      const info = await module.getCompilationInfo();
-      const errs = info.messages.filter((m) => m.type === 'error');
-      const lineOffset = hasPrologue(code) ? 1 : 0;
-      if (errs.length) {
-        throw new Error(`shader ${shader}.wgsl (entry ${entry}) failed to compile:\n` +
-          errs.map((m) => `  shaders/${shader}.wgsl:${m.lineNum - lineOffset}:${m.linePos}: ${m.message}`).join('\n'));
-      }
-    })());
+    this.pendingChecks.push(
+      (async () => {
+        const info = await module.getCompilationInfo();
+        const errs = info.messages.filter((m) => m.type === 'error');
+        const lineOffset = hasPrologue(code) ? 1 : 0;
+        if (errs.length) {
+          throw new Error(
+            `shader ${shader}.wgsl (entry ${entry}) failed to compile:\n` +
+              errs
+                .map((m) => `  shaders/${shader}.wgsl:${m.lineNum - lineOffset}:${m.linePos}: ${m.message}`)
+                .join('\n'),
+          );
+        }
+      })(),
+    );
     const e = { pipeline, layout, refl, key };
     this.pipelines.set(key, e);
     return e;
@@ -366,11 +464,20 @@ export class Gpu {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'instructalign' });
     return this.encoder;
   }
-  private endPass(): void { if (this.pass) { this.pass.end(); this.pass = null; } }
+  private endPass(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+  }
 
   private uniformSlot(data: ArrayBuffer): { buffer: GPUBuffer; offset: number } {
-    this.uniforms ??= this.device.createBuffer({ label: 'params', size: SLOT * FLUSH_EVERY, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    const offset = this.slotsUsed++ * SLOT;  // run() flushes before the slots run out
+    this.uniforms ??= this.device.createBuffer({
+      label: 'params',
+      size: SLOT * FLUSH_EVERY,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    const offset = this.slotsUsed++ * SLOT; // run() flushes before the slots run out
     new Uint8Array(this.uniformStaging, offset, data.byteLength).set(new Uint8Array(data));
     return { buffer: this.uniforms, offset };
   }
@@ -378,19 +485,31 @@ export class Gpu {
   private dummy(kind: string): GPUBuffer {
     let d = this.dummies.get(kind);
     if (!d) {
-      d = this.device.createBuffer({ label: `dummy:${kind}`, size: 256, usage: kind === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE });
+      d = this.device.createBuffer({
+        label: `dummy:${kind}`,
+        size: 256,
+        usage: kind === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE,
+      });
       this.dummies.set(kind, d);
     }
     return d;
   }
 
   /** Records one dispatch. Bindings are by the WGSL variable name; `params` fills `struct Params` by field name. */
-  run(shader: string, entry: string, bindings: Bindings, params: Params, workgroups: [number, number?, number?], defines: Record<string, boolean | number> = {}): void {
+  run(
+    shader: string,
+    entry: string,
+    bindings: Bindings,
+    params: Params,
+    workgroups: [number, number?, number?],
+    defines: Record<string, boolean | number> = {},
+  ): void {
     if (this.fatal) throw new Error(this.fatal);
     const p = this.pipeline(shader, entry, defines);
     const maxWg = this.handle.limits.maxComputeWorkgroupsPerDimension;
     const [x, y = 1, z = 1] = workgroups;
-    if (x > maxWg || y > maxWg || z > maxWg) throw new Error(`${shader}:${entry}: dispatch ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
+    if (x > maxWg || y > maxWg || z > maxWg)
+      throw new Error(`${shader}:${entry}: dispatch ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension ${maxWg}`);
     if (x === 0 || y === 0 || z === 0) return;
     const entries: GPUBindGroupEntry[] = [];
     let usedDummyRW = 0;
@@ -415,22 +534,31 @@ export class Gpu {
         key += `|d${this.bufferId(buf)}`;
         continue;
       }
-      if (t.byteLength > this.maxBinding) throw new Error(`${shader}:${entry}: binding ${b.name} (${t.label}) is ${t.byteLength} bytes, over maxStorageBufferBindingSize ${this.maxBinding}: shard it`);
+      if (t.byteLength > this.maxBinding)
+        throw new Error(
+          `${shader}:${entry}: binding ${b.name} (${t.label}) is ${t.byteLength} bytes, over maxStorageBufferBindingSize ${this.maxBinding}: shard it`,
+        );
       const size = Math.max(4, Math.ceil(t.byteLength / 4) * 4);
       entries.push({ binding: b.binding, resource: { buffer: t.buffer, offset: t.byteOffset, size } });
       if (!this.dryRun) key += `|${this.bufferId(t.buffer)}:${t.byteOffset}:${size}`;
     }
-    if (this.dryRun) { this.dispatchCount++; return; }
+    if (this.dryRun) {
+      this.dispatchCount++;
+      return;
+    }
     let bg = this.bindGroups.get(key);
     if (!bg) {
-      if (this.bindGroups.size >= BIND_GROUP_CACHE) { this.bindGroups.clear(); this.bindGroupKeys.clear(); }
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) {
+        this.bindGroups.clear();
+        this.bindGroupKeys.clear();
+      }
       bg = this.device.createBindGroup({ label: `${shader}:${entry}`, layout: p.layout, entries });
       this.bindGroupsCreated++;
       this.bindGroups.set(key, bg);
       for (const e of entries) {
         const buf = (e.resource as GPUBufferBinding).buffer;
         let ks = this.bindGroupKeys.get(buf);
-        if (!ks) this.bindGroupKeys.set(buf, ks = []);
+        if (!ks) this.bindGroupKeys.set(buf, (ks = []));
         // a long-lived buffer (a weight) collects the keys of bind groups dropped with their other buffers: prune
         if (ks.length >= 64 && (ks.length & (ks.length - 1)) === 0) {
           const live = ks.filter((k) => this.bindGroups.has(k));
@@ -452,12 +580,12 @@ export class Gpu {
       this.flush();
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     }
-    if (this.slotsUsed >= FLUSH_EVERY) this.flush();  // a 560M training step records ~1,000 dispatches
+    if (this.slotsUsed >= FLUSH_EVERY) this.flush(); // a 560M training step records ~1,000 dispatches
   }
 
   private bufferId(b: GPUBuffer): number {
     let id = this.bufferIds.get(b);
-    if (id === undefined) this.bufferIds.set(b, id = this.nextBufferId++);
+    if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
     return id;
   }
 
@@ -468,7 +596,9 @@ export class Gpu {
       if (w.kind !== 'read_write') continue;
       for (const o of used) {
         if (o !== w && bindings[o.name]!.buffer === bindings[w.name]!.buffer) {
-          throw new Error(`${shader}:${entry}: ${bindings[w.name]!.label} is bound both as writable "${w.name}" and as "${o.name}"; use a separate output (or the in-place entry point)`);
+          throw new Error(
+            `${shader}:${entry}: ${bindings[w.name]!.label} is bound both as writable "${w.name}" and as "${o.name}"; use a separate output (or the in-place entry point)`,
+          );
         }
       }
     }
@@ -476,7 +606,7 @@ export class Gpu {
 
   private packParams(p: PipelineEntry, params: Params, shader: string, entry: string): ArrayBuffer {
     const fields = p.refl.params;
-    const buf = new ArrayBuffer(Math.max(16, Math.ceil(fields.length * 4 / 16) * 16));
+    const buf = new ArrayBuffer(Math.max(16, Math.ceil((fields.length * 4) / 16) * 16));
     const dv = new DataView(buf);
     fields.forEach((f, i) => {
       const v = params[f.name] ?? 0;
@@ -486,14 +616,20 @@ export class Gpu {
       else dv.setUint32(i * 4, v >>> 0, true);
     });
     for (const k of Object.keys(params)) {
-      if (!fields.some((f) => f.name === k)) throw new Error(`${shader}:${entry}: unknown param "${k}" (struct Params has ${fields.map((f) => f.name).join(', ')})`);
+      if (!fields.some((f) => f.name === k))
+        throw new Error(
+          `${shader}:${entry}: unknown param "${k}" (struct Params has ${fields.map((f) => f.name).join(', ')})`,
+        );
     }
     return buf;
   }
 
   /** Submits everything recorded so far (params first). */
   flush(): void {
-    if (!this.encoder) { this.slotsUsed = 0; return; }  // (slots taken by a dispatch that then failed validation)
+    if (!this.encoder) {
+      this.slotsUsed = 0;
+      return;
+    } // (slots taken by a dispatch that then failed validation)
     this.endPass();
     if (this.slotsUsed) this.device.queue.writeBuffer(this.uniforms!, 0, this.uniformStaging, 0, this.slotsUsed * SLOT);
     this.device.queue.submit([this.encoder.finish()]);
@@ -519,7 +655,12 @@ export class Gpu {
 
 /** The first index of the ascending `a` whose value is ≥ x (a.length if none). */
 function lowerBound(a: number[], x: number): number {
-  let lo = 0, hi = a.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
+  let lo = 0,
+    hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
   return lo;
 }

@@ -1,9 +1,19 @@
 // WGSL source handling: a tiny line preprocessor (//#if NAME, //#else, //#endif) and reflection of the bindings
 // and the `struct Params` each shader declares, so host code derives layouts from the shader (one source of truth).
 
-export interface BindingDecl { name: string; binding: number; kind: 'read' | 'read_write' | 'uniform' }
-export interface ParamField { name: string; type: 'u32' | 'i32' | 'f32' }
-export interface ShaderReflection { bindings: BindingDecl[]; params: ParamField[] }
+export interface BindingDecl {
+  name: string;
+  binding: number;
+  kind: 'read' | 'read_write' | 'uniform';
+}
+export interface ParamField {
+  name: string;
+  type: 'u32' | 'i32' | 'f32';
+}
+export interface ShaderReflection {
+  bindings: BindingDecl[];
+  params: ParamField[];
+}
 
 /** Whether the first line of preprocessed code is the added prologue (enable directives, numeric defines). */
 export function hasPrologue(code: string): boolean {
@@ -23,7 +33,8 @@ export function preprocess(src: string, defines: Record<string, boolean | number
 
 function expandUnrolls(src: string, defines: Record<string, boolean | number>, file: string, lineOffset = 0): string {
   const lines = src.split('\n');
-  const start = /^\s*\/\/#unroll\s+(\w+)\s+(\w+)\s*$/, stop = /^\s*\/\/#endunroll\b/;
+  const start = /^\s*\/\/#unroll\s+(\w+)\s+(\w+)\s*$/,
+    stop = /^\s*\/\/#endunroll\b/;
   const at = (i: number) => `${file}.wgsl:${lineOffset + i + 1}`;
   for (let i = 0; i < lines.length; i++) {
     const m = start.exec(lines[i]);
@@ -32,7 +43,8 @@ function expandUnrolls(src: string, defines: Record<string, boolean | number>, f
       continue;
     }
     const n = /^\d+$/.test(m[2]) ? Number(m[2]) : defines[m[2]];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`${at(i)}: //#unroll count "${m[2]}" is not a number or a numeric define`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw new Error(`${at(i)}: //#unroll count "${m[2]}" is not a number or a numeric define`);
     let end = i + 1;
     for (let depth = 0; end < lines.length; end++) {
       if (start.test(lines[end])) depth++;
@@ -41,7 +53,11 @@ function expandUnrolls(src: string, defines: Record<string, boolean | number>, f
     if (end >= lines.length) throw new Error(`${at(i)}: //#unroll without //#endunroll`);
     // inner unrolls first (their variables differ), then this one over the joined body
     const inner = expandUnrolls(lines.slice(i + 1, end).join('\n'), defines, file, lineOffset + i + 1);
-    const body = inner.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+    const body = inner
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ');
     const re = new RegExp(`\\$${m[1]}(?![A-Za-z_])|\\$${m[1]}(?=u\\b)`, 'g');
     const reps = Array.from({ length: n }, (_, k) => body.replace(re, String(k))).join(' ');
     for (let j = i; j <= end; j++) lines[j] = '';
@@ -80,9 +96,13 @@ function ifdefs(src: string, defines: Record<string, boolean | number>, file: st
   // mapped back by src/gpu/runtime.ts)
   const enables: string[] = [];
   for (let i = 0; i < out.length; i++) {
-    if (/^\s*enable\s+[\w\s,]+;\s*(\/\/.*)?$/.test(out[i])) { enables.push(out[i].replace(/\/\/.*$/, '').trim()); out[i] = ''; }
+    if (/^\s*enable\s+[\w\s,]+;\s*(\/\/.*)?$/.test(out[i])) {
+      enables.push(out[i].replace(/\/\/.*$/, '').trim());
+      out[i] = '';
+    }
   }
-  const consts = Object.entries(defines).filter(([, v]) => typeof v === 'number')
+  const consts = Object.entries(defines)
+    .filter(([, v]) => typeof v === 'number')
     .map(([k, v]) => `const ${k}: u32 = ${v}u;`);
   const prologue = [...enables, ...consts].join(' ');
   return prologue ? `${prologue}\n${out.join('\n')}` : out.join('\n');
@@ -104,7 +124,9 @@ export function reflect(src: string, file: string): ShaderReflection {
       const fm = /^\s*(\w+)\s*:\s*(\w+)/.exec(f);
       if (!fm) continue;
       if (fm[2] !== 'u32' && fm[2] !== 'i32' && fm[2] !== 'f32') {
-        throw new Error(`${file}.wgsl: struct Params field ${fm[1]} has type ${fm[2]}; only u32/i32/f32 scalars are supported`);
+        throw new Error(
+          `${file}.wgsl: struct Params field ${fm[1]} has type ${fm[2]}; only u32/i32/f32 scalars are supported`,
+        );
       }
       params.push({ name: fm[1], type: fm[2] });
     }

@@ -15,10 +15,13 @@ export function kernelCheckShape(n: number): { n: number; M: number; K: number }
 
 /** [a + b (n values), A·Bᵀ (M·M values)] with A = a as [M, K], B = b as [M, K], computed on the GPU. */
 export async function kernelCheck(gpu: Gpu, a: Float32Array, b: Float32Array): Promise<Float32Array> {
-  if (a.length !== b.length) throw new Error(`kernelCheck: a has ${a.length} elements, b has ${b.length}; pass equal lengths`);
+  if (a.length !== b.length)
+    throw new Error(`kernelCheck: a has ${a.length} elements, b has ${b.length}; pass equal lengths`);
   const { n, M, K } = kernelCheckShape(a.length);
-  const ta = gpu.fromF32(a, 'check:a'), tb = gpu.fromF32(b, 'check:b');
-  const sum = gpu.tensor(n, 'f32', 'check:sum'), prod = gpu.tensor(M * M, 'f32', 'check:prod');
+  const ta = gpu.fromF32(a, 'check:a'),
+    tb = gpu.fromF32(b, 'check:b');
+  const sum = gpu.tensor(n, 'f32', 'check:sum'),
+    prod = gpu.tensor(M * M, 'f32', 'check:prod');
   try {
     gpu.run('elementwise', 'add', { a: ta, b: tb, out: sum }, { n, alpha: 0, flags: 0 }, [Math.ceil(n / 256)]);
     linearForward(gpu, ta, tb, undefined, prod, M, M, K);

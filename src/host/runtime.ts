@@ -9,7 +9,9 @@ import { BloomModel } from '../model/bloom.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
 
-export interface RuntimeOptions { log?: (msg: string) => void }
+export interface RuntimeOptions {
+  log?: (msg: string) => void;
+}
 
 export interface LoadOptions {
   /** a checkpoint folder (Node) */
@@ -25,7 +27,14 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface ModelInfo { name: string; config: BloomConfig; dtype: StorageDType; int8: Int8Options | null; parameters: number; gpuBytes: number }
+export interface ModelInfo {
+  name: string;
+  config: BloomConfig;
+  dtype: StorageDType;
+  int8: Int8Options | null;
+  parameters: number;
+  gpuBytes: number;
+}
 
 export interface ScoreResult {
   ids: number[];
@@ -44,7 +53,10 @@ export interface GenerateOptions extends SampleOptions {
 function int8Options(o: { int8?: boolean; int8Threshold?: number }): Int8Options | undefined {
   if (!o.int8) return undefined;
   const threshold = o.int8Threshold ?? 6;
-  if (!(threshold >= 0) || !Number.isFinite(threshold)) throw new Error(`--int8-threshold must be a finite number ≥ 0 (6 as bitsandbytes; 0 = int8 only), got ${o.int8Threshold}`);
+  if (!(threshold >= 0) || !Number.isFinite(threshold))
+    throw new Error(
+      `--int8-threshold must be a finite number ≥ 0 (6 as bitsandbytes; 0 = int8 only), got ${o.int8Threshold}`,
+    );
   return { threshold };
 }
 
@@ -52,10 +64,15 @@ export class Runtime {
   private model: BloomModel | null = null;
   private tok: Tokenizer | null = null;
   private modelName = '';
-  private constructor(readonly gpu: Gpu, private log: (m: string) => void) {}
+  private constructor(
+    readonly gpu: Gpu,
+    private log: (m: string) => void,
+  ) {}
 
   /** A runtime on a device the caller already holds (benchmarks): free its model with unload(), not dispose(). */
-  static onGpu(gpu: Gpu, log: (m: string) => void = () => {}): Runtime { return new Runtime(gpu, log); }
+  static onGpu(gpu: Gpu, log: (m: string) => void = () => {}): Runtime {
+    return new Runtime(gpu, log);
+  }
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
@@ -67,7 +84,9 @@ export class Runtime {
     return { ...h.adapter, text: describeAdapter(h), limits: h.limits, features: [...h.features] };
   }
   /** short adapter description (used in reports) */
-  get adapterInfo(): string { return describeAdapter(this.gpu.handle); }
+  get adapterInfo(): string {
+    return describeAdapter(this.gpu.handle);
+  }
 
   async loadModel(opts: LoadOptions): Promise<ModelInfo> {
     const int8 = int8Options(opts);
@@ -89,10 +108,27 @@ export class Runtime {
   }
 
   /** A model of the given shape with random weights (benchmarks, limit checks); tokenizer optional. */
-  async loadRandomModel(cfg: BloomConfig, opts: { seed?: number; dtype?: StorageDType; int8?: boolean; int8Threshold?: number; tokenizerJSON?: string; name?: string } = {}): Promise<ModelInfo> {
+  async loadRandomModel(
+    cfg: BloomConfig,
+    opts: {
+      seed?: number;
+      dtype?: StorageDType;
+      int8?: boolean;
+      int8Threshold?: number;
+      tokenizerJSON?: string;
+      name?: string;
+    } = {},
+  ): Promise<ModelInfo> {
     const int8 = int8Options(opts);
     this.unload();
-    const weights = BloomWeights.fromArrays(this.gpu, cfg, randomBloomArrays(cfg, opts.seed ?? 1), opts.dtype ?? 'f32', undefined, int8);
+    const weights = BloomWeights.fromArrays(
+      this.gpu,
+      cfg,
+      randomBloomArrays(cfg, opts.seed ?? 1),
+      opts.dtype ?? 'f32',
+      undefined,
+      int8,
+    );
     this.model = new BloomModel(this.gpu, weights);
     if (opts.tokenizerJSON) this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
     this.modelName = opts.name ?? 'random';
@@ -102,10 +138,19 @@ export class Runtime {
 
   info(): ModelInfo {
     const m = this.need();
-    return { name: this.modelName, config: m.cfg, dtype: m.dtype, int8: m.weights.int8 ?? null, parameters: m.weights.parameterCount(), gpuBytes: m.weights.bytes() };
+    return {
+      name: this.modelName,
+      config: m.cfg,
+      dtype: m.dtype,
+      int8: m.weights.int8 ?? null,
+      parameters: m.weights.parameterCount(),
+      gpuBytes: m.weights.bytes(),
+    };
   }
 
-  get loaded(): BloomModel { return this.need(); }
+  get loaded(): BloomModel {
+    return this.need();
+  }
   get tokenizer(): Tokenizer {
     if (!this.tok) throw new Error('no tokenizer loaded: call loadModel first');
     return this.tok;
@@ -116,8 +161,12 @@ export class Runtime {
     return this.model;
   }
 
-  tokenize(texts: string[]): number[][] { return texts.map((t) => this.tokenizer.encode(t)); }
-  decode(ids: number[]): string { return this.tokenizer.decode(ids); }
+  tokenize(texts: string[]): number[][] {
+    return texts.map((t) => this.tokenizer.encode(t));
+  }
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids);
+  }
 
   /**
    * Scores texts: each is tokenized (no BOS/EOS), truncated from the LEFT to maxLength tokens, batched with
@@ -126,7 +175,10 @@ export class Runtime {
    * group's common prefix goes through the KV cache once, batched, then all its texts' own tokens in one more
    * batched step (same numbers within f32 rounding; eval ×2.3 on SwiftShader). Without it every text is scored whole.
    */
-  async score(texts: string[], opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {}): Promise<ScoreResult[]> {
+  async score(
+    texts: string[],
+    opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {},
+  ): Promise<ScoreResult[]> {
     const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
     const g = opts.groupSize ?? 1;
     if (g < 2 || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
@@ -142,11 +194,15 @@ export class Runtime {
     // about batchSize texts per batched cached step, as the full-text path, and each layer's label cache (one copy
     // of the prefix per text) within one storage binding (and 256 MiB)
     const per = Math.max(1, Math.floor((opts.batchSize ?? 8) / g));
-    const cap = Math.min(this.gpu.maxBinding, 256 * 2 ** 20), rowBytes = 3 * m.cfg.hiddenSize * 4;
+    const cap = Math.min(this.gpu.maxBinding, 256 * 2 ** 20),
+      rowBytes = 3 * m.cfg.hiddenSize * 4;
     const chunks: { groups: typeof shared; Tmax: number }[] = [];
     for (const grp of shared) {
       const Tmax = Math.max(...ids.slice(grp.start, grp.start + g).map((t) => t.length)) + 1;
-      if (g * Tmax * rowBytes > this.gpu.maxBinding) { for (let j = 0; j < g; j++) rest.push(grp.start + j); continue; }
+      if (g * Tmax * rowBytes > this.gpu.maxBinding) {
+        for (let j = 0; j < g; j++) rest.push(grp.start + j);
+        continue;
+      }
       const last = chunks[chunks.length - 1];
       const T = Math.max(Tmax, last?.Tmax ?? 0);
       if (last && last.groups.length < per && (last.groups.length + 1) * g * T * rowBytes <= cap) {
@@ -155,16 +211,29 @@ export class Runtime {
       } else chunks.push({ groups: [grp], Tmax });
     }
     for (const { groups: chunk } of chunks) {
-      const lps = await m.scoreGroups(chunk.map(({ start, P }) => ({
-        prefix: ids[start].slice(0, P), suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
-      })), m.cfg.padTokenId);
-      chunk.forEach(({ start }, k) => lps[k].forEach((lp, j) => {
-        const tl = Array.from(lp);
-        out[start + j] = { ids: ids[start + j], token_logprobs: tl, mean_logprob: tl.reduce((x, y) => x + y, 0) / tl.length };
-      }));
+      const lps = await m.scoreGroups(
+        chunk.map(({ start, P }) => ({
+          prefix: ids[start].slice(0, P),
+          suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
+        })),
+        m.cfg.padTokenId,
+      );
+      chunk.forEach(({ start }, k) =>
+        lps[k].forEach((lp, j) => {
+          const tl = Array.from(lp);
+          out[start + j] = {
+            ids: ids[start + j],
+            token_logprobs: tl,
+            mean_logprob: tl.reduce((x, y) => x + y, 0) / tl.length,
+          };
+        }),
+      );
     }
     if (rest.length) {
-      const r = await this.scoreIds(rest.map((i) => ids[i]), opts.batchSize ?? 8);
+      const r = await this.scoreIds(
+        rest.map((i) => ids[i]),
+        opts.batchSize ?? 8,
+      );
       rest.forEach((i, k) => (out[i] = r[k]));
     }
     return out;
@@ -177,14 +246,23 @@ export class Runtime {
     const order = all.map((_, i) => i).sort((a, b) => all[a].length - all[b].length);
     for (let s = 0; s < order.length; s += batchSize) {
       const idx = order.slice(s, s + batchSize);
-      const B = idx.length, T = Math.max(1, ...idx.map((i) => all[i].length));
-      const ids = new Int32Array(B * T).fill(m.cfg.padTokenId), mask = new Int32Array(B * T);
-      idx.forEach((i, b) => { ids.set(all[i], b * T); mask.fill(1, b * T, b * T + all[i].length); });
+      const B = idx.length,
+        T = Math.max(1, ...idx.map((i) => all[i].length));
+      const ids = new Int32Array(B * T).fill(m.cfg.padTokenId),
+        mask = new Int32Array(B * T);
+      idx.forEach((i, b) => {
+        ids.set(all[i], b * T);
+        mask.fill(1, b * T, b * T + all[i].length);
+      });
       const { logprobs } = await m.forward({ ids, mask, B, T });
       idx.forEach((i, b) => {
         const n = all[i].length;
         const lp = Array.from(logprobs.subarray(b * T, b * T + Math.max(0, n - 1)));
-        out[i] = { ids: all[i], token_logprobs: lp, mean_logprob: lp.length ? lp.reduce((x, y) => x + y, 0) / lp.length : NaN };
+        out[i] = {
+          ids: all[i],
+          token_logprobs: lp,
+          mean_logprob: lp.length ? lp.reduce((x, y) => x + y, 0) / lp.length : NaN,
+        };
       });
     }
     return out;
@@ -196,7 +274,10 @@ export class Runtime {
   }
 
   /** KV-cached generation; sampling (greedy by default) by the AssemblyScript sampler. */
-  async generate(prompt: string | number[], opts: GenerateOptions = {}): Promise<{ promptIds: number[]; ids: number[]; text: string }> {
+  async generate(
+    prompt: string | number[],
+    opts: GenerateOptions = {},
+  ): Promise<{ promptIds: number[]; ids: number[]; text: string }> {
     const m = this.need();
     const promptIds = typeof prompt === 'string' ? this.tokenizer.encode(prompt) : prompt;
     if (!promptIds.length) throw new Error('generate needs a non-empty prompt');
@@ -221,7 +302,7 @@ export class Runtime {
   unload(): void {
     this.model?.destroy();
     this.model = null;
-    this.gpu.trimPool();  // the model's activation buffers go with it
+    this.gpu.trimPool(); // the model's activation buffers go with it
     this.tok?.free();
     this.tok = null;
   }

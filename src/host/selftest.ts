@@ -27,13 +27,31 @@ async function openReference(src: FixtureSource): Promise<{ json: any; ref: Safe
     return { json, ref: await SafetensorsFile.open(await fileSource(join(src, 'reference.safetensors'))) };
   }
   const json = JSON.parse(await fileOf(src, 'reference.json').text());
-  return { json, ref: await SafetensorsFile.open(blobSource(fileOf(src, 'reference.safetensors'), 'reference.safetensors')) };
+  return {
+    json,
+    ref: await SafetensorsFile.open(blobSource(fileOf(src, 'reference.safetensors'), 'reference.safetensors')),
+  };
 }
 
-export interface Check { check: string; maxAbs: number; maxRel: number; tolerance: string; pass: boolean }
+export interface Check {
+  check: string;
+  maxAbs: number;
+  maxRel: number;
+  tolerance: string;
+  pass: boolean;
+}
 
-function cmp(name: string, a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number, use: (i: number) => boolean): Check {
-  let maxAbs = 0, maxRel = 0, pass = a.length === b.length;
+function cmp(
+  name: string,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  use: (i: number) => boolean,
+): Check {
+  let maxAbs = 0,
+    maxRel = 0,
+    pass = a.length === b.length;
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     if (!use(i)) continue;
     const d = Math.abs(a[i] - b[i]);
@@ -44,37 +62,63 @@ function cmp(name: string, a: ArrayLike<number>, b: ArrayLike<number>, atol: num
   return { check: name, maxAbs, maxRel, tolerance: `${atol} + ${rtol}·|ref|`, pass };
 }
 
-const exact = (name: string, pass: boolean, wrong: number): Check => ({ check: name, maxAbs: wrong, maxRel: 0, tolerance: 'exact', pass });
+const exact = (name: string, pass: boolean, wrong: number): Check => ({
+  check: name,
+  maxAbs: wrong,
+  maxRel: 0,
+  tolerance: 'exact',
+  pass,
+});
 
 export async function selftest(rt: Runtime, dir: FixtureSource): Promise<Check[]> {
   const { json, ref } = await openReference(dir);
   const checks: Check[] = [];
   try {
     const cases = json.tokenizer_cases as { text: string; ids: number[]; decoded: string }[];
-    const badTok = cases.filter((c) => JSON.stringify(rt.tokenizer.encode(c.text)) !== JSON.stringify(c.ids) || rt.decode(c.ids) !== c.decoded).length;
+    const badTok = cases.filter(
+      (c) => JSON.stringify(rt.tokenizer.encode(c.text)) !== JSON.stringify(c.ids) || rt.decode(c.ids) !== c.decoded,
+    ).length;
     checks.push(exact(`tokenizer (${cases.length} cases)`, badTok === 0, badTok));
     const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
-    const ids = await i32('input_ids'), mask = await i32('attention_mask');
+    const ids = await i32('input_ids'),
+      mask = await i32('attention_mask');
     const [B, T] = ref.tensors.get('input_ids')!.shape;
-    const m = rt.loaded, V = m.cfg.vocabSize, H = m.cfg.hiddenSize;
+    const m = rt.loaded,
+      V = m.cfg.vocabSize,
+      H = m.cfg.hiddenSize;
     const out = await m.forward({ ids, mask, B, T }, { logits: true, hidden: true });
     checks.push(cmp('logits', out.logits!, await ref.f32('logits'), 1e-3, 1e-3, (i) => mask[Math.floor(i / V)] === 1));
     for (let l = 0; l < out.hidden!.length; l++) {
-      checks.push(cmp(`hidden_states.${l}`, out.hidden![l], await ref.f32(`hidden_states.${l}`), 1e-3, 1e-3, (i) => mask[Math.floor(i / H)] === 1));
+      checks.push(
+        cmp(
+          `hidden_states.${l}`,
+          out.hidden![l],
+          await ref.f32(`hidden_states.${l}`),
+          1e-3,
+          1e-3,
+          (i) => mask[Math.floor(i / H)] === 1,
+        ),
+      );
     }
     const lp = new Float32Array(B * (T - 1));
     for (let b = 0; b < B; b++) lp.set(out.logprobs.subarray(b * T, b * T + T - 1), b * (T - 1));
     checks.push(cmp('token_logprobs', lp, await ref.f32('token_logprobs'), 1e-3, 1e-3, () => true));
     const mean = new Float32Array(B);
     for (let b = 0; b < B; b++) {
-      let s = 0, n = 0;
-      for (let t = 0; t + 1 < T; t++) if (mask[b * T + t + 1]) { s += lp[b * (T - 1) + t]; n++; }
+      let s = 0,
+        n = 0;
+      for (let t = 0; t + 1 < T; t++)
+        if (mask[b * T + t + 1]) {
+          s += lp[b * (T - 1) + t];
+          n++;
+        }
       mean[b] = s / n;
     }
     checks.push(cmp('mean_logprob', mean, await ref.f32('mean_logprob'), 1e-3, 1e-3, () => true));
     const gen = json.generation as { prompt_ids: number[]; greedy_ids: number[] };
     const g = await rt.generate(gen.prompt_ids, { maxNewTokens: gen.greedy_ids.length, stopAtEos: false });
-    const wrong = g.ids.filter((x, i) => x !== gen.greedy_ids[i]).length + Math.abs(g.ids.length - gen.greedy_ids.length);
+    const wrong =
+      g.ids.filter((x, i) => x !== gen.greedy_ids[i]).length + Math.abs(g.ids.length - gen.greedy_ids.length);
     checks.push(exact(`greedy generation (${gen.greedy_ids.length} tokens, KV cache)`, wrong === 0, wrong));
   } finally {
     await ref.close();
@@ -86,41 +130,71 @@ export async function selftest(rt: Runtime, dir: FixtureSource): Promise<Check[]
 export async function trainSelftest(rt: Runtime, dir: FixtureSource): Promise<Check[]> {
   const { json, ref } = await openReference(dir);
   const ck = await openCheckpoint(dir);
-  const g = rt.gpu, w = await BloomWeights.fromCheckpoint(g, ck, 'f32');
+  const g = rt.gpu,
+    w = await BloomWeights.fromCheckpoint(g, ck, 'f32');
   await ck.close();
-  const fwd = new BloomForward(g, w), grads = new BloomGrads(g, w);
+  const fwd = new BloomForward(g, w),
+    grads = new BloomGrads(g, w);
   const ad = json.adamw;
-  const opt = new AdamW(g, w, { lr: ad.lr, betas: ad.betas, eps: ad.eps, weightDecay: ad.weight_decay, maxGradNorm: ad.max_grad_norm, decayAll: true, totalSteps: ad.steps });
+  const opt = new AdamW(g, w, {
+    lr: ad.lr,
+    betas: ad.betas,
+    eps: ad.eps,
+    weightDecay: ad.weight_decay,
+    maxGradNorm: ad.max_grad_norm,
+    decayAll: true,
+    totalSteps: ad.steps,
+  });
   const checks: Check[] = [];
   try {
     const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
     const [B, T] = ref.tensors.get('input_ids')!.shape;
-    const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T }, labels = await i32('labels');
+    const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T },
+      labels = await i32('labels');
     const names = bloomParameters(w.cfg).map((p) => p.name);
     const worst = async (got: Map<string, Float32Array>, prefix: string, label: string) => {
       let agg: Check = { check: label, maxAbs: 0, maxRel: 0, tolerance: '0.0001 + 0.01·|ref|', pass: true };
       for (const n of names) {
         const c = cmp(n, got.get(n)!, await ref.f32(`${prefix}transformer.${n}`), 1e-4, 1e-2, () => true);
-        agg = { ...agg, maxAbs: Math.max(agg.maxAbs, c.maxAbs), maxRel: Math.max(agg.maxRel, c.maxRel), pass: agg.pass && c.pass };
+        agg = {
+          ...agg,
+          maxAbs: Math.max(agg.maxAbs, c.maxAbs),
+          maxRel: Math.max(agg.maxRel, c.maxRel),
+          pass: agg.pass && c.pass,
+        };
         if (!c.pass) agg.check = `${label} (first failing: ${n})`;
       }
       return agg;
     };
-    const rel = (name: string, got: number, want: number): Check => ({ check: name, maxAbs: Math.abs(got - want), maxRel: Math.abs(got - want) / Math.abs(want), tolerance: '1e-4 relative', pass: Math.abs(got - want) <= 1e-4 * Math.abs(want) });
+    const rel = (name: string, got: number, want: number): Check => ({
+      check: name,
+      maxAbs: Math.abs(got - want),
+      maxRel: Math.abs(got - want) / Math.abs(want),
+      tolerance: '1e-4 relative',
+      pass: Math.abs(got - want) <= 1e-4 * Math.abs(want),
+    });
     for (let step = 0; step < 2; step++) {
       grads.zero();
       const { loss } = await lossAndBackward(fwd, batch, labels, grads);
       checks.push(rel(`loss, step ${step + 1}`, loss, json.losses_per_step[step]));
-      if (step === 0) checks.push(await worst(await grads.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
+      if (step === 0)
+        checks.push(await worst(await grads.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
       const { gradNorm } = await opt.step(grads, opt.lrAt(step));
       checks.push(rel(`grad norm before clipping, step ${step + 1}`, gradNorm, json.grad_norms_before_clip[step]));
     }
-    const after = await readSharded(g, w, w.params, w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })));
+    const after = await readSharded(
+      g,
+      w,
+      w.params,
+      w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
+    );
     checks.push(await worst(after, 'after_adamw_2_steps.', 'parameters after 2 AdamW steps'));
   } finally {
-    opt.destroy(); grads.destroy(); fwd.slopes.destroy(); w.destroy();
+    opt.destroy();
+    grads.destroy();
+    fwd.slopes.destroy();
+    w.destroy();
     await ref.close();
   }
   return checks;
 }
-

@@ -37,10 +37,20 @@ export async function startRuntime(workerUrl?: string | URL): Promise<RemoteRunt
   const worker = new Worker(url, { type: 'module' });
   const remote = Comlink.wrap<WorkerApi>(worker);
   // A worker whose script fails to load or throws at top level never answers; surface that instead of hanging.
-  const failed = new Promise<never>((_, reject) => worker.addEventListener('error', (ev) => {
-    ev.preventDefault();
-    reject(new Error(`the runtime worker ${url} failed to start: ${ev.message || 'script error (is it served, as JavaScript, from the same origin?)'}`));
-  }, { once: true }));
+  const failed = new Promise<never>((_, reject) =>
+    worker.addEventListener(
+      'error',
+      (ev) => {
+        ev.preventDefault();
+        reject(
+          new Error(
+            `the runtime worker ${url} failed to start: ${ev.message || 'script error (is it served, as JavaScript, from the same origin?)'}`,
+          ),
+        );
+      },
+      { once: true },
+    ),
+  );
   try {
     await Promise.race([remote.ping(), failed]);
   } catch (e) {
@@ -51,7 +61,11 @@ export async function startRuntime(workerUrl?: string | URL): Promise<RemoteRunt
   return new Proxy(remote, {
     get(target, prop, recv) {
       if (prop === 'worker') return worker;
-      if (prop === 'terminate') return () => { remote[Comlink.releaseProxy](); worker.terminate(); };
+      if (prop === 'terminate')
+        return () => {
+          remote[Comlink.releaseProxy]();
+          worker.terminate();
+        };
       return wrapCallbacks(remote, prop) ?? Reflect.get(target, prop, recv);
     },
   }) as RemoteRuntime;

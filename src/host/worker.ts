@@ -21,7 +21,12 @@ const stamp = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 // the API call it belongs to: a wait pending for more than STALL_MS is logged once (and its end, if it comes), and
 // diag() lists what is pending, so a stalled call says what it waits for instead of just timing out.
 const STALL_MS = 15000;
-interface Wait { what: string; call: string; since: number; said: boolean }
+interface Wait {
+  what: string;
+  call: string;
+  since: number;
+  said: boolean;
+}
 const waits = new Set<Wait>();
 let calls: { name: string; since: number }[] = [];
 function track<T>(what: string, p: Promise<T>): Promise<T> {
@@ -29,7 +34,8 @@ function track<T>(what: string, p: Promise<T>): Promise<T> {
   waits.add(w);
   const done = () => {
     waits.delete(w);
-    if (w.said) log(`${stamp()}: ${w.what} (in ${w.call}) finished after ${((performance.now() - w.since) / 1000).toFixed(1)} s`);
+    if (w.said)
+      log(`${stamp()}: ${w.what} (in ${w.call}) finished after ${((performance.now() - w.since) / 1000).toFixed(1)} s`);
   };
   p.then(done, done);
   return p;
@@ -37,12 +43,18 @@ function track<T>(what: string, p: Promise<T>): Promise<T> {
 function wrapMethod(proto: any, name: string, what: (self: any, args: unknown[]) => string): void {
   const orig = proto?.[name];
   if (typeof orig !== 'function') return;
-  proto[name] = function (this: unknown, ...args: unknown[]) { return track(what(this, args), orig.apply(this, args)); };
+  proto[name] = function (this: unknown, ...args: unknown[]) {
+    return track(what(this, args), orig.apply(this, args));
+  };
 }
 const g = globalThis as any;
 wrapMethod(g.GPUQueue?.prototype, 'onSubmittedWorkDone', () => 'queue.onSubmittedWorkDone()');
 wrapMethod(g.GPUBuffer?.prototype, 'mapAsync', (b) => `buffer.mapAsync() of ${b.label || 'a buffer'}`);
-wrapMethod(g.GPUShaderModule?.prototype, 'getCompilationInfo', (m) => `getCompilationInfo() of ${m.label || 'a shader'}`);
+wrapMethod(
+  g.GPUShaderModule?.prototype,
+  'getCompilationInfo',
+  (m) => `getCompilationInfo() of ${m.label || 'a shader'}`,
+);
 wrapMethod(g.GPUAdapter?.prototype, 'requestDevice', () => 'adapter.requestDevice()');
 wrapMethod(g.GPU?.prototype, 'requestAdapter', () => 'gpu.requestAdapter()');
 wrapMethod(g.Blob?.prototype, 'arrayBuffer', (b) => `Blob.arrayBuffer() of ${b.size} bytes`);
@@ -59,7 +71,8 @@ setInterval(() => {
 }, 5000);
 /** the API calls running and the waits pending now, for a stall report */
 function diag(): string {
-  const now = performance.now(), s = (t: number) => `${((now - t) / 1000).toFixed(1)} s`;
+  const now = performance.now(),
+    s = (t: number) => `${((now - t) / 1000).toFixed(1)} s`;
   const c = calls.map((x) => `${x.name} (${s(x.since)})`).join(', ') || 'none';
   const w = [...waits].map((x) => `${x.what} in ${x.call} (${s(x.since)})`).join('; ') || 'none';
   return `worker at ${stamp()}: calls running: ${c}; waits pending: ${w}`;
@@ -72,10 +85,14 @@ function traced<A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R
     console.debug(`[instructalign worker] ${stamp()}: ${name} starts`);
     try {
       const r = await fn(...a);
-      console.debug(`[instructalign worker] ${stamp()}: ${name} done in ${((performance.now() - c.since) / 1000).toFixed(1)} s`);
+      console.debug(
+        `[instructalign worker] ${stamp()}: ${name} done in ${((performance.now() - c.since) / 1000).toFixed(1)} s`,
+      );
       return r;
     } catch (e) {
-      console.debug(`[instructalign worker] ${stamp()}: ${name} failed after ${((performance.now() - c.since) / 1000).toFixed(1)} s: ${(e as Error).message}`);
+      console.debug(
+        `[instructalign worker] ${stamp()}: ${name} failed after ${((performance.now() - c.since) / 1000).toFixed(1)} s: ${(e as Error).message}`,
+      );
       throw e;
     } finally {
       calls = calls.filter((x) => x !== c);
@@ -101,17 +118,30 @@ let runtime: Promise<Runtime> | null = null;
  * the result can reach the page before the last progress call, which then lands on top of it (seen as the page's
  * model status stuck at "loading …: 29/29 tensors" after the load had finished, a "stall" of the browser tests).
  */
-function delivering<A extends unknown[]>(fn: ((...a: A) => unknown) | undefined): { call?: (...a: A) => void; delivered(): Promise<void> } {
+function delivering<A extends unknown[]>(
+  fn: ((...a: A) => unknown) | undefined,
+): { call?: (...a: A) => void; delivered(): Promise<void> } {
   let last: Promise<unknown> = Promise.resolve();
   return {
-    call: fn && ((...a: A) => { last = last.then(() => fn(...a)); }),
+    call:
+      fn &&
+      ((...a: A) => {
+        last = last.then(() => fn(...a));
+      }),
     // a failing page callback is the page's problem (as an uncaught error would be), not the call's
-    delivered: () => last.then(() => undefined, (e) => log(`a progress callback failed: ${(e as Error)?.message ?? e}`)),
+    delivered: () =>
+      last.then(
+        () => undefined,
+        (e) => log(`a progress callback failed: ${(e as Error)?.message ?? e}`),
+      ),
   };
 }
 
 function rt(): Promise<Runtime> {
-  runtime ??= Runtime.create({ log }).catch((e) => { runtime = null; throw e; });
+  runtime ??= Runtime.create({ log }).catch((e) => {
+    runtime = null;
+    throw e;
+  });
   return runtime;
 }
 
@@ -121,13 +151,22 @@ function rt(): Promise<Runtime> {
  * and model.safetensors (or model.safetensors.index.json + shards). Files are Blobs: the worker reads them in
  * pieces as it uploads, nothing is copied whole through the page.
  */
-export type ModelSource = Map<string, Blob> | Record<string, Blob> | ArrayLike<File> | FileSystemDirectoryHandle | string;
+export type ModelSource =
+  | Map<string, Blob>
+  | Record<string, Blob>
+  | ArrayLike<File>
+  | FileSystemDirectoryHandle
+  | string;
 
 async function filesOf(src: ModelSource): Promise<Map<string, Blob>> {
   if (src instanceof Map) return src;
   if (typeof src === 'string') return fetchFolder(src);
-  if (typeof (src as FileSystemDirectoryHandle).kind === 'string' && (src as FileSystemDirectoryHandle).kind === 'directory') {
-    const dir = src as FileSystemDirectoryHandle, out = new Map<string, Blob>();
+  if (
+    typeof (src as FileSystemDirectoryHandle).kind === 'string' &&
+    (src as FileSystemDirectoryHandle).kind === 'directory'
+  ) {
+    const dir = src as FileSystemDirectoryHandle,
+      out = new Map<string, Blob>();
     for await (const h of (dir as any).values() as AsyncIterable<FileSystemHandle>) {
       if (h.kind === 'file') out.set(`${dir.name}/${h.name}`, await (h as FileSystemFileHandle).getFile());
     }
@@ -146,7 +185,9 @@ async function fetchFolder(base: string): Promise<Map<string, Blob>> {
     const res = await fetch(new URL(f, root));
     if (res.ok) return res.blob();
     if (optional && res.status === 404) return null;
-    throw new Error(`cannot fetch ${new URL(f, root)}: HTTP ${res.status} (the model URL must serve config.json, tokenizer.json and model.safetensors)`);
+    throw new Error(
+      `cannot fetch ${new URL(f, root)}: HTTP ${res.status} (the model URL must serve config.json, tokenizer.json and model.safetensors)`,
+    );
   };
   const label = root.pathname.replace(/\/$/, '').split('/').pop() || root.host;
   const out = new Map<string, Blob>();
@@ -169,18 +210,22 @@ async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: LoadOption
   const cfg = parseBloomConfig(JSON.parse(await cfgBlob.text()));
   const lim = r.adapter.limits;
   const cap = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-  let total = 0, big = { name: '', bytes: 0 };
+  let total = 0,
+    big = { name: '', bytes: 0 };
   for (const p of bloomParameters(cfg)) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     const bytes = n * (dtype === 'f16' && p.shape.length === 2 ? 2 : 4);
     total += bytes;
     // the embedding is split into vocabulary shards that fit; every other tensor must fit one binding
-    if (p.name !== 'word_embeddings.weight' && bytes > big.bytes) big = { name: `${p.name} ${p.shape.join('×')}`, bytes };
+    if (p.name !== 'word_embeddings.weight' && bytes > big.bytes)
+      big = { name: `${p.name} ${p.shape.join('×')}`, bytes };
   }
   if (big.bytes > cap) {
-    throw new Error(`this model does not fit this GPU adapter: ${big.name} needs ${big.bytes.toLocaleString('en')} bytes in one buffer, ` +
-      `but maxStorageBufferBindingSize is ${lim.maxStorageBufferBindingSize.toLocaleString('en')} and maxBufferSize ${lim.maxBufferSize.toLocaleString('en')} ` +
-      `(the weights need ${(total / 2 ** 20).toFixed(0)} MiB in all)${dtype === 'f16' ? '' : '; try dtype f16'}`);
+    throw new Error(
+      `this model does not fit this GPU adapter: ${big.name} needs ${big.bytes.toLocaleString('en')} bytes in one buffer, ` +
+        `but maxStorageBufferBindingSize is ${lim.maxStorageBufferBindingSize.toLocaleString('en')} and maxBufferSize ${lim.maxBufferSize.toLocaleString('en')} ` +
+        `(the weights need ${(total / 2 ** 20).toFixed(0)} MiB in all)${dtype === 'f16' ? '' : '; try dtype f16'}`,
+    );
   }
 }
 
@@ -189,7 +234,13 @@ let loadedDtype = 'default';
 
 export interface TrainRequest {
   /** one optimizer step per batch: ids/mask/labels are B×T row-major (labels −100 = ignored, HF's shift is applied) */
-  batches: { ids: Int32Array | number[]; mask: Int32Array | number[]; labels: Int32Array | number[]; B: number; T: number }[];
+  batches: {
+    ids: Int32Array | number[];
+    mask: Int32Array | number[];
+    labels: Int32Array | number[];
+    B: number;
+    T: number;
+  }[];
   /** the learning rate of each step (an array), or the peak of the schedule set by totalSteps / warmupSteps */
   lr: number | number[];
   betas?: [number, number];
@@ -203,25 +254,46 @@ export interface TrainRequest {
   reset?: boolean;
 }
 
-export interface TrainStep { step: number; loss: number; nTokens: number; gradNorm: number; lr: number; skipped: boolean }
+export interface TrainStep {
+  step: number;
+  loss: number;
+  nTokens: number;
+  gradNorm: number;
+  lr: number;
+  skipped: boolean;
+}
 
 let trainer: { opt: AdamW; grads: BloomGrads; weights: unknown } | null = null;
-function dropTrainer(): void { trainer?.opt.destroy(); trainer?.grads.destroy(); trainer = null; }
+function dropTrainer(): void {
+  trainer?.opt.destroy();
+  trainer?.grads.destroy();
+  trainer = null;
+}
 
 const api = {
   /** answers once the worker's module has loaded (startRuntime waits for it) */
-  ping(): string { return 'pong'; },
+  ping(): string {
+    return 'pong';
+  },
 
   /** what the worker is doing and waiting for (not queued: answers while a call is stalled) */
-  diag(): string { return diag(); },
+  diag(): string {
+    return diag();
+  },
 
   /** opens the GPU; returns the adapter (vendor, architecture, text, limits, features) */
-  async init() { return (await rt()).adapter; },
+  async init() {
+    return (await rt()).adapter;
+  },
 
   /** token ids of each text under the given tokenizer.json (independent of any loaded model) */
   async tokenize(tokenizerJSON: string, texts: string[]): Promise<number[][]> {
     const tok = await Tokenizer.fromJSON(tokenizerJSON);
-    try { return texts.map((t) => tok.encode(t)); } finally { tok.free(); }
+    try {
+      return texts.map((t) => tok.encode(t));
+    } finally {
+      tok.free();
+    }
   },
 
   /** elementwise add and a small matmul on this worker's GPU (see kernel-check.ts for the layout) */
@@ -231,8 +303,11 @@ const api = {
   },
 
   /** loads a BLOOM checkpoint (see ModelSource); onProgress(done, total) as tensors reach the GPU */
-  async loadModel(src: ModelSource, opts: Omit<LoadOptions, 'files' | 'path' | 'onProgress'> = {},
-    onProgress?: (done: number, total: number) => void): Promise<ModelInfo> {
+  async loadModel(
+    src: ModelSource,
+    opts: Omit<LoadOptions, 'files' | 'path' | 'onProgress'> = {},
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<ModelInfo> {
     const r = await rt();
     const files = await filesOf(src);
     await checkFits(r, files, opts.dtype);
@@ -255,12 +330,18 @@ const api = {
     const files = await filesOf(src);
     dropTrainer();
     await r.loadModel({ files, dtype: 'f32' });
-    return [...await selftest(r, files), ...await trainSelftest(r, files)];
+    return [...(await selftest(r, files)), ...(await trainSelftest(r, files))];
   },
 
-  async score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }) { return (await rt()).score(texts, opts); },
-  async generate(prompt: string | number[], opts?: GenerateOptions) { return (await rt()).generate(prompt, opts); },
-  async info() { return (await rt()).info(); },
+  async score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }) {
+    return (await rt()).score(texts, opts);
+  },
+  async generate(prompt: string | number[], opts?: GenerateOptions) {
+    return (await rt()).generate(prompt, opts);
+  },
+  async info() {
+    return (await rt()).info();
+  },
 
   /**
    * Zero-shot evaluation of the loaded model (see EvalRequest); returns the results.json object `instructalign eval`
@@ -274,7 +355,8 @@ const api = {
     const progress = delivering(onProgress);
     try {
       return await evaluateRequest(r, { model: m.name, adapter: r.adapterInfo, dtype: loadedDtype, int8: false }, req, {
-        signal: ctrl.signal, onProgress: progress.call,
+        signal: ctrl.signal,
+        onProgress: progress.call,
       });
     } finally {
       if (evalAbort === ctrl) evalAbort = null;
@@ -296,9 +378,14 @@ const api = {
     if (req.reset || !trainer || trainer.weights !== m.weights) {
       dropTrainer();
       const o: AdamWOptions = {
-        lr: Array.isArray(req.lr) ? req.lr[0] : req.lr, betas: req.betas ?? [0.9, 0.999], eps: req.eps ?? 1e-8,
-        weightDecay: req.weightDecay ?? 0, maxGradNorm: req.maxGradNorm ?? 1, decayAll: req.decayAll,
-        totalSteps: req.totalSteps, warmupSteps: req.warmupSteps,
+        lr: Array.isArray(req.lr) ? req.lr[0] : req.lr,
+        betas: req.betas ?? [0.9, 0.999],
+        eps: req.eps ?? 1e-8,
+        weightDecay: req.weightDecay ?? 0,
+        maxGradNorm: req.maxGradNorm ?? 1,
+        decayAll: req.decayAll,
+        totalSteps: req.totalSteps,
+        warmupSteps: req.warmupSteps,
       };
       trainer = { opt: new AdamW(r.gpu, m.weights, o), grads: new BloomGrads(r.gpu, m.weights), weights: m.weights };
     }
@@ -307,7 +394,8 @@ const api = {
     for (const [k, b] of req.batches.entries()) {
       const step = opt.stepCount;
       const lr = Array.isArray(req.lr) ? req.lr[k] : opt.lrAt(step);
-      if (!(lr >= 0)) throw new Error(`trainSteps: no learning rate for batch ${k} (lr has ${(req.lr as number[]).length} entries)`);
+      if (!(lr >= 0))
+        throw new Error(`trainSteps: no learning rate for batch ${k} (lr has ${(req.lr as number[]).length} entries)`);
       grads.zero();
       const batch = { ids: Int32Array.from(b.ids), mask: Int32Array.from(b.mask), B: b.B, T: b.T };
       const { loss, nTokens } = await lossAndBackward(m.fwd, batch, Int32Array.from(b.labels), grads);
@@ -327,7 +415,16 @@ const api = {
 
 export type WorkerApi = typeof api;
 
-for (const k of ['kernelCheck', 'loadModel', 'selftest', 'score', 'generate', 'evaluate', 'trainSteps', 'dispose'] as const) {
+for (const k of [
+  'kernelCheck',
+  'loadModel',
+  'selftest',
+  'score',
+  'generate',
+  'evaluate',
+  'trainSteps',
+  'dispose',
+] as const) {
   (api as Record<string, unknown>)[k] = serial(traced(k, (api[k] as (...a: unknown[]) => Promise<unknown>).bind(api)));
 }
 api.init = traced('init', api.init.bind(api));

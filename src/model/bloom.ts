@@ -2,7 +2,7 @@
 // hidden states, KV-cached generation). Training lives in backward.ts / src/train.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import type { BloomConfig } from './config.ts';
-import { BloomWeights, type StorageDType } from './weights.ts';
+import type { BloomWeights, StorageDType } from './weights.ts';
 import { BloomForward, type Batch } from './forward.ts';
 import { keyInfo } from '../ops/attention.ts';
 import { layernormForward } from '../ops/layernorm.ts';
@@ -23,35 +23,61 @@ export function nextTokenTargets(b: Batch): Int32Array {
 
 export class BloomModel {
   readonly fwd: BloomForward;
-  constructor(readonly gpu: Gpu, readonly weights: BloomWeights) {
+  constructor(
+    readonly gpu: Gpu,
+    readonly weights: BloomWeights,
+  ) {
     this.fwd = new BloomForward(gpu, weights);
   }
-  get cfg(): BloomConfig { return this.weights.cfg; }
-  get dtype(): StorageDType { return this.weights.dtype; }
+  get cfg(): BloomConfig {
+    return this.weights.cfg;
+  }
+  get dtype(): StorageDType {
+    return this.weights.dtype;
+  }
 
   /** log p(targets[r]) for every row (0 where the target is −100), plus optionally full logits and hidden states. */
-  async forward(b: Batch, opts: { targets?: Int32Array; logits?: boolean; hidden?: boolean } = {}): Promise<{ logprobs: Float32Array; logits?: Float32Array; hidden?: Float32Array[] }> {
-    const g = this.gpu, V = this.cfg.vocabSize;
+  async forward(
+    b: Batch,
+    opts: { targets?: Int32Array; logits?: boolean; hidden?: boolean } = {},
+  ): Promise<{ logprobs: Float32Array; logits?: Float32Array; hidden?: Float32Array[] }> {
+    const g = this.gpu,
+      V = this.cfg.vocabSize;
     const hidden: Float32Array[] | null = opts.hidden ? [] : null;
     const acts = await this.fwd.run(b, false, hidden);
     const R = acts.R;
     const targets = g.fromI32(opts.targets ?? nextTokenTargets(b), 'batch:targets');
-    const stats = g.tensor(R * 3, 'f32', 'ce:stats'), lp = g.tensor(R, 'f32', 'ce:logprob');
+    const stats = g.tensor(R * 3, 'f32', 'ce:stats'),
+      lp = g.tensor(R, 'f32', 'ce:logprob');
     let logits: Float32Array | undefined;
     const pending: Promise<void>[] = [];
     if (opts.logits) {
-      if (R * V > 256 * 1024 * 1024) throw new Error(`full logits of ${R}×${V} would need ${(R * V * 4 / 2 ** 30).toFixed(1)} GiB on the host: use log-probs instead`);
+      if (R * V > 256 * 1024 * 1024)
+        throw new Error(
+          `full logits of ${R}×${V} would need ${((R * V * 4) / 2 ** 30).toFixed(1)} GiB on the host: use log-probs instead`,
+        );
       logits = new Float32Array(R * V);
     }
-    this.fwd.logprobs(acts.lnf, targets, R, stats, lp, opts.logits ? (c, t) => {
-      const copy = g.tensor(t.numel, 'f32', 'logits:copy');
-      g.copy(t, copy);
-      pending.push(g.readF32(copy).then((chunk) => {
-        const w = c.hi - c.lo;
-        for (let r = 0; r < R; r++) logits!.set(chunk.subarray(r * w, (r + 1) * w), r * V + c.lo);
-        copy.destroy();
-      }));
-    } : undefined);
+    this.fwd.logprobs(
+      acts.lnf,
+      targets,
+      R,
+      stats,
+      lp,
+      opts.logits
+        ? (c, t) => {
+            const copy = g.tensor(t.numel, 'f32', 'logits:copy');
+            g.copy(t, copy);
+            pending.push(
+              g.readF32(copy).then((chunk) => {
+                const w = c.hi - c.lo;
+                for (let r = 0; r < R; r++) logits!.set(chunk.subarray(r * w, (r + 1) * w), r * V + c.lo);
+                copy.destroy();
+              }),
+            );
+          }
+        : undefined,
+    );
     const logprobs = await g.readF32(lp);
     await Promise.all(pending);
     [targets, stats, lp].forEach((t) => t.destroy());
@@ -63,7 +89,12 @@ export class BloomModel {
   /** A KV cache: one qkv buffer per layer holding `Tmax` rows for each of B sequences (generation: B = 1). */
   newCache(Tmax: number, B = 1): KVCache {
     const H = this.cfg.hiddenSize;
-    return { B, Tmax, len: 0, qkv: Array.from({ length: this.cfg.nLayer }, (_, l) => this.gpu.tensor(B * Tmax * 3 * H, 'f32', `kv:h${l}`)) };
+    return {
+      B,
+      Tmax,
+      len: 0,
+      qkv: Array.from({ length: this.cfg.nLayer }, (_, l) => this.gpu.tensor(B * Tmax * 3 * H, 'f32', `kv:h${l}`)),
+    };
   }
 
   /**
@@ -71,15 +102,29 @@ export class BloomModel {
    * Every position of a single unpadded sequence is real, so ALiBi positions are 0..len−1.
    */
   async step(cache: KVCache, ids: number[]): Promise<Float32Array> {
-    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, Tq = ids.length;
+    const g = this.gpu,
+      cfg = this.cfg,
+      H = cfg.hiddenSize,
+      Tq = ids.length;
     if (cache.B !== 1) throw new Error('step() generates one sequence: use a cache made with B = 1');
     const run = this.cachedBlocks(cache, Int32Array.from(ids), new Int32Array(cache.len + Tq).fill(1), Tq);
     // only the last position's logits are needed
     // (a copy, not a view: storage-binding offsets must be 256-byte aligned)
     const last = g.tensor(H, 'f32', 'gen:last');
     g.copy(run.x, last, H, (Tq - 1) * H, 0);
-    const lnf = g.tensor(H, 'f32', 'gen:lnf'), st = g.tensor(2, 'f32', 'gen:lnfstats');
-    layernormForward(g, last, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, 1, H, cfg.layerNormEpsilon);
+    const lnf = g.tensor(H, 'f32', 'gen:lnf'),
+      st = g.tensor(2, 'f32', 'gen:lnfstats');
+    layernormForward(
+      g,
+      last,
+      this.weights.get('ln_f.weight'),
+      this.weights.get('ln_f.bias'),
+      lnf,
+      st,
+      1,
+      H,
+      cfg.layerNormEpsilon,
+    );
     const logits = new Float32Array(cfg.vocabSize);
     for (const c of this.fwd.headChunks(1)) {
       const t = g.tensor(c.hi - c.lo, 'f32', 'gen:logits');
@@ -97,14 +142,35 @@ export class BloomModel {
    * Appends Tq tokens to each of the cache's B sequences (ids [B, Tq]; mask [B, len+Tq] marks real positions of the
    * whole context, padding 0) and returns log p(targets) per new position [B·Tq] (0 where a target is −100).
    */
-  async stepLogprobs(cache: KVCache, ids: Int32Array, mask: Int32Array, targets: Int32Array, Tq: number): Promise<Float32Array> {
-    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, R = cache.B * Tq;
+  async stepLogprobs(
+    cache: KVCache,
+    ids: Int32Array,
+    mask: Int32Array,
+    targets: Int32Array,
+    Tq: number,
+  ): Promise<Float32Array> {
+    const g = this.gpu,
+      cfg = this.cfg,
+      H = cfg.hiddenSize,
+      R = cache.B * Tq;
     if (targets.length !== R) throw new Error(`stepLogprobs: ${targets.length} targets for ${R} positions`);
     const run = this.cachedBlocks(cache, ids, mask, Tq);
-    const lnf = g.tensor(R * H, 'f32', 'score:lnf'), st = g.tensor(R * 2, 'f32', 'score:lnfstats');
-    layernormForward(g, run.x, this.weights.get('ln_f.weight'), this.weights.get('ln_f.bias'), lnf, st, R, H, cfg.layerNormEpsilon);
+    const lnf = g.tensor(R * H, 'f32', 'score:lnf'),
+      st = g.tensor(R * 2, 'f32', 'score:lnfstats');
+    layernormForward(
+      g,
+      run.x,
+      this.weights.get('ln_f.weight'),
+      this.weights.get('ln_f.bias'),
+      lnf,
+      st,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+    );
     const tg = g.fromI32(targets, 'score:targets');
-    const stats = g.tensor(R * 3, 'f32', 'score:ce'), lp = g.tensor(R, 'f32', 'score:logprob');
+    const stats = g.tensor(R * 3, 'f32', 'score:ce'),
+      lp = g.tensor(R, 'f32', 'score:logprob');
     this.fwd.logprobs(lnf, tg, R, stats, lp);
     const out = await g.readF32(lp);
     run.free();
@@ -115,17 +181,34 @@ export class BloomModel {
 
   /** The blocks over ids [B, Tq] appended at cache.len (which advances); x is the last block's output [B·Tq, H]. */
   private cachedBlocks(cache: KVCache, ids: Int32Array, mask: Int32Array, Tq: number): { x: Tensor; free: () => void } {
-    const g = this.gpu, cfg = this.cfg, H = cfg.hiddenSize, B = cache.B, q0 = cache.len, Tk = q0 + Tq, R = B * Tq;
+    const g = this.gpu,
+      cfg = this.cfg,
+      H = cfg.hiddenSize,
+      B = cache.B,
+      q0 = cache.len,
+      Tk = q0 + Tq,
+      R = B * Tq;
     if (!Tq) throw new Error('a cached step needs at least one token');
     if (Tk > cache.Tmax) throw new Error(`KV cache holds ${cache.Tmax} positions; ${Tk} needed: raise maxLength`);
-    if (ids.length !== R || mask.length !== B * Tk) throw new Error(`cached step: ids ${ids.length} (want ${R}), mask ${mask.length} (want ${B * Tk})`);
+    if (ids.length !== R || mask.length !== B * Tk)
+      throw new Error(`cached step: ids ${ids.length} (want ${R}), mask ${mask.length} (want ${B * Tk})`);
     const idsT = g.fromI32(ids, 'gen:ids');
     const keyinfo = g.fromF32(keyInfo(mask, B, Tk), 'gen:keyinfo');
     const emb = g.tensor(R * H, 'f32', 'gen:emb');
     let x = g.tensor(R * H, 'f32', 'gen:x');
     const st = g.tensor(R * 2, 'f32', 'gen:lnstats');
     embeddingForward(g, idsT, this.weights.emb, emb, R, H);
-    layernormForward(g, emb, this.weights.get('word_embeddings_layernorm.weight'), this.weights.get('word_embeddings_layernorm.bias'), x, st, R, H, cfg.layerNormEpsilon);
+    layernormForward(
+      g,
+      emb,
+      this.weights.get('word_embeddings_layernorm.weight'),
+      this.weights.get('word_embeddings_layernorm.bias'),
+      x,
+      st,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+    );
     const a = this.fwd.blockActs(R, B, Tq, Tk, 'gen', x);
     let out = g.tensor(R * H, 'f32', 'gen:out');
     for (let l = 0; l < cfg.nLayer; l++) {
@@ -152,33 +235,50 @@ export class BloomModel {
   async scoreGroups(groups: PrefixGroup[], padId = 0): Promise<Float32Array[][]> {
     for (const gr of groups) {
       if (gr.prefix.length < 2) throw new Error('scoreGroups: every prefix needs at least 2 tokens');
-      if (!gr.suffixes.length || gr.suffixes.some((x) => !x.length)) throw new Error('scoreGroups: every group needs suffixes of at least one token');
+      if (!gr.suffixes.length || gr.suffixes.some((x) => !x.length))
+        throw new Error('scoreGroups: every group needs suffixes of at least one token');
     }
-    const g = this.gpu, H = this.cfg.hiddenSize, E = groups.length;
-    const T1 = Math.max(...groups.map((x) => x.prefix.length)) - 1;          // prefix positions but the last
+    const g = this.gpu,
+      H = this.cfg.hiddenSize,
+      E = groups.length;
+    const T1 = Math.max(...groups.map((x) => x.prefix.length)) - 1; // prefix positions but the last
     const T2 = 1 + Math.max(...groups.flatMap((x) => x.suffixes.map((s) => s.length)));
     const Tmax = T1 + T2;
-    const ids1 = new Int32Array(E * T1).fill(padId), mask1 = new Int32Array(E * T1), tg1 = new Int32Array(E * T1).fill(-100);
+    const ids1 = new Int32Array(E * T1).fill(padId),
+      mask1 = new Int32Array(E * T1),
+      tg1 = new Int32Array(E * T1).fill(-100);
     groups.forEach((gr, e) => {
       const n = gr.prefix.length - 1;
-      for (let t = 0; t < n; t++) { ids1[e * T1 + t] = gr.prefix[t]; mask1[e * T1 + t] = 1; tg1[e * T1 + t] = gr.prefix[t + 1]; }
+      for (let t = 0; t < n; t++) {
+        ids1[e * T1 + t] = gr.prefix[t];
+        mask1[e * T1 + t] = 1;
+        tg1[e * T1 + t] = gr.prefix[t + 1];
+      }
     });
     const rows = groups.flatMap((gr, e) => gr.suffixes.map((s) => ({ e, s })));
     const S = rows.length;
-    const c1 = this.newCache(T1, E), c2 = this.newCache(Tmax, S); // the prefix cache needs only the prefix rows
+    const c1 = this.newCache(T1, E),
+      c2 = this.newCache(Tmax, S); // the prefix cache needs only the prefix rows
     try {
       const head = await this.stepLogprobs(c1, ids1, mask1, tg1, T1);
       for (let l = 0; l < c1.qkv.length; l++) {
         rows.forEach((r, k) => g.copy(c1.qkv[l], c2.qkv[l], T1 * 3 * H, r.e * T1 * 3 * H, k * Tmax * 3 * H));
       }
       c2.len = T1;
-      const ids2 = new Int32Array(S * T2).fill(padId), mask2 = new Int32Array(S * Tmax), tg2 = new Int32Array(S * T2).fill(-100);
+      const ids2 = new Int32Array(S * T2).fill(padId),
+        mask2 = new Int32Array(S * Tmax),
+        tg2 = new Int32Array(S * T2).fill(-100);
       rows.forEach((r, k) => {
         const pre = groups[r.e].prefix;
         mask2.set(mask1.subarray(r.e * T1, (r.e + 1) * T1), k * Tmax);
         const seq = [pre[pre.length - 1], ...r.s];
-        seq.forEach((id, t) => { ids2[k * T2 + t] = id; mask2[k * Tmax + T1 + t] = 1; });
-        r.s.forEach((id, t) => { tg2[k * T2 + t] = id; });
+        seq.forEach((id, t) => {
+          ids2[k * T2 + t] = id;
+          mask2[k * Tmax + T1 + t] = 1;
+        });
+        r.s.forEach((id, t) => {
+          tg2[k * T2 + t] = id;
+        });
       });
       const tail = await this.stepLogprobs(c2, ids2, mask2, tg2, T2);
       const out: Float32Array[][] = groups.map(() => []);
@@ -196,12 +296,25 @@ export class BloomModel {
     }
   }
 
-  freeCache(c: KVCache): void { c.qkv.forEach((t) => t.destroy()); }
+  freeCache(c: KVCache): void {
+    c.qkv.forEach((t) => t.destroy());
+  }
 
-  destroy(): void { this.weights.destroy(); this.fwd.slopes.destroy(); }
+  destroy(): void {
+    this.weights.destroy();
+    this.fwd.slopes.destroy();
+  }
 }
 
-export interface KVCache { B: number; Tmax: number; len: number; qkv: Tensor[] }
+export interface KVCache {
+  B: number;
+  Tmax: number;
+  len: number;
+  qkv: Tensor[];
+}
 
 /** One example's label texts for BloomModel.scoreGroups: the shared prompt tokens and each label's own tokens. */
-export interface PrefixGroup { prefix: number[]; suffixes: number[][] }
+export interface PrefixGroup {
+  prefix: number[];
+  suffixes: number[][];
+}

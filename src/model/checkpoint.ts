@@ -2,7 +2,16 @@
 // check them against the config's parameter list; save HF-compatibly. node:fs/node:path are dynamic imports
 // reached only from the Node paths (string folders, saveCheckpoint), so the module bundles for a browser worker.
 import { bloomParameters, parseBloomConfig, toHFConfigJSON, type BloomConfig, type ParamSpec } from './config.ts';
-import { blobSource, fileSource, SafetensorsFile, writeSafetensors, type ByteSource, type DType, type TensorInfo, type TensorToWrite } from './safetensors.ts';
+import {
+  blobSource,
+  fileSource,
+  SafetensorsFile,
+  writeSafetensors,
+  type ByteSource,
+  type DType,
+  type TensorInfo,
+  type TensorToWrite,
+} from './safetensors.ts';
 
 export interface Checkpoint {
   config: BloomConfig;
@@ -27,13 +36,22 @@ export function canonicalName(name: string): string {
 }
 
 /** What openCheckpoint needs from a folder, whether on disk or a browser file map. */
-interface Folder { label: string; files: string[]; text(f: string): Promise<string>; source(f: string): Promise<ByteSource> }
+interface Folder {
+  label: string;
+  files: string[];
+  text(f: string): Promise<string>;
+  source(f: string): Promise<ByteSource>;
+}
 
 async function nodeFolder(dir: string): Promise<Folder> {
   const fs = await import('node:fs/promises'); // Node path only
   const { join } = await import('node:path');
   let files: string[];
-  try { files = await fs.readdir(dir); } catch (e) { throw new Error(`checkpoint folder ${dir} cannot be read: ${(e as Error).message}`); }
+  try {
+    files = await fs.readdir(dir);
+  } catch (e) {
+    throw new Error(`checkpoint folder ${dir} cannot be read: ${(e as Error).message}`);
+  }
   return { label: dir, files, text: (f) => fs.readFile(join(dir, f), 'utf8'), source: (f) => fileSource(join(dir, f)) };
 }
 
@@ -43,14 +61,18 @@ function mapFolder(m: Map<string, Blob>): Folder {
   const first = [...m.keys()][0] ?? '';
   const label = first.includes('/') ? first.slice(0, first.lastIndexOf('/')) : '(selected files)';
   return {
-    label, files: [...byName.keys()],
+    label,
+    files: [...byName.keys()],
     text: (f) => byName.get(f)!.text(),
     source: async (f) => blobSource(byName.get(f)!, `${label}/${f}`),
   };
 }
 
 async function need(folder: Folder, f: string, what: string): Promise<string> {
-  if (!folder.files.includes(f)) throw new Error(`checkpoint folder ${folder.label} has no ${f} (${what}) — expected a HuggingFace BLOOM folder with config.json, tokenizer.json and model.safetensors`);
+  if (!folder.files.includes(f))
+    throw new Error(
+      `checkpoint folder ${folder.label} has no ${f} (${what}) — expected a HuggingFace BLOOM folder with config.json, tokenizer.json and model.safetensors`,
+    );
   return folder.text(f);
 }
 
@@ -59,57 +81,96 @@ async function weightFiles(folder: Folder): Promise<string[]> {
   if (folder.files.includes('model.safetensors')) return ['model.safetensors'];
   if (folder.files.includes(INDEX)) {
     let map: unknown;
-    try { map = (JSON.parse(await folder.text(INDEX)) as { weight_map?: unknown }).weight_map; } catch (e) { throw new Error(`${folder.label}/${INDEX}: not valid JSON (${(e as Error).message})`); }
+    try {
+      map = (JSON.parse(await folder.text(INDEX)) as { weight_map?: unknown }).weight_map;
+    } catch (e) {
+      throw new Error(`${folder.label}/${INDEX}: not valid JSON (${(e as Error).message})`);
+    }
     if (typeof map !== 'object' || map === null) throw new Error(`${folder.label}/${INDEX}: no "weight_map" object`);
     const shards = [...new Set(Object.values(map) as string[])].sort();
     const lost = shards.filter((s) => !folder.files.includes(s));
-    if (lost.length) throw new Error(`${folder.label}/${INDEX} lists shard(s) ${lost.join(', ')} that are not in the folder — download every shard`);
+    if (lost.length)
+      throw new Error(
+        `${folder.label}/${INDEX} lists shard(s) ${lost.join(', ')} that are not in the folder — download every shard`,
+      );
     return shards;
   }
   const shards = folder.files.filter((f) => SHARD.test(f)).sort();
   if (shards.length) return shards;
-  const bin = folder.files.some((f) => f.endsWith('.bin')) ? ' (pytorch .bin weights are not supported: re-save with save_pretrained(dir, safe_serialization=True))' : '';
-  throw new Error(`checkpoint folder ${folder.label} has no model.safetensors, ${INDEX} or model-0000x-of-0000y.safetensors${bin}`);
+  const bin = folder.files.some((f) => f.endsWith('.bin'))
+    ? ' (pytorch .bin weights are not supported: re-save with save_pretrained(dir, safe_serialization=True))'
+    : '';
+  throw new Error(
+    `checkpoint folder ${folder.label} has no model.safetensors, ${INDEX} or model-0000x-of-0000y.safetensors${bin}`,
+  );
 }
 
 type Entry = { info: TensorInfo; file: SafetensorsFile };
 
 /** Merge every file's tensors under canonical names; decide what to do with lm_head.weight. */
-function collect(cfg: BloomConfig, files: SafetensorsFile[], warnings: string[]): { tensors: Map<string, Entry>; lmHeadUntied: boolean } {
+function collect(
+  cfg: BloomConfig,
+  files: SafetensorsFile[],
+  warnings: string[],
+): { tensors: Map<string, Entry>; lmHeadUntied: boolean } {
   const tensors = new Map<string, Entry>();
   for (const file of files) {
     for (const info of file.tensors.values()) {
       const name = canonicalName(info.name);
       const prev = tensors.get(name);
-      if (prev) throw new Error(`tensor '${name}' appears twice: '${prev.info.name}' in ${prev.file.name} and '${info.name}' in ${file.name} — remove one`);
+      if (prev)
+        throw new Error(
+          `tensor '${name}' appears twice: '${prev.info.name}' in ${prev.file.name} and '${info.name}' in ${file.name} — remove one`,
+        );
       tensors.set(name, { info, file });
     }
   }
   const lm = tensors.get('lm_head.weight');
   const tied = cfg.raw.tie_word_embeddings !== false;
   if (lm && tied) tensors.delete('lm_head.weight'); // a saved copy of the tied embedding
-  if (!lm && !tied) warnings.push('tie_word_embeddings is false but there is no lm_head.weight: using word_embeddings.weight as the LM head');
+  if (!lm && !tied)
+    warnings.push(
+      'tie_word_embeddings is false but there is no lm_head.weight: using word_embeddings.weight as the LM head',
+    );
   return { tensors, lmHeadUntied: !!lm && !tied };
 }
 
 /** Every expected tensor present with the config's shape and a float dtype; extras dropped with a warning. */
-function validate(cfg: BloomConfig, expected: ParamSpec[], tensors: Map<string, Entry>, files: SafetensorsFile[], warnings: string[]): void {
+function validate(
+  cfg: BloomConfig,
+  expected: ParamSpec[],
+  tensors: Map<string, Entry>,
+  files: SafetensorsFile[],
+  warnings: string[],
+): void {
   const problems: string[] = [];
   const where = files.map((f) => f.name).join(', ');
   for (const p of expected) {
     const t = tensors.get(p.name);
-    if (!t) problems.push(`tensor '${p.name}' is missing: config.json expects shape [${p.shape}], found no such tensor in ${where}`);
-    else if (t.info.shape.join() !== p.shape.join()) problems.push(`tensor '${p.name}' has the wrong shape: config.json expects [${p.shape}], ${t.file.name} has [${t.info.shape}]`);
-    else if (!WEIGHT_DTYPES.has(t.info.dtype)) problems.push(`tensor '${p.name}' in ${t.file.name} has dtype ${t.info.dtype}; weights must be F32, F16 or BF16`);
+    if (!t)
+      problems.push(
+        `tensor '${p.name}' is missing: config.json expects shape [${p.shape}], found no such tensor in ${where}`,
+      );
+    else if (t.info.shape.join() !== p.shape.join())
+      problems.push(
+        `tensor '${p.name}' has the wrong shape: config.json expects [${p.shape}], ${t.file.name} has [${t.info.shape}]`,
+      );
+    else if (!WEIGHT_DTYPES.has(t.info.dtype))
+      problems.push(`tensor '${p.name}' in ${t.file.name} has dtype ${t.info.dtype}; weights must be F32, F16 or BF16`);
   }
   const names = new Set(expected.map((p) => p.name));
   for (const [n, t] of tensors) {
-    if (!names.has(n)) { warnings.push(`unexpected tensor '${t.info.name}' in ${t.file.name} (ignored)`); tensors.delete(n); }
+    if (!names.has(n)) {
+      warnings.push(`unexpected tensor '${t.info.name}' in ${t.file.name} (ignored)`);
+      tensors.delete(n);
+    }
   }
   if (problems.length) {
     const sizes = `vocab_size=${cfg.vocabSize}, hidden_size=${cfg.hiddenSize}, n_layer=${cfg.nLayer}, n_head=${cfg.nHead}`;
     const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
-    throw new Error(`checkpoint does not match its config.json (${sizes}) — use the config.json that belongs to these weights:\n  ${problems.slice(0, 20).join('\n  ')}${more}`);
+    throw new Error(
+      `checkpoint does not match its config.json (${sizes}) — use the config.json that belongs to these weights:\n  ${problems.slice(0, 20).join('\n  ')}${more}`,
+    );
   }
 }
 
@@ -118,7 +179,11 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
   const folder = typeof dirOrFiles === 'string' ? await nodeFolder(dirOrFiles) : mapFolder(dirOrFiles);
   const cfgText = await need(folder, 'config.json', 'the model configuration');
   let cfgJSON: unknown;
-  try { cfgJSON = JSON.parse(cfgText); } catch (e) { throw new Error(`${folder.label}/config.json: not valid JSON (${(e as Error).message})`); }
+  try {
+    cfgJSON = JSON.parse(cfgText);
+  } catch (e) {
+    throw new Error(`${folder.label}/config.json: not valid JSON (${(e as Error).message})`);
+  }
   const config = parseBloomConfig(cfgJSON, `${folder.label}/config.json`);
   const tokenizerJSON = await need(folder, 'tokenizer.json', 'the tokenizer');
   const files: SafetensorsFile[] = [];
@@ -137,25 +202,53 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
   }
 }
 
-function makeCheckpoint(config: BloomConfig, tokenizerJSON: string, dir: string, tensors: Map<string, Entry>,
-  lmHeadUntied: boolean, files: SafetensorsFile[], warnings: string[]): Checkpoint {
+function makeCheckpoint(
+  config: BloomConfig,
+  tokenizerJSON: string,
+  dir: string,
+  tensors: Map<string, Entry>,
+  lmHeadUntied: boolean,
+  files: SafetensorsFile[],
+  warnings: string[],
+): Checkpoint {
   const entry = (name: string): Entry => {
     const t = tensors.get(canonicalName(name));
-    if (!t) throw new Error(`${dir}: no tensor '${name}' in this checkpoint (names are canonical, e.g. 'h.0.input_layernorm.weight')`);
+    if (!t)
+      throw new Error(
+        `${dir}: no tensor '${name}' in this checkpoint (names are canonical, e.g. 'h.0.input_layernorm.weight')`,
+      );
     return t;
   };
   return {
-    config, tokenizerJSON, dir, tensors, lmHeadUntied, warnings,
-    f32: async (name) => { const t = entry(name); return t.file.f32(t.info.name); },
-    raw: async (name) => { const t = entry(name); return { dtype: t.info.dtype, shape: t.info.shape, bytes: await t.file.raw(t.info.name) }; },
-    close: async () => { await Promise.all(files.map((f) => f.close())); },
+    config,
+    tokenizerJSON,
+    dir,
+    tensors,
+    lmHeadUntied,
+    warnings,
+    f32: async (name) => {
+      const t = entry(name);
+      return t.file.f32(t.info.name);
+    },
+    raw: async (name) => {
+      const t = entry(name);
+      return { dtype: t.info.dtype, shape: t.info.shape, bytes: await t.file.raw(t.info.name) };
+    },
+    close: async () => {
+      await Promise.all(files.map((f) => f.close()));
+    },
   };
 }
 
 /** Node only. Writes model.safetensors (no prefix, tied lm_head omitted, metadata {format:'pt'}), config.json
  *  (torch_dtype = the saved dtype) and tokenizer.json, each atomically. `params` holds canonical names. */
-export async function saveCheckpoint(dir: string, cfg: BloomConfig, tokenizerJSON: string, params: Map<string, Float32Array>,
-  opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {}): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  cfg: BloomConfig,
+  tokenizerJSON: string,
+  params: Map<string, Float32Array>,
+  opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {},
+): Promise<void> {
   const dtype = opts.dtype ?? 'F32';
   const expected = bloomParameters(cfg);
   const untied = cfg.raw.tie_word_embeddings === false && params.has('lm_head.weight');
@@ -167,10 +260,12 @@ export async function saveCheckpoint(dir: string, cfg: BloomConfig, tokenizerJSO
     const d = params.get(p.name);
     const n = p.shape.reduce((a, b) => a * b, 1);
     if (!d) problems.push(`parameter '${p.name}' is missing (shape [${p.shape}])`);
-    else if (d.length !== n) problems.push(`parameter '${p.name}' has ${d.length} values, shape [${p.shape}] needs ${n}`);
+    else if (d.length !== n)
+      problems.push(`parameter '${p.name}' has ${d.length} values, shape [${p.shape}] needs ${n}`);
     else tensors.push({ name: p.name, dtype, shape: p.shape, data: d }); // F16/BF16 converted per tensor while writing
   }
-  if (problems.length) throw new Error(`saveCheckpoint(${dir}): parameters do not match the config:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new Error(`saveCheckpoint(${dir}): parameters do not match the config:\n  ${problems.join('\n  ')}`);
   const fs = await import('node:fs/promises'); // Node path only
   const { join } = await import('node:path');
   const { atomicWriteFile } = await import('../util/atomic.ts');

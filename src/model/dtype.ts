@@ -15,7 +15,10 @@ export function f16BitsToF32Bits(h: number): number {
   if (mant === 0) return sign >>> 0;
   // Subnormal half: normalize the mantissa into an f32 exponent.
   let e = 113;
-  while ((mant & 0x400) === 0) { mant <<= 1; e--; }
+  while ((mant & 0x400) === 0) {
+    mant <<= 1;
+    e--;
+  }
   return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
@@ -60,10 +63,22 @@ const scratch = new Float32Array(1);
 const scratchBits = new Uint32Array(scratch.buffer);
 
 /** Number conveniences for tests and scalars (NaN payloads are not guaranteed through a JS number). */
-export function f16ToF32(h: number): number { scratchBits[0] = f16BitsToF32Bits(h); return scratch[0]; }
-export function f32ToF16(f: number): number { scratch[0] = f; return f32BitsToF16Bits(scratchBits[0]); }
-export function bf16ToF32(b: number): number { scratchBits[0] = bf16BitsToF32Bits(b); return scratch[0]; }
-export function f32ToBf16(f: number): number { scratch[0] = f; return f32BitsToBf16Bits(scratchBits[0]); }
+export function f16ToF32(h: number): number {
+  scratchBits[0] = f16BitsToF32Bits(h);
+  return scratch[0];
+}
+export function f32ToF16(f: number): number {
+  scratch[0] = f;
+  return f32BitsToF16Bits(scratchBits[0]);
+}
+export function bf16ToF32(b: number): number {
+  scratchBits[0] = bf16BitsToF32Bits(b);
+  return scratch[0];
+}
+export function f32ToBf16(f: number): number {
+  scratch[0] = f;
+  return f32BitsToBf16Bits(scratchBits[0]);
+}
 
 /** Whole-array f16 -> f32 through a 64 K-entry table (256 KB, built on first use). */
 export function f16ArrayToF32(src: Uint16Array): Float32Array<ArrayBuffer> {

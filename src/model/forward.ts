@@ -12,24 +12,48 @@ import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../
 import { ceFinalize, ceStats } from '../ops/cross_entropy.ts';
 
 /** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
-export interface Batch { ids: Int32Array; mask: Int32Array; B: number; T: number }
+export interface Batch {
+  ids: Int32Array;
+  mask: Int32Array;
+  B: number;
+  T: number;
+}
 
 /**
  * What one block saves for its backward (training) — or the reused scratch of an inference pass. Attention keeps
  * either its probabilities or (flash) each row's log-sum-exp, as attentionNeedsProbs decides; inference neither.
  */
 export interface BlockActs {
-  x: Tensor; ln1: Tensor; ln1s: Tensor; qkv: Tensor; probs: Tensor | null; lse?: Tensor; ctx: Tensor;
-  x1: Tensor; ln2: Tensor; ln2s: Tensor; h4: Tensor; g: Tensor;
+  x: Tensor;
+  ln1: Tensor;
+  ln1s: Tensor;
+  qkv: Tensor;
+  probs: Tensor | null;
+  lse?: Tensor;
+  ctx: Tensor;
+  x1: Tensor;
+  ln2: Tensor;
+  ln2s: Tensor;
+  h4: Tensor;
+  g: Tensor;
 }
 
 /** What a block's attention keeps: probs [B, NH, Tq, Tk], lse [B, NH, Tq] (training either way), or nothing (inference). */
 export type AttnKeep = 'probs' | 'lse' | 'none';
 
 export interface ForwardActs {
-  R: number; B: number; T: number;
-  ids: Tensor; keyinfo: Tensor; emb: Tensor; x0: Tensor; embS: Tensor;
-  blocks: BlockActs[]; out: Tensor; lnf: Tensor; lnfS: Tensor;
+  R: number;
+  B: number;
+  T: number;
+  ids: Tensor;
+  keyinfo: Tensor;
+  emb: Tensor;
+  x0: Tensor;
+  embS: Tensor;
+  blocks: BlockActs[];
+  out: Tensor;
+  lnf: Tensor;
+  lnfS: Tensor;
   /** activation recomputation: blocks[l] holds only its input x; the rest is one scratch set refilled by recompute() */
   recompute?: boolean;
 }
@@ -38,20 +62,34 @@ export class BloomForward {
   readonly slopes: Tensor;
   /** training (save) keeps only each block's input and recomputes the block just before its backward (--recompute) */
   recompute = false;
-  constructor(readonly gpu: Gpu, readonly w: BloomWeights) {
+  constructor(
+    readonly gpu: Gpu,
+    readonly w: BloomWeights,
+  ) {
     this.slopes = gpu.fromF32(alibiSlopes(w.cfg.nHead), 'alibi:slopes');
   }
 
-  get H(): number { return this.w.cfg.hiddenSize; }
+  get H(): number {
+    return this.w.cfg.hiddenSize;
+  }
 
   blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor, keep: AttnKeep = 'none'): BlockActs {
-    const g = this.gpu, H = this.H, NH = this.w.cfg.nHead;
+    const g = this.gpu,
+      H = this.H,
+      NH = this.w.cfg.nHead;
     return {
-      x: x as Tensor, ln1: g.tensor(R * H, 'f32', `${tag}:ln1`), ln1s: g.tensor(R * 2, 'f32', `${tag}:ln1s`),
-      qkv: g.tensor(R * 3 * H, 'f32', `${tag}:qkv`), probs: keep === 'probs' ? g.tensor(B * NH * Tq * Tk, 'f32', `${tag}:probs`) : null,
+      x: x as Tensor,
+      ln1: g.tensor(R * H, 'f32', `${tag}:ln1`),
+      ln1s: g.tensor(R * 2, 'f32', `${tag}:ln1s`),
+      qkv: g.tensor(R * 3 * H, 'f32', `${tag}:qkv`),
+      probs: keep === 'probs' ? g.tensor(B * NH * Tq * Tk, 'f32', `${tag}:probs`) : null,
       ...(keep === 'lse' ? { lse: g.tensor(B * NH * Tq, 'f32', `${tag}:lse`) } : {}),
-      ctx: g.tensor(R * H, 'f32', `${tag}:ctx`), x1: g.tensor(R * H, 'f32', `${tag}:x1`), ln2: g.tensor(R * H, 'f32', `${tag}:ln2`),
-      ln2s: g.tensor(R * 2, 'f32', `${tag}:ln2s`), h4: g.tensor(R * 4 * H, 'f32', `${tag}:h4`), g: g.tensor(R * 4 * H, 'f32', `${tag}:g`),
+      ctx: g.tensor(R * H, 'f32', `${tag}:ctx`),
+      x1: g.tensor(R * H, 'f32', `${tag}:x1`),
+      ln2: g.tensor(R * H, 'f32', `${tag}:ln2`),
+      ln2s: g.tensor(R * 2, 'f32', `${tag}:ln2s`),
+      h4: g.tensor(R * 4 * H, 'f32', `${tag}:h4`),
+      g: g.tensor(R * 4 * H, 'f32', `${tag}:g`),
     };
   }
 
@@ -61,16 +99,35 @@ export class BloomForward {
    */
   run(batch: Batch, save: boolean, hidden?: Float32Array[] | null): Promise<ForwardActs> | ForwardActs {
     const { B, T } = batch;
-    const g = this.gpu, cfg = this.w.cfg, H = this.H, R = B * T;
+    const g = this.gpu,
+      cfg = this.w.cfg,
+      H = this.H,
+      R = B * T;
     const ids = g.fromI32(batch.ids, 'batch:ids');
     const keyinfo = g.fromF32(keyInfo(batch.mask, B, T), 'batch:keyinfo');
-    const emb = g.tensor(R * H, 'f32', 'emb'), x0 = g.tensor(R * H, 'f32', 'x0'), embS = g.tensor(R * 2, 'f32', 'emb:ln');
+    const emb = g.tensor(R * H, 'f32', 'emb'),
+      x0 = g.tensor(R * H, 'f32', 'x0'),
+      embS = g.tensor(R * 2, 'f32', 'emb:ln');
     embeddingForward(g, ids, this.w.emb, emb, R, H);
-    layernormForward(g, emb, this.w.get('word_embeddings_layernorm.weight'), this.w.get('word_embeddings_layernorm.bias'), x0, embS, R, H, cfg.layerNormEpsilon);
+    layernormForward(
+      g,
+      emb,
+      this.w.get('word_embeddings_layernorm.weight'),
+      this.w.get('word_embeddings_layernorm.bias'),
+      x0,
+      embS,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+    );
     const blocks: BlockActs[] = [];
     const recompute = save && this.recompute;
     // training keeps attention probs or lse for the backward (by size: attentionNeedsProbs); inference neither
-    const keep: AttnKeep = !save ? 'none' : attentionNeedsProbs(g, { B, Tq: T, Tk: T, q0: 0, Tmax: T, NH: cfg.nHead, D: cfg.headDim }) ? 'probs' : 'lse';
+    const keep: AttnKeep = !save
+      ? 'none'
+      : attentionNeedsProbs(g, { B, Tq: T, Tk: T, q0: 0, Tmax: T, NH: cfg.nHead, D: cfg.headDim })
+        ? 'probs'
+        : 'lse';
     const shared = save && !recompute ? null : this.blockActs(R, B, T, T, 'block', undefined, keep);
     // inference ping-pongs two residual buffers; training keeps every block's input
     const ping = save ? [] : [g.tensor(R * H, 'f32', 'ping'), g.tensor(R * H, 'f32', 'pong')];
@@ -85,7 +142,8 @@ export class BloomForward {
       if (hidden && l + 1 < cfg.nLayer) snaps.push(this.snapshot(out));
       x = out;
     }
-    const lnf = g.tensor(R * H, 'f32', 'lnf'), lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
+    const lnf = g.tensor(R * H, 'f32', 'lnf'),
+      lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
     layernormForward(g, x, this.w.get('ln_f.weight'), this.w.get('ln_f.bias'), lnf, lnfS, R, H, cfg.layerNormEpsilon);
     if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
     for (const t of ping) if (t !== x) t.destroy();
@@ -93,7 +151,10 @@ export class BloomForward {
     if (!hidden) return acts;
     snaps.push(this.snapshot(lnf));
     return (async () => {
-      for (const s of snaps) { hidden.push(await g.readF32(s)); s.destroy(); }
+      for (const s of snaps) {
+        hidden.push(await g.readF32(s));
+        s.destroy();
+      }
       return acts;
     })();
   }
@@ -111,26 +172,80 @@ export class BloomForward {
   }
 
   /** One block: x → out. `s` gives the query rows (KV cache: qkv rows [q0, q0+Tq) of a Tmax-row buffer). */
-  block(l: number, x: Tensor, a: BlockActs, out: Tensor, s: { B: number; Tq: number; Tk: number; q0: number; Tmax: number }, keyinfo: Tensor, qkvCache?: Tensor, fuseGelu = false): void {
-    const g = this.gpu, cfg = this.w.cfg, H = this.H, R = s.B * s.Tq, p = `h.${l}.`, w = (n: string) => this.w.get(p + n);
-    layernormForward(g, x, w('input_layernorm.weight'), w('input_layernorm.bias'), a.ln1, a.ln1s, R, H, cfg.layerNormEpsilon);
+  block(
+    l: number,
+    x: Tensor,
+    a: BlockActs,
+    out: Tensor,
+    s: { B: number; Tq: number; Tk: number; q0: number; Tmax: number },
+    keyinfo: Tensor,
+    qkvCache?: Tensor,
+    fuseGelu = false,
+  ): void {
+    const g = this.gpu,
+      cfg = this.w.cfg,
+      H = this.H,
+      R = s.B * s.Tq,
+      p = `h.${l}.`,
+      w = (n: string) => this.w.get(p + n);
+    layernormForward(
+      g,
+      x,
+      w('input_layernorm.weight'),
+      w('input_layernorm.bias'),
+      a.ln1,
+      a.ln1s,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+    );
     const qkv = qkvCache ?? a.qkv;
     if (qkvCache && s.B > 1 && !this.int8(p + 'self_attention.query_key_value')) {
       // several cached sequences: one matmul over all rows, then each sequence's rows go to its cache slot
       this.linear(a.ln1, p + 'self_attention.query_key_value', a.qkv, R, 3 * H, H);
-      for (let b = 0; b < s.B; b++) g.copy(a.qkv, qkvCache, s.Tq * 3 * H, b * s.Tq * 3 * H, (b * s.Tmax + s.q0) * 3 * H);
+      for (let b = 0; b < s.B; b++)
+        g.copy(a.qkv, qkvCache, s.Tq * 3 * H, b * s.Tq * 3 * H, (b * s.Tmax + s.q0) * 3 * H);
     } else if (qkvCache) {
       // write this step's rows into the cache at rows q0.. of each batch element
       for (let b = 0; b < s.B; b++) {
         const q8 = this.int8(p + 'self_attention.query_key_value');
-        if (q8) int8Linear(g, { ...q8, X: a.ln1, Y: qkvCache, M: s.Tq, xOff: b * s.Tq * H, yOff: (b * s.Tmax + s.q0) * 3 * H });
-        else linearForwardRows(g, a.ln1, w('self_attention.query_key_value.weight'), w('self_attention.query_key_value.bias'), qkvCache,
-          s.Tq, 3 * H, H, b * s.Tq * H, (b * s.Tmax + s.q0) * 3 * H);
+        if (q8)
+          int8Linear(g, {
+            ...q8,
+            X: a.ln1,
+            Y: qkvCache,
+            M: s.Tq,
+            xOff: b * s.Tq * H,
+            yOff: (b * s.Tmax + s.q0) * 3 * H,
+          });
+        else
+          linearForwardRows(
+            g,
+            a.ln1,
+            w('self_attention.query_key_value.weight'),
+            w('self_attention.query_key_value.bias'),
+            qkvCache,
+            s.Tq,
+            3 * H,
+            H,
+            b * s.Tq * H,
+            (b * s.Tmax + s.q0) * 3 * H,
+          );
       }
     } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse);
-    this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H, x);  // x1 = x + attention (residual fused)
-    layernormForward(g, a.x1, w('post_attention_layernorm.weight'), w('post_attention_layernorm.bias'), a.ln2, a.ln2s, R, H, cfg.layerNormEpsilon);
+    this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H, x); // x1 = x + attention (residual fused)
+    layernormForward(
+      g,
+      a.x1,
+      w('post_attention_layernorm.weight'),
+      w('post_attention_layernorm.bias'),
+      a.ln2,
+      a.ln2s,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+    );
     if (fuseGelu && !this.int8(p + 'mlp.dense_h_to_4h')) {
       // inference: GELU in the matmul's epilogue (the pre-activation is only kept for a backward)
       linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.g, R, 4 * H, H, true);
@@ -138,7 +253,7 @@ export class BloomForward {
       this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
       geluForward(g, a.h4, a.g, R * 4 * H);
     }
-    this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1);  // out = x1 + MLP (residual fused)
+    this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1); // out = x1 + MLP (residual fused)
   }
 
   /** The int8 arguments of a block Linear stored quantized (LLM.int8(), SPEC §4), else undefined. */
@@ -156,7 +271,19 @@ export class BloomForward {
     if (q8) {
       int8Linear(this.gpu, { ...q8, X, Y, M });
       if (residual) addInPlace(this.gpu, Y, residual, M * N);
-    } else linearForward(this.gpu, X, this.w.get(`${linear}.weight`), this.w.get(`${linear}.bias`), Y, M, N, K, false, residual);
+    } else
+      linearForward(
+        this.gpu,
+        X,
+        this.w.get(`${linear}.weight`),
+        this.w.get(`${linear}.bias`),
+        Y,
+        M,
+        N,
+        K,
+        false,
+        residual,
+      );
   }
 
   /** Vocabulary chunks [lo, hi) of the tied LM head, each inside one embedding shard and under `maxElems` logits. */
@@ -180,15 +307,25 @@ export class BloomForward {
    * whole vocabulary is one chunk, that chunk's logits [R, V] are returned (the caller owns them) so that a backward
    * need not compute them again; else null.
    */
-  logprobs(lnf: Tensor, targets: Tensor, R: number, stats: Tensor, logprob: Tensor, onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void, keep = false): Tensor | null {
-    let first = true, kept: Tensor | null = null;
+  logprobs(
+    lnf: Tensor,
+    targets: Tensor,
+    R: number,
+    stats: Tensor,
+    logprob: Tensor,
+    onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void,
+    keep = false,
+  ): Tensor | null {
+    let first = true,
+      kept: Tensor | null = null;
     const chunks = [...this.headChunks(R)];
     for (const c of chunks) {
       const logits = this.gpu.tensor(R * (c.hi - c.lo), 'f32', `logits[${c.lo}:${c.hi}]`);
       this.headChunk(lnf, R, c, logits);
       ceStats(this.gpu, logits, targets, stats, R, c.hi - c.lo, c.lo, first);
       onChunk?.(c, logits);
-      if (keep && chunks.length === 1) kept = logits; else logits.destroy();
+      if (keep && chunks.length === 1) kept = logits;
+      else logits.destroy();
       first = false;
     }
     ceFinalize(this.gpu, targets, stats, logprob, R);
@@ -197,14 +334,46 @@ export class BloomForward {
 
   freeActs(a: ForwardActs): void {
     const seen = new Set<Tensor>();
-    const kill = (t: Tensor) => { if (!seen.has(t)) { seen.add(t); t.destroy(); } };
+    const kill = (t: Tensor) => {
+      if (!seen.has(t)) {
+        seen.add(t);
+        t.destroy();
+      }
+    };
     [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS].forEach(kill);
     for (const b of a.blocks) for (const t of Object.values(b)) if (t) kill(t);
   }
 }
 
 /** X rows → Y rows with explicit element offsets (used for cache writes and LM-head chunks). */
-export function linearForwardRows(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number,
-  xOff: number, yOff: number, wOff = 0): void {
-  matmul(gpu, { a: X, b: W, bias, c: Y, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, cSm: N, aOff: xOff, bOff: wOff, cOff: yOff });
+export function linearForwardRows(
+  gpu: Gpu,
+  X: Tensor,
+  W: Tensor,
+  bias: Tensor | undefined,
+  Y: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  xOff: number,
+  yOff: number,
+  wOff = 0,
+): void {
+  matmul(gpu, {
+    a: X,
+    b: W,
+    bias,
+    c: Y,
+    M,
+    N,
+    K,
+    aSm: K,
+    aSk: 1,
+    bSk: 1,
+    bSn: K,
+    cSm: N,
+    aOff: xOff,
+    bOff: wOff,
+    cOff: yOff,
+  });
 }

@@ -5,11 +5,11 @@ import { subgroupDefines } from './grid.ts';
 /** BLOOM's ALiBi slopes for any head count (build_alibi_tensor): powers of 2^(−8/p), plus odd powers of 2^(−4/p). */
 export function alibiSlopes(nHead: number): Float32Array {
   const p = 2 ** Math.floor(Math.log2(nHead));
-  const base = 2 ** (-(2 ** -(Math.log2(p) - 3)));
+  const base = 2 ** -(2 ** -(Math.log2(p) - 3));
   const out: number[] = [];
   for (let i = 1; i <= p; i++) out.push(base ** i);
   if (p !== nHead) {
-    const extra = 2 ** (-(2 ** -(Math.log2(2 * p) - 3)));
+    const extra = 2 ** -(2 ** -(Math.log2(2 * p) - 3));
     for (let i = 0; i < Math.min(p, nHead - p); i++) out.push(extra ** (2 * i + 1));
   }
   return new Float32Array(out);
@@ -30,7 +30,15 @@ export function keyInfo(mask: Int32Array | number[], B: number, T: number): Floa
   return out;
 }
 
-export interface AttnShape { B: number; Tq: number; Tk: number; q0: number; Tmax: number; NH: number; D: number }
+export interface AttnShape {
+  B: number;
+  Tq: number;
+  Tk: number;
+  q0: number;
+  Tmax: number;
+  NH: number;
+  D: number;
+}
 
 function params(s: AttnShape) {
   return { B: s.B, Tq: s.Tq, Tk: s.Tk, q0: s.q0, Tmax: s.Tmax, NH: s.NH, D: s.D, scale: 1 / Math.sqrt(s.D) };
@@ -43,8 +51,11 @@ function params(s: AttnShape) {
  * (its backward then reads instead of recomputing the scores) unless one layer's probs would not fit one binding or
  * Tk ≥ 1024; then it saves each row's log-sum-exp and recomputes (see attentionNeedsProbs).
  */
-export const attentionConfig: { rowwise: 'auto' | 'always' | 'never'; rows4: boolean; flash: 'auto' | 'always' | 'never' } =
-  { rowwise: 'auto', rows4: true, flash: 'auto' };
+export const attentionConfig: {
+  rowwise: 'auto' | 'always' | 'never';
+  rows4: boolean;
+  flash: 'auto' | 'always' | 'never';
+} = { rowwise: 'auto', rows4: true, flash: 'auto' };
 
 /** ROWWISE defines when the head dim allows vec4 rows held in registers (else null: the workgroup-per-row kernels). */
 function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4: number } | null {
@@ -91,12 +102,22 @@ export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
  * with probs null nothing of size Tq·Tk is stored, and `lse` [B, NH, Tq], when given, receives each row's
  * log-sum-exp (training without probs: the flash backward's input).
  */
-export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes: Tensor, probs: Tensor | null, ctx: Tensor, s: AttnShape, lse?: Tensor): void {
+export function attentionForward(
+  gpu: Gpu,
+  qkv: Tensor,
+  keyinfo: Tensor,
+  slopes: Tensor,
+  probs: Tensor | null,
+  ctx: Tensor,
+  s: AttnShape,
+  lse?: Tensor,
+): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
   const fd = probs ? null : flashDefines(gpu, s);
   if (probs && lse) throw new Error('attention: lse is written only without probs');
   if (!probs) {
-    if (lse && !fd) throw new Error(`attention: no flash kernel for head dim ${s.D} (a multiple of 4 up to 256): materialize probs`);
+    if (lse && !fd)
+      throw new Error(`attention: no flash kernel for head dim ${s.D} (a multiple of 4 up to 256): materialize probs`);
     if (!fd || (!lse && attentionConfig.flash === 'never')) {
       // no kernel without probs for this head dim, or asked not to use one: a scratch probs tensor
       const tmp = gpu.tensor(s.B * s.NH * s.Tq * s.Tk, 'f32', 'attention:probs');
@@ -111,12 +132,21 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
     // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding); NOPROBS:
     // nothing of size Tq·Tk is written (LSE: each row's log-sum-exp instead)
     const four = s.Tq >= 4 && attentionConfig.rows4;
-    gpu.run('attention', four ? 'attention_probs4' : 'attention_probs', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows,
-      { ...rw, ROWS4: four, NOPROBS: !probs, LSE: !!lse });
+    gpu.run(
+      'attention',
+      four ? 'attention_probs4' : 'attention_probs',
+      { qkv, keyinfo, slopes, ctx, ...out },
+      params(s),
+      rows,
+      { ...rw, ROWS4: four, NOPROBS: !probs, LSE: !!lse },
+    );
     return;
   }
   if (fd) {
-    gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, { ...fd, LSE: !!lse });
+    gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, {
+      ...fd,
+      LSE: !!lse,
+    });
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];
@@ -125,19 +155,42 @@ export function attentionForward(gpu: Gpu, qkv: Tensor, keyinfo: Tensor, slopes:
 }
 
 /** What the flash backward needs instead of probs: the forward's lse and ctx, and the key info and slopes again. */
-export interface FlashSaved { lse: Tensor; ctx: Tensor; keyinfo: Tensor; slopes: Tensor }
+export interface FlashSaved {
+  lse: Tensor;
+  ctx: Tensor;
+  keyinfo: Tensor;
+  slopes: Tensor;
+}
 
 /**
  * dqkv (fully overwritten) from dctx; needs the forward's probs, or with probs null the forward's `flash` tensors
  * (training, q0 = 0, Tq = Tk). `ds` is scratch of attentionBackwardScratch(s, probs === null) elements.
  */
-export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor | null, dctx: Tensor, dqkv: Tensor, ds: Tensor, s: AttnShape, flash?: FlashSaved): void {
+export function attentionBackward(
+  gpu: Gpu,
+  qkv: Tensor,
+  probs: Tensor | null,
+  dctx: Tensor,
+  dqkv: Tensor,
+  ds: Tensor,
+  s: AttnShape,
+  flash?: FlashSaved,
+): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
   if (!probs) {
-    if (!flash) throw new Error('attentionBackward: without probs it needs the forward\'s lse and ctx');
+    if (!flash) throw new Error("attentionBackward: without probs it needs the forward's lse and ctx");
     const fd = flashDefines(gpu, s);
     if (!fd) throw new Error(`attention: no flash kernel for head dim ${s.D}`);
-    const b = { qkv, keyinfo: flash.keyinfo, slopes: flash.slopes, lse: flash.lse, ctx: flash.ctx, dctx, dqkv, delta: ds };
+    const b = {
+      qkv,
+      keyinfo: flash.keyinfo,
+      slopes: flash.slopes,
+      lse: flash.lse,
+      ctx: flash.ctx,
+      dctx,
+      dqkv,
+      delta: ds,
+    };
     // _q writes dq and delta (read by _kv), _kv writes dk and dv
     const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]) ?? fd;
     gpu.run('attention', 'attention_flash_backward_q', b, params(s), rows, rw);
@@ -145,9 +198,17 @@ export function attentionBackward(gpu: Gpu, qkv: Tensor, probs: Tensor | null, d
     return;
   }
   const rw = rowwise(gpu, s, [qkv, dctx, dqkv]);
-  if (rw) {  // attention_backward_scores also writes dq
+  if (rw) {
+    // attention_backward_scores also writes dq
     gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), rows, rw);
-    gpu.run('attention', 'attention_backward_kv', { qkv, ds, probs, dctx, dqkv }, params(s), [Math.ceil(s.Tk / 64), s.NH, s.B], rw);
+    gpu.run(
+      'attention',
+      'attention_backward_kv',
+      { qkv, ds, probs, dctx, dqkv },
+      params(s),
+      [Math.ceil(s.Tk / 64), s.NH, s.B],
+      rw,
+    );
     return;
   }
   const wg: [number, number, number] = [s.Tq, s.NH, s.B];

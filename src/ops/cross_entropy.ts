@@ -12,16 +12,45 @@ function rowwise(gpu: Gpu, Vc: number, tensors: Tensor[]): boolean {
   return Vc % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
 }
 
-export function ceStats(gpu: Gpu, logits: Tensor, targets: Tensor, stats: Tensor, R: number, Vc: number, lo: number, first: boolean): void {
+export function ceStats(
+  gpu: Gpu,
+  logits: Tensor,
+  targets: Tensor,
+  stats: Tensor,
+  R: number,
+  Vc: number,
+  lo: number,
+  first: boolean,
+): void {
   const p = { R, Vc, lo, first: first ? 1 : 0, scale: 0 };
-  if (rowwise(gpu, Vc, [logits])) gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, [Math.ceil(R / 16)], { ROWWISE: true });
+  if (rowwise(gpu, Vc, [logits]))
+    gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, [Math.ceil(R / 16)], { ROWWISE: true });
   else gpu.run('cross_entropy', 'ce_stats', { logits, targets, stats }, p, grid(R), subgroupDefines(gpu));
 }
 export function ceFinalize(gpu: Gpu, targets: Tensor, stats: Tensor, logprob: Tensor, R: number): void {
-  gpu.run('cross_entropy', 'ce_finalize', { targets, stats, logprob }, { R, Vc: 0, lo: 0, first: 0, scale: 0 }, grid(Math.ceil(R / 64)));
+  gpu.run(
+    'cross_entropy',
+    'ce_finalize',
+    { targets, stats, logprob },
+    { R, Vc: 0, lo: 0, first: 0, scale: 0 },
+    grid(Math.ceil(R / 64)),
+  );
 }
-export function ceBackward(gpu: Gpu, logits: Tensor, targets: Tensor, stats: Tensor, dlogits: Tensor, R: number, Vc: number, lo: number, scale: number): void {
+export function ceBackward(
+  gpu: Gpu,
+  logits: Tensor,
+  targets: Tensor,
+  stats: Tensor,
+  dlogits: Tensor,
+  R: number,
+  Vc: number,
+  lo: number,
+  scale: number,
+): void {
   const p = { R, Vc, lo, first: 0, scale };
-  if (rowwise(gpu, Vc, [logits, dlogits])) gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, p, [Math.ceil(R / 16)], { ROWWISE: true });
+  if (rowwise(gpu, Vc, [logits, dlogits]))
+    gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, p, [Math.ceil(R / 16)], {
+      ROWWISE: true,
+    });
   else gpu.run('cross_entropy', 'ce_backward', { logits, targets, stats, dlogits }, p, grid(R));
 }

@@ -24,6 +24,9 @@ export function fill(gpu: Gpu, out: Tensor, value: number, n = out.numel): void 
 }
 /** out (f16p) = f16(a) for n f32 elements: refreshes a mixed-precision compute copy from its master weight. */
 export function castF16(gpu: Gpu, a: Tensor, out: Tensor, n = a.numel): void {
-  if (a.dtype !== 'f32' || out.dtype !== 'f16p' || out.numel < n) throw new Error(`castF16: ${a.label} (${a.dtype}) → ${out.label} (${out.dtype}, ${out.numel}) needs f32 → f16p with ≥ ${n} elements`);
+  if (a.dtype !== 'f32' || out.dtype !== 'f16p' || out.numel < n)
+    throw new Error(
+      `castF16: ${a.label} (${a.dtype}) → ${out.label} (${out.dtype}, ${out.numel}) needs f32 → f16p with ≥ ${n} elements`,
+    );
   gpu.run('elementwise', 'cast_f16', { a, packed: out }, { n, alpha: 0, flags: 0 }, wg(Math.ceil(n / 2)));
 }

@@ -11,11 +11,19 @@ import { crossEntropyConfig } from './cross_entropy.ts';
  * kernels). Returns a function that restores the previous settings.
  */
 export function forceKernelFamily(family: 'gpu' | 'swiftshader'): () => void {
-  const saved = { mm: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise, ce: crossEntropyConfig.rowwise };
+  const saved = {
+    mm: matmulConfig.family,
+    att: attentionConfig.rowwise,
+    ln: layernormConfig.rowwise,
+    ce: crossEntropyConfig.rowwise,
+  };
   const rowwise = family === 'gpu' ? 'never' : 'always';
   matmulConfig.family = family;
   attentionConfig.rowwise = layernormConfig.rowwise = crossEntropyConfig.rowwise = rowwise;
   return () => {
-    matmulConfig.family = saved.mm; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln; crossEntropyConfig.rowwise = saved.ce;
+    matmulConfig.family = saved.mm;
+    attentionConfig.rowwise = saved.att;
+    layernormConfig.rowwise = saved.ln;
+    crossEntropyConfig.rowwise = saved.ce;
   };
 }

@@ -13,22 +13,65 @@ function rowwise(gpu: Gpu, C: number, tensors: Tensor[]): boolean {
   return C % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
 }
 
-export function layernormForward(gpu: Gpu, x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, stats: Tensor, R: number, C: number, eps: number): void {
+export function layernormForward(
+  gpu: Gpu,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  y: Tensor,
+  stats: Tensor,
+  R: number,
+  C: number,
+  eps: number,
+): void {
   if (rowwise(gpu, C, [x, gamma, beta, y])) {
-    gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(Math.ceil(R / 16)), { ROWWISE: true });
+    gpu.run(
+      'layernorm',
+      'layernorm_forward',
+      { x, gamma, beta, y, stats },
+      { R, C, eps, flags: 0 },
+      grid(Math.ceil(R / 16)),
+      { ROWWISE: true },
+    );
     return;
   }
-  gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(R), subgroupDefines(gpu));
+  gpu.run(
+    'layernorm',
+    'layernorm_forward',
+    { x, gamma, beta, y, stats },
+    { R, C, eps, flags: 0 },
+    grid(R),
+    subgroupDefines(gpu),
+  );
 }
 
 /** dx (= or +=) LN backward; dgamma/dbeta are accumulated (gradient accumulation across micro-batches). */
-export function layernormBackward(gpu: Gpu, x: Tensor, gamma: Tensor, stats: Tensor, dy: Tensor, dx: Tensor,
-  dgamma: Tensor, dbeta: Tensor, R: number, C: number, accumulateDx: boolean): void {
-  const dxFlags = { R, C, eps: 0, flags: accumulateDx ? 4 : 0 }, pFlags = { R, C, eps: 0, flags: 2 };
+export function layernormBackward(
+  gpu: Gpu,
+  x: Tensor,
+  gamma: Tensor,
+  stats: Tensor,
+  dy: Tensor,
+  dx: Tensor,
+  dgamma: Tensor,
+  dbeta: Tensor,
+  R: number,
+  C: number,
+  accumulateDx: boolean,
+): void {
+  const dxFlags = { R, C, eps: 0, flags: accumulateDx ? 4 : 0 },
+    pFlags = { R, C, eps: 0, flags: 2 };
   if (rowwise(gpu, C, [x, gamma, dy, dx, dgamma, dbeta])) {
     const d = { ROWWISE: true };
     gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(Math.ceil(R / 16)), d);
-    gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 4 / 16)), d);
+    gpu.run(
+      'layernorm',
+      'layernorm_param_grad',
+      { x, stats, dy, dgamma, dbeta },
+      pFlags,
+      grid(Math.ceil(C / 4 / 16)),
+      d,
+    );
     return;
   }
   gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R), subgroupDefines(gpu));
@@ -36,11 +79,19 @@ export function layernormBackward(gpu: Gpu, x: Tensor, gamma: Tensor, stats: Ten
   if (chunks) {
     // two stages (one thread per column over every row leaves a GPU nearly idle): partial sums of 32 rows, then
     // those in order (columnSums), accumulated into dgamma/dbeta
-    const pg = gpu.tensor(chunks * C, 'f32', 'layernorm:dgamma-partial'), pb = gpu.tensor(chunks * C, 'f32', 'layernorm:dbeta-partial');
-    gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma: pg, dbeta: pb }, { ...pFlags, flags: 0, rows: COLUMN_SUM_ROWS }, [Math.ceil(C / 64), chunks]);
+    const pg = gpu.tensor(chunks * C, 'f32', 'layernorm:dgamma-partial'),
+      pb = gpu.tensor(chunks * C, 'f32', 'layernorm:dbeta-partial');
+    gpu.run(
+      'layernorm',
+      'layernorm_param_grad',
+      { x, stats, dy, dgamma: pg, dbeta: pb },
+      { ...pFlags, flags: 0, rows: COLUMN_SUM_ROWS },
+      [Math.ceil(C / 64), chunks],
+    );
     columnSums(gpu, pg, dgamma, chunks, C, true);
     columnSums(gpu, pb, dbeta, chunks, C, true);
-    pg.destroy(); pb.destroy();
+    pg.destroy();
+    pb.destroy();
     return;
   }
   gpu.run('layernorm', 'layernorm_param_grad', { x, stats, dy, dgamma, dbeta }, pFlags, grid(Math.ceil(C / 64)));

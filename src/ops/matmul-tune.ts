@@ -3,7 +3,11 @@
 import type { Gpu } from '../gpu/runtime.ts';
 import { matmul, matmulConfig, tuneCandidates, tuneState, type MatmulKernel, type TuneShape } from './matmul.ts';
 
-export interface TuneResult { key: string; kernel: MatmulKernel; ms: Partial<Record<MatmulKernel, number>> }
+export interface TuneResult {
+  key: string;
+  kernel: MatmulKernel;
+  ms: Partial<Record<MatmulKernel, number>>;
+}
 
 /** Wall time per trial (ms) the repetitions aim at: GPU timings of one small dispatch are mostly launch noise. */
 const TRIAL_MS = 2;
@@ -13,11 +17,12 @@ const SLOW_MS = 20;
 /**
  * Tunes every queued shape class (none: returns at once). Waits for the queued work first, then for each class runs
  * every kernel once (compiling it), then TRIALS rounds of the kernels interleaved (one where a run takes ≥ SLOW_MS),
- * each kernel repeated to about TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the end of each class.
+ * each kernel repeated to about TRIAL_MS, and keeps the best time per kernel. The scratch operands are released at the
+ * end of each class.
  */
 export async function tuneMatmuls(gpu: Gpu, candidates?: readonly MatmulKernel[]): Promise<TuneResult[]> {
   const s = tuneState(gpu);
-  if (!s.pending.size || gpu.dryRun) return [];  // the usual case: called after every forward and step
+  if (!s.pending.size || gpu.dryRun) return []; // the usual case: called after every forward and step
   const kernels = candidates ?? tuneCandidates(gpu);
   await gpu.sync();
   const done: TuneResult[] = [];
@@ -31,15 +36,25 @@ export async function tuneMatmuls(gpu: Gpu, candidates?: readonly MatmulKernel[]
   return done;
 }
 
-async function timeKernels(gpu: Gpu, sh: TuneShape, kernels: readonly MatmulKernel[]): Promise<Partial<Record<MatmulKernel, number>>> {
+async function timeKernels(
+  gpu: Gpu,
+  sh: TuneShape,
+  kernels: readonly MatmulKernel[],
+): Promise<Partial<Record<MatmulKernel, number>>> {
   const { M, N, K } = sh;
-  const a = gpu.tensor(M * K, 'f32', 'tune:a'), b = gpu.tensor(N * K, sh.f16 ? 'f16p' : 'f32', 'tune:b'), c = gpu.tensor(M * N, 'f32', 'tune:c');
+  const a = gpu.tensor(M * K, 'f32', 'tune:a'),
+    b = gpu.tensor(N * K, sh.f16 ? 'f16p' : 'f32', 'tune:b'),
+    c = gpu.tensor(M * N, 'f32', 'tune:c');
   // A is [M, K] (k contiguous) or [K, M] (m contiguous); B is [N, K] or [K, N]: as the model's three layouts
   const strides = { aSm: sh.aM4 ? 1 : K, aSk: sh.aM4 ? M : 1, bSk: sh.bN4 ? N : 1, bSn: sh.bN4 ? 1 : K };
   const run = (k: MatmulKernel, reps: number) => {
     const saved = matmulConfig.kernel;
     matmulConfig.kernel = k;
-    try { for (let r = 0; r < reps; r++) matmul(gpu, { a, b, c, M, N, K, ...strides }); } finally { matmulConfig.kernel = saved; }
+    try {
+      for (let r = 0; r < reps; r++) matmul(gpu, { a, b, c, M, N, K, ...strides });
+    } finally {
+      matmulConfig.kernel = saved;
+    }
   };
   const timed = async (k: MatmulKernel, reps: number) => {
     const t0 = performance.now();
@@ -48,8 +63,12 @@ async function timeKernels(gpu: Gpu, sh: TuneShape, kernels: readonly MatmulKern
     return (performance.now() - t0) / reps;
   };
   try {
-    const reps: Partial<Record<MatmulKernel, number>> = {}, probe: Partial<Record<MatmulKernel, number>> = {};
-    for (const k of kernels) { run(k, 1); await gpu.sync(); }              // compile and warm up
+    const reps: Partial<Record<MatmulKernel, number>> = {},
+      probe: Partial<Record<MatmulKernel, number>> = {};
+    for (const k of kernels) {
+      run(k, 1);
+      await gpu.sync();
+    } // compile and warm up
     for (const k of kernels) {
       probe[k] = await timed(k, 1);
       reps[k] = Math.max(1, Math.min(64, Math.ceil(TRIAL_MS / Math.max(1e-3, probe[k]!))));
@@ -70,5 +89,8 @@ async function timeKernels(gpu: Gpu, sh: TuneShape, kernels: readonly MatmulKern
 export function describeTuning(results: TuneResult[]): string {
   const n = new Map<string, number>();
   for (const r of results) n.set(r.kernel, (n.get(r.kernel) ?? 0) + 1);
-  return `matmul tuned for ${results.length} shape class${results.length === 1 ? '' : 'es'}: ` + [...n].map(([k, c]) => `${k} ×${c}`).join(', ');
+  return (
+    `matmul tuned for ${results.length} shape class${results.length === 1 ? '' : 'es'}: ` +
+    [...n].map(([k, c]) => `${k} ×${c}`).join(', ')
+  );
 }

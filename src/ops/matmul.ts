@@ -4,18 +4,40 @@ import { grid, subgroupConfig } from './grid.ts';
 import { addInPlace } from './elementwise.ts';
 
 export interface MatmulArgs {
-  a: Tensor; b: Tensor; c: Tensor; bias?: Tensor;
-  M: number; N: number; K: number;
-  aSm: number; aSk: number; bSk: number; bSn: number; cSm?: number;
-  aOff?: number; bOff?: number; cOff?: number;
-  accumulate?: boolean; gelu?: boolean; alpha?: number;
+  a: Tensor;
+  b: Tensor;
+  c: Tensor;
+  bias?: Tensor;
+  M: number;
+  N: number;
+  K: number;
+  aSm: number;
+  aSk: number;
+  bSk: number;
+  bSn: number;
+  cSm?: number;
+  aOff?: number;
+  bOff?: number;
+  cOff?: number;
+  accumulate?: boolean;
+  gelu?: boolean;
+  alpha?: number;
   /** added to the result in the epilogue (after bias and GELU), laid out as C: a fused residual connection */
   residual?: Tensor;
   /** force the scalar kernel (benchmark baseline) */
   naive?: boolean;
 }
 
-export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg' | 'tiled64' | 'tiled128' | 'tiled128k16' | 'tiled128k32';
+export type MatmulKernel =
+  | 'scalar'
+  | 'vec4'
+  | 'vec4sg'
+  | 'vec4x16'
+  | 'vec4x16sg'
+  | 'tiled64'
+  | 'tiled128'
+  | 'tiled128k16'
+  | 'tiled128k32';
 
 /**
  * The `sg` register-block kernels share A's rows across a subgroup: they need 4-wide subgroups and the subgroup_id
@@ -23,17 +45,28 @@ export type MatmulKernel = 'scalar' | 'vec4' | 'vec4sg' | 'vec4x16' | 'vec4x16sg
  */
 export function canShareA(gpu: Gpu): boolean {
   const h = gpu.handle;
-  return subgroupConfig.use === 'auto' && h.features.has('subgroups') && h.wgslFeatures.has('subgroup_id') && h.subgroupSizes?.[0] === 4 && h.subgroupSizes?.[1] === 4;
+  return (
+    subgroupConfig.use === 'auto' &&
+    h.features.has('subgroups') &&
+    h.wgslFeatures.has('subgroup_id') &&
+    h.subgroupSizes?.[0] === 4 &&
+    h.subgroupSizes?.[1] === 4
+  );
 }
 
 /**
  * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
  * family: on SwiftShader the barrier-free register-block kernels (vec4x16 when M and N exceed 32, else
  * vec4), measured there; on real GPUs the workgroup-memory tiled kernel (tiled128 when the matrix gives at least
- * 128 such tiles, else tiled64), until the tuner (matmulTuning below) has timed the shape's class. family forces one family (tests run the GPU family on SwiftShader); kernel forces
+ * 128 such tiles, else tiled64), until the tuner (matmulTuning below) has timed the shape's class. family forces one
+ * family (tests run the GPU family on SwiftShader); kernel forces
  * one kernel. A kernel that cannot take the operands' layout (not vec4-aligned) falls back to the scalar one.
  */
-export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = { naive: false, family: 'auto', kernel: 'auto' };
+export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = {
+  naive: false,
+  family: 'auto',
+  kernel: 'auto',
+};
 
 /**
  * Runtime tuning of the GPU family's kernel choice (src/ops/matmul-tune.ts). The tile that wins depends on the GPU and
@@ -54,9 +87,23 @@ export function parseTuneMode(v: string | undefined): 'auto' | 'on' | 'off' {
 }
 
 /** A shape class to tune: the operands' layout, B's storage and the proxy sizes the kernels are timed on. */
-export interface TuneShape { key: string; M: number; N: number; K: number; aM4: boolean; bN4: boolean; f16: boolean }
-export interface TuneEntry { kernel: MatmulKernel; ms: Partial<Record<MatmulKernel, number>> }
-export interface TuneState { table: Map<string, TuneEntry>; pending: Map<string, TuneShape> }
+export interface TuneShape {
+  key: string;
+  M: number;
+  N: number;
+  K: number;
+  aM4: boolean;
+  bN4: boolean;
+  f16: boolean;
+}
+export interface TuneEntry {
+  kernel: MatmulKernel;
+  ms: Partial<Record<MatmulKernel, number>>;
+}
+export interface TuneState {
+  table: Map<string, TuneEntry>;
+  pending: Map<string, TuneShape>;
+}
 const tuneStates = new WeakMap<Gpu, TuneState>();
 
 /** This device's tuned choices and the shape classes waiting to be tuned. */
@@ -71,12 +118,22 @@ export const TUNED_KERNELS: readonly MatmulKernel[] = ['tiled64', 'tiled128', 't
 
 /** The tuner's candidates on this device: TUNED_KERNELS, and tiled128k32 where workgroup memory holds its 32 KiB. */
 export function tuneCandidates(gpu: Gpu): MatmulKernel[] {
-  return gpu.handle.limits.maxComputeWorkgroupStorageSize >= 32768 ? [...TUNED_KERNELS, 'tiled128k32'] : [...TUNED_KERNELS];
+  return gpu.handle.limits.maxComputeWorkgroupStorageSize >= 32768
+    ? [...TUNED_KERNELS, 'tiled128k32']
+    : [...TUNED_KERNELS];
 }
 
 export function tuningApplies(gpu: Gpu): boolean {
-  const m = matmulTuning.mode, c = matmulConfig;
-  return m !== 'off' && !gpu.dryRun && !c.naive && c.kernel === 'auto' && matmulFamily(gpu) === 'gpu' && (m === 'on' || !gpu.handle.adapter.swiftshader);
+  const m = matmulTuning.mode,
+    c = matmulConfig;
+  return (
+    m !== 'off' &&
+    !gpu.dryRun &&
+    !c.naive &&
+    c.kernel === 'auto' &&
+    matmulFamily(gpu) === 'gpu' &&
+    (m === 'on' || !gpu.handle.adapter.swiftshader)
+  );
 }
 
 /**
@@ -85,8 +142,18 @@ export function tuningApplies(gpu: Gpu): boolean {
  * integrated GPU) since 128 tiles of 128×128 already fill a GPU and the kernels' ranking holds past that.
  */
 export function tuneShape(M: number, N: number, K: number, aM4: boolean, bN4: boolean, f16: boolean): TuneShape {
-  const Mp = Math.min(2 ** Math.ceil(Math.log2(Math.max(1, M))), 1024), Np = Math.min(N, 2048), Kp = Math.min(K, 2048);
-  return { key: `${aM4 ? 'm' : 'k'}${bN4 ? 'n' : 'k'}${f16 ? 'h' : 'f'} ${Mp}x${Np}x${Kp}`, M: Mp, N: Np, K: Kp, aM4, bN4, f16 };
+  const Mp = Math.min(2 ** Math.ceil(Math.log2(Math.max(1, M))), 1024),
+    Np = Math.min(N, 2048),
+    Kp = Math.min(K, 2048);
+  return {
+    key: `${aM4 ? 'm' : 'k'}${bN4 ? 'n' : 'k'}${f16 ? 'h' : 'f'} ${Mp}x${Np}x${Kp}`,
+    M: Mp,
+    N: Np,
+    K: Kp,
+    aM4,
+    bN4,
+    f16,
+  };
 }
 
 /** The kernel family matmul runs on this adapter (matmulConfig.family, or the adapter's own). */
@@ -97,9 +164,15 @@ export function matmulFamily(gpu: Gpu): 'swiftshader' | 'gpu' {
 
 /** What `doctor` reports: the kernel family, the matmul a model-sized product gets, and whether tuning runs. */
 export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul: string; tuning: string } {
-  const f = matmulFamily(gpu), m = matmulTuning.mode;
-  const tuning = tuningApplies(gpu) ? `on: each new shape class is timed on ${tuneCandidates(gpu).join(', ')} and runs on the fastest`
-    : m === 'off' ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)' : f === 'swiftshader' ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
+  const f = matmulFamily(gpu),
+    m = matmulTuning.mode;
+  const tuning = tuningApplies(gpu)
+    ? `on: each new shape class is timed on ${tuneCandidates(gpu).join(', ')} and runs on the fastest`
+    : m === 'off'
+      ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)'
+      : f === 'swiftshader'
+        ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)'
+        : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
   return { family: f, matmul: chooseMatmulKernel(gpu, 512, 1024), tuning };
 }
 
@@ -119,14 +192,26 @@ export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel
 export function matmul(gpu: Gpu, x: MatmulArgs): void {
   const flags = (x.bias ? 1 : 0) | (x.accumulate ? 2 : 0) | (x.gelu ? 4 : 0);
   const p = {
-    M: x.M, N: x.N, K: x.K, a_sm: x.aSm, a_sk: x.aSk, b_sk: x.bSk, b_sn: x.bSn, c_sm: x.cSm ?? x.N,
-    a_off: x.aOff ?? 0, b_off: x.bOff ?? 0, c_off: x.cOff ?? 0, flags, alpha: x.alpha ?? 1,
+    M: x.M,
+    N: x.N,
+    K: x.K,
+    a_sm: x.aSm,
+    a_sk: x.aSk,
+    b_sk: x.bSk,
+    b_sn: x.bSn,
+    c_sm: x.cSm ?? x.N,
+    a_off: x.aOff ?? 0,
+    b_off: x.bOff ?? 0,
+    c_off: x.cOff ?? 0,
+    flags,
+    alpha: x.alpha ?? 1,
   };
   let kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
   const B_F16 = x.b.dtype === 'f16p';
   if (layout && tuningApplies(gpu)) {
-    const s = tuneState(gpu), shape = tuneShape(x.M, x.N, x.K, layout.A_M4, layout.B_N4, B_F16);
+    const s = tuneState(gpu),
+      shape = tuneShape(x.M, x.N, x.K, layout.A_M4, layout.B_N4, B_F16);
     const hit = s.table.get(shape.key);
     if (hit) kernel = hit.kernel;
     else s.pending.set(shape.key, shape);
@@ -135,7 +220,8 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   // every store slowed SwiftShader's unrolled 16×16 kernel). SwiftShader's register-block kernels add it in a
   // separate pass instead (when C is contiguous and not accumulated; the same two roundings in the same order): no
   // second compile of the big kernel (~1.4 s per process there), and fusing it measured no faster there
-  const addAfter = !!x.residual && kernel.startsWith('vec4') && !!layout && p.c_sm === x.N && p.c_off === 0 && !x.accumulate;
+  const addAfter =
+    !!x.residual && kernel.startsWith('vec4') && !!layout && p.c_sm === x.N && p.c_off === 0 && !x.accumulate;
   const RESIDUAL = !!x.residual && !addAfter;
   const bind = { a: x.a, b: x.b, bias: x.bias, c: x.c, res: RESIDUAL ? x.residual : undefined };
   if (!layout) {
@@ -143,20 +229,53 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   } else if (kernel.startsWith('tiled')) {
     // tiled128k16 / k32: k-slices of 16 / 32 (2 / 4 vec4 loads per operand per thread per slice; k32 needs 32 KiB of
     // workgroup memory); the tuner (or `bench`) measures them against tiled128
-    const ts = kernel === 'tiled64' ? 64 : 128, bk = kernel === 'tiled128k16' ? 16 : kernel === 'tiled128k32' ? 32 : 8;
-    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, TILED: true, T128: ts === 128, BK: bk, NL: Math.max(1, ts * bk / 4 / 256) });
+    const ts = kernel === 'tiled64' ? 64 : 128,
+      bk = kernel === 'tiled128k16' ? 16 : kernel === 'tiled128k32' ? 32 : 8;
+    gpu.run('matmul', 'matmul_tiled', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], {
+      B_F16,
+      RESIDUAL,
+      ...layout,
+      TILED: true,
+      T128: ts === 128,
+      BK: bk,
+      NL: Math.max(1, (ts * bk) / 4 / 256),
+    });
   } else {
     // vec4: 8×8 per invocation (BLK 2, 32×32 tiles); vec4x16: 16×16 (BLK 4, 64×64 tiles); vec4x16sg: the same with
     // A shared across each 4-wide subgroup
     const sg = kernel.endsWith('sg') && canShareA(gpu);
-    const BLK = kernel.startsWith('vec4x16') ? 4 : 2, ts = 16 * BLK;
-    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], { B_F16, RESIDUAL, ...layout, BLK, SGA: sg, EPI_DEFINES: true, GELU: !!x.gelu, ACC: !!x.accumulate });
+    const BLK = kernel.startsWith('vec4x16') ? 4 : 2,
+      ts = 16 * BLK;
+    gpu.run('matmul', 'matmul', bind, p, [Math.ceil(x.N / ts), Math.ceil(x.M / ts)], {
+      B_F16,
+      RESIDUAL,
+      ...layout,
+      BLK,
+      SGA: sg,
+      EPI_DEFINES: true,
+      GELU: !!x.gelu,
+      ACC: !!x.accumulate,
+    });
   }
   if (addAfter) addInPlace(gpu, x.c, x.residual!, x.M * x.N);
 }
 
 /** The VEC4 kernel's defines when every operand can move as aligned vec4 (else null: the scalar kernel). */
-function vec4Layout(x: MatmulArgs, p: { K: number; N: number; a_sm: number; a_sk: number; b_sk: number; b_sn: number; c_sm: number; a_off: number; b_off: number; c_off: number }) {
+function vec4Layout(
+  x: MatmulArgs,
+  p: {
+    K: number;
+    N: number;
+    a_sm: number;
+    a_sk: number;
+    b_sk: number;
+    b_sn: number;
+    c_sm: number;
+    a_off: number;
+    b_off: number;
+    c_off: number;
+  },
+) {
   const q = (...v: number[]) => v.every((n) => n % 4 === 0);
   const aM4 = p.a_sm === 1 && p.a_sk !== 1;
   const bN4 = p.b_sn === 1 && p.b_sk !== 1;
@@ -169,17 +288,47 @@ function vec4Layout(x: MatmulArgs, p: { K: number; N: number; a_sm: number; a_sk
 }
 
 /** Y[M,N] = X[M,K]·W[N,K]ᵀ + bias (+ residual) (a Linear's forward; W as HF stores it, [out, in]). */
-export function linearForward(gpu: Gpu, X: Tensor, W: Tensor, bias: Tensor | undefined, Y: Tensor, M: number, N: number, K: number, gelu = false, residual?: Tensor): void {
+export function linearForward(
+  gpu: Gpu,
+  X: Tensor,
+  W: Tensor,
+  bias: Tensor | undefined,
+  Y: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  gelu = false,
+  residual?: Tensor,
+): void {
   matmul(gpu, { a: X, b: W, c: Y, bias, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, gelu, residual });
 }
 
 /** dX[M,K] (+)= dY[M,N]·W[N,K]. */
-export function linearBackwardInput(gpu: Gpu, dY: Tensor, W: Tensor, dX: Tensor, M: number, N: number, K: number, accumulate = false): void {
+export function linearBackwardInput(
+  gpu: Gpu,
+  dY: Tensor,
+  W: Tensor,
+  dX: Tensor,
+  M: number,
+  N: number,
+  K: number,
+  accumulate = false,
+): void {
   matmul(gpu, { a: dY, b: W, c: dX, M, N: K, K: N, aSm: N, aSk: 1, bSk: K, bSn: 1, accumulate });
 }
 
 /** dW[N,K] (+)= dY[M,N]ᵀ·X[M,K]; db[N] (+)= Σ_m dY[m,N]. */
-export function linearBackwardWeight(gpu: Gpu, dY: Tensor, X: Tensor, dW: Tensor, db: Tensor | undefined, M: number, N: number, K: number, accumulate = true): void {
+export function linearBackwardWeight(
+  gpu: Gpu,
+  dY: Tensor,
+  X: Tensor,
+  dW: Tensor,
+  db: Tensor | undefined,
+  M: number,
+  N: number,
+  K: number,
+  accumulate = true,
+): void {
   matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate });
   if (db) columnSums(gpu, dY, db, M, N, accumulate);
 }
@@ -192,7 +341,8 @@ export const COLUMN_SUM_ROWS = 32;
  * one stage: under 4·COLUMN_SUM_ROWS rows, or a grid over the workgroup-count limit.
  */
 export function columnSumChunks(gpu: Gpu, M: number, N: number): number {
-  const chunks = Math.ceil(M / COLUMN_SUM_ROWS), max = gpu.handle.limits.maxComputeWorkgroupsPerDimension;
+  const chunks = Math.ceil(M / COLUMN_SUM_ROWS),
+    max = gpu.handle.limits.maxComputeWorkgroupsPerDimension;
   return chunks >= 4 && chunks <= max && Math.ceil(N / 64) <= max ? chunks : 0;
 }
 
@@ -203,16 +353,39 @@ export function columnSumChunks(gpu: Gpu, M: number, N: number): number {
  * columns are 16 workgroups) while it walks every row.
  */
 export function columnSums(gpu: Gpu, a: Tensor, c: Tensor, M: number, N: number, accumulate: boolean): void {
-  const p = { M, N, K: 0, a_sm: N, a_sk: 0, b_sk: 0, b_sn: 0, c_sm: 0, a_off: 0, b_off: 0, c_off: 0, flags: accumulate ? 2 : 0, alpha: 1 };
+  const p = {
+    M,
+    N,
+    K: 0,
+    a_sm: N,
+    a_sk: 0,
+    b_sk: 0,
+    b_sn: 0,
+    c_sm: 0,
+    a_off: 0,
+    b_off: 0,
+    c_off: 0,
+    flags: accumulate ? 2 : 0,
+    alpha: 1,
+  };
   // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
-  if (matmulFamily(gpu) === 'swiftshader' && !matmulConfig.naive && N % 4 === 0 && a.byteLength % 16 === 0 && c.byteLength % 16 === 0) {
+  if (
+    matmulFamily(gpu) === 'swiftshader' &&
+    !matmulConfig.naive &&
+    N % 4 === 0 &&
+    a.byteLength % 16 === 0 &&
+    c.byteLength % 16 === 0
+  ) {
     gpu.run('matmul', 'bias_grad', { a, c }, p, grid(Math.ceil(N / 64)), { VEC4: true });
     return;
   }
   const chunks = matmulFamily(gpu) === 'gpu' ? columnSumChunks(gpu, M, N) : 0;
   if (chunks) {
     const part = gpu.tensor(chunks * N, 'f32', 'column-sums:partial');
-    gpu.run('matmul', 'bias_grad', { a, c: part }, { ...p, K: COLUMN_SUM_ROWS, c_sm: N, flags: 0 }, [Math.ceil(N / 64), chunks]);
+    gpu.run('matmul', 'bias_grad', { a, c: part }, { ...p, K: COLUMN_SUM_ROWS, c_sm: N, flags: 0 }, [
+      Math.ceil(N / 64),
+      chunks,
+    ]);
     gpu.run('matmul', 'bias_grad', { a: part, c }, { ...p, M: chunks }, grid(Math.ceil(N / 64)));
     part.destroy();
     return;

@@ -10,9 +10,13 @@ export class F16ComputeWeights {
   readonly w: BloomWeights;
   private pairs: { src: Tensor; dst: Tensor }[] = [];
 
-  constructor(readonly gpu: Gpu, readonly master: BloomWeights) {
-    if (master.dtype !== 'f32' || master.int8w.size) throw new Error(`--fp16 needs f32 master weights (got ${master.dtype}${master.int8w.size ? ', int8' : ''})`);
-    const w = this.w = new BloomWeights(gpu, master.cfg, 'f16');
+  constructor(
+    readonly gpu: Gpu,
+    readonly master: BloomWeights,
+  ) {
+    if (master.dtype !== 'f32' || master.int8w.size)
+      throw new Error(`--fp16 needs f32 master weights (got ${master.dtype}${master.int8w.size ? ', int8' : ''})`);
+    const w = (this.w = new BloomWeights(gpu, master.cfg, 'f16'));
     for (const [name, t] of master.params) {
       if (w.kind(name) === 'f16p') {
         const dst = gpu.tensor(t.numel, 'f16p', `weight16:${name}`);
@@ -30,7 +34,9 @@ export class F16ComputeWeights {
   }
 
   /** compute copy ← f16(master); call after every optimizer step that changed the master */
-  sync(): void { for (const { src, dst } of this.pairs) castF16(this.gpu, src, dst); }
+  sync(): void {
+    for (const { src, dst } of this.pairs) castF16(this.gpu, src, dst);
+  }
 
   /** Frees the f16 copies only (shared tensors belong to the master). */
   destroy(): void {

@@ -32,7 +32,11 @@ export class Rng {
     if (!Number.isFinite(seed)) throw new Error(`Rng.fromSeed: seed must be a finite number, got ${seed}`);
     let st = Math.trunc(seed) >>> 0;
     const words: number[] = [];
-    for (let i = 0; i < 4; i++) { const [z, next] = splitmix32(st); words.push(z); st = next; }
+    for (let i = 0; i < 4; i++) {
+      const [z, next] = splitmix32(st);
+      words.push(z);
+      st = next;
+    }
     return new Rng(words);
   }
 
@@ -41,7 +45,10 @@ export class Rng {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
     const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return result;
@@ -54,9 +61,13 @@ export class Rng {
 
   /** Uniform integer in [0, n), unbiased (rejection sampling); 1 ≤ n ≤ 2^32. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1 || n > 4294967296) throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > 4294967296)
+      throw new Error(`Rng.int: n must be an integer in [1, 2^32], got ${n}`);
     const limit = 4294967296 - (4294967296 % n);
-    for (;;) { const x = this.nextU32(); if (x < limit) return x % n; }
+    for (;;) {
+      const x = this.nextU32();
+      if (x < limit) return x % n;
+    }
   }
 
   /** Uniform choice of one element. */
@@ -69,7 +80,9 @@ export class Rng {
   shuffle<T>(arr: T[]): T[] {
     for (let i = arr.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      const tmp = arr[i]; arr[i] = arr[j]; arr[j] = tmp;
+      const tmp = arr[i];
+      arr[i] = arr[j];
+      arr[j] = tmp;
     }
     return arr;
   }
@@ -89,7 +102,11 @@ export class Rng {
   fork(label: string): Rng {
     let st = (fnv1a(label) ^ this.s[0] ^ rotl(this.s[1], 8) ^ rotl(this.s[2], 16) ^ rotl(this.s[3], 24)) >>> 0;
     const words: number[] = [];
-    for (let i = 0; i < 4; i++) { const [z, next] = splitmix32(st ^ this.s[i]); words.push(z); st = next; }
+    for (let i = 0; i < 4; i++) {
+      const [z, next] = splitmix32(st ^ this.s[i]);
+      words.push(z);
+      st = next;
+    }
     return new Rng(words);
   }
 }

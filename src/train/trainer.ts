@@ -22,46 +22,73 @@ import { Progress } from '../util/progress.ts';
 import { atomicWriteFile } from '../util/atomic.ts';
 
 export interface TrainOptions {
-  model: string;            // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
-  out: string;              // run folder: train_config.json, log.jsonl, checkpoint/
-  pairs: string;            // parallel data: NusaX-MT CSV, FLORES folder or JSONL pairs
-  l1: string[];             // pivot languages (codes)
-  l2: string[];             // languages to align (codes)
-  objectives: string;       // e.g. "tlm,xss"
-  replay?: string;          // JSONL {"inputs","targets"} of past instruction data
-  replaySize?: number;      // replay rows sampled (default: all)
-  steps: number;            // optimizer steps
-  lr: number;               // peak learning rate (linear decay to 0 at `steps`)
-  warmupSteps: number;      // linear warmup steps
-  batchSize: number;        // sequences per optimizer step (effective batch)
-  gradAccum: number;        // micro-batches per step (batchSize must divide by it)
-  maxLength: number;        // tokens per sequence (right truncation, as the official code)
-  weightDecay: number;      // AdamW decoupled decay
-  maxGradNorm: number;      // global gradient clipping
-  decayAll: boolean;        // decay biases and LayerNorm weights too
-  seed: number;             // data order, objectives, noise
-  saveSteps: number;        // checkpoint every N steps (and at the end)
+  model: string; // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
+  out: string; // run folder: train_config.json, log.jsonl, checkpoint/
+  pairs: string; // parallel data: NusaX-MT CSV, FLORES folder or JSONL pairs
+  l1: string[]; // pivot languages (codes)
+  l2: string[]; // languages to align (codes)
+  objectives: string; // e.g. "tlm,xss"
+  replay?: string; // JSONL {"inputs","targets"} of past instruction data
+  replaySize?: number; // replay rows sampled (default: all)
+  steps: number; // optimizer steps
+  lr: number; // peak learning rate (linear decay to 0 at `steps`)
+  warmupSteps: number; // linear warmup steps
+  batchSize: number; // sequences per optimizer step (effective batch)
+  gradAccum: number; // micro-batches per step (batchSize must divide by it)
+  maxLength: number; // tokens per sequence (right truncation, as the official code)
+  weightDecay: number; // AdamW decoupled decay
+  maxGradNorm: number; // global gradient clipping
+  decayAll: boolean; // decay biases and LayerNorm weights too
+  seed: number; // data order, objectives, noise
+  saveSteps: number; // checkpoint every N steps (and at the end)
   officialTlmLangSwap?: boolean;
-  fp16?: boolean;           // mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW
+  fp16?: boolean; // mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW
   lossScale?: 'dynamic' | 'none' | number; // loss scaling (default: dynamic with fp16, none otherwise)
-  lossScaler?: LossScalerOptions;         // GradScaler settings for dynamic scaling (init 2^16, ×2 every 2000 clean steps)
-  recompute?: boolean;      // activation recomputation: keep block inputs only, recompute each block before its backward
+  lossScaler?: LossScalerOptions; // GradScaler settings for dynamic scaling (init 2^16, ×2 every 2000 clean steps)
+  recompute?: boolean; // activation recomputation: keep block inputs only, recompute each block before its backward
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
-  l1: ['eng', 'ind'], l2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'], objectives: 'tlm,xss',
-  steps: 100, lr: 1e-5, warmupSteps: 0, batchSize: 32, gradAccum: 1, maxLength: 128,
-  weightDecay: 0, maxGradNorm: 1, decayAll: false, seed: 42, saveSteps: 500,
+  l1: ['eng', 'ind'],
+  l2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'],
+  objectives: 'tlm,xss',
+  steps: 100,
+  lr: 1e-5,
+  warmupSteps: 0,
+  batchSize: 32,
+  gradAccum: 1,
+  maxLength: 128,
+  weightDecay: 0,
+  maxGradNorm: 1,
+  decayAll: false,
+  seed: 42,
+  saveSteps: 500,
 };
 
-export interface StepLog { step: number; loss: number; lr: number; grad_norm: number; loss_scale: number; tokens: number; tokens_per_s: number; skipped: boolean }
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  loss_scale: number;
+  tokens: number;
+  tokens_per_s: number;
+  skipped: boolean;
+}
 
-interface TrainerState { version: 1; step: number; stream: TrainingStreamState; adamStep: number; options: TrainOptions; scaler?: LossScalerState }
+interface TrainerState {
+  version: 1;
+  step: number;
+  stream: TrainingStreamState;
+  adamStep: number;
+  options: TrainOptions;
+  scaler?: LossScalerState;
+}
 
 export interface TrainHooks {
   log?: (msg: string) => void;
-  onStep?: (s: StepLog) => void;     // after each step (tests use it to simulate a crash)
-  shouldStop?: () => boolean;        // checked after each step (Ctrl-C): save and return
+  onStep?: (s: StepLog) => void; // after each step (tests use it to simulate a crash)
+  shouldStop?: () => boolean; // checked after each step (Ctrl-C): save and return
   afterBackward?: (grads: BloomGrads, step: number) => void; // before the optimizer of step `step` (tests force an overflow)
   progress?: boolean;
 }
@@ -71,15 +98,18 @@ const CKPT = 'checkpoint';
 /** Runs (or resumes) training; returns the logs of the steps run now. */
 export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: TrainHooks = {}): Promise<StepLog[]> {
   const log = hooks.log ?? ((m: string) => console.error(m));
-  if (o.batchSize % o.gradAccum) throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
+  if (o.batchSize % o.gradAccum)
+    throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
   mkdirSync(o.out, { recursive: true });
   const ckDir = resume ? findCheckpoint(o.out) : null;
-  if (resume && !ckDir) throw new Error(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, CKPT)}); start without --resume`);
+  if (resume && !ckDir)
+    throw new Error(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, CKPT)}); start without --resume`);
   const state: TrainerState | null = ckDir ? JSON.parse(readFileSync(join(ckDir, 'trainer_state.json'), 'utf8')) : null;
   if (state) o = { ...state.options, steps: o.steps, saveSteps: o.saveSteps, out: o.out };
 
   const ck = await openCheckpoint(ckDir ?? o.model);
-  const cfg = ck.config, tokenizerJSON = ck.tokenizerJSON;
+  const cfg = ck.config,
+    tokenizerJSON = ck.tokenizerJSON;
   const weights = await BloomWeights.fromCheckpoint(gpu, ck, 'f32');
   await ck.close();
   const tok = await Tokenizer.fromJSON(tokenizerJSON);
@@ -90,8 +120,14 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
   const scaler = lossScalerFor(o.lossScale ?? (o.fp16 ? 'dynamic' : 'none'), o.lossScaler);
   const grads = new BloomGrads(gpu, weights);
   const opt = new AdamW(gpu, weights, {
-    lr: o.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: o.weightDecay, maxGradNorm: o.maxGradNorm,
-    decayAll: o.decayAll, totalSteps: o.steps, warmupSteps: o.warmupSteps,
+    lr: o.lr,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weightDecay: o.weightDecay,
+    maxGradNorm: o.maxGradNorm,
+    decayAll: o.decayAll,
+    totalSteps: o.steps,
+    warmupSteps: o.warmupSteps,
   });
   const stream = makeStream(o);
   let step = 0;
@@ -105,7 +141,10 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
   } else {
     writeFileSync(join(o.out, 'log.jsonl'), '');
   }
-  await atomicWriteFile(join(o.out, 'train_config.json'), JSON.stringify({ ...o, model_config: JSON.parse(toHFConfigJSON(cfg)) }, null, 2) + '\n');
+  await atomicWriteFile(
+    join(o.out, 'train_config.json'),
+    JSON.stringify({ ...o, model_config: JSON.parse(toHFConfigJSON(cfg)) }, null, 2) + '\n',
+  );
 
   const logs: StepLog[] = [];
   const bar = hooks.progress ? new Progress({ total: o.steps, label: 'train ' }) : null;
@@ -113,12 +152,24 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
     while (step < o.steps) {
       const t0 = Date.now();
       const micro = Array.from({ length: o.gradAccum }, () =>
-        collate(Array.from({ length: o.batchSize / o.gradAccum }, () => encodeText(tok, stream.next().text, o.maxLength)), tok.padId, 'left'));
+        collate(
+          Array.from({ length: o.batchSize / o.gradAccum }, () => encodeText(tok, stream.next().text, o.maxLength)),
+          tok.padId,
+          'left',
+        ),
+      );
       // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
       const numItems = micro.reduce((n, b) => n + shiftLabels(b.labels, b.B, b.T).filter((t) => t >= 0).length, 0);
-      let loss = 0, tokens = 0;
+      let loss = 0,
+        tokens = 0;
       for (const b of micro) {
-        const r = await lossAndBackward(fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels, grads, { numItems, lossScale: scaler.scale });
+        const r = await lossAndBackward(
+          fwd,
+          { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T },
+          b.labels,
+          grads,
+          { numItems, lossScale: scaler.scale },
+        );
         loss += r.loss; // each micro-batch's summed loss is already divided by numItems
         tokens += b.attentionMask.reduce((x, y) => x + y, 0);
       }
@@ -130,24 +181,51 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
       scaler.update(skipped);
       // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
       const tuned = await tuneMatmuls(gpu);
-      if (tuned.length) { bar?.clearLine(); log(describeTuning(tuned)); }
+      if (tuned.length) {
+        bar?.clearLine();
+        log(describeTuning(tuned));
+      }
       if (compute && !skipped) compute.sync();
       grads.zero();
       step++;
-      const entry: StepLog = { step, loss, lr, grad_norm: gradNorm, loss_scale: lossScale, tokens, tokens_per_s: tokens / ((Date.now() - t0) / 1000), skipped };
+      const entry: StepLog = {
+        step,
+        loss,
+        lr,
+        grad_norm: gradNorm,
+        loss_scale: lossScale,
+        tokens,
+        tokens_per_s: tokens / ((Date.now() - t0) / 1000),
+        skipped,
+      };
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
       logs.push(entry);
       bar?.update(step);
       hooks.onStep?.(entry);
       const stop = hooks.shouldStop?.() ?? false;
       if (step % o.saveSteps === 0 || step === o.steps || stop) {
-        await saveTrainCheckpoint(gpu, o, cfg, tokenizerJSON, weights, opt, { version: 1, step, stream: stream.getState(), adamStep: opt.stepCount, options: o, scaler: scaler.getState() });
+        await saveTrainCheckpoint(gpu, o, cfg, tokenizerJSON, weights, opt, {
+          version: 1,
+          step,
+          stream: stream.getState(),
+          adamStep: opt.stepCount,
+          options: o,
+          scaler: scaler.getState(),
+        });
       }
-      if (stop) { log(`stopped at step ${step}; checkpoint saved in ${join(o.out, CKPT)} (continue with --resume)`); break; }
+      if (stop) {
+        log(`stopped at step ${step}; checkpoint saved in ${join(o.out, CKPT)} (continue with --resume)`);
+        break;
+      }
     }
   } finally {
     bar?.finish();
-    tok.free(); grads.destroy(); opt.destroy(); compute?.destroy(); weights.destroy(); fwd.slopes.destroy();
+    tok.free();
+    grads.destroy();
+    opt.destroy();
+    compute?.destroy();
+    weights.destroy();
+    fwd.slopes.destroy();
   }
   return logs;
 }
@@ -156,8 +234,12 @@ export function makeStream(o: TrainOptions): TrainingStream {
   const src = readParallel(o.pairs);
   const pairs = src.kind === 'pairs' ? src.pairs : pairsForObjectives(src.corpus, o.l1, o.l2, o.objectives);
   return new TrainingStream({
-    pairs, objectives: o.objectives, seed: o.seed, replay: o.replay ? readReplay(o.replay) : undefined,
-    replaySize: o.replaySize, officialTlmLangSwap: o.officialTlmLangSwap,
+    pairs,
+    objectives: o.objectives,
+    seed: o.seed,
+    replay: o.replay ? readReplay(o.replay) : undefined,
+    replaySize: o.replaySize,
+    officialTlmLangSwap: o.officialTlmLangSwap,
   });
 }
 
@@ -169,20 +251,40 @@ function findCheckpoint(out: string): string | null {
 
 function truncateLog(path: string, step: number): void {
   if (!existsSync(path)) return;
-  const keep = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() && JSON.parse(l).step <= step);
+  const keep = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && JSON.parse(l).step <= step);
   writeFileSync(path, keep.map((l) => l + '\n').join(''));
 }
 
 /** Writes the whole checkpoint into a temporary folder, then swaps it in (a crash never leaves a partial one). */
-async function saveTrainCheckpoint(gpu: Gpu, o: TrainOptions, cfg: BloomConfig, tokenizerJSON: string, w: BloomWeights, opt: AdamW, st: TrainerState): Promise<void> {
-  const tmp = join(o.out, `.${CKPT}-tmp`), old = join(o.out, `.${CKPT}-old`), dst = join(o.out, CKPT);
+async function saveTrainCheckpoint(
+  gpu: Gpu,
+  o: TrainOptions,
+  cfg: BloomConfig,
+  tokenizerJSON: string,
+  w: BloomWeights,
+  opt: AdamW,
+  st: TrainerState,
+): Promise<void> {
+  const tmp = join(o.out, `.${CKPT}-tmp`),
+    old = join(o.out, `.${CKPT}-old`),
+    dst = join(o.out, CKPT);
   rmSync(tmp, { recursive: true, force: true });
-  const params = await readSharded(gpu, w, w.params, w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })));
+  const params = await readSharded(
+    gpu,
+    w,
+    w.params,
+    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
+  );
   // F32 so that resuming continues from the exact weights (HF loads F32 checkpoints as well)
   await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
   const adam = await opt.getState();
   const tensors: TensorToWrite[] = [];
-  for (const [k, m] of [['m', adam.m], ['v', adam.v]] as const) {
+  for (const [k, m] of [
+    ['m', adam.m],
+    ['v', adam.v],
+  ] as const) {
     for (const [name, a] of m) tensors.push({ name: `${k}.${name}`, dtype: 'F32', shape: [a.length], data: a });
   }
   await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
@@ -195,7 +297,8 @@ async function saveTrainCheckpoint(gpu: Gpu, o: TrainOptions, cfg: BloomConfig, 
 
 async function readOptimizer(dir: string, step: number) {
   const f = await SafetensorsFile.open(await fileSource(join(dir, 'optimizer.safetensors')));
-  const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+  const m = new Map<string, Float32Array>(),
+    v = new Map<string, Float32Array>();
   for (const name of f.tensors.keys()) (name.startsWith('m.') ? m : v).set(name.slice(2), await f.f32(name));
   await f.close();
   return { step, m, v };

@@ -3,7 +3,9 @@
 // Node-only, but node:fs is imported dynamically so that browser bundles that merely reference this module load.
 
 /** Sink handed to the writer callback: sequential appends to the temp file. */
-export interface ByteSink { write(bytes: Uint8Array): Promise<void> }
+export interface ByteSink {
+  write(bytes: Uint8Array): Promise<void>;
+}
 
 /** Run `writer` against a temp file next to `path`; on success fsync + rename onto `path`, on failure remove it. */
 export async function atomicWrite(path: string, writer: (sink: ByteSink) => Promise<void>): Promise<void> {
@@ -16,7 +18,7 @@ export async function atomicWrite(path: string, writer: (sink: ByteSink) => Prom
     await writer({
       async write(bytes: Uint8Array) {
         // One write may be partial (large buffers); loop until everything is out.
-        for (let off = 0; off < bytes.byteLength;) {
+        for (let off = 0; off < bytes.byteLength; ) {
           const { bytesWritten } = await fh.write(bytes, off, Math.min(bytes.byteLength - off, 1 << 30));
           off += bytesWritten;
         }
@@ -44,6 +46,12 @@ async function syncDir(dir: string): Promise<void> {
   const fs = await import('node:fs/promises');
   try {
     const dh = await fs.open(dir, 'r');
-    try { await dh.sync(); } finally { await dh.close(); }
-  } catch { /* best effort */ }
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* best effort */
+  }
 }

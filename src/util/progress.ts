@@ -1,13 +1,17 @@
 // Terminal progress bar with ETA. On a TTY it redraws one line; otherwise (logs, CI) it prints a plain line every N%.
 
-export interface ProgressStream { write(s: string): unknown; isTTY?: boolean; columns?: number }
+export interface ProgressStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 export interface ProgressOptions {
   total: number;
   label?: string;
-  stream?: ProgressStream;   // default process.stderr
-  everyPercent?: number;     // non-TTY: print a line each time this many percent more are done (default 10)
-  now?: () => number;        // clock in ms (tests)
+  stream?: ProgressStream; // default process.stderr
+  everyPercent?: number; // non-TTY: print a line each time this many percent more are done (default 10)
+  now?: () => number; // clock in ms (tests)
 }
 
 /** "1h02m", "3m05s", "42s"; "?" when unknown. */
@@ -45,7 +49,10 @@ export class Progress {
 
   update(done: number, total = this.opts.total): void {
     const t = this.now();
-    if (this.startDone < 0) { this.startDone = done; this.startMs = t; }
+    if (this.startDone < 0) {
+      this.startDone = done;
+      this.startMs = t;
+    }
     const eta = estimateEta(done, total, this.startDone, this.startMs, t);
     const pct = total > 0 ? (100 * done) / total : 100;
     const label = this.opts.label ? `${this.opts.label} ` : '';
@@ -68,7 +75,10 @@ export class Progress {
 
   /** Clears the bar's line on a TTY so that a log line can be written there; the next update redraws the bar. */
   clearLine(): void {
-    if (this.tty && this.startDone >= 0) { this.stream.write('\r\x1b[K'); this.lastDraw = -Infinity; }
+    if (this.tty && this.startDone >= 0) {
+      this.stream.write('\r\x1b[K');
+      this.lastDraw = -Infinity;
+    }
   }
 
   /** End the bar's line on a TTY (the plain mode already ends every line). */

@@ -20,8 +20,17 @@ export interface Wasm {
   bpeFree(h: number): void;
   samplerIO(n: number, nPrev: number): number;
   samplerSeed(state: number, lo: number, hi: number): void;
-  sample(state: number, logits: number, n: number, prev: number, nPrev: number,
-    temperature: number, topK: number, topP: number, penalty: number): number;
+  sample(
+    state: number,
+    logits: number,
+    n: number,
+    prev: number,
+    nPrev: number,
+    temperature: number,
+    topK: number,
+    topP: number,
+    penalty: number,
+  ): number;
 }
 
 let loading: Promise<Wasm> | undefined;

@@ -3,11 +3,11 @@
 import { wasmSync } from './load.ts';
 
 export interface SampleOptions {
-  temperature?: number;        // 0 = greedy; unset = greedy unless topK/topP are set (then 1)
-  topK?: number;               // keep the k largest logits (ties with the k-th kept, as HF); 0/unset = off
-  topP?: number;               // nucleus: smallest top set with mass >= topP (HF TopPLogitsWarper); 1/unset = off
-  repetitionPenalty?: number;  // HF: an earlier id's logit > 0 is divided by it, else multiplied; 1/unset = off
-  seed?: number;               // integer 0 .. 2^53-1, default 0: a run is reproducible unless seeded otherwise
+  temperature?: number; // 0 = greedy; unset = greedy unless topK/topP are set (then 1)
+  topK?: number; // keep the k largest logits (ties with the k-th kept, as HF); 0/unset = off
+  topP?: number; // nucleus: smallest top set with mass >= topP (HF TopPLogitsWarper); 1/unset = off
+  repetitionPenalty?: number; // HF: an earlier id's logit > 0 is divided by it, else multiplied; 1/unset = off
+  seed?: number; // integer 0 .. 2^53-1, default 0: a run is reproducible unless seeded otherwise
 }
 
 /**
@@ -23,24 +23,30 @@ export class Sampler {
 
   constructor(opts: SampleOptions = {}) {
     const { temperature, topK = 0, topP = 1, repetitionPenalty = 1, seed = 0 } = opts;
-    if (temperature !== undefined && !(temperature >= 0 && Number.isFinite(temperature))) throw new RangeError(`temperature must be >= 0, got ${temperature}`);
+    if (temperature !== undefined && !(temperature >= 0 && Number.isFinite(temperature)))
+      throw new RangeError(`temperature must be >= 0, got ${temperature}`);
     if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be an integer >= 0, got ${topK}`);
     if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${topP}`);
-    if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty))) throw new RangeError(`repetitionPenalty must be > 0, got ${repetitionPenalty}`);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!(repetitionPenalty > 0 && Number.isFinite(repetitionPenalty)))
+      throw new RangeError(`repetitionPenalty must be > 0, got ${repetitionPenalty}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be an integer in [0, 2^53), got ${seed}`);
     const greedy = temperature === 0 || (temperature === undefined && topK === 0 && topP === 1);
-    this.temperature = greedy ? 0 : temperature ?? 1;
+    this.temperature = greedy ? 0 : (temperature ?? 1);
     this.topK = topK;
     this.topP = topP;
     this.penalty = repetitionPenalty;
-    const w = wasmSync(), io = w.samplerIO(0, 0);
+    const w = wasmSync(),
+      io = w.samplerIO(0, 0);
     w.samplerSeed(io, seed % 2 ** 32, Math.floor(seed / 2 ** 32));
     this.state.set(new Uint32Array(w.memory.buffer, io, 4));
   }
 
   /** Next id given the step's logits (not modified) and the ids so far (for the repetition penalty). */
   sample(logits: Float32Array, previousIds: number[]): number {
-    const w = wasmSync(), n = logits.length, m = this.penalty === 1 ? 0 : previousIds.length;
+    const w = wasmSync(),
+      n = logits.length,
+      m = this.penalty === 1 ? 0 : previousIds.length;
     if (n === 0) throw new RangeError('sample: empty logits');
     const io = w.samplerIO(n, m);
     const mem = w.memory.buffer;

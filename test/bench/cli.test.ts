@@ -8,7 +8,11 @@ import { join } from 'node:path';
 import { REPO } from '../helpers/gpu.ts';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], { cwd: REPO, encoding: 'utf8', timeout: 280000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    timeout: 280000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -26,7 +30,9 @@ describe('CLI bench', () => {
       assert.ok(p560.peakBytes > p560.stateBytes && p560.stateBytes > p560.weightsBytes);
       assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).memoryPlan, j.memoryPlan);
       assert.match(r.err, /memory plan bloomz-1b1 B=4 T=256 f32 --recompute: peak/);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--against a missing file: usage error (exit 2) naming the file and how to produce it', () => {

@@ -16,7 +16,7 @@ import { attentionConfig } from '../../src/ops/attention.ts';
 async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
   const cfg = bloomConfigFor('nano-bloomz');
   await gpu.sync();
-  gpu.trimPool();  // as the plan: from an empty buffer pool (a reused buffer may be larger than asked, up to 2×)
+  gpu.trimPool(); // as the plan: from an empty buffer pool (a reused buffer may be larger than asked, up to 2×)
   const before = gpu.bytesAllocated;
   gpu.peakBytes = before;
   const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
@@ -30,13 +30,18 @@ async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
   await opt.step(grads, 1e-5);
   await gpu.sync();
   const peak = gpu.peakBytes - before;
-  grads.destroy(); w.destroy(); fwd.slopes.destroy(); opt.destroy();
+  grads.destroy();
+  w.destroy();
+  fwd.slopes.destroy();
+  opt.destroy();
   return { peak, loss };
 }
 
 describe('bench: the dry-run memory plan', () => {
   let gpu: Gpu;
-  before(async () => { gpu = await getGpu(); });
+  before(async () => {
+    gpu = await getGpu();
+  });
   for (const recompute of [false, true]) {
     it(`equals the peak of a real nano-bloomz training step (B=2 T=16${recompute ? ', --recompute' : ''})`, async () => {
       const real = await realPeak(gpu, 2, 16, recompute);
@@ -56,7 +61,9 @@ describe('bench: the dry-run memory plan', () => {
       const real = await realPeak(gpu, 2, 16, false);
       const plan = await memoryPlan(gpu, 'nano-bloomz', 2, 16, false);
       assert.equal(plan.peakBytes, real.peak, `plan ${plan.peakBytes} vs real ${real.peak}`);
-    } finally { attentionConfig.flash = flash; }
+    } finally {
+      attentionConfig.flash = flash;
+    }
   });
   it('recomputation lowers the planned activations of BLOOMZ-560M at B=4 T=256 (and fits 12 GB)', async () => {
     const plain = await memoryPlan(gpu, 'bloomz-560m', 4, 256, false);
@@ -67,8 +74,15 @@ describe('bench: the dry-run memory plan', () => {
     // the buffer pool: the second step creates no buffer, and what the GPU holds (live + pooled) stays within
     // the pool's headroom over the live peak (in fact +1–2 %) and within 12 GB
     for (const p of [plain, rc]) {
-      assert.equal(p.buffersPerStep, 0, `${p.recompute ? 'recompute: ' : ''}${p.buffersPerStep} buffers created in the second step`);
-      assert.ok(p.residentBytes >= p.peakBytes && p.residentBytes <= p.peakBytes * (1 + gpu.poolHeadroom), `resident ${p.residentBytes} vs live peak ${p.peakBytes}`);
+      assert.equal(
+        p.buffersPerStep,
+        0,
+        `${p.recompute ? 'recompute: ' : ''}${p.buffersPerStep} buffers created in the second step`,
+      );
+      assert.ok(
+        p.residentBytes >= p.peakBytes && p.residentBytes <= p.peakBytes * (1 + gpu.poolHeadroom),
+        `resident ${p.residentBytes} vs live peak ${p.peakBytes}`,
+      );
     }
     assert.ok(rc.residentBytes < 12e9, `560M with recomputation holds ${rc.residentBytes} bytes`);
   });

@@ -1,12 +1,22 @@
 // The evaluation page end to end in headless Chromium (WebGPU on SwiftShader): load the bloom-tiny fixture through the
 // folder input, evaluate a few NusaX rows, and require the page's results.json and predictions to equal those of
-// `instructalign eval` run in Node on the same inputs. Saves a screenshot (test-output/browser/eval-page.png, and docs/page.png when UPDATE_DOCS_SCREENSHOT=1).
+// `instructalign eval` run in Node on the same inputs. Saves a screenshot (test-output/browser/eval-page.png, and
+// docs/page.png when UPDATE_DOCS_SCREENSHOT=1).
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS, recordLogs, webgpuAdapter, workerDiag } from '../helpers/browser.ts';
+import {
+  buildWeb,
+  CHROMIUM,
+  EXTRA_FLAGS,
+  QUIET_FLAGS,
+  WEBGPU_FLAGS,
+  recordLogs,
+  webgpuAdapter,
+  workerDiag,
+} from '../helpers/browser.ts';
 import { FIXTURES, REPO, compare } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { loadRuntimeScorer, runWith } from '../../src/cli/eval.ts';
@@ -14,7 +24,9 @@ import type { ResultsJson } from '../../src/eval/results.ts';
 import type { PredictionRecord } from '../../src/eval/predictions.ts';
 
 const MODEL = join(FIXTURES, 'bloom-tiny');
-const LANGS = ['eng', 'jav', 'mad'], LIMIT = 3, PROMPTS = [1];
+const LANGS = ['eng', 'jav', 'mad'],
+  LIMIT = 3,
+  PROMPTS = [1];
 const SCREENSHOT = join(REPO, 'test-output/browser/eval-page.png');
 
 describe('browser: the evaluation page (web/index.html) against the Node CLI', function () {
@@ -26,8 +38,16 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
   before(async () => {
     buildWeb();
     // the layout `instructalign serve` uses: the page at /, the package's data/ and models/ beside it
-    server = await staticServer({ '/': join(REPO, 'dist/web'), '/data/': join(REPO, 'data'), '/models/': join(REPO, 'models'), '/fixtures/': FIXTURES });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS] });
+    server = await staticServer({
+      '/': join(REPO, 'dist/web'),
+      '/data/': join(REPO, 'data'),
+      '/models/': join(REPO, 'models'),
+      '/fixtures/': FIXTURES,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
+    });
     page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     logs = recordLogs(page);
     const res = await page.goto(new URL('index.html', server.url).href);
@@ -53,9 +73,17 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     try {
       await page.waitForFunction(fn, arg, { timeout });
     } catch (e) {
-      const status = await page.evaluate(() => ['status', 'model-status', 'run-status', 'progress-text']
-        .map((id) => `#${id} "${document.getElementById(id)?.textContent}"`).join(', ')).catch((x) => `no status: ${x.message}`);
-      const holds = await page.evaluate(fn, arg).then((v) => !!v, () => 'unknown');
+      const status = await page
+        .evaluate(() =>
+          ['status', 'model-status', 'run-status', 'progress-text']
+            .map((id) => `#${id} "${document.getElementById(id)?.textContent}"`)
+            .join(', '),
+        )
+        .catch((x) => `no status: ${x.message}`);
+      const holds = await page.evaluate(fn, arg).then(
+        (v) => !!v,
+        () => 'unknown',
+      );
       const msg = `${what}: ${(e as Error).message.split('\n')[0]}\npage: ${status}; condition holds now: ${holds}\n${await workerDiag(page)}${why()}`;
       console.error(`      ${msg.replace(/\n/g, '\n      ')}`);
       throw new Error(msg);
@@ -73,8 +101,10 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     assert.match(modelStatus ?? '', /^loaded /, `model status: ${modelStatus}${why()}`);
 
     // 2. the form: NusaX, eng + jav, prompt 1, limit 3
-    for (const box of await page.$$('input[name=lang]')) await box.setChecked(LANGS.includes(await box.getAttribute('value') ?? ''));
-    for (const box of await page.$$('input[name=prompt]')) await box.setChecked(PROMPTS.includes(Number(await box.getAttribute('value'))));
+    for (const box of await page.$$('input[name=lang]'))
+      await box.setChecked(LANGS.includes((await box.getAttribute('value')) ?? ''));
+    for (const box of await page.$$('input[name=prompt]'))
+      await box.setChecked(PROMPTS.includes(Number(await box.getAttribute('value'))));
     await page.fill('#limit', String(LIMIT));
 
     // 3. run and wait for the results
@@ -82,7 +112,7 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     await waitPage('the evaluation', runSettled, null, 240000);
     const runStatus = await page.textContent('#run-status');
     assert.match(runStatus ?? '', /^done/, `run status: ${runStatus}${why()}`);
-    const web: ResultsJson = JSON.parse(await page.textContent('#results-json') ?? '');
+    const web: ResultsJson = JSON.parse((await page.textContent('#results-json')) ?? '');
     const webPreds: PredictionRecord[] = await page.evaluate(() => (window as any).instructalign.predictions);
     const progress = await page.textContent('#progress-text');
     await page.evaluate(() => document.querySelector('details[open]')?.removeAttribute('open')); // the tools are not the subject
@@ -92,31 +122,68 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     if (process.env.UPDATE_DOCS_SCREENSHOT) copyFileSync(SCREENSHOT, join(REPO, 'docs/page.png'));
 
     // 4. the same evaluation by the Node CLI (in process, the real runtime on Node's Dawn)
-    const code = await runWith(['--model', MODEL, '--langs', LANGS.join(','), '--limit', String(LIMIT), '--prompts', PROMPTS.join(','), '--out', out],
-      loadRuntimeScorer, () => {});
+    const code = await runWith(
+      [
+        '--model',
+        MODEL,
+        '--langs',
+        LANGS.join(','),
+        '--limit',
+        String(LIMIT),
+        '--prompts',
+        PROMPTS.join(','),
+        '--out',
+        out,
+      ],
+      loadRuntimeScorer,
+      () => {},
+    );
     assert.equal(code, 0);
     const node: ResultsJson = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    const nodePreds: PredictionRecord[] = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const nodePreds: PredictionRecord[] = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
     // 5. compare: predictions (labels exact, scores to 1e-4) and every number of results.json
-    assert.equal(progress, `${LANGS.length * LIMIT * PROMPTS.length} / ${LANGS.length * LIMIT * PROMPTS.length} examples × prompts (100%), ETA 0s`);
+    assert.equal(
+      progress,
+      `${LANGS.length * LIMIT * PROMPTS.length} / ${LANGS.length * LIMIT * PROMPTS.length} examples × prompts (100%), ETA 0s`,
+    );
     assert.equal(webPreds.length, nodePreds.length, 'prediction count');
     nodePreds.forEach((n, i) => {
       const w = webPreds[i];
       const tag = `${n.lang}/${n.id} prompt ${n.prompt}`;
-      assert.deepEqual([w.lang, w.id, w.prompt, w.gold, w.pred], [n.lang, n.id, n.prompt, n.gold, n.pred], `${tag}: page vs CLI (scores ${w.scores} vs ${n.scores})`);
+      assert.deepEqual(
+        [w.lang, w.id, w.prompt, w.gold, w.pred],
+        [n.lang, n.id, n.prompt, n.gold, n.pred],
+        `${tag}: page vs CLI (scores ${w.scores} vs ${n.scores})`,
+      );
       const c = compare(w.scores, n.scores, 1e-4, 1e-4);
       assert.ok(c.ok, `${tag}: label score ${c.bad}: page ${c.got} vs CLI ${c.want}`);
     });
     const strip = (r: ResultsJson) => ({ ...r, created: '', model: { ...r.model, model: '', adapter: '' } });
     assert.deepEqual(strip(web), strip(node));
     assert.equal(web.data, 'nusax');
-    assert.deepEqual(web.languages.map((l) => [l.lang, l.group, l.n]), [['eng', 'L1', LIMIT], ['jav', 'L2', LIMIT], ['mad', 'L3', LIMIT]]);
+    assert.deepEqual(
+      web.languages.map((l) => [l.lang, l.group, l.n]),
+      [
+        ['eng', 'L1', LIMIT],
+        ['jav', 'L2', LIMIT],
+        ['mad', 'L3', LIMIT],
+      ],
+    );
     assert.match(web.model.adapter, /browser/);
 
     // 6. what the page shows
     const table = await page.textContent('#results table');
-    for (const l of node.languages) assert.ok(table?.includes(`${l.lang}${l.name}${l.n}${(100 * l.mean.accuracy).toFixed(2)}${(100 * l.mean.weightedF1).toFixed(2)}`), `table row of ${l.lang}: ${table}`);
+    for (const l of node.languages)
+      assert.ok(
+        table?.includes(
+          `${l.lang}${l.name}${l.n}${(100 * l.mean.accuracy).toFixed(2)}${(100 * l.mean.weightedF1).toFixed(2)}`,
+        ),
+        `table row of ${l.lang}: ${table}`,
+      );
     assert.ok(await page.$('#chart svg'), 'the chart');
     assert.ok(await page.getAttribute('#download', 'href'), 'the results.json download link');
   });
@@ -127,11 +194,18 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     await page.fill('#batch-size', '3');
     await page.click('#run');
     const total = 12 * 50 * PROMPTS.length;
-    await waitPage('the first progress', (total: number) => {
-      const p = document.getElementById('progress') as HTMLProgressElement;
-      return (p.max === total && p.value > 0) || /^error/.test(document.getElementById('run-status')!.textContent ?? '');
-    }, total, 120000);
-    assert.doesNotMatch(await page.textContent('#run-status') ?? '', /^error/, why());
+    await waitPage(
+      'the first progress',
+      (total: number) => {
+        const p = document.getElementById('progress') as HTMLProgressElement;
+        return (
+          (p.max === total && p.value > 0) || /^error/.test(document.getElementById('run-status')!.textContent ?? '')
+        );
+      },
+      total,
+      120000,
+    );
+    assert.doesNotMatch((await page.textContent('#run-status')) ?? '', /^error/, why());
     await page.click('#cancel');
     await waitPage('the cancel', runSettled, null, 120000);
     assert.equal(await page.textContent('#run-status'), 'cancelled', why());
@@ -139,37 +213,63 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
     assert.ok(done < total, `cancelled at ${done} of ${total}`);
   });
 
-  it('a model over the adapter\'s buffer limits is refused on the page with the numbers', async () => {
+  it("a model over the adapter's buffer limits is refused on the page with the numbers", async () => {
     const config = { model_type: 'bloom', hidden_size: 32768, n_head: 32, n_layer: 1, vocab_size: 1024 };
-    await page.setInputFiles('#model-files', [{ name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) }]);
+    await page.setInputFiles('#model-files', [
+      { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) },
+    ]);
     await waitPage('the over-limit load', modelSettled, null, 60000);
-    const msg = await page.textContent('#model-status') ?? '';
+    const msg = (await page.textContent('#model-status')) ?? '';
     const limits = await page.evaluate(() => (window as any).instructalign.adapter.limits);
     const n = (x: number) => x.toLocaleString('en');
-    assert.match(msg, /^could not load the files: this model does not fit this GPU adapter: h\.0\.mlp\.dense_\w+\.weight \d+×\d+ needs 17,179,869,184 bytes/);
-    assert.ok(msg.includes(`maxStorageBufferBindingSize is ${n(limits.maxStorageBufferBindingSize)} and maxBufferSize ${n(limits.maxBufferSize)}`), msg);
+    assert.match(
+      msg,
+      /^could not load the files: this model does not fit this GPU adapter: h\.0\.mlp\.dense_\w+\.weight \d+×\d+ needs 17,179,869,184 bytes/,
+    );
+    assert.ok(
+      msg.includes(
+        `maxStorageBufferBindingSize is ${n(limits.maxStorageBufferBindingSize)} and maxBufferSize ${n(limits.maxBufferSize)}`,
+      ),
+      msg,
+    );
   });
   it('loads a model from a URL and evaluates a user CSV (language from the file name)', async () => {
     await page.fill('#model-url', '/fixtures/bloom-tiny/');
     // the previous test left "could not load…" in the status line: clear it so the wait sees this load's end
-    await page.evaluate(() => { document.getElementById('model-status')!.textContent = ''; });
+    await page.evaluate(() => {
+      document.getElementById('model-status')!.textContent = '';
+    });
     await page.click('#model-load-url');
     await waitPage('the URL load', modelSettled, null, 150000);
-    assert.match(await page.textContent('#model-status') ?? '', /^loaded bloom-tiny: 165,760 parameters/, why());
+    assert.match((await page.textContent('#model-status')) ?? '', /^loaded bloom-tiny: 165,760 parameters/, why());
     await page.check('input[name=data][value=csv]');
     const csv = 'id,text,label\na1,"I love it, really",positive\na2,awful,0\n';
     await page.setInputFiles('#data-csv', [{ name: 'mine.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
     await page.fill('#limit', '5');
     // the previous test left "cancelled" in the status line: clear it so the wait below sees this run's end
-    await page.evaluate(() => { document.getElementById('run-status')!.textContent = ''; });
+    await page.evaluate(() => {
+      document.getElementById('run-status')!.textContent = '';
+    });
     await page.click('#run');
     await waitPage('the CSV evaluation', runSettled, null, 120000);
-    { const st = await page.textContent('#run-status') ?? ''; assert.match(st, /^done/, st + why()); }
-    const r: ResultsJson = JSON.parse(await page.textContent('#results-json') ?? '');
-    assert.deepEqual(r.languages.map((l) => [l.lang, l.group, l.n]), [['mine', 'other', 2]]);
+    {
+      const st = (await page.textContent('#run-status')) ?? '';
+      assert.match(st, /^done/, st + why());
+    }
+    const r: ResultsJson = JSON.parse((await page.textContent('#results-json')) ?? '');
+    assert.deepEqual(
+      r.languages.map((l) => [l.lang, l.group, l.n]),
+      [['mine', 'other', 2]],
+    );
     assert.equal(r.data, 'mine.csv');
     const preds: PredictionRecord[] = await page.evaluate(() => (window as any).instructalign.predictions);
-    assert.deepEqual(preds.map((p) => [p.id, p.gold]), [['a1', 'positive'], ['a2', 'negative']]); // "0" is label index 0
+    assert.deepEqual(
+      preds.map((p) => [p.id, p.gold]),
+      [
+        ['a1', 'positive'],
+        ['a2', 'negative'],
+      ],
+    ); // "0" is label index 0
   });
 });
 
@@ -183,8 +283,13 @@ describe('browser: the evaluation page without WebGPU', function () {
     try {
       const page = await browser.newPage();
       await page.goto(new URL('index.html', server.url).href);
-      await page.waitForFunction(() => /^error/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout: 30000 });
-      assert.match(await page.textContent('#status') ?? '', /^error: WebGPU (is missing|gives no adapter).*--enable-unsafe-webgpu/);
+      await page.waitForFunction(() => /^error/.test(document.getElementById('status')!.textContent ?? ''), null, {
+        timeout: 30000,
+      });
+      assert.match(
+        (await page.textContent('#status')) ?? '',
+        /^error: WebGPU (is missing|gives no adapter).*--enable-unsafe-webgpu/,
+      );
       assert.equal(await page.getAttribute('#run', 'disabled'), '');
     } finally {
       await browser.close();

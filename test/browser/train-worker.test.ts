@@ -20,7 +20,10 @@ describe('browser: training steps in the runtime worker', function () {
     bp = await openWorkerPage();
     fx = await loadFixture('bloom-tiny');
   });
-  after(async () => { await bp?.close(); await fx?.ref.close(); });
+  after(async () => {
+    await bp?.close();
+    await fx?.ref.close();
+  });
 
   it('two AdamW steps: worker losses = Node losses = HF losses_per_step (rel 1e-4), and the trained weights score alike', async () => {
     const a = fx.json.adamw;
@@ -29,21 +32,33 @@ describe('browser: training steps in the runtime worker', function () {
     const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), labels: await i32('labels'), B, T };
     const lrs = [0, 1].map((s) => a.lr * (1 - s / a.steps)); // reference.json: linear, lr at step s = 1e-3·(1 − s/2)
     const probe: string = fx.json.texts[0];
-    const req = { batches: [batch, batch], lr: lrs, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay, maxGradNorm: a.max_grad_norm, decayAll: true };
+    const req = {
+      batches: [batch, batch],
+      lr: lrs,
+      betas: a.betas,
+      eps: a.eps,
+      weightDecay: a.weight_decay,
+      maxGradNorm: a.max_grad_norm,
+      decayAll: true,
+    };
 
-    const inWorker: { steps: { loss: number; gradNorm: number; lr: number; skipped: boolean }[]; after: number[] } = await bp.page.evaluate(async ({ req, probe }) => {
-      const rt = await (window as any).instructalign.ready;
-      const files = new Map<string, Blob>();
-      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) {
-        const res = await fetch(`/fixtures/bloom-tiny/${f}`);
-        if (!res.ok) throw new Error(`fixture ${f}: HTTP ${res.status}`);
-        files.set(`bloom-tiny/${f}`, await res.blob());
-      }
-      await rt.loadModel(files);
-      const steps = await rt.trainSteps(req);
-      const [r] = await rt.score([probe]);
-      return { steps, after: r.token_logprobs };
-    }, { req, probe });
+    const inWorker: { steps: { loss: number; gradNorm: number; lr: number; skipped: boolean }[]; after: number[] } =
+      await bp.page.evaluate(
+        async ({ req, probe }) => {
+          const rt = await (window as any).instructalign.ready;
+          const files = new Map<string, Blob>();
+          for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) {
+            const res = await fetch(`/fixtures/bloom-tiny/${f}`);
+            if (!res.ok) throw new Error(`fixture ${f}: HTTP ${res.status}`);
+            files.set(`bloom-tiny/${f}`, await res.blob());
+          }
+          await rt.loadModel(files);
+          const steps = await rt.trainSteps(req);
+          const [r] = await rt.score([probe]);
+          return { steps, after: r.token_logprobs };
+        },
+        { req, probe },
+      );
 
     // the same two steps in Node, written out with the training modules directly
     const node = await Runtime.create({ log: () => {} });
@@ -52,22 +67,40 @@ describe('browser: training steps in the runtime worker', function () {
     try {
       await node.loadModel({ path: join(FIXTURES, 'bloom-tiny') });
       const m = node.loaded;
-      const opt = new AdamW(node.gpu, m.weights, { lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay, maxGradNorm: a.max_grad_norm, decayAll: true });
+      const opt = new AdamW(node.gpu, m.weights, {
+        lr: a.lr,
+        betas: a.betas,
+        eps: a.eps,
+        weightDecay: a.weight_decay,
+        maxGradNorm: a.max_grad_norm,
+        decayAll: true,
+      });
       const grads = new BloomGrads(node.gpu, m.weights);
       for (let s = 0; s < 2; s++) {
         grads.zero();
-        const { loss } = await lossAndBackward(m.fwd, { ids: Int32Array.from(batch.ids), mask: Int32Array.from(batch.mask), B, T }, Int32Array.from(batch.labels), grads);
+        const { loss } = await lossAndBackward(
+          m.fwd,
+          { ids: Int32Array.from(batch.ids), mask: Int32Array.from(batch.mask), B, T },
+          Int32Array.from(batch.labels),
+          grads,
+        );
         const { gradNorm } = await opt.step(grads, lrs[s]);
         inNode.push({ loss, gradNorm });
       }
-      opt.destroy(); grads.destroy();
+      opt.destroy();
+      grads.destroy();
       nodeAfter = (await node.score([probe]))[0].token_logprobs;
     } finally {
       node.dispose();
     }
 
-    const lines = inWorker.steps.map((w, s) => `step ${s} (lr ${w.lr}): loss worker ${w.loss} / Node ${inNode[s].loss} / HF ${fx.json.losses_per_step[s]}; `
-      + `grad norm worker ${w.gradNorm} / Node ${inNode[s].gradNorm} / HF ${fx.json.grad_norms_before_clip[s]}`).join('\n');
+    const lines = inWorker.steps
+      .map(
+        (w, s) =>
+          `step ${s} (lr ${w.lr}): loss worker ${w.loss} / Node ${inNode[s].loss} / HF ${fx.json.losses_per_step[s]}; ` +
+          `grad norm worker ${w.gradNorm} / Node ${inNode[s].gradNorm} / HF ${fx.json.grad_norms_before_clip[s]}`,
+      )
+      .join('\n');
     assert.equal(inWorker.steps.length, 2, lines);
     inWorker.steps.forEach((w, s) => {
       assert.ok(!w.skipped, lines);
@@ -80,14 +113,22 @@ describe('browser: training steps in the runtime worker', function () {
     // the second loss only drops if the first step changed the weights the worker trains
     assert.ok(inWorker.steps[1].loss < inWorker.steps[0].loss, lines);
     const c = compare(inWorker.after, nodeAfter!, 1e-4, 1e-4);
-    assert.ok(c.ok, `log-probs after training, token ${c.bad}: worker ${c.got} vs Node ${c.want} (max |d| ${c.maxAbs})`);
+    assert.ok(
+      c.ok,
+      `log-probs after training, token ${c.bad}: worker ${c.got} vs Node ${c.want} (max |d| ${c.maxAbs})`,
+    );
   });
 
   it('refuses to train without a loaded model, naming the fix', async () => {
     const msg: string = await bp.page.evaluate(async () => {
       const rt = await (window as any).instructalign.ready;
       await rt.dispose();
-      try { await rt.trainSteps({ batches: [], lr: 1e-3 }); return 'no error'; } catch (e) { return (e as Error).message; }
+      try {
+        await rt.trainSteps({ batches: [], lr: 1e-3 });
+        return 'no error';
+      } catch (e) {
+        return (e as Error).message;
+      }
     });
     assert.match(msg, /no model loaded: call loadModel first/);
   });

@@ -11,7 +11,9 @@ import { Runtime } from '../../src/host/runtime.ts';
 
 const SCREENSHOT = join(REPO, 'test-output/browser/page.png');
 const fixtureTexts: string[] = JSON.parse(readFileSync(join(FIXTURES, 'bloom-tiny/reference.json'), 'utf8')).texts;
-const cases: { text: string; ids: number[] }[] = JSON.parse(readFileSync(join(FIXTURES, 'bloom-tiny/reference.json'), 'utf8')).tokenizer_cases;
+const cases: { text: string; ids: number[] }[] = JSON.parse(
+  readFileSync(join(FIXTURES, 'bloom-tiny/reference.json'), 'utf8'),
+).tokenizer_cases;
 
 /** deterministic inputs with a spread of magnitudes and signs */
 function inputs(n: number): { a: Float32Array; b: Float32Array } {
@@ -29,12 +31,16 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     bp = await openPage();
     const probe = await webgpuAdapter(bp.page);
     if (!probe.ok) {
-      throw new Error(`Chromium (${CHROMIUM}, flags ${WEBGPU_FLAGS.join(' ') || '(none)'}) gives no WebGPU adapter: ${probe.reason}. ` +
-        'The browser tests need one; check the flags in test/helpers/browser.ts against this Chromium version.');
+      throw new Error(
+        `Chromium (${CHROMIUM}, flags ${WEBGPU_FLAGS.join(' ') || '(none)'}) gives no WebGPU adapter: ${probe.reason}. ` +
+          'The browser tests need one; check the flags in test/helpers/browser.ts against this Chromium version.',
+      );
     }
   });
 
-  after(async () => { await bp?.close(); });
+  after(async () => {
+    await bp?.close();
+  });
 
   it('opens a WebGPU device inside the worker', async () => {
     const adapter = await bp.page.evaluate(async () => {
@@ -58,25 +64,45 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     const tok = await Tokenizer.fromJSON(readFileSync(join(FIXTURES, 'bloom-tiny/tokenizer.json'), 'utf8'));
     const inNode = texts.map((t) => tok.encode(t));
     tok.free();
-    const bad = cases.findIndex((c, i) => JSON.stringify(inWorker[i]) !== JSON.stringify(c.ids) || JSON.stringify(inNode[i]) !== JSON.stringify(c.ids));
-    assert.equal(bad, -1, bad < 0 ? '' : `case ${bad} ${JSON.stringify(cases[bad].text)}:\n  HF     ${JSON.stringify(cases[bad].ids)}\n  worker ${JSON.stringify(inWorker[bad])}\n  node   ${JSON.stringify(inNode[bad])}`);
+    const bad = cases.findIndex(
+      (c, i) =>
+        JSON.stringify(inWorker[i]) !== JSON.stringify(c.ids) || JSON.stringify(inNode[i]) !== JSON.stringify(c.ids),
+    );
+    assert.equal(
+      bad,
+      -1,
+      bad < 0
+        ? ''
+        : `case ${bad} ${JSON.stringify(cases[bad].text)}:\n  HF     ${JSON.stringify(cases[bad].ids)}\n  worker ${JSON.stringify(inWorker[bad])}\n  node   ${JSON.stringify(inNode[bad])}`,
+    );
     assert.equal(inWorker.length, cases.length);
   });
 
   it('runs elementwise add + matmul in the worker with the same results as Node', async () => {
     const n = 48 * KERNEL_CHECK_K;
     const { a, b } = inputs(n);
-    const inWorker = Float32Array.from(await bp.page.evaluate(async ([a, b]) => {
-      const rt = await (window as any).instructalign.ready;
-      return Array.from(await rt.kernelCheck(Float32Array.from(a), Float32Array.from(b)) as Float32Array);
-    }, [Array.from(a), Array.from(b)]));
+    const inWorker = Float32Array.from(
+      await bp.page.evaluate(
+        async ([a, b]) => {
+          const rt = await (window as any).instructalign.ready;
+          return Array.from((await rt.kernelCheck(Float32Array.from(a), Float32Array.from(b))) as Float32Array);
+        },
+        [Array.from(a), Array.from(b)],
+      ),
+    );
     const inNode = await kernelCheck(await getGpu(), a, b);
     const cpu = kernelCheckCpu(a, b);
     assert.equal(inWorker.length, cpu.length, 'output length');
     const same = compare(inWorker, inNode, 1e-6, 0);
-    assert.ok(same.ok, `worker vs Node GPU: first mismatch at ${same.bad}: ${same.got} vs ${same.want} (max |d| ${same.maxAbs})`);
+    assert.ok(
+      same.ok,
+      `worker vs Node GPU: first mismatch at ${same.bad}: ${same.got} vs ${same.want} (max |d| ${same.maxAbs})`,
+    );
     const ref = compare(inWorker, cpu, 1e-5, 1e-5);
-    assert.ok(ref.ok, `worker vs float64 CPU: first mismatch at ${ref.bad}: ${ref.got} vs ${ref.want} (max |d| ${ref.maxAbs})`);
+    assert.ok(
+      ref.ok,
+      `worker vs float64 CPU: first mismatch at ${ref.bad}: ${ref.got} vs ${ref.want} (max |d| ${ref.maxAbs})`,
+    );
   });
 
   it('loads bloom-tiny from Blobs in the worker and scores texts like the Node runtime', async () => {
@@ -92,7 +118,7 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
       return rt.score(texts);
     }, fixtureTexts);
     const node = await Runtime.create({ log: () => {} });
-    let inNode;
+    let inNode: Awaited<ReturnType<Runtime['score']>>;
     try {
       await node.loadModel({ path: join(FIXTURES, 'bloom-tiny') });
       inNode = await node.score(fixtureTexts);
@@ -114,20 +140,32 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     const events: string[] = await bp.page.evaluate(async () => {
       const rt = await (window as any).instructalign.ready;
       const files = new Map<string, Blob>();
-      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors']) files.set(f, await (await fetch(`/fixtures/bloom-tiny/${f}`)).blob());
+      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors'])
+        files.set(f, await (await fetch(`/fixtures/bloom-tiny/${f}`)).blob());
       const out: string[] = [];
       // (no named functions in here, `{ onProgress: () => … }` included: tsx wraps them in a helper the page lacks)
       const opts: { onProgress?: unknown } = {};
-      opts.onProgress = (d: number, t: number) => new Promise((r) => setTimeout(() => r(out.push(`load ${d}/${t}`)), 50));
+      opts.onProgress = (d: number, t: number) =>
+        new Promise((r) => setTimeout(() => r(out.push(`load ${d}/${t}`)), 50));
       await rt.loadModel(files, opts);
       out.push('loaded');
-      await rt.evaluate({ data: 'id,text,label\na,good,positive\nb,bad,negative\n', name: 'x', prompts: [1], batchSize: 3 },
-        (p: { done: number; total: number }) => new Promise((r) => setTimeout(() => r(out.push(`eval ${p.done}/${p.total}`)), 50)));
+      await rt.evaluate(
+        { data: 'id,text,label\na,good,positive\nb,bad,negative\n', name: 'x', prompts: [1], batchSize: 3 },
+        (p: { done: number; total: number }) =>
+          new Promise((r) => setTimeout(() => r(out.push(`eval ${p.done}/${p.total}`)), 50)),
+      );
       out.push('evaluated');
       return out;
     });
     const n = Number(/^load \d+\/(\d+)$/.exec(events[0])?.[1]);
-    assert.deepEqual(events, [...Array.from({ length: n }, (_, i) => `load ${i + 1}/${n}`), 'loaded', 'eval 0/2', 'eval 1/2', 'eval 2/2', 'evaluated']);
+    assert.deepEqual(events, [
+      ...Array.from({ length: n }, (_, i) => `load ${i + 1}/${n}`),
+      'loaded',
+      'eval 0/2',
+      'eval 1/2',
+      'eval 2/2',
+      'evaluated',
+    ]);
   });
 
   it('the page runs its own kernel check and tokenizer (screenshot in test-output/browser/page.png)', async () => {
@@ -139,8 +177,11 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     await page.click('#check');
     await page.waitForFunction(() => document.getElementById('check-result')!.textContent !== '');
     await bp.screenshot(SCREENSHOT);
-    assert.match(await page.textContent('#ids') ?? '', new RegExp(`^${cases[2].ids.length} tokens: ${JSON.stringify(cases[2].ids).replace(/[[\]]/g, '\\$&')}$`));
-    const check = await page.textContent('#check-result') ?? '';
+    assert.match(
+      (await page.textContent('#ids')) ?? '',
+      new RegExp(`^${cases[2].ids.length} tokens: ${JSON.stringify(cases[2].ids).replace(/[[\]]/g, '\\$&')}$`),
+    );
+    const check = (await page.textContent('#check-result')) ?? '';
     assert.match(check, /^PASS/, `page kernel check: ${check}\n${bp.logs.join('\n')}`);
   });
 });

@@ -7,7 +7,12 @@ import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES, REPO, loadFixture } from '../helpers/gpu.ts';
 
 function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], { cwd: REPO, input, encoding: 'utf8', timeout: 280000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+    cwd: REPO,
+    input,
+    encoding: 'utf8',
+    timeout: 280000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -19,7 +24,12 @@ describe('CLI model commands', () => {
     assert.equal(j.kernelCheck.pass, true);
     assert.ok(j.limits.maxStorageBufferBindingSize > 0);
     // SwiftShader gets its own kernels, whose choice is fixed (the tuner is for GPU kernels); a GPU tunes
-    if (j.info.swiftshader) assert.deepEqual(j.kernels, { family: 'swiftshader', matmul: 'vec4x16sg', tuning: 'off (SwiftShader kernels are fixed; it tunes GPU kernels)' });
+    if (j.info.swiftshader)
+      assert.deepEqual(j.kernels, {
+        family: 'swiftshader',
+        matmul: 'vec4x16sg',
+        tuning: 'off (SwiftShader kernels are fixed; it tunes GPU kernels)',
+      });
     else assert.ok(j.kernels.family === 'gpu' && j.kernels.tuning.startsWith('on:'), JSON.stringify(j.kernels));
   });
 
@@ -36,7 +46,10 @@ describe('CLI model commands', () => {
   it('score: one JSON object per input line, mean_logprob = mean of token_logprobs', async () => {
     const r = cli(['score', '--model', join(FIXTURES, 'bloom-tiny')], '"Hello world"\n"a bear in the woods."\n');
     assert.equal(r.code, 0, r.err);
-    const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(rows.length, 2);
     for (const x of rows) {
       assert.equal(x.token_logprobs.length, x.ids.length - 1);
@@ -52,7 +65,17 @@ describe('CLI model commands', () => {
     const fx = await loadFixture('bloom-tiny');
     const gen = fx.json.generation;
     await fx.ref.close();
-    const r = cli(['generate', '--model', join(FIXTURES, 'bloom-tiny'), '--prompt', gen.prompt, '--max-new-tokens', String(gen.greedy_ids.length), '--no-stop', '--json']);
+    const r = cli([
+      'generate',
+      '--model',
+      join(FIXTURES, 'bloom-tiny'),
+      '--prompt',
+      gen.prompt,
+      '--max-new-tokens',
+      String(gen.greedy_ids.length),
+      '--no-stop',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(r.out).ids, gen.greedy_ids);
   });
@@ -66,13 +89,36 @@ describe('CLI model commands', () => {
   it('train for 2 steps, then --resume to 3: logs 3 steps and an HF-style checkpoint', () => {
     const out = mkdtempSync(join(tmpdir(), 'ia-cli-train-'));
     try {
-      const args = ['train', '--model', join(FIXTURES, 'bloom-tiny'), '--out', out, '--l1', 'eng', '--l2', 'sun', '--batch-size', '2', '--max-length', '16', '--save-steps', '1', '--lr', '1e-3'];
+      const args = [
+        'train',
+        '--model',
+        join(FIXTURES, 'bloom-tiny'),
+        '--out',
+        out,
+        '--l1',
+        'eng',
+        '--l2',
+        'sun',
+        '--batch-size',
+        '2',
+        '--max-length',
+        '16',
+        '--save-steps',
+        '1',
+        '--lr',
+        '1e-3',
+      ];
       assert.equal(cli([...args, '--steps', '2']).code, 0);
       const r = cli([...args, '--steps', '3', '--resume']);
       assert.equal(r.code, 0, r.err);
-      const steps = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+      const steps = readFileSync(join(out, 'log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).step);
       assert.deepEqual(steps, [1, 2, 3]);
       assert.ok(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).model_type === 'bloom');
-    } finally { rmSync(out, { recursive: true, force: true }); }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

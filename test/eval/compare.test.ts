@@ -13,7 +13,14 @@ const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-9, `${a} 
 
 /** A metric set where accuracy = acc and weighted F1 = wf1 (the rest is irrelevant to compare). */
 const ms = (acc: number, wf1: number): MetricSet => ({
-  accuracy: acc, macroPrecision: 0, macroRecall: 0, macroF1: 0, weightedPrecision: 0, weightedRecall: acc, weightedF1: wf1, microF1: acc,
+  accuracy: acc,
+  macroPrecision: 0,
+  macroRecall: 0,
+  macroF1: 0,
+  weightedPrecision: 0,
+  weightedRecall: acc,
+  weightedF1: wf1,
+  microF1: acc,
 });
 
 function results(langs: { lang: string; group: string; wf1: number[]; acc?: number[] }[]): ResultsJson {
@@ -23,15 +30,22 @@ function results(langs: { lang: string; group: string; wf1: number[]; acc?: numb
   });
   const names = [...new Set(langs.map((l) => l.group))];
   return {
-    schema: RESULTS_SCHEMA, created: '2024-01-01T00:00:00.000Z', task: 'sentiment', data: 'nusax',
+    schema: RESULTS_SCHEMA,
+    created: '2024-01-01T00:00:00.000Z',
+    task: 'sentiment',
+    data: 'nusax',
     labels: ['negative', 'neutral', 'positive'],
     prompts: [1, 2, 3].map((id) => ({ id, name: `EN${id}`, template: '' })),
-    optionsQuoted: false, maxLength: 1024, limit: null, model: { model: 'm', adapter: 'a', dtype: 'f32', int8: false },
+    optionsQuoted: false,
+    maxLength: 1024,
+    limit: null,
+    model: { model: 'm', adapter: 'a', dtype: 'f32', int8: false },
     groups: names.map((g) => {
       const ls = languages.filter((l) => l.group === g);
       return { group: g, langs: ls.map((l) => l.lang), mean: meanMetrics(ls.map((l) => l.mean)) };
     }),
-    languages, overall: meanMetrics(languages.map((l) => l.mean)),
+    languages,
+    overall: meanMetrics(languages.map((l) => l.mean)),
   };
 }
 
@@ -55,13 +69,18 @@ describe('eval/compare', () => {
   const c = compareResults(A, B, { a: 'A', b: 'B' });
 
   it('Δ per language and group (means over prompts; group = mean of its languages)', () => {
-    assert.deepEqual(c.languages.map((l) => l.lang), ['eng', 'ace', 'jav', 'mad']);
+    assert.deepEqual(
+      c.languages.map((l) => l.lang),
+      ['eng', 'ace', 'jav', 'mad'],
+    );
     const ace = c.languages[1];
-    close(ace.weightedF1.a, 0.3); close(ace.weightedF1.b, 0.5); close(ace.weightedF1.delta, 0.2);
-    close(c.languages[0].accuracy.delta, 0);       // (0.5+0.5+0.5)/3 − (0.4+0.5+0.6)/3
+    close(ace.weightedF1.a, 0.3);
+    close(ace.weightedF1.b, 0.5);
+    close(ace.weightedF1.delta, 0.2);
+    close(c.languages[0].accuracy.delta, 0); // (0.5+0.5+0.5)/3 − (0.4+0.5+0.6)/3
     const l2 = c.groups.find((g) => g.group === 'L2')!;
     assert.deepEqual(l2.langs, ['ace', 'jav']);
-    close(l2.weightedF1.delta, (0.2 + 0.1) / 2);    // ace +0.20, jav +0.10
+    close(l2.weightedF1.delta, (0.2 + 0.1) / 2); // ace +0.20, jav +0.10
     close(c.groups.find((g) => g.group === 'L3')!.weightedF1.delta, 0.05); // mad (0.02+0.04+0.09)/3
   });
 
@@ -72,7 +91,8 @@ describe('eval/compare', () => {
 
   it('L2/L3 correlation across prompts', () => {
     // x = L2 mean Δ per prompt = [.05, .15, .25]; y = L3 (mad) Δ = [.02, .04, .09]
-    // dx = [−.1, 0, .1], dy = [−.03, −.01, .04]: Σdxdy = .007, Σdx² = .02, Σdy² = .0026 → r = .007/√(.000052) ≈ 0.970725
+    // dx = [−.1, 0, .1], dy = [−.03, −.01, .04]: Σdxdy = .007, Σdx² = .02, Σdy² = .0026 → r = .007/√(.000052) ≈
+    // 0.970725
     c.l2l3.l2.forEach((v, k) => close(v, [0.05, 0.15, 0.25][k]));
     c.l2l3.l3.forEach((v, k) => close(v, [0.02, 0.04, 0.09][k]));
     close(c.l2l3.pearson!, 0.007 / Math.sqrt(0.000052));
@@ -81,7 +101,10 @@ describe('eval/compare', () => {
   });
 
   it('errors: different tasks; CLI: missing results.json names the folder; writes compare.md and compare.json', async () => {
-    assert.throws(() => compareResults(A, { ...B, task: 'emotion' }, { a: 'A', b: 'B' }), /A evaluated sentiment but B evaluated emotion/);
+    assert.throws(
+      () => compareResults(A, { ...B, task: 'emotion' }, { a: 'A', b: 'B' }),
+      /A evaluated sentiment but B evaluated emotion/,
+    );
     const root = tempDir();
     const [da, db, out] = ['a', 'b', 'out'].map((d) => join(root, d));
     await assert.rejects(compareCli([da, db]), new RegExp(`no results.json in ${da}`));

@@ -4,46 +4,75 @@ import { parseCsv, parseCsvRecords, parseCsvTable, readCsvTable, CsvError } from
 
 describe('util/csv', () => {
   it('plain fields, LF and CRLF, with and without a final line break', () => {
-    assert.deepEqual(parseCsv('a,b\n1,2\n'), [['a', 'b'], ['1', '2']]);
-    assert.deepEqual(parseCsv('a,b\r\n1,2\r\n'), [['a', 'b'], ['1', '2']]);
-    assert.deepEqual(parseCsv('a,b\r\n1,2'), [['a', 'b'], ['1', '2']]);
+    assert.deepEqual(parseCsv('a,b\n1,2\n'), [
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+    assert.deepEqual(parseCsv('a,b\r\n1,2\r\n'), [
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+    assert.deepEqual(parseCsv('a,b\r\n1,2'), [
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
     assert.deepEqual(parseCsv('a\r1\r'), [['a'], ['1']]); // bare CR
   });
 
   it('quoted fields: commas, doubled quotes, line breaks inside, empty quoted', () => {
     assert.deepEqual(parseCsv('"x, y","say ""hi""",""\n'), [['x, y', 'say "hi"', '']]);
-    assert.deepEqual(parseCsv('id,text\n1,"line one\nline two"\n2,"crlf\r\ninside"\r\n'),
-      [['id', 'text'], ['1', 'line one\nline two'], ['2', 'crlf\r\ninside']]);
+    assert.deepEqual(parseCsv('id,text\n1,"line one\nline two"\n2,"crlf\r\ninside"\r\n'), [
+      ['id', 'text'],
+      ['1', 'line one\nline two'],
+      ['2', 'crlf\r\ninside'],
+    ]);
     assert.deepEqual(parseCsv('""'), [['']]);
     assert.deepEqual(parseCsv('a,""'), [['a', '']]);
   });
 
   it('empty fields and a trailing comma', () => {
-    assert.deepEqual(parseCsv('a,,c\n,\n'), [['a', '', 'c'], ['', '']]);
+    assert.deepEqual(parseCsv('a,,c\n,\n'), [
+      ['a', '', 'c'],
+      ['', ''],
+    ]);
     assert.deepEqual(parseCsv('a,'), [['a', '']]);
   });
 
   it('skips a UTF-8 BOM and keeps non-ASCII text', () => {
-    assert.deepEqual(parseCsv('\ufeffid,text\n1,Bagus sekali 😀\n'), [['id', 'text'], ['1', 'Bagus sekali 😀']]);
+    assert.deepEqual(parseCsv('\ufeffid,text\n1,Bagus sekali 😀\n'), [
+      ['id', 'text'],
+      ['1', 'Bagus sekali 😀'],
+    ]);
   });
 
   it('records know their starting line, counting breaks inside quotes', () => {
     const recs = parseCsvRecords('h\n"a\nb"\nc\r\nd\n');
-    assert.deepEqual(recs.map((r) => r.line), [1, 2, 4, 5]);
+    assert.deepEqual(
+      recs.map((r) => r.line),
+      [1, 2, 4, 5],
+    );
   });
 
   it('errors name the file and the line', () => {
-    assert.throws(() => parseCsv('a,b\n1,"open\nstill open\n', 'x.csv'),
-      (e: unknown) => e instanceof CsvError && e.line === 2 && /x\.csv:2: unterminated quoted field/.test(e.message));
+    assert.throws(
+      () => parseCsv('a,b\n1,"open\nstill open\n', 'x.csv'),
+      (e: unknown) => e instanceof CsvError && e.line === 2 && /x\.csv:2: unterminated quoted field/.test(e.message),
+    );
     assert.throws(() => parseCsv('a\nb"c\n', 'y.csv'), /y\.csv:2: quote inside an unquoted field/);
     assert.throws(() => parseCsv('a\n"b"c\n', 'z.csv'), /z\.csv:2: unexpected "c" after a closing quote/);
   });
 
   it('tables: header columns, field-count errors with the right line, blank lines skipped', () => {
     const t = parseCsvTable('id,text,label\n1,"two\nlines",pos\n\n2,x,neg\n', 't.csv');
-    assert.deepEqual(t.rows, [{ id: '1', text: 'two\nlines', label: 'pos' }, { id: '2', text: 'x', label: 'neg' }]);
+    assert.deepEqual(t.rows, [
+      { id: '1', text: 'two\nlines', label: 'pos' },
+      { id: '2', text: 'x', label: 'neg' },
+    ]);
     assert.deepEqual(t.lines, [2, 5]);
-    assert.throws(() => parseCsvTable('id,text,label\n1,"a\nb",pos\n2,x\n', 'u.csv'), /u\.csv:4: 2 fields, but the header has 3/);
+    assert.throws(
+      () => parseCsvTable('id,text,label\n1,"a\nb",pos\n2,x\n', 'u.csv'),
+      /u\.csv:4: 2 fields, but the header has 3/,
+    );
     assert.throws(() => parseCsvTable('', 'e.csv'), /e\.csv:1: empty file/);
   });
 

@@ -8,7 +8,10 @@ export function fnv1a(s: string): number {
   return h;
 }
 
-export interface FakeScorer extends Scorer { calls: string[][]; seen: Set<string> }
+export interface FakeScorer extends Scorer {
+  calls: string[][];
+  seen: Set<string>;
+}
 
 /** `onCall(k)` runs before the k-th call (1-based) returns; tests use it to abort mid-run. */
 export function fakeScorer(opts: { score?: (t: string) => number; onCall?: (k: number) => void } = {}): FakeScorer {
@@ -16,7 +19,8 @@ export function fakeScorer(opts: { score?: (t: string) => number; onCall?: (k: n
   const calls: string[][] = [];
   const seen = new Set<string>();
   return {
-    calls, seen,
+    calls,
+    seen,
     async scoreTexts(texts) {
       calls.push(texts);
       for (const t of texts) seen.add(t);

@@ -12,7 +12,10 @@ export function writeTinyData(root: string, n = 7): string {
   const labels = ['negative', 'neutral', 'positive'];
   for (const lang of ['english', 'madurese']) {
     mkdirSync(join(root, lang), { recursive: true });
-    const rows = Array.from({ length: n }, (_, k) => `${100 + k},"${lang} sentence ${k}, with ""quotes""",${labels[(k * 2) % 3]}`);
+    const rows = Array.from(
+      { length: n },
+      (_, k) => `${100 + k},"${lang} sentence ${k}, with ""quotes""",${labels[(k * 2) % 3]}`,
+    );
     writeFileSync(join(root, lang, 'test.csv'), `id,text,label\r\n${rows.join('\r\n')}\r\n`);
   }
   return root;

@@ -22,7 +22,10 @@ describe('util/progress', () => {
     const { chunks, stream } = sink(false);
     let t = 0;
     const p = new Progress({ total: 100, label: 'eval', stream, everyPercent: 25, now: () => t });
-    for (let d = 0; d <= 100; d++) { t = d * 100; p.update(d); }
+    for (let d = 0; d <= 100; d++) {
+      t = d * 100;
+      p.update(d);
+    }
     p.finish();
     assert.equal(chunks.length, 5); // 0, 25, 50, 75, 100 %
     assert.equal(chunks[2], 'eval 50/100 50% ETA 5s\n');
@@ -36,7 +39,7 @@ describe('util/progress', () => {
     p.clearLine();
     assert.deepEqual(chunks, [], 'nothing drawn yet: nothing to clear');
     p.update(1);
-    t = 1010;  // within the 100 ms redraw interval
+    t = 1010; // within the 100 ms redraw interval
     p.clearLine();
     p.update(2);
     assert.equal(chunks.length, 3);
@@ -48,7 +51,10 @@ describe('util/progress', () => {
     const { chunks, stream } = sink(true);
     let t = 0;
     const p = new Progress({ total: 4, stream, now: () => t });
-    for (let d = 0; d <= 4; d++) { t = d * 1000; p.update(d); }
+    for (let d = 0; d <= 4; d++) {
+      t = d * 1000;
+      p.update(d);
+    }
     p.finish();
     assert.ok(chunks.slice(0, -1).every((c) => c.startsWith('\r[')));
     assert.match(chunks.at(-2)!, /\] 4\/4 100% ETA 0s/);

@@ -18,7 +18,11 @@ const readLines = (dir: string) => readFileSync(join(dir, 'predictions.jsonl'), 
 async function interrupted(k: number): Promise<string> {
   const out = tempDir();
   const ctrl = new AbortController();
-  const scorer = fakeScorer({ onCall: (n) => { if (n === k) ctrl.abort(new Error('stop')); } });
+  const scorer = fakeScorer({
+    onCall: (n) => {
+      if (n === k) ctrl.abort(new Error('stop'));
+    },
+  });
   await assert.rejects(evaluate({ ...base, scorer, outDir: out, signal: ctrl.signal }), /stop/);
   assert.equal(scorer.calls.length, k);
   assert.equal(readLines(out).trim().split('\n').length, k); // the batch in flight was still saved
@@ -36,11 +40,16 @@ describe('eval/runner resume', () => {
   it('does not rescore finished items and ends with the same predictions as an uninterrupted run', async () => {
     const K = 11;
     const out = await interrupted(K);
-    const done = readLines(out).trim().split('\n').map((l) => JSON.parse(l) as PredictionRecord);
-    const finishedTexts = new Set(done.flatMap((r) => {
-      const row = data.langs.find((l) => l.lang === r.lang)!.rows.find((x) => x.id === r.id)!;
-      return labelTexts(prompts.find((p) => p.id === r.prompt)!.template, row.text, LABELS);
-    }));
+    const done = readLines(out)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionRecord);
+    const finishedTexts = new Set(
+      done.flatMap((r) => {
+        const row = data.langs.find((l) => l.lang === r.lang)!.rows.find((x) => x.id === r.id)!;
+        return labelTexts(prompts.find((p) => p.id === r.prompt)!.template, row.text, LABELS);
+      }),
+    );
     const second = fakeScorer();
     const res = await evaluate({ ...base, scorer: second, outDir: out });
     assert.equal(res.resumed, K);
@@ -72,11 +81,21 @@ describe('eval/runner resume', () => {
     lines[1] = 'garbage';
     const { writeFileSync } = await import('node:fs');
     writeFileSync(join(bad, 'predictions.jsonl'), lines.join('\n'));
-    await assert.rejects(evaluate({ ...base, scorer: fakeScorer(), outDir: bad }), /predictions\.jsonl:2: not a prediction record/);
+    await assert.rejects(
+      evaluate({ ...base, scorer: fakeScorer(), outDir: bad }),
+      /predictions\.jsonl:2: not a prediction record/,
+    );
 
     const other = await interrupted(2);
-    const relabelled = loadDataPath(writeTinyData(tempDir(), 5), { task: 'sentiment', labels: ['neutral', 'negative', 'positive'] });
-    for (const l of relabelled.langs) for (const r of l.rows) r.label = r.label === 'negative' ? 'positive' : 'negative';
-    await assert.rejects(evaluate({ ...base, data: relabelled, scorer: fakeScorer(), outDir: other }), /for other data or labels/);
+    const relabelled = loadDataPath(writeTinyData(tempDir(), 5), {
+      task: 'sentiment',
+      labels: ['neutral', 'negative', 'positive'],
+    });
+    for (const l of relabelled.langs)
+      for (const r of l.rows) r.label = r.label === 'negative' ? 'positive' : 'negative';
+    await assert.rejects(
+      evaluate({ ...base, data: relabelled, scorer: fakeScorer(), outDir: other }),
+      /for other data or labels/,
+    );
   });
 });

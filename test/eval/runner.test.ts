@@ -22,24 +22,39 @@ describe('eval/runner (fake scorer)', () => {
 
   it('scores every example × prompt × label and writes results.json, predictions.jsonl, report.md, chart.svg', async () => {
     const data = loadDataPath(writeTinyData(tempDir()), { task: 'sentiment', labels: LABELS });
-    assert.deepEqual(data.langs.map((l) => l.lang), ['eng', 'mad']);
+    assert.deepEqual(
+      data.langs.map((l) => l.lang),
+      ['eng', 'mad'],
+    );
     const prompts = selectPrompts('sentiment', [1, 2, 3]);
     const scorer = fakeScorer();
     const out = tempDir();
     const seen: number[] = [];
-    const res = await evaluate({ scorer, data, prompts, groups: DEFAULT_GROUPS, outDir: out, batchSize: 7, onProgress: (p) => seen.push(p.done) });
+    const res = await evaluate({
+      scorer,
+      data,
+      prompts,
+      groups: DEFAULT_GROUPS,
+      outDir: out,
+      batchSize: 7,
+      onProgress: (p) => seen.push(p.done),
+    });
 
     // 2 languages × 3 prompts × 7 rows = 42 items, 3 texts each; batches hold 2 items (6 ≤ 7 texts).
     assert.equal(res.computed, 42);
     assert.equal(scorer.calls.flat().length, 126);
     assert.ok(scorer.calls.every((c) => c.length <= 7 && c.length % 3 === 0));
-    assert.equal(seen[0], 0); assert.equal(seen.at(-1), 42);
+    assert.equal(seen[0], 0);
+    assert.equal(seen.at(-1), 42);
     const row0 = data.langs[0].rows[0];
     assert.deepEqual(scorer.calls[0].slice(0, 3), labelTexts(prompts[0].template, row0.text, LABELS));
     assert.equal(row0.text, 'english sentence 0, with "quotes"');
 
     assert.deepEqual(readdirSync(out).sort(), ['chart.svg', 'predictions.jsonl', 'report.md', 'results.json']); // no temp files left
-    const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as PredictionRecord);
+    const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as PredictionRecord);
     assert.equal(preds.length, 42);
     for (const p of preds) {
       assert.deepEqual(Object.keys(p).sort(), ['gold', 'id', 'lang', 'pred', 'prompt', 'scores']);
@@ -48,13 +63,22 @@ describe('eval/runner (fake scorer)', () => {
 
     const r = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ResultsJson;
     assert.equal(r.schema, 'instructalign.eval.results/1');
-    assert.deepEqual(r.groups.map((g) => [g.group, g.langs]), [['L1', ['eng']], ['L3', ['mad']]]);
+    assert.deepEqual(
+      r.groups.map((g) => [g.group, g.langs]),
+      [
+        ['L1', ['eng']],
+        ['L3', ['mad']],
+      ],
+    );
     const eng = r.languages[0];
     assert.equal(eng.prompts.length, 3);
     // accuracy of eng / prompt 1 straight from the prediction lines
     const e1 = preds.filter((p) => p.lang === 'eng' && p.prompt === 1);
     assert.equal(eng.prompts[0].accuracy, e1.filter((p) => p.pred === p.gold).length / 7);
-    assert.equal(eng.prompts[0].confusion.flat().reduce((a, b) => a + b, 0), 7);
+    assert.equal(
+      eng.prompts[0].confusion.flat().reduce((a, b) => a + b, 0),
+      7,
+    );
     assert.ok(Math.abs(eng.mean.weightedF1 - eng.prompts.reduce((a, p) => a + p.weightedF1, 0) / 3) < 1e-12);
     assert.equal(r.groups[0].mean.weightedF1, eng.mean.weightedF1); // a one-language group
     assert.equal(r.model.model, 'fake');
@@ -77,9 +101,15 @@ describe('eval/runner (fake scorer)', () => {
     const res = await evaluate({ scorer: flat, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() });
     assert.ok(res.results.languages[0].prompts[0].confusion.every((row) => row[1] === 0 && row[2] === 0));
     const broken = { ...fakeScorer(), scoreTexts: async () => [0] };
-    await assert.rejects(evaluate({ scorer: broken, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir(), batchSize: 3 }), /returned 1 scores for 3 texts/);
+    await assert.rejects(
+      evaluate({ scorer: broken, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir(), batchSize: 3 }),
+      /returned 1 scores for 3 texts/,
+    );
     const nan = fakeScorer({ score: (t) => (t.endsWith('neutral') ? NaN : -1) });
-    await assert.rejects(evaluate({ scorer: nan, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() }), /expected finite log-probs/);
+    await assert.rejects(
+      evaluate({ scorer: nan, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() }),
+      /expected finite log-probs/,
+    );
     const inf = fakeScorer({ score: (t) => (t.endsWith('positive') ? -1 : -Infinity) });
     const ok = await evaluate({ scorer: inf, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() });
     assert.ok(ok.results.languages[0].prompts[0].confusion.every((row) => row[2] === row.reduce((a, b) => a + b, 0)));

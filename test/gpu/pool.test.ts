@@ -13,8 +13,15 @@ import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 describe('GPU buffer pool', () => {
   let gpu: Gpu;
   const saved: { pooling?: boolean; poison?: boolean; headroom?: number } = {};
-  before(async () => { gpu = await getGpu(); Object.assign(saved, { pooling: gpu.pooling, poison: gpu.poison, headroom: gpu.poolHeadroom }); });
-  afterEach(() => { gpu.pooling = saved.pooling!; gpu.poison = saved.poison!; gpu.poolHeadroom = saved.headroom!; });
+  before(async () => {
+    gpu = await getGpu();
+    Object.assign(saved, { pooling: gpu.pooling, poison: gpu.poison, headroom: gpu.poolHeadroom });
+  });
+  afterEach(() => {
+    gpu.pooling = saved.pooling!;
+    gpu.poison = saved.poison!;
+    gpu.poolHeadroom = saved.headroom!;
+  });
 
   it('reuses a released buffer of the same size and creates a new one for another size', () => {
     gpu.pooling = true;
@@ -28,29 +35,34 @@ describe('GPU buffer pool', () => {
     const c = gpu.tensor(1001, 'f32', 'pool:c');
     assert.notEqual(c.buffer, buf);
     assert.equal(gpu.buffersCreated, created + 1);
-    b.destroy(); c.destroy();
+    b.destroy();
+    c.destroy();
   });
 
   it('serves a smaller request from a pooled buffer up to (1 + poolFit)× its size, smallest first, counted whole', () => {
     gpu.pooling = true;
     gpu.trimPool();
-    const big = gpu.tensor(4096, 'f32', 'pool:big'), mid = gpu.tensor(3000, 'f32', 'pool:mid');
-    const bigBuf = big.buffer, midBuf = mid.buffer;
-    big.destroy(); mid.destroy();
+    const big = gpu.tensor(4096, 'f32', 'pool:big'),
+      mid = gpu.tensor(3000, 'f32', 'pool:mid');
+    const bigBuf = big.buffer,
+      midBuf = mid.buffer;
+    big.destroy();
+    mid.destroy();
     const live = gpu.bytesAllocated;
-    const t = gpu.tensor(2500, 'f32', 'pool:small');  // 10,000 bytes: the 12,000-byte buffer fits best
+    const t = gpu.tensor(2500, 'f32', 'pool:small'); // 10,000 bytes: the 12,000-byte buffer fits best
     assert.equal(t.buffer, midBuf);
     assert.equal(gpu.bytesAllocated - live, midBuf.size, 'the whole buffer counts as live');
     assert.equal(t.byteLength, 10000, 'the tensor (and its bindings) keep their own size');
-    const tiny = gpu.tensor(1000, 'f32', 'pool:tiny');  // 4,000 bytes: the 16,384-byte buffer is over 2×
+    const tiny = gpu.tensor(1000, 'f32', 'pool:tiny'); // 4,000 bytes: the 16,384-byte buffer is over 2×
     assert.notEqual(tiny.buffer, bigBuf);
-    t.destroy(); tiny.destroy();
+    t.destroy();
+    tiny.destroy();
     gpu.trimPool();
   });
 
   it('keeps live + pooled bytes within the largest live total (old buffers make room)', () => {
     gpu.pooling = true;
-    gpu.poolHeadroom = 0;  // the bound is (1 + headroom) × the high-water mark; 0 makes it the high-water mark
+    gpu.poolHeadroom = 0; // the bound is (1 + headroom) × the high-water mark; 0 makes it the high-water mark
     gpu.trimPool();
     const big = Array.from({ length: 4 }, (_, i) => gpu.tensor(1 << 18, 'f32', `pool:big${i}`));
     const high = gpu.bytesAllocated;
@@ -58,8 +70,10 @@ describe('GPU buffer pool', () => {
     assert.ok(gpu.pooledBytes >= 4 << 20, 'released buffers are pooled');
     // another size: no pooled buffer fits, so pooled ones are dropped to stay within the high-water mark
     const other = Array.from({ length: 4 }, (_, i) => gpu.tensor((1 << 18) + 4, 'f32', `pool:other${i}`));
-    assert.ok(gpu.bytesAllocated + gpu.pooledBytes <= Math.max(high, gpu.bytesAllocated),
-      `live ${gpu.bytesAllocated} + pooled ${gpu.pooledBytes} over the high-water mark ${high}`);
+    assert.ok(
+      gpu.bytesAllocated + gpu.pooledBytes <= Math.max(high, gpu.bytesAllocated),
+      `live ${gpu.bytesAllocated} + pooled ${gpu.pooledBytes} over the high-water mark ${high}`,
+    );
     assert.ok(gpu.pooledBytes < 4 << 20, 'pooled buffers were dropped');
     for (const t of other) t.destroy();
     gpu.trimPool();
@@ -67,14 +81,22 @@ describe('GPU buffer pool', () => {
   });
 
   describe('a training step on bloom-tiny', () => {
-    let fx: Fixture; let w: BloomWeights; let fwd: BloomForward; let grads: BloomGrads;
+    let fx: Fixture;
+    let w: BloomWeights;
+    let fwd: BloomForward;
+    let grads: BloomGrads;
     before(async () => {
       fx = await loadFixture('bloom-tiny');
       w = await loadF32Weights(gpu, fx);
       fwd = new BloomForward(gpu, w);
       grads = new BloomGrads(gpu, w);
     });
-    after(async () => { grads?.destroy(); w?.destroy(); fwd?.slopes.destroy(); await fx?.ref.close(); });
+    after(async () => {
+      grads?.destroy();
+      w?.destroy();
+      fwd?.slopes.destroy();
+      await fx?.ref.close();
+    });
 
     async function step(): Promise<{ loss: number; g: Map<string, Float32Array> }> {
       const { batch, labels } = await fixtureBatch(fx);
@@ -90,13 +112,18 @@ describe('GPU buffer pool', () => {
       // this toy's tensors come in many small sizes: let the pool keep them all (real shapes fit the default
       // headroom; test/bench/memory-plan.test.ts checks nano-bloomz)
       gpu.poolHeadroom = Infinity;
-      await step();  // fills the pool
-      await step();  // the pool's buffers now go to the same tensors every step (and their bind groups are cached)
-      const created = gpu.buffersCreated, groups = gpu.bindGroupsCreated;
-      gpu.poison = true;  // every reused buffer starts as 0xFF bytes (NaN floats, −1 ints)
+      await step(); // fills the pool
+      await step(); // the pool's buffers now go to the same tensors every step (and their bind groups are cached)
+      const created = gpu.buffersCreated,
+        groups = gpu.bindGroupsCreated;
+      gpu.poison = true; // every reused buffer starts as 0xFF bytes (NaN floats, −1 ints)
       const pooled = await step();
       assert.equal(gpu.buffersCreated, created, `the pooled step created ${gpu.buffersCreated - created} buffers`);
-      assert.equal(gpu.bindGroupsCreated, groups, `the pooled step created ${gpu.bindGroupsCreated - groups} bind groups (all cached)`);
+      assert.equal(
+        gpu.bindGroupsCreated,
+        groups,
+        `the pooled step created ${gpu.bindGroupsCreated - groups} bind groups (all cached)`,
+      );
       assert.equal(pooled.loss, plain.loss);
       for (const [n, a] of plain.g) assert.deepEqual(pooled.g.get(n), a, `gradient ${n} differs with pooled buffers`);
     });

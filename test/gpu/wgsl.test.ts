@@ -32,7 +32,10 @@ describe('wgsl preprocessor', () => {
     assert.equal(out[0], 'const D4: u32 = 3u;');
     const body = out.slice(1);
     assert.equal(body.length, 6, 'line count kept');
-    assert.equal(body[1], 'let q0 = x[b + 0u]; o0 += q0 * $dim; let q1 = x[b + 1u]; o1 += q1 * $dim; let q2 = x[b + 2u]; o2 += q2 * $dim;');
+    assert.equal(
+      body[1],
+      'let q0 = x[b + 0u]; o0 += q0 * $dim; let q1 = x[b + 1u]; o1 += q1 * $dim; let q2 = x[b + 2u]; o2 += q2 * $dim;',
+    );
     assert.deepEqual([body[0], body[2], body[3], body[4], body[5]], ['a', '', '', '', 'z']);
   });
 
@@ -45,7 +48,10 @@ describe('wgsl preprocessor', () => {
   });
 
   it('names the shader line of a bad //#unroll', () => {
-    assert.throws(() => preprocess('x\n//#unroll d K\ny\n//#endunroll', {}, 'attention'), /attention\.wgsl:2: \/\/#unroll count "K"/);
+    assert.throws(
+      () => preprocess('x\n//#unroll d K\ny\n//#endunroll', {}, 'attention'),
+      /attention\.wgsl:2: \/\/#unroll count "K"/,
+    );
     assert.throws(() => preprocess('//#unroll d 2\ny', {}, 'm'), /m\.wgsl:1: \/\/#unroll without \/\/#endunroll/);
     assert.throws(() => preprocess('y\n//#endunroll', {}, 'm'), /m\.wgsl:2: \/\/#endunroll without/);
   });

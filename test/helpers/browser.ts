@@ -15,7 +15,12 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu'];
 /** keep the browser from reaching the network on its own (there is none here; they only add startup noise) */
-export const QUIET_FLAGS = ['--no-first-run', '--disable-sync', '--disable-background-networking', '--disable-component-update'];
+export const QUIET_FLAGS = [
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
 /** CHROMIUM_EXTRA_ARGS (space-separated): more Chromium flags for a debugging run, e.g. --enable-logging=stderr --v=1 */
 export const EXTRA_FLAGS = (process.env.CHROMIUM_EXTRA_ARGS ?? '').split(/\s+/).filter(Boolean);
 
@@ -34,10 +39,13 @@ export function recordLogs(page: Page): string[] {
   page.on('console', (m) => add(`[${(m as any).worker?.() ? 'worker ' : ''}${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => add(`[pageerror] ${e.message}`));
   page.on('crash', () => add('[crash] the page crashed'));
-  // (playwright 1.65 reports a worker's console lines on the page too, with m.worker() set; older ones only on the worker)
+  // (playwright 1.65 reports a worker's console lines on the page too, with m.worker() set; older ones only on the
+  // worker)
   page.on('worker', (w) => {
     add(`[worker] started ${w.url()}`);
-    w.on('console', (m) => { if (!(m as any).worker?.()) add(`[worker ${m.type()}] ${m.text()}`); });
+    w.on('console', (m) => {
+      if (!(m as any).worker?.()) add(`[worker ${m.type()}] ${m.text()}`);
+    });
     w.on('close', () => add(`[worker] closed ${w.url()}`));
   });
   return logs;
@@ -49,10 +57,12 @@ export function recordLogs(page: Page): string[] {
  */
 export async function workerDiag(page: Page): Promise<string> {
   try {
-    return await page.evaluate(() => Promise.race([
-      (window as any).instructalign.ready.then((rt: any) => rt.diag()),
-      new Promise((r) => setTimeout(() => r('the worker did not answer diag() within 10 s'), 10000)),
-    ])) as string;
+    return (await page.evaluate(() =>
+      Promise.race([
+        (window as any).instructalign.ready.then((rt: any) => rt.diag()),
+        new Promise((r) => setTimeout(() => r('the worker did not answer diag() within 10 s'), 10000)),
+      ]),
+    )) as string;
   } catch (e) {
     return `no diag: ${(e as Error).message}`;
   }
@@ -60,11 +70,17 @@ export async function workerDiag(page: Page): Promise<string> {
 
 /** `node build.mjs web`: gen + the worker/page bundles, without the Node CLI */
 export function buildWeb(): void {
-  execFileSync(process.execPath, [join(REPO, 'build.mjs'), 'web'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(process.execPath, [join(REPO, 'build.mjs'), 'web'], {
+    cwd: REPO,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
 export interface BrowserPage {
-  browser: Browser; page: Page; server: StaticServer; url: string;
+  browser: Browser;
+  page: Page;
+  server: StaticServer;
+  url: string;
   /** console lines and page errors, for failure messages */
   logs: string[];
   screenshot(file: string): Promise<void>;
@@ -73,11 +89,15 @@ export interface BrowserPage {
 
 /** Serves dist/web at / and test/fixtures at /fixtures/, opens `path` (default index.html) in headless Chromium. */
 export async function openPage(path = 'index.html'): Promise<BrowserPage> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   const server = await staticServer({ '/': join(REPO, 'dist/web'), '/fixtures/': FIXTURES });
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
+    });
     const page = await browser.newPage();
     const logs = recordLogs(page);
     const url = new URL(path, server.url).href;
@@ -85,9 +105,19 @@ export async function openPage(path = 'index.html'): Promise<BrowserPage> {
     if (!res?.ok()) throw new Error(`GET ${url}: HTTP ${res?.status()} (did \`node build.mjs web\` run?)`);
     const b = browser;
     return {
-      browser: b, page, server, url, logs,
-      async screenshot(file) { mkdirSync(dirname(file), { recursive: true }); await page.screenshot({ path: file, fullPage: true }); },
-      async close() { await b.close(); await server.close(); },
+      browser: b,
+      page,
+      server,
+      url,
+      logs,
+      async screenshot(file) {
+        mkdirSync(dirname(file), { recursive: true });
+        await page.screenshot({ path: file, fullPage: true });
+      },
+      async close() {
+        await b.close();
+        await server.close();
+      },
     };
   } catch (e) {
     await browser?.close();
@@ -100,7 +130,8 @@ export async function openPage(path = 'index.html'): Promise<BrowserPage> {
 export async function webgpuAdapter(page: Page): Promise<{ ok: true; info: string } | { ok: false; reason: string }> {
   return page.evaluate(async () => {
     const gpu = (navigator as any).gpu;
-    if (!gpu) return { ok: false as const, reason: 'navigator.gpu is missing (not a secure context, or WebGPU disabled)' };
+    if (!gpu)
+      return { ok: false as const, reason: 'navigator.gpu is missing (not a secure context, or WebGPU disabled)' };
     const a = await gpu.requestAdapter();
     if (!a) return { ok: false as const, reason: 'navigator.gpu.requestAdapter() returned null' };
     return { ok: true as const, info: `${a.info?.vendor} ${a.info?.architecture} ${a.info?.description}`.trim() };
@@ -112,6 +143,9 @@ export async function openWorkerPage(): Promise<BrowserPage> {
   buildWeb();
   const bp = await openPage();
   const probe = await webgpuAdapter(bp.page);
-  if (!probe.ok) { await bp.close(); throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`); }
+  if (!probe.ok) {
+    await bp.close();
+    throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`);
+  }
   return bp;
 }

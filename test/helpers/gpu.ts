@@ -16,18 +16,35 @@ export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export const FIXTURE_NAMES = ['bloom-tiny', 'bloom-tiny-h6-f16'];
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface Fixture { dir: string; json: any; ref: SafetensorsFile }
+export interface Fixture {
+  dir: string;
+  json: any;
+  ref: SafetensorsFile;
+}
 export async function loadFixture(name: string): Promise<Fixture> {
   const dir = join(FIXTURES, name);
   // the references are small: read into memory, so no file handle is left for the garbage collector to close
   const refPath = join(dir, 'reference.safetensors');
-  return { dir, json: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')), ref: await SafetensorsFile.open(bufferSource(readFileSync(refPath), refPath)) };
+  return {
+    dir,
+    json: JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')),
+    ref: await SafetensorsFile.open(bufferSource(readFileSync(refPath), refPath)),
+  };
 }
 
 /** max |a−b| and whether every element meets |a−b| ≤ atol + rtol·|b| (only where `use(i)`). */
-export function compare(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number, use: (i: number) => boolean = () => true) {
+export function compare(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  use: (i: number) => boolean = () => true,
+) {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let maxAbs = 0, maxRel = 0, bad = -1, n = 0;
+  let maxAbs = 0,
+    maxRel = 0,
+    bad = -1,
+    n = 0;
   for (let i = 0; i < a.length; i++) {
     if (!use(i)) continue;
     n++;

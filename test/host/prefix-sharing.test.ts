@@ -21,15 +21,40 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
 
   it('sharedPrefix: every text keeps a token; short or minor prefixes are not shared', () => {
     const p = Array.from({ length: 20 }, (_, i) => i + 10);
-    assert.equal(sharedPrefix([[...p, 1], [...p, 2, 3], [...p, 4]]), 20);
+    assert.equal(
+      sharedPrefix([
+        [...p, 1],
+        [...p, 2, 3],
+        [...p, 4],
+      ]),
+      20,
+    );
     assert.equal(sharedPrefix([[...p], [...p, 2]]), 19, 'the shorter text keeps its last token');
-    assert.equal(sharedPrefix([[1, 2, 3, 4, 5, 9], [1, 2, 3, 4, 5, 8]]), 0, 'under 8 tokens');
-    assert.equal(sharedPrefix([[...p.slice(0, 9), ...p, 1], [...p.slice(0, 9), 7, ...p]]), 0, 'under half of the shortest text');
+    assert.equal(
+      sharedPrefix([
+        [1, 2, 3, 4, 5, 9],
+        [1, 2, 3, 4, 5, 8],
+      ]),
+      0,
+      'under 8 tokens',
+    );
+    assert.equal(
+      sharedPrefix([
+        [...p.slice(0, 9), ...p, 1],
+        [...p.slice(0, 9), 7, ...p],
+      ]),
+      0,
+      'under half of the shortest text',
+    );
   });
 
   it('scores NusaX label texts of all three prompts as full-text scoring does', async () => {
     const labels = DEFAULT_LABELS.sentiment!;
-    const rows = ['Pelayanan buruk sekali, saya kecewa.', 'The food was great and the staff were friendly.', 'biasa saja'];
+    const rows = [
+      'Pelayanan buruk sekali, saya kecewa.',
+      'The food was great and the staff were friendly.',
+      'biasa saja',
+    ];
     const texts = promptTemplates('sentiment').flatMap((t) => rows.flatMap((r) => labelTexts(t.template, r, labels)));
     const full = await rt.score(texts); // no groups: every text scored whole
     const shared = await rt.score(texts, { groupSize: labels.length, batchSize: 16 }); // 5 groups of different prompt lengths per batched step
@@ -39,7 +64,10 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
       assert.deepEqual(s.ids, full[i].ids);
       assert.equal(s.token_logprobs.length, full[i].token_logprobs.length);
       s.token_logprobs.forEach((v, t) => (maxDiff = Math.max(maxDiff, Math.abs(v - full[i].token_logprobs[t]))));
-      assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`);
+      assert.ok(
+        Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5,
+        `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`,
+      );
     });
     assert.ok(maxDiff <= 2e-5, `max token log-prob difference ${maxDiff}`);
     // the groups really shared something (prompts are long, labels short)
@@ -47,7 +75,12 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
   });
 
   it('mixes shared and full-text groups (a group without a long common prefix) in input order', async () => {
-    const texts = ['a b', 'c d', 'Text: the same long prompt for both of these texts here. Answer: yes', 'Text: the same long prompt for both of these texts here. Answer: no'];
+    const texts = [
+      'a b',
+      'c d',
+      'Text: the same long prompt for both of these texts here. Answer: yes',
+      'Text: the same long prompt for both of these texts here. Answer: no',
+    ];
     const full = await rt.score(texts);
     const shared = await rt.score(texts, { groupSize: 2 });
     shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}`));
@@ -58,20 +91,33 @@ describe('runtime: prompt-prefix sharing on the GPU kernel family (forced on Swi
   let rt: Runtime;
   const saved = { mm: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
   before(async () => {
-    matmulConfig.family = 'gpu'; attentionConfig.rowwise = 'never'; layernormConfig.rowwise = 'never';
+    matmulConfig.family = 'gpu';
+    attentionConfig.rowwise = 'never';
+    layernormConfig.rowwise = 'never';
     rt = await Runtime.create({ log: () => {} });
     await rt.loadModel({ path: join(REPO, 'models/nano-bloomz') });
   });
   after(() => {
-    matmulConfig.family = saved.mm; attentionConfig.rowwise = saved.att; layernormConfig.rowwise = saved.ln;
+    matmulConfig.family = saved.mm;
+    attentionConfig.rowwise = saved.att;
+    layernormConfig.rowwise = saved.ln;
     rt?.dispose();
   });
 
   it('the batched cached steps (tiled matmul, workgroup attention) give the full-text scores', async () => {
     const labels = DEFAULT_LABELS.sentiment!;
-    const texts = promptTemplates('sentiment').slice(0, 2).flatMap((t) => ['Sangat bagus!', 'Not what I ordered, and late.'].flatMap((r) => labelTexts(t.template, r, labels)));
+    const texts = promptTemplates('sentiment')
+      .slice(0, 2)
+      .flatMap((t) =>
+        ['Sangat bagus!', 'Not what I ordered, and late.'].flatMap((r) => labelTexts(t.template, r, labels)),
+      );
     const full = await rt.score(texts, { batchSize: 12 });
     const shared = await rt.score(texts, { groupSize: 3, batchSize: 12 });
-    shared.forEach((s, i) => assert.ok(Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5, `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`));
+    shared.forEach((s, i) =>
+      assert.ok(
+        Math.abs(s.mean_logprob - full[i].mean_logprob) <= 2e-5,
+        `text ${i}: ${s.mean_logprob} vs ${full[i].mean_logprob}`,
+      ),
+    );
   });
 });

@@ -20,7 +20,10 @@ describe('runtime invariants (bloom-tiny)', () => {
     const seq = [...prompt];
     for (let i = 0; i < 6; i++) {
       const T = seq.length;
-      const out = await rt.loaded.forward({ ids: Int32Array.from(seq), mask: new Int32Array(T).fill(1), B: 1, T }, { logits: true });
+      const out = await rt.loaded.forward(
+        { ids: Int32Array.from(seq), mask: new Int32Array(T).fill(1), B: 1, T },
+        { logits: true },
+      );
       const V = rt.loaded.cfg.vocabSize;
       const last = out.logits!.subarray((T - 1) * V, T * V);
       let best = 0;
@@ -31,27 +34,43 @@ describe('runtime invariants (bloom-tiny)', () => {
   });
 
   it('a batch scores the same as its rows one by one (within 1e-5)', async () => {
-    const texts = ['a bear in the woods.', 'Hello world', 'Kuenya enak dan harganya juga murah, semuanya tipikal kue zaman dulu.'];
+    const texts = [
+      'a bear in the woods.',
+      'Hello world',
+      'Kuenya enak dan harganya juga murah, semuanya tipikal kue zaman dulu.',
+    ];
     const batched = await rt.score(texts, { batchSize: 3 });
     const single = await rt.score(texts, { batchSize: 1 });
     for (let i = 0; i < texts.length; i++) {
       assert.deepEqual(batched[i].ids, single[i].ids);
-      assert.ok(Math.abs(batched[i].mean_logprob - single[i].mean_logprob) < 1e-5, `${batched[i].mean_logprob} vs ${single[i].mean_logprob}`);
+      assert.ok(
+        Math.abs(batched[i].mean_logprob - single[i].mean_logprob) < 1e-5,
+        `${batched[i].mean_logprob} vs ${single[i].mean_logprob}`,
+      );
     }
   });
 
   it('left padding gives the same log-probs as right padding (ALiBi positions from the mask)', async () => {
-    const a = rt.tokenizer.encode('The quick brown fox'), b = rt.tokenizer.encode('jumps over the lazy dog, twice over');
-    const T = Math.max(a.length, b.length), pad = rt.loaded.cfg.padTokenId;
+    const a = rt.tokenizer.encode('The quick brown fox'),
+      b = rt.tokenizer.encode('jumps over the lazy dog, twice over');
+    const T = Math.max(a.length, b.length),
+      pad = rt.loaded.cfg.padTokenId;
     const build = (left: boolean) => {
-      const ids = new Int32Array(2 * T).fill(pad), mask = new Int32Array(2 * T);
-      [a, b].forEach((s, r) => { const o = r * T + (left ? T - s.length : 0); ids.set(s, o); mask.fill(1, o, o + s.length); });
+      const ids = new Int32Array(2 * T).fill(pad),
+        mask = new Int32Array(2 * T);
+      [a, b].forEach((s, r) => {
+        const o = r * T + (left ? T - s.length : 0);
+        ids.set(s, o);
+        mask.fill(1, o, o + s.length);
+      });
       return { ids, mask, B: 2, T };
     };
-    const right = await rt.loaded.forward(build(false)), left = await rt.loaded.forward(build(true));
+    const right = await rt.loaded.forward(build(false)),
+      left = await rt.loaded.forward(build(true));
     [a, b].forEach((s, r) => {
       for (let t = 0; t + 1 < s.length; t++) {
-        const x = right.logprobs[r * T + t], y = left.logprobs[r * T + (T - s.length) + t];
+        const x = right.logprobs[r * T + t],
+          y = left.logprobs[r * T + (T - s.length) + t];
         assert.ok(Math.abs(x - y) < 1e-4, `row ${r} token ${t}: right ${x} vs left ${y}`);
       }
     });
@@ -60,13 +79,21 @@ describe('runtime invariants (bloom-tiny)', () => {
   it("scoring the fixture rows equals HF's mean_logprob (1e-3 + 1e-3·|ref|)", async () => {
     const fx = await loadFixture('bloom-tiny');
     const ref = await fx.ref.f32('mean_logprob');
-    const ids = new Int32Array((await fx.ref.raw('input_ids')).slice().buffer), mask = new Int32Array((await fx.ref.raw('attention_mask')).slice().buffer);
+    const ids = new Int32Array((await fx.ref.raw('input_ids')).slice().buffer),
+      mask = new Int32Array((await fx.ref.raw('attention_mask')).slice().buffer);
     const [B, T] = fx.ref.tensors.get('input_ids')!.shape;
-    const rows = Array.from({ length: B }, (_, b) => Array.from(ids.subarray(b * T, (b + 1) * T)).filter((_, t) => mask[b * T + t] === 1));
+    const rows = Array.from({ length: B }, (_, b) =>
+      Array.from(ids.subarray(b * T, (b + 1) * T)).filter((_, t) => mask[b * T + t] === 1),
+    );
     // the fixture's rows are its texts tokenized and truncated to T tokens
     rows.forEach((r, b) => assert.deepEqual(r, rt.tokenizer.encode((fx.json.texts as string[])[b]).slice(0, r.length)));
     const res = await rt.scoreIds(rows, 2);
-    res.forEach((r, i) => assert.ok(Math.abs(r.mean_logprob - ref[i]) <= 1e-3 + 1e-3 * Math.abs(ref[i]), `text ${i}: ${r.mean_logprob} vs ${ref[i]}`));
+    res.forEach((r, i) =>
+      assert.ok(
+        Math.abs(r.mean_logprob - ref[i]) <= 1e-3 + 1e-3 * Math.abs(ref[i]),
+        `text ${i}: ${r.mean_logprob} vs ${ref[i]}`,
+      ),
+    );
     await fx.ref.close();
   });
 });

@@ -13,7 +13,10 @@ import type { Gpu } from '../../src/gpu/runtime.ts';
 export async function fixtureBatch(fx: Fixture): Promise<{ batch: Batch; labels: Int32Array }> {
   const i32 = async (n: string) => new Int32Array((await fx.ref.raw(n)).buffer.slice(0));
   const [B, T] = fx.ref.tensors.get('input_ids')!.shape;
-  return { batch: { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T }, labels: await i32('labels') };
+  return {
+    batch: { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T },
+    labels: await i32('labels'),
+  };
 }
 
 export async function loadF32Weights(gpu: Gpu, fx: Fixture): Promise<BloomWeights> {
@@ -24,13 +27,21 @@ export async function loadF32Weights(gpu: Gpu, fx: Fixture): Promise<BloomWeight
 }
 
 /** Compares every parameter with `<prefix>transformer.<name>`; returns failure lines (empty = all pass). */
-export async function compareParams(fx: Fixture, got: Map<string, Float32Array>, prefix: string, names: string[], report: (line: string) => void): Promise<string[]> {
+export async function compareParams(
+  fx: Fixture,
+  got: Map<string, Float32Array>,
+  prefix: string,
+  names: string[],
+  report: (line: string) => void,
+): Promise<string[]> {
   const failures: string[] = [];
   for (const name of names) {
     const want = await fx.ref.f32(`${prefix}transformer.${name}`);
     const a = got.get(name)!;
     const c = compare(a, want, 1e-4, 1e-2);
-    report(`${name}: max abs ${c.maxAbs.toExponential(2)} (max |ref| ${want.reduce((m, x) => Math.max(m, Math.abs(x)), 0).toExponential(2)})`);
+    report(
+      `${name}: max abs ${c.maxAbs.toExponential(2)} (max |ref| ${want.reduce((m, x) => Math.max(m, Math.abs(x)), 0).toExponential(2)})`,
+    );
     if (!c.ok) {
       const pairs: string[] = [];
       for (let i = 0; i < a.length && pairs.length < 5; i++) {
@@ -44,7 +55,11 @@ export async function compareParams(fx: Fixture, got: Map<string, Float32Array>,
 
 for (const name of FIXTURE_NAMES) {
   describe(`backward parity: ${name}`, () => {
-    let gpu: Gpu; let fx: Fixture; let w: BloomWeights; let fwd: BloomForward; let grads: BloomGrads;
+    let gpu: Gpu;
+    let fx: Fixture;
+    let w: BloomWeights;
+    let fwd: BloomForward;
+    let grads: BloomGrads;
     before(async () => {
       gpu = await getGpu();
       fx = await loadFixture(name);
@@ -52,7 +67,12 @@ for (const name of FIXTURE_NAMES) {
       fwd = new BloomForward(gpu, w);
       grads = new BloomGrads(gpu, w);
     });
-    after(async () => { grads?.destroy(); w?.destroy(); fwd?.slopes.destroy(); await fx?.ref.close(); });
+    after(async () => {
+      grads?.destroy();
+      w?.destroy();
+      fwd?.slopes.destroy();
+      await fx?.ref.close();
+    });
 
     it('loss (rel 1e-4) and every parameter gradient (atol 1e-4, rtol 1e-2) match HF', async () => {
       const { batch, labels } = await fixtureBatch(fx);
@@ -62,7 +82,13 @@ for (const name of FIXTURE_NAMES) {
       assert.ok(nTokens > 0);
       const got = await grads.toArrays();
       const lines: string[] = [];
-      const failures = await compareParams(fx, got, 'grad.', bloomParameters(w.cfg).map((p) => p.name), (l) => lines.push(l));
+      const failures = await compareParams(
+        fx,
+        got,
+        'grad.',
+        bloomParameters(w.cfg).map((p) => p.name),
+        (l) => lines.push(l),
+      );
       if (process.env.INSTRUCTALIGN_VERBOSE) console.log(`  loss ${loss} vs ${want}\n  ` + lines.join('\n  '));
       assert.deepEqual(failures, [], failures.join('\n'));
     });
@@ -72,7 +98,11 @@ for (const name of FIXTURE_NAMES) {
     it('flash attention (attentionConfig.flash = always): loss and every gradient match HF, both families and --recompute', async () => {
       const saved = { ...attentionConfig };
       try {
-        for (const [label, rowwise, recompute] of [['ROWWISE', 'always', false], ['workgroup', 'never', false], ['ROWWISE --recompute', 'always', true]] as const) {
+        for (const [label, rowwise, recompute] of [
+          ['ROWWISE', 'always', false],
+          ['workgroup', 'never', false],
+          ['ROWWISE --recompute', 'always', true],
+        ] as const) {
           Object.assign(attentionConfig, { flash: 'always', rowwise });
           fwd.recompute = recompute;
           grads.zero();
@@ -83,7 +113,13 @@ for (const name of FIXTURE_NAMES) {
           const { loss } = await lossAndBackward(fwd, batch, labels, grads);
           const want = fx.json.loss as number;
           assert.ok(Math.abs(loss - want) <= 1e-4 * Math.abs(want), `${label}: loss ${loss} vs HF ${want}`);
-          const failures = await compareParams(fx, await grads.toArrays(), 'grad.', bloomParameters(w.cfg).map((p) => p.name), () => {});
+          const failures = await compareParams(
+            fx,
+            await grads.toArrays(),
+            'grad.',
+            bloomParameters(w.cfg).map((p) => p.name),
+            () => {},
+          );
           assert.deepEqual(failures, [], `${label}: ${failures.join('\n')}`);
         }
       } finally {
@@ -101,11 +137,20 @@ for (const name of FIXTURE_NAMES) {
       await lossAndBackward(fwd, batch, labels, grads);
       const twice = await grads.toArrays();
       for (const [n, a] of once) {
-        const d = compare(twice.get(n)!, a.map((x) => 2 * x), 1e-5, 1e-4);
+        const d = compare(
+          twice.get(n)!,
+          a.map((x) => 2 * x),
+          1e-5,
+          1e-4,
+        );
         assert.ok(d.ok, `${n}: accumulated ${d.got} vs 2× ${d.want} (max abs ${d.maxAbs})`);
       }
       grads.zero();
-      for (const [n, a] of await grads.toArrays()) assert.ok(a.every((x) => x === 0), `${n} not zeroed`);
+      for (const [n, a] of await grads.toArrays())
+        assert.ok(
+          a.every((x) => x === 0),
+          `${n} not zeroed`,
+        );
     });
   });
 }

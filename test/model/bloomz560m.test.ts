@@ -19,15 +19,23 @@ describe('BLOOMZ-560M shape within default WebGPU limits', function () {
     arrays = null;
     try {
       assert.ok(w.emb.length > 1, 'the embedding is split into vocabulary shards');
-      for (const s of w.emb) assert.ok(s.w.byteLength <= gpu.maxBinding, `shard [${s.lo}, ${s.hi}) is ${s.w.byteLength} bytes`);
+      for (const s of w.emb)
+        assert.ok(s.w.byteLength <= gpu.maxBinding, `shard [${s.lo}, ${s.hi}) is ${s.w.byteLength} bytes`);
       assert.equal(w.emb[w.emb.length - 1].hi, cfg.vocabSize);
       const model = new BloomModel(gpu, w);
-      const T = 4, ids = Int32Array.from([59414, 8876, 17, 250679]);
+      const T = 4,
+        ids = Int32Array.from([59414, 8876, 17, 250679]);
       const { logprobs } = await model.forward({ ids, mask: new Int32Array(T).fill(1), B: 1, T });
-      for (let t = 0; t < T - 1; t++) assert.ok(Number.isFinite(logprobs[t]) && logprobs[t] < 0, `logprob ${t} = ${logprobs[t]}`);
+      for (let t = 0; t < T - 1; t++)
+        assert.ok(Number.isFinite(logprobs[t]) && logprobs[t] < 0, `logprob ${t} = ${logprobs[t]}`);
       // random weights (std 0.02) give a near-uniform next-token distribution: log p ≈ −log V
-      assert.ok(Math.abs(logprobs[0] + Math.log(cfg.vocabSize)) < 2, `log p = ${logprobs[0]}, −log V = ${-Math.log(cfg.vocabSize)}`);
-      console.log(`      560M: ${w.emb.length} embedding shards, ${(w.bytes() / 2 ** 20).toFixed(0)} MiB of weights on the GPU, peak ${(gpu.peakBytes / 2 ** 20).toFixed(0)} MiB`);
+      assert.ok(
+        Math.abs(logprobs[0] + Math.log(cfg.vocabSize)) < 2,
+        `log p = ${logprobs[0]}, −log V = ${-Math.log(cfg.vocabSize)}`,
+      );
+      console.log(
+        `      560M: ${w.emb.length} embedding shards, ${(w.bytes() / 2 ** 20).toFixed(0)} MiB of weights on the GPU, peak ${(gpu.peakBytes / 2 ** 20).toFixed(0)} MiB`,
+      );
     } finally {
       w.destroy();
       gpu.destroy();

@@ -18,7 +18,8 @@ const NANO = fileURLToPath(new URL('../../models/nano-bloomz', import.meta.url))
 async function fixtureTensors(dir: string): Promise<TensorToWrite[]> {
   const f = await SafetensorsFile.open(await fileSource(join(dir, 'model.safetensors')));
   const out: TensorToWrite[] = [];
-  for (const t of f.tensors.values()) out.push({ name: t.name, dtype: t.dtype, shape: t.shape, data: await f.raw(t.name) });
+  for (const t of f.tensors.values())
+    out.push({ name: t.name, dtype: t.dtype, shape: t.shape, data: await f.raw(t.name) });
   await f.close();
   return out;
 }
@@ -34,14 +35,25 @@ async function folderWith(src: string, tensors: TensorToWrite[], config?: object
 }
 
 const temps: string[] = [];
-const tmp = async (d: Promise<string>) => { const x = await d; temps.push(x); return x; };
-after(async () => { for (const d of temps) await rm(d, { recursive: true, force: true }); });
+const tmp = async (d: Promise<string>) => {
+  const x = await d;
+  temps.push(x);
+  return x;
+};
+after(async () => {
+  for (const d of temps) await rm(d, { recursive: true, force: true });
+});
 
 describe('openCheckpoint', () => {
   it('bloom-tiny (F32, transformer. prefix): canonical names, config, values as stored', async () => {
     const ck = await openCheckpoint(TINY);
     assert.equal(ck.config.hiddenSize, 64);
-    assert.deepEqual([...ck.tensors.keys()].sort(), bloomParameters(ck.config).map((p) => p.name).sort());
+    assert.deepEqual(
+      [...ck.tensors.keys()].sort(),
+      bloomParameters(ck.config)
+        .map((p) => p.name)
+        .sort(),
+    );
     assert.deepEqual(ck.warnings, []);
     assert.equal(ck.lmHeadUntied, false);
     assert.match(ck.tokenizerJSON, /"model"/);
@@ -63,7 +75,9 @@ describe('openCheckpoint', () => {
     // 0x3c00 is 1.0 in half precision: spot-check the conversion on the stored bits.
     const bits = new Uint16Array(r.bytes.buffer, r.bytes.byteOffset, f.length);
     const i = bits.findIndex((b) => (b & 0x7c00) !== 0);
-    const sign = bits[i] & 0x8000 ? -1 : 1, exp = (bits[i] >> 10) & 31, man = bits[i] & 0x3ff;
+    const sign = bits[i] & 0x8000 ? -1 : 1,
+      exp = (bits[i] >> 10) & 31,
+      man = bits[i] & 0x3ff;
     assert.equal(f[i], sign * 2 ** (exp - 15) * (1 + man / 1024));
     await ck.close();
   });
@@ -85,7 +99,10 @@ describe('openCheckpoint', () => {
     const disk = await openCheckpoint(TINY);
     assert.equal(ck.dir, 'bloom-tiny');
     assert.deepEqual([...ck.tensors.keys()], [...disk.tensors.keys()]);
-    assert.deepEqual(await ck.f32('h.0.self_attention.query_key_value.weight'), await disk.f32('h.0.self_attention.query_key_value.weight'));
+    assert.deepEqual(
+      await ck.f32('h.0.self_attention.query_key_value.weight'),
+      await disk.f32('h.0.self_attention.query_key_value.weight'),
+    );
     await disk.close();
     files.delete('bloom-tiny/tokenizer.json');
     await assert.rejects(openCheckpoint(files), /checkpoint folder bloom-tiny has no tokenizer\.json/);
@@ -96,44 +113,72 @@ describe('openCheckpoint', () => {
     const dir = await tmp(mkdtemp(join(tmpdir(), 'ckpt-shard-')));
     for (const f of ['config.json', 'tokenizer.json']) await copyFile(join(TINY, f), join(dir, f));
     const half = Math.floor(ts.length / 2);
-    const shards = [ts.slice(0, half), ts.slice(half).map((t) => ({ ...t, name: t.name.replace(/^transformer\./, '') }))];
+    const shards = [
+      ts.slice(0, half),
+      ts.slice(half).map((t) => ({ ...t, name: t.name.replace(/^transformer\./, '') })),
+    ];
     const weightMap: Record<string, string> = {};
     for (const [i, part] of shards.entries()) {
       const file = `model-0000${i + 1}-of-00002.safetensors`;
       await writeSafetensors(join(dir, file), part, { format: 'pt' });
       for (const t of part) weightMap[t.name] = file;
     }
-    await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));
+    await writeFile(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }),
+    );
     const ck = await openCheckpoint(dir);
     const ref = await openCheckpoint(TINY);
     assert.equal(ck.tensors.size, ref.tensors.size);
-    for (const name of ref.tensors.keys()) assert.deepEqual((await ck.raw(name)).bytes, (await ref.raw(name)).bytes, name);
-    await ck.close(); await ref.close();
+    for (const name of ref.tensors.keys())
+      assert.deepEqual((await ck.raw(name)).bytes, (await ref.raw(name)).bytes, name);
+    await ck.close();
+    await ref.close();
     await rm(join(dir, 'model-00002-of-00002.safetensors'));
-    await assert.rejects(openCheckpoint(dir), /model\.safetensors\.index\.json lists shard\(s\) model-00002-of-00002\.safetensors that are not in the folder/);
+    await assert.rejects(
+      openCheckpoint(dir),
+      /model\.safetensors\.index\.json lists shard\(s\) model-00002-of-00002\.safetensors that are not in the folder/,
+    );
   });
 
   it('a missing tensor names it, the expected shape and the file', async () => {
     const ts = (await fixtureTensors(H6)).filter((t) => t.name !== 'h.1.mlp.dense_4h_to_h.bias');
     const dir = await tmp(folderWith(H6, ts));
     await assert.rejects(openCheckpoint(dir), (e: Error) => {
-      assert.match(e.message, /does not match its config\.json \(vocab_size=700, hidden_size=48, n_layer=2, n_head=6\)/);
-      assert.match(e.message, /tensor 'h\.1\.mlp\.dense_4h_to_h\.bias' is missing: config\.json expects shape \[48\], found no such tensor in .*model\.safetensors/);
+      assert.match(
+        e.message,
+        /does not match its config\.json \(vocab_size=700, hidden_size=48, n_layer=2, n_head=6\)/,
+      );
+      assert.match(
+        e.message,
+        /tensor 'h\.1\.mlp\.dense_4h_to_h\.bias' is missing: config\.json expects shape \[48\], found no such tensor in .*model\.safetensors/,
+      );
       return true;
     });
   });
 
   it('a wrong shape names the tensor, both shapes and the file', async () => {
-    const ts = (await fixtureTensors(H6)).map((t) => t.name === 'h.0.self_attention.dense.weight'
-      ? { ...t, shape: [24, 96] } : t);
+    const ts = (await fixtureTensors(H6)).map((t) =>
+      t.name === 'h.0.self_attention.dense.weight' ? { ...t, shape: [24, 96] } : t,
+    );
     const dir = await tmp(folderWith(H6, ts));
-    await assert.rejects(openCheckpoint(dir),
-      /tensor 'h\.0\.self_attention\.dense\.weight' has the wrong shape: config\.json expects \[48,48\], .*model\.safetensors has \[24,96\]/);
+    await assert.rejects(
+      openCheckpoint(dir),
+      /tensor 'h\.0\.self_attention\.dense\.weight' has the wrong shape: config\.json expects \[48,48\], .*model\.safetensors has \[24,96\]/,
+    );
   });
 
   it('a config from another model size lists every mismatch', async () => {
-    const dir = await tmp(folderWith(H6, await fixtureTensors(H6), { ...JSON.parse(await readFile(join(H6, 'config.json'), 'utf8')), n_layer: 3 }));
-    await assert.rejects(openCheckpoint(dir), /n_layer=3[\s\S]*'h\.2\.input_layernorm\.weight' is missing[\s\S]*'h\.2\.mlp\.dense_4h_to_h\.bias' is missing/);
+    const dir = await tmp(
+      folderWith(H6, await fixtureTensors(H6), {
+        ...JSON.parse(await readFile(join(H6, 'config.json'), 'utf8')),
+        n_layer: 3,
+      }),
+    );
+    await assert.rejects(
+      openCheckpoint(dir),
+      /n_layer=3[\s\S]*'h\.2\.input_layernorm\.weight' is missing[\s\S]*'h\.2\.mlp\.dense_4h_to_h\.bias' is missing/,
+    );
   });
 
   it('extra tensors become warnings; a tied lm_head is dropped; an untied one is kept and flagged', async () => {
@@ -144,7 +189,9 @@ describe('openCheckpoint', () => {
     const ck = await openCheckpoint(dir);
     assert.equal(ck.lmHeadUntied, false);
     assert.ok(!ck.tensors.has('lm_head.weight'));
-    assert.deepEqual(ck.warnings, [`unexpected tensor 'rotary.inv_freq' in ${join(dir, 'model.safetensors')} (ignored)`]);
+    assert.deepEqual(ck.warnings, [
+      `unexpected tensor 'rotary.inv_freq' in ${join(dir, 'model.safetensors')} (ignored)`,
+    ]);
     await ck.close();
     const cfg = { ...JSON.parse(await readFile(join(H6, 'config.json'), 'utf8')), tie_word_embeddings: false };
     const untied = await openCheckpoint(await tmp(folderWith(H6, [...ts, { ...emb, name: 'lm_head.weight' }], cfg)));
@@ -180,7 +227,10 @@ describe('saveCheckpoint', () => {
     await saveCheckpoint(out, src.config, src.tokenizerJSON, await params(H6), { dtype: 'F16' });
     await src.close();
     assert.ok((await readFile(join(out, 'model.safetensors'))).equals(await readFile(join(H6, 'model.safetensors'))));
-    assert.equal(await readFile(join(out, 'tokenizer.json'), 'utf8'), await readFile(join(H6, 'tokenizer.json'), 'utf8'));
+    assert.equal(
+      await readFile(join(out, 'tokenizer.json'), 'utf8'),
+      await readFile(join(H6, 'tokenizer.json'), 'utf8'),
+    );
     assert.deepEqual((await readdir(out)).sort(), ['config.json', 'model.safetensors', 'tokenizer.json']);
   });
 
@@ -195,7 +245,9 @@ describe('saveCheckpoint', () => {
     const f = await SafetensorsFile.open(await fileSource(join(out, 'model.safetensors')));
     assert.ok([...f.tensors.keys()].every((k) => !k.startsWith('transformer.') && k !== 'lm_head.weight'));
     assert.deepEqual(f.metadata, { format: 'pt' });
-    await f.close(); await back.close(); await src.close();
+    await f.close();
+    await back.close();
+    await src.close();
   });
 
   it('BF16 save rounds each value to nearest even and records torch_dtype bfloat16', async () => {
@@ -208,7 +260,8 @@ describe('saveCheckpoint', () => {
     const r = await back.raw('h.0.mlp.dense_h_to_4h.weight');
     assert.equal(r.dtype, 'BF16');
     assert.deepEqual(new Uint16Array(r.bytes.buffer), f32ArrayToBf16(p.get('h.0.mlp.dense_h_to_4h.weight')!));
-    await back.close(); await src.close();
+    await back.close();
+    await src.close();
   });
 
   it('refuses missing, mis-sized and unknown parameters before writing anything', async () => {
@@ -218,8 +271,10 @@ describe('saveCheckpoint', () => {
     p.set('h.0.input_layernorm.weight', new Float32Array(3));
     p.set('h.7.foo', new Float32Array(1));
     const out = await tmp(mkdtemp(join(tmpdir(), 'ckpt-save-')));
-    await assert.rejects(saveCheckpoint(out, cfg, '{}', p),
-      /unexpected parameter 'h\.7\.foo'[\s\S]*'h\.0\.input_layernorm\.weight' has 3 values, shape \[64\] needs 64[\s\S]*'ln_f\.bias' is missing/);
+    await assert.rejects(
+      saveCheckpoint(out, cfg, '{}', p),
+      /unexpected parameter 'h\.7\.foo'[\s\S]*'h\.0\.input_layernorm\.weight' has 3 values, shape \[64\] needs 64[\s\S]*'ln_f\.bias' is missing/,
+    );
     assert.deepEqual(await readdir(out), []);
   });
 });

@@ -7,7 +7,8 @@ import { BloomModel } from '../../src/model/bloom.ts';
 
 for (const name of FIXTURE_NAMES) {
   describe(`forward parity: ${name}`, () => {
-    let model: BloomModel; let fx: Awaited<ReturnType<typeof loadFixture>>;
+    let model: BloomModel;
+    let fx: Awaited<ReturnType<typeof loadFixture>>;
     before(async () => {
       const gpu = await getGpu();
       fx = await loadFixture(name);
@@ -21,13 +22,16 @@ for (const name of FIXTURE_NAMES) {
       const ids = new Int32Array((await fx.ref.raw('input_ids')).buffer.slice(0));
       const mask = new Int32Array((await fx.ref.raw('attention_mask')).buffer.slice(0));
       const [B, T] = fx.ref.tensors.get('input_ids')!.shape;
-      const V = model.cfg.vocabSize, H = model.cfg.hiddenSize;
+      const V = model.cfg.vocabSize,
+        H = model.cfg.hiddenSize;
       const out = await model.forward({ ids, mask, B, T }, { logits: true, hidden: true });
       const real = (row: number) => mask[row] === 1;
       const lg = compare(out.logits!, await fx.ref.f32('logits'), 1e-3, 1e-3, (i) => real(Math.floor(i / V)));
       assert.ok(lg.ok, `logits: max abs ${lg.maxAbs} (first bad: ${lg.got} vs ${lg.want} at ${lg.bad})`);
       for (let l = 0; l < out.hidden!.length; l++) {
-        const h = compare(out.hidden![l], await fx.ref.f32(`hidden_states.${l}`), 1e-3, 1e-3, (i) => real(Math.floor(i / H)));
+        const h = compare(out.hidden![l], await fx.ref.f32(`hidden_states.${l}`), 1e-3, 1e-3, (i) =>
+          real(Math.floor(i / H)),
+        );
         assert.ok(h.ok, `hidden_states.${l}: max abs ${h.maxAbs} (first bad ${h.got} vs ${h.want} at ${h.bad})`);
       }
       const refLp = await fx.ref.f32('token_logprobs');

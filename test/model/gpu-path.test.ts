@@ -1,4 +1,5 @@
-// The kernels real GPUs run (workgroup-memory tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only off
+// The kernels real GPUs run (workgroup-memory tiled matmul, workgroup-per-row attention and LayerNorm) are chosen only
+// off
 // SwiftShader; this forces them here so CI checks them too: the full selftest (forward, KV-cached generation,
 // every gradient, two AdamW steps) against HuggingFace on both fixtures, with the workgroup reductions on subgroups
 // (SwiftShader offers the feature, with 4-wide subgroups) and on barrier trees. With subgroups on, the matmul tuner
@@ -12,30 +13,35 @@ import { matmulTuning, tuneState } from '../../src/ops/matmul.ts';
 import { forceKernelFamily } from '../../src/ops/family.ts';
 import { subgroupConfig } from '../../src/ops/grid.ts';
 
-for (const sg of ['auto', 'never'] as const) describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
-  const saved = { sg: subgroupConfig.use, tune: matmulTuning.mode };
-  let rt: Runtime;
-  let restore = () => {};
-  before(async () => {
-    restore = forceKernelFamily('gpu');
-    subgroupConfig.use = sg;
-    if (sg === 'auto') matmulTuning.mode = 'on';
-    rt = await Runtime.create({ log: () => {} });
-    if (sg === 'auto') assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
-  });
-  after(() => {
-    restore(); subgroupConfig.use = saved.sg; matmulTuning.mode = saved.tune;
-    rt?.dispose();
-  });
-  for (const name of FIXTURE_NAMES) {
-    it(`${name}: every selftest check passes`, async () => {
-      const dir = join(FIXTURES, name);
-      await rt.loadModel({ path: dir });
-      const checks = [...await selftest(rt, dir), ...await trainSelftest(rt, dir)];
-      const failed = checks.filter((c) => !c.pass);
-      assert.deepEqual(failed, [], JSON.stringify(failed));
-      assert.ok(checks.length >= 13);
-      if (sg === 'auto') assert.ok(tuneState(rt.gpu).table.size > 0, 'the tuner picked kernels for the shapes it met');
+for (const sg of ['auto', 'never'] as const)
+  describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
+    const saved = { sg: subgroupConfig.use, tune: matmulTuning.mode };
+    let rt: Runtime;
+    let restore = () => {};
+    before(async () => {
+      restore = forceKernelFamily('gpu');
+      subgroupConfig.use = sg;
+      if (sg === 'auto') matmulTuning.mode = 'on';
+      rt = await Runtime.create({ log: () => {} });
+      if (sg === 'auto')
+        assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
     });
-  }
-});
+    after(() => {
+      restore();
+      subgroupConfig.use = saved.sg;
+      matmulTuning.mode = saved.tune;
+      rt?.dispose();
+    });
+    for (const name of FIXTURE_NAMES) {
+      it(`${name}: every selftest check passes`, async () => {
+        const dir = join(FIXTURES, name);
+        await rt.loadModel({ path: dir });
+        const checks = [...(await selftest(rt, dir)), ...(await trainSelftest(rt, dir))];
+        const failed = checks.filter((c) => !c.pass);
+        assert.deepEqual(failed, [], JSON.stringify(failed));
+        assert.ok(checks.length >= 13);
+        if (sg === 'auto')
+          assert.ok(tuneState(rt.gpu).table.size > 0, 'the tuner picked kernels for the shapes it met');
+      });
+    }
+  });

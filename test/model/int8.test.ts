@@ -18,7 +18,8 @@ import { tempDir } from '../eval/helpers.ts';
 // 3.0e-3 (bloom-tiny) and 3.8e-3 (h6-f16), mean rel 5.5e-3 and 5.3e-3, argmax agreement 100%, greedy 24/24.
 // The fixtures' activations never reach |x| ≥ 6, so threshold 6 equals threshold 0 on them; threshold 2 makes
 // outlier columns appear (LayerNorm outputs pass 2) and exercises the mixed path at model scale.
-const MAX_REL = 0.01, MEAN_REL = 0.015;
+const MAX_REL = 0.01,
+  MEAN_REL = 0.015;
 const MIN_ARGMAX_AGREE = 0.95; // share of real positions whose int8 argmax equals HF's
 const MIN_GREEDY_AGREE = 0.75; // share of greedy ids (3 prompts × 8 new tokens; HF's 12) equal to the f32 model's
 
@@ -44,24 +45,37 @@ describe('LLM.int8() weight quantization', () => {
     assert.deepEqual([...i8.int8w.keys()].sort(), names.sort());
     for (const n of names) assert.ok(!i8.params.has(n), `${n} has no full-precision copy`);
     let expect = f32.bytes();
-    for (const n of names) { const t = f32.get(n), q = i8.int8Weight(n)!; expect += q.N * Math.ceil(q.K / 4) * 4 + q.N * 4 - t.byteLength; }
+    for (const n of names) {
+      const t = f32.get(n),
+        q = i8.int8Weight(n)!;
+      expect += q.N * Math.ceil(q.K / 4) * 4 + q.N * 4 - t.byteLength;
+    }
     assert.equal(i8.bytes(), expect);
     assert.equal(i8.parameterCount(), f32.parameterCount());
-    console.log(`      bloom-tiny weights on the GPU: f32 ${f32.bytes()} B, int8 ${i8.bytes()} B (${(i8.bytes() / f32.bytes()).toFixed(3)}×)`);
+    console.log(
+      `      bloom-tiny weights on the GPU: f32 ${f32.bytes()} B, int8 ${i8.bytes()} B (${(i8.bytes() / f32.bytes()).toFixed(3)}×)`,
+    );
     assert.throws(() => i8.get(names[0]), /stored as int8 \(LLM\.int8\(\)\): use int8Weight\(\)/);
-    f32.destroy(); i8.destroy();
+    f32.destroy();
+    i8.destroy();
   });
 });
 
 function argmaxRows(x: Float32Array, V: number, R: number): number[] {
-  return Array.from({ length: R }, (_, r) => { let b = 0; for (let v = 1; v < V; v++) if (x[r * V + v] > x[r * V + b]) b = v; return b; });
+  return Array.from({ length: R }, (_, r) => {
+    let b = 0;
+    for (let v = 1; v < V; v++) if (x[r * V + v] > x[r * V + b]) b = v;
+    return b;
+  });
 }
 
 for (const name of FIXTURE_NAMES) {
   describe(`LLM.int8() model: ${name}`, () => {
     let fx: Fixture;
     const logitsBy = new Map<number, Float32Array>();
-    before(async () => { fx = await loadFixture(name); });
+    before(async () => {
+      fx = await loadFixture(name);
+    });
     after(() => fx?.ref.close());
 
     for (const threshold of [6, 2, 0]) {
@@ -78,18 +92,30 @@ for (const name of FIXTURE_NAMES) {
         model.destroy();
         logitsBy.set(threshold, out.logits!);
         const ref = await fx.ref.f32('logits');
-        let maxD = 0, maxR = 0, sumD = 0, sumR = 0, n = 0;
+        let maxD = 0,
+          maxR = 0,
+          sumD = 0,
+          sumR = 0,
+          n = 0;
         for (let i = 0; i < ref.length; i++) {
           if (!mask[Math.floor(i / V)]) continue;
           const d = Math.abs(out.logits![i] - ref[i]);
-          maxD = Math.max(maxD, d); maxR = Math.max(maxR, Math.abs(ref[i])); sumD += d; sumR += Math.abs(ref[i]); n++;
+          maxD = Math.max(maxD, d);
+          maxR = Math.max(maxR, Math.abs(ref[i]));
+          sumD += d;
+          sumR += Math.abs(ref[i]);
+          n++;
         }
         const real = Array.from(mask.keys()).filter((r) => mask[r]);
-        const a = argmaxRows(out.logits!, V, B * T), b = argmaxRows(ref, V, B * T);
+        const a = argmaxRows(out.logits!, V, B * T),
+          b = argmaxRows(ref, V, B * T);
         const agree = real.filter((r) => a[r] === b[r]).length / real.length;
-        const maxRel = maxD / maxR, meanRel = sumD / sumR;
-        console.log(`      ${name} int8 (threshold ${threshold}) vs HF f32 logits over ${real.length} positions: max rel ${maxRel.toExponential(2)}, ` +
-          `mean rel ${meanRel.toExponential(2)} (max |Δ| ${maxD.toFixed(4)}), argmax agreement ${(agree * 100).toFixed(1)}%`);
+        const maxRel = maxD / maxR,
+          meanRel = sumD / sumR;
+        console.log(
+          `      ${name} int8 (threshold ${threshold}) vs HF f32 logits over ${real.length} positions: max rel ${maxRel.toExponential(2)}, ` +
+            `mean rel ${meanRel.toExponential(2)} (max |Δ| ${maxD.toFixed(4)}), argmax agreement ${(agree * 100).toFixed(1)}%`,
+        );
         assert.ok(Number.isFinite(maxRel) && n > 0);
         assert.ok(maxRel < MAX_REL, `max relative error ${maxRel} ≥ ${MAX_REL}`);
         assert.ok(meanRel < MEAN_REL, `mean relative error ${meanRel} ≥ ${MEAN_REL}`);
@@ -100,33 +126,52 @@ for (const name of FIXTURE_NAMES) {
     it('threshold 6 equals threshold 0 here (no |x| ≥ 6); threshold 2 takes outlier columns', () => {
       const [a, b, c] = [6, 2, 0].map((t) => logitsBy.get(t)!);
       assert.deepEqual(a, c);
-      assert.ok(b.some((v, i) => v !== c[i]), 'threshold 2 changed nothing: no outlier columns were taken');
+      assert.ok(
+        b.some((v, i) => v !== c[i]),
+        'threshold 2 changed nothing: no outlier columns were taken',
+      );
     });
 
     it('Runtime.loadModel({ int8: true }): score, and KV-cached greedy generation agrees with f32', async () => {
       const dir = join(FIXTURES, name);
-      const f32 = await Runtime.create({ log: () => {} }), i8 = await Runtime.create({ log: () => {} });
+      const f32 = await Runtime.create({ log: () => {} }),
+        i8 = await Runtime.create({ log: () => {} });
       try {
-        const a = await f32.loadModel({ path: dir }), b = await i8.loadModel({ path: dir, int8: true });
+        const a = await f32.loadModel({ path: dir }),
+          b = await i8.loadModel({ path: dir, int8: true });
         assert.deepEqual(b.int8, { threshold: 6 });
         assert.equal(b.parameters, a.parameters);
         assert.ok(b.gpuBytes < a.gpuBytes, `int8 ${b.gpuBytes} B vs f32 ${a.gpuBytes} B`);
         const texts = (fx.json.texts as string[]).slice(0, 3);
-        const sa = await f32.score(texts), sb = await i8.score(texts);
-        sb.forEach((r, i) => assert.ok(Math.abs(r.mean_logprob - sa[i].mean_logprob) < 0.05 * Math.abs(sa[i].mean_logprob), `text ${i}: ${r.mean_logprob} vs ${sa[i].mean_logprob}`));
-        let same = 0, total = 0;
+        const sa = await f32.score(texts),
+          sb = await i8.score(texts);
+        sb.forEach((r, i) =>
+          assert.ok(
+            Math.abs(r.mean_logprob - sa[i].mean_logprob) < 0.05 * Math.abs(sa[i].mean_logprob),
+            `text ${i}: ${r.mean_logprob} vs ${sa[i].mean_logprob}`,
+          ),
+        );
+        let same = 0,
+          total = 0;
         const refGen = await i8.generate(fx.json.generation.prompt_ids, { maxNewTokens: 12, stopAtEos: false });
         const hfSame = refGen.ids.filter((t, i) => t === fx.json.generation.greedy_ids[i]).length;
         for (const t of texts) {
           const prompt = f32.tokenizer.encode(t).slice(0, 12);
-          const ga = await f32.generate(prompt, { maxNewTokens: 8, stopAtEos: false }), gb = await i8.generate(prompt, { maxNewTokens: 8, stopAtEos: false });
-          same += ga.ids.filter((x, i) => x === gb.ids[i]).length; total += ga.ids.length;
+          const ga = await f32.generate(prompt, { maxNewTokens: 8, stopAtEos: false }),
+            gb = await i8.generate(prompt, { maxNewTokens: 8, stopAtEos: false });
+          same += ga.ids.filter((x, i) => x === gb.ids[i]).length;
+          total += ga.ids.length;
         }
-        console.log(`      ${name}: int8 greedy ids equal to f32 at ${same}/${total} positions; HF greedy_ids ${hfSame}/12; ` +
-          `GPU weights f32 ${a.gpuBytes} B → int8 ${b.gpuBytes} B`);
+        console.log(
+          `      ${name}: int8 greedy ids equal to f32 at ${same}/${total} positions; HF greedy_ids ${hfSame}/12; ` +
+            `GPU weights f32 ${a.gpuBytes} B → int8 ${b.gpuBytes} B`,
+        );
         assert.ok(same / total >= MIN_GREEDY_AGREE, `greedy agreement ${same}/${total}`);
         assert.ok(hfSame / 12 >= MIN_GREEDY_AGREE, `HF greedy agreement ${hfSame}/12`);
-      } finally { f32.dispose(); i8.dispose(); }
+      } finally {
+        f32.dispose();
+        i8.dispose();
+      }
     });
   });
 }
@@ -134,11 +179,26 @@ for (const name of FIXTURE_NAMES) {
 describe('instructalign eval --int8', () => {
   it('evaluates the bloom-tiny fixture with LLM.int8() weights', async () => {
     const out = tempDir();
-    const code = await evalCli(['--model', join(FIXTURES, 'bloom-tiny'), '--langs', 'eng', '--limit', '2', '--prompts', '1', '--int8', '--out', out]);
+    const code = await evalCli([
+      '--model',
+      join(FIXTURES, 'bloom-tiny'),
+      '--langs',
+      'eng',
+      '--limit',
+      '2',
+      '--prompts',
+      '1',
+      '--int8',
+      '--out',
+      out,
+    ]);
     assert.equal(code, 0);
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(results.model.int8, true);
-    const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(preds.length, 2);
     for (const p of preds) assert.ok(p.scores.every((s: number) => Number.isFinite(s) && s < 0));
   });

@@ -7,15 +7,18 @@ import type { Gpu } from '../../src/gpu/runtime.ts';
 import { ceBackward, ceFinalize, ceStats, crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
 import { subgroupConfig } from '../../src/ops/grid.ts';
 
-const R = 5, V = 40;
+const R = 5,
+  V = 40;
 const logitsHost = Float32Array.from({ length: R * V }, (_, i) => Math.sin(i * 1.3) * 6 + (i % 7 === 0 ? 9 : 0));
 const targetsHost = Int32Array.from([3, 39, -100, 12, 24]);
 
 function reference() {
-  const lp = new Float64Array(R), dl = new Float64Array(R * V);
+  const lp = new Float64Array(R),
+    dl = new Float64Array(R * V);
   for (let r = 0; r < R; r++) {
     const row = Array.from(logitsHost.subarray(r * V, (r + 1) * V));
-    const m = Math.max(...row), lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
+    const m = Math.max(...row),
+      lse = m + Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0));
     const t = targetsHost[r];
     lp[r] = t < 0 ? 0 : row[t] - lse;
     for (let v = 0; v < V; v++) dl[r * V + v] = t < 0 ? 0 : (Math.exp(row[v] - lse) - (v === t ? 1 : 0)) * 0.5;
@@ -24,7 +27,9 @@ function reference() {
 }
 
 async function run(gpu: Gpu, chunk: number) {
-  const targets = gpu.fromI32(targetsHost, 'test:targets'), stats = gpu.tensor(R * 3, 'f32', 'test:stats'), lp = gpu.tensor(R, 'f32', 'test:lp');
+  const targets = gpu.fromI32(targetsHost, 'test:targets'),
+    stats = gpu.tensor(R * 3, 'f32', 'test:stats'),
+    lp = gpu.tensor(R, 'f32', 'test:lp');
   const dl = new Float32Array(R * V);
   const chunks: [number, number][] = [];
   for (let lo = 0; lo < V; lo += chunk) chunks.push([lo, Math.min(V, lo + chunk)]);
@@ -33,14 +38,20 @@ async function run(gpu: Gpu, chunk: number) {
     for (let r = 0; r < R; r++) a.set(logitsHost.subarray(r * V + lo, r * V + hi), r * (hi - lo));
     return gpu.fromF32(a, 'test:logits');
   };
-  chunks.forEach(([lo, hi], k) => { const t = slice(lo, hi); ceStats(gpu, t, targets, stats, R, hi - lo, lo, k === 0); t.destroy(); });
+  chunks.forEach(([lo, hi], k) => {
+    const t = slice(lo, hi);
+    ceStats(gpu, t, targets, stats, R, hi - lo, lo, k === 0);
+    t.destroy();
+  });
   ceFinalize(gpu, targets, stats, lp, R);
   for (const [lo, hi] of chunks) {
-    const t = slice(lo, hi), d = gpu.tensor(R * (hi - lo), 'f32', 'test:dlogits');
+    const t = slice(lo, hi),
+      d = gpu.tensor(R * (hi - lo), 'f32', 'test:dlogits');
     ceBackward(gpu, t, targets, stats, d, R, hi - lo, lo, 0.5);
     const got = await gpu.readF32(d);
     for (let r = 0; r < R; r++) dl.set(got.subarray(r * (hi - lo), (r + 1) * (hi - lo)), r * V + lo);
-    t.destroy(); d.destroy();
+    t.destroy();
+    d.destroy();
   }
   const out = { lp: await gpu.readF32(lp), dl };
   [targets, stats, lp].forEach((t) => t.destroy());
@@ -49,15 +60,26 @@ async function run(gpu: Gpu, chunk: number) {
 
 describe('cross-entropy kernels vs float64 (chunked vocabulary)', () => {
   let gpu: Gpu;
-  before(async () => { gpu = await getGpu(); });
-  after(() => { crossEntropyConfig.rowwise = 'auto'; subgroupConfig.use = 'auto'; });
-  for (const [mode, sg] of [['never', 'auto'], ['never', 'never'], ['always', 'auto']] as const) {
+  before(async () => {
+    gpu = await getGpu();
+  });
+  after(() => {
+    crossEntropyConfig.rowwise = 'auto';
+    subgroupConfig.use = 'auto';
+  });
+  for (const [mode, sg] of [
+    ['never', 'auto'],
+    ['never', 'never'],
+    ['always', 'auto'],
+  ] as const) {
     for (const chunk of [40, 12, 8]) {
       it(`${mode === 'never' ? `workgroup-per-row (GPU, subgroups ${sg === 'auto' ? 'on' : 'off'})` : 'ROWWISE (SwiftShader)'} kernels, chunks of ${chunk}`, async () => {
         crossEntropyConfig.rowwise = mode;
         subgroupConfig.use = sg;
-        const ref = reference(), got = await run(gpu, chunk);
-        const a = compare(got.lp, ref.lp, 1e-5, 1e-5), b = compare(got.dl, ref.dl, 1e-5, 1e-5);
+        const ref = reference(),
+          got = await run(gpu, chunk);
+        const a = compare(got.lp, ref.lp, 1e-5, 1e-5),
+          b = compare(got.dl, ref.dl, 1e-5, 1e-5);
         assert.ok(a.ok, `log-probs: [${a.bad}] ${a.got} vs ${a.want}`);
         assert.ok(b.ok, `dlogits: [${b.bad}] ${b.got} vs ${b.want}`);
       });

@@ -1,5 +1,6 @@
 // Every matmul kernel (shaders/matmul.wgsl: scalar, SwiftShader's vec4 8×8 and 16×16 register blocks, the GPU's
-// workgroup-memory tiled 64×64, 128×128 and 128×128 with k-slices of 16) on the three training layouts, against a float64 CPU product. Shapes are
+// workgroup-memory tiled 64×64, 128×128 and 128×128 with k-slices of 16) on the three training layouts, against a
+// float64 CPU product. Shapes are
 // chosen to hit the edges: M and N not multiples of any tile, K a multiple of 4 but not of the tiled kernel's slice
 // of 8, offsets into A/B/C, a C row stride wider than N, f16-packed B, bias + GELU, accumulate, alpha and the fused
 // residual.
@@ -7,60 +8,119 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
-import { canShareA, matmul, matmulConfig, chooseMatmulKernel, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
+import {
+  canShareA,
+  matmul,
+  matmulConfig,
+  chooseMatmulKernel,
+  TUNED_KERNELS,
+  type MatmulKernel,
+} from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296 - 0.5; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296 - 0.5;
+  };
 }
 const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(0.79788456 * x * (1 + 0.044715 * x * x)));
 
 type Layout = 'X·Wᵀ' | 'dY·W' | 'dYᵀ·X';
-interface Case { M: number; N: number; K: number; layout: Layout; f16?: boolean; bias?: boolean; gelu?: boolean; accumulate?: boolean; alpha?: number; offsets?: boolean; cSm?: number; residual?: boolean }
+interface Case {
+  M: number;
+  N: number;
+  K: number;
+  layout: Layout;
+  f16?: boolean;
+  bias?: boolean;
+  gelu?: boolean;
+  accumulate?: boolean;
+  alpha?: number;
+  offsets?: boolean;
+  cSm?: number;
+  residual?: boolean;
+}
 
 /** strides of A(m,k) and B(k,n) for each layout, as src/ops/matmul.ts's helpers pass them */
 function strides(c: Case) {
   switch (c.layout) {
-    case 'X·Wᵀ': return { aSm: c.K, aSk: 1, bSk: 1, bSn: c.K };   // A [M,K], B = W [N,K]
-    case 'dY·W': return { aSm: c.K, aSk: 1, bSk: c.N, bSn: 1 };   // A [M,K], B [K,N]
-    case 'dYᵀ·X': return { aSm: 1, aSk: c.M, bSk: c.N, bSn: 1 };  // A = dY [K,M] read transposed, B [K,N]
+    case 'X·Wᵀ':
+      return { aSm: c.K, aSk: 1, bSk: 1, bSn: c.K }; // A [M,K], B = W [N,K]
+    case 'dY·W':
+      return { aSm: c.K, aSk: 1, bSk: c.N, bSn: 1 }; // A [M,K], B [K,N]
+    case 'dYᵀ·X':
+      return { aSm: 1, aSk: c.M, bSk: c.N, bSn: 1 }; // A = dY [K,M] read transposed, B [K,N]
   }
 }
 
 async function runCase(gpu: Gpu, c: Case, kernel: MatmulKernel) {
   const r = rng(c.M * 7 + c.N * 13 + c.K);
   const s = strides(c);
-  const aOff = c.offsets ? 8 : 0, bOff = c.offsets ? 4 : 0, cOff = c.offsets ? 12 : 0, cSm = c.cSm ?? c.N;
+  const aOff = c.offsets ? 8 : 0,
+    bOff = c.offsets ? 4 : 0,
+    cOff = c.offsets ? 12 : 0,
+    cSm = c.cSm ?? c.N;
   const A = Float32Array.from({ length: aOff + c.M * c.K }, () => r());
   // B's length rounded up to 8 elements so that an f16-packed B is whole vec4s (the vec4 kernels need that)
   let B = Float32Array.from({ length: Math.ceil((bOff + c.K * c.N) / 8) * 8 }, () => r());
   if (c.f16) B = B.map((v) => f16ToF32(f32ToF16(v)));
   const bias = Float32Array.from({ length: c.N }, () => r());
   const C0 = Float32Array.from({ length: cOff + c.M * cSm }, () => r());
-  const Res = Float32Array.from({ length: C0.length }, () => r());  // a residual laid out as C
+  const Res = Float32Array.from({ length: C0.length }, () => r()); // a residual laid out as C
   const ref = Float64Array.from(C0);
   const alpha = c.alpha ?? 1;
-  for (let m = 0; m < c.M; m++) for (let n = 0; n < c.N; n++) {
-    let acc = 0;
-    for (let k = 0; k < c.K; k++) acc += A[aOff + m * s.aSm + k * s.aSk] * B[bOff + k * s.bSk + n * s.bSn];
-    let v = alpha * acc + (c.bias ? bias[n] : 0);
-    if (c.gelu) v = gelu(v);
-    const i = cOff + m * cSm + n;
-    if (c.residual) v += Res[i];
-    ref[i] = c.accumulate ? ref[i] + v : v;
-  }
+  for (let m = 0; m < c.M; m++)
+    for (let n = 0; n < c.N; n++) {
+      let acc = 0;
+      for (let k = 0; k < c.K; k++) acc += A[aOff + m * s.aSm + k * s.aSk] * B[bOff + k * s.bSk + n * s.bSn];
+      let v = alpha * acc + (c.bias ? bias[n] : 0);
+      if (c.gelu) v = gelu(v);
+      const i = cOff + m * cSm + n;
+      if (c.residual) v += Res[i];
+      ref[i] = c.accumulate ? ref[i] + v : v;
+    }
   const ta = gpu.fromF32(A, 'test:a');
   let tb: Tensor;
-  if (c.f16) { tb = gpu.tensor(B.length, 'f16p', 'test:b'); gpu.upload(tb, Uint16Array.from(B, (v) => f32ToF16(v))); } else tb = gpu.fromF32(B, 'test:b');
+  if (c.f16) {
+    tb = gpu.tensor(B.length, 'f16p', 'test:b');
+    gpu.upload(
+      tb,
+      Uint16Array.from(B, (v) => f32ToF16(v)),
+    );
+  } else tb = gpu.fromF32(B, 'test:b');
   const tbias = c.bias ? gpu.fromF32(bias, 'test:bias') : undefined;
   const tc = gpu.fromF32(C0, 'test:c');
   const tres = c.residual ? gpu.fromF32(Res, 'test:res') : undefined;
   const saved = matmulConfig.kernel;
   matmulConfig.kernel = kernel;
   try {
-    matmul(gpu, { a: ta, b: tb, c: tc, bias: tbias, M: c.M, N: c.N, K: c.K, ...s, cSm, aOff, bOff, cOff, accumulate: c.accumulate, gelu: c.gelu, alpha, residual: tres });
-  } finally { matmulConfig.kernel = saved; }
+    matmul(gpu, {
+      a: ta,
+      b: tb,
+      c: tc,
+      bias: tbias,
+      M: c.M,
+      N: c.N,
+      K: c.K,
+      ...s,
+      cSm,
+      aOff,
+      bOff,
+      cOff,
+      accumulate: c.accumulate,
+      gelu: c.gelu,
+      alpha,
+      residual: tres,
+    });
+  } finally {
+    matmulConfig.kernel = saved;
+  }
   const got = await gpu.readF32(tc);
   [ta, tb, tbias, tc, tres].forEach((t) => t?.destroy());
   return { got, ref };
@@ -82,45 +142,77 @@ const CASES: Case[] = [
   // M = 1 (one decoding step) and a K of 4
   { M: 1, N: 72, K: 4, layout: 'X·Wᵀ', bias: true },
 ];
-const KERNELS: MatmulKernel[] = ['scalar', 'vec4', 'vec4sg', 'vec4x16', 'vec4x16sg', 'tiled64', 'tiled128', 'tiled128k16', 'tiled128k32'];
+const KERNELS: MatmulKernel[] = [
+  'scalar',
+  'vec4',
+  'vec4sg',
+  'vec4x16',
+  'vec4x16sg',
+  'tiled64',
+  'tiled128',
+  'tiled128k16',
+  'tiled128k32',
+];
 const TILED: MatmulKernel[] = [...TUNED_KERNELS, 'tiled128k32'];
 
 describe('matmul: every kernel and layout vs a float64 CPU product', () => {
   let gpu: Gpu;
-  before(async () => { gpu = await getGpu(); });
+  before(async () => {
+    gpu = await getGpu();
+  });
 
   for (const kernel of KERNELS) {
     it(`${kernel}: X·Wᵀ, dY·W, dYᵀ·X with edges, offsets, f16 B, bias/GELU/accumulate/alpha/residual`, async () => {
       for (const c of CASES) {
         const { got, ref } = await runCase(gpu, c, kernel);
         const r = compare(got, ref, 2e-5, 2e-5);
-        assert.ok(r.ok, `${kernel} ${JSON.stringify(c)}: element ${r.bad} got ${r.got} want ${r.want} (max abs ${r.maxAbs})`);
+        assert.ok(
+          r.ok,
+          `${kernel} ${JSON.stringify(c)}: element ${r.bad} got ${r.got} want ${r.want} (max abs ${r.maxAbs})`,
+        );
       }
     });
   }
 
-  it('the tiled kernels agree bit for bit on every case (so the GPU tuner\'s choice changes no results)', async () => {
+  it("the tiled kernels agree bit for bit on every case (so the GPU tuner's choice changes no results)", async () => {
     for (const c of CASES) {
-      const [first, ...rest] = await Promise.all(TILED.map(async (k) => new Uint32Array((await runCase(gpu, c, k)).got.buffer)));
+      const [first, ...rest] = await Promise.all(
+        TILED.map(async (k) => new Uint32Array((await runCase(gpu, c, k)).got.buffer)),
+      );
       rest.forEach((o, i) => assert.deepEqual(o, first, `${TILED[i + 1]} vs ${TILED[0]} on ${JSON.stringify(c)}`));
     }
   });
 
   it('SwiftShader kernels add a contiguous residual in a second pass (no RESIDUAL variant to compile); tiled ones fuse it', async () => {
-    const M = 40, N = 36, K = 20;
+    const M = 40,
+      N = 36,
+      K = 20;
     const t = (n: number, l: string) => gpu.fromF32(new Float32Array(n).fill(0.5), l);
-    const a = t(M * K, 'a'), b = t(N * K, 'b'), c = t(M * N, 'c'), res = t(M * N, 'res');
+    const a = t(M * K, 'a'),
+      b = t(N * K, 'b'),
+      c = t(M * N, 'c'),
+      res = t(M * N, 'res');
     const seen: string[] = [];
     const orig = gpu.run.bind(gpu);
-    gpu.run = (shader, entry, bind, params, wg, defines = {}) => { seen.push(`${entry}${defines.RESIDUAL ? '+RESIDUAL' : ''}`); orig(shader, entry, bind, params, wg, defines); };
+    gpu.run = (shader, entry, bind, params, wg, defines = {}) => {
+      seen.push(`${entry}${defines.RESIDUAL ? '+RESIDUAL' : ''}`);
+      orig(shader, entry, bind, params, wg, defines);
+    };
     try {
       for (const kernel of ['vec4x16sg', 'tiled64'] as MatmulKernel[]) {
         matmulConfig.kernel = kernel;
         matmul(gpu, { a, b, c, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, residual: res });
         const got = await gpu.readF32(c);
-        assert.ok(got.every((v) => Math.abs(v - (K * 0.25 + 0.5)) < 1e-5), `${kernel}: ${got[0]}`);
+        assert.ok(
+          got.every((v) => Math.abs(v - (K * 0.25 + 0.5)) < 1e-5),
+          `${kernel}: ${got[0]}`,
+        );
       }
-    } finally { gpu.run = orig; matmulConfig.kernel = 'auto'; [a, b, c, res].forEach((x) => x.destroy()); }
+    } finally {
+      gpu.run = orig;
+      matmulConfig.kernel = 'auto';
+      [a, b, c, res].forEach((x) => x.destroy());
+    }
     assert.deepEqual(seen, ['matmul', 'add_inplace', 'matmul_tiled+RESIDUAL']);
   });
 
@@ -137,6 +229,9 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
       assert.equal(chooseMatmulKernel(gpu, 512, 256), 'tiled64');
       matmulConfig.naive = true;
       assert.equal(chooseMatmulKernel(gpu, 4096, 4096), 'scalar');
-    } finally { matmulConfig.family = saved; matmulConfig.naive = false; }
+    } finally {
+      matmulConfig.family = saved;
+      matmulConfig.naive = false;
+    }
   });
 });

@@ -4,34 +4,67 @@
 import assert from 'node:assert/strict';
 import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
-import { matmul, matmulConfig, matmulTuning, parseTuneMode, tuneCandidates, tuneShape, tuneState, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
+import {
+  matmul,
+  matmulConfig,
+  matmulTuning,
+  parseTuneMode,
+  tuneCandidates,
+  tuneShape,
+  tuneState,
+  TUNED_KERNELS,
+  type MatmulKernel,
+} from '../../src/ops/matmul.ts';
 import { describeTuning, tuneMatmuls } from '../../src/ops/matmul-tune.ts';
 import { f32ToF16 } from '../../src/model/dtype.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296 - 0.5; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296 - 0.5;
+  };
 }
 const LAYOUTS = {
-  'X·Wᵀ': (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: 1, bSn: K }),
-  'dY·W': (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: N, bSn: 1 }),
-  'dYᵀ·X': (M: number, N: number, K: number) => ({ aSm: 1, aSk: M, bSk: N, bSn: 1 }),
+  X·Wᵀ: (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: 1, bSn: K }),
+  dY·W: (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: N, bSn: 1 }),
+  dYᵀ·X: (M: number, N: number, K: number) => ({ aSm: 1, aSk: M, bSk: N, bSn: 1 }),
 };
 type Layout = keyof typeof LAYOUTS;
 
 describe('matmul tuning (GPU family forced on SwiftShader)', () => {
   let gpu: Gpu;
   const saved = { family: matmulConfig.family, kernel: matmulConfig.kernel, mode: matmulTuning.mode };
-  before(async () => { gpu = await getGpu(); matmulConfig.family = 'gpu'; });
-  afterEach(() => { matmulConfig.kernel = saved.kernel; matmulTuning.mode = saved.mode; tuneState(gpu).table.clear(); tuneState(gpu).pending.clear(); });
-  after(() => { matmulConfig.family = saved.family; });
+  before(async () => {
+    gpu = await getGpu();
+    matmulConfig.family = 'gpu';
+  });
+  afterEach(() => {
+    matmulConfig.kernel = saved.kernel;
+    matmulTuning.mode = saved.mode;
+    tuneState(gpu).table.clear();
+    tuneState(gpu).pending.clear();
+  });
+  after(() => {
+    matmulConfig.family = saved.family;
+  });
 
   function operands(M: number, N: number, K: number, f16: boolean, seed: number) {
     const r = rng(seed);
     const a = gpu.fromF32(Float32Array.from({ length: M * K }, r), 'test:a');
     let b: Tensor;
-    const B = Float32Array.from({ length: Math.ceil(N * K / 8) * 8 }, r);
-    if (f16) { b = gpu.tensor(B.length, 'f16p', 'test:b'); gpu.upload(b, Uint16Array.from(B, (v) => f32ToF16(v))); } else b = gpu.fromF32(B, 'test:b');
+    const B = Float32Array.from({ length: Math.ceil((N * K) / 8) * 8 }, r);
+    if (f16) {
+      b = gpu.tensor(B.length, 'f16p', 'test:b');
+      gpu.upload(
+        b,
+        Uint16Array.from(B, (v) => f32ToF16(v)),
+      );
+    } else b = gpu.fromF32(B, 'test:b');
     return { a, b, c: gpu.tensor(M * N, 'f32', 'test:c') };
   }
   async function product(layout: Layout, M: number, N: number, K: number, f16: boolean, kernel: MatmulKernel | 'auto') {
@@ -48,7 +81,7 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
 
   it('queues shape classes only where tuning applies', async () => {
     const pending = () => [...tuneState(gpu).pending.keys()];
-    matmulTuning.mode = 'auto';  // auto: real GPUs only, not SwiftShader with the GPU family forced
+    matmulTuning.mode = 'auto'; // auto: real GPUs only, not SwiftShader with the GPU family forced
     await product('X·Wᵀ', 40, 24, 36, false, 'auto');
     assert.deepEqual(pending(), []);
     matmulTuning.mode = 'off';
@@ -56,29 +89,44 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
     assert.deepEqual(pending(), []);
     matmulTuning.mode = 'on';
     gpu.dryRun = true;
-    try { matmul(gpu, { ...operands(40, 24, 36, false, 1), M: 40, N: 24, K: 36, ...LAYOUTS['X·Wᵀ'](40, 24, 36) }); } finally { gpu.dryRun = false; }
+    try {
+      matmul(gpu, { ...operands(40, 24, 36, false, 1), M: 40, N: 24, K: 36, ...LAYOUTS['X·Wᵀ'](40, 24, 36) });
+    } finally {
+      gpu.dryRun = false;
+    }
     assert.deepEqual(pending(), [], 'a dry run queues nothing');
     await product('X·Wᵀ', 40, 24, 36, false, 'tiled64');
     assert.deepEqual(pending(), [], 'a forced kernel is not tuned');
     await product('X·Wᵀ', 40, 24, 36, false, 'auto');
-    await product('X·Wᵀ', 64, 24, 36, false, 'auto');  // M rounds up to the same power of two
+    await product('X·Wᵀ', 64, 24, 36, false, 'auto'); // M rounds up to the same power of two
     await product('dY·W', 40, 24, 36, false, 'auto');
     await product('dYᵀ·X', 40, 24, 36, false, 'auto');
     assert.deepEqual(pending().sort(), ['kkf 64x24x36', 'knf 64x24x36', 'mnf 64x24x36'].sort());
     assert.equal(tuneShape(65, 24, 36, false, false, false).key, 'kkf 128x24x36');
-    assert.deepEqual(tuneShape(5000, 250880, 8192, false, false, true), { key: 'kkh 1024x2048x2048', M: 1024, N: 2048, K: 2048, aM4: false, bN4: false, f16: true });
+    assert.deepEqual(tuneShape(5000, 250880, 8192, false, false, true), {
+      key: 'kkh 1024x2048x2048',
+      M: 1024,
+      N: 2048,
+      K: 2048,
+      aM4: false,
+      bN4: false,
+      f16: true,
+    });
   });
 
   it('tuneMatmuls times every tiled kernel, keeps the fastest, and later matmuls of the class run it', async () => {
     matmulTuning.mode = 'on';
-    const before = await product('dY·W', 96, 40, 64, true, 'auto');  // queued; runs the heuristic's kernel
+    const before = await product('dY·W', 96, 40, 64, true, 'auto'); // queued; runs the heuristic's kernel
     const results = await tuneMatmuls(gpu);
     assert.equal(results.length, 1);
     const [r] = results;
     assert.equal(r.key, 'knh 128x40x64');
     // SwiftShader's 32 KiB of workgroup memory admits the k-slices of 32 as a fourth candidate
     const cands = tuneCandidates(gpu);
-    assert.deepEqual(cands, gpu.handle.limits.maxComputeWorkgroupStorageSize >= 32768 ? [...TUNED_KERNELS, 'tiled128k32'] : TUNED_KERNELS);
+    assert.deepEqual(
+      cands,
+      gpu.handle.limits.maxComputeWorkgroupStorageSize >= 32768 ? [...TUNED_KERNELS, 'tiled128k32'] : TUNED_KERNELS,
+    );
     for (const k of cands) assert.ok(r.ms[k]! > 0 && Number.isFinite(r.ms[k]), `${k}: ${r.ms[k]} ms`);
     assert.equal(r.ms[r.kernel], Math.min(...cands.map((k) => r.ms[k]!)));
     assert.equal(tuneState(gpu).pending.size, 0);
@@ -88,11 +136,23 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
     // the next matmul of the class dispatches the chosen kernel's defines
     const seen: Record<string, boolean | number>[] = [];
     const orig = gpu.run.bind(gpu);
-    gpu.run = (shader, entry, bind, params, wg, defines = {}) => { if (shader === 'matmul') seen.push(defines); orig(shader, entry, bind, params, wg, defines); };
+    gpu.run = (shader, entry, bind, params, wg, defines = {}) => {
+      if (shader === 'matmul') seen.push(defines);
+      orig(shader, entry, bind, params, wg, defines);
+    };
     let after: Uint32Array;
-    try { after = await product('dY·W', 100, 40, 64, true, 'auto'); } finally { gpu.run = orig; }
-    const want = { tiled64: [false, 8], tiled128: [true, 8], tiled128k16: [true, 16], tiled128k32: [true, 32] }[r.kernel as 'tiled64']!;
-    assert.deepEqual(seen.map((d) => [d.TILED, d.T128, d.BK]), [[true, ...want]]);
+    try {
+      after = await product('dY·W', 100, 40, 64, true, 'auto');
+    } finally {
+      gpu.run = orig;
+    }
+    const want = { tiled64: [false, 8], tiled128: [true, 8], tiled128k16: [true, 16], tiled128k32: [true, 32] }[
+      r.kernel as 'tiled64'
+    ]!;
+    assert.deepEqual(
+      seen.map((d) => [d.TILED, d.T128, d.BK]),
+      [[true, ...want]],
+    );
     assert.equal(after.length, 100 * 40);
     // same operands as before the tuning (the seed follows the shape): same bits
     assert.deepEqual(await product('dY·W', 96, 40, 64, true, 'auto'), before);

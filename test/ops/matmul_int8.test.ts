@@ -9,44 +9,110 @@ import { int8LinearRef, packInt8, quantizeWeight } from '../../src/model/int8.ts
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296 - 0.5; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296 - 0.5;
+  };
 }
 
-interface Case { name: string; M: number; N: number; K: number; threshold: number; outliers?: [number, number, number][]; xOff?: number; yOff?: number }
+interface Case {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  threshold: number;
+  outliers?: [number, number, number][];
+  xOff?: number;
+  yOff?: number;
+}
 
 const CASES: Case[] = [
   // K not a multiple of 4 and over one 64-value slice; M, N not multiples of the 32×32 tile
   { name: 'pure int8 (threshold 0) with a large value', M: 37, N: 45, K: 70, threshold: 0, outliers: [[3, 11, 9.5]] },
-  { name: 'outlier columns (threshold 6; |x| = 6 counts)', M: 33, N: 40, K: 130, threshold: 6,
-    outliers: [[0, 5, 7.25], [10, 5, -6], [4, 100, -12], [31, 129, 6.0001], [7, 64, 5.999]] },
-  { name: 'a row of outliers only: every column is an outlier column', M: 4, N: 8, K: 16, threshold: 6,
-    outliers: Array.from({ length: 16 }, (_, k) => [2, k, 8] as [number, number, number]) },
+  {
+    name: 'outlier columns (threshold 6; |x| = 6 counts)',
+    M: 33,
+    N: 40,
+    K: 130,
+    threshold: 6,
+    outliers: [
+      [0, 5, 7.25],
+      [10, 5, -6],
+      [4, 100, -12],
+      [31, 129, 6.0001],
+      [7, 64, 5.999],
+    ],
+  },
+  {
+    name: 'a row of outliers only: every column is an outlier column',
+    M: 4,
+    N: 8,
+    K: 16,
+    threshold: 6,
+    outliers: Array.from({ length: 16 }, (_, k) => [2, k, 8] as [number, number, number]),
+  },
   { name: 'no outlier present (threshold 6)', M: 5, N: 70, K: 300, threshold: 6 },
-  { name: 'offsets into X and Y (KV-cache writes)', M: 3, N: 36, K: 64, threshold: 6, outliers: [[1, 7, -9]], xOff: 64, yOff: 36 * 5 },
+  {
+    name: 'offsets into X and Y (KV-cache writes)',
+    M: 3,
+    N: 36,
+    K: 64,
+    threshold: 6,
+    outliers: [[1, 7, -9]],
+    xOff: 64,
+    yOff: 36 * 5,
+  },
 ];
 
 async function runCase(gpu: Gpu, c: Case, dot4: Dot4Mode) {
   const r = rng(c.M * 1000 + c.K);
-  const xOff = c.xOff ?? 0, yOff = c.yOff ?? 0;
+  const xOff = c.xOff ?? 0,
+    yOff = c.yOff ?? 0;
   const X = Float32Array.from({ length: c.M * c.K }, () => r() * 4); // |x| < 2 before outliers
   for (const [m, k, v] of c.outliers ?? []) X[m * c.K + k] = v;
   const W = Float32Array.from({ length: c.N * c.K }, () => r() * 0.2);
   const bias = Float32Array.from({ length: c.N }, () => r());
   const q = quantizeWeight(W, c.N, c.K);
   const ref = int8LinearRef(X, q, bias, c.M, c.threshold);
-  const Xt = gpu.tensor(xOff + X.length, 'f32', 'test:x'); gpu.upload(Xt, X, xOff);
-  const cb = gpu.fromU32(q.packed, 'test:cb'), scb = gpu.fromF32(q.scb, 'test:scb'), bt = gpu.fromF32(bias, 'test:bias');
-  const Y = gpu.tensor(yOff + c.M * c.N, 'f32', 'test:y'), act = gpu.tensor(actWords(c.M, c.K), 'u32', 'test:act');
+  const Xt = gpu.tensor(xOff + X.length, 'f32', 'test:x');
+  gpu.upload(Xt, X, xOff);
+  const cb = gpu.fromU32(q.packed, 'test:cb'),
+    scb = gpu.fromF32(q.scb, 'test:scb'),
+    bt = gpu.fromF32(bias, 'test:bias');
+  const Y = gpu.tensor(yOff + c.M * c.N, 'f32', 'test:y'),
+    act = gpu.tensor(actWords(c.M, c.K), 'u32', 'test:act');
   const acc = gpu.tensor(c.M * c.N, 'i32', 'test:acc');
-  int8Linear(gpu, { X: Xt, w: { cb, scb, N: c.N, K: c.K }, bias: bt, Y, M: c.M, threshold: c.threshold, xOff, yOff, dot4, act, rawAcc: acc });
-  const got = { y: (await gpu.readF32(Y)).subarray(yOff), acc: await gpu.readI32(acc), act: await readAct(gpu, act, c.M, c.K) };
+  int8Linear(gpu, {
+    X: Xt,
+    w: { cb, scb, N: c.N, K: c.K },
+    bias: bt,
+    Y,
+    M: c.M,
+    threshold: c.threshold,
+    xOff,
+    yOff,
+    dot4,
+    act,
+    rawAcc: acc,
+  });
+  const got = {
+    y: (await gpu.readF32(Y)).subarray(yOff),
+    acc: await gpu.readI32(acc),
+    act: await readAct(gpu, act, c.M, c.K),
+  };
   [Xt, cb, scb, bt, Y, act, acc].forEach((t) => t.destroy());
   return { ref, got };
 }
 
 describe('matmul_int8: LLM.int8() kernels vs the CPU reference', () => {
   let gpu: Gpu;
-  before(async () => { gpu = await getGpu(); });
+  before(async () => {
+    gpu = await getGpu();
+  });
 
   for (const c of CASES) {
     it(c.name, async () => {
@@ -75,10 +141,12 @@ describe('matmul_int8: LLM.int8() kernels vs the CPU reference', () => {
     assert.ok(b.got.acc.every((v) => v === 0));
   });
 
-  it('dot4I8Packed and the hand-unpacked fallback give identical integers', async function () {
-    if (!hasDot4(gpu)) console.log('      (adapter does not report packed_4x8_integer_dot_product; forcing the builtin anyway)');
+  it('dot4I8Packed and the hand-unpacked fallback give identical integers', async () => {
+    if (!hasDot4(gpu))
+      console.log('      (adapter does not report packed_4x8_integer_dot_product; forcing the builtin anyway)');
     for (const c of CASES) {
-      const a = await runCase(gpu, c, 'manual'), b = await runCase(gpu, c, 'builtin');
+      const a = await runCase(gpu, c, 'manual'),
+        b = await runCase(gpu, c, 'builtin');
       assert.deepEqual(Array.from(b.got.acc), Array.from(a.got.acc), c.name);
       assert.deepEqual(Array.from(b.got.y), Array.from(a.got.y), c.name);
     }
@@ -86,10 +154,16 @@ describe('matmul_int8: LLM.int8() kernels vs the CPU reference', () => {
 
   it('rounds half to even, like bitsandbytes (__float2int_rn) and WGSL round()', async () => {
     // threshold 0 and a row absmax of 127 make the scale exactly 1, so x·127/SCA = x
-    const K = 12, N = 4, halves = [127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, 126.5, -126.5, 0.49, 1.51];
-    const X = Float32Array.from(halves), W = new Float32Array(N * K).fill(0.01);
+    const K = 12,
+      N = 4,
+      halves = [127, 0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, 126.5, -126.5, 0.49, 1.51];
+    const X = Float32Array.from(halves),
+      W = new Float32Array(N * K).fill(0.01);
     const q = quantizeWeight(W, N, K);
-    const Xt = gpu.fromF32(X, 'x'), cb = gpu.fromU32(q.packed, 'cb'), scb = gpu.fromF32(q.scb, 'scb'), Y = gpu.tensor(N, 'f32', 'y');
+    const Xt = gpu.fromF32(X, 'x'),
+      cb = gpu.fromU32(q.packed, 'cb'),
+      scb = gpu.fromF32(q.scb, 'scb'),
+      Y = gpu.tensor(N, 'f32', 'y');
     const act = gpu.tensor(actWords(1, K), 'u32', 'act');
     int8Linear(gpu, { X: Xt, w: { cb, scb, N, K }, Y, M: 1, threshold: 0, act });
     const ca = new Int8Array((await readAct(gpu, act, 1, K)).ca.buffer);
@@ -98,9 +172,18 @@ describe('matmul_int8: LLM.int8() kernels vs the CPU reference', () => {
   });
 
   it('names the op and the shapes on bad arguments', () => {
-    const X = gpu.tensor(8, 'f32', 'x8'), Y = gpu.tensor(8, 'f32', 'y8'), cb = gpu.tensor(2, 'u32', 'cb'), scb = gpu.tensor(2, 'f32', 'scb');
-    assert.throws(() => int8Linear(gpu, { X, w: { cb, scb, N: 2, K: 4 }, Y, M: 3, threshold: 6 }), /int8Linear cb: X x8 has 8 elements, needs 0\+3×4/);
-    assert.throws(() => int8Linear(gpu, { X, w: { cb, scb, N: 2, K: 4 }, Y, M: 2, threshold: -1 }), /threshold must be a finite number ≥ 0/);
+    const X = gpu.tensor(8, 'f32', 'x8'),
+      Y = gpu.tensor(8, 'f32', 'y8'),
+      cb = gpu.tensor(2, 'u32', 'cb'),
+      scb = gpu.tensor(2, 'f32', 'scb');
+    assert.throws(
+      () => int8Linear(gpu, { X, w: { cb, scb, N: 2, K: 4 }, Y, M: 3, threshold: 6 }),
+      /int8Linear cb: X x8 has 8 elements, needs 0\+3×4/,
+    );
+    assert.throws(
+      () => int8Linear(gpu, { X, w: { cb, scb, N: 2, K: 4 }, Y, M: 2, threshold: -1 }),
+      /threshold must be a finite number ≥ 0/,
+    );
     [X, Y, cb, scb].forEach((t) => t.destroy());
   });
 });

@@ -5,10 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const DIR = 'test/fixtures/bloom-tiny';
-const cases: { text: string; ids: number[]; decoded: string }[] = JSON.parse(readFileSync(`${DIR}/reference.json`, 'utf8')).tokenizer_cases;
+const cases: { text: string; ids: number[]; decoded: string }[] = JSON.parse(
+  readFileSync(`${DIR}/reference.json`, 'utf8'),
+).tokenizer_cases;
 
 function cli(args: string[], input: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tokenize', ...args], { input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tokenize', ...args], {
+    input,
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -16,13 +21,25 @@ describe('cli: instructalign tokenize', () => {
   it('encodes one JSON string per line to one JSON id array per line', () => {
     const r = cli(['--tokenizer', `${DIR}/tokenizer.json`], cases.map((c) => JSON.stringify(c.text) + '\n').join(''));
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(r.out.trimEnd().split('\n').map((l) => JSON.parse(l)), cases.map((c) => c.ids));
+    assert.deepEqual(
+      r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      cases.map((c) => c.ids),
+    );
   });
 
   it('--decode turns id arrays back into strings (a model folder works as --tokenizer)', () => {
     const r = cli(['--tokenizer', DIR, '--decode'], cases.map((c) => JSON.stringify(c.ids) + '\n').join(''));
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(r.out.trimEnd().split('\n').map((l) => JSON.parse(l)), cases.map((c) => c.decoded));
+    assert.deepEqual(
+      r.out
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      cases.map((c) => c.decoded),
+    );
   });
 
   it('a bad line fails with its line number, after writing the lines before it', () => {

@@ -10,29 +10,48 @@ import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 /** RFC 4180 CSV (quoted fields may hold commas, "" and newlines). */
 export function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
-  let row: string[] = [], field = '', i = 0, quoted = false;
+  let row: string[] = [],
+    field = '',
+    i = 0,
+    quoted = false;
   for (; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); rows.push(row); row = []; field = '';
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
     } else field += c;
   }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
   return rows;
 }
 
 /** Every text cell: the `text` column of sentiment/<lang>/*.csv and every language column of mt/*.csv. */
 export function nusaxTexts(root = 'data/nusax'): string[] {
   const files: string[] = [];
-  const walk = (d: string) => readdirSync(d).sort().forEach((f) => {
-    const p = join(d, f);
-    if (statSync(p).isDirectory()) walk(p); else if (f.endsWith('.csv')) files.push(p);
-  });
+  const walk = (d: string) =>
+    readdirSync(d)
+      .sort()
+      .forEach((f) => {
+        const p = join(d, f);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (f.endsWith('.csv')) files.push(p);
+      });
   walk(root);
   const texts: string[] = [];
   for (const f of files) {
@@ -43,7 +62,11 @@ export function nusaxTexts(root = 'data/nusax'): string[] {
   return texts;
 }
 
-const TOKENIZERS = ['models/nano-bloomz/tokenizer.json', 'test/fixtures/bloom-tiny/tokenizer.json', 'test/fixtures/bloom-tiny-h6-f16/tokenizer.json'];
+const TOKENIZERS = [
+  'models/nano-bloomz/tokenizer.json',
+  'test/fixtures/bloom-tiny/tokenizer.json',
+  'test/fixtures/bloom-tiny-h6-f16/tokenizer.json',
+];
 // BLOOM's tokenizer_config.json: decode must not "clean up" spaces before punctuation.
 const HF_CONFIG = { clean_up_tokenization_spaces: false };
 

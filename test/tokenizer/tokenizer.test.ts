@@ -6,18 +6,44 @@ import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 import { loadWasm } from '../../src/wasm/load.ts';
 
-const HF_CONFIG = { clean_up_tokenization_spaces: false };   // BLOOM's tokenizer_config.json
+const HF_CONFIG = { clean_up_tokenization_spaces: false }; // BLOOM's tokenizer_config.json
 const read = (p: string) => readFileSync(p, 'utf8');
-const SPLIT = { type: 'Split', pattern: { Regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+' }, behavior: 'Isolated', invert: false };
+const SPLIT = {
+  type: 'Split',
+  pattern: { Regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+' },
+  behavior: 'Isolated',
+  invert: false,
+};
 const BYTELEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
 
 /** A BLOOM-kind tokenizer.json around the given vocab and merges. */
 function bloomJSON(vocab: Record<string, number>, merges: unknown[]): any {
   return {
-    version: '1.0', added_tokens: ['<unk>', '<s>', '</s>', '<pad>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: null, pre_tokenizer: { type: 'Sequence', pretokenizers: [SPLIT, BYTELEVEL] }, post_processor: null,
+    version: '1.0',
+    added_tokens: ['<unk>', '<s>', '</s>', '<pad>'].map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: null,
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [SPLIT, BYTELEVEL] },
+    post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
 }
 
@@ -39,22 +65,29 @@ async function pieceRevealingJSON(texts: string[]): Promise<any> {
       for (let i = 0; i + len <= s.length; i++) {
         const sub = s.slice(i, i + len);
         if (!(sub in vocab)) vocab[sub] = next++;
-        for (let k = 1; k < len; k++) merges.set(`${sub.slice(0, k)}\u0000${sub.slice(k)}`, [sub.slice(0, k), sub.slice(k)]);
+        for (let k = 1; k < len; k++)
+          merges.set(`${sub.slice(0, k)}\u0000${sub.slice(k)}`, [sub.slice(0, k), sub.slice(k)]);
       }
     }
   }
-  return bloomJSON(vocab, [...merges.values()].sort((x, y) => x[0].length + x[1].length - y[0].length - y[1].length));
+  return bloomJSON(
+    vocab,
+    [...merges.values()].sort((x, y) => x[0].length + x[1].length - y[0].length - y[1].length),
+  );
 }
 
 /** JSON with every non-ASCII code point escaped, so test titles show which space is which. */
-const show = (x: unknown) => JSON.stringify(x).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+const show = (x: unknown) =>
+  JSON.stringify(x).replace(/[^\x20-\x7e]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
 describe('tokenizer: HF fixtures', () => {
   for (const fx of ['bloom-tiny', 'bloom-tiny-h6-f16']) {
     it(`${fx}: every tokenizer_case (ids and decode exact)`, async () => {
       const dir = `test/fixtures/${fx}`;
       const tok = await Tokenizer.fromJSON(read(`${dir}/tokenizer.json`), `${dir}/tokenizer.json`);
-      const cases: { text: string; ids: number[]; decoded: string }[] = JSON.parse(read(`${dir}/reference.json`)).tokenizer_cases;
+      const cases: { text: string; ids: number[]; decoded: string }[] = JSON.parse(
+        read(`${dir}/reference.json`),
+      ).tokenizer_cases;
       assert.ok(cases.length >= 60);
       for (const c of cases) {
         assert.deepEqual(tok.encode(c.text), c.ids, `encode(${JSON.stringify(c.text)})`);
@@ -68,17 +101,23 @@ describe('tokenizer: HF fixtures', () => {
 describe('tokenizer: BLOOM pre-tokenizer edge cases (SPEC §3) vs @huggingface/tokenizers', () => {
   const sp = (c: number) => String.fromCodePoint(c);
   // Oniguruma \s: U+0009–000D, U+0085, Zs, Zl, Zp. U+FEFF, U+180E, U+200B and U+001C–001F are NOT \s.
-  const spaces = [0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2005, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000];
+  const spaces = [
+    0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2005, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f,
+    0x3000,
+  ];
   const notSpaces = [0xfeff, 0x180e, 0x200b, 0x1c, 0x1f];
   const expected: [string, string[]][] = [
     ['a  b', ['a', ' ', ' b']],
     ['x.,y', ['x', '.,', 'y']],
     ['(a|b)[c]', ['(', 'a', '|', 'b', ')', '[c]']],
     ['…x。y，z、w', ['…', 'x', '。', 'y', '，', 'z', '、', 'w']],
-    ['क।ख ۔د،ر', ['क', '।', 'ख', ' ۔', 'د', '،', 'ر']],   // space + ۔ is one gap
+    ['क।ख ۔د،ر', ['क', '।', 'ख', ' ۔', 'د', '،', 'ر']], // space + ۔ is one gap
     ['😀👍🏽 🇮🇩!', ['😀👍🏽', ' 🇮🇩', '!']],
     ['  x ', [' ', ' x', ' ']],
-    ...spaces.map((c): [string, string[]] => [`a${sp(c)}b ${sp(c)} c`, c === 0x20 ? ['a', ' b', '  ', ' c'] : ['a', sp(c), 'b', ` ${sp(c)}`, ' c']]),
+    ...spaces.map((c): [string, string[]] => [
+      `a${sp(c)}b ${sp(c)} c`,
+      c === 0x20 ? ['a', ' b', '  ', ' c'] : ['a', sp(c), 'b', ` ${sp(c)}`, ' c'],
+    ]),
     ...notSpaces.map((c): [string, string[]] => [`a${sp(c)}b ${sp(c)}c`, [`a${sp(c)}b`, ` ${sp(c)}c`]]),
   ];
   let ours: Tokenizer, ref: HFTokenizer;
@@ -93,7 +132,10 @@ describe('tokenizer: BLOOM pre-tokenizer edge cases (SPEC §3) vs @huggingface/t
   for (const [text, pieces] of expected) {
     it(`${show(text)} -> ${show(pieces)}`, () => {
       const got = ours.encode(text);
-      assert.deepEqual(got.map((id) => ours.decode([id])), pieces);
+      assert.deepEqual(
+        got.map((id) => ours.decode([id])),
+        pieces,
+      );
       assert.deepEqual(got, ref.encode(text).ids);
     });
   }
@@ -102,7 +144,8 @@ describe('tokenizer: BLOOM pre-tokenizer edge cases (SPEC §3) vs @huggingface/t
     const json = read('models/nano-bloomz/tokenizer.json');
     const tok = await Tokenizer.fromJSON(json);
     const hf = new HFTokenizer(JSON.parse(json), HF_CONFIG);
-    for (const t of ['a</s>b', '<pad><pad></s >', 'x <s></s>. y', '</s></s', 'hi!</s>']) assert.deepEqual(tok.encode(t), hf.encode(t).ids, t);
+    for (const t of ['a</s>b', '<pad><pad></s >', 'x <s></s>. y', '</s></s', 'hi!</s>'])
+      assert.deepEqual(tok.encode(t), hf.encode(t).ids, t);
     assert.deepEqual(tok.encode('The fox</s>').slice(-1), [2]);
     tok.free();
   });
@@ -116,8 +159,9 @@ describe('tokenizer: decode', () => {
     const w = await loadWasm();
     // Half the ids are single bytes >= 0x80, so runs often end inside, or break, a UTF-8 sequence.
     const high = Array.from({ length: 128 }, (_, b) => tok.tokenToId(String.fromCharCode(w.byteChar(128 + b)))!);
-    let s = 7, replaced = 0;
-    const rnd = (n: number) => Math.floor(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * n);   // top bits: an LCG's low bits cycle
+    let s = 7,
+      replaced = 0;
+    const rnd = (n: number) => Math.floor(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * n); // top bits: an LCG's low bits cycle
     for (let r = 0; r < 2000; r++) {
       const ids = Array.from({ length: 1 + rnd(12) }, () => (rnd(2) ? high[rnd(128)] : rnd(tok.vocabSize)));
       const got = tok.decode(ids);
@@ -125,7 +169,7 @@ describe('tokenizer: decode', () => {
       if (got.includes('\uFFFD')) replaced++;
     }
     assert.ok(replaced > 100, `only ${replaced} runs exercised invalid UTF-8`);
-    assert.equal(tok.decode([tok.tokenToId('Ã')!]), '\uFFFD');   // a lone 0xC3 lead byte
+    assert.equal(tok.decode([tok.tokenToId('Ã')!]), '\uFFFD'); // a lone 0xC3 lead byte
     assert.equal(tok.decode([]), '');
     assert.equal(tok.decode([99999999, -1]), '', 'ids outside the vocab are skipped, as HF does');
     tok.free();
@@ -135,11 +179,15 @@ describe('tokenizer: decode', () => {
 describe('tokenizer: bytes missing from the vocab', () => {
   it('become unk (fused with fuse_unk) as in @huggingface/tokenizers; without unk they are dropped', async () => {
     const j = JSON.parse(read('test/fixtures/bloom-tiny-h6-f16/tokenizer.json'));
-    for (const c of ['¿', '½', 'ï']) delete j.model.vocab[c];   // the bytes of U+FFFD; no merge uses them
+    for (const c of ['¿', '½', 'ï']) delete j.model.vocab[c]; // the bytes of U+FFFD; no merge uses them
     const t = ['a\uFFFD\uFFFDb', 'x \uFFFD', '\uFFFDq'];
-    for (const [unk, fuse] of [['<unk>', false], ['<unk>', true]] as const) {
+    for (const [unk, fuse] of [
+      ['<unk>', false],
+      ['<unk>', true],
+    ] as const) {
       Object.assign(j.model, { unk_token: unk, fuse_unk: fuse });
-      const ours = await Tokenizer.fromJSON(j), hf = new HFTokenizer(j, HF_CONFIG);
+      const ours = await Tokenizer.fromJSON(j),
+        hf = new HFTokenizer(j, HF_CONFIG);
       for (const x of t) assert.deepEqual(ours.encode(x), hf.encode(x).ids, `${show(x)} unk ${unk} fuse ${fuse}`);
     }
     // No unk: HF Rust's merge_word skips the byte, so its neighbours meet and merge ("a" "b" -> "ab").
@@ -164,7 +212,10 @@ describe('tokenizer: API', () => {
     assert.equal(tok.idToToken(5000), undefined);
     assert.deepEqual(tok.encode(''), []);
     const texts = ['Hello world', '', 'x.,y'];
-    assert.deepEqual(tok.encodeBatch(texts), texts.map((t) => tok.encode(t)));
+    assert.deepEqual(
+      tok.encodeBatch(texts),
+      texts.map((t) => tok.encode(t)),
+    );
     assert.notEqual(tok.encode('Hello')[0], 1, 'no <s> in front');
     tok.free();
     assert.throws(() => tok.encode('x'), /after free/);
@@ -180,17 +231,94 @@ describe('tokenizer: malformed tokenizer.json', () => {
   const good = () => JSON.parse(read('test/fixtures/bloom-tiny-h6-f16/tokenizer.json'));
   const cases: [string, (j: any) => unknown, RegExp][] = [
     ['not JSON', () => '{"model": ', /bad\.json: not valid JSON/],
-    ['no model', (j) => { delete j.model; return j; }, /bad\.json: missing "model"/],
-    ['no vocab', (j) => { delete j.model.vocab; return j; }, /bad\.json: missing "model\.vocab"/],
-    ['no merges', (j) => { delete j.model.merges; return j; }, /bad\.json: missing "model\.merges"/],
-    ['WordPiece', (j) => { j.model.type = 'WordPiece'; return j; }, /bad\.json: model\.type is "WordPiece"/],
-    ['3-part merge', (j) => { j.model.merges[5] = 'a n g'; return j; }, /bad\.json: model\.merges\[5\] = "a n g" is not "a b"/],
-    ['1-part pair', (j) => { j.model.merges[7] = ['a']; return j; }, /bad\.json: model\.merges\[7\] = \["a"\] is neither/],
-    ['unknown left token', (j) => { j.model.merges[9] = 'zzz n'; return j; }, /merges\[9\] = "zzz n": token "zzz" is not in model\.vocab/],
-    ['unknown merged token', (j) => { j.model.merges[3] = 'q q'; return j; }, /merges\[3\] = "q q": token "qq" is not in model\.vocab/],
-    ['other pre-tokenizer', (j) => { j.pre_tokenizer = BYTELEVEL; return j; }, /bad\.json: pre_tokenizer is not BLOOM's/],
-    ['normalizer', (j) => { j.normalizer = { type: 'NFC' }; return j; }, /bad\.json: normalizer "NFC" is not supported/],
-    ['bad id', (j) => { j.model.vocab.an = -4; return j; }, /bad\.json: model\.vocab\["an"\] = -4/],
+    [
+      'no model',
+      (j) => {
+        delete j.model;
+        return j;
+      },
+      /bad\.json: missing "model"/,
+    ],
+    [
+      'no vocab',
+      (j) => {
+        delete j.model.vocab;
+        return j;
+      },
+      /bad\.json: missing "model\.vocab"/,
+    ],
+    [
+      'no merges',
+      (j) => {
+        delete j.model.merges;
+        return j;
+      },
+      /bad\.json: missing "model\.merges"/,
+    ],
+    [
+      'WordPiece',
+      (j) => {
+        j.model.type = 'WordPiece';
+        return j;
+      },
+      /bad\.json: model\.type is "WordPiece"/,
+    ],
+    [
+      '3-part merge',
+      (j) => {
+        j.model.merges[5] = 'a n g';
+        return j;
+      },
+      /bad\.json: model\.merges\[5\] = "a n g" is not "a b"/,
+    ],
+    [
+      '1-part pair',
+      (j) => {
+        j.model.merges[7] = ['a'];
+        return j;
+      },
+      /bad\.json: model\.merges\[7\] = \["a"\] is neither/,
+    ],
+    [
+      'unknown left token',
+      (j) => {
+        j.model.merges[9] = 'zzz n';
+        return j;
+      },
+      /merges\[9\] = "zzz n": token "zzz" is not in model\.vocab/,
+    ],
+    [
+      'unknown merged token',
+      (j) => {
+        j.model.merges[3] = 'q q';
+        return j;
+      },
+      /merges\[3\] = "q q": token "qq" is not in model\.vocab/,
+    ],
+    [
+      'other pre-tokenizer',
+      (j) => {
+        j.pre_tokenizer = BYTELEVEL;
+        return j;
+      },
+      /bad\.json: pre_tokenizer is not BLOOM's/,
+    ],
+    [
+      'normalizer',
+      (j) => {
+        j.normalizer = { type: 'NFC' };
+        return j;
+      },
+      /bad\.json: normalizer "NFC" is not supported/,
+    ],
+    [
+      'bad id',
+      (j) => {
+        j.model.vocab.an = -4;
+        return j;
+      },
+      /bad\.json: model\.vocab\["an"\] = -4/,
+    ],
   ];
   for (const [name, make, msg] of cases) {
     it(`${name}: throws, naming the problem and the file`, async () => {

@@ -2,7 +2,7 @@
 // schedule, state round-trip, and the overflow skip of dynamic loss scaling.
 import assert from 'node:assert/strict';
 import { FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
-import { BloomWeights } from '../../src/model/weights.ts';
+import type { BloomWeights } from '../../src/model/weights.ts';
 import { BloomForward } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward, readSharded } from '../../src/model/backward.ts';
 import { bloomParameters } from '../../src/model/config.ts';
@@ -10,7 +10,13 @@ import { AdamW, decays, linearLr } from '../../src/train/optimizer.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { compareParams, fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 
-const readWeights = (gpu: Gpu, w: BloomWeights) => readSharded(gpu, w, w.params, w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })));
+const readWeights = (gpu: Gpu, w: BloomWeights) =>
+  readSharded(
+    gpu,
+    w,
+    w.params,
+    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
+  );
 
 describe('AdamW schedule and decay groups', () => {
   it('linear decay with warmup follows HF get_linear_schedule_with_warmup', () => {
@@ -25,23 +31,48 @@ describe('AdamW schedule and decay groups', () => {
   });
   it('excludes biases and LayerNorm parameters from weight decay', () => {
     assert.ok(decays('h.0.self_attention.dense.weight') && decays('word_embeddings.weight'));
-    for (const n of ['h.0.self_attention.dense.bias', 'h.3.input_layernorm.weight', 'ln_f.weight', 'word_embeddings_layernorm.weight']) assert.ok(!decays(n), n);
+    for (const n of [
+      'h.0.self_attention.dense.bias',
+      'h.3.input_layernorm.weight',
+      'ln_f.weight',
+      'word_embeddings_layernorm.weight',
+    ])
+      assert.ok(!decays(n), n);
   });
 });
 
 for (const name of FIXTURE_NAMES) {
   describe(`AdamW parity: ${name}`, () => {
-    let gpu: Gpu; let fx: Fixture;
-    before(async () => { gpu = await getGpu(); fx = await loadFixture(name); });
-    after(async () => { await fx?.ref.close(); });
+    let gpu: Gpu;
+    let fx: Fixture;
+    before(async () => {
+      gpu = await getGpu();
+      fx = await loadFixture(name);
+    });
+    after(async () => {
+      await fx?.ref.close();
+    });
 
     async function setup() {
       const w = await loadF32Weights(gpu, fx);
       const a = fx.json.adamw;
-      const opt = new AdamW(gpu, w, { lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay, maxGradNorm: a.max_grad_norm, decayAll: true, totalSteps: a.steps });
+      const opt = new AdamW(gpu, w, {
+        lr: a.lr,
+        betas: a.betas,
+        eps: a.eps,
+        weightDecay: a.weight_decay,
+        maxGradNorm: a.max_grad_norm,
+        decayAll: true,
+        totalSteps: a.steps,
+      });
       const fwd = new BloomForward(gpu, w);
       const grads = new BloomGrads(gpu, w);
-      const done = () => { opt.destroy(); grads.destroy(); fwd.slopes.destroy(); w.destroy(); };
+      const done = () => {
+        opt.destroy();
+        grads.destroy();
+        fwd.slopes.destroy();
+        w.destroy();
+      };
       return { w, opt, fwd, grads, done };
     }
 
@@ -54,7 +85,8 @@ for (const name of FIXTURE_NAMES) {
           grads.zero();
           const { loss } = await lossAndBackward(fwd, batch, labels, grads);
           const { gradNorm, skipped } = await opt.step(grads, opt.lrAt(s));
-          const wl = fx.json.losses_per_step[s], wn = fx.json.grad_norms_before_clip[s];
+          const wl = fx.json.losses_per_step[s],
+            wn = fx.json.grad_norms_before_clip[s];
           log.push(`step ${s}: loss ${loss} vs ${wl}, grad norm ${gradNorm} vs ${wn}, lr ${opt.lrAt(s)}`);
           assert.ok(!skipped);
           assert.ok(Math.abs(loss - wl) <= 1e-4 * Math.abs(wl), log.join('\n'));
@@ -62,10 +94,18 @@ for (const name of FIXTURE_NAMES) {
         }
         const got = await readWeights(gpu, w);
         const lines: string[] = [];
-        const failures = await compareParams(fx, got, 'after_adamw_2_steps.', bloomParameters(w.cfg).map((p) => p.name), (l) => lines.push(l));
+        const failures = await compareParams(
+          fx,
+          got,
+          'after_adamw_2_steps.',
+          bloomParameters(w.cfg).map((p) => p.name),
+          (l) => lines.push(l),
+        );
         if (process.env.INSTRUCTALIGN_VERBOSE) console.log('  ' + [...log, ...lines].join('\n  '));
         assert.deepEqual(failures, [], failures.join('\n'));
-      } finally { done(); }
+      } finally {
+        done();
+      }
     });
 
     it('an overflowing loss scale skips the step and leaves weights and state untouched; state round-trips', async () => {
@@ -92,16 +132,23 @@ for (const name of FIXTURE_NAMES) {
         const after = await readWeights(gpu, w);
         for (const [n, a] of before) assert.deepEqual(after.get(n), a, `${n} changed by a skipped step`);
         const st2 = await opt.getState();
-        for (const k of ['m', 'v'] as const) for (const [n, a] of state[k]) assert.deepEqual(st2[k].get(n), a, `${k} of ${n} changed`);
-        assert.ok([...state.m.values()].some((a) => a.some((x) => x !== 0)), 'moments are non-zero after a step');
+        for (const k of ['m', 'v'] as const)
+          for (const [n, a] of state[k]) assert.deepEqual(st2[k].get(n), a, `${k} of ${n} changed`);
+        assert.ok(
+          [...state.m.values()].some((a) => a.some((x) => x !== 0)),
+          'moments are non-zero after a step',
+        );
         // state round-trip into a fresh optimizer
         const opt2 = new AdamW(gpu, w, opt.opts);
         opt2.setState(state);
         const st3 = await opt2.getState();
         assert.equal(st3.step, 1);
-        for (const k of ['m', 'v'] as const) for (const [n, a] of state[k]) assert.deepEqual(st3[k].get(n), a, `${k} of ${n} after setState`);
+        for (const k of ['m', 'v'] as const)
+          for (const [n, a] of state[k]) assert.deepEqual(st3[k].get(n), a, `${k} of ${n} after setState`);
         opt2.destroy();
-      } finally { done(); }
+      } finally {
+        done();
+      }
     });
   });
 }

@@ -11,15 +11,32 @@ import { matmulConfig, matmulTuning, tuneState } from '../../src/ops/matmul.ts';
 
 function options(out: string, steps: number): TrainOptions {
   return {
-    ...TRAIN_DEFAULTS, model: join(FIXTURES, 'bloom-tiny'), out, pairs: join(REPO, 'data/nusax/mt/train.csv'),
-    l1: ['eng'], l2: ['jav'], objectives: 'tlm,xss', replay: join(REPO, 'data/replay/nusax_l1_sentiment.jsonl'), replaySize: 8,
-    steps, lr: 2e-3, batchSize: 4, gradAccum: 2, maxLength: 24, saveSteps: 2, seed: 7,
+    ...TRAIN_DEFAULTS,
+    model: join(FIXTURES, 'bloom-tiny'),
+    out,
+    pairs: join(REPO, 'data/nusax/mt/train.csv'),
+    l1: ['eng'],
+    l2: ['jav'],
+    objectives: 'tlm,xss',
+    replay: join(REPO, 'data/replay/nusax_l1_sentiment.jsonl'),
+    replaySize: 8,
+    steps,
+    lr: 2e-3,
+    batchSize: 4,
+    gradAccum: 2,
+    maxLength: 24,
+    saveSteps: 2,
+    seed: 7,
   };
 }
 
 describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
   const dirs: string[] = [];
-  const tmp = () => { const d = mkdtempSync(join(tmpdir(), 'ia-train-')); dirs.push(d); return d; };
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'ia-train-'));
+    dirs.push(d);
+    return d;
+  };
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
   let full: number[] = [];
@@ -29,27 +46,61 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     const logs = await train(gpu, options(out, 10), false, { log: () => {} });
     full = logs.map((l) => l.loss);
     assert.equal(logs.length, 10);
-    const first = (full[0] + full[1] + full[2]) / 3, last = (full[7] + full[8] + full[9]) / 3;
-    assert.ok(last < 0.85 * first, `loss ${first.toFixed(3)} → ${last.toFixed(3)}: ${full.map((x) => x.toFixed(2)).join(' ')}`);
-    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(Object.keys(lines[0]).sort(), ['grad_norm', 'loss', 'loss_scale', 'lr', 'skipped', 'step', 'tokens', 'tokens_per_s']);
+    const first = (full[0] + full[1] + full[2]) / 3,
+      last = (full[7] + full[8] + full[9]) / 3;
+    assert.ok(
+      last < 0.85 * first,
+      `loss ${first.toFixed(3)} → ${last.toFixed(3)}: ${full.map((x) => x.toFixed(2)).join(' ')}`,
+    );
+    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(Object.keys(lines[0]).sort(), [
+      'grad_norm',
+      'loss',
+      'loss_scale',
+      'lr',
+      'skipped',
+      'step',
+      'tokens',
+      'tokens_per_s',
+    ]);
     const ck = await openCheckpoint(join(out, 'checkpoint'));
     assert.equal(ck.config.hiddenSize, 64);
     await ck.close();
-    assert.ok(existsSync(join(out, 'checkpoint', 'optimizer.safetensors')) && existsSync(join(out, 'train_config.json')));
-    assert.deepEqual(readdirSync(out).filter((f) => f.startsWith('.')), [], 'no temporary checkpoint folders left');
+    assert.ok(
+      existsSync(join(out, 'checkpoint', 'optimizer.safetensors')) && existsSync(join(out, 'train_config.json')),
+    );
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.startsWith('.')),
+      [],
+      'no temporary checkpoint folders left',
+    );
   });
 
   it('a run that crashes after step 5 resumes from its step-4 checkpoint and reproduces the losses exactly', async () => {
     const gpu = await getGpu();
     const out = tmp();
-    await assert.rejects(train(gpu, options(out, 10), false, {
-      log: () => {}, onStep: (s) => { if (s.step === 5) throw new Error('simulated crash'); },
-    }), /simulated crash/);
+    await assert.rejects(
+      train(gpu, options(out, 10), false, {
+        log: () => {},
+        onStep: (s) => {
+          if (s.step === 5) throw new Error('simulated crash');
+        },
+      }),
+      /simulated crash/,
+    );
     const resumed = await train(gpu, options(out, 10), true, { log: () => {} });
     assert.equal(resumed[0].step, 5);
-    assert.deepEqual(resumed.map((l) => l.loss), full.slice(4));
-    const all = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).loss);
+    assert.deepEqual(
+      resumed.map((l) => l.loss),
+      full.slice(4),
+    );
+    const all = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).loss);
     assert.deepEqual(all, full);
   });
 
@@ -57,7 +108,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     const gpu = await getGpu();
     const saved = { family: matmulConfig.family, mode: matmulTuning.mode };
     try {
-      matmulConfig.family = 'gpu';  // the tiled kernels, as on a real GPU (tuning 'on': SwiftShader is no real GPU)
+      matmulConfig.family = 'gpu'; // the tiled kernels, as on a real GPU (tuning 'on': SwiftShader is no real GPU)
       matmulTuning.mode = 'off';
       const fixed = await train(gpu, options(tmp(), 3), false, { log: () => {} });
       matmulTuning.mode = 'on';
@@ -66,15 +117,26 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       const tuned = await train(gpu, options(tmp(), 3), false, { log: (m) => said.push(m) });
       assert.match(said.join('\n'), /^matmul tuned for \d+ shape class(es)?: (tiled\w+ ×\d+(, )?)+$/m);
       assert.ok(tuneState(gpu).table.size >= 3, `${tuneState(gpu).table.size} classes tuned`);
-      assert.deepEqual(tuned.map((l) => l.loss), fixed.map((l) => l.loss));
-      assert.deepEqual(tuned.map((l) => l.grad_norm), fixed.map((l) => l.grad_norm));
+      assert.deepEqual(
+        tuned.map((l) => l.loss),
+        fixed.map((l) => l.loss),
+      );
+      assert.deepEqual(
+        tuned.map((l) => l.grad_norm),
+        fixed.map((l) => l.grad_norm),
+      );
     } finally {
-      matmulConfig.family = saved.family; matmulTuning.mode = saved.mode;
-      tuneState(gpu).table.clear(); tuneState(gpu).pending.clear();
+      matmulConfig.family = saved.family;
+      matmulTuning.mode = saved.mode;
+      tuneState(gpu).table.clear();
+      tuneState(gpu).pending.clear();
     }
   });
 
   it('--resume without a checkpoint is a clear error', async () => {
-    await assert.rejects(train(await getGpu(), options(tmp(), 2), true, { log: () => {} }), /no checkpoint in .*start without --resume/);
+    await assert.rejects(
+      train(await getGpu(), options(tmp(), 2), true, { log: () => {} }),
+      /no checkpoint in .*start without --resume/,
+    );
   });
 });

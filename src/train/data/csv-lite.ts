@@ -1,7 +1,10 @@
 // Minimal RFC 4180 CSV reader for the data loaders (browser-safe, no node:fs): quoted fields, "" escapes,
 // line breaks inside quotes, CRLF/LF; each record keeps the 1-based line it starts on so errors can name it.
 
-export interface CsvRow { fields: string[]; line: number }
+export interface CsvRow {
+  fields: string[];
+  line: number;
+}
 
 export function parseCsvLite(text: string, source = '<csv>'): CsvRow[] {
   const rows: CsvRow[] = [];
@@ -10,7 +13,12 @@ export function parseCsvLite(text: string, source = '<csv>'): CsvRow[] {
   let line = 1;
   let start = 1;
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const end = () => { fields.push(field); rows.push({ fields, line: start }); fields = []; field = ''; };
+  const end = () => {
+    fields.push(field);
+    rows.push({ fields, line: start });
+    fields = [];
+    field = '';
+  };
   while (i < text.length) {
     const c = text[i];
     if (c === '"' && field === '') {
@@ -18,7 +26,11 @@ export function parseCsvLite(text: string, source = '<csv>'): CsvRow[] {
       for (i++; ; i++) {
         if (i >= text.length) throw new Error(`${source}:${open}: unterminated quoted field (missing closing ")`);
         if (text[i] === '"') {
-          if (text[i + 1] === '"') { field += '"'; i++; continue; }
+          if (text[i + 1] === '"') {
+            field += '"';
+            i++;
+            continue;
+          }
           break;
         }
         if (text[i] === '\n') line++;
@@ -30,7 +42,12 @@ export function parseCsvLite(text: string, source = '<csv>'): CsvRow[] {
       }
       continue;
     }
-    if (c === ',') { fields.push(field); field = ''; i++; continue; }
+    if (c === ',') {
+      fields.push(field);
+      field = '';
+      i++;
+      continue;
+    }
     if (c === '\r' || c === '\n') {
       end();
       i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;

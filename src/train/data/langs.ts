@@ -1,7 +1,11 @@
 // Languages of InstructAlign/NusaX: ISO 639-3 code ↔ the English name put in prompts ↔ NusaX folder/column name.
 // Names of the nine FLORES languages follow the official `lang_map` (data_utils.py); mad, nij, bbc are NusaX-only.
 
-export interface LangInfo { code: string; name: string; nusax: string }
+export interface LangInfo {
+  code: string;
+  name: string;
+  nusax: string;
+}
 
 export const LANGS: readonly LangInfo[] = [
   { code: 'eng', name: 'English', nusax: 'english' },
@@ -27,7 +31,10 @@ for (const l of LANGS) for (const k of [l.code, l.name.toLowerCase(), l.nusax]) 
 
 /** Accepts a code (`sun`), a FLORES code (`sun_Latn`), a prompt name (`Sundanese`) or a NusaX name (`toba_batak`). */
 export function findLang(key: string): LangInfo | undefined {
-  const k = key.trim().toLowerCase().replace(/^([a-z]{3})_[a-z]{4}$/, '$1');
+  const k = key
+    .trim()
+    .toLowerCase()
+    .replace(/^([a-z]{3})_[a-z]{4}$/, '$1');
   return byKey.get(k) ?? byKey.get(k.replace(/ /g, '_'));
 }
 

@@ -7,7 +7,11 @@ import { parseReplayJsonl } from './replay.ts';
 import type { ReplayRow } from './replay.ts';
 
 function read(path: string): string {
-  try { return readFileSync(path, 'utf8'); } catch (e) { throw new Error(`cannot read ${path}: ${(e as Error).message}`); }
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+  }
 }
 
 export function readNusaxMT(path: string): AlignedCorpus {
@@ -20,7 +24,9 @@ export function readFlores(dir: string): AlignedCorpus {
   const walk = (d: string, depth: number) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
-      if (statSync(p).isDirectory()) { if (depth < 2) walk(p, depth + 1); } else if (/\.(dev|devtest)$/.test(name)) files[relative(dir, p)] = read(p);
+      if (statSync(p).isDirectory()) {
+        if (depth < 2) walk(p, depth + 1);
+      } else if (/\.(dev|devtest)$/.test(name)) files[relative(dir, p)] = read(p);
     }
   };
   walk(dir, 0);

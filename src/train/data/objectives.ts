@@ -10,9 +10,12 @@ export type Objective = 'mlm' | 'tlm' | 'mt' | 'xss';
 
 /** Accepted names: our short ones, the official ones, and the official aliases that draw among several. */
 const ALIASES: Record<string, readonly Objective[]> = {
-  mlm: ['mlm'], monolingual: ['mlm'],
-  tlm: ['tlm'], bilingual: ['tlm'],
-  mt: ['mt'], translation: ['mt'],
+  mlm: ['mlm'],
+  monolingual: ['mlm'],
+  tlm: ['tlm'],
+  bilingual: ['tlm'],
+  mt: ['mt'],
+  translation: ['mt'],
   xss: ['xss'],
   pair: ['mt', 'tlm'],
   'bilingual-xss': ['tlm', 'xss'],
@@ -56,26 +59,47 @@ export function makeExample(p: ParallelPair, objective: Objective, rng: Rng, opt
   switch (objective) {
     case 'mlm': {
       const noisy = applyOps(p.sentence1, drawPerturbSet(rng), rng);
-      return fill(rng.pick(MONOLINGUAL_TEMPLATES), [['[SOURCE_TEXT]', noisy], ['[SOURCE_LANG]', n1], ['[TARGET_TEXT]', p.sentence1]]);
+      return fill(rng.pick(MONOLINGUAL_TEMPLATES), [
+        ['[SOURCE_TEXT]', noisy],
+        ['[SOURCE_LANG]', n1],
+        ['[TARGET_TEXT]', p.sentence1],
+      ]);
     }
     case 'tlm': {
       const noisy = applyOps(p.sentence2, drawPerturbSet(rng), rng);
       const [srcLang, conLang] = opts.officialTlmLangSwap ? [n1, n2] : [n2, n1];
-      return fill(rng.pick(BILINGUAL_TEMPLATES), [['[SOURCE_LANG]', srcLang], ['[CONTEXT_LANG]', conLang],
-        ['[SOURCE_TEXT]', noisy], ['[CONTEXT]', p.sentence1], ['[TARGET_TEXT]', p.sentence2]]);
+      return fill(rng.pick(BILINGUAL_TEMPLATES), [
+        ['[SOURCE_LANG]', srcLang],
+        ['[CONTEXT_LANG]', conLang],
+        ['[SOURCE_TEXT]', noisy],
+        ['[CONTEXT]', p.sentence1],
+        ['[TARGET_TEXT]', p.sentence2],
+      ]);
     }
     case 'mt':
-      return fill(rng.pick(TRANSLATION_TEMPLATES), [['[SOURCE_LANG]', n1], ['[TARGET_LANG]', n2],
-        ['[SOURCE_TEXT]', p.sentence1], ['[TARGET_TEXT]', p.sentence2]]);
+      return fill(rng.pick(TRANSLATION_TEMPLATES), [
+        ['[SOURCE_LANG]', n1],
+        ['[TARGET_LANG]', n2],
+        ['[SOURCE_TEXT]', p.sentence1],
+        ['[TARGET_TEXT]', p.sentence2],
+      ]);
     case 'xss': {
       let [s1, s2] = [p.sentence1, p.sentence2];
       const label = rng.next() < 0.5 ? 'yes' : 'no';
       if (label === 'no') {
         // The same drawn set on both sentences, op by op (s1 then s2), with independent randomness.
-        for (const op of drawPerturbSet(rng)) { s1 = applyOp(s1, op, rng); s2 = applyOp(s2, op, rng); }
+        for (const op of drawPerturbSet(rng)) {
+          s1 = applyOp(s1, op, rng);
+          s2 = applyOp(s2, op, rng);
+        }
       }
-      return fill(rng.pick(XSS_TEMPLATES), [['[SOURCE_LANG]', n1], ['[TARGET_LANG]', n2],
-        ['[SOURCE_TEXT]', s1], ['[TARGET_TEXT]', s2], ['[LABEL]', label]]);
+      return fill(rng.pick(XSS_TEMPLATES), [
+        ['[SOURCE_LANG]', n1],
+        ['[TARGET_LANG]', n2],
+        ['[SOURCE_TEXT]', s1],
+        ['[TARGET_TEXT]', s2],
+        ['[LABEL]', label],
+      ]);
     }
   }
 }

@@ -5,29 +5,43 @@ import { parseCsvLite } from './csv-lite.ts';
 import { findLang, langCode } from './langs.ts';
 
 /** One training example's raw material; sentence1/lang1 is the source side. Languages are ISO 639-3 codes. */
-export interface ParallelPair { lang1: string; lang2: string; sentence1: string; sentence2: string }
+export interface ParallelPair {
+  lang1: string;
+  lang2: string;
+  sentence1: string;
+  sentence2: string;
+}
 
 /** Sentences aligned by index across languages (one array per code, all the same length). */
-export interface AlignedCorpus { source: string; columns: Record<string, string[]> }
+export interface AlignedCorpus {
+  source: string;
+  columns: Record<string, string[]>;
+}
 
 /** NusaX-MT: a header naming one language per column (first column an unnamed row index), one row per sentence. */
 export function parseNusaxMT(text: string, source = '<nusax-mt.csv>'): AlignedCorpus {
   const rows = parseCsvLite(text, source);
-  if (rows.length === 0 || rows[0].fields.every((f) => f.trim() === '')) throw new Error(`${source}:1: empty file (expected a header row)`);
+  if (rows.length === 0 || rows[0].fields.every((f) => f.trim() === ''))
+    throw new Error(`${source}:1: empty file (expected a header row)`);
   if (rows.length < 2) throw new Error(`${source}:2: no data rows after the header`);
   const header = rows[0].fields;
   const cols: { idx: number; code: string }[] = [];
   header.forEach((h, idx) => {
     if (idx === 0 && h.trim() === '') return; // pandas' unnamed index column
     const l = findLang(h);
-    if (!l) throw new Error(`${source}:1: column ${idx + 1} "${h}" is not a known language (expected e.g. indonesian, acehnese, english)`);
+    if (!l)
+      throw new Error(
+        `${source}:1: column ${idx + 1} "${h}" is not a known language (expected e.g. indonesian, acehnese, english)`,
+      );
     cols.push({ idx, code: l.code });
   });
   const columns: Record<string, string[]> = Object.fromEntries(cols.map((c) => [c.code, [] as string[]]));
   for (const r of rows.slice(1)) {
     if (r.fields.length === 1 && r.fields[0] === '') continue; // blank line
     if (r.fields.length !== header.length) {
-      throw new Error(`${source}:${r.line}: ${r.fields.length} fields, the header has ${header.length} (a missing column or an unquoted comma)`);
+      throw new Error(
+        `${source}:${r.line}: ${r.fields.length} fields, the header has ${header.length} (a missing column or an unquoted comma)`,
+      );
     }
     for (const c of cols) columns[c.code].push(r.fields[c.idx].trim());
   }
@@ -45,14 +59,17 @@ export function parseFlores(files: Record<string, string>, source = '<flores>'):
     if (lines.length && lines[lines.length - 1] === '') lines.pop();
     if (lines.length === 0) throw new Error(`${source}/${name}:1: empty file`);
     const blank = lines.findIndex((l) => l.trim() === '');
-    if (blank >= 0) throw new Error(`${source}/${name}:${blank + 1}: empty line (FLORES files have one sentence per line)`);
+    if (blank >= 0)
+      throw new Error(`${source}/${name}:${blank + 1}: empty line (FLORES files have one sentence per line)`);
     const split = m[2];
     if (!bySplit.has(split)) bySplit.set(split, []);
     bySplit.get(split)!.push({ name, code: langCode(m[1]), lines });
   }
-  if (bySplit.size === 0) throw new Error(`${source}: no FLORES files (expected names like eng_Latn.dev, sun_Latn.devtest)`);
+  if (bySplit.size === 0)
+    throw new Error(`${source}: no FLORES files (expected names like eng_Latn.dev, sun_Latn.devtest)`);
   const columns: Record<string, string[]> = {};
-  for (const split of ['dev', 'devtest']) { // dev then devtest, as the official concatenation
+  for (const split of ['dev', 'devtest']) {
+    // dev then devtest, as the official concatenation
     const fs = bySplit.get(split) ?? [];
     const ragged = fs.filter((f) => f.lines.length !== fs[0].lines.length);
     if (ragged.length) {
@@ -62,7 +79,12 @@ export function parseFlores(files: Record<string, string>, source = '<flores>'):
     for (const f of fs) (columns[f.code] ??= []).push(...f.lines);
   }
   const lens = new Set(Object.values(columns).map((c) => c.length));
-  if (lens.size > 1) throw new Error(`${source}: languages differ in splits present (${Object.entries(columns).map(([k, v]) => `${k}: ${v.length}`).join(', ')})`);
+  if (lens.size > 1)
+    throw new Error(
+      `${source}: languages differ in splits present (${Object.entries(columns)
+        .map(([k, v]) => `${k}: ${v.length}`)
+        .join(', ')})`,
+    );
   return { source, columns };
 }
 
@@ -72,13 +94,23 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>'): Paralle
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
     let o: unknown;
-    try { o = JSON.parse(line); } catch (e) { throw new Error(`${source}:${i + 1}: bad JSON (${(e as Error).message})`); }
+    try {
+      o = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${source}:${i + 1}: bad JSON (${(e as Error).message})`);
+    }
     const r = o as Record<string, unknown>;
     for (const k of ['lang1', 'lang2', 'sentence1', 'sentence2']) {
       if (typeof r?.[k] !== 'string') throw new Error(`${source}:${i + 1}: missing string field "${k}"`);
     }
     const [s1, s2] = [(r.sentence1 as string).trim(), (r.sentence2 as string).trim()];
-    if (s1 && s2) out.push({ lang1: langCode(r.lang1 as string), lang2: langCode(r.lang2 as string), sentence1: s1, sentence2: s2 });
+    if (s1 && s2)
+      out.push({
+        lang1: langCode(r.lang1 as string),
+        lang2: langCode(r.lang2 as string),
+        sentence1: s1,
+        sentence2: s2,
+      });
   });
   if (out.length === 0) throw new Error(`${source}:1: no pairs (empty file)`);
   return out;
@@ -95,12 +127,16 @@ export interface PairOptions {
 export function buildPairs(corpus: AlignedCorpus, opts: PairOptions): ParallelPair[] {
   const col = (code: string) => {
     const c = corpus.columns[code];
-    if (!c) throw new Error(`${corpus.source}: no column for language "${code}" (have: ${Object.keys(corpus.columns).join(', ')})`);
+    if (!c)
+      throw new Error(
+        `${corpus.source}: no column for language "${code}" (have: ${Object.keys(corpus.columns).join(', ')})`,
+      );
     return c;
   };
   const out: ParallelPair[] = [];
   const add = (a: string, b: string, needB: boolean) => {
-    const A = col(a), B = col(b);
+    const A = col(a),
+      B = col(b);
     for (let i = 0; i < A.length; i++) {
       if (A[i] && (B[i] || !needB)) out.push({ lang1: a, lang2: b, sentence1: A[i], sentence2: B[i] });
     }

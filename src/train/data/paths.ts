@@ -11,7 +11,11 @@ export function packageRoot(from: string = dirname(fileURLToPath(import.meta.url
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     const pj = join(dir, 'package.json');
     if (existsSync(pj)) {
-      try { if (JSON.parse(readFileSync(pj, 'utf8')).name === 'instructalign') return (cached = dir); } catch { /* not ours */ }
+      try {
+        if (JSON.parse(readFileSync(pj, 'utf8')).name === 'instructalign') return (cached = dir);
+      } catch {
+        /* not ours */
+      }
     }
     if (dirname(dir) === dir) throw new Error(`no instructalign package.json above ${from}`);
   }

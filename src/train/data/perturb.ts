@@ -15,7 +15,7 @@ export const PERTURB_TABLE: readonly { below: number; ops: readonly PerturbOp[] 
   { below: 0.24, ops: ['infill'] },
   { below: 0.48, ops: ['delete'] },
   { below: 0.72, ops: ['permute'] },
-  { below: 0.80, ops: ['infill', 'delete'] },
+  { below: 0.8, ops: ['infill', 'delete'] },
   { below: 0.88, ops: ['infill', 'permute'] },
   { below: 0.96, ops: ['delete', 'permute'] },
   { below: Infinity, ops: ['infill', 'delete', 'permute'] },
@@ -29,12 +29,16 @@ export function drawPerturbSet(rng: Rng): readonly PerturbOp[] {
 
 /** Each token becomes `___` with probability 0.2 (independently). */
 export function infill(text: string, rng: Rng, p = INFILL_P): string {
-  return wordTokenize(text).map((t) => (rng.next() < p ? MASK_TOKEN : t)).join(' ');
+  return wordTokenize(text)
+    .map((t) => (rng.next() < p ? MASK_TOKEN : t))
+    .join(' ');
 }
 
 /** Each token is dropped with probability 0.2 (independently); may return ''. */
 export function deleteTokens(text: string, rng: Rng, p = DELETE_P): string {
-  return wordTokenize(text).filter(() => !(rng.next() < p)).join(' ');
+  return wordTokenize(text)
+    .filter(() => !(rng.next() < p))
+    .join(' ');
 }
 
 /** Uniformly random order of the tokens. */

@@ -2,7 +2,10 @@
 // {"inputs","targets"} format, mixed with the new data by HuggingFace interleave_datasets(all_exhausted).
 import type { Rng } from '../rng.ts';
 
-export interface ReplayRow { inputs: string; targets: string }
+export interface ReplayRow {
+  inputs: string;
+  targets: string;
+}
 
 /** JSONL, one `{"inputs": string, "targets": string}` per line (other fields ignored); blank lines skipped. */
 export function parseReplayJsonl(text: string, source = '<replay.jsonl>'): ReplayRow[] {
@@ -10,7 +13,11 @@ export function parseReplayJsonl(text: string, source = '<replay.jsonl>'): Repla
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '') return;
     let o: Record<string, unknown>;
-    try { o = JSON.parse(line); } catch (e) { throw new Error(`${source}:${i + 1}: bad JSON (${(e as Error).message})`); }
+    try {
+      o = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${source}:${i + 1}: bad JSON (${(e as Error).message})`);
+    }
     if (typeof o?.inputs !== 'string' || typeof o?.targets !== 'string') {
       throw new Error(`${source}:${i + 1}: expected {"inputs": string, "targets": string}`);
     }

@@ -3,14 +3,18 @@
 // DataCollatorForLanguageModeling(mlm=False) with BLOOM's left padding. The loss covers prompt + target.
 
 /** What the data pipeline needs from a tokenizer (src/wasm/tokenizer.ts provides the BLOOM one). */
-export interface TextTokenizer { encode(text: string): number[]; padId: number }
+export interface TextTokenizer {
+  encode(text: string): number[];
+  padId: number;
+}
 
 export const DEFAULT_MAX_LENGTH = 128;
 export const IGNORE_INDEX = -100;
 
 /** Token ids of one training text, right-truncated to maxLength (HF truncation=True, truncation_side='right'). */
 export function encodeText(tok: TextTokenizer, text: string, maxLength = DEFAULT_MAX_LENGTH): number[] {
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`maxLength must be a positive integer, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new Error(`maxLength must be a positive integer, got ${maxLength}`);
   const ids = tok.encode(text);
   return ids.length > maxLength ? ids.slice(0, maxLength) : ids;
 }
@@ -25,7 +29,11 @@ export interface Batch {
 
 /** Dynamic padding to the longest row (T = max length in the batch). Like the HF collator, labels are the ids with
  *  every position whose id equals padId set to -100 (a real token equal to padId would be masked too, as in HF). */
-export function collate(batch: readonly (readonly number[])[], padId: number, padSide: 'left' | 'right' = 'left'): Batch {
+export function collate(
+  batch: readonly (readonly number[])[],
+  padId: number,
+  padSide: 'left' | 'right' = 'left',
+): Batch {
   const B = batch.length;
   if (B === 0) throw new Error('collate: empty batch');
   const T = Math.max(...batch.map((r) => r.length));

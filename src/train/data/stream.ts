@@ -21,9 +21,18 @@ export interface TrainingStreamOptions {
   shuffle?: boolean; // default true: reshuffle the orders each epoch (HF Trainer's RandomSampler does too)
 }
 
-export interface TrainingText { text: string; kind: Objective | 'replay' }
+export interface TrainingText {
+  text: string;
+  kind: Objective | 'replay';
+}
 
-export interface TrainingStreamState { version: 1; seed: number; epoch: number; pos: number; rng: number[] }
+export interface TrainingStreamState {
+  version: 1;
+  seed: number;
+  epoch: number;
+  pos: number;
+  rng: number[];
+}
 
 export class TrainingStream {
   readonly mix: ObjectiveMix;
@@ -46,14 +55,20 @@ export class TrainingStream {
 
   /** Items per epoch: the pair count, or 2·max(pairs, replay) with replay. */
   get epochLength(): number {
-    const n = this.opts.pairs.length, r = this.replayTexts.length;
+    const n = this.opts.pairs.length,
+      r = this.replayTexts.length;
     return r ? 2 * Math.max(n, r) : n;
   }
 
-  get currentEpoch(): number { return this.epoch; }
+  get currentEpoch(): number {
+    return this.epoch;
+  }
 
   next(): TrainingText {
-    if (this.pos >= this.epochLength) { this.epoch++; this.pos = 0; }
+    if (this.pos >= this.epochLength) {
+      this.epoch++;
+      this.pos = 0;
+    }
     const item = this.orderOf(this.epoch)[this.pos++];
     if (item < 0) return { text: this.replayTexts[-item - 1], kind: 'replay' };
     const objective = drawObjective(this.mix, this.rng);
@@ -70,9 +85,20 @@ export class TrainingStream {
 
   setState(s: TrainingStreamState): void {
     if (s?.version !== 1) throw new Error(`TrainingStream.setState: unknown state version ${s?.version}`);
-    if (s.seed !== this.opts.seed) throw new Error(`TrainingStream.setState: state has seed ${s.seed}, this stream ${this.opts.seed} (pass the same --seed)`);
-    if (!Number.isInteger(s.epoch) || s.epoch < 0 || !Number.isInteger(s.pos) || s.pos < 0 || s.pos > this.epochLength) {
-      throw new Error(`TrainingStream.setState: bad position epoch=${s.epoch} pos=${s.pos} (epoch length ${this.epochLength}; was the data changed?)`);
+    if (s.seed !== this.opts.seed)
+      throw new Error(
+        `TrainingStream.setState: state has seed ${s.seed}, this stream ${this.opts.seed} (pass the same --seed)`,
+      );
+    if (
+      !Number.isInteger(s.epoch) ||
+      s.epoch < 0 ||
+      !Number.isInteger(s.pos) ||
+      s.pos < 0 ||
+      s.pos > this.epochLength
+    ) {
+      throw new Error(
+        `TrainingStream.setState: bad position epoch=${s.epoch} pos=${s.pos} (epoch length ${this.epochLength}; was the data changed?)`,
+      );
     }
     this.rng.setState(s.rng);
     this.epoch = s.epoch;
@@ -85,7 +111,9 @@ export class TrainingStream {
     const shuffle = this.opts.shuffle ?? true;
     const idx = (n: number) => Array.from({ length: n }, (_, i) => i);
     const pairs = shuffle ? r.shuffle(idx(this.opts.pairs.length)) : idx(this.opts.pairs.length);
-    const replay = (shuffle ? r.shuffle(idx(this.replayTexts.length)) : idx(this.replayTexts.length)).map((i) => -i - 1);
+    const replay = (shuffle ? r.shuffle(idx(this.replayTexts.length)) : idx(this.replayTexts.length)).map(
+      (i) => -i - 1,
+    );
     const firstReplay = this.opts.replayFirst ?? true;
     this.order = replay.length ? interleaveAllExhausted(firstReplay ? [replay, pairs] : [pairs, replay]) : pairs;
     this.orderEpoch = epoch;
@@ -94,6 +122,11 @@ export class TrainingStream {
 }
 
 /** The pairs a stream should use: the official `monolingual` pairing when only MLM can be drawn, else both directions. */
-export function pairsForObjectives(corpus: AlignedCorpus, l1: readonly string[], l2: readonly string[], objectives: string | readonly string[]): ParallelPair[] {
+export function pairsForObjectives(
+  corpus: AlignedCorpus,
+  l1: readonly string[],
+  l2: readonly string[],
+  objectives: string | readonly string[],
+): ParallelPair[] {
   return buildPairs(corpus, { l1, l2, monolingual: isMonolingualOnly(parseObjectives(objectives)) });
 }

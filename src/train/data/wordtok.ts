@@ -42,8 +42,15 @@ const ENDING_QUOTES: Rule[] = [
 
 // MacIntyre contractions (CONTRACTIONS2 and 3), case-insensitive, split into two tokens.
 const CONTRACTIONS: Rule[] = [
-  ...[['can', 'not'], ['d', "'ye"], ['gim', 'me'], ['gon', 'na'], ['got', 'ta'], ['lem', 'me'], ['more', "'n"]]
-    .map(([a, b]): Rule => [new RegExp(`(?<!${W})(${a})(${b})(?!${W})`, 'giu'), ' $1 $2 ']),
+  ...[
+    ['can', 'not'],
+    ['d', "'ye"],
+    ['gim', 'me'],
+    ['gon', 'na'],
+    ['got', 'ta'],
+    ['lem', 'me'],
+    ['more', "'n"],
+  ].map(([a, b]): Rule => [new RegExp(`(?<!${W})(${a})(${b})(?!${W})`, 'giu'), ' $1 $2 ']),
   [new RegExp(`(?<!${W})(wan)(na)(?=\\s)`, 'giu'), ' $1 $2 '],
   [new RegExp(` ('t)(is)(?!${W})`, 'giu'), ' $1 $2 '],
   [new RegExp(` ('t)(was)(?!${W})`, 'giu'), ' $1 $2 '],
@@ -60,20 +67,25 @@ export function treebankTokenize(sentence: string): string[] {
   return t.split(/\s+/u).filter((x) => x !== '');
 }
 
-const ABBREVIATIONS = new Set(('mr mrs ms dr prof sr jr st vs etc inc ltd co corp no jan feb mar apr jun jul aug sep sept ' +
-  'oct nov dec gen gov sen rep mt ft dept est fig vol approx').split(' '));
+const ABBREVIATIONS = new Set(
+  (
+    'mr mrs ms dr prof sr jr st vs etc inc ltd co corp no jan feb mar apr jun jul aug sep sept ' +
+    'oct nov dec gen gov sen rep mt ft dept est fig vol approx'
+  ).split(' '),
+);
 
 /** Approximate Punkt: sentence boundaries after "." (see the header), "?" and "!" followed by whitespace. */
 export function splitSentences(text: string): string[] {
   const out: string[] = [];
   const re = /(\S*?)([.?!])(["'”’)\]]*)(?=\s+\S)/gu;
   let from = 0;
-  for (let m; (m = re.exec(text)); ) {
+  for (let m: RegExpExecArray | null; (m = re.exec(text)); ) {
     const end = m.index + m[0].length;
     const word = m[1];
     if (m[2] === '.') {
-      if (/^[\p{L}]$/u.test(word) || word.includes('.') || ABBREVIATIONS.has(word.toLowerCase().replace(/^\W+/u, ''))) continue;
-      if (word === '' ) continue; // "..." or a lone period
+      if (/^[\p{L}]$/u.test(word) || word.includes('.') || ABBREVIATIONS.has(word.toLowerCase().replace(/^\W+/u, '')))
+        continue;
+      if (word === '') continue; // "..." or a lone period
     }
     out.push(text.slice(from, end).trim());
     from = end;

@@ -15,10 +15,28 @@ describe('cli data --preview', () => {
   });
 
   it('--json with replay and an objective list', () => {
-    const out = run('--preview', '6', '--seed', '3', '--json', '--objectives', 'tlm,xss', '--replay', 'data/replay/nusax_l1_sentiment.jsonl', '--replay-size', '100');
-    const rows = out.trim().split('\n').map((l) => JSON.parse(l));
+    const out = run(
+      '--preview',
+      '6',
+      '--seed',
+      '3',
+      '--json',
+      '--objectives',
+      'tlm,xss',
+      '--replay',
+      'data/replay/nusax_l1_sentiment.jsonl',
+      '--replay-size',
+      '100',
+    );
+    const rows = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(rows.length, 6);
-    assert.deepEqual(rows.map((r) => r.kind === 'replay'), [true, false, true, false, true, false]);
+    assert.deepEqual(
+      rows.map((r) => r.kind === 'replay'),
+      [true, false, true, false, true, false],
+    );
     assert.ok(rows.every((r) => ['tlm', 'xss', 'replay'].includes(r.kind)));
   });
 });

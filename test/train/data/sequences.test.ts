@@ -10,7 +10,12 @@ import { pairsForObjectives } from '../../../src/train/data/stream.ts';
 /** Fake char-level tokenizer: code unit + 10; pad id 3 as BLOOM's. */
 const charTok: TextTokenizer = { encode: (t) => Array.from(t, (c) => c.charCodeAt(0) + 10), padId: 3 };
 
-const PAIRS: ParallelPair[] = Array.from({ length: 5 }, (_, i) => ({ lang1: 'eng', lang2: 'sun', sentence1: `en ${i}.`, sentence2: `su ${i}.` }));
+const PAIRS: ParallelPair[] = Array.from({ length: 5 }, (_, i) => ({
+  lang1: 'eng',
+  lang2: 'sun',
+  sentence1: `en ${i}.`,
+  sentence2: `su ${i}.`,
+}));
 
 describe('train/data/sequences', () => {
   it('right-truncates to maxLength (default 128), adds no EOS', () => {
@@ -24,7 +29,8 @@ describe('train/data/sequences', () => {
 
   it('collate: dynamic T, left padding by default, labels = ids with pads → -100', () => {
     const b = collate([[20, 21, 22], [30]], 3);
-    assert.equal(b.B, 2); assert.equal(b.T, 3);
+    assert.equal(b.B, 2);
+    assert.equal(b.T, 3);
     assert.deepEqual([...b.inputIds], [20, 21, 22, 3, 3, 30]);
     assert.deepEqual([...b.attentionMask], [1, 1, 1, 0, 0, 1]);
     assert.deepEqual([...b.labels], [20, 21, 22, -100, -100, 30]);
@@ -49,10 +55,26 @@ describe('train/data/stream (TrainingStream)', () => {
     const s = new TrainingStream({ pairs: PAIRS, objectives: 'mt', seed: 1, replay, shuffle: false });
     assert.equal(s.epochLength, 10);
     const got = s.take(10);
-    assert.deepEqual(got.map((t) => t.kind), ['replay', 'mt', 'replay', 'mt', 'replay', 'mt', 'replay', 'mt', 'replay', 'mt']);
-    assert.deepEqual(got.filter((t) => t.kind === 'replay').map((t) => t.text), ['R0', 'R1', 'R0', 'R1', 'R0']);
-    const n = new TrainingStream({ pairs: PAIRS.slice(0, 1), objectives: 'mt', seed: 1, replay: ['R0', 'R1', 'R2'], shuffle: false, replayFirst: false });
-    assert.deepEqual(n.take(6).map((t) => t.kind), ['mt', 'replay', 'mt', 'replay', 'mt', 'replay']);
+    assert.deepEqual(
+      got.map((t) => t.kind),
+      ['replay', 'mt', 'replay', 'mt', 'replay', 'mt', 'replay', 'mt', 'replay', 'mt'],
+    );
+    assert.deepEqual(
+      got.filter((t) => t.kind === 'replay').map((t) => t.text),
+      ['R0', 'R1', 'R0', 'R1', 'R0'],
+    );
+    const n = new TrainingStream({
+      pairs: PAIRS.slice(0, 1),
+      objectives: 'mt',
+      seed: 1,
+      replay: ['R0', 'R1', 'R2'],
+      shuffle: false,
+      replayFirst: false,
+    });
+    assert.deepEqual(
+      n.take(6).map((t) => t.kind),
+      ['mt', 'replay', 'mt', 'replay', 'mt', 'replay'],
+    );
   });
 
   it('replaySize samples the pool once with the seed', () => {
@@ -65,7 +87,10 @@ describe('train/data/stream (TrainingStream)', () => {
   });
 
   it('getState/setState (JSON) resumes on exactly the same texts, across epoch boundaries', () => {
-    const pairs = pairsForObjectives(readNusaxMT(dataPath('nusax/mt/train.csv')), ['eng'], ['sun'], 'random-xss').slice(0, 40);
+    const pairs = pairsForObjectives(readNusaxMT(dataPath('nusax/mt/train.csv')), ['eng'], ['sun'], 'random-xss').slice(
+      0,
+      40,
+    );
     const opts = { pairs, objectives: 'random-xss', seed: 7, replay: ['R0', 'R1', 'R2'] };
     const ref = new TrainingStream(opts).take(150);
     const a = new TrainingStream(opts);
@@ -82,6 +107,10 @@ describe('train/data/stream (TrainingStream)', () => {
     const c = readNusaxMT(dataPath('nusax/mt/train.csv'));
     assert.equal(pairsForObjectives(c, ['eng'], ['sun'], 'mlm').length, 1000); // eng once + sun→eng
     assert.equal(pairsForObjectives(c, ['eng'], ['sun'], 'tlm,xss').length, 1000); // eng→sun + sun→eng
-    assert.ok(pairsForObjectives(c, ['eng'], ['sun', 'jav'], 'monolingual').every((p) => p.lang2 === 'sun' || p.lang2 === 'eng'));
+    assert.ok(
+      pairsForObjectives(c, ['eng'], ['sun', 'jav'], 'monolingual').every(
+        (p) => p.lang2 === 'sun' || p.lang2 === 'eng',
+      ),
+    );
   });
 });

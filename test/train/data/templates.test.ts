@@ -1,7 +1,13 @@
 // templates.ts against the official prompt lists, pasted verbatim (Python source text) from
 // HLTCHKUST/InstructAlign prompt_utils.py @ 580d047e5e2901797323dc46112876b95c29d75c, decoded here.
 import assert from 'node:assert/strict';
-import { BILINGUAL_TEMPLATES, MONOLINGUAL_TEMPLATES, TRANSLATION_TEMPLATES, XSS_TEMPLATES, fill } from '../../../src/train/data/templates.ts';
+import {
+  BILINGUAL_TEMPLATES,
+  MONOLINGUAL_TEMPLATES,
+  TRANSLATION_TEMPLATES,
+  XSS_TEMPLATES,
+  fill,
+} from '../../../src/train/data/templates.ts';
 
 const PROMPT_UTILS_PY = String.raw`
 MONOLINGUAL_PROMPTS = [
@@ -44,16 +50,22 @@ BILINGUAL_PROMPTS = [
 /** The string literals of one Python list, decoded (only the escapes these lists use: \n, \", \'). */
 function pyList(name: string): string[] {
   const body = new RegExp(`${name} = \\[\\n([\\s\\S]*?)\\n\\]`).exec(PROMPT_UTILS_PY)![1];
-  return body.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-    const m = /^(['"])(.*)\1,$/.exec(l)!;
-    return m[2].replace(/\\(n|"|')/g, (_, c) => (c === 'n' ? '\n' : c));
-  });
+  return body
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .map((l) => {
+      const m = /^(['"])(.*)\1,$/.exec(l)!;
+      return m[2].replace(/\\(n|"|')/g, (_, c) => (c === 'n' ? '\n' : c));
+    });
 }
 
 describe('train/data/templates (official prompt_utils.py)', () => {
   for (const [name, ours] of [
-    ['MONOLINGUAL_PROMPTS', MONOLINGUAL_TEMPLATES], ['TRANSLATION_PROMPTS', TRANSLATION_TEMPLATES],
-    ['XSS_PROMPTS', XSS_TEMPLATES], ['BILINGUAL_PROMPTS', BILINGUAL_TEMPLATES],
+    ['MONOLINGUAL_PROMPTS', MONOLINGUAL_TEMPLATES],
+    ['TRANSLATION_PROMPTS', TRANSLATION_TEMPLATES],
+    ['XSS_PROMPTS', XSS_TEMPLATES],
+    ['BILINGUAL_PROMPTS', BILINGUAL_TEMPLATES],
   ] as const) {
     it(`${name}: six templates, byte-for-byte`, () => {
       const official = pyList(name);
@@ -63,10 +75,19 @@ describe('train/data/templates (official prompt_utils.py)', () => {
   }
 
   it('the SPEC §6 XSS example is template 0', () => {
-    assert.equal(XSS_TEMPLATES[0], '[SOURCE_LANG] sentence: [SOURCE_TEXT]\n[TARGET_LANG] sentence: [TARGET_TEXT]\nDo the two sentences have the same meaning? [LABEL]');
+    assert.equal(
+      XSS_TEMPLATES[0],
+      '[SOURCE_LANG] sentence: [SOURCE_TEXT]\n[TARGET_LANG] sentence: [TARGET_TEXT]\nDo the two sentences have the same meaning? [LABEL]',
+    );
   });
 
   it('fill replaces every occurrence, in order, and never reads $ patterns', () => {
-    assert.equal(fill('[A] and [A] [B]', [['[A]', 'x$&y'], ['[B]', '[A]']]), 'x$&y and x$&y [A]');
+    assert.equal(
+      fill('[A] and [A] [B]', [
+        ['[A]', 'x$&y'],
+        ['[B]', '[A]'],
+      ]),
+      'x$&y and x$&y [A]',
+    );
   });
 });
