@@ -1,4 +1,4 @@
-// BLOOM's pre-tokenizer, by hand (SPEC §3): Split(Regex(" ?[^(\s|[.,!?…。，、।۔،])]+"), Isolated).
+// BLOOM's pre-tokenizer, by hand (docs/tokenizer.md): Split(Regex(" ?[^(\s|[.,!?…。，、।۔،])]+"), Isolated).
 // Oniguruma reads the bracket as ONE negated class, so a match is an optional U+0020 and then a run of
 // "word" code points (none of: \s, ( ) |, . , ! ?, … 。 ， 、 । ۔ ،); every gap between matches is a piece too.
 import { Buf } from './buf';

@@ -1,4 +1,4 @@
-// LLM.int8() (SPEC §4, bitsandbytes Linear8bitLt) for a Linear's forward, Y[M,N] = X[M,K]·Wᵀ + bias, in three passes:
+// LLM.int8() (docs/int8.md: bitsandbytes Linear8bitLt), a Linear's forward, Y[M,N] = X[M,K]·Wᵀ + bias, in three passes:
 //   int8_outliers  outlier columns of X (any |x| ≥ threshold), as flags and as an ascending list
 //   int8_quant     per-row absmax SCA over non-outlier elements; CA = round(x·127/SCA) as int8, outlier columns zeroed
 //   int8_matmul    int32 acc = CA·CBᵀ; Y = acc·SCA·SCB/127² + bias, plus X[:,cols]·(CB[:,cols]·SCB/127)ᵀ in f32

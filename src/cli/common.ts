@@ -5,7 +5,7 @@ import type { StorageDType } from '../model/weights.ts';
 
 export const MODEL_FLAGS = `  --model DIR            BLOOM checkpoint folder (config.json, tokenizer.json, model.safetensors or shards)
   --dtype f32|f16        weight storage on the GPU (default f32; f16 is packed, math stays f32)
-  --int8                 LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (SPEC §4)
+  --int8                 LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (docs/int8.md)
   --int8-threshold T     activation outlier threshold for --int8 (default 6 as bitsandbytes; 0 = int8 only)`;
 
 export function dtypeFlag(a: ParsedArgs): StorageDType {

@@ -1,8 +1,8 @@
 // Zero-shot classification tasks and their English prompt templates (the one place these strings live).
 //
 // Source: HLTCHKUST/InstructAlign `nlu_prompt.py` (SENTIMENT_EN/EN2/EN3, EMOT_EN/EN2/EN3, TOPIC_EN/EN2/EN3), read
-// verbatim through the code search; the sentiment strings also match SPEC §6. The paper's Tables 8–10 were not
-// reachable, so the emotion/topic strings are verified against the repository only, not against the paper.
+// verbatim through the code search; the sentiment strings match docs/instructalign.md. The paper's Tables 8–10 were
+// not reachable, so the emotion/topic strings are verified against the repository only, not against the paper.
 
 export type TaskName = 'sentiment' | 'emotion' | 'topic';
 export const TASKS: readonly TaskName[] = ['sentiment', 'emotion', 'topic'];
@@ -47,7 +47,8 @@ export function selectPrompts(task: TaskName, ids: readonly number[]): PromptTem
 
 export interface OptionsFormat {
   /** Quote each label (`"negative", "neutral", or "positive"`), as InstructAlign's main_nlu_prompt.py (commits
-   *  46ce1ac, a4e2f4c) does. Default off: SPEC §6 gives bare labels; which form the paper's numbers used is unverified. */
+   *  46ce1ac, a4e2f4c) does. Default off: docs/instructalign.md gives bare labels; which form the paper's numbers
+   *  used is unverified. */
   quote?: boolean;
 }
 

@@ -20,7 +20,7 @@ export interface LoadOptions {
   files?: Map<string, Blob>;
   /** weight storage on the GPU: f32, or f16 packed two per u32 (f32 math) */
   dtype?: StorageDType;
-  /** LLM.int8() (SPEC §4): the block Linears stored as int8 with f32 row scales, quantized at load time */
+  /** LLM.int8() (docs/int8.md): the block Linears stored as int8 with f32 row scales, quantized at load time */
   int8?: boolean;
   /** activation outlier threshold for int8 (default 6, as bitsandbytes; 0 = int8 only, no outlier columns) */
   int8Threshold?: number;

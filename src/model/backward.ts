@@ -1,4 +1,4 @@
-// BLOOM backward graph: mean shifted cross-entropy (SPEC §1 Loss) through the tied LM head, ln_f, every block
+// BLOOM backward graph: mean shifted cross-entropy (docs/bloom.md, Loss) through the tied LM head, ln_f, every block
 // in reverse, word_embeddings_layernorm and the embedding scatter. Gradients accumulate until zero().
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';

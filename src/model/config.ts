@@ -1,5 +1,5 @@
 // BLOOM configuration: config.json parsing (HF key aliases included), the size table, and the ordered canonical
-// parameter list, which is the one source of truth for tensor names and shapes (SPEC §2).
+// parameter list, which is the one source of truth for tensor names and shapes (docs/bloom.md).
 
 export interface BloomConfig {
   vocabSize: number; // embedding rows V (250880 on the hub models; the tokenizer uses fewer)

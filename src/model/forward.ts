@@ -1,4 +1,4 @@
-// BLOOM forward graph (BloomForCausalLM as HF computes it, SPEC §1) on the GPU: embeddings → LN → blocks
+// BLOOM forward graph (BloomForCausalLM as HF computes it, docs/bloom.md) on the GPU: embeddings → LN → blocks
 // (LN, fused QKV, ALiBi attention, dense, residual, LN, MLP with GELU, residual) → ln_f → tied LM head,
 // the head evaluated in vocabulary chunks into log-softmax statistics (full logits only on request).
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
@@ -256,7 +256,7 @@ export class BloomForward {
     this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1); // out = x1 + MLP (residual fused)
   }
 
-  /** The int8 arguments of a block Linear stored quantized (LLM.int8(), SPEC §4), else undefined. */
+  /** The int8 arguments of a block Linear stored quantized (LLM.int8(), docs/int8.md), else undefined. */
   private int8(linear: string): { w: Int8Weight; bias: Tensor; threshold: number } | undefined {
     const q = this.w.int8Weight(`${linear}.weight`);
     return q && { w: q, bias: this.w.get(`${linear}.bias`), threshold: this.w.int8!.threshold };

@@ -1,4 +1,4 @@
-// LLM.int8() on the CPU (SPEC §4, bitsandbytes): load-time weight quantization, and a plain reference of the whole
+// LLM.int8() on the CPU (docs/int8.md, bitsandbytes): load-time weight quantization, and a plain reference of the whole
 // mixed int8 matmul that the GPU kernels (shaders/matmul_int8.wgsl) are tested against. f32 steps use Math.fround.
 import { f16ArrayToF32, f32ArrayToF16 } from './dtype.ts';
 

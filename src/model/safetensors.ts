@@ -1,6 +1,6 @@
-// safetensors reader/writer (SPEC §5): lazy reads by byte offset from a file, Blob or buffer; strict header checks
-// whose errors name the file, the tensor, the byte offset and the fix. Runs in Node and in a browser worker:
-// node:fs is only reached through dynamic imports in fileSource / writeSafetensors (Node-only paths).
+// safetensors reader/writer (docs/safetensors.md): lazy reads by byte offset from a file, Blob or buffer; strict
+// header checks whose errors name the file, the tensor, the byte offset and the fix. Runs in Node and in a browser
+// worker: node:fs is only reached through dynamic imports in fileSource / writeSafetensors (Node-only paths).
 import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from './dtype.ts';
 
 /** Element size in bytes; key order is safetensors' Dtype enum order (ascending alignment), used when writing. */

@@ -15,7 +15,7 @@ export interface EmbShard {
   hi: number;
 }
 
-/** LLM.int8() storage (SPEC §4): threshold is the activation outlier threshold (bitsandbytes default 6; 0 = int8 only). */
+/** LLM.int8() storage (docs/int8.md): threshold is the activation outlier threshold (bitsandbytes: 6; 0 = int8 only). */
 export interface Int8Options {
   threshold: number;
 }

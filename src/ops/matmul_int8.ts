@@ -1,4 +1,4 @@
-// matmul_int8.wgsl host side: LLM.int8() Linear forward (SPEC §4) — outlier columns, row quantization, int8 matmul.
+// matmul_int8.wgsl host side: LLM.int8() Linear forward (docs/int8.md): outlier columns, row quantization, int8 matmul.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid } from './grid.ts';
 

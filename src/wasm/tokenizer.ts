@@ -1,4 +1,4 @@
-// Host side of the BLOOM tokenizer (SPEC §3): validates tokenizer.json, packs vocab and merges into the wasm
+// Host side of the BLOOM tokenizer (docs/tokenizer.md): validates tokenizer.json, packs vocab and merges into the wasm
 // module (assembly/bpe.ts), and moves text and ids across the boundary. The tokenizing itself runs in wasm.
 import { copyIn, loadWasm, type Wasm } from './load.ts';
 

@@ -1,4 +1,4 @@
-// Prompt filling, byte for byte, against the template strings of InstructAlign's nlu_prompt.py (SPEC §6).
+// Prompt filling, byte for byte, against the template strings of InstructAlign's nlu_prompt.py (docs/instructalign.md).
 import { strict as assert } from 'node:assert';
 import {
   fillLabel,

@@ -1,5 +1,5 @@
 // BLOOM config parsing, size table and parameter list, against HF-written config.json files and the published
-// parameter counts of bloom-560m / bloom-1b1 (SPEC §2) and nano-bloomz (its README).
+// parameter counts of bloom-560m / bloom-1b1 (docs/bloom.md) and nano-bloomz (its README).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

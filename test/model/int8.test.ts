@@ -1,4 +1,4 @@
-// LLM.int8() models (SPEC §4) on both fixtures: load-time weight quantization, GPU memory, logits against the
+// LLM.int8() models (docs/int8.md) on both fixtures: load-time weight quantization, GPU memory, logits against the
 // HuggingFace float32 reference, argmax and greedy agreement, and the runtime API / `eval --int8` end to end.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // The wasm BLOOM tokenizer against HF: the fixtures' tokenizer_cases (made by HF tokenizers in Python),
-// SPEC §3's pre-tokenizer edge cases against @huggingface/tokenizers, lossy decode, the API and bad files.
+// Pre-tokenizer edge cases (docs/tokenizer.md) vs @huggingface/tokenizers, lossy decode, the API and bad files.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
@@ -98,7 +98,7 @@ describe('tokenizer: HF fixtures', () => {
   }
 });
 
-describe('tokenizer: BLOOM pre-tokenizer edge cases (SPEC §3) vs @huggingface/tokenizers', () => {
+describe('tokenizer: BLOOM pre-tokenizer edge cases (docs/tokenizer.md) vs @huggingface/tokenizers', () => {
   const sp = (c: number) => String.fromCodePoint(c);
   // Oniguruma \s: U+0009–000D, U+0085, Zs, Zl, Zp. U+FEFF, U+180E, U+200B and U+001C–001F are NOT \s.
   const spaces = [

@@ -74,7 +74,7 @@ describe('train/data/templates (official prompt_utils.py)', () => {
     });
   }
 
-  it('the SPEC §6 XSS example is template 0', () => {
+  it('the documented (docs/instructalign.md) XSS example is template 0', () => {
     assert.equal(
       XSS_TEMPLATES[0],
       '[SOURCE_LANG] sentence: [SOURCE_TEXT]\n[TARGET_LANG] sentence: [TARGET_TEXT]\nDo the two sentences have the same meaning? [LABEL]',
