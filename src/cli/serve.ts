@@ -1,7 +1,8 @@
 // `instructalign serve`: serves the web page + worker bundle (dist/web) and the model folders on http://127.0.0.1,
 // a secure context, so navigator.gpu works. staticServer() is also what the browser tests serve pages with.
-import { createServer, type Server } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
 import { UsageError, num, parseArgs, str } from './args.ts';
 import { packageRoot } from '../train/data/paths.ts';
@@ -39,6 +40,52 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/**
+ * Sent with every response. The page runs under this CSP: its own scripts and module worker, the tokenizer's wasm
+ * (compiled from bytes: 'wasm-unsafe-eval'), its inline <style> and style attributes, fetches of its own files or of
+ * an https model URL the user types, blob: downloads of results. Nothing may frame it or be sniffed as another type.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; style-src 'self' 'unsafe-inline'; " +
+    "img-src 'self' data: blob:; connect-src 'self' https:; object-src 'none'; base-uri 'none'; " +
+    "form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+};
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The Host header names a loopback address (with or without a port) or the address the server was told to bind.
+ * Anything else is a DNS-rebinding attempt: a web page whose name resolves to 127.0.0.1 reading the served files.
+ */
+export function hostAllowed(hostHeader: string | undefined, bound: string): boolean {
+  if (!hostHeader) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d{1,5})?$/.exec(hostHeader.trim().toLowerCase());
+  if (!m) return false;
+  const name = m[1];
+  const boundName = bound.includes(':') ? `[${bound.toLowerCase()}]` : bound.toLowerCase();
+  return LOOPBACK_NAMES.has(name) || (name === boundName && boundName !== '0.0.0.0' && boundName !== '[::]');
+}
+
+function reply(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...extra }).end(text);
+}
+
+/** The real path of `file` if it (after following symlinks) lies inside the real `root`; undefined otherwise. */
+function inside(root: string, file: string): string | undefined {
+  try {
+    const realRoot = realpathSync(root);
+    const real = realpathSync(file);
+    return real === realRoot || real.startsWith(realRoot + sep) ? real : undefined;
+  } catch {
+    return undefined; // missing, or a dangling symlink
+  }
+}
+
 /** Serves each URL prefix (e.g. '/', '/fixtures/') from a folder; the longest matching prefix wins. */
 export function staticServer(
   mounts: Record<string, string>,
@@ -47,38 +94,53 @@ export function staticServer(
   const table = Object.entries(mounts)
     .map(([p, d]) => [p.endsWith('/') ? p : p + '/', resolve(d)] as const)
     .sort((a, b) => b[0].length - a[0].length);
+  const bound = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, bound)) {
+      reply(res, 421, 'misdirected request: this server answers only to http://127.0.0.1, localhost or [::1]');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
+      return;
+    }
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
-      res.writeHead(400).end('bad URL');
+      reply(res, 400, 'bad URL');
       return;
     }
     const hit = table.find(([p]) => path.startsWith(p));
-    let file = hit ? resolve(hit[1], '.' + path.slice(hit[0].length - 1)) : '';
-    // refuse ../ escapes out of the mounted folder
-    if (!hit || (file !== hit[1] && !file.startsWith(hit[1] + sep))) {
-      res.writeHead(404).end('not found');
+    const lexical = hit ? resolve(hit[1], '.' + path.slice(hit[0].length - 1)) : '';
+    // refuse ../ escapes out of the mounted folder, then symlinks that lead out of it
+    let file = hit && (lexical === hit[1] || lexical.startsWith(hit[1] + sep)) ? inside(hit[1], lexical) : undefined;
+    try {
+      if (file && hit && statSync(file).isDirectory()) file = inside(hit[1], join(file, 'index.html'));
+      const st = file ? statSync(file) : undefined;
+      if (!file || !st?.isFile()) {
+        reply(res, 404, 'not found'); // the path is not echoed: it would be attacker-chosen text
+        return;
+      }
+      res.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': st.size,
+        'cache-control': 'no-store',
+      });
+    } catch {
+      reply(res, 404, 'not found'); // removed between the checks, or unreadable
       return;
     }
-    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
-    if (!existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end(`not found: ${path}`);
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'content-length': statSync(file).size,
-      'cache-control': 'no-store',
-    });
     if (req.method === 'HEAD') {
       res.end();
       return;
     }
-    createReadStream(file).pipe(res);
+    // pipeline closes the file when the client goes away (one leaked fd per aborted download before) and turns a
+    // read error (EMFILE, EACCES, a file removed after stat) into a closed response instead of a crash
+    pipeline(createReadStream(file), res, () => {});
   });
-  const host = opts.host ?? '127.0.0.1';
+  const host = bound;
   return new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(opts.port ?? 0, host, () => {
