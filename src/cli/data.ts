@@ -17,7 +17,7 @@ Print N training texts (kind + text) exactly as the trainer would draw them for 
   --l2 CODES           aligned languages (default ${DEFAULT_L2.join(',')})
   --objectives LIST    comma list, drawn uniformly per example (default tlm,xss); names:
                        ${OBJECTIVE_NAMES.join(', ')}
-  --replay PATH        replay JSONL {"inputs","targets"} (e.g. data/replay/nusax_l1_sentiment.jsonl)
+  --replay PATH        replay JSONL {"inputs","targets"} (e.g. data/replay/nusax_l1_instruct.jsonl)
   --replay-size N      replay rows sampled with the seed (default: all)
   --official-tlm-lang-swap   name TLM languages as the official code does (swapped)
   --seed S             (default 42)

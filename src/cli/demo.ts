@@ -4,7 +4,7 @@
 // evaluation of the tuned checkpoint, grouped L1/L2/L3. Sized for 2 CPU cores (SwiftShader); --steps/--limit
 // scale it up on a GPU.
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../train/data/paths.ts';
+import { DEFAULT_REPLAY, dataPath, packageRoot } from '../train/data/paths.ts';
 import { num, parseArgs, str } from './args.ts';
 import { run as runEval } from './eval.ts';
 import { run as runTrain } from './train.ts';
@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
     '--pairs',
     join(root, 'data/nusax/mt/train.csv'),
     '--replay',
-    join(root, 'data/replay/nusax_l1_sentiment.jsonl'),
+    dataPath(DEFAULT_REPLAY),
     '--objectives',
     'tlm,xss',
     '--steps',

@@ -27,4 +27,7 @@ export function dataPath(rel: string): string {
 }
 
 export const DEFAULT_PAIRS = 'nusax/mt/train.csv';
-export const DEFAULT_REPLAY = 'replay/nusax_l1_sentiment.jsonl';
+/** The replay stand-in for xP3 (data/replay/README.md): L1 instructions in prompts unlike the evaluation's. */
+export const DEFAULT_REPLAY = 'replay/nusax_l1_instruct.jsonl';
+/** The older stand-in, still selectable: L1 sentiment train in the evaluation prompts (it rehearses the task). */
+export const EVAL_PROMPT_REPLAY = 'replay/nusax_l1_sentiment.jsonl';
