@@ -174,10 +174,13 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
         tokens += b.attentionMask.reduce((x, y) => x + y, 0);
       }
       hooks.afterBackward?.(grads, step + 1);
-      const lr = opt.lrAt(step);
+      // the schedule follows the optimizer steps actually taken (docs/paper-recipe.md, "fp16 and the schedule")
+      const lr = opt.lrAt(opt.stepCount);
       const lossScale = scaler.scale;
       const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
-      // like HF, a skipped (overflowed) step still counts: the schedule advances, the scale backs off
+      // like HF, a skipped (overflowed) step counts towards --steps and backs the scale off, but does not advance
+      // the LR schedule: HF Trainer steps its scheduler only when the optimizer ran (`optimizer_was_run` up to
+      // ~4.3x; since then accelerate's AcceleratedScheduler.step returns early when `step_was_skipped`)
       scaler.update(skipped);
       // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
       const tuned = await tuneMatmuls(gpu);
