@@ -1,68 +1,286 @@
-// Tiny argument parser shared by every subcommand: --flag value, --flag=value, --bool, positionals.
-export interface ParsedArgs {
-  flags: Map<string, string | true>;
-  positional: string[];
+// The strict, table-driven argument parser of every subcommand: each command declares its options once (an
+// OptionTable); the same table parses argv, validates every value and generates the command's --help, so help and
+// behaviour cannot drift. Unknown flags, missing values and out-of-range numbers are usage errors (exit 2).
+
+/**
+ * One entry per flag, keyed by the flag's name without `--`. To add a flag, add an entry:
+ *   type     'boolean' (no value) | 'string' | 'int' | 'number' | 'list' (comma-separated strings)
+ *   help     one line (or several, joined with \n) for --help
+ *   arg      the value's placeholder in --help, e.g. 'DIR' (default: N for numbers, X for strings)
+ *   default  returned by the readers when the flag is absent; shown in --help unless `help` already says "(default"
+ *   min/max  inclusive bounds for 'int' and 'number'; gt: an exclusive lower bound (e.g. --lr: gt 0)
+ *   choices  the allowed values of a 'string' (or of each item of a 'list')
+ *   check    any other rule: returns an error message (the flag name is prefixed) or undefined
+ *   required the flag must be given
+ * A value flag takes the next argument as its value even when it starts with '-' (so `--lr -1` is range-checked,
+ * not mistaken for a flag), or `--flag=value`. A flag given twice keeps the last value.
+ */
+export interface OptionSpec {
+  type: 'boolean' | 'string' | 'int' | 'number' | 'list';
+  help: string;
+  arg?: string;
+  default?: string | number | boolean | readonly string[];
+  min?: number;
+  max?: number;
+  gt?: number;
+  choices?: readonly string[];
+  check?: (v: Value) => string | undefined;
+  required?: boolean;
+}
+export type OptionTable = Record<string, OptionSpec>;
+export type Value = string | number | boolean | string[];
+
+/** A command's whole interface: its usage line, a description, its options and how many positionals it takes. */
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  about?: string;
+  options: OptionTable;
+  /** positional arguments: [min, max] (default [0, 0]: none) */
+  positionals?: [number, number];
+  /** text after the option list (examples, notes) */
+  footer?: string;
 }
 
-export class UsageError extends Error {}
+export interface ParsedArgs {
+  /** the converted, validated values of the flags given */
+  values: Map<string, Value>;
+  /** the flags given explicitly on the command line (for --resume: which options the user asked to change) */
+  given: Set<string>;
+  positional: string[];
+  spec: CommandSpec;
+}
 
-export function parseArgs(argv: string[], booleans: readonly string[] = []): ParsedArgs {
-  const flags = new Map<string, string | true>();
+export class UsageError extends Error {
+  override name = 'UsageError';
+  /** Also true for a UsageError of another copy of this module (tsx can load one file as CJS and as ESM). */
+  static is(e: unknown): e is UsageError {
+    return e instanceof UsageError || (e instanceof Error && e.name === 'UsageError');
+  }
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = t;
+    }
+  }
+  return d[b.length];
+}
+
+/** The known flag nearest to `name` (edit distance, or a prefix/underscore variant), if any is close. */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  const norm = name.toLowerCase().replace(/_/g, '-');
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const initials = norm
+      .split('-')
+      .map((w) => w[0])
+      .join('');
+    // a prefix (--lim), a longer spelling (--limits) or the initials (--learning-rate for --lr) count as close
+    const close = k.startsWith(norm) || norm.startsWith(k) || (norm.includes('-') && initials === k);
+    const d = close ? Math.min(1, distance(norm, k)) : distance(norm, k);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(norm.length / 3)) ? best : undefined;
+}
+
+function orList(xs: readonly string[]): string {
+  return xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
+}
+
+function convert(name: string, o: OptionSpec, raw: string): Value {
+  const flag = `--${name}`;
+  let v: Value;
+  if (o.type === 'int' || o.type === 'number') {
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${raw}"`);
+    const kind =
+      o.type !== 'int'
+        ? 'a number'
+        : o.min === 1
+          ? 'a positive integer'
+          : o.min === 0
+            ? 'a non-negative integer'
+            : 'an integer';
+    if (o.type === 'int' && !Number.isInteger(n)) throw new UsageError(`${flag} must be ${kind}, got ${raw}`);
+    if (o.min !== undefined && n < o.min)
+      throw new UsageError(`${flag} must be ${o.min === 0 || o.min === 1 ? kind : `≥ ${o.min}`}, got ${raw}`);
+    if (o.max !== undefined && n > o.max) throw new UsageError(`${flag} must be ≤ ${o.max}, got ${raw}`);
+    if (o.gt !== undefined && !(n > o.gt)) throw new UsageError(`${flag} must be > ${o.gt}, got ${raw}`);
+    v = n;
+  } else if (o.type === 'list') {
+    v = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (!v.length) throw new UsageError(`${flag} needs at least one value`);
+    const bad = o.choices && v.find((x) => !o.choices!.includes(x));
+    if (bad) throw new UsageError(`${flag}: "${bad}" is not ${orList(o.choices!)}`);
+  } else {
+    if (o.choices && !o.choices.includes(raw))
+      throw new UsageError(`${flag} must be ${orList(o.choices)}, got "${raw}"`);
+    v = raw;
+  }
+  const msg = o.check?.(v);
+  if (msg) throw new UsageError(`${flag} ${msg}`);
+  return v;
+}
+
+/** Parses argv against a command's table; throws UsageError naming the flag on anything not in it. */
+export function parseCommand(argv: readonly string[], spec: CommandSpec): ParsedArgs {
+  const table = spec.options;
+  const known = Object.keys(table);
+  const values = new Map<string, Value>();
+  const given = new Set<string>();
   const positional: string[] = [];
+  const unknown = (flag: string): never => {
+    const near = suggest(flag.replace(/^-+/, ''), known);
+    throw new UsageError(`unknown option ${flag}${near ? ` (did you mean --${near}?)` : ''}`);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
       positional.push(...argv.slice(i + 1));
       break;
     }
-    if (!a.startsWith('--')) {
+    if (!a.startsWith('-') || a === '-' || /^-\d/.test(a)) {
       positional.push(a);
       continue;
     }
+    if (!a.startsWith('--')) unknown(a);
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq >= 0) flags.set(name, a.slice(eq + 1));
-    else if (booleans.includes(name) || i + 1 >= argv.length || argv[i + 1].startsWith('--')) flags.set(name, true);
-    else flags.set(name, argv[++i]);
+    const o = Object.hasOwn(table, name) ? table[name] : undefined;
+    if (!o) unknown(eq >= 0 ? a.slice(0, eq) : a);
+    const opt = o as OptionSpec;
+    let raw: string;
+    if (opt.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value (got "${a.slice(eq + 1)}")`);
+      values.set(name, true);
+      given.add(name);
+      continue;
+    }
+    if (eq >= 0) raw = a.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && Object.hasOwn(table, next.slice(2).split('=')[0])))
+        throw new UsageError(`--${name} needs a value (${argPlaceholder(opt)})`);
+      raw = next;
+      i++;
+    }
+    values.set(name, convert(name, opt, raw));
+    given.add(name);
   }
-  return { flags, positional };
+  for (const [name, o] of Object.entries(table))
+    if (o.required && !values.has(name)) throw new UsageError(`missing --${name} ${argPlaceholder(o)}`);
+  const [min, max] = spec.positionals ?? [0, 0];
+  if (positional.length > max)
+    throw new UsageError(
+      max === 0
+        ? `unexpected argument "${positional[0]}"`
+        : `expected at most ${max} arguments, got ${positional.length}`,
+    );
+  if (positional.length < min) throw new UsageError(`expected ${min} arguments, got ${positional.length}`);
+  return { values, given, positional, spec };
 }
 
+function argPlaceholder(o: OptionSpec): string {
+  return o.arg ?? (o.type === 'int' || o.type === 'number' ? 'N' : o.type === 'list' ? 'A,B' : 'X');
+}
+
+function showDefault(v: OptionSpec['default']): string {
+  return Array.isArray(v) ? v.join(',') : String(v);
+}
+
+/** --help text generated from the table: usage, description, one row per option, footer. */
+export function helpText(spec: CommandSpec): string {
+  const rows = Object.entries(spec.options).map(([name, o]) => {
+    const left = `--${name}${o.type === 'boolean' ? '' : ` ${argPlaceholder(o)}`}`;
+    let text = o.help;
+    if (o.default !== undefined && o.type !== 'boolean' && !/\(default/.test(text))
+      text += ` (default ${showDefault(o.default)})`;
+    return [left, text] as const;
+  });
+  const w = Math.min(26, Math.max(0, ...rows.map(([l]) => l.length)) + 2);
+  const lines = rows.map(([l, t]) => {
+    const [first, ...rest] = t.split('\n');
+    const head = l.length + 2 > w ? `  ${l}\n  ${' '.repeat(w)}${first}` : `  ${l.padEnd(w)}${first}`;
+    return [head, ...rest.map((r) => `  ${' '.repeat(w)}${r}`)].join('\n');
+  });
+  return [
+    spec.usage,
+    spec.about ? `\n${spec.about}` : '',
+    lines.length ? `\nOptions:\n${lines.join('\n')}` : '',
+    spec.footer ? `\n${spec.footer}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function entry(a: ParsedArgs, name: string): OptionSpec {
+  const o = a.spec.options[name];
+  // a command reading a flag its table does not declare is a programming error: the table is the single truth
+  if (!o) throw new Error(`instructalign ${a.spec.name}: option --${name} is read but not declared in its table`);
+  return o;
+}
+
+function value(a: ParsedArgs, name: string): Value | undefined {
+  const o = entry(a, name);
+  if (a.values.has(name)) return a.values.get(name);
+  const d = o.default;
+  return d === undefined ? undefined : Array.isArray(d) ? [...d] : (d as Value);
+}
+
+/** A string flag: its value, else `def`, else the table's default. */
 export function str(a: ParsedArgs, name: string): string | undefined;
 export function str(a: ParsedArgs, name: string, def: string): string;
 export function str(a: ParsedArgs, name: string, def?: string): string | undefined {
-  const v = a.flags.get(name);
-  if (v === undefined) return def;
-  if (v === true) throw new UsageError(`--${name} needs a value`);
-  return v;
+  entry(a, name);
+  if (!a.values.has(name) && def !== undefined) return def;
+  const v = value(a, name);
+  return v === undefined ? undefined : String(v);
 }
 
 export function required(a: ParsedArgs, name: string): string {
   const v = str(a, name);
-  if (v === undefined) throw new UsageError(`missing --${name}`);
+  if (v === undefined) throw new UsageError(`missing --${name} ${argPlaceholder(entry(a, name))}`);
   return v;
 }
 
+/** A number flag (validated by the parser): its value, else `def`, else the table's default. */
 export function num(a: ParsedArgs, name: string, def: number): number;
 export function num(a: ParsedArgs, name: string): number | undefined;
 export function num(a: ParsedArgs, name: string, def?: number): number | undefined {
-  const v = str(a, name);
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
-  return n;
+  entry(a, name);
+  if (!a.values.has(name) && def !== undefined) return def;
+  const v = value(a, name);
+  return v === undefined ? undefined : (v as number);
 }
 
 export function bool(a: ParsedArgs, name: string): boolean {
-  const v = a.flags.get(name);
-  return v === true || v === 'true' || v === '1';
+  return value(a, name) === true;
 }
 
 export function list(a: ParsedArgs, name: string, def?: string[]): string[] | undefined {
-  const v = str(a, name);
-  if (v === undefined) return def;
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  entry(a, name);
+  if (!a.values.has(name) && def !== undefined) return [...def];
+  const v = value(a, name);
+  return v === undefined ? undefined : typeof v === 'string' ? [v] : (v as string[]);
+}
+
+/** Whether the user gave the flag (as opposed to its default applying). */
+export function given(a: ParsedArgs, name: string): boolean {
+  entry(a, name);
+  return a.given.has(name);
 }

@@ -2,7 +2,7 @@
 // (measured, and planned exactly by a dry run for the BLOOMZ shapes), eval throughput on this adapter. Every timing
 // is the median of ≥5 timed runs after a warm-up, with min/max, mean and the coefficient of variation; kernels that
 // are compared run interleaved (run 1 of each, then run 2 of each, …) so that drifting machine load hits them alike.
-import { bool, list, num, parseArgs, str, UsageError } from './args.ts';
+import { bool, helpText, list, num, parseCommand, str, UsageError, type CommandSpec } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import {
@@ -32,10 +32,11 @@ import { packageRoot } from '../train/data/paths.ts';
 import { loadNusax } from '../eval/datasets.ts';
 import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../eval/tasks.ts';
 
-export const help = `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
-                  [--models a,b] [--matmul 1024,4096] [--memory] [--ablate] [--family gpu|swiftshader]
-
-Benchmarks on this adapter (random weights, nothing downloaded):
+export const spec: CommandSpec = {
+  name: 'bench',
+  usage: `instructalign bench [--json] [--quick] [--full] [--runs N] [--out FILE] [--against FILE]
+                  [--models a,b] [--matmul 1024,4096] [--memory] [--ablate] [--family gpu|swiftshader]`,
+  about: `Benchmarks on this adapter (random weights, nothing downloaded):
   matmul n³ for the three training layouts (X·Wᵀ, dY·W, dYᵀ·X) with the kernel this adapter gets, and the other
     kernels on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio)
   per model: forward tokens/s (nano-bloomz also with the scalar matmul), the same forward with attention probs
@@ -47,18 +48,51 @@ Benchmarks on this adapter (random weights, nothing downloaded):
 Default sizes: a real GPU gets matmul 1024,4096 and nano-bloomz, bloomz-560m, bloomz-1b1; SwiftShader gets
 matmul 1024 and nano-bloomz (--full: everything; --quick: matmul 512, nano-bloomz at B=2).
 Every timing is the median of --runs (default 5, at least 5) runs after one warm-up, with min, max and the
-coefficient of variation (cv = standard deviation / mean).
-  --json          print one JSON object (progress goes to stderr)
-  --out FILE      also write the JSON to FILE, rewritten (atomically) after every section: a run cut short keeps
-                  what it measured
-  --against FILE  the JSON of bench/pytorch/bench.py on the same GPU: adds the ratio to PyTorch for each figure
-  --memory        only the memory plans
-  --ablate        per model, also the training step with each of the runtime's choices undone, interleaved with
-                  the default: buffer pool off, subgroups off, flash attention forced (lse + recomputed scores
-                  instead of the saved probabilities), and on a GPU the matmul tuner's choice undone
-  --family F      run the kernels of family F whatever the adapter (gpu: the tiled matmul and the workgroup
-                  attention, LayerNorm and cross-entropy kernels; with INSTRUCTALIGN_MATMUL_TUNE=on the tuner too):
-                  to measure the GPU path on SwiftShader, slowly`;
+coefficient of variation (cv = standard deviation / mean).`,
+  options: {
+    json: { type: 'boolean', help: 'print one JSON object (progress goes to stderr)' },
+    quick: { type: 'boolean', help: 'matmul 512, nano-bloomz at B=2' },
+    full: { type: 'boolean', help: 'every size and model, also on SwiftShader' },
+    runs: { type: 'int', min: 5, default: 5, help: 'timed runs per figure (at least 5)' },
+    out: {
+      type: 'string',
+      arg: 'FILE',
+      help: `also write the JSON to FILE, rewritten (atomically) after every section: a run cut short keeps
+what it measured`,
+    },
+    against: {
+      type: 'string',
+      arg: 'FILE',
+      help: 'the JSON of bench/pytorch/bench.py on the same GPU: adds the ratio to PyTorch for each figure',
+    },
+    models: { type: 'list', arg: 'a,b', choices: ['nano-bloomz', 'bloomz-560m', 'bloomz-1b1'], help: 'models to time' },
+    matmul: {
+      type: 'list',
+      arg: 'n,n',
+      help: 'matmul sizes n (n³), positive multiples of 4',
+      check: (v) =>
+        (v as string[]).every((x) => Number.isInteger(Number(x)) && Number(x) > 0 && Number(x) % 4 === 0)
+          ? undefined
+          : `sizes must be positive multiples of 4, got ${(v as string[]).join(',')}`,
+    },
+    memory: { type: 'boolean', help: 'only the memory plans' },
+    ablate: {
+      type: 'boolean',
+      help: `per model, also the training step with each of the runtime's choices undone, interleaved with
+the default: buffer pool off, subgroups off, flash attention forced (lse + recomputed scores
+instead of the saved probabilities), and on a GPU the matmul tuner's choice undone`,
+    },
+    family: {
+      type: 'string',
+      arg: 'F',
+      choices: ['gpu', 'swiftshader'],
+      help: `run the kernels of family F whatever the adapter (gpu: the tiled matmul and the workgroup
+attention, LayerNorm and cross-entropy kernels; with INSTRUCTALIGN_MATMUL_TUNE=on the tuner too):
+to measure the GPU path on SwiftShader, slowly`,
+    },
+  },
+};
+export const help = helpText(spec);
 
 export interface Timing {
   median: number;
@@ -540,13 +574,13 @@ export function againstPytorch(report: any, torch: any) {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'quick', 'full', 'memory', 'ablate']);
+  const a = parseCommand(argv, spec);
   const json = bool(a, 'json'),
     quick = bool(a, 'quick'),
     full = bool(a, 'full'),
     memoryOnly = bool(a, 'memory'),
     ablate = bool(a, 'ablate');
-  const runs = Math.max(5, num(a, 'runs', 5));
+  const runs = num(a, 'runs') as number;
   const outFile = str(a, 'out'),
     againstFile = str(a, 'against');
   let torch: unknown;

@@ -1,12 +1,35 @@
 // Helpers shared by the model commands: runtime setup from common flags, stdin lines, JSON output.
 import { Runtime } from '../host/runtime.ts';
-import { bool, num, str, UsageError, type ParsedArgs } from './args.ts';
+import { bool, num, str, UsageError, type OptionTable, type ParsedArgs } from './args.ts';
 import type { StorageDType } from '../model/weights.ts';
 
-export const MODEL_FLAGS = `  --model DIR            BLOOM checkpoint folder (config.json, tokenizer.json, model.safetensors or shards)
-  --dtype f32|f16        weight storage on the GPU (default f32; f16 is packed, math stays f32)
-  --int8                 LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (docs/int8.md)
-  --int8-threshold T     activation outlier threshold for --int8 (default 6 as bitsandbytes; 0 = int8 only)`;
+/** The model-loading options shared by score and generate (spread into their tables). */
+export const MODEL_OPTIONS: OptionTable = {
+  model: {
+    type: 'string',
+    arg: 'DIR',
+    required: true,
+    help: 'BLOOM checkpoint folder (config.json, tokenizer.json, model.safetensors or shards)',
+  },
+  dtype: {
+    type: 'string',
+    arg: 'f32|f16',
+    default: 'f32',
+    help: 'weight storage on the GPU (default f32; f16 is packed, math stays f32)',
+    check: (v) => (v === 'f32' || v === 'f16' ? undefined : `must be f32 or f16, got "${v}"`),
+  },
+  int8: {
+    type: 'boolean',
+    help: 'LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (docs/int8.md)',
+  },
+  'int8-threshold': {
+    type: 'number',
+    arg: 'T',
+    min: 0,
+    default: 6,
+    help: 'activation outlier threshold for --int8 (default 6 as bitsandbytes; 0 = int8 only)',
+  },
+};
 
 export function dtypeFlag(a: ParsedArgs): StorageDType {
   const d = str(a, 'dtype', 'f32');

@@ -1,24 +1,27 @@
 // `instructalign compare A/ B/`: Δ (B − A) per language and group, and the L2 → L3 transfer correlation.
 import { join } from 'node:path';
-import { parseArgs, str, UsageError } from './args.ts';
+import { helpText, parseCommand, str, type CommandSpec } from './args.ts';
 import { compareResults, loadResults } from '../eval/compare.ts';
 import { DELTA_HEADER, groupRows, l2l3Line, mismatchLines, renderCompare } from '../eval/compare-report.ts';
 import { textTable } from '../eval/report.ts';
 import { writeFileAtomic } from '../eval/output.ts';
 
-export const help = `instructalign compare A/ B/ [--out DIR]
-
-Reads A/results.json (before, e.g. the base model) and B/results.json (after, e.g. InstructAlign) and prints
+export const spec: CommandSpec = {
+  name: 'compare',
+  usage: 'instructalign compare A/ B/ [--out DIR]',
+  positionals: [2, 2],
+  about: `Reads A/results.json (before, e.g. the base model) and B/results.json (after, e.g. InstructAlign) and prints
 Δ = B − A in percentage points for accuracy and weighted F1 per group and language, plus the correlation of
 Δ weighted F1 between L2 (aligned) and L3 (unseen) languages across prompts (definition in compare.md).
-Languages or prompts present in only one run are reported and left out.
-
-Options:
-  --out DIR   also write compare.md and compare.json there (default: print only)`;
+Languages or prompts present in only one run are reported and left out.`,
+  options: {
+    out: { type: 'string', arg: 'DIR', help: 'also write compare.md and compare.json there (default: print only)' },
+  },
+};
+export const help = helpText(spec);
 
 export async function run(argv: string[], print: (s: string) => void = console.log): Promise<number> {
-  const a = parseArgs(argv);
-  if (a.positional.length !== 2) throw new UsageError(`expected two result folders, got ${a.positional.length}`);
+  const a = parseCommand(argv, spec);
   const [dirA, dirB] = a.positional;
   const c = compareResults(loadResults(dirA), loadResults(dirB), { a: dirA, b: dirB });
   for (const m of mismatchLines(c)) print(`warning: ${m}`);

@@ -5,25 +5,36 @@
 // scale it up on a GPU.
 import { join, resolve } from 'node:path';
 import { DEFAULT_REPLAY, dataPath, packageRoot } from '../train/data/paths.ts';
-import { num, parseArgs, str } from './args.ts';
+import { helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
 import { run as runEval } from './eval.ts';
 import { run as runTrain } from './train.ts';
 
-export const help = `instructalign demo [--out DIR] [--steps N] [--batch-size N] [--limit N] [--langs a,b,c] [--prompts 1,2,3]
-
-Runs the embedded default job:
+export const spec: CommandSpec = {
+  name: 'demo',
+  usage: 'instructalign demo [--out DIR] [--steps N] [--batch-size N] [--limit N] [--langs a,b,c] [--prompts 1,2,3]',
+  about: `Runs the embedded default job:
   1. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
      interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 16 × 8, lr 2e-4);
      checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
   2. instructalign eval of that checkpoint on the NusaX sentiment test split, one language per group by default
      (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
 Defaults finish in under 2 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
-(1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`;
+(1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`,
+  options: {
+    out: { type: 'string', arg: 'DIR', default: 'runs/demo', help: 'run folder (train/ and eval/ go inside)' },
+    steps: { type: 'int', min: 1, default: 16, help: 'training steps' },
+    'batch-size': { type: 'int', min: 1, default: 8, help: 'sequences per training step' },
+    limit: { type: 'int', min: 1, default: 10, help: 'test examples per language' },
+    langs: { type: 'string', arg: 'a,b,c', default: 'eng,jav,mad', help: 'languages to evaluate' },
+    prompts: { type: 'string', arg: '1,2,3', default: '1', help: 'which English prompts' },
+  },
+};
+export const help = helpText(spec);
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv);
+  const a = parseCommand(argv, spec);
   const root = packageRoot();
-  const out = resolve(str(a, 'out', 'runs/demo'));
+  const out = resolve(str(a, 'out') as string);
   const started = Date.now();
   const secs = () => ((Date.now() - started) / 1000).toFixed(0);
   console.log(
@@ -41,9 +52,9 @@ export async function run(argv: string[]): Promise<number> {
     '--objectives',
     'tlm,xss',
     '--steps',
-    String(num(a, 'steps', 16)),
+    String(num(a, 'steps')),
     '--batch-size',
-    String(num(a, 'batch-size', 8)),
+    String(num(a, 'batch-size')),
     '--max-length',
     '64',
     '--lr',
@@ -61,11 +72,11 @@ export async function run(argv: string[]): Promise<number> {
     '--data',
     'nusax',
     '--langs',
-    str(a, 'langs', 'eng,jav,mad'),
+    str(a, 'langs') as string,
     '--limit',
-    String(num(a, 'limit', 10)),
+    String(num(a, 'limit')),
     '--prompts',
-    str(a, 'prompts', '1'),
+    str(a, 'prompts') as string,
     '--out',
     join(out, 'eval'),
   ]);

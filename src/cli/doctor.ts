@@ -1,14 +1,18 @@
 // `instructalign doctor`: platform, adapter, features, limits, and a kernel check against a CPU reference.
-import { bool, parseArgs } from './args.ts';
+import { bool, helpText, parseCommand, type CommandSpec } from './args.ts';
 import { openDevice, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import { kernelSummary, linearForward } from '../ops/matmul.ts';
 
-export const help = `instructalign doctor [--json]
-
-Prints the platform, the WebGPU adapter, its features and limits, and runs a small matmul on the GPU checked
+export const spec: CommandSpec = {
+  name: 'doctor',
+  usage: 'instructalign doctor [--json]',
+  about: `Prints the platform, the WebGPU adapter, its features and limits, and runs a small matmul on the GPU checked
 against the CPU. Exit code 0 only if the kernel result is right. Without a GPU, install chromium and libvulkan1
-(SwiftShader is then picked by itself).`;
+(SwiftShader is then picked by itself).`,
+  options: { json: { type: 'boolean', help: 'print one JSON object' } },
+};
+export const help = helpText(spec);
 
 /** Y = X·Wᵀ + b on the GPU vs the CPU; returns the max abs error. */
 export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: number }> {
@@ -36,7 +40,7 @@ export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: numb
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json']);
+  const a = parseCommand(argv, spec);
   const h = await openDevice();
   const gpu = new Gpu(h);
   const check = await kernelCheck(gpu);

@@ -1,6 +1,17 @@
 // `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with
 // reports.
-import { parseArgs, str, required, num, bool, list, UsageError } from './args.ts';
+import {
+  bool,
+  helpText,
+  list,
+  num,
+  parseCommand,
+  required,
+  str,
+  UsageError,
+  type CommandSpec,
+  type ParsedArgs,
+} from './args.ts';
 import type { Scorer } from '../eval/scorer.ts';
 import { scorerFromRuntime } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, parseGroups, type EvalData } from '../eval/datasets.ts';
@@ -9,31 +20,84 @@ import { evaluate } from '../eval/evaluate.ts';
 import { summaryText } from '../eval/report.ts';
 import { Progress } from '../util/progress.ts';
 
-export const help = `instructalign eval --model DIR --out DIR [options]
-
-Zero-shot classification by label scoring: each prompt is filled with every label, the model's mean token
+export const spec: CommandSpec = {
+  name: 'eval',
+  usage: 'instructalign eval --model DIR --out DIR [options]',
+  about: `Zero-shot classification by label scoring: each prompt is filled with every label, the model's mean token
 log-prob of the whole text is computed, and the best label is the prediction (as InstructAlign's evaluation).
-Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again.
-
-Options:
-  --model DIR             HuggingFace-style BLOOM folder (config.json, model.safetensors, tokenizer.json)
-  --out DIR               where results.json, predictions.jsonl, report.md and chart.svg go
-  --data nusax|PATH       nusax (default: NusaX sentiment test splits, 12 languages), a folder of <lang>/test.csv,
-                          or one CSV; columns id,text,label
-  --task NAME             ${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py)
-  --labels a,b,c          label set in order (default for sentiment: negative,neutral,positive)
-  --langs eng,ind,...     languages to evaluate (default: all found)
-  --groups SPEC           language groups, e.g. "L1=eng,ind;L2=ace,ban;L3=mad" (default: the paper's L1/L2/L3)
-  --prompts 1,2,3         which English prompts (default 1,2,3)
-  --limit N               first N examples per language (default all)
-  --batch-size B          texts per scoring call (default 16)
-  --prefix-sharing M      auto|on|off: score each example's prompt once through the KV cache and then only the
-                          labels (same scores within f32 rounding; default auto = on; off scores full texts)
-  --max-length N          tokens per text, truncated from the left (default 1024)
-  --dtype f32|f16         compute dtype (default: the runtime's)
-  --int8                  LLM.int8() weights (the official evaluation loads the model in 8 bit)
-  --int8-threshold T      outlier threshold for --int8 (default 6)
-  --quote-options         write [OPTIONS] as "negative", "neutral", or "positive" (main_nlu_prompt.py's form)`;
+Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again.`,
+  options: {
+    model: {
+      type: 'string',
+      arg: 'DIR',
+      required: true,
+      help: 'HuggingFace-style BLOOM folder (config.json, model.safetensors, tokenizer.json)',
+    },
+    out: {
+      type: 'string',
+      arg: 'DIR',
+      required: true,
+      help: 'where results.json, predictions.jsonl, report.md and chart.svg go',
+    },
+    data: {
+      type: 'string',
+      arg: 'nusax|PATH',
+      default: 'nusax',
+      help: `nusax (default: NusaX sentiment test splits, 12 languages), a folder of <lang>/test.csv,
+or one CSV; columns id,text,label`,
+    },
+    task: {
+      type: 'string',
+      arg: 'NAME',
+      default: 'sentiment',
+      choices: TASKS,
+      help: `${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py)`,
+    },
+    labels: {
+      type: 'list',
+      arg: 'a,b,c',
+      help: 'label set in order (default for sentiment: negative,neutral,positive)',
+    },
+    langs: { type: 'list', arg: 'eng,ind,...', help: 'languages to evaluate (default: all found)' },
+    groups: {
+      type: 'string',
+      arg: 'SPEC',
+      help: 'language groups, e.g. "L1=eng,ind;L2=ace,ban;L3=mad" (default: the paper\'s L1/L2/L3)',
+    },
+    prompts: {
+      type: 'list',
+      arg: '1,2,3',
+      default: ['1', '2', '3'],
+      help: 'which English prompts',
+      check: (v) =>
+        (v as string[]).every((x) => Number.isInteger(Number(x))) ? undefined : 'takes prompt numbers, e.g. 1,2,3',
+    },
+    limit: { type: 'int', min: 1, help: 'first N examples per language (default all)' },
+    'batch-size': { type: 'int', arg: 'B', min: 1, default: 16, help: 'texts per scoring call' },
+    'prefix-sharing': {
+      type: 'string',
+      arg: 'M',
+      default: 'auto',
+      choices: ['auto', 'on', 'off'],
+      help: `auto|on|off: score each example's prompt once through the KV cache and then only the
+labels (same scores within f32 rounding; default auto = on; off scores full texts)`,
+    },
+    'max-length': { type: 'int', min: 2, default: 1024, help: 'tokens per text, truncated from the left' },
+    dtype: {
+      type: 'string',
+      arg: 'f32|f16',
+      help: "compute dtype (default: the runtime's)",
+      check: (v) => (v === 'f32' || v === 'f16' ? undefined : `must be f32 or f16, got "${v}"`),
+    },
+    int8: { type: 'boolean', help: 'LLM.int8() weights (the official evaluation loads the model in 8 bit)' },
+    'int8-threshold': { type: 'number', arg: 'T', min: 0, help: 'outlier threshold for --int8 (default 6)' },
+    'quote-options': {
+      type: 'boolean',
+      help: 'write [OPTIONS] as "negative", "neutral", or "positive" (main_nlu_prompt.py\'s form)',
+    },
+  },
+};
+export const help = helpText(spec);
 
 export interface ModelOptions {
   path: string;
@@ -79,14 +143,12 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
   return { scorer: scorerFromRuntime(rt, info, o.batchSize, o.prefixSharing !== 'off'), dispose: () => rt.dispose() };
 };
 
-function loadData(a: ReturnType<typeof parseArgs>): EvalData {
+function loadData(a: ParsedArgs): EvalData {
   const dataArg = str(a, 'data', 'nusax');
   const task = str(a, 'task', 'sentiment');
   if (!isTask(task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got "${task}"`);
   const langs = list(a, 'langs');
   const limit = num(a, 'limit');
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    throw new UsageError('--limit must be a positive integer');
   if (dataArg === 'nusax') {
     if (task !== 'sentiment') throw new UsageError(`NusaX is a sentiment data set; --task ${task} needs --data PATH`);
     return loadNusax({ langs, limit });
@@ -96,9 +158,8 @@ function loadData(a: ReturnType<typeof parseArgs>): EvalData {
   return loadDataPath(dataArg, { task, labels, langs, limit });
 }
 
-function parsePrompts(a: ReturnType<typeof parseArgs>): number[] {
-  const ids = (list(a, 'prompts') ?? ['1', '2', '3']).map(Number);
-  if (ids.some((n) => !Number.isInteger(n))) throw new UsageError('--prompts takes prompt numbers, e.g. 1,2,3');
+function parsePrompts(a: ParsedArgs): number[] {
+  const ids = list(a, 'prompts')!.map(Number);
   return [...new Set(ids)];
 }
 
@@ -112,28 +173,18 @@ export async function runWith(
   makeScorer: ScorerFactory,
   print: (s: string) => void = console.log,
 ): Promise<number> {
-  const a = parseArgs(argv, ['int8', 'quote-options']);
+  const a = parseCommand(argv, spec);
   const modelPath = required(a, 'model');
   const outDir = required(a, 'out');
-  const dtype = str(a, 'dtype');
-  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16')
-    throw new UsageError(`--dtype must be f32 or f16, got "${dtype}"`);
+  const dtype = str(a, 'dtype') as 'f32' | 'f16' | undefined;
   const data = loadData(a);
   const prompts = selectPrompts(data.task, parsePrompts(a));
   const groupSpec = str(a, 'groups');
   const groups = groupSpec ? parseGroups(groupSpec) : DEFAULT_GROUPS;
-  const batchSize = num(a, 'batch-size', 16);
-  const maxLength = num(a, 'max-length', 1024);
-  for (const [flag, v] of [
-    ['batch-size', batchSize],
-    ['max-length', maxLength],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${flag} must be a positive integer, got ${v}`);
-  }
+  const batchSize = num(a, 'batch-size') as number;
+  const maxLength = num(a, 'max-length') as number;
   const log = (m: string) => process.stderr.write(`${m}\n`);
-  const prefixSharing = str(a, 'prefix-sharing', 'auto');
-  if (prefixSharing !== 'auto' && prefixSharing !== 'on' && prefixSharing !== 'off')
-    throw new UsageError(`--prefix-sharing must be auto, on or off, got "${prefixSharing}"`);
+  const prefixSharing = str(a, 'prefix-sharing') as 'auto' | 'on' | 'off';
   const loaded = await makeScorer({
     path: modelPath,
     dtype,

@@ -1,13 +1,18 @@
 // The `instructalign` command line: dispatches to one module per subcommand (each exports `help` and `run`).
-import { UsageError } from './args.ts';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UsageError, type CommandSpec } from './args.ts';
 
-interface Command {
+export interface Command {
   help: string;
+  /** the option table that parses argv and generates `help` (src/cli/args.ts) */
+  spec: CommandSpec;
   run(argv: string[]): Promise<number>;
 }
-type Loader = () => Promise<Command>;
+export type Loader = () => Promise<Command>;
 
-const commands: Record<string, Loader> = {
+/** Every subcommand, loaded on use. */
+export const commands: Record<string, Loader> = {
   doctor: () => import('./doctor.ts'),
   tokenize: () => import('./tokenize.ts'),
   score: () => import('./score.ts'),
@@ -44,9 +49,14 @@ Run 'instructalign <command> --help' for the options of one command.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length === 1 && commands[rest[0]]) return main([rest[0], '--help']);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(await version());
+    return 0;
   }
   const load = commands[name];
   if (!load) {
@@ -61,8 +71,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`instructalign ${name}: ${e.message}\n\n${cmd.help}`);
+    if (UsageError.is(e)) {
+      console.error(`instructalign ${name}: ${e.message}\n(run 'instructalign ${name} --help' for its options)`);
       return 2;
     }
     const err = e as Error;
@@ -72,8 +82,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && /(?:cli\.js|main\.ts)$/.test(process.argv[1]);
-if (isEntry)
+async function version(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { packageRoot } = await import('../train/data/paths.ts');
+  const { join } = await import('node:path');
+  return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version;
+}
+
+/**
+ * Whether this module is the program being run. A bin link (`node_modules/.bin/instructalign`, npx, a global
+ * install) is a symlink whose own name ends in neither cli.js nor main.ts, so compare the real paths of the script
+ * Node was started with and of this module (dist/cli.js when bundled, src/cli/main.ts under tsx).
+ */
+export function isMainModule(argv1: string | undefined, moduleUrl: string): boolean {
+  if (!argv1) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+if (isMainModule(process.argv[1], import.meta.url))
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

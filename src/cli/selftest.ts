@@ -1,21 +1,29 @@
 // `instructalign selftest`: checks the shaders on this adapter against a HuggingFace fixture folder
 // (the checks live in host/selftest.ts, shared with the browser worker).
-import { bool, parseArgs, required } from './args.ts';
+import { bool, helpText, parseCommand, required, type CommandSpec } from './args.ts';
 import { Runtime } from '../host/runtime.ts';
 import { selftest, trainSelftest } from '../host/selftest.ts';
 
-export const help = `instructalign selftest --fixture DIR [--json] [--dtype f32]
-
-DIR is a folder in the format of test/fixtures/* (config.json, tokenizer.json, model.safetensors,
+export const spec: CommandSpec = {
+  name: 'selftest',
+  usage: 'instructalign selftest --fixture DIR [--json] [--no-train]',
+  about: `DIR is a folder in the format of test/fixtures/* (config.json, tokenizer.json, model.safetensors,
 reference.safetensors, reference.json). Prints one row per check (max abs error, max rel error, tolerance,
 pass) and exits 0 only if all pass. --json prints one JSON summary as the last line.
 Also checks training: the loss, the gradient of every parameter, and every parameter after two AdamW steps
 (the fixture's settings) unless --no-train.
 Tolerances (fixture README): logits/hidden |a−b| ≤ 1e-3 + 1e-3·|b|; gradients and updated parameters
-|a−b| ≤ 1e-4 + 1e-2·|b|; loss and grad norms 1e-4 relative; token ids exact.`;
+|a−b| ≤ 1e-4 + 1e-2·|b|; loss and grad norms 1e-4 relative; token ids exact.`,
+  options: {
+    fixture: { type: 'string', arg: 'DIR', required: true, help: 'a fixture folder, e.g. test/fixtures/bloom-tiny' },
+    json: { type: 'boolean', help: 'print one JSON summary as the last line' },
+    'no-train': { type: 'boolean', help: 'skip the training checks (loss, gradients, AdamW)' },
+  },
+};
+export const help = helpText(spec);
 
 export async function run(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['json', 'no-train']);
+  const a = parseCommand(argv, spec);
   const dir = required(a, 'fixture');
   const rt = await Runtime.create({ log: bool(a, 'json') ? () => {} : undefined });
   try {

@@ -4,21 +4,29 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
-import { UsageError, num, parseArgs, str } from './args.ts';
+import { helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
 import { packageRoot } from '../train/data/paths.ts';
 
-export const help = `instructalign serve [--port N] [--host ADDR] [--web DIR] [--models DIR]
-
-Serves the browser page (WebGPU runtime in a Web Worker) and prints its URL.
+export const spec: CommandSpec = {
+  name: 'serve',
+  usage: 'instructalign serve [--port N] [--host ADDR] [--web DIR] [--models DIR]',
+  about: `Serves the browser page (WebGPU runtime in a Web Worker) and prints its URL.
   /           the page and bundles (run \`node build.mjs\` first to make dist/web)
   /models/    model folders (tokenizer.json, config.json, model.safetensors) for the page to fetch
-  /data/      the package's data/ (the page's built-in NusaX test splits: /data/nusax/sentiment/<language>/test.csv)
-
-Options:
-  --port N       port (default 8080; 0 picks a free one)
-  --host ADDR    address to bind (default 127.0.0.1: WebGPU needs a secure context, and localhost is one)
-  --web DIR      the page folder (default: dist/web next to this program)
-  --models DIR   model folders (default: models/ next to this program)`;
+  /data/      the package's data/ (the page's built-in NusaX test splits: /data/nusax/sentiment/<language>/test.csv)`,
+  options: {
+    port: { type: 'int', min: 0, max: 65535, default: 8080, help: 'port (default 8080; 0 picks a free one)' },
+    host: {
+      type: 'string',
+      arg: 'ADDR',
+      default: '127.0.0.1',
+      help: 'address to bind (default 127.0.0.1: WebGPU needs a secure context, and localhost is one)',
+    },
+    web: { type: 'string', arg: 'DIR', help: 'the page folder (default: dist/web next to this program)' },
+    models: { type: 'string', arg: 'DIR', help: 'model folders (default: models/ next to this program)' },
+  },
+};
+export const help = helpText(spec);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -160,8 +168,7 @@ export function staticServer(
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  if (args.positional.length) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
+  const args = parseCommand(argv, spec);
   const root = packageRoot();
   const web = str(args, 'web', join(root, 'dist/web'));
   const models = str(args, 'models', join(root, 'models'));
@@ -169,14 +176,9 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error(
       `no page at ${web}/index.html: run \`node build.mjs\` (or \`npm run serve\`) first, or pass --web DIR`,
     );
-  const port = num(args, 'port', 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be an integer in [0, 65535], got ${port}`);
+  const port = num(args, 'port') as number;
   const data = join(root, 'data');
-  const s = await staticServer(
-    { '/': web, '/models/': models, '/data/': data },
-    { port, host: str(args, 'host', '127.0.0.1') },
-  );
+  const s = await staticServer({ '/': web, '/models/': models, '/data/': data }, { port, host: str(args, 'host') });
   console.log(`serving ${web} (and ${models} under /models/, ${data} under /data/) at ${s.url}`);
   console.log('open it in Chrome/Edge with WebGPU (Chromium on Linux: --enable-unsafe-webgpu); Ctrl-C stops');
   await new Promise<void>((r) => {

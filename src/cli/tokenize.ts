@@ -4,24 +4,30 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Tokenizer } from '../wasm/tokenizer.ts';
-import { UsageError, bool, parseArgs, required } from './args.ts';
+import { bool, helpText, parseCommand, required, type CommandSpec } from './args.ts';
 
-export const help = `instructalign tokenize --tokenizer FILE [--decode]
-
-Reads one JSON value per line on stdin, writes one per line on stdout:
+export const spec: CommandSpec = {
+  name: 'tokenize',
+  usage: 'instructalign tokenize --tokenizer FILE [--decode]',
+  about: `Reads one JSON value per line on stdin, writes one per line on stdout:
   (default)   "a JSON string"   ->  [ids]            no BOS/EOS is added
-  --decode    [ids]             ->  "a JSON string"
-
-Options:
-  --tokenizer FILE   a BLOOM-kind tokenizer.json, or a model folder holding one
-  --decode           decode id arrays instead of encoding strings
-
-Example:
-  echo '"Hello world"' | instructalign tokenize --tokenizer models/nano-bloomz`;
+  --decode    [ids]             ->  "a JSON string"`,
+  options: {
+    tokenizer: {
+      type: 'string',
+      arg: 'FILE',
+      required: true,
+      help: 'a BLOOM-kind tokenizer.json, or a model folder holding one',
+    },
+    decode: { type: 'boolean', help: 'decode id arrays instead of encoding strings' },
+  },
+  footer: `Example:
+  echo '"Hello world"' | instructalign tokenize --tokenizer models/nano-bloomz`,
+};
+export const help = helpText(spec);
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['decode']);
-  if (args.positional.length) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
+  const args = parseCommand(argv, spec);
   let file = required(args, 'tokenizer');
   let text: string;
   try {

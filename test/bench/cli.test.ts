@@ -44,6 +44,6 @@ describe('CLI bench', () => {
   it('--family takes gpu or swiftshader', () => {
     const r = cli(['bench', '--memory', '--family', 'tpu']);
     assert.equal(r.code, 2, r.err);
-    assert.match(r.err, /--family: gpu or swiftshader, got "tpu"/);
+    assert.match(r.err, /--family must be gpu or swiftshader, got "tpu"/);
   });
 });
