@@ -20,10 +20,26 @@ function say(el, text, cls = '') {
   el.textContent = text;
   el.className = cls;
 }
+/** An element with properties and children (strings become text nodes: nothing written here is parsed as HTML). */
+function h(tag, props = {}, ...children) {
+  const el = Object.assign(document.createElement(tag), props);
+  el.append(...children);
+  return el;
+}
+function checkbox(name, value, isChecked, ...text) {
+  return h(
+    'label',
+    { className: 'inline' },
+    h('input', { type: 'checkbox', name, value, checked: isChecked }),
+    ...text,
+  );
+}
 /** a line in the console (debug level) with the page's clock: the tests print these when a step times out */
 const trace = (m) => console.debug(`[instructalign page] ${(performance.now() / 1000).toFixed(1)} s: ${m}`);
 
 // ---- GPU ---------------------------------------------------------------------------------------------------------
+// The worker itself needs no GPU (the tokenizer is wasm): it starts at once, and the GPU is opened on top of it.
+state.worker = startRuntime();
 state.ready = (async () => {
   if (!navigator.gpu) {
     throw new Error(
@@ -38,7 +54,7 @@ state.ready = (async () => {
         'acceleration and check chrome://gpu; Chromium on Linux needs --enable-unsafe-webgpu.',
     );
   }
-  const rt = await startRuntime();
+  const rt = await state.worker;
   const adapter = await rt.init();
   $('status').textContent = adapter.text;
   state.adapter = adapter;
@@ -102,26 +118,32 @@ $('model-dir').onclick = async () => {
 // ---- data, languages, prompts --------------------------------------------------------------------------------------
 const DEFAULT_LANGS = ['eng', 'jav', 'mad'];
 for (const [group, codes] of Object.entries(DEFAULT_GROUPS)) {
-  const div = document.createElement('div');
-  div.className = 'group';
-  div.innerHTML =
-    `<b>${group}</b>` +
-    codes
-      .map((code) => {
-        const folder = NUSAX_LANGS.find((l) => l.code === code).folder;
-        return `<label class="inline"><input type="checkbox" name="lang" value="${code}"${DEFAULT_LANGS.includes(code) ? ' checked' : ''}> ${code} <span class="muted">${folder.replace('_', ' ')}</span></label>`;
-      })
-      .join('');
-  $('langs').append(div);
+  const folders = codes.map((code) => NUSAX_LANGS.find((l) => l.code === code).folder.replace('_', ' '));
+  $('langs').append(
+    h(
+      'div',
+      { className: 'group' },
+      h('b', {}, group),
+      ...codes.map((code, k) =>
+        checkbox(
+          'lang',
+          code,
+          DEFAULT_LANGS.includes(code),
+          ` ${code} `,
+          h('span', { className: 'muted' }, folders[k]),
+        ),
+      ),
+    ),
+  );
 }
-$('prompts').innerHTML =
-  'prompts ' +
-  promptTemplates('sentiment')
-    .map(
-      (p) =>
-        `<label class="inline" title="${p.template.replace(/"/g, '&quot;')}"><input type="checkbox" name="prompt" value="${p.id}" checked> ${p.name}</label>`,
-    )
-    .join('');
+$('prompts').append(
+  'prompts ',
+  ...promptTemplates('sentiment').map((p) => {
+    const label = checkbox('prompt', String(p.id), true, ` ${p.name}`);
+    label.title = p.template;
+    return label;
+  }),
+);
 for (const r of document.querySelectorAll('input[name=data]')) {
   r.onchange = () => {
     const csv = document.querySelector('input[name=data]:checked').value === 'csv';
@@ -173,15 +195,29 @@ async function request() {
 }
 
 // ---- run -----------------------------------------------------------------------------------------------------------
+/** Marks the results on screen as those of an earlier run (or clears the mark when `why` is empty). */
+function markResults(why) {
+  $('results-note').textContent = why && state.results ? why : '';
+  $('results-block').classList.toggle('stale', !!(why && state.results));
+}
+
 $('run').onclick = async () => {
+  // disabled before the first await: a double click must not start a second run behind the first
+  if ($('run').disabled) return;
+  $('run').disabled = true;
   const status = $('run-status');
+  say(status, 'preparing…', 'muted');
+  $('progress').value = 0;
+  $('progress-text').textContent = '';
+  markResults('The results below are from the previous run.');
   let settled = false; // as in loadModel: no progress after the outcome
+  let last = null;
   try {
     const rt = await state.ready;
     if (!state.model) throw new Error('load a model first (step 1)');
     const req = await request();
-    $('run').disabled = true;
     $('cancel').disabled = false;
+    $('cancel').focus(); // the focused Evaluate button is disabled during the run: keep the keyboard somewhere useful
     say(status, 'running…', 'muted');
     trace('evaluation starts');
     const t0 = performance.now();
@@ -191,25 +227,29 @@ $('run').onclick = async () => {
         trace(`run progress ${p.done}/${p.total} came after the run had ended: ignored`);
         return;
       }
+      last = p;
       predictions.push(...p.predictions);
       $('progress').max = p.total;
       $('progress').value = p.done;
-      const eta = Number.isFinite(p.etaSeconds) ? formatDuration(p.etaSeconds) : '…';
       $('progress-text').textContent =
-        `${p.done} / ${p.total} examples × prompts (${((100 * p.done) / Math.max(1, p.total)).toFixed(0)}%), ETA ${eta}`;
+        `${p.done} / ${p.total} examples × prompts (${((100 * p.done) / Math.max(1, p.total)).toFixed(0)}%), ` +
+        `ETA ${formatDuration(p.etaSeconds).replace('?', '…')}`;
     });
     showResults(results, predictions);
+    markResults('');
     say(status, `done in ${formatDuration((performance.now() - t0) / 1000)}`, 'ok');
+    $('results-heading').focus();
   } catch (e) {
-    say(
-      status,
-      /cancelled/.test(e.message) ? 'cancelled' : `error: ${e.message}`,
-      /cancelled/.test(e.message) ? 'muted' : 'fail',
-    );
+    const cancelled = /cancelled/.test(e.message);
+    say(status, cancelled ? 'cancelled' : `error: ${e.message}`, cancelled ? 'muted' : 'fail');
+    // no ETA of a run that no longer runs
+    $('progress-text').textContent = last ? `stopped at ${last.done} / ${last.total} examples × prompts` : '';
+    markResults(`The results below are from an earlier run: this one ${cancelled ? 'was cancelled' : 'failed'}.`);
   } finally {
     settled = true;
     $('run').disabled = false;
     $('cancel').disabled = true;
+    if (document.activeElement === document.body || document.activeElement === $('cancel')) $('run').focus();
     trace(`run status: ${status.textContent}`);
   }
 };
@@ -223,29 +263,45 @@ const pct = (x) => (100 * x).toFixed(2);
 function showResults(r, predictions) {
   state.results = r;
   state.predictions = predictions;
+  const td = (text, cls) => h('td', cls ? { className: cls } : {}, text);
+  const cells = (m) => [td(pct(m.accuracy)), td(pct(m.weightedF1)), td(pct(m.macroF1))];
   const rows = [];
-  const cells = (m) => `<td>${pct(m.accuracy)}</td><td>${pct(m.weightedF1)}</td><td>${pct(m.macroF1)}</td>`;
   for (const g of r.groups) {
-    rows.push(`<tr class="group-head"><td colspan="6">${g.group}</td></tr>`);
+    rows.push(h('tr', { className: 'group-head' }, h('td', { colSpan: 6 }, g.group)));
     for (const l of r.languages.filter((x) => x.group === g.group))
-      rows.push(`<tr><td>${l.lang}</td><td>${l.name}</td><td>${l.n}</td>${cells(l.mean)}</tr>`);
-    rows.push(`<tr class="mean"><td>${g.group} mean</td><td></td><td></td>${cells(g.mean)}</tr>`);
+      rows.push(h('tr', {}, td(l.lang), td(l.name), td(String(l.n)), ...cells(l.mean)));
+    rows.push(h('tr', { className: 'mean' }, td(`${g.group} mean`), td(''), td(''), ...cells(g.mean)));
   }
-  rows.push(`<tr class="mean"><td><b>overall</b></td><td></td><td></td>${cells(r.overall)}</tr>`);
+  rows.push(h('tr', { className: 'mean' }, h('td', {}, h('b', {}, 'overall')), td(''), td(''), ...cells(r.overall)));
+  const head = ['language', 'name', 'n', 'accuracy', 'weighted F1', 'macro F1'].map((t) =>
+    h('th', { scope: 'col' }, t),
+  );
   $('results').className = '';
-  $('results').innerHTML =
-    `<p class="muted">${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; ` +
-    `mean over the prompts, in %.</p><table class="results"><thead><tr><th>language</th><th></th><th>n</th><th>accuracy</th>` +
-    `<th>weighted F1</th><th>macro F1</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  $('results').replaceChildren(
+    h(
+      'p',
+      { className: 'muted' },
+      `${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; ` +
+        'mean over the prompts, in %.',
+    ),
+    h(
+      'div',
+      { className: 'scroll' },
+      h('table', { className: 'results' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
+    ),
+  );
+  // renderChart escapes every name it writes; the SVG gets a text alternative: the numbers it draws
   $('chart').innerHTML = renderChart(r);
-  // the chart's title is wider than a chart of few languages: let it overflow into a margin instead of clipping
-  const svg = $('chart').querySelector('svg'),
-    w = Number(svg.getAttribute('width'));
-  svg.style.overflow = 'visible';
-  svg.style.marginLeft = `${Math.max(0, (620 - w) / 2)}px`;
-  const json = JSON.stringify(r, null, 1) + '\n';
+  const svg = $('chart').querySelector('svg');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute(
+    'aria-label',
+    `Chart of weighted F1 per language (mean over ${r.prompts.length} prompt${r.prompts.length === 1 ? '' : 's'}): ` +
+      r.languages.map((l) => `${l.lang} ${pct(l.mean.weightedF1)}%`).join(', '),
+  );
+  const json = `${JSON.stringify(r, null, 1)}\n`;
   link($('download'), json, 'application/json');
-  link($('download-predictions'), predictions.map((x) => JSON.stringify(x) + '\n').join(''), 'application/x-ndjson');
+  link($('download-predictions'), predictions.map((x) => `${JSON.stringify(x)}\n`).join(''), 'application/x-ndjson');
   $('results-json').textContent = json;
 }
 
@@ -258,7 +314,7 @@ function link(a, text, type) {
 // ---- tools ---------------------------------------------------------------------------------------------------------
 $('tokenize').onclick = async () => {
   try {
-    const rt = await state.ready;
+    const rt = await state.worker; // the tokenizer needs no GPU
     const [ids] = await rt.tokenize(await fetchText($('tokenizer-url').value), [$('text').value]);
     $('ids').textContent = `${ids.length} tokens: ${JSON.stringify(ids)}`;
   } catch (e) {

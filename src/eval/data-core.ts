@@ -71,13 +71,15 @@ export function groupOf(lang: string, groups: Readonly<Record<string, readonly s
 
 /**
  * Rows of one id,text,label table (a parsed CSV). Gold labels must be in `labels`; a label may also be written as its
- * 0-based index into `labels` (NusaCrowd ClassLabel ids). Errors name the file and line.
+ * 0-based index into `labels` (NusaCrowd ClassLabel ids). Errors name the file and line; `labelFix` ends the
+ * message of an unknown label (the CLI's says which flag sets the labels, the page's that the file must change).
  */
 export function classificationRows(
   table: CsvTable,
   file: string,
   labels: readonly string[],
   limit?: number,
+  labelFix = '(pass --labels)',
 ): Example[] {
   const { header, rows, lines } = table;
   for (const col of ['id', 'text', 'label']) {
@@ -90,7 +92,7 @@ export function classificationRows(
     const { id, text } = rows[k];
     const label = normLabel(rows[k].label, labels);
     if (label === undefined)
-      throw new CsvError(file, lines[k], `label "${rows[k].label}" is not one of ${labels.join(', ')} (pass --labels)`);
+      throw new CsvError(file, lines[k], `label "${rows[k].label}" is not one of ${labels.join(', ')} ${labelFix}`);
     if (seen.has(id))
       throw new CsvError(file, lines[k], `duplicate id "${id}" (first on line ${seen.get(id)}); ids must be unique`);
     seen.set(id, lines[k]);

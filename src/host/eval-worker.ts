@@ -72,7 +72,8 @@ export function evalData(req: EvalRequest): EvalData {
               rows: raw.map((r) => ({ id: String(r.id), text: String(r.text), label: String(r.label) })),
               lines: raw.map((_, k) => k + 2), // as if row k were line k+2 of a CSV with a header
             };
-      const rows: Example[] = classificationRows(table, file, labels, req.limit);
+      const fix = `(or its 0-based index; change the file's label column)`; // a page has no --labels flag
+      const rows: Example[] = classificationRows(table, file, labels, req.limit, fix);
       return { lang, name, file, rows };
     }),
   };

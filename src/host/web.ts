@@ -25,7 +25,9 @@ function wrapCallbacks(remote: Comlink.Remote<WorkerApi>, prop: PropertyKey): un
     // Comlink transfers proxies only as top-level arguments: the callback travels as the third one
     return (src: unknown, opts: { onProgress?: (d: number, t: number) => void } = {}) => {
       const { onProgress, ...rest } = opts;
-      return (remote.loadModel as any)(src, rest, onProgress ? Comlink.proxy(onProgress) : undefined);
+      // a relative URL means relative to the page, as in fetch(); the worker would resolve it against worker.js
+      const source = typeof src === 'string' ? new URL(src, globalThis.location?.href).href : src;
+      return (remote.loadModel as any)(source, rest, onProgress ? Comlink.proxy(onProgress) : undefined);
     };
   }
   return undefined;

@@ -207,7 +207,14 @@ async function fetchFolder(base: string): Promise<Map<string, Blob>> {
 async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: LoadOptions['dtype']): Promise<void> {
   const cfgBlob = [...files].find(([k]) => k.split('/').pop() === 'config.json')?.[1];
   if (!cfgBlob) return; // openCheckpoint names the missing file
-  const cfg = parseBloomConfig(JSON.parse(await cfgBlob.text()));
+  const cfgName = [...files].find(([, b]) => b === cfgBlob)?.[0] ?? 'config.json';
+  let json: unknown;
+  try {
+    json = JSON.parse(await cfgBlob.text());
+  } catch (e) {
+    throw new Error(`${cfgName}: not valid JSON (${(e as Error).message})`);
+  }
+  const cfg = parseBloomConfig(json, cfgName);
   const lim = r.adapter.limits;
   const cap = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
   let total = 0,
