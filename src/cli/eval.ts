@@ -219,6 +219,7 @@ export async function runWith(
     bar.finish();
     if (res.droppedTornLine) log('note: dropped a torn last line of predictions.jsonl (an interrupted write)');
     print(`\n${summaryText(res.results)}\n`);
+    for (const w of res.results.warnings ?? []) print(`warning: ${w}`);
     print(`scored ${res.computed} new, reused ${res.resumed}; wrote ${Object.values(res.paths).join(', ')}`);
     return 0;
   } catch (e) {

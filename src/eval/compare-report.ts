@@ -1,6 +1,7 @@
 // compare.md: Δ tables per language and group, the L2/L3 correlation, and any mismatch between the two runs.
 import type { CompareJson, Pair } from './compare.ts';
 import { mdTable, pct } from './report.ts';
+import { pct1 } from './distribution.ts';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
 const cells = (p: Pair) => [pct(p.a), pct(p.b), signed(p.delta)];
@@ -31,9 +32,27 @@ export function l2l3Line(c: CompareJson): string {
   if (!l.l2.length || !l.l3.length) return 'L2/L3 correlation: n/a (needs L2 and L3 languages in both runs)';
   return (
     `L2/L3 correlation of Δ weighted F1 over ${l.prompts.length} prompts: r = ${r3(l.pearson)}` +
-    (l.prompts.length < 3 ? ' (fewer than 3 prompts: not meaningful)' : '')
+    (l.prompts.length < 3 ? ' (fewer than 3 prompts: not meaningful)' : " (a direction, not the paper's statistic)")
   );
 }
+
+/** Per language: each label's share of the predictions, A → B, and collapse flags (⚠ = > 80 %). */
+export function distributionRows(c: CompareJson): string[][] {
+  const flag = (d: { label: string } | null) => (d ? `⚠ ${d.label}` : '-');
+  return c.distribution.map((d) => [
+    d.lang,
+    d.group,
+    ...c.labels.map((_, k) => `${pct1(d.a[k])} → ${pct1(d.b[k])}`),
+    `${flag(d.dominantA)} → ${flag(d.dominantB)}`,
+  ]);
+}
+
+export const distributionHeader = (c: CompareJson) => [
+  'language',
+  'group',
+  ...c.labels.map((l) => `${l} A → B`),
+  'collapse',
+];
 
 export function renderCompare(c: CompareJson): string {
   const out = [
@@ -55,6 +74,13 @@ export function renderCompare(c: CompareJson): string {
       c.languages.map((l) => [l.lang, l.group, ...cells(l.accuracy), ...cells(l.weightedF1)]),
     ),
     '',
+    '## Predicted labels',
+    '',
+    c.distribution.length
+      ? 'Share of the predictions per label (all prompts of each run), A → B; ⚠ = one label above 80 %.'
+      : 'n/a (the results.json files hold no confusion matrices)',
+    '',
+    ...(c.distribution.length ? [mdTable(distributionHeader(c), distributionRows(c)), ''] : []),
     '## Δ weighted F1 per prompt',
     '',
     mdTable(

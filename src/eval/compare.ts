@@ -1,21 +1,21 @@
-// Compare two evaluations (A = before, B = after): Δ = B − A per language and group for accuracy and weighted F1, and
-// how the L3 (unseen) languages' Δ follows the L2 (aligned) languages' Δ.
+// Compare two evaluations (A = before, B = after): Δ = B − A per language and group for accuracy and weighted F1,
+// how the predicted-label distribution moved, and how the L3 (unseen) languages' Δ follows the L2 (aligned) ones'.
 //
-// The correlation. The paper (Figure 5) reports that gains on L3 track gains on L2 (r ≈ 0.96 per a secondary summary;
-// the paper's own description could not be read, so its exact pairing is unverified). With one A/B pair the only
-// repeated measurements are the prompts, so we define, on weighted F1:
-// x_p = mean over L2 languages of Δ_{lang,p}, y_p = mean over L3 languages of Δ_{lang,p}, r = Pearson(x, y) over
-// prompts p;
-// and, per L3 language, Pearson(Δ_{l3,·}, x). With 3 prompts this is a 3-point correlation: read it as a sign, not a
-// test.
+// The correlation is this package's statistic, not the paper's: the paper's r ≈ 0.96 relates L3 gains to L2 gains,
+// but its pairing is not established (src/eval/README.md), so nothing is compared with it. With one A/B pair the
+// only repeated measurements are the prompts, so, on weighted F1: x_p = mean over L2 languages of Δ_{lang,p},
+// y_p = mean over L3 languages of Δ_{lang,p}, r = Pearson(x, y) over prompts p; and, per L3 language,
+// Pearson(Δ_{l3,·}, x). With 3 prompts this is a 3-point correlation: read it as a sign, not a test.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pearson } from './metrics.ts';
+import { distributionShift, languageDistribution, type DistributionShift } from './distribution.ts';
 import { RESULTS_SCHEMA, type LanguageResult, type ResultsJson } from './results.ts';
 
 export const COMPARE_SCHEMA = 'instructalign.eval.compare/1';
 export const L2L3_DEFINITION =
-  'Pearson r over prompts p of x_p = mean_{L2} ΔwF1(lang,p) and y_p = mean_{L3} ΔwF1(lang,p), Δ = B − A';
+  'Pearson r over prompts p of x_p = mean_{L2} ΔwF1(lang,p) and y_p = mean_{L3} ΔwF1(lang,p), Δ = B − A ' +
+  "(this package's statistic; not comparable with the paper's r ≈ 0.96, whose pairing is not established)";
 
 export interface Pair {
   a: number;
@@ -36,6 +36,14 @@ export interface GroupDelta extends Delta {
   langs: string[];
 }
 
+/** How a language's predicted-label shares moved (null where a file has no confusion matrices). */
+export interface LangShift extends DistributionShift {
+  lang: string;
+  group: string;
+  nA: number;
+  nB: number;
+}
+
 export interface CompareJson {
   schema: typeof COMPARE_SCHEMA;
   a: { dir: string; model: string; created: string };
@@ -44,6 +52,8 @@ export interface CompareJson {
   prompts: number[]; // prompts both runs have; every mean is over these
   languages: LangDelta[]; // languages both runs have, in B's order
   groups: GroupDelta[]; // B's grouping; Δ = mean of the languages' Δ
+  labels: string[]; // order of the shares in `distribution` (added by issue 19; schema still /1)
+  distribution: LangShift[]; // predicted-label shares A → B per common language (all prompts of each run)
   mismatch: {
     onlyInA: string[];
     onlyInB: string[];
@@ -98,6 +108,12 @@ export function compareResults(a: ResultsJson, b: ResultsJson, dirs: { a: string
     throw new Error(`no language in common (A: ${[...aLangs.keys()].join(',')}; B: ${[...bLangs.keys()].join(',')})`);
   if (!prompts.length) throw new Error(`no prompt in common (A: ${aP.join(',')}; B: ${bP.join(',')})`);
   const languages = common.map((l) => langDelta(aLangs.get(l)!, bLangs.get(l)!, prompts));
+  const distribution = common.flatMap((l): LangShift[] => {
+    const [la, lb] = [aLangs.get(l)!, bLangs.get(l)!];
+    const [da, db] = [languageDistribution(la), languageDistribution(lb)];
+    if (!da || !db) return [];
+    return [{ lang: l, group: lb.group, nA: da.n, nB: db.n, ...distributionShift(da, db, b.labels) }];
+  });
   const groups = b.groups
     .map((g) => ({ group: g.group, langs: languages.filter((l) => l.group === g.group) }))
     .filter((g) => g.langs.length)
@@ -123,6 +139,8 @@ export function compareResults(a: ResultsJson, b: ResultsJson, dirs: { a: string
     prompts,
     languages,
     groups,
+    labels: [...b.labels],
+    distribution,
     mismatch: {
       onlyInA: [...aLangs.keys()].filter((l) => !bLangs.has(l)),
       onlyInB: [...bLangs.keys()].filter((l) => !aLangs.has(l)),

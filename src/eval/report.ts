@@ -2,6 +2,7 @@
 // and the plain-text group summary the CLI prints.
 import type { MetricSet } from './metrics.ts';
 import type { ResultsJson } from './results.ts';
+import { DOMINANT_SHARE, dominantLabel, languageDistribution, pct1 } from './distribution.ts';
 
 export const pct = (x: number) => (100 * x).toFixed(2);
 
@@ -77,6 +78,34 @@ export function summaryText(r: ResultsJson): string {
   return textTable(SUMMARY_HEADER, groupSummaryRows(r));
 }
 
+/** Per language: how often each label was predicted (all prompts), with the collapse flag. */
+export function distributionRows(r: ResultsJson): string[][] {
+  return r.languages.map((l) => {
+    const d = languageDistribution(l);
+    const dom = d ? dominantLabel(d, r.labels) : null;
+    return [
+      l.group,
+      `${l.lang} (${l.name})`,
+      d ? String(d.n) : '-',
+      ...r.labels.map((_, k) => (d ? pct1(d.shares[k]) : '-')),
+      dom ? `⚠ ${dom.label}` : '',
+    ];
+  });
+}
+
+export const distributionHeader = (r: ResultsJson) => ['group', 'language', 'n', ...r.labels, 'collapse'];
+
+function distributionSection(r: ResultsJson): string[] {
+  return [
+    '## Predicted labels',
+    '',
+    `Share of the predictions per label (all prompts). ⚠ marks a label taking more than ${pct1(DOMINANT_SHARE)} of a ` +
+      "language's predictions: there the scores say more about the model's label bias than about the text.",
+    '',
+    mdTable(distributionHeader(r), distributionRows(r)),
+  ];
+}
+
 function confusionSection(r: ResultsJson): string {
   const parts = r.languages.map((l) => {
     const sum = r.labels.map((_, i) => r.labels.map((_, j) => l.prompts.reduce((a, p) => a + p.confusion[i][j], 0)));
@@ -104,9 +133,12 @@ export function renderReport(r: ResultsJson): string {
     '',
     "Scores in %. Language means are over prompts; group means are over the languages' prompt means.",
     '',
+    ...(r.warnings?.length ? ['**Warnings**', '', ...r.warnings.map((w) => `- ${w}`), ''] : []),
     '## Group summary',
     '',
     mdTable(SUMMARY_HEADER, groupSummaryRows(r)),
+    '',
+    ...distributionSection(r),
   ];
   for (const { key, title } of METRICS) out.push('', `## ${title}`, '', metricTable(r, key));
   out.push('', '## Prompts', '');

@@ -5,6 +5,15 @@ import { groupOf, type EvalData } from './data-core.ts';
 import type { PromptTemplate } from './tasks.ts';
 import type { PredictionRecord } from './score-loop.ts';
 import type { ScorerInfo } from './scorer.ts';
+import {
+  collapseWarning,
+  distribution,
+  dominantLabel,
+  predictedCounts,
+  sumConfusions,
+  type DominantLabel,
+  type LabelDistribution,
+} from './distribution.ts';
 
 export const RESULTS_SCHEMA = 'instructalign.eval.results/1';
 
@@ -13,6 +22,8 @@ export interface PromptResult extends MetricSet {
   prompt: number; // prompt id (1 = EN1, ...)
   n: number; // examples scored
   confusion: number[][]; // [gold][pred] counts, rows/columns in `labels` order
+  // Added by issue 19 (schema still /1: files written before lack them; distribution.ts derives them from confusion)
+  predicted?: number[]; // how often each label was predicted (confusion column sums), `labels` order
 }
 
 export interface LanguageResult {
@@ -22,6 +33,10 @@ export interface LanguageResult {
   n: number; // examples per prompt
   prompts: PromptResult[]; // one per prompt, in `prompts` order
   mean: MetricSet; // mean over the prompts
+  // Added by issue 19 (absent from older files of the same schema; see languageDistribution):
+  confusion?: number[][]; // [gold][pred] summed over the prompts
+  predicted?: LabelDistribution; // predicted labels over all prompts: counts and shares, `labels` order
+  dominant?: DominantLabel | null; // a label with > 80 % of the predictions (a collapse), else null
 }
 
 export interface GroupResult {
@@ -44,6 +59,7 @@ export interface ResultsJson {
   groups: GroupResult[]; // in group-definition order, "other" last
   languages: LanguageResult[]; // in evaluation order
   overall: MetricSet; // mean over all languages' prompt means
+  warnings?: string[]; // one per language whose predictions collapse onto one label (issue 19; absent before)
 }
 
 export interface BuildInput {
@@ -68,8 +84,16 @@ export function buildResults(b: BuildInput): ResultsJson {
         recs.map((r) => r.pred),
         labels,
       );
-      return { prompt: p.id, n: c.n, ...pickMetrics(c), confusion: c.confusion };
+      return {
+        prompt: p.id,
+        n: c.n,
+        ...pickMetrics(c),
+        confusion: c.confusion,
+        predicted: predictedCounts(c.confusion),
+      };
     });
+    const confusion = sumConfusions(prompts.map((p) => p.confusion));
+    const predicted = distribution(confusion);
     return {
       lang: l.lang,
       name: l.name,
@@ -77,6 +101,9 @@ export function buildResults(b: BuildInput): ResultsJson {
       n: l.rows.length,
       prompts,
       mean: meanMetrics(prompts),
+      confusion,
+      predicted,
+      dominant: dominantLabel(predicted, labels),
     };
   });
   const order = [...Object.keys(b.groups), 'other'];
@@ -98,5 +125,8 @@ export function buildResults(b: BuildInput): ResultsJson {
     groups,
     languages,
     overall: meanMetrics(languages.map((l) => l.mean)),
+    warnings: languages.flatMap((l) =>
+      l.dominant && l.predicted ? [collapseWarning(l.lang, l.dominant, l.predicted.n)] : [],
+    ),
   };
 }
