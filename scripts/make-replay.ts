@@ -8,8 +8,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LABELS, formatOptions, promptTemplates } from '../src/eval/tasks.ts';
-import { parseCsvLite } from '../src/train/data/csv-lite.ts';
 import { parseNusaxMT } from '../src/train/data/parallel.ts';
+import { parseCsvRecords } from '../src/util/csv-parse.ts';
 import { packageRoot } from '../src/train/data/paths.ts';
 import { SENTIMENT_TEMPLATES, TRANSLATION_TEMPLATES } from '../src/train/data/replay-templates.ts';
 import { Rng } from '../src/train/rng.ts';
@@ -21,7 +21,7 @@ type Label = 'negative' | 'neutral' | 'positive';
 /** NusaX sentiment train rows of one L1 language. */
 function sentimentTrain(folder: string): { id: string; text: string; label: Label }[] {
   const file = join(root, 'data/nusax/sentiment', folder, 'train.csv');
-  const [header, ...rows] = parseCsvLite(readFileSync(file, 'utf8'), file);
+  const [header, ...rows] = parseCsvRecords(readFileSync(file, 'utf8'), file);
   if (header.fields.join(',') !== 'id,text,label') throw new Error(`${file}:1: expected header id,text,label`);
   return rows.map(({ fields: [id, text, label], line }) => {
     if (!labels.includes(label)) throw new Error(`${file}:${line}: unknown label "${label}"`);

@@ -1,10 +1,15 @@
 // `instructalign data`: preview the InstructAlign training texts a seed produces (objective kind + text).
 import { bool, helpText, list, num, parseCommand, str, type CommandSpec } from './args.ts';
-import { DEFAULT_L1, DEFAULT_L2, langCode } from '../train/data/langs.ts';
-import { readParallel, readReplay } from '../train/data/node-io.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_L1, DEFAULT_L2, langCode, parseLangNames } from '../train/data/langs.ts';
+import { loadTrainingPairs, readReplay } from '../train/data/node-io.ts';
 import { OBJECTIVE_NAMES } from '../train/data/objectives.ts';
-import { DEFAULT_PAIRS, dataPath } from '../train/data/paths.ts';
-import { TrainingStream, pairsForObjectives } from '../train/data/stream.ts';
+import { parseColumnsSpec } from '../train/data/parallel.ts';
+import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath, packageRoot, resolveReplay } from '../train/data/paths.ts';
+import { DEFAULT_MAX_LENGTH, truncationReport } from '../train/data/sequences.ts';
+import { TrainingStream } from '../train/data/stream.ts';
+import { Tokenizer } from '../wasm/tokenizer.ts';
 
 export const spec: CommandSpec = {
   name: 'data',
@@ -15,11 +20,14 @@ export const spec: CommandSpec = {
     pairs: {
       type: 'string',
       arg: 'PATH',
-      help: `parallel data: NusaX-MT CSV, a FLORES-200 folder, or pairs JSONL
-{"lang1","lang2","sentence1","sentence2"}   (default: bundled data/${DEFAULT_PAIRS})`,
+      help: `parallel data (default: bundled data/${DEFAULT_PAIRS}): CSV/TSV with a header of
+language codes, JSONL {"eng":…,"tgl":…} / {"translation":{…}} / {"lang1","lang2","sentence1","sentence2"},
+a FLORES-200 folder, or corpus.eng,corpus.tgl (docs/data-formats.md)`,
     },
-    l1: { type: 'list', arg: 'CODES', default: DEFAULT_L1, help: 'pivot languages' },
+    l1: { type: 'list', arg: 'CODES', default: DEFAULT_L1, help: 'pivot languages (ISO 639-3 codes)' },
     l2: { type: 'list', arg: 'CODES', default: DEFAULT_L2, help: 'aligned languages' },
+    'lang-names': { type: 'string', arg: 'MAP', help: 'prompt names, e.g. tgl=Tagalog,qaa=Zedish' },
+    columns: { type: 'string', arg: 'MAP', help: 'CSV/TSV headers to read, e.g. eng=english,tgl=tagalog' },
     objectives: {
       type: 'string',
       arg: 'LIST',
@@ -29,13 +37,25 @@ ${OBJECTIVE_NAMES.join(', ')}`,
     },
     replay: {
       type: 'string',
-      arg: 'PATH',
-      help: 'replay JSONL {"inputs","targets"} (e.g. data/replay/nusax_l1_instruct.jsonl)',
+      arg: 'PATH|none',
+      help: `replay JSONL {"inputs","targets"} (default: the bundled data/${DEFAULT_REPLAY}, as train;
+none = no replay)`,
     },
     'replay-size': { type: 'int', min: 0, help: 'replay rows sampled with the seed (default: all)' },
     'official-tlm-lang-swap': { type: 'boolean', help: 'name TLM languages as the official code does (swapped)' },
     seed: { type: 'int', arg: 'S', default: 42, help: 'data order, objectives and noise' },
     json: { type: 'boolean', help: 'one JSON object per line instead of text blocks' },
+    'max-length': {
+      type: 'int',
+      min: 1,
+      default: DEFAULT_MAX_LENGTH,
+      help: 'report how many texts lose their target to this cut (stderr)',
+    },
+    tokenizer: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'model folder whose tokenizer.json counts tokens (default: the bundled models/nano-bloomz)',
+    },
   },
 };
 export const help = helpText(spec);
@@ -44,23 +64,45 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
   const n = num(a, 'preview') as number;
   const objectives = str(a, 'objectives') as string;
-  const src = readParallel(str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS));
-  const l1 = list(a, 'l1')!.map(langCode);
-  const l2 = list(a, 'l2')!.map(langCode);
-  const pairs = src.kind === 'pairs' ? src.pairs : pairsForObjectives(src.corpus, l1, l2, objectives);
-  const replayPath = str(a, 'replay');
+  const langNames = parseLangNames(str(a, 'lang-names'));
+  const columns = str(a, 'columns');
+  const pairs = loadTrainingPairs({
+    pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
+    l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
+    l2: list(a, 'l2')!.map((c) => langCode(c, langNames, '--l2')),
+    objectives,
+    langNames,
+    columns: columns ? parseColumnsSpec(columns, langNames) : undefined,
+  });
+  const replay = resolveReplay(str(a, 'replay'));
+  const maxLength = num(a, 'max-length') as number;
   const stream = new TrainingStream({
     pairs,
     objectives,
     seed: num(a, 'seed') as number,
-    replay: replayPath ? readReplay(replayPath) : undefined,
+    langNames,
+    replay: replay.path ? readReplay(replay.path) : undefined,
     replaySize: num(a, 'replay-size'),
     officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),
   });
   const json = bool(a, 'json');
-  for (let i = 0; i < n; i++) {
-    const { kind, text } = stream.next();
+  const texts = stream.take(n);
+  texts.forEach(({ kind, text }, i) => {
     console.log(json ? JSON.stringify({ i, kind, text }) : `--- ${i} [${kind}]\n${text}`);
+  });
+  // Notes go to stderr so that stdout stays the texts (or JSON lines).
+  console.error(replay.note);
+  const tokDir = str(a, 'tokenizer') ?? join(packageRoot(), 'models/nano-bloomz');
+  const tok = await Tokenizer.fromJSON(readFileSync(join(tokDir, 'tokenizer.json'), 'utf8'));
+  try {
+    const r = truncationReport(
+      tok,
+      texts.map((t) => t.text),
+      maxLength,
+    );
+    console.error(`${r.warn ? 'warning: ' : ''}${r.message} (tokenizer: ${tokDir})`);
+  } finally {
+    tok.free();
   }
   return 0;
 }

@@ -14,8 +14,9 @@ import {
 } from './args.ts';
 import { Runtime } from '../host/runtime.ts';
 import { train, TRAIN_DEFAULTS, type TrainOptions } from '../train/trainer.ts';
-import { dataPath, DEFAULT_PAIRS } from '../train/data/paths.ts';
-import { langCode } from '../train/data/langs.ts';
+import { dataPath, DEFAULT_PAIRS, DEFAULT_REPLAY } from '../train/data/paths.ts';
+import { langCode, parseLangNames } from '../train/data/langs.ts';
+import { parseColumnsSpec } from '../train/data/parallel.ts';
 
 const D = TRAIN_DEFAULTS;
 export const spec: CommandSpec = {
@@ -36,10 +37,27 @@ at the end and on Ctrl-C. --resume continues exactly where the checkpoint left o
     pairs: {
       type: 'string',
       arg: 'SRC',
-      help: `NusaX-MT CSV, FLORES-200 folder or JSONL pairs (default: bundled data/${DEFAULT_PAIRS})`,
+      help: `parallel data (default: bundled data/${DEFAULT_PAIRS}): CSV or TSV with a header of
+language codes; JSONL {"eng":…,"tgl":…} or {"translation":{…}}; a FLORES-200 folder;
+two line-aligned files corpus.eng,corpus.tgl (docs/data-formats.md)`,
     },
-    l1: { type: 'list', arg: 'CODES', default: D.l1, help: 'pivot languages' },
+    l1: {
+      type: 'list',
+      arg: 'CODES',
+      default: D.l1,
+      help: 'pivot languages (ISO 639-3 codes; tgl_Latn style accepted)',
+    },
     l2: { type: 'list', arg: 'CODES', default: D.l2, help: 'languages to align' },
+    'lang-names': {
+      type: 'string',
+      arg: 'MAP',
+      help: 'prompt names, e.g. tgl=Tagalog,qaa=Zedish (default: NusaX names, then ISO 639-3)',
+    },
+    columns: {
+      type: 'string',
+      arg: 'MAP',
+      help: 'CSV/TSV headers to read, e.g. eng=english,tgl=tagalog (default: the header is language codes)',
+    },
     objectives: {
       type: 'string',
       arg: 'LIST',
@@ -48,8 +66,9 @@ at the end and on Ctrl-C. --resume continues exactly where the checkpoint left o
     },
     replay: {
       type: 'string',
-      arg: 'FILE',
-      help: 'past instruction data, JSONL {"inputs","targets"} (xP3 format); none = no replay',
+      arg: 'FILE|none',
+      help: `past instruction data, JSONL {"inputs","targets"} (xP3 format); default: the bundled
+data/${DEFAULT_REPLAY}; --replay none = no replay`,
     },
     'replay-size': { type: 'int', min: 0, help: 'replay rows sampled with the seed (default all)' },
     steps: { type: 'int', min: 1, default: D.steps, help: 'optimizer steps' },
@@ -105,12 +124,16 @@ export const help = helpText(spec);
 export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean; args: ParsedArgs } {
   const a = parseCommand(argv, spec);
   const resume = bool(a, 'resume');
+  const langNames = parseLangNames(str(a, 'lang-names'));
+  const columns = str(a, 'columns');
   const o: TrainOptions = {
     model: resume ? str(a, 'model', '') : required(a, 'model'),
     out: resolve(required(a, 'out')),
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
-    l1: list(a, 'l1')!.map(langCode),
-    l2: list(a, 'l2')!.map(langCode),
+    l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
+    l2: list(a, 'l2')!.map((c) => langCode(c, langNames, '--l2')),
+    langNames,
+    columns: columns ? parseColumnsSpec(columns, langNames) : undefined,
     objectives: str(a, 'objectives') as string,
     replay: str(a, 'replay'),
     replaySize: num(a, 'replay-size'),
@@ -153,7 +176,7 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     console.error(
-      `train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay ? ` + replay ${o.replay}` : ''}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`,
+      `train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay === 'none' ? ' (no replay)' : ' + replay'}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`,
     );
     const logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop });
     if (logs.length) {

@@ -15,20 +15,23 @@ import { lossScalerFor, type LossScalerOptions, type LossScalerState } from './l
 import { F16ComputeWeights } from './mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
-import { readParallel, readReplay } from './data/node-io.ts';
-import { TrainingStream, pairsForObjectives, type TrainingStreamState } from './data/stream.ts';
-import { collate, encodeText } from './data/sequences.ts';
+import { loadTrainingPairs, readReplay } from './data/node-io.ts';
+import { resolveReplay } from './data/paths.ts';
+import { TrainingStream, type TrainingStreamState } from './data/stream.ts';
+import { collate, encodeText, truncationReport } from './data/sequences.ts';
 import { Progress } from '../util/progress.ts';
 import { atomicWriteFile } from '../util/atomic.ts';
 
 export interface TrainOptions {
   model: string; // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
   out: string; // run folder: train_config.json, log.jsonl, checkpoint/
-  pairs: string; // parallel data: NusaX-MT CSV, FLORES folder or JSONL pairs
+  pairs: string; // parallel data: CSV/TSV, JSONL, FLORES folder or `a.eng,b.tgl` (src/train/data/parallel.ts)
   l1: string[]; // pivot languages (codes)
   l2: string[]; // languages to align (codes)
+  langNames?: Record<string, string>; // prompt names overriding the built-in ones (--lang-names)
+  columns?: Record<string, string>; // language code → CSV/TSV header (--columns)
   objectives: string; // e.g. "tlm,xss"
-  replay?: string; // JSONL {"inputs","targets"} of past instruction data
+  replay?: string; // JSONL {"inputs","targets"} of past instruction data; absent = the bundled set, 'none' = no replay
   replaySize?: number; // replay rows sampled (default: all)
   steps: number; // optimizer steps
   lr: number; // peak learning rate (linear decay to 0 at `steps`)
@@ -130,6 +133,15 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
     warmupSteps: o.warmupSteps,
   });
   const stream = makeStream(o);
+  log(resolveReplay(o.replay).note);
+  // The texts this run starts with (up to 1000), tokenized once: how many lose their target to the cut.
+  const scan = makeStream(o).take(Math.min(1000, o.steps * o.batchSize));
+  const trunc = truncationReport(
+    tok,
+    scan.map((t) => t.text),
+    o.maxLength,
+  );
+  log(trunc.warn ? `warning: ${trunc.message}` : trunc.message);
   let step = 0;
   if (state && ckDir) {
     step = state.step;
@@ -234,13 +246,14 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
 }
 
 export function makeStream(o: TrainOptions): TrainingStream {
-  const src = readParallel(o.pairs);
-  const pairs = src.kind === 'pairs' ? src.pairs : pairsForObjectives(src.corpus, o.l1, o.l2, o.objectives);
+  const pairs = loadTrainingPairs(o);
+  const replay = resolveReplay(o.replay).path;
   return new TrainingStream({
     pairs,
     objectives: o.objectives,
     seed: o.seed,
-    replay: o.replay ? readReplay(o.replay) : undefined,
+    langNames: o.langNames,
+    replay: replay ? readReplay(replay) : undefined,
     replaySize: o.replaySize,
     officialTlmLangSwap: o.officialTlmLangSwap,
   });

@@ -1,5 +1,7 @@
-// RFC 4180 CSV parser (browser-safe, no node:fs): quoted fields, "" escapes, line breaks inside quotes, CRLF / LF / CR;
-// errors name file and line. src/util/csv.ts re-exports it with the file reader.
+// The one CSV/TSV reader of the project (browser-safe, no node:fs), on papaparse: RFC 4180 quoting ("" escapes, line
+// breaks inside quotes), LF / CRLF / CR (one style per file: papaparse detects it from the first line), a BOM skipped;
+// each record keeps the 1-based line it starts on, and errors name file and line. src/util/csv.ts adds the file reader.
+import Papa from 'papaparse';
 
 export class CsvError extends Error {
   constructor(
@@ -16,88 +18,52 @@ export interface CsvRecord {
   line: number;
 }
 
-/** Parse CSV text into records (each with the 1-based line it starts on). A final line break adds no record; a BOM is skipped. */
-export function parseCsvRecords(text: string, file = '<csv>'): CsvRecord[] {
+export type Delimiter = ',' | '\t';
+
+/** `\t` for *.tsv / *.tab names, else `,`; a header line with tabs and no comma is read as TSV too. */
+export function delimiterFor(name: string, text = ''): Delimiter {
+  if (/\.(tsv|tab)$/i.test(name)) return '\t';
+  if (/\.csv$/i.test(name)) return ',';
+  const first = text.slice(0, Math.max(0, text.search(/\r?\n|\r/)) || text.length);
+  return first.includes('\t') && !first.includes(',') ? '\t' : ',';
+}
+
+/** Parse CSV (or TSV) text into records, each with the line it starts on. A final line break adds no record. */
+export function parseCsvRecords(text: string, file = '<csv>', delimiter: Delimiter = ','): CsvRecord[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false; // the current field was quoted (so an empty one still counts)
   let line = 1;
-  let start = 1;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const n = text.length;
-  const breakAt = (k: number) => (text[k] === '\n' ? 1 : text[k] === '\r' ? (text[k + 1] === '\n' ? 2 : 1) : 0);
-  const endRecord = () => {
-    fields.push(field);
-    records.push({ fields, line: start });
-    fields = [];
-    field = '';
-    quoted = false;
+  let counted = 0; // offset up to which line breaks are counted into `line`
+  const lineAt = (offset: number) => {
+    for (; counted < offset; counted++) {
+      const c = body.charCodeAt(counted);
+      if (c === 10 || (c === 13 && body.charCodeAt(counted + 1) !== 10)) line++;
+    }
+    return line;
   };
-  while (i < n) {
-    const c = text[i];
-    if (c === '"') {
-      if (field !== '' || quoted)
-        throw new CsvError(
-          file,
-          line,
-          'quote inside an unquoted field (quote the whole field and double inner quotes: "")',
-        );
-      const open = line;
-      quoted = true;
-      for (i++; ; ) {
-        if (i >= n) throw new CsvError(file, open, 'unterminated quoted field (missing closing ")');
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        const b = breakAt(i);
-        if (b) {
-          field += text.slice(i, i + b);
-          i += b;
-          line++;
-          continue;
-        }
-        field += text[i++];
-      }
-      if (i < n && text[i] !== ',' && !breakAt(i)) {
-        throw new CsvError(
-          file,
-          line,
-          `unexpected ${JSON.stringify(text[i])} after a closing quote (expected , or end of line)`,
-        );
-      }
-      continue;
-    }
-    if (c === ',') {
-      fields.push(field);
-      field = '';
-      quoted = false;
-      i++;
-      continue;
-    }
-    const b = breakAt(i);
-    if (b) {
-      endRecord();
-      i += b;
-      line++;
-      start = line;
-      continue;
-    }
-    field += c;
-    i++;
-  }
-  if (field !== '' || quoted || fields.length > 0) endRecord();
+  let start = 0;
+  Papa.parse<string[]>(body, {
+    delimiter,
+    quoteChar: '"',
+    escapeChar: '"',
+    step: (res) => {
+      const at = lineAt(start);
+      const err = res.errors[0];
+      if (err?.code === 'MissingQuotes') throw new CsvError(file, at, 'unterminated quoted field (missing closing ")');
+      if (err?.code === 'InvalidQuotes')
+        throw new CsvError(file, at, 'text after a closing quote (quote the whole field and double inner quotes: "")');
+      if (err) throw new CsvError(file, at, err.message);
+      records.push({ fields: res.data, line: at });
+      start = res.meta.cursor;
+    },
+  });
+  const last = records[records.length - 1];
+  if (last && last.fields.length === 1 && last.fields[0] === '' && /[\r\n]$/.test(body)) records.pop();
   return records;
 }
 
-export function parseCsv(text: string, file = '<csv>'): string[][] {
-  return parseCsvRecords(text, file).map((r) => r.fields);
+export function parseCsv(text: string, file = '<csv>', delimiter: Delimiter = ','): string[][] {
+  return parseCsvRecords(text, file, delimiter).map((r) => r.fields);
 }
 
 export interface CsvTable {
@@ -106,20 +72,22 @@ export interface CsvTable {
   lines: number[];
 }
 
-/** Parse a CSV with a header row; every record must have as many fields as the header. `lines[k]` = line of rows[k]. */
-export function parseCsvTable(text: string, file = '<csv>'): CsvTable {
-  const recs = parseCsvRecords(text, file);
-  if (recs.length === 0) throw new CsvError(file, 1, 'empty file (expected a header row)');
+/** Parse a table with a header row; every record must have as many fields as the header. `lines[k]` = line of rows[k]. */
+export function parseCsvTable(text: string, file = '<csv>', delimiter: Delimiter = delimiterFor(file, text)): CsvTable {
+  const recs = parseCsvRecords(text, file, delimiter);
+  if (recs.length === 0 || recs[0].fields.every((f) => f.trim() === ''))
+    throw new CsvError(file, 1, 'empty file (expected a header row)');
   const header = recs[0].fields.map((h) => h.trim());
   const rows: Record<string, string>[] = [];
   const lines: number[] = [];
   for (const { fields, line } of recs.slice(1)) {
     if (fields.length === 1 && fields[0] === '') continue; // blank line
     if (fields.length !== header.length) {
+      const sep = delimiter === '\t' ? 'a tab' : 'an unquoted comma';
       throw new CsvError(
         file,
         line,
-        `${fields.length} fields, but the header has ${header.length} (${header.join(',')})`,
+        `${fields.length} fields, but the header has ${header.length} (${header.join(',')}; a missing column or ${sep})`,
       );
     }
     rows.push(Object.fromEntries(header.map((h, k) => [h, fields[k]])));

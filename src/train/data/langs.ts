@@ -1,5 +1,8 @@
-// Languages of InstructAlign/NusaX: ISO 639-3 code ↔ the English name put in prompts ↔ NusaX folder/column name.
-// Names of the nine FLORES languages follow the official `lang_map` (data_utils.py); mad, nij, bbc are NusaX-only.
+// Languages: any ISO 639-3 code (optionally with a FLORES-200 script subtag, `tgl_Latn`), local-use `qaa`–`qtz`,
+// and the English name put in prompts ([SOURCE_LANG] …). NusaX codes keep their own names (the official `lang_map`
+// of data_utils.py for the nine FLORES languages; mad, nij, bbc are NusaX-only); other names come from the ISO 639-3
+// table (iso-639-3 npm package, compacted by build.mjs); `--lang-names tgl=Tagalog` overrides both. Browser-safe.
+import { ISO639_3 } from '../../generated/iso639-3.ts';
 
 export interface LangInfo {
   code: string;
@@ -26,10 +29,39 @@ export const LANGS: readonly LangInfo[] = [
 export const DEFAULT_L1 = ['eng', 'ind'] as const;
 export const DEFAULT_L2 = ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'] as const;
 
+/** Prompt names chosen by the user (`--lang-names`), by base code. */
+export type LangNames = Readonly<Record<string, string>>;
+
 const byKey = new Map<string, LangInfo>();
 for (const l of LANGS) for (const k of [l.code, l.name.toLowerCase(), l.nusax]) byKey.set(k, l);
 
-/** Accepts a code (`sun`), a FLORES code (`sun_Latn`), a prompt name (`Sundanese`) or a NusaX name (`toba_batak`). */
+let iso: { names: Map<string, string>; byName: Map<string, string | null> } | undefined;
+/** The ISO table, parsed on first use. byName: lower-case name → code (null where two codes share a name). */
+function isoTable() {
+  if (iso) return iso;
+  const names = new Map<string, string>();
+  const byName = new Map<string, string | null>();
+  for (const row of ISO639_3.split('\n')) {
+    const tab = row.indexOf('\t');
+    const code = row.slice(0, tab);
+    // "Malay (macrolanguage)" → "Malay"; other parentheses tell languages apart ("Ainu (China)") and stay.
+    const name = row.slice(tab + 1).replace(/ \(macrolanguage\)$/, '');
+    names.set(code, name);
+    const k = name.toLowerCase();
+    byName.set(k, byName.has(k) ? null : code);
+  }
+  iso = { names, byName };
+  return iso;
+}
+
+const CODE_RE = /^([a-z]{3})(?:_([A-Za-z]{4}))?$/;
+
+/** True for the ISO 639-3 local-use range qaa–qtz (no standard name: give one with --lang-names). */
+export function isLocalUse(code: string): boolean {
+  return /^q[a-t][a-z]$/.test(code);
+}
+
+/** NusaX entry by code (`sun`), FLORES code (`sun_Latn`), prompt name (`Sundanese`) or NusaX name (`toba_batak`). */
 export function findLang(key: string): LangInfo | undefined {
   const k = key
     .trim()
@@ -38,13 +70,59 @@ export function findLang(key: string): LangInfo | undefined {
   return byKey.get(k) ?? byKey.get(k.replace(/ /g, '_'));
 }
 
-export function langCode(key: string): string {
-  const l = findLang(key);
-  if (!l) throw new Error(`unknown language "${key}" (known: ${LANGS.map((x) => x.code).join(', ')})`);
-  return l.code;
+/**
+ * The base ISO 639-3 code of `key`: a code (`tgl`), a code with a FLORES script subtag (`tgl_Latn` → `tgl`), a NusaX
+ * name (`toba_batak`) or an English name from the table (`Tagalog`, 4 letters or more). A code is accepted when the ISO table has it,
+ * it is local-use (qaa–qtz), or `names` names it. `where` prefixes the error (e.g. a file:line or a flag).
+ */
+export function langCode(key: string, names: LangNames = {}, where = ''): string {
+  const nusax = findLang(key);
+  if (nusax) return nusax.code;
+  const k = key.trim();
+  const m = CODE_RE.exec(k.toLowerCase());
+  if (m && (isoTable().names.has(m[1]) || isLocalUse(m[1]) || m[1] in names)) return m[1];
+  // Names only from 4 letters on: short strings are codes or typos, and a few languages are named "En", "Are", ….
+  const byName = k.length >= 4 ? isoTable().byName.get(k.toLowerCase().replace(/_/g, ' ')) : undefined;
+  if (byName) return byName;
+  const pre = where ? `${where}: ` : '';
+  throw new Error(
+    `${pre}unknown language "${key}": expected an ISO 639-3 code (e.g. tgl or tgl_Latn), a local-use code qaa–qtz, ` +
+      'or an English language name; for a code outside ISO 639-3 give its name with --lang-names CODE=Name',
+  );
 }
 
-/** The name used in prompts; an unknown code is used as given (so JSONL with other languages still works). */
-export function langName(code: string): string {
-  return findLang(code)?.name ?? code;
+/** The English name used in prompts: --lang-names, then the NusaX name, then the ISO 639-3 table. */
+export function langName(code: string, names: LangNames = {}): string {
+  const base = code.trim().toLowerCase().replace(CODE_RE, '$1');
+  const given = names[base] ?? names[code];
+  if (given) return given;
+  const nusax = findLang(base);
+  if (nusax) return nusax.name;
+  const name = isoTable().names.get(base);
+  if (name) return name;
+  if (isLocalUse(base))
+    throw new Error(`"${base}" is a local-use code with no standard name: name it with --lang-names ${base}=Name`);
+  throw new Error(`no name for language "${code}": give one with --lang-names ${base}=Name`);
+}
+
+/** `--lang-names tgl=Tagalog,qaa=Zedish` → { tgl: 'Tagalog', qaa: 'Zedish' } (codes normalised to their base). */
+export function parseLangNames(spec: string | undefined, flag = '--lang-names'): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!spec) return out;
+  for (const part of spec.split(',').map((s) => s.trim())) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const code = part.slice(0, Math.max(eq, 0)).trim().toLowerCase();
+    const name = part.slice(eq + 1).trim();
+    const m = CODE_RE.exec(code);
+    if (eq <= 0 || !m || !name)
+      throw new Error(`${flag}: bad entry "${part}" (expected CODE=Name, e.g. tgl=Tagalog,qaa=Zedish)`);
+    out[m[1]] = name;
+  }
+  return out;
+}
+
+/** Check every language has a prompt name now rather than mid-training (throws the langName error). */
+export function checkLangNames(codes: Iterable<string>, names: LangNames = {}): void {
+  for (const c of codes) langName(c, names);
 }

@@ -1,7 +1,7 @@
 // InstructAlign objectives (official run_t2t_finetuning.py `self_prompt`): turn one directional pair into one
 // decoder-only training text (the template filled *including* the target/label). All randomness from the Rng.
 import type { Rng } from '../rng.ts';
-import { langName } from './langs.ts';
+import { langName, type LangNames } from './langs.ts';
 import type { ParallelPair } from './parallel.ts';
 import { applyOp, applyOps, drawPerturbSet } from './perturb.ts';
 import { BILINGUAL_TEMPLATES, MONOLINGUAL_TEMPLATES, TRANSLATION_TEMPLATES, XSS_TEMPLATES, fill } from './templates.ts';
@@ -52,10 +52,12 @@ export interface ExampleOptions {
   /** Reproduce the official TLM prompt, which names [SOURCE_LANG] lang1 and [CONTEXT_LANG] lang2 although the noisy
    *  text is sentence2 (lang2). Default false: the paper's reading, the noisy text's own language as [SOURCE_LANG]. */
   officialTlmLangSwap?: boolean;
+  /** prompt names that override the built-in ones (`--lang-names`) */
+  langNames?: LangNames;
 }
 
 export function makeExample(p: ParallelPair, objective: Objective, rng: Rng, opts: ExampleOptions = {}): string {
-  const [n1, n2] = [langName(p.lang1), langName(p.lang2)];
+  const [n1, n2] = [langName(p.lang1, opts.langNames), langName(p.lang2, opts.langNames)];
   switch (objective) {
     case 'mlm': {
       const noisy = applyOps(p.sentence1, drawPerturbSet(rng), rng);

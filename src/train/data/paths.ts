@@ -31,3 +31,14 @@ export const DEFAULT_PAIRS = 'nusax/mt/train.csv';
 export const DEFAULT_REPLAY = 'replay/nusax_l1_instruct.jsonl';
 /** The older stand-in, still selectable: L1 sentiment train in the evaluation prompts (it rehearses the task). */
 export const EVAL_PROMPT_REPLAY = 'replay/nusax_l1_sentiment.jsonl';
+
+/** `--replay`: absent → the bundled replay set (the paper always replays); `none` → no replay; else a JSONL path.
+ *  `note` is the line the commands log, so a run says which replay it uses. */
+export function resolveReplay(flag: string | undefined): { path?: string; note: string } {
+  if (flag === 'none') return { note: 'replay: none (--replay none): new-language data only, no experience replay' };
+  if (flag === undefined) {
+    const path = dataPath(DEFAULT_REPLAY);
+    return { path, note: `replay: bundled data/${DEFAULT_REPLAY} (the default; --replay none disables it)` };
+  }
+  return { path: flag, note: `replay: ${flag}` };
+}

@@ -19,6 +19,27 @@ export function encodeText(tok: TextTokenizer, text: string, maxLength = DEFAULT
   return ids.length > maxLength ? ids.slice(0, maxLength) : ids;
 }
 
+/** How many texts `--max-length` cuts. Every InstructAlign template and replay row ends with its target (the
+ *  answer, label or target sentence), so a cut text has lost (part of) its target. */
+export interface TruncationReport {
+  texts: number;
+  truncated: number;
+  maxLength: number;
+  warn: boolean; // more than 10 % cut
+  message: string;
+}
+
+export function truncationReport(tok: TextTokenizer, texts: readonly string[], maxLength: number): TruncationReport {
+  const truncated = texts.filter((t) => tok.encode(t).length > maxLength).length;
+  const pct = texts.length ? (100 * truncated) / texts.length : 0;
+  const warn = pct > 10;
+  const message =
+    `truncation: ${truncated} of ${texts.length} texts (${pct.toFixed(1)} %) are longer than --max-length ${maxLength} ` +
+    `tokens and lose (part of) their target` +
+    (warn ? ` — warning: above 10 %; raise --max-length or use shorter sentences` : '');
+  return { texts: texts.length, truncated, maxLength, warn, message };
+}
+
 export interface Batch {
   inputIds: Int32Array; // (B,T) row-major, pads = padId
   attentionMask: Int32Array; // (B,T) 1 = real token, 0 = pad

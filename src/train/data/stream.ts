@@ -5,8 +5,9 @@
 import { Rng } from '../rng.ts';
 import { drawObjective, isMonolingualOnly, makeExample, parseObjectives } from './objectives.ts';
 import type { Objective, ObjectiveMix } from './objectives.ts';
-import { buildPairs } from './parallel.ts';
-import type { AlignedCorpus, ParallelPair } from './parallel.ts';
+import { checkLangNames, type LangNames } from './langs.ts';
+import { pairsFromSource } from './parallel.ts';
+import type { AlignedCorpus, PairsSource, ParallelPair } from './parallel.ts';
 import { interleaveAllExhausted, replayText, sampleReplay } from './replay.ts';
 import type { ReplayRow } from './replay.ts';
 
@@ -19,6 +20,7 @@ export interface TrainingStreamOptions {
   replayFirst?: boolean; // default true: the official interleave_datasets([xp3, flores]) puts replay first
   officialTlmLangSwap?: boolean; // see objectives.ts
   shuffle?: boolean; // default true: reshuffle the orders each epoch (HF Trainer's RandomSampler does too)
+  langNames?: LangNames; // prompt names overriding the built-in ones (--lang-names)
 }
 
 export interface TrainingText {
@@ -47,6 +49,7 @@ export class TrainingStream {
   constructor(private readonly opts: TrainingStreamOptions) {
     if (opts.pairs.length === 0) throw new Error('TrainingStream: no pairs (check --pairs, --l1 and --l2)');
     this.mix = parseObjectives(opts.objectives);
+    checkLangNames(new Set(opts.pairs.flatMap((p) => [p.lang1, p.lang2])), opts.langNames);
     this.root = Rng.fromSeed(opts.seed);
     this.rng = this.root.fork('examples');
     const pool = (opts.replay ?? []).map((r) => (typeof r === 'string' ? r : replayText(r)));
@@ -123,10 +126,11 @@ export class TrainingStream {
 
 /** The pairs a stream should use: the official `monolingual` pairing when only MLM can be drawn, else both directions. */
 export function pairsForObjectives(
-  corpus: AlignedCorpus,
+  data: AlignedCorpus | PairsSource,
   l1: readonly string[],
   l2: readonly string[],
   objectives: string | readonly string[],
 ): ParallelPair[] {
-  return buildPairs(corpus, { l1, l2, monolingual: isMonolingualOnly(parseObjectives(objectives)) });
+  const src: PairsSource = 'kind' in data ? data : { kind: 'aligned', corpus: data };
+  return pairsFromSource(src, { l1, l2, monolingual: isMonolingualOnly(parseObjectives(objectives)) });
 }
