@@ -36,7 +36,7 @@ export function truncationReport(tok: TextTokenizer, texts: readonly string[], m
   const message =
     `truncation: ${truncated} of ${texts.length} texts (${pct.toFixed(1)} %) are longer than --max-length ${maxLength} ` +
     `tokens and lose (part of) their target` +
-    (warn ? ` — warning: above 10 %; raise --max-length or use shorter sentences` : '');
+    (warn ? ' (more than 10 %: raise --max-length or use shorter sentences)' : '');
   return { texts: texts.length, truncated, maxLength, warn, message };
 }
 
