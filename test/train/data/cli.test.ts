@@ -58,7 +58,7 @@ describe('cli data --preview with your own data', () => {
     assert.equal(r.status, 0, r.err);
     assert.match(r.out, /Tagalog/);
     assert.equal(r.out.match(/^--- \d+ \[replay\]$/gm)?.length, 4);
-    assert.match(r.err, /replay: bundled data\/replay\/nusax_l1_sentiment\.jsonl \(the default; --replay none/);
+    assert.match(r.err, /replay: bundled data\/replay\/nusax_l1_instruct\.jsonl \(the default; --replay none/);
     assert.match(r.err, /truncation: 0 of 8 texts \(0\.0 %\)/);
   });
 

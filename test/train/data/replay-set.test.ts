@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_LABELS, formatOptions, promptTemplates, TASKS } from '../../../src/eval/tasks.ts';
-import { parseCsvLite } from '../../../src/train/data/csv-lite.ts';
+import { parseCsvRecords } from '../../../src/util/csv-parse.ts';
 import { readReplay } from '../../../src/train/data/node-io.ts';
 import { DEFAULT_REPLAY, EVAL_PROMPT_REPLAY, dataPath } from '../../../src/train/data/paths.ts';
 import { replayText, type ReplayRow } from '../../../src/train/data/replay.ts';
@@ -78,7 +78,7 @@ describe('train/data/replay set (the stand-in for xP3)', () => {
     // no evaluation (test split) text of either L1 language occurs in any row
     const testTexts = ['english', 'indonesian'].flatMap((f) => {
       const file = dataPath(`nusax/sentiment/${f}/test.csv`);
-      return parseCsvLite(readFileSync(file, 'utf8'), file)
+      return parseCsvRecords(readFileSync(file, 'utf8'), file)
         .slice(1)
         .map((r) => r.fields[1]);
     });
