@@ -14,6 +14,8 @@ struct Params {
 
 fn idx(gid: vec3u) -> u32 { return gid.x + gid.y * 65535u * 256u; }
 
+//#include "gelu.wgsl"
+
 @compute @workgroup_size(256)
 fn add(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
@@ -30,18 +32,15 @@ fn add_inplace(@builtin(global_invocation_id) gid: vec3u) {
 fn gelu_forward(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
   if (i >= params.n) { return; }
-  let x = a[i];
-  out[i] = 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0)));
+  out[i] = gelu(a[i]);
 }
 
-// BLOOM's training backward: g' = 0.5x(1−t²)(0.79788456 + 0.1070322243x²) + 0.5(1+t); dx = g'·dy.
+// BLOOM's training backward: dx = gelu'(x)·dy
 @compute @workgroup_size(256)
 fn gelu_backward(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
   if (i >= params.n) { return; }
-  let x = a[i];
-  let t = tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0));
-  let g = 0.5 * x * ((1.0 - t * t) * (0.79788456 + 0.1070322243 * x * x)) + 0.5 * (1.0 + t);
+  let g = gelu_grad(a[i]);
   if ((params.flags & 2u) != 0u) { out[i] += g * b[i]; } else { out[i] = g * b[i]; }
 }
 

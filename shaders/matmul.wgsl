@@ -41,9 +41,7 @@ fn loadB4(i: u32) -> vec4f { return b[i]; }
 @group(0) @binding(4) var<uniform> params: Params;
 @group(0) @binding(5) var<storage, read> res: array<vec4f>;  // residual, laid out as C (define RESIDUAL)
 
-fn gelu4(x: vec4f) -> vec4f {
-  return 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), vec4f(-15.0), vec4f(15.0))));
-}
+//#include "gelu.wgsl"
 
 // 4×4 block of A at rows m.., k.. as a matrix whose column i is row m+i over k (vec4 indices: all /4)
 fn blockA(m: u32, k: u32, M1: u32, sm: u32, sk: u32, off: u32) -> mat4x4f {
@@ -326,9 +324,7 @@ const TK = 16u;  // reduction slice held in workgroup memory
 var<workgroup> As: array<f32, 512>;  // [TK][TM]
 var<workgroup> Bs: array<f32, 512>;  // [TK][TN]
 
-fn gelu(x: f32) -> f32 {
-  return 0.5 * x * (1.0 + tanh(clamp(0.79788456 * x * (1.0 + 0.044715 * x * x), -15.0, 15.0)));
-}
+//#include "gelu.wgsl"
 
 // 8×8 threads, each owning a 4×4 block of C (params are read once: uniform loads are not free on SwiftShader).
 @compute @workgroup_size(8, 8)

@@ -1,5 +1,7 @@
-// WGSL source handling: a tiny line preprocessor (//#if NAME, //#else, //#endif) and reflection of the bindings
-// and the `struct Params` each shader declares, so host code derives layouts from the shader (one source of truth).
+// WGSL source handling: a tiny line preprocessor (//#include, //#if NAME, //#else, //#endif, //#unroll) and
+// reflection of the bindings and the `struct Params` each shader declares, so host code derives layouts from the
+// shader (one source of truth). Every define is listed in docs/shaders.md.
+import { SHADER_LIB } from '../generated/assets.ts';
 
 export interface BindingDecl {
   name: string;
@@ -21,14 +23,40 @@ export function hasPrologue(code: string): boolean {
 }
 
 /**
- * Keeps lines between //#if X ... //#else ... //#endif according to `defines`; line numbers are preserved.
+ * `//#include "name.wgsl"` is replaced by shaders/lib/name.wgsl (`lib` resolves names), comments dropped and all on
+ * the directive's line, so that line numbers stay true (a compile error inside a snippet points at the include).
+ * Then keeps lines between //#if X ... //#else ... //#endif according to `defines`; line numbers are preserved.
  * `//#unroll V N` ... `//#endunroll` (N a number or a numeric define) repeats the body N times with every `$V`
  * replaced by 0..N−1 (so `$Vu` is a u32 literal), all on the directive's line so that line numbers stay true
  * (unrolls nest, with different variables):
  * hand-unrolled code without private arrays, which SwiftShader cannot keep in registers.
  */
-export function preprocess(src: string, defines: Record<string, boolean | number>, file: string): string {
-  return expandUnrolls(ifdefs(src, defines, file), defines, file);
+export function preprocess(
+  src: string,
+  defines: Record<string, boolean | number>,
+  file: string,
+  lib: Readonly<Record<string, string>> = SHADER_LIB,
+): string {
+  return expandUnrolls(ifdefs(includes(src, file, lib), defines, file), defines, file);
+}
+
+function includes(src: string, file: string, lib: Readonly<Record<string, string>>): string {
+  const lines = src.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*\/\/#include\b/.test(lines[i])) continue;
+    const m = /^\s*\/\/#include\s+"([\w.-]+)"\s*$/.exec(lines[i]);
+    if (!m) throw new Error(`${file}.wgsl:${i + 1}: write an include as //#include "name.wgsl"`);
+    const text = lib[m[1]];
+    if (text === undefined) {
+      const known = Object.keys(lib).join(', ') || 'none';
+      throw new Error(`${file}.wgsl:${i + 1}: no shaders/lib/${m[1]} (known: ${known}); run \`node build.mjs gen\``);
+    }
+    // a snippet is plain WGSL: directives inside it would be lost by the joining below
+    if (/^\s*\/\/#/m.test(text)) throw new Error(`shaders/lib/${m[1]}: a snippet may not contain //# directives`);
+    const code = text.split('\n').map((l) => l.replace(/\/\/.*$/, '').trim());
+    lines[i] = code.filter(Boolean).join(' ');
+  }
+  return lines.join('\n');
 }
 
 function expandUnrolls(src: string, defines: Record<string, boolean | number>, file: string, lineOffset = 0): string {

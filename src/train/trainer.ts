@@ -1,7 +1,7 @@
 // The InstructAlign trainer: a deterministic stream of crosslingual instructions (+ replay) → token batches →
 // forward/backward on the GPU → AdamW, with JSONL logs, atomic checkpoints (HF-loadable model + optimizer, data
 // position and config) and exact resume: a resumed run reproduces the uninterrupted loss curve.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
 import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
@@ -20,7 +20,7 @@ import { resolveReplay } from './data/paths.ts';
 import { TrainingStream, type TrainingStreamState } from './data/stream.ts';
 import { collate, encodeText, truncationReport } from './data/sequences.ts';
 import { Progress } from '../util/progress.ts';
-import { atomicWriteFile } from '../util/atomic.ts';
+import { atomicWriteFile, completeDir, replaceDir } from '../util/atomic.ts';
 
 export interface TrainOptions {
   model: string; // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
@@ -104,7 +104,7 @@ export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: T
   if (o.batchSize % o.gradAccum)
     throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
   mkdirSync(o.out, { recursive: true });
-  const ckDir = resume ? findCheckpoint(o.out) : null;
+  const ckDir = resume ? await findCheckpoint(o.out) : null;
   if (resume && !ckDir)
     throw new Error(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, CKPT)}); start without --resume`);
   const state: TrainerState | null = ckDir ? JSON.parse(readFileSync(join(ckDir, 'trainer_state.json'), 'utf8')) : null;
@@ -260,9 +260,8 @@ export function makeStream(o: TrainOptions): TrainingStream {
 }
 
 /** out/checkpoint, or the previous one if a crash came between the two renames of a save. */
-function findCheckpoint(out: string): string | null {
-  for (const d of [CKPT, `.${CKPT}-old`]) if (existsSync(join(out, d, 'trainer_state.json'))) return join(out, d);
-  return null;
+function findCheckpoint(out: string): Promise<string | null> {
+  return completeDir(join(out, CKPT), 'trainer_state.json');
 }
 
 function truncateLog(path: string, step: number): void {
@@ -284,7 +283,6 @@ async function saveTrainCheckpoint(
   st: TrainerState,
 ): Promise<void> {
   const tmp = join(o.out, `.${CKPT}-tmp`),
-    old = join(o.out, `.${CKPT}-old`),
     dst = join(o.out, CKPT);
   rmSync(tmp, { recursive: true, force: true });
   const params = await readSharded(
@@ -305,10 +303,7 @@ async function saveTrainCheckpoint(
   }
   await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
   await atomicWriteFile(join(tmp, 'trainer_state.json'), JSON.stringify(st, null, 1) + '\n');
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dst)) renameSync(dst, old);
-  renameSync(tmp, dst);
-  rmSync(old, { recursive: true, force: true });
+  await replaceDir(tmp, dst);
 }
 
 async function readOptimizer(dir: string, step: number) {

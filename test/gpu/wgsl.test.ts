@@ -55,4 +55,29 @@ describe('wgsl preprocessor', () => {
     assert.throws(() => preprocess('//#unroll d 2\ny', {}, 'm'), /m\.wgsl:1: \/\/#unroll without \/\/#endunroll/);
     assert.throws(() => preprocess('y\n//#endunroll', {}, 'm'), /m\.wgsl:2: \/\/#endunroll without/);
   });
+
+  it("//#include puts a shaders/lib snippet on the directive's line (comments dropped), inside //#if too", () => {
+    const lib = { 'f.wgsl': '// why\nfn f(x: f32) -> f32 {\n  return x; // id\n}\n' };
+    const src = 'a\n//#include "f.wgsl"\n//#if X\n//#include "f.wgsl"\n//#endif\nz';
+    assert.deepEqual(preprocess(src, {}, 't', lib).split('\n'), [
+      'a',
+      'fn f(x: f32) -> f32 { return x; }',
+      '',
+      '',
+      '',
+      'z',
+    ]);
+    assert.equal(preprocess(src, { X: true }, 't', lib).split('\n')[3], 'fn f(x: f32) -> f32 { return x; }');
+    // the real library: GELU is written once, in shaders/lib/gelu.wgsl
+    assert.match(preprocess('//#include "gelu.wgsl"', {}, 'elementwise'), /fn gelu\(x: f32\) -> f32 \{/);
+  });
+
+  it('names the shader line of a bad //#include and refuses directives inside a snippet', () => {
+    assert.throws(() => preprocess('x\n//#include "nope.wgsl"', {}, 'm', {}), /m\.wgsl:2: no shaders\/lib\/nope\.wgsl/);
+    assert.throws(() => preprocess('//#include gelu', {}, 'm', {}), /m\.wgsl:1: write an include as/);
+    assert.throws(
+      () => preprocess('//#include "s.wgsl"', {}, 'm', { 's.wgsl': '//#if X\nfn f() {}\n//#endif' }),
+      /shaders\/lib\/s\.wgsl: a snippet may not contain/,
+    );
+  });
 });

@@ -7,7 +7,7 @@ import { FIXTURE_NAMES, FIXTURES, getGpu, loadFixture, type Fixture } from '../h
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { BloomWeights, INT8_LINEARS, randomBloomArrays } from '../../src/model/weights.ts';
 import { BloomModel } from '../../src/model/bloom.ts';
-import { quantizeWeight, roundHalfEven } from '../../src/model/int8.ts';
+import { quantizeActs, quantizeWeight, roundHalfEven } from '../../src/model/int8.ts';
 import { parseBloomConfig } from '../../src/model/config.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import { run as evalCli } from '../../src/cli/eval.ts';
@@ -201,5 +201,19 @@ describe('instructalign eval --int8', () => {
       .map((l) => JSON.parse(l));
     assert.equal(preds.length, 2);
     for (const p of preds) assert.ok(p.scores.every((s: number) => Number.isFinite(s) && s < 0));
+  });
+});
+
+// The CPU reference's activation quantization at the outlier threshold itself: bitsandbytes counts |x| ≥ threshold
+// as an outlier (docs/int8.md). Expected values worked out by hand from that rule, not by running this code.
+describe('LLM.int8() activations on the CPU: |x| = threshold is an outlier', () => {
+  it('threshold 6: columns, row scales and int8 values of a 2×4 input', () => {
+    const X = Float32Array.from([6, 1, -2, 0.5, 3, -5.999, 4, -6.5]);
+    const q = quantizeActs(X, 2, 4, 6);
+    assert.deepEqual(q.cols, [0, 3], 'x = 6 (row 0) and x = −6.5 (row 1) make columns 0 and 3 outlier columns');
+    // row 0 without its outlier 6: absmax 2; row 1 without −6.5: absmax 5.999 (below 6, kept)
+    assert.deepEqual(Array.from(q.sca), [2, Math.fround(5.999)]);
+    // round(x·127/SCA), half to even (1·127/2 = 63.5 → 64), outlier columns zeroed
+    assert.deepEqual(Array.from(q.ca), [0, 64, -127, 0, 0, -127, 85, 0]);
   });
 });

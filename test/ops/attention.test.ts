@@ -270,3 +270,26 @@ describe('attention: when training keeps the probabilities (attentionNeedsProbs)
     assert.equal(attentionNeedsProbs(gpu, shape(16, 1, 2, 6)), true, 'D = 6: no vec4 flash kernel');
   });
 });
+
+// ALiBi slopes against values written out here from HF's build_alibi_tensor (docs/bloom.md), not against a formula
+// in this project: the exponents e of 2^e for each head count, the first p = 2^floor(log2 N) from 2^(−8/p), the rest
+// the odd powers of 2^(−4/p). Exact: each slope is a power of two or a square root of one, rounded to f32 once.
+describe('attention: ALiBi slopes are the published values', () => {
+  const EXPONENTS: Record<number, number[]> = {
+    1: [-8],
+    2: [-4, -8],
+    3: [-4, -8, -2],
+    4: [-2, -4, -6, -8],
+    6: [-2, -4, -6, -8, -1, -3],
+    8: [-1, -2, -3, -4, -5, -6, -7, -8],
+    12: [-1, -2, -3, -4, -5, -6, -7, -8, -0.5, -1.5, -2.5, -3.5],
+    16: [-0.5, -1, -1.5, -2, -2.5, -3, -3.5, -4, -4.5, -5, -5.5, -6, -6.5, -7, -7.5, -8],
+  };
+  for (const [n, exps] of Object.entries(EXPONENTS)) {
+    it(`${n} heads`, () => {
+      const want = Float32Array.from(exps, (e) => 2 ** e);
+      const got = alibiSlopes(Number(n));
+      assert.deepEqual(Array.from(got), Array.from(want));
+    });
+  }
+});

@@ -1,7 +1,8 @@
 // Trainer: the loss falls on a fixed small dataset; a run interrupted mid-way and resumed reproduces the
 // uninterrupted loss curve exactly; checkpoints are HF-loadable folders.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import fs, { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu, FIXTURES, REPO } from '../helpers/gpu.ts';
@@ -102,6 +103,43 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       .split('\n')
       .map((l) => JSON.parse(l).loss);
     assert.deepEqual(all, full);
+  });
+
+  it('a crash between the two renames of a save, twice: --resume loads .checkpoint-old, losses reproduced', async () => {
+    // replaceDir (src/util/atomic.ts) swaps folders: checkpoint → .checkpoint-old, .checkpoint-tmp → checkpoint,
+    // then deletes the old copy. The run crashes at its second save (step 4) after the first rename; the resumed run
+    // crashes at its first save, where only .checkpoint-old exists: that copy must survive until the new one is in.
+    const gpu = await getGpu();
+    const out = tmp();
+    const rename = fs.renameSync;
+    const crashAtSwap = async (n: number, resume: boolean) => {
+      let swaps = 0;
+      fs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+        if (String(from).endsWith('.checkpoint-tmp') && ++swaps === n) throw new Error('simulated crash in the save');
+        rename(from, to);
+      };
+      syncBuiltinESMExports(); // `import('node:fs')` in atomic.ts now sees the patched function
+      try {
+        await assert.rejects(train(gpu, options(out, 10), resume, { log: () => {} }), /simulated crash in the save/);
+      } finally {
+        fs.renameSync = rename;
+        syncBuiltinESMExports();
+      }
+      assert.ok(!existsSync(join(out, 'checkpoint')) && existsSync(join(out, '.checkpoint-old')), 'crashed mid-swap');
+    };
+    await crashAtSwap(2, false);
+    await crashAtSwap(1, true);
+    const resumed = await train(gpu, options(out, 10), true, { log: () => {} });
+    assert.equal(resumed[0].step, 3, 'resumed after the step-2 checkpoint');
+    assert.deepEqual(
+      resumed.map((l) => l.loss),
+      full.slice(2),
+    );
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.startsWith('.')),
+      [],
+      'the next save cleaned up the old and temporary folders',
+    );
   });
 
   it('GPU family: the matmul tiles are tuned during the first steps (logged) and the losses stay bit for bit', async () => {

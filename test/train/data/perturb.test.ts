@@ -23,6 +23,31 @@ function within4Sigma(count: number, N: number, p: number, what: string) {
 const SENT = 'Kue-kue yang disajikan bikin saya bernostalgia, semuanya tipikal kue zaman dulu dan harganya juga murah.';
 
 describe('train/data/perturb', () => {
+  it("the set boundaries are exactly .24/.48/.72/.80/.88/.96 (u just below and at each, InstructAlign's table)", () => {
+    // a stub draw: the u of each case, so the table is pinned without sampling noise
+    const at = (u: number) => drawPerturbSet({ next: () => u } as unknown as Rng).join('+');
+    const cases: [number, string][] = [
+      [0, 'infill'],
+      [0.2399999, 'infill'],
+      [0.24, 'delete'],
+      [0.4799999, 'delete'],
+      [0.48, 'permute'],
+      [0.7199999, 'permute'],
+      [0.72, 'infill+delete'],
+      [0.7999999, 'infill+delete'],
+      [0.8, 'infill+permute'],
+      [0.8799999, 'infill+permute'],
+      [0.88, 'delete+permute'],
+      [0.9599999, 'delete+permute'],
+      [0.96, 'infill+delete+permute'],
+      [0.9999999, 'infill+delete+permute'],
+    ];
+    assert.deepEqual(
+      cases.map(([u]) => [u, at(u)]),
+      cases,
+    );
+  });
+
   it('set frequencies follow the official table (.24/.24/.24/.08/.08/.08/.04), N=20000, 4σ', () => {
     const expected: [string, number][] = [
       ['infill', 0.24],

@@ -1,0 +1,140 @@
+// Every shader variant the runtime can build, compiled on the device (createShaderModule + getCompilationInfo), so
+// that a define combination that breaks the WGSL fails here rather than in the one run that happens to pick it.
+// VARIANTS enumerates the defines each op module in src/ops passes (the function named beside each); the guard tests
+// keep it, the shaders' directives and the table in docs/shaders.md in step.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getGpu, REPO } from '../helpers/gpu.ts';
+import type { Gpu } from '../../src/gpu/runtime.ts';
+import { preprocess, hasPrologue } from '../../src/gpu/wgsl.ts';
+import { SHADERS } from '../../src/generated/assets.ts';
+
+type Defines = Record<string, boolean | number>;
+
+/** Every assignment of true/false to `names`, each merged over `base`. */
+function combos(names: string[], base: Defines = {}): Defines[] {
+  let out: Defines[] = [{ ...base }];
+  for (const n of names)
+    out = out.flatMap((d) => [
+      { ...d, [n]: false },
+      { ...d, [n]: true },
+    ]);
+  return out;
+}
+
+// head dims 8 (the test fixtures), 64 (560m) and 128 (the largest rowwise one); BK as attention.ts flashDefines
+// computes it under the default 16 KiB of workgroup memory
+const D4S = [2, 16, 32];
+const flashBK = (d4: number) => Math.min(64, Math.floor(16384 / (32 * d4 + 8)));
+
+export const VARIANTS: Record<string, Defines[]> = {
+  matmul: [
+    // matmul(): the scalar kernel (no vec4 layout) and bias_grad / columnSums
+    ...combos(['B_F16', 'RESIDUAL']),
+    { VEC4: true },
+    // matmul(): the tiled GPU kernels tiled64, tiled128, tiled128k16, tiled128k32
+    ...[
+      [64, 8],
+      [128, 8],
+      [128, 16],
+      [128, 32],
+    ].flatMap(([ts, bk]) =>
+      combos(['B_F16', 'RESIDUAL', 'A_M4', 'B_N4'], {
+        VEC4: true,
+        TILED: true,
+        T128: ts === 128,
+        BK: bk,
+        NL: Math.max(1, (ts * bk) / 4 / 256),
+      }),
+    ),
+    // matmul(): SwiftShader's register-block kernels vec4 (BLK 2) and vec4x16 (BLK 4), SGA where subgroups allow
+    ...[2, 4].flatMap((BLK) =>
+      combos(['B_F16', 'RESIDUAL', 'A_M4', 'B_N4', 'SGA', 'GELU', 'ACC'], { VEC4: true, BLK, EPI_DEFINES: true }),
+    ),
+  ],
+  attention: [
+    // the workgroup-per-row kernels (attentionForward / attentionBackward without ROWWISE or flash)
+    {},
+    { SUBGROUPS: true },
+    ...D4S.flatMap((D4) => [
+      // rowwise forward: ROWS4 × (probs | NOPROBS | NOPROBS + LSE); rowwise backward (also the flash backward's)
+      ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: false, LSE: false }),
+      ...combos(['ROWS4', 'LSE'], { ROWWISE: true, D4, NOPROBS: true }),
+      { ROWWISE: true, D4 },
+      // flashDefines: forward with and without LSE, and the flash backward
+      ...combos(['LSE'], { FLASH: true, D4, BK: flashBK(D4) }),
+      { FLASH: true, D4, BK: flashBK(D4) },
+    ]),
+  ],
+  // layernormForward / layernormBackward, ceStats / ceBackward: rowwise, workgroup, workgroup with subgroups
+  layernorm: [{}, { SUBGROUPS: true }, { ROWWISE: true }],
+  cross_entropy: [{}, { SUBGROUPS: true }, { ROWWISE: true }],
+  // sumSquares (subgroups where available), clipCoefficient, adamwStep (CLIP)
+  adamw: [{}, { SUBGROUPS: true }, ...combos(['CLIP'])],
+  // embeddingForward (f32 or packed f16 shards), embeddingBackward
+  embedding: combos(['W_F16']),
+  elementwise: [{}],
+  // int8Linear: dot4I8Packed or by hand, with or without the raw accumulator (tests)
+  matmul_int8: combos(['DOT4', 'RAW_ACC']),
+};
+
+/** Names a shader's directives test: //#if X, //#ifnot X and non-numeric //#unroll counts. */
+function directiveNames(src: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of src.matchAll(/^\s*\/\/#(?:if|ifnot)\s+(\w+)/gm)) names.add(m[1]);
+  for (const m of src.matchAll(/^\s*\/\/#unroll\s+\w+\s+([A-Za-z_]\w*)/gm)) names.add(m[1]);
+  return names;
+}
+
+/** What the device must offer for a variant to compile (else it is skipped, with the reason printed). */
+function missing(gpu: Gpu, d: Defines): string | null {
+  const h = gpu.handle;
+  if ((d.SUBGROUPS || d.SGA) && !h.features.has('subgroups')) return 'the subgroups feature';
+  if (d.SGA && !h.wgslFeatures.has('subgroup_id')) return 'the subgroup_id WGSL feature';
+  if (d.DOT4 && !h.wgslFeatures.has('packed_4x8_integer_dot_product')) return 'packed_4x8_integer_dot_product';
+  return null;
+}
+
+describe('shader variants: every define combination the ops can pass compiles on the device', () => {
+  it('the enumeration covers every shader and every define its directives test', () => {
+    assert.deepEqual(Object.keys(VARIANTS).sort(), Object.keys(SHADERS).sort());
+    for (const [shader, list] of Object.entries(VARIANTS)) {
+      const used = new Set(list.flatMap((d) => Object.keys(d)));
+      for (const n of directiveNames(SHADERS[shader]))
+        assert.ok(used.has(n), `${shader}.wgsl tests define ${n}, which no variant here sets`);
+    }
+  });
+
+  it('docs/shaders.md has a row for every define', () => {
+    const doc = readFileSync(join(REPO, 'docs/shaders.md'), 'utf8');
+    const rows = new Set([...doc.matchAll(/^\|\s*`(\w+)`\s*\|/gm)].map((m) => m[1]));
+    for (const [shader, list] of Object.entries(VARIANTS))
+      for (const n of new Set(list.flatMap((d) => Object.keys(d))))
+        assert.ok(rows.has(n), `docs/shaders.md: no row for ${n} (used by ${shader}.wgsl)`);
+  });
+
+  for (const [shader, list] of Object.entries(VARIANTS)) {
+    it(`${shader}.wgsl: ${list.length} variants`, async () => {
+      const gpu = await getGpu();
+      const skipped = new Map<string, number>();
+      const failures: string[] = [];
+      for (const d of list) {
+        const why = missing(gpu, d);
+        if (why) {
+          skipped.set(why, (skipped.get(why) ?? 0) + 1);
+          continue;
+        }
+        const code = preprocess(SHADERS[shader], d, shader);
+        const module = gpu.device.createShaderModule({ label: `variant:${shader}`, code });
+        const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+        const off = hasPrologue(code) ? 1 : 0;
+        for (const e of errs)
+          failures.push(`${JSON.stringify(d)}: shaders/${shader}.wgsl:${e.lineNum - off}:${e.linePos}: ${e.message}`);
+      }
+      for (const [why, n] of skipped) console.log(`      (${n} variants not compiled: the device lacks ${why})`);
+      assert.deepEqual(failures, [], failures.slice(0, 5).join('\n'));
+      assert.ok(skipped.size === 0 || [...skipped.values()].reduce((a, b) => a + b) < list.length, 'none compiled');
+    });
+  }
+});
