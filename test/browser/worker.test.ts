@@ -170,6 +170,7 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
 
   it('the page runs its own kernel check and tokenizer (screenshot in test-output/browser/page.png)', async () => {
     const { page } = bp;
+    await page.click('summary:has-text("Tokenizer")'); // the tools are folded away by default
     await page.fill('#tokenizer-url', '/fixtures/bloom-tiny/tokenizer.json');
     await page.fill('#text', cases[2].text);
     await page.click('#tokenize');
