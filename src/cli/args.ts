@@ -12,6 +12,7 @@
  *   choices  the allowed values of a 'string' (or of each item of a 'list')
  *   check    any other rule: returns an error message (the flag name is prefixed) or undefined
  *   required the flag must be given
+ *   repeatable a 'string' flag that may be given several times: all values, in order (read with `all`)
  * A value flag takes the next argument as its value even when it starts with '-' (so `--lr -1` is range-checked,
  * not mistaken for a flag), or `--flag=value`. A flag given twice keeps the last value.
  */
@@ -26,6 +27,7 @@ export interface OptionSpec {
   choices?: readonly string[];
   check?: (v: Value) => string | undefined;
   required?: boolean;
+  repeatable?: boolean;
 }
 export type OptionTable = Record<string, OptionSpec>;
 export type Value = string | number | boolean | string[];
@@ -179,7 +181,8 @@ export function parseCommand(argv: readonly string[], spec: CommandSpec): Parsed
       raw = next;
       i++;
     }
-    values.set(name, convert(name, opt, raw));
+    const v = convert(name, opt, raw);
+    values.set(name, opt.repeatable ? [...((values.get(name) as string[] | undefined) ?? []), v as string] : v);
     given.add(name);
   }
   for (const [name, o] of Object.entries(table))
@@ -277,6 +280,13 @@ export function list(a: ParsedArgs, name: string, def?: string[]): string[] | un
   if (!a.values.has(name) && def !== undefined) return [...def];
   const v = value(a, name);
   return v === undefined ? undefined : typeof v === 'string' ? [v] : (v as string[]);
+}
+
+/** Every value of a repeatable flag, in the order given ([] when absent). */
+export function all(a: ParsedArgs, name: string): string[] {
+  const o = entry(a, name);
+  if (!o.repeatable) throw new Error(`instructalign ${a.spec.name}: option --${name} is not repeatable`);
+  return [...((a.values.get(name) as string[] | undefined) ?? [])];
 }
 
 /** Whether the user gave the flag (as opposed to its default applying). */

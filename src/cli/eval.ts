@@ -1,7 +1,10 @@
 // `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with
 // reports.
+import { readFileSync } from 'node:fs';
 import {
+  all,
   bool,
+  given,
   helpText,
   list,
   num,
@@ -15,7 +18,17 @@ import {
 import type { Scorer } from '../eval/scorer.ts';
 import { scorerFromRuntime } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, parseGroups, type EvalData } from '../eval/datasets.ts';
-import { DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
+import {
+  customPrompts,
+  DEFAULT_LABELS,
+  isTask,
+  parsePromptsFile,
+  selectPrompts,
+  TASKS,
+  unescapePrompt,
+  type PromptTemplate,
+  type TaskName,
+} from '../eval/tasks.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { summaryText } from '../eval/report.ts';
 import { Progress } from '../util/progress.ts';
@@ -44,14 +57,15 @@ Rerunning with the same --out resumes: examples already in predictions.jsonl are
       arg: 'nusax|PATH',
       default: 'nusax',
       help: `nusax (default: NusaX sentiment test splits, 12 languages), a folder of <lang>/test.csv,
-or one CSV; columns id,text,label`,
+or one CSV, TSV or JSONL file with text,label and optionally id (default: the row number) and lang (groups the
+rows; default: the file name)`,
     },
     task: {
       type: 'string',
       arg: 'NAME',
-      default: 'sentiment',
-      choices: TASKS,
-      help: `${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py)`,
+      help: `${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py);
+with --prompt/--prompts-file any name (default classification)`,
+      check: (v) => (/^[a-z][a-z0-9_-]*$/.test(v as string) ? undefined : `must be a lower-case name, got "${v}"`),
     },
     labels: {
       type: 'list',
@@ -68,9 +82,21 @@ or one CSV; columns id,text,label`,
       type: 'list',
       arg: '1,2,3',
       default: ['1', '2', '3'],
-      help: 'which English prompts',
+      help: 'which built-in English prompts',
       check: (v) =>
         (v as string[]).every((x) => Number.isInteger(Number(x))) ? undefined : 'takes prompt numbers, e.g. 1,2,3',
+    },
+    prompt: {
+      type: 'string',
+      arg: 'TEMPLATE',
+      repeatable: true,
+      help: `your own prompt (repeat the flag for several): [INPUT] = the text, [OPTIONS] = "a, b, or c",
+[LABELS_CHOICE] = each label in turn; \\n and \\t are read as a line break and a tab`,
+    },
+    'prompts-file': {
+      type: 'string',
+      arg: 'FILE',
+      help: 'your own prompts, one per line (same placeholders and escapes; # comments)',
     },
     limit: { type: 'int', min: 1, help: 'first N examples per language (default all)' },
     'batch-size': { type: 'int', arg: 'B', min: 1, default: 16, help: 'texts per scoring call' },
@@ -143,10 +169,37 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
   return { scorer: scorerFromRuntime(rt, info, o.batchSize, o.prefixSharing !== 'off'), dispose: () => rt.dispose() };
 };
 
-function loadData(a: ParsedArgs): EvalData {
+/** --prompt / --prompts-file templates (undefined: the built-in prompts of --prompts). */
+function customTemplates(a: ParsedArgs): PromptTemplate[] | undefined {
+  const flags = all(a, 'prompt');
+  const file = str(a, 'prompts-file');
+  if (!flags.length && !file) return undefined;
+  if (given(a, 'prompts')) throw new UsageError('--prompts picks built-in prompts: drop it when you give your own');
+  const templates = flags.map(unescapePrompt);
+  const where = flags.map((_, k) => `--prompt ${k + 1}`);
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--prompts-file ${file}: ${(e as Error).message}`);
+    }
+    const f = parsePromptsFile(text, file);
+    templates.push(...f.templates);
+    where.push(...f.where);
+  }
+  try {
+    return customPrompts(templates, where);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function loadData(a: ParsedArgs, custom: boolean): EvalData {
   const dataArg = str(a, 'data', 'nusax');
-  const task = str(a, 'task', 'sentiment');
-  if (!isTask(task)) throw new UsageError(`--task must be one of ${TASKS.join(', ')}, got "${task}"`);
+  const task = str(a, 'task') ?? (custom ? 'classification' : 'sentiment');
+  if (!custom && !isTask(task))
+    throw new UsageError(`--task must be one of ${TASKS.join(', ')} (or give your own --prompt), got "${task}"`);
   const langs = list(a, 'langs');
   const limit = num(a, 'limit');
   if (dataArg === 'nusax') {
@@ -177,13 +230,21 @@ export async function runWith(
   const modelPath = required(a, 'model');
   const outDir = required(a, 'out');
   const dtype = str(a, 'dtype') as 'f32' | 'f16' | undefined;
-  const data = loadData(a);
-  const prompts = selectPrompts(data.task, parsePrompts(a));
+  const custom = customTemplates(a);
+  const data = loadData(a, !!custom);
+  const prompts = custom ?? selectPrompts(data.task as TaskName, parsePrompts(a));
   const groupSpec = str(a, 'groups');
   const groups = groupSpec ? parseGroups(groupSpec) : DEFAULT_GROUPS;
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const absent = Object.entries(groups).flatMap(([g, ls]) =>
+    ls.filter((l) => !data.langs.some((d) => d.lang === l)).map((l) => `${g}=${l}`),
+  );
+  if (groupSpec && absent.length)
+    log(
+      `warning: --groups names languages not in the data: ${absent.join(', ')} (have: ${data.langs.map((l) => l.lang).join(', ')})`,
+    );
   const batchSize = num(a, 'batch-size') as number;
   const maxLength = num(a, 'max-length') as number;
-  const log = (m: string) => process.stderr.write(`${m}\n`);
   const prefixSharing = str(a, 'prefix-sharing') as 'auto' | 'on' | 'off';
   const loaded = await makeScorer({
     path: modelPath,

@@ -1,7 +1,7 @@
 // The browser-safe core of the evaluation data (no node:fs): NusaX language codes and groups, and the rows of an
 // id,text,label table. datasets.ts adds the file loaders and re-exports all of this.
-import { CsvError, type CsvTable } from '../util/csv-parse.ts';
-import type { TaskName } from './tasks.ts';
+import { langCode } from '../train/data/langs.ts';
+import { CsvError, parseCsvTable, type CsvTable } from '../util/csv-parse.ts';
 
 export interface Example {
   id: string;
@@ -16,7 +16,7 @@ export interface LangData {
 }
 export interface EvalData {
   source: string;
-  task: TaskName;
+  task: string; // sentiment | emotion | topic (built-in prompts) or any name with your own prompts
   labels: string[];
   langs: LangData[];
 }
@@ -46,7 +46,7 @@ export const DEFAULT_GROUPS: Readonly<Record<string, readonly string[]>> = {
 
 export const OTHER_GROUP = 'other';
 
-/** "L1=eng,ind;L2=ace,jav" → groups. */
+/** "L1=eng,ind;L2=ace,jav" → groups; languages as codes where they are one (`tgl_Latn`, `javanese` → tgl, jav). */
 export function parseGroups(spec: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const part of spec
@@ -59,7 +59,8 @@ export function parseGroups(spec: string): Record<string, string[]> {
       .slice(eq + 1)
       .split(',')
       .map((s) => s.trim())
-      .filter(Boolean);
+      .filter(Boolean)
+      .map(langOf);
   }
   return out;
 }
@@ -82,14 +83,21 @@ export function classificationRows(
   labelFix = '(pass --labels)',
 ): Example[] {
   const { header, rows, lines } = table;
-  for (const col of ['id', 'text', 'label']) {
+  for (const col of ['text', 'label']) {
     if (!header.includes(col))
-      throw new CsvError(file, 1, `missing column "${col}" (header: ${header.join(',')}; need id,text,label)`);
+      throw new CsvError(
+        file,
+        1,
+        `missing column "${col}" (header: ${header.join(',')}; need text,label, optionally id and lang)`,
+      );
   }
+  const hasId = header.includes('id');
   const seen = new Map<string, number>();
   const out: Example[] = [];
   for (let k = 0; k < rows.length && (limit === undefined || out.length < limit); k++) {
-    const { id, text } = rows[k];
+    const { text } = rows[k];
+    const id = hasId ? rows[k].id : String(k + 1);
+    if (id.trim() === '') throw new CsvError(file, lines[k], 'empty id (give every row an id, or drop the column)');
     const label = normLabel(rows[k].label, labels);
     if (label === undefined)
       throw new CsvError(file, lines[k], `label "${rows[k].label}" is not one of ${labels.join(', ')} ${labelFix}`);
@@ -121,4 +129,75 @@ export function pickLangs(
   if (missing.length)
     throw new Error(`no data for ${missing.join(', ')} in ${where} (available: ${available.join(', ')})`);
   return [...wanted];
+}
+
+/** A JSONL file of objects as a table: keys become columns (strings; numbers and booleans as text). */
+export function jsonlTable(text: string, file: string): CsvTable {
+  const rows: Record<string, string>[] = [];
+  const lines: number[] = [];
+  const header: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch (e) {
+      throw new CsvError(file, i + 1, `bad JSON (${(e as Error).message})`);
+    }
+    if (!o || typeof o !== 'object' || Array.isArray(o))
+      throw new CsvError(file, i + 1, 'expected a JSON object like {"text": "...", "label": "..."}');
+    const row: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o as Record<string, unknown>)) {
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') row[k] = String(v);
+      else if (['text', 'label', 'lang', 'id'].includes(k))
+        throw new CsvError(file, i + 1, `"${k}" must be a string or a number`);
+      if (!header.includes(k)) header.push(k);
+    }
+    for (const k of ['text', 'label'])
+      if (!(k in row)) throw new CsvError(file, i + 1, `missing "${k}" (need text, label; optionally id, lang)`);
+    rows.push(row);
+    lines.push(i + 1);
+  });
+  if (rows.length === 0) throw new CsvError(file, 1, 'empty file (expected one {"text","label"} object per line)');
+  return { header, rows, lines };
+}
+
+/** A `lang` cell as a language code when it is one (`tgl_Latn` → `tgl`, `english` → `eng`), else as written. */
+function langOf(raw: string): string {
+  try {
+    return langCode(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * A classification file's text (CSV, TSV or JSONL, chosen by the file name): columns `text`, `label`, optionally
+ * `id` (the row number when absent) and `lang` (rows grouped by it; without it every row is `defaultLang`).
+ * Languages come in the order they first appear. Browser-safe: text in, no paths read.
+ */
+export function parseClassificationText(
+  text: string,
+  file: string,
+  labels: readonly string[],
+  o: { defaultLang: string; limit?: number },
+): { lang: string; rows: Example[] }[] {
+  const table = /\.jsonl$/i.test(file) ? jsonlTable(text, file) : parseCsvTable(text, file);
+  if (!table.header.includes('id'))
+    table.rows.forEach((r, k) => {
+      r.id = String(k + 1); // numbered before grouping, so ids stay unique in the file
+    });
+  const header = table.header.includes('id') ? table.header : [...table.header, 'id'];
+  if (!header.includes('lang'))
+    return [{ lang: o.defaultLang, rows: classificationRows({ ...table, header }, file, labels, o.limit) }];
+  const byLang = new Map<string, CsvTable>();
+  table.rows.forEach((r, k) => {
+    const raw = (r.lang ?? '').trim();
+    if (!raw) throw new CsvError(file, table.lines[k], 'empty lang (give every row a language code, e.g. tgl)');
+    const lang = langOf(raw);
+    if (!byLang.has(lang)) byLang.set(lang, { header, rows: [], lines: [] });
+    byLang.get(lang)!.rows.push(r);
+    byLang.get(lang)!.lines.push(table.lines[k]);
+  });
+  return [...byLang].map(([lang, t]) => ({ lang, rows: classificationRows(t, file, labels, o.limit) }));
 }

@@ -1,11 +1,18 @@
 // Evaluation data: NusaX sentiment (12 languages, L1/L2/L3 groups) and any id,text,label CSV (one file or
 // <lang>/test.csv).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCsvTable } from '../util/csv.ts';
-import type { TaskName } from './tasks.ts';
-import { NUSAX_LANGS, classificationRows, pickLangs, type EvalData, type Example } from './data-core.ts';
+import {
+  NUSAX_LANGS,
+  classificationRows,
+  parseClassificationText,
+  pickLangs,
+  type EvalData,
+  type Example,
+  type LangData,
+} from './data-core.ts';
 
 export * from './data-core.ts';
 
@@ -52,31 +59,26 @@ export function loadNusax(
 }
 
 /**
- * --data PATH: a folder of <lang>/test.csv (NusaX folder names map to their ISO codes), or one CSV (language = file
- * name).
+ * --data PATH: a folder of <lang>/test.csv (NusaX folder names map to their ISO codes), or one CSV/TSV/JSONL file
+ * (loadDataFile).
  */
 export function loadDataPath(
   path: string,
-  opts: { task: TaskName; labels: string[]; langs?: readonly string[]; limit?: number },
+  opts: { task: string; labels: string[]; langs?: readonly string[]; limit?: number },
 ): EvalData {
   if (!existsSync(path)) throw new Error(`--data ${path}: no such file or folder`);
-  let found: { lang: string; name: string; file: string }[];
-  if (statSync(path).isDirectory()) {
-    found = readdirSync(path)
-      .sort()
-      .filter((d) => existsSync(join(path, d, 'test.csv')))
-      .map((d) => ({
-        lang: NUSAX_LANGS.find((l) => l.folder === d)?.code ?? d,
-        name: d,
-        file: join(path, d, 'test.csv'),
-      }));
-    if (!found.length) throw new Error(`--data ${path}: no <lang>/test.csv inside (or pass one CSV file)`);
-    const order = NUSAX_LANGS.map((l) => l.code);
-    found.sort((a, b) => rank(order, a.lang) - rank(order, b.lang));
-  } else {
-    const lang = basename(path).replace(/\.csv$/i, '');
-    found = [{ lang, name: lang, file: path }];
-  }
+  if (!statSync(path).isDirectory()) return loadDataFile(path, opts);
+  const found = readdirSync(path)
+    .sort()
+    .filter((d) => existsSync(join(path, d, 'test.csv')))
+    .map((d) => ({
+      lang: NUSAX_LANGS.find((l) => l.folder === d)?.code ?? d,
+      name: d,
+      file: join(path, d, 'test.csv'),
+    }));
+  if (!found.length) throw new Error(`--data ${path}: no <lang>/test.csv inside (or pass one CSV file)`);
+  const order = NUSAX_LANGS.map((l) => l.code);
+  found.sort((a, b) => rank(order, a.lang) - rank(order, b.lang));
   const chosen = pickLangs(
     found.map((f) => f.lang),
     opts.langs,
@@ -96,4 +98,32 @@ export function loadDataPath(
 function rank(order: readonly string[], lang: string): number {
   const k = order.indexOf(lang);
   return k < 0 ? order.length : k;
+}
+
+/** One CSV/TSV/JSONL file of text,label[,id][,lang] rows: its `lang` column groups the rows (without one, the file
+ *  name is the language, as before). */
+export function loadDataFile(
+  path: string,
+  opts: { task: string; labels: string[]; langs?: readonly string[]; limit?: number },
+): EvalData {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`--data ${path}: ${(e as Error).message}`);
+  }
+  const defaultLang = basename(path).replace(/\.(csv|tsv|tab|jsonl)$/i, '');
+  const groups = parseClassificationText(text, path, opts.labels, { defaultLang, limit: opts.limit });
+  const chosen = pickLangs(
+    groups.map((g) => g.lang),
+    opts.langs,
+    path,
+  );
+  const langs: LangData[] = chosen.map((lang) => ({
+    lang,
+    name: lang,
+    file: path,
+    rows: groups.find((g) => g.lang === lang)!.rows,
+  }));
+  return { source: resolve(path), task: opts.task, labels: opts.labels, langs };
 }

@@ -84,3 +84,41 @@ export function labelTexts(
   const prompt = fillPrompt(template, text, labels, fmt);
   return labels.map((l) => fillLabel(prompt, l));
 }
+
+/**
+ * `\n`, `\t` and `\\` in a prompt given on the command line or in a prompts file become a line break, a tab and a
+ * backslash: a shell passes `"Text: [INPUT]\nAnswer:"` with a literal backslash-n, and that is how people write it.
+ * Any other backslash is kept as written.
+ */
+export function unescapePrompt(s: string): string {
+  return s.replace(/\\([nt\\])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+/** Your own templates (`--prompt`, `--prompts-file`) as prompts P1, P2, …; each needs [INPUT] and [LABELS_CHOICE]
+ *  ([OPTIONS], the label list "a, b, or c", is optional). `where[k]` names template k in errors. */
+export function customPrompts(templates: readonly string[], where: readonly string[] = []): PromptTemplate[] {
+  if (templates.length === 0) throw new Error('no prompt templates given');
+  return templates.map((template, k) => {
+    const at = where[k] ?? `--prompt ${k + 1}`;
+    for (const key of ['[INPUT]', '[LABELS_CHOICE]'])
+      if (!template.includes(key))
+        throw new Error(
+          `${at}: the template has no ${key} (e.g. "Text: [INPUT]\\nSentiment? [OPTIONS]: [LABELS_CHOICE]")`,
+        );
+    return { id: k + 1, name: `P${k + 1}`, template };
+  });
+}
+
+/** A prompts file: one template per line (escapes as unescapePrompt), blank lines and lines starting with # skipped.
+ *  Returns the templates and where each was (file:line) for errors. */
+export function parsePromptsFile(text: string, file: string): { templates: string[]; where: string[] } {
+  const templates: string[] = [];
+  const where: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    templates.push(unescapePrompt(line));
+    where.push(`${file}:${i + 1}`);
+  });
+  if (templates.length === 0) throw new Error(`${file}:1: no prompt templates (one per line)`);
+  return { templates, where };
+}

@@ -9,7 +9,7 @@ import {
   type EvalData,
   type Example,
 } from '../eval/data-core.ts';
-import { DEFAULT_LABELS, isTask, selectPrompts, TASKS } from '../eval/tasks.ts';
+import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
 import { scoreItems, workItems, type PredictionRecord, type RunProgress } from '../eval/score-loop.ts';
 import { buildResults, type ResultsJson } from '../eval/results.ts';
 import { scorerFromRuntime, type RuntimeLike, type ScorerInfo } from '../eval/scorer.ts';
@@ -27,6 +27,8 @@ export interface EvalRequest {
   labels?: string[]; // default: the task's labels (sentiment: negative, neutral, positive)
   langs?: string[]; // which languages, in this order (default: all, NusaX order first)
   prompts?: number[]; // prompt ids (default 1,2,3)
+  /** your own templates instead ([INPUT], [OPTIONS], [LABELS_CHOICE]), as the CLI's --prompt; task: any name */
+  templates?: string[];
   limit?: number; // first N rows per language
   batchSize?: number; // texts per scoring call = GPU micro-batch (default 16, as the CLI)
   prefixSharing?: boolean; // each example's prompt computed once for all labels (default true)
@@ -43,9 +45,9 @@ const nusaxFolder = (code: string) => NUSAX_LANGS.find((l) => l.code === code)?.
 
 /** The request as the CLI's EvalData (same label normalisation, limit and errors as its CSV loader). */
 export function evalData(req: EvalRequest): EvalData {
-  const task = req.task ?? 'sentiment';
-  if (!isTask(task)) throw new Error(`task must be one of ${TASKS.join(', ')}, got "${task}"`);
-  const labels = req.labels ?? DEFAULT_LABELS[task]?.slice();
+  const task = req.task ?? (req.templates ? 'classification' : 'sentiment');
+  if (!req.templates && !isTask(task)) throw new Error(`task must be one of ${TASKS.join(', ')}, got "${task}"`);
+  const labels = req.labels ?? DEFAULT_LABELS[task as TaskName]?.slice();
   if (!labels?.length) throw new Error(`task ${task} needs labels (the label names, in order)`);
   if (req.limit !== undefined && (!Number.isInteger(req.limit) || req.limit < 1))
     throw new Error(`limit must be a positive integer, got ${req.limit}`);
@@ -87,7 +89,9 @@ export async function evaluateRequest(
   opts: { signal?: AbortSignal; onProgress?: (p: EvalProgress) => void } = {},
 ): Promise<ResultsJson> {
   const data = evalData(req);
-  const prompts = selectPrompts(data.task, [...new Set(req.prompts ?? [1, 2, 3])]);
+  const prompts = req.templates
+    ? customPrompts(req.templates)
+    : selectPrompts(data.task as TaskName, [...new Set(req.prompts ?? [1, 2, 3])]);
   const batchSize = req.batchSize ?? 16;
   const maxLength = req.maxLength ?? 1024;
   for (const [k, v] of [
