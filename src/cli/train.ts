@@ -13,7 +13,14 @@ import {
   type ParsedArgs,
 } from './args.ts';
 import { Runtime } from '../host/runtime.ts';
-import { train, TRAIN_DEFAULTS, type TrainOptions } from '../train/trainer.ts';
+import {
+  ResumeConflictError,
+  train,
+  TRAIN_DEFAULTS,
+  type StepLog,
+  type TrainOptions,
+  type TrainRequest,
+} from '../train/trainer.ts';
 import { dataPath, DEFAULT_PAIRS, DEFAULT_REPLAY } from '../train/data/paths.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
@@ -115,19 +122,27 @@ none, or a fixed number (default: dynamic with --fp16, none otherwise)`,
       type: 'boolean',
       help: 'activation recomputation per block: keep only block inputs, less GPU memory, ~1 extra forward',
     },
-    resume: { type: 'boolean', help: 'continue from OUT/checkpoint' },
+    resume: {
+      type: 'boolean',
+      help: `continue from OUT/checkpoint with the run's own saved options (steps, schedule, batch, data, seed):
+give only --out; a flag that would change the run is refused, except --save-steps and --recompute`,
+    },
     'official-tlm-lang-swap': { type: 'boolean', help: "reproduce the official code's swapped TLM language names" },
   },
 };
 export const help = helpText(spec);
 
-export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean; args: ParsedArgs } {
+/**
+ * The run the command line asks for. A fresh run: every option (flags over the table's defaults). --resume: only the
+ * flags given (and --out), since the run's own options come from its checkpoint (trainer.ts: resumeOptions).
+ */
+export function trainOptions(argv: string[]): { o: TrainRequest; resume: boolean; args: ParsedArgs } {
   const a = parseCommand(argv, spec);
   const resume = bool(a, 'resume');
   const langNames = parseLangNames(str(a, 'lang-names'));
   const columns = str(a, 'columns');
-  const o: TrainOptions = {
-    model: resume ? str(a, 'model', '') : required(a, 'model'),
+  const full: TrainOptions = {
+    model: resume ? (str(a, 'model') as string) : required(a, 'model'),
     out: resolve(required(a, 'out')),
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
     l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
@@ -153,8 +168,16 @@ export function trainOptions(argv: string[]): { o: TrainOptions; resume: boolean
     recompute: bool(a, 'recompute'),
     lossScale: lossScaleFlag(str(a, 'loss-scale')),
   };
-  if (!resume && o.batchSize % o.gradAccum !== 0)
-    throw new UsageError(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
+  if (!resume) {
+    if (full.batchSize % full.gradAccum !== 0)
+      throw new UsageError(`--batch-size ${full.batchSize} must be a multiple of --grad-accum ${full.gradAccum}`);
+    return { o: full, resume, args: a };
+  }
+  const o: TrainRequest = { out: full.out };
+  for (const flag of a.given) {
+    const key = flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as keyof TrainOptions;
+    if (flag !== 'resume') (o as Record<string, unknown>)[key] = full[key];
+  }
   return { o, resume, args: a };
 }
 
@@ -175,10 +198,17 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    console.error(
-      `train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay === 'none' ? ' (no replay)' : ' + replay'}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`,
-    );
-    const logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop });
+    const banner = (o: TrainOptions) =>
+      console.error(
+        `train: ${o.objectives} on ${o.l1.join(',')} ↔ ${o.l2.join(',')}${o.replay === 'none' ? ' (no replay)' : ' + replay'}, ${o.steps} steps × ${o.batchSize} on ${rt.adapterInfo} → ${o.out}`,
+      );
+    let logs: StepLog[];
+    try {
+      logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop, onStart: banner });
+    } catch (e) {
+      if (e instanceof ResumeConflictError) throw new UsageError(e.message);
+      throw e;
+    }
     if (logs.length) {
       const f = logs[0],
         l = logs[logs.length - 1];

@@ -2,7 +2,7 @@
 // forward/backward on the GPU → AdamW, with JSONL logs, atomic checkpoints (HF-loadable model + optimizer, data
 // position and config) and exact resume: a resumed run reproduces the uninterrupted loss curve.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
 import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
 import { toHFConfigJSON, type BloomConfig } from '../model/config.ts';
@@ -68,6 +68,83 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
   saveSteps: 500,
 };
 
+/**
+ * What train() takes: every option may be left out. A fresh run fills the gaps with TRAIN_DEFAULTS (and the bundled
+ * NusaX-MT pairs); a resumed run with the options saved in its checkpoint, and the options given are compared with
+ * those: resume means resume (see resumeOptions).
+ */
+export type TrainRequest = Partial<TrainOptions> & { out: string };
+
+/**
+ * Options that may differ when a run is resumed: where it came from and how often it saves change no number of
+ * the run (recomputation gives the same gradients). Any other option given that differs from the saved one is
+ * refused (ResumeConflictError): the schedule, batch, data and seed are the run's own.
+ */
+export const RESUME_MAY_CHANGE: readonly (keyof TrainOptions)[] = ['out', 'model', 'saveSteps', 'recompute'];
+
+export class ResumeConflictError extends Error {
+  override name = 'ResumeConflictError';
+  constructor(readonly conflicts: { option: string; saved: unknown; given: unknown }[]) {
+    super(
+      `--resume continues the saved run with its own options; these differ from it: ${conflicts
+        .map((c) => `${flagName(c.option)} ${fmt(c.given)} (the run has ${fmt(c.saved)})`)
+        .join(', ')}. Leave them out to resume, or start a new run in another --out. Options that may change on ` +
+        `resume: ${RESUME_MAY_CHANGE.map(flagName).join(', ')}`,
+    );
+  }
+}
+
+/** saveSteps → --save-steps (the CLI's name of an option). */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function fmt(v: unknown): string {
+  return v === undefined ? '(unset)' : Array.isArray(v) ? v.join(',') : String(v);
+}
+
+function sameOption(key: string, a: unknown, b: unknown): boolean {
+  if ((key === 'pairs' || key === 'replay') && typeof a === 'string' && typeof b === 'string')
+    return resolve(a) === resolve(b);
+  if ((a === undefined || a === false) && (b === undefined || b === false)) return true; // an unset switch is off
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A fresh run's options: the request over TRAIN_DEFAULTS. */
+export function completeOptions(req: TrainRequest, defaultPairs?: string): TrainOptions {
+  const o = { ...TRAIN_DEFAULTS, ...defined(req) } as TrainOptions;
+  if (!o.model) throw new Error('train: no model (the starting checkpoint folder) given');
+  if (!o.pairs) {
+    if (!defaultPairs) throw new Error('train: no parallel data (pairs) given');
+    o.pairs = defaultPairs;
+  }
+  return o;
+}
+
+/**
+ * A resumed run's options: the saved ones, with the request's options that may change applied (listed in
+ * `changed`); any other option in the request that differs from the saved run throws ResumeConflictError.
+ */
+export function resumeOptions(saved: TrainOptions, req: TrainRequest): { options: TrainOptions; changed: string[] } {
+  const options = { ...saved };
+  const changed: string[] = [];
+  const conflicts: { option: string; saved: unknown; given: unknown }[] = [];
+  for (const [key, given] of Object.entries(defined(req))) {
+    const k = key as keyof TrainOptions;
+    if (sameOption(key, saved[k], given)) continue;
+    if (RESUME_MAY_CHANGE.includes(k)) {
+      (options as Record<string, unknown>)[key] = given;
+      if (key !== 'out' && key !== 'model') changed.push(`${flagName(key)} ${fmt(saved[k])} → ${fmt(given)}`);
+    } else conflicts.push({ option: key, saved: saved[k], given });
+  }
+  if (conflicts.length) throw new ResumeConflictError(conflicts);
+  return { options, changed };
+}
+
 export interface StepLog {
   step: number;
   loss: number;
@@ -93,22 +170,30 @@ export interface TrainHooks {
   onStep?: (s: StepLog) => void; // after each step (tests use it to simulate a crash)
   shouldStop?: () => boolean; // checked after each step (Ctrl-C): save and return
   afterBackward?: (grads: BloomGrads, step: number) => void; // before the optimizer of step `step` (tests force an overflow)
+  onStart?: (o: TrainOptions, step: number) => void; // the run's options (saved ones on resume) and its first step - 1
   progress?: boolean;
+  defaultPairs?: string; // the parallel data of a fresh run that names none (the CLI: the bundled NusaX-MT pairs)
 }
 
 const CKPT = 'checkpoint';
 
 /** Runs (or resumes) training; returns the logs of the steps run now. */
-export async function train(gpu: Gpu, o: TrainOptions, resume: boolean, hooks: TrainHooks = {}): Promise<StepLog[]> {
+export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks: TrainHooks = {}): Promise<StepLog[]> {
   const log = hooks.log ?? ((m: string) => console.error(m));
+  const ckDir = resume ? await findCheckpoint(req.out) : null;
+  if (resume && !ckDir)
+    throw new Error(`--resume: no checkpoint in ${req.out} (expected ${join(req.out, CKPT)}); start without --resume`);
+  const state: TrainerState | null = ckDir ? readTrainerState(ckDir) : null;
+  let o: TrainOptions;
+  if (state) {
+    const r = resumeOptions(state.options, req);
+    o = r.options;
+    for (const c of r.changed) log(`resume: ${c} (allowed: it changes no number of the run)`);
+  } else o = completeOptions(req, hooks.defaultPairs);
   if (o.batchSize % o.gradAccum)
     throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
   mkdirSync(o.out, { recursive: true });
-  const ckDir = resume ? await findCheckpoint(o.out) : null;
-  if (resume && !ckDir)
-    throw new Error(`--resume: no checkpoint in ${o.out} (expected ${join(o.out, CKPT)}); start without --resume`);
-  const state: TrainerState | null = ckDir ? JSON.parse(readFileSync(join(ckDir, 'trainer_state.json'), 'utf8')) : null;
-  if (state) o = { ...state.options, steps: o.steps, saveSteps: o.saveSteps, out: o.out };
+  hooks.onStart?.(o, state?.step ?? 0);
 
   const ck = await openCheckpoint(ckDir ?? o.model);
   const cfg = ck.config,
@@ -257,6 +342,15 @@ export function makeStream(o: TrainOptions): TrainingStream {
     replaySize: o.replaySize,
     officialTlmLangSwap: o.officialTlmLangSwap,
   });
+}
+
+function readTrainerState(ckDir: string): TrainerState {
+  const file = join(ckDir, 'trainer_state.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message} (a damaged checkpoint: start without --resume)`);
+  }
 }
 
 /** out/checkpoint, or the previous one if a crash came between the two renames of a save. */

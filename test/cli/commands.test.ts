@@ -1,7 +1,7 @@
 // The model commands end to end as a user runs them: doctor, selftest (both fixtures), score, generate, train/resume.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES, REPO, loadFixture } from '../helpers/gpu.ts';
@@ -86,7 +86,7 @@ describe('CLI model commands', () => {
     assert.match(r.err, /--dtype must be f32 or f16/);
   });
 
-  it('train for 2 steps, then --resume to 3: logs 3 steps and an HF-style checkpoint', () => {
+  it('train stopped by Ctrl-C after step 1, then --resume alone (--out only) finishes the 4 steps', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ia-cli-train-'));
     try {
       const args = [
@@ -104,18 +104,46 @@ describe('CLI model commands', () => {
         '--max-length',
         '16',
         '--save-steps',
-        '1',
+        '3',
         '--lr',
         '1e-3',
+        '--steps',
+        '4',
       ];
-      assert.equal(cli([...args, '--steps', '2']).code, 0);
-      const r = cli([...args, '--steps', '3', '--resume']);
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/cli/main.ts'), ...args], {
+        cwd: REPO,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      const log = join(out, 'log.jsonl');
+      const code = await new Promise<number | null>((done) => {
+        const poll = setInterval(() => {
+          if (existsSync(log) && readFileSync(log, 'utf8').includes('"step":1,')) {
+            clearInterval(poll);
+            child.kill('SIGINT');
+          }
+        }, 50);
+        child.on('exit', (c) => {
+          clearInterval(poll);
+          done(c);
+        });
+      });
+      assert.equal(code, 130, err);
+      // a flag that changes the run is refused (exit 2, named); --resume alone continues with the saved options
+      const bad = cli(['train', '--out', out, '--resume', '--steps', '5']);
+      assert.equal(bad.code, 2, bad.err);
+      assert.match(bad.err, /--steps 5 \(the run has 4\)/);
+      const r = cli(['train', '--out', out, '--resume']);
       assert.equal(r.code, 0, r.err);
-      const steps = readFileSync(join(out, 'log.jsonl'), 'utf8')
+      assert.match(r.err, /4 steps × 2/);
+      const steps = readFileSync(log, 'utf8')
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l).step);
-      assert.deepEqual(steps, [1, 2, 3]);
+      assert.deepEqual(steps, [1, 2, 3, 4]);
       assert.ok(JSON.parse(readFileSync(join(out, 'checkpoint', 'config.json'), 'utf8')).model_type === 'bloom');
     } finally {
       rmSync(out, { recursive: true, force: true });
