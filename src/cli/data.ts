@@ -10,6 +10,8 @@ import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath, packageRoot, resolveReplay } f
 import { DEFAULT_MAX_LENGTH, truncationReport } from '../train/data/sequences.ts';
 import { TrainingStream } from '../train/data/stream.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
+import { applyRecipe, describeRecipe, RECIPES, settingsLines, type RecipeName } from '../train/recipe.ts';
+import { TRAIN_DEFAULTS } from '../train/trainer.ts';
 
 export const spec: CommandSpec = {
   name: 'data',
@@ -45,6 +47,13 @@ none = no replay)`,
     'official-tlm-lang-swap': { type: 'boolean', help: 'name TLM languages as the official code does (swapped)' },
     seed: { type: 'int', arg: 'S', default: 42, help: 'data order, objectives and noise' },
     json: { type: 'boolean', help: 'one JSON object per line instead of text blocks' },
+    recipe: {
+      type: 'string',
+      arg: 'NAME',
+      choices: RECIPES,
+      help: `default or paper (as train --recipe): print the resolved training settings first (text: lines
+starting with "#"; --json: one {"recipe","settings"} object), then the texts with the recipe's languages and replay`,
+    },
     'max-length': {
       type: 'int',
       min: 1,
@@ -63,29 +72,49 @@ export const help = helpText(spec);
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
   const n = num(a, 'preview') as number;
-  const objectives = str(a, 'objectives') as string;
+  const json = bool(a, 'json');
   const langNames = parseLangNames(str(a, 'lang-names'));
   const columns = str(a, 'columns');
+  const recipe = str(a, 'recipe') as RecipeName | undefined;
+  const r = applyRecipe(
+    {
+      ...TRAIN_DEFAULTS,
+      l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
+      l2: list(a, 'l2')!.map((c) => langCode(c, langNames, '--l2')),
+      objectives: str(a, 'objectives') as string,
+      replay: str(a, 'replay'),
+      seed: num(a, 'seed') as number,
+      floresHeldOut: 0,
+    },
+    recipe ?? 'default',
+    a.given,
+  );
+  const o = r.options;
+  if (o.replay === 'default') o.replay = dataPath(DEFAULT_REPLAY);
+  if (recipe) {
+    const lines = [...describeRecipe(r), ...settingsLines({ ...o, replay: resolveReplay(o.replay).path })];
+    console.log(json ? JSON.stringify({ recipe, settings: o }) : lines.map((l) => `# ${l}`).join('\n'));
+  }
   const pairs = loadTrainingPairs({
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
-    l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
-    l2: list(a, 'l2')!.map((c) => langCode(c, langNames, '--l2')),
-    objectives,
+    l1: o.l1,
+    l2: o.l2,
+    objectives: o.objectives,
     langNames,
     columns: columns ? parseColumnsSpec(columns, langNames) : undefined,
+    floresHeldOut: o.floresHeldOut,
   });
-  const replay = resolveReplay(str(a, 'replay'));
+  const replay = resolveReplay(o.replay);
   const maxLength = num(a, 'max-length') as number;
   const stream = new TrainingStream({
     pairs,
-    objectives,
-    seed: num(a, 'seed') as number,
+    objectives: o.objectives,
+    seed: o.seed,
     langNames,
     replay: replay.path ? readReplay(replay.path) : undefined,
     replaySize: num(a, 'replay-size'),
     officialTlmLangSwap: bool(a, 'official-tlm-lang-swap'),
   });
-  const json = bool(a, 'json');
   const texts = stream.take(n);
   texts.forEach(({ kind, text }, i) => {
     console.log(json ? JSON.stringify({ i, kind, text }) : `--- ${i} [${kind}]\n${text}`);

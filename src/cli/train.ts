@@ -23,6 +23,7 @@ import {
 } from '../train/trainer.ts';
 import { dataPath, DEFAULT_PAIRS, DEFAULT_REPLAY } from '../train/data/paths.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
+import { applyRecipe, describeRecipe, RECIPES, type RecipeName } from '../train/recipe.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
 
 const D = TRAIN_DEFAULTS;
@@ -41,6 +42,15 @@ at the end and on Ctrl-C. --resume continues exactly where the checkpoint left o
       help: 'starting checkpoint (an instruction-tuned BLOOM, e.g. models/nano-bloomz)',
     },
     out: { type: 'string', arg: 'DIR', required: true, help: 'run folder' },
+    recipe: {
+      type: 'string',
+      arg: 'NAME',
+      choices: RECIPES,
+      default: 'default',
+      help: `default (this package's settings, tuned for the nano testbed) or paper (the official InstructAlign setup:
+eng ↔ ind + 7 L2 both ways, lr 1e-5, batch 32, max length 128, replay 1:1, --fp16, FLORES 1,000 held out;
+docs/paper-recipe.md). Flags given explicitly override the recipe, and the log says so (default default)`,
+    },
     pairs: {
       type: 'string',
       arg: 'SRC',
@@ -106,6 +116,12 @@ data/${DEFAULT_REPLAY}; --replay none = no replay`,
     'save-steps': { type: 'int', min: 1, default: D.saveSteps, help: 'checkpoint interval' },
     seed: { type: 'int', arg: 'S', default: D.seed, help: 'data order, objectives and noise' },
     fp16: { type: 'boolean', help: 'mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW' },
+    'no-fp16': { type: 'boolean', help: 'f32 training even where the recipe turns --fp16 on' },
+    'flores-held-out': {
+      type: 'int',
+      min: 0,
+      help: 'FLORES-200 folder: dev+devtest rows held out from training (default 0; --recipe paper: 1000)',
+    },
     'loss-scale': {
       type: 'string',
       arg: 'MODE',
@@ -132,16 +148,47 @@ give only --out; a flag that would change the run is refused, except --save-step
 };
 export const help = helpText(spec);
 
+export interface TrainCli {
+  o: TrainRequest; // a fresh run: every option; --resume: only the flags given (and --out)
+  resume: boolean;
+  args: ParsedArgs;
+  recipeLog: string[]; // what --recipe set and which explicit flags overrode it
+}
+
 /**
- * The run the command line asks for. A fresh run: every option (flags over the table's defaults). --resume: only the
- * flags given (and --out), since the run's own options come from its checkpoint (trainer.ts: resumeOptions).
+ * The run the command line asks for. A fresh run: every option (flags over the recipe over the table's defaults).
+ * --resume: only the flags given (and --out), since the run's own options come from its checkpoint
+ * (trainer.ts: resumeOptions).
  */
-export function trainOptions(argv: string[]): { o: TrainRequest; resume: boolean; args: ParsedArgs } {
+export function trainOptions(argv: string[]): TrainCli {
   const a = parseCommand(argv, spec);
   const resume = bool(a, 'resume');
+  if (bool(a, 'fp16') && bool(a, 'no-fp16')) throw new UsageError('--fp16 and --no-fp16 contradict each other');
+  const given = new Set(a.given);
+  if (given.has('no-fp16')) given.add('fp16');
+  const r = applyRecipe(flagOptions(a, resume), str(a, 'recipe', 'default') as RecipeName, given);
+  const full = r.options;
+  if (full.replay === 'default') full.replay = dataPath(DEFAULT_REPLAY);
+  full.recipe = r.recipe;
+  if (!resume) {
+    if (full.batchSize % full.gradAccum !== 0)
+      throw new UsageError(`--batch-size ${full.batchSize} must be a multiple of --grad-accum ${full.gradAccum}`);
+    return { o: full, resume, args: a, recipeLog: describeRecipe(r) };
+  }
+  const o: TrainRequest = { out: full.out };
+  for (const flag of given) {
+    if (flag === 'resume' || flag === 'no-fp16') continue; // --no-fp16 is recorded as fp16 (added to `given`)
+    const key = flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as keyof TrainOptions;
+    (o as Record<string, unknown>)[key] = full[key];
+  }
+  return { o, resume, args: a, recipeLog: [] };
+}
+
+/** The options from the flags and the table's defaults, before a recipe is applied. */
+function flagOptions(a: ParsedArgs, resume: boolean): TrainOptions {
   const langNames = parseLangNames(str(a, 'lang-names'));
   const columns = str(a, 'columns');
-  const full: TrainOptions = {
+  return {
     model: resume ? (str(a, 'model') as string) : required(a, 'model'),
     out: resolve(required(a, 'out')),
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
@@ -167,18 +214,8 @@ export function trainOptions(argv: string[]): { o: TrainRequest; resume: boolean
     fp16: bool(a, 'fp16'),
     recompute: bool(a, 'recompute'),
     lossScale: lossScaleFlag(str(a, 'loss-scale')),
+    floresHeldOut: num(a, 'flores-held-out') ?? 0,
   };
-  if (!resume) {
-    if (full.batchSize % full.gradAccum !== 0)
-      throw new UsageError(`--batch-size ${full.batchSize} must be a multiple of --grad-accum ${full.gradAccum}`);
-    return { o: full, resume, args: a };
-  }
-  const o: TrainRequest = { out: full.out };
-  for (const flag of a.given) {
-    const key = flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as keyof TrainOptions;
-    if (flag !== 'resume') (o as Record<string, unknown>)[key] = full[key];
-  }
-  return { o, resume, args: a };
 }
 
 /** --loss-scale dynamic|none|N (undefined: the default for the precision); validated by the table's check */
@@ -188,7 +225,8 @@ function lossScaleFlag(v: string | undefined): TrainOptions['lossScale'] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { o, resume } = trainOptions(argv);
+  const { o, resume, recipeLog } = trainOptions(argv);
+  for (const line of recipeLog) console.error(line);
   const rt = await Runtime.create();
   let stop = false;
   const onSigint = () => {

@@ -49,6 +49,8 @@ export interface TrainOptions {
   lossScale?: 'dynamic' | 'none' | number; // loss scaling (default: dynamic with fp16, none otherwise)
   lossScaler?: LossScalerOptions; // GradScaler settings for dynamic scaling (init 2^16, ×2 every 2000 clean steps)
   recompute?: boolean; // activation recomputation: keep block inputs only, recompute each block before its backward
+  recipe?: string; // the --recipe the settings came from (recorded in train_config.json; see recipe.ts)
+  floresHeldOut?: number; // FLORES-200 folder: dev+devtest rows held out from training (official: 1000); 0 = none
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {

@@ -9,6 +9,7 @@ import {
   type PairsSource,
   type ParallelPair,
   type ParseOptions,
+  floresSplit,
   parseAlignedTexts,
   parseFlores,
   parseNusaxMT,
@@ -103,10 +104,13 @@ export interface PairsRequest {
   objectives: string | readonly string[];
   langNames?: LangNames;
   columns?: Readonly<Record<string, string>>;
+  floresHeldOut?: number; // a FLORES folder: hold out this many dev+devtest rows (floresSplit, seed 0) and train on the rest
 }
 
 /** The directional training pairs of `train` and `data --preview`: read, then paired as the objectives need. */
 export function loadTrainingPairs(r: PairsRequest): ParallelPair[] {
-  const src = readParallel(r.pairs, { names: r.langNames, columns: r.columns });
+  let src = readParallel(r.pairs, { names: r.langNames, columns: r.columns });
+  if (r.floresHeldOut && src.kind === 'aligned' && statSync(r.pairs, { throwIfNoEntry: false })?.isDirectory())
+    src = { kind: 'aligned', corpus: floresSplit(src.corpus, { heldOut: r.floresHeldOut, seed: 0 }).train };
   return pairsForObjectives(src, r.l1, r.l2, r.objectives);
 }
