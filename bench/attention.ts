@@ -2,13 +2,13 @@
 // runs, median of 5: with the probabilities materialized and without (flash), for the ROWWISE family (SwiftShader's
 // choice) and the workgroup family (real GPUs'), whatever the adapter. A benchmark, not a test.
 //   node --import tsx bench/attention.ts [B] [T] [NH] [D]
-import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
-import { timeMany } from '../src/cli/bench.ts';
-import { alibiSlopes, attentionConfig, attentionForward, keyInfo } from '../src/ops/attention.ts';
+import { timeMany } from '../src/perf/timing.ts';
+import { alibiSlopes, attentionForward, keyInfo } from '../src/ops/attention.ts';
 
 const [B, T, NH, D] = [8, 64, 8, 32].map((d, i) => Number(process.argv[2 + i] ?? d));
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({ log: () => {} });
 console.log(`${describeAdapter(gpu.handle)}: B=${B} T=${T} heads=${NH} D=${D}`);
 const qkv = gpu.fromF32(
   Float32Array.from({ length: B * T * 3 * NH * D }, (_, i) => Math.sin(i) * 0.5),
@@ -19,15 +19,12 @@ const ki = gpu.fromF32(keyInfo(new Int32Array(B * T).fill(1), B, T), 'keyinfo'),
 const probs = gpu.tensor(B * NH * T * T, 'f32', 'probs'),
   ctx = gpu.tensor(B * T * NH * D, 'f32', 'ctx');
 const s = { B, Tq: T, Tk: T, q0: 0, Tmax: T, NH, D };
-const variant = (rowwise: 'always' | 'never', rows4: boolean, withProbs: boolean) => async () => {
-  const saved = { ...attentionConfig };
-  Object.assign(attentionConfig, { rowwise, rows4, flash: 'auto' });
-  try {
-    attentionForward(gpu, qkv, ki, sl, withProbs ? probs : null, ctx, s);
-  } finally {
-    Object.assign(attentionConfig, saved);
-  }
-  await gpu.sync();
+const variant = (rowwise: 'always' | 'never', rows4: boolean, withProbs: boolean) => {
+  const g = gpu.withPolicy({ attention: { rowwise: rowwise === 'always', rows4, flash: 'auto' } });
+  return async () => {
+    attentionForward(g, qkv, ki, sl, withProbs ? probs : null, ctx, s);
+    await gpu.sync();
+  };
 };
 const t = await timeMany(
   {

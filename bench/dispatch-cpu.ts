@@ -2,14 +2,13 @@
 // training steps (B=2 T=16): what the host costs per dispatch, the budget a fast GPU leaves it. A benchmark, not a
 // test; on SwiftShader the figure includes contention with the driver's own threads.
 //   node --import tsx bench/dispatch-cpu.ts
-import { openDevice } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({ log: () => {} });
 let inRun = 0;
 const orig = gpu.run.bind(gpu);
 (gpu as any).run = (...a: any[]) => {

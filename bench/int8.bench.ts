@@ -5,7 +5,7 @@
 // [--runs 3] [--threshold 6]
 // Measured on an NVIDIA H200 (Dawn/Vulkan), bloomz-560m, --batch 4 --tokens 128 --decode 16 --runs 2: weights
 // f32 2133 MiB, f16 1067, int8+f32 1270 (0.60×), int8+f16 780 (0.37×); int8 prefill 0.52× f32, decode 0.93× f32.
-import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../src/model/weights.ts';
@@ -22,7 +22,7 @@ const DECODE = Number(flag('decode', '4')),
   RUNS = Number(flag('runs', '3')),
   threshold = Number(flag('threshold', '6'));
 
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({ log: () => {} });
 const cfg = bloomConfigFor(shape);
 console.log(`adapter: ${describeAdapter(gpu.handle)}`);
 console.log(

@@ -4,14 +4,14 @@
 //   node --import tsx bench/pool.ts
 // The pool's bound is lifted here (poolHeadroom = ∞) so that the "off" runs' allocations do not evict the
 // "on" runs' pooled buffers: what is measured is the steady state of a loop that always pools.
-import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({ log: () => {} });
 gpu.poolHeadroom = Infinity;
 console.log(describeAdapter(gpu.handle));
 const cfg = bloomConfigFor('nano-bloomz');

@@ -4,22 +4,27 @@
 //   node --import tsx bench/profile.ts [B] [T] [reps] [baseline] [train] [rows1]
 // `baseline` forces the workgroup-per-row attention and LayerNorm kernels and the scalar bias_grad (the real-GPU
 // path), for same-run ratios.
-import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu, type Bindings, type Params } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
-import { attentionConfig } from '../src/ops/attention.ts';
-import { layernormConfig } from '../src/ops/layernorm.ts';
 
 const B = Number(process.argv[2] ?? 8),
   T = Number(process.argv[3] ?? 64),
   REPS = Number(process.argv[4] ?? 3);
 const flags = process.argv.slice(5);
-if (flags.includes('baseline')) attentionConfig.rowwise = layernormConfig.rowwise = 'never';
-if (flags.includes('rows1')) attentionConfig.rows4 = false; // one query row per invocation in the forward attention
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({
+  log: () => {},
+  policy: {
+    ...(flags.includes('baseline') ? { layernorm: { rowwise: false } } : {}),
+    attention: {
+      ...(flags.includes('baseline') ? { rowwise: false } : {}),
+      ...(flags.includes('rows1') ? { rows4: false } : {}), // one query row per invocation in the forward attention
+    },
+  },
+});
 console.log(`adapter: ${describeAdapter(gpu.handle)}`);
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');

@@ -6,7 +6,7 @@
 //   node --import tsx bench/swiftshader-loads.ts [kernel ...]
 import { openDevice, describeAdapter } from '../src/gpu/device.ts';
 
-const h = await openDevice({ log: () => {} });
+const h = await openDevice({ log: () => {}, robustness: process.env.INSTRUCTALIGN_NO_ROBUSTNESS !== '1' });
 const dev = h.device;
 console.log(`adapter: ${describeAdapter(h)}`);
 const NF = 1 << 22,

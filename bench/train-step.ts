@@ -2,7 +2,7 @@
 // default), median of N after two warm-ups: for comparing trees run one after the other (the host-side scheduling
 // of a step, its syncs and submits, shows here and not in per-kernel profiles). A benchmark, not a test.
 //   node --import tsx bench/train-step.ts [B] [T] [N]
-import { openDevice, describeAdapter } from '../src/gpu/device.ts';
+import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
@@ -11,7 +11,7 @@ import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 
 const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 5)];
-const gpu = new Gpu(await openDevice({ log: () => {} }));
+const gpu = await Gpu.open({ log: () => {} });
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
 const fwd = new BloomForward(gpu, w),

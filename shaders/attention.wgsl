@@ -5,7 +5,7 @@
 // Two ways: the probabilities [B, NH, Tq, Tk] are materialized (attention_probs, and its backward reads them), or
 // flash-style (online softmax; define NOPROBS in ROWWISE, the attention_flash* entries otherwise): nothing of size
 // Tq·Tk is stored; training saves each row's log-sum-exp (LSE) instead and the backward recomputes
-// p_ij = exp(s_ij − lse_i) (attention_flash_backward_q, then _kv). src/ops/attention.ts picks (attentionConfig.flash):
+// p_ij = exp(s_ij − lse_i) (attention_flash_backward_q, then _kv). src/ops/attention.ts picks (policy attention.flash):
 // inference never needs the probabilities; training keeps them while they are small (no recomputation of scores).
 struct Params {
   B: u32,         // batch

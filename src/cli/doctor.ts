@@ -1,6 +1,6 @@
 // `instructalign doctor`: platform, adapter, features, limits, and a kernel check against a CPU reference.
 import { bool, helpText, parseCommand, type CommandSpec } from './args.ts';
-import { openDevice, describeAdapter } from '../gpu/device.ts';
+import { describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import { kernelSummary, linearForward } from '../ops/matmul.ts';
 
@@ -41,8 +41,8 @@ export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: numb
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
-  const h = await openDevice();
-  const gpu = new Gpu(h);
+  const gpu = await Gpu.open();
+  const h = gpu.handle;
   const check = await kernelCheck(gpu);
   const report = {
     platform: `${process.platform}-${process.arch}, Node ${process.version}`,
@@ -52,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     limits: h.limits,
     kernelCheck: { pass: check.ok, maxAbsError: check.maxErr },
     kernels: kernelSummary(gpu),
+    policy: gpu.policy,
   };
   if (bool(a, 'json')) console.log(JSON.stringify(report));
   else {
@@ -63,6 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(
       `kernels    ${k.family === 'gpu' ? 'GPU' : 'SwiftShader'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`,
     );
+    console.log(`policy     ${JSON.stringify(gpu.policy)}`);
     console.log(
       `kernel     matmul 37×45×70 vs CPU: max abs error ${check.maxErr.toExponential(2)} → ${check.ok ? 'PASS' : 'FAIL'}`,
     );

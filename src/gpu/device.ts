@@ -21,6 +21,8 @@ export interface DeviceHandle {
   wgslFeatures: Set<string>;
   /** the adapter's [min, max] subgroup size, where it says (4, 4 on SwiftShader; 32, 32 on NVIDIA) */
   subgroupSizes?: [number, number];
+  /** whether Dawn bounds-checks buffer accesses (DeviceOptions.robustness) */
+  robustness: boolean;
 }
 
 export interface DeviceOptions {
@@ -30,6 +32,14 @@ export interface DeviceOptions {
   noOptionalFeatures?: boolean;
   /** keep WebGPU's default limits instead of the adapter's (tests that large models still fit, by sharding) */
   defaultLimits?: boolean;
+  /**
+   * Dawn's bounds clamps on every buffer access (default true). false skips them (×1.36 on a SwiftShader forward,
+   * docs/performance.md); every kernel passes the test suite without them, but an out-of-range access would then
+   * touch memory it should not, so it is opt-in (Node only; INSTRUCTALIGN_NO_ROBUSTNESS=1 through Gpu.open).
+   */
+  robustness?: boolean;
+  /** extra Dawn instance flags (Node; INSTRUCTALIGN_DAWN_FLAGS through Gpu.open, e.g. enable-dawn-features=dump_shaders) */
+  dawnFlags?: string[];
 }
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -94,7 +104,7 @@ async function systemDriverWorks(): Promise<boolean> {
   }
 }
 
-async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftShader: boolean }> {
+async function nodeGpu(opts: DeviceOptions, log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftShader: boolean }> {
   const fs = await import('node:fs');
   let usedSwiftShader = false;
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance, so it must be set before create().
@@ -121,16 +131,10 @@ async function nodeGpu(log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftS
     saidSwiftShader = true;
     log(`no usable GPU Vulkan driver: using SwiftShader (CPU) from ${SWIFTSHADER_ICD}; expect ~1 GFLOP/s`);
   }
-  // INSTRUCTALIGN_DAWN_FLAGS: extra Dawn instance flags, space-separated (e.g. enable-dawn-features=dump_shaders).
-  // INSTRUCTALIGN_NO_ROBUSTNESS=1: Dawn skips its bounds clamps on every buffer access (×1.36 on a SwiftShader
-  // forward, docs/performance.md); every kernel passes the test suite without them, but an out-of-range access
-  // would then touch memory it should not, so it is opt-in.
-  const flags = (process.env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  if (process.env.INSTRUCTALIGN_NO_ROBUSTNESS === '1') {
+  const flags = [...(opts.dawnFlags ?? [])];
+  if (opts.robustness === false) {
     flags.push('enable-dawn-features=disable_robustness');
-    log(
-      'INSTRUCTALIGN_NO_ROBUSTNESS=1: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)',
-    );
+    log('robustness off: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)');
   }
   return { gpu: mod.create(flags) as GPU, usedSwiftShader };
 }
@@ -143,7 +147,7 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
   const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
   let gpu: GPU;
   let usedSwiftShader = false;
-  if (isNode) ({ gpu, usedSwiftShader } = await nodeGpu(log));
+  if (isNode) ({ gpu, usedSwiftShader } = await nodeGpu(opts, log));
   else {
     gpu = (globalThis as any).navigator?.gpu;
     if (!gpu)
@@ -198,7 +202,8 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     sgMax = info.subgroupMaxSize;
   const subgroupSizes: [number, number] | undefined =
     typeof sgMin === 'number' && typeof sgMax === 'number' && sgMin > 0 ? [sgMin, sgMax] : undefined;
-  return { device, adapter: summary, features, limits, lost, wgslFeatures, subgroupSizes };
+  const robustness = !(isNode && opts.robustness === false);
+  return { device, adapter: summary, features, limits, lost, wgslFeatures, subgroupSizes, robustness };
 }
 
 export function describeAdapter(h: DeviceHandle): string {

@@ -1,7 +1,8 @@
 // The one public runtime API, identical in Node and in a browser worker (worker.ts exposes it through Comlink):
 // open the GPU, load a BLOOM checkpoint, tokenize, score texts (the method's label-scoring rule), generate.
-import { openDevice, describeAdapter, type AdapterSummary } from '../gpu/device.ts';
+import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
+import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
 import type { BloomConfig } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/weights.ts';
@@ -11,6 +12,12 @@ import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
 
 export interface RuntimeOptions {
   log?: (msg: string) => void;
+  /**
+   * Kernel choices over the adapter's defaults and the environment's (src/gpu/policy.ts), e.g.
+   * `{ family: 'gpu' }`, `{ attention: { flash: 'always' } }`, `{ matmul: { tune: 'off' } }`, `{ subgroups: false }`.
+   * Each runtime keeps its own: two runtimes in one process do not share them.
+   */
+  policy?: PolicyOverrides;
 }
 
 export interface LoadOptions {
@@ -76,7 +83,12 @@ export class Runtime {
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
     const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
-    return new Runtime(new Gpu(await openDevice({ log })), log);
+    return new Runtime(await Gpu.open({ log, policy: opts.policy }), log);
+  }
+
+  /** The kernel choices this runtime's ops run with. */
+  get policy(): KernelPolicy {
+    return this.gpu.policy;
   }
 
   get adapter(): AdapterSummary & { text: string; limits: Record<string, number>; features: string[] } {

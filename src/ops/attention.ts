@@ -44,23 +44,10 @@ function params(s: AttnShape) {
   return { B: s.B, Tq: s.Tq, Tk: s.Tk, q0: s.q0, Tmax: s.Tmax, NH: s.NH, D: s.D, scale: 1 / Math.sqrt(s.D) };
 }
 
-/**
- * Kernel choice. rowwise: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader
- * only. flash: whether the probabilities [B, NH, Tq, Tk] are materialized. Inference never needs them ('auto' and
- * 'always' skip them; 'never' materializes them in a scratch tensor, for comparison). Training ('auto') keeps them
- * (its backward then reads instead of recomputing the scores) unless one layer's probs would not fit one binding or
- * Tk ≥ 1024; then it saves each row's log-sum-exp and recomputes (see attentionNeedsProbs).
- */
-export const attentionConfig: {
-  rowwise: 'auto' | 'always' | 'never';
-  rows4: boolean;
-  flash: 'auto' | 'always' | 'never';
-} = { rowwise: 'auto', rows4: true, flash: 'auto' };
-
 /** ROWWISE defines when the head dim allows vec4 rows held in registers (else null: the workgroup-per-row kernels). */
 function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4: number } | null {
-  const c = attentionConfig.rowwise;
-  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return null;
+  // one invocation per row, vec4, no barriers (policy.attention.rowwise: SwiftShader's family by default)
+  if (!gpu.policy.attention.rowwise) return null;
   // array<vec4f> bindings need whole vec4s (16 bytes) in every bound tensor
   if (s.D % 4 !== 0 || s.D > 128 || !tensors.every((t) => t.byteLength % 16 === 0)) return null;
   return { ROWWISE: true, D4: s.D / 4 };
@@ -85,7 +72,9 @@ function flashDefines(gpu: Gpu, s: AttnShape): { FLASH: true; D4: number; BK: nu
  * lse [B, NH, Tq] and the backward recomputes the scores. Inference never needs probs (pass null).
  */
 export function attentionNeedsProbs(gpu: Gpu, s: AttnShape): boolean {
-  const f = attentionConfig.flash;
+  // policy.attention.flash: 'auto' keeps the probs (the backward then reads instead of recomputing the scores)
+  // unless one layer's probs would not fit one binding or Tk ≥ 1024
+  const f = gpu.policy.attention.flash;
   if (f === 'never' || !flashDefines(gpu, s)) return true;
   if (f === 'always') return false;
   const long = s.B * s.NH * s.Tq * s.Tk * 4 > gpu.maxBinding || s.Tk >= 1024;
@@ -118,7 +107,7 @@ export function attentionForward(
   if (!probs) {
     if (lse && !fd)
       throw new Error(`attention: no flash kernel for head dim ${s.D} (a multiple of 4 up to 256): materialize probs`);
-    if (!fd || (!lse && attentionConfig.flash === 'never')) {
+    if (!fd || (!lse && gpu.policy.attention.flash === 'never')) {
       // no kernel without probs for this head dim, or asked not to use one: a scratch probs tensor
       const tmp = gpu.tensor(s.B * s.NH * s.Tq * s.Tk, 'f32', 'attention:probs');
       attentionForward(gpu, qkv, keyinfo, slopes, tmp, ctx, s);
@@ -131,7 +120,7 @@ export function attentionForward(
   if (rw) {
     // attention_probs also writes ctx; ROWS4: four query rows per invocation (not for one-row decoding); NOPROBS:
     // nothing of size Tq·Tk is written (LSE: each row's log-sum-exp instead)
-    const four = s.Tq >= 4 && attentionConfig.rows4;
+    const four = s.Tq >= 4 && gpu.policy.attention.rows4;
     gpu.run(
       'attention',
       four ? 'attention_probs4' : 'attention_probs',

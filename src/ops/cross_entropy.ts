@@ -2,12 +2,9 @@
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid, subgroupDefines } from './grid.ts';
 
-/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
-export const crossEntropyConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
-
 function rowwise(gpu: Gpu, Vc: number, tensors: Tensor[]): boolean {
-  const c = crossEntropyConfig.rowwise;
-  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return false;
+  // the ROWWISE kernels (one invocation per row, vec4, no barriers): SwiftShader's family by default
+  if (!gpu.policy.crossEntropy.rowwise) return false;
   // array<vec4f> bindings need whole vec4s (16 bytes)
   return Vc % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
 }

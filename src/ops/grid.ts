@@ -1,4 +1,4 @@
-// Shared dispatch helpers: workgroup grids, and whether the GPU-family reductions use subgroups.
+// Shared dispatch helpers: workgroup grids, and whether the GPU-family reductions use subgroups (gpu.policy).
 import type { Gpu } from '../gpu/runtime.ts';
 
 // Workgroup grids: 1-D work split over x and y so that no dimension passes 65,535 workgroups.
@@ -9,12 +9,10 @@ export function grid(workgroups: number): [number, number] {
 
 /**
  * Subgroup operations in the workgroup reductions (LayerNorm, cross-entropy, workgroup attention, the gradient norm)
- * and in SwiftShader's matmul (A shared across a 4-wide subgroup): 'auto' uses them where the device has the
- * `subgroups` feature (requested by src/gpu/device.ts when offered); 'never' keeps the barrier trees and the plain
- * kernels (tests run both).
+ * and in SwiftShader's matmul (A shared across a 4-wide subgroup): used where the policy allows them
+ * (policy.subgroups: on where the device has the `subgroups` feature, requested by src/gpu/device.ts when offered);
+ * off keeps the barrier trees and the plain kernels (tests run both).
  */
-export const subgroupConfig: { use: 'auto' | 'never' } = { use: 'auto' };
-
 export function subgroupDefines(gpu: Gpu): { SUBGROUPS?: true } {
-  return subgroupConfig.use === 'auto' && gpu.handle.features.has('subgroups') ? { SUBGROUPS: true } : {};
+  return gpu.policy.subgroups ? { SUBGROUPS: true } : {};
 }

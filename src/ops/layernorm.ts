@@ -3,13 +3,10 @@ import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid, subgroupDefines } from './grid.ts';
 import { COLUMN_SUM_ROWS, columnSumChunks, columnSums } from './matmul.ts';
 
-/** Kernel choice: 'auto' uses the ROWWISE kernels (one invocation per row, vec4, no barriers) on SwiftShader only. */
-export const layernormConfig: { rowwise: 'auto' | 'always' | 'never' } = { rowwise: 'auto' };
-
 /** ROWWISE define when rows move as vec4 (C a multiple of 4, whole vec4s in every bound tensor). */
 function rowwise(gpu: Gpu, C: number, tensors: Tensor[]): boolean {
-  const c = layernormConfig.rowwise;
-  if (c === 'never' || (c === 'auto' && !gpu.handle.adapter.swiftshader)) return false;
+  // the ROWWISE kernels (one invocation per row, vec4, no barriers): SwiftShader's family by default
+  if (!gpu.policy.layernorm.rowwise) return false;
   return C % 4 === 0 && tensors.every((t) => t.byteLength % 16 === 0);
 }
 

@@ -1,7 +1,7 @@
-// The GPU family's matmul tuner (see matmulTuning in ./matmul.ts): times the tiled kernels on each queued shape
+// The GPU family's matmul tuner (see policy.matmul.tune in ./matmul.ts): times the tiled kernels on each queued shape
 // class and records the fastest for the rest of the run.
 import type { Gpu } from '../gpu/runtime.ts';
-import { matmul, matmulConfig, tuneCandidates, tuneState, type MatmulKernel, type TuneShape } from './matmul.ts';
+import { matmul, tuneCandidates, tuneState, type MatmulKernel, type TuneShape } from './matmul.ts';
 
 export interface TuneResult {
   key: string;
@@ -47,14 +47,11 @@ async function timeKernels(
     c = gpu.tensor(M * N, 'f32', 'tune:c');
   // A is [M, K] (k contiguous) or [K, M] (m contiguous); B is [N, K] or [K, N]: as the model's three layouts
   const strides = { aSm: sh.aM4 ? 1 : K, aSk: sh.aM4 ? M : 1, bSk: sh.bN4 ? N : 1, bSn: sh.bN4 ? 1 : K };
+  // each kernel through a view of the device whose policy forces it (same queue, so the timings stay in order)
+  const views = new Map(kernels.map((k) => [k, gpu.withPolicy({ matmul: { kernel: k } })]));
   const run = (k: MatmulKernel, reps: number) => {
-    const saved = matmulConfig.kernel;
-    matmulConfig.kernel = k;
-    try {
-      for (let r = 0; r < reps; r++) matmul(gpu, { a, b, c, M, N, K, ...strides });
-    } finally {
-      matmulConfig.kernel = saved;
-    }
+    const g = views.get(k)!;
+    for (let r = 0; r < reps; r++) matmul(g, { a, b, c, M, N, K, ...strides });
   };
   const timed = async (k: MatmulKernel, reps: number) => {
     const t0 = performance.now();

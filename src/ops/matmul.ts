@@ -1,6 +1,7 @@
 // matmul.wgsl host side: C = alpha·A·B (+bias)(GELU) with strided A/B; the three training shapes as helpers.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { grid, subgroupConfig } from './grid.ts';
+import { grid } from './grid.ts';
+import type { MatmulKernel } from '../gpu/policy.ts';
 import { addInPlace } from './elementwise.ts';
 
 export interface MatmulArgs {
@@ -28,16 +29,8 @@ export interface MatmulArgs {
   naive?: boolean;
 }
 
-export type MatmulKernel =
-  | 'scalar'
-  | 'vec4'
-  | 'vec4sg'
-  | 'vec4x16'
-  | 'vec4x16sg'
-  | 'tiled64'
-  | 'tiled128'
-  | 'tiled128k16'
-  | 'tiled128k32';
+export type { MatmulKernel } from '../gpu/policy.ts';
+export { parseTuneMode } from '../gpu/policy.ts';
 
 /**
  * The `sg` register-block kernels share A's rows across a subgroup: they need 4-wide subgroups and the subgroup_id
@@ -46,45 +39,25 @@ export type MatmulKernel =
 export function canShareA(gpu: Gpu): boolean {
   const h = gpu.handle;
   return (
-    subgroupConfig.use === 'auto' &&
-    h.features.has('subgroups') &&
+    gpu.policy.subgroups &&
     h.wgslFeatures.has('subgroup_id') &&
     h.subgroupSizes?.[0] === 4 &&
     h.subgroupSizes?.[1] === 4
   );
 }
 
-/**
- * Kernel choice. naive: always the scalar kernel (the benchmarks' same-run baseline). kernel 'auto' picks by the
- * family: on SwiftShader the barrier-free register-block kernels (vec4x16 when M and N exceed 32, else
- * vec4), measured there; on real GPUs the workgroup-memory tiled kernel (tiled128 when the matrix gives at least
- * 128 such tiles, else tiled64), until the tuner (matmulTuning below) has timed the shape's class. family forces one
- * family (tests run the GPU family on SwiftShader); kernel forces
- * one kernel. A kernel that cannot take the operands' layout (not vec4-aligned) falls back to the scalar one.
- */
-export const matmulConfig: { naive: boolean; family: 'auto' | 'swiftshader' | 'gpu'; kernel: 'auto' | MatmulKernel } = {
-  naive: false,
-  family: 'auto',
-  kernel: 'auto',
-};
-
-/**
- * Runtime tuning of the GPU family's kernel choice (src/ops/matmul-tune.ts). The tile that wins depends on the GPU and
- * the shape, and the heuristic of chooseMatmulKernel was never measured on most GPUs, so on a real GPU every shape
- * class a run meets is queued, `tuneMatmuls` (awaited by the model and the trainer between steps) times the tiled
- * kernels on scratch operands of that class, and later matmuls of the class use the fastest. mode 'auto': on real
- * GPUs; 'on': also on SwiftShader when the GPU family is forced (tests); 'off': the heuristic only
- * (INSTRUCTALIGN_MATMUL_TUNE=off|on|auto). Every tiled kernel sums k in the same order, so the choice changes no bits.
- */
-export const matmulTuning: { mode: 'auto' | 'on' | 'off' } = {
-  mode: parseTuneMode(typeof process !== 'undefined' ? process.env?.INSTRUCTALIGN_MATMUL_TUNE : undefined),
-};
-
-export function parseTuneMode(v: string | undefined): 'auto' | 'on' | 'off' {
-  if (v === undefined || v === '') return 'auto';
-  if (v === 'auto' || v === 'on' || v === 'off') return v;
-  throw new Error(`INSTRUCTALIGN_MATMUL_TUNE=${v}: use auto, on or off`);
-}
+// Kernel choice (gpu.policy.matmul, src/gpu/policy.ts). naive: always the scalar kernel (the benchmarks' same-run
+// baseline). kernel 'auto' picks by the family: on SwiftShader the barrier-free register-block kernels (vec4x16 when
+// M and N exceed 32, else vec4), measured there; on real GPUs the workgroup-memory tiled kernel (tiled128 when the
+// matrix gives at least 128 such tiles, else tiled64), until the tuner has timed the shape's class. Another kernel
+// forces that one. A kernel that cannot take the operands' layout (not vec4-aligned) falls back to the scalar one.
+//
+// Runtime tuning of the GPU family's kernel choice (src/ops/matmul-tune.ts): the tile that wins depends on the GPU
+// and the shape, and the heuristic of chooseMatmulKernel was never measured on most GPUs, so on a real GPU every
+// shape class a run meets is queued, `tuneMatmuls` (awaited by the model and the trainer between steps) times the
+// tiled kernels on scratch operands of that class, and later matmuls of the class use the fastest. policy.matmul.tune
+// 'auto': on real GPUs; 'on': also on SwiftShader when the GPU family is forced (tests); 'off': the heuristic only
+// (INSTRUCTALIGN_MATMUL_TUNE=off|on|auto). Every tiled kernel sums k in the same order, so the choice changes no bits.
 
 /** A shape class to tune: the operands' layout, B's storage and the proxy sizes the kernels are timed on. */
 export interface TuneShape {
@@ -104,13 +77,10 @@ export interface TuneState {
   table: Map<string, TuneEntry>;
   pending: Map<string, TuneShape>;
 }
-const tuneStates = new WeakMap<Gpu, TuneState>();
 
-/** This device's tuned choices and the shape classes waiting to be tuned. */
+/** This device's tuned choices and the shape classes waiting to be tuned (shared by every view of the device). */
 export function tuneState(gpu: Gpu): TuneState {
-  let s = tuneStates.get(gpu);
-  if (!s) tuneStates.set(gpu, (s = { table: new Map(), pending: new Map() }));
-  return s;
+  return gpu.opState<TuneState>('matmul-tune', () => ({ table: new Map(), pending: new Map() }));
 }
 
 /** The tiled kernels the tuner times on every adapter (each fits WebGPU's default 16 KiB of workgroup memory). */
@@ -124,8 +94,8 @@ export function tuneCandidates(gpu: Gpu): MatmulKernel[] {
 }
 
 export function tuningApplies(gpu: Gpu): boolean {
-  const m = matmulTuning.mode,
-    c = matmulConfig;
+  const c = gpu.policy.matmul,
+    m = c.tune;
   return (
     m !== 'off' &&
     !gpu.dryRun &&
@@ -156,16 +126,15 @@ export function tuneShape(M: number, N: number, K: number, aM4: boolean, bN4: bo
   };
 }
 
-/** The kernel family matmul runs on this adapter (matmulConfig.family, or the adapter's own). */
+/** The kernel family matmul runs (the policy's: the adapter's own unless overridden). */
 export function matmulFamily(gpu: Gpu): 'swiftshader' | 'gpu' {
-  const f = matmulConfig.family;
-  return f === 'auto' ? (gpu.handle.adapter.swiftshader ? 'swiftshader' : 'gpu') : f;
+  return gpu.policy.family;
 }
 
 /** What `doctor` reports: the kernel family, the matmul a model-sized product gets, and whether tuning runs. */
 export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul: string; tuning: string } {
   const f = matmulFamily(gpu),
-    m = matmulTuning.mode;
+    m = gpu.policy.matmul.tune;
   const tuning = tuningApplies(gpu)
     ? `on: each new shape class is timed on ${tuneCandidates(gpu).join(', ')} and runs on the fastest`
     : m === 'off'
@@ -178,7 +147,7 @@ export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul
 
 /** The kernel `matmul` runs for these sizes on this adapter, before the layout check. */
 export function chooseMatmulKernel(gpu: Gpu, M: number, N: number): MatmulKernel {
-  const c = matmulConfig;
+  const c = gpu.policy.matmul;
   if (c.naive) return 'scalar';
   if (c.kernel !== 'auto') return c.kernel;
   // past 32 rows (or columns), 64-row tiles compute at most 4/3 of the rows of 32-row ones, at ×1.5 the speed
@@ -371,7 +340,7 @@ export function columnSums(gpu: Gpu, a: Tensor, c: Tensor, M: number, N: number,
   // SwiftShader: one invocation per four columns, workgroups of 16 (see matmul.wgsl)
   if (
     matmulFamily(gpu) === 'swiftshader' &&
-    !matmulConfig.naive &&
+    !gpu.policy.matmul.naive &&
     N % 4 === 0 &&
     a.byteLength % 16 === 0 &&
     c.byteLength % 16 === 0

@@ -1,7 +1,7 @@
 // `instructalign bench --against`: ratios to bench/pytorch/bench.py's JSON (its field names, written by that script)
 // are ours/theirs for throughputs and theirs/ours for memory, matched by shape, precision and recomputation.
 import assert from 'node:assert/strict';
-import { againstPytorch } from '../../src/cli/bench.ts';
+import { againstPytorch } from '../../src/perf/pytorch.ts';
 
 describe('bench: ratios to PyTorch', () => {
   it('matches figures by shape, AMP and recompute, and orients every ratio so that >1 favours instructalign', () => {

@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
-import { memoryPlan } from '../../src/cli/bench.ts';
+import { memoryPlan } from '../../src/perf/memory.ts';
 import { bloomConfigFor } from '../../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
 import { BloomForward } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
-import { attentionConfig } from '../../src/ops/attention.ts';
 
 async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
   const cfg = bloomConfigFor('nano-bloomz');
@@ -54,16 +53,12 @@ describe('bench: the dry-run memory plan', () => {
       assert.ok(gpu.dispatchCount > dispatches, 'the plan goes through every dispatch (checked, not recorded)');
     });
   }
-  it('equals the real peak with flash attention (lse instead of probs, attentionConfig.flash = always)', async () => {
-    const flash = attentionConfig.flash;
-    attentionConfig.flash = 'always';
-    try {
-      const real = await realPeak(gpu, 2, 16, false);
-      const plan = await memoryPlan(gpu, 'nano-bloomz', 2, 16, false);
-      assert.equal(plan.peakBytes, real.peak, `plan ${plan.peakBytes} vs real ${real.peak}`);
-    } finally {
-      attentionConfig.flash = flash;
-    }
+  it('equals the real peak with flash attention (lse instead of probs, policy attention.flash always)', async () => {
+    const flash = gpu.withPolicy({ attention: { flash: 'always' } });
+    const real = await realPeak(flash, 2, 16, false);
+    const plan = await memoryPlan(gpu, 'nano-bloomz', 2, 16, false, false, 'always');
+    assert.equal(plan.flash, 'always');
+    assert.equal(plan.peakBytes, real.peak, `plan ${plan.peakBytes} vs real ${real.peak}`);
   });
   it('recomputation lowers the planned activations of BLOOMZ-560M at B=4 T=256 (and fits 12 GB)', async () => {
     const plain = await memoryPlan(gpu, 'bloomz-560m', 4, 256, false);

@@ -1,5 +1,4 @@
 // Test helpers: one shared GPU for the whole mocha run, fixture loading and tolerance checks.
-import { openDevice } from '../../src/gpu/device.ts';
 import { Gpu } from '../../src/gpu/runtime.ts';
 import { bufferSource, SafetensorsFile } from '../../src/model/safetensors.ts';
 import { readFileSync } from 'node:fs';
@@ -8,7 +7,7 @@ import { join } from 'node:path';
 
 let shared: Promise<Gpu> | null = null;
 export function getGpu(): Promise<Gpu> {
-  shared ??= openDevice({ log: () => {} }).then((h) => new Gpu(h));
+  shared ??= Gpu.open({ log: () => {} });
   return shared;
 }
 

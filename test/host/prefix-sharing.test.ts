@@ -7,9 +7,6 @@ import { join } from 'node:path';
 import { Runtime, sharedPrefix } from '../../src/host/runtime.ts';
 import { REPO } from '../helpers/gpu.ts';
 import { DEFAULT_LABELS, labelTexts, promptTemplates } from '../../src/eval/tasks.ts';
-import { matmulConfig } from '../../src/ops/matmul.ts';
-import { attentionConfig } from '../../src/ops/attention.ts';
-import { layernormConfig } from '../../src/ops/layernorm.ts';
 
 describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
   let rt: Runtime;
@@ -89,18 +86,12 @@ describe('runtime: prompt-prefix sharing for label texts (nano-bloomz)', () => {
 
 describe('runtime: prompt-prefix sharing on the GPU kernel family (forced on SwiftShader)', () => {
   let rt: Runtime;
-  const saved = { mm: matmulConfig.family, att: attentionConfig.rowwise, ln: layernormConfig.rowwise };
   before(async () => {
-    matmulConfig.family = 'gpu';
-    attentionConfig.rowwise = 'never';
-    layernormConfig.rowwise = 'never';
-    rt = await Runtime.create({ log: () => {} });
+    // the GPU family's matmul, attention and LayerNorm (cross-entropy keeps SwiftShader's rowwise kernels)
+    rt = await Runtime.create({ log: () => {}, policy: { family: 'gpu', crossEntropy: { rowwise: true } } });
     await rt.loadModel({ path: join(REPO, 'models/nano-bloomz') });
   });
   after(() => {
-    matmulConfig.family = saved.mm;
-    attentionConfig.rowwise = saved.att;
-    layernormConfig.rowwise = saved.ln;
     rt?.dispose();
   });
 

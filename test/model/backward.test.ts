@@ -6,7 +6,6 @@ import { BloomWeights } from '../../src/model/weights.ts';
 import { BloomForward, type Batch } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
 import { bloomParameters } from '../../src/model/config.ts';
-import { attentionConfig } from '../../src/ops/attention.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 
 /** The fixture's reference batch and labels. */
@@ -95,15 +94,14 @@ for (const name of FIXTURE_NAMES) {
 
     // training without attention probs (lse saved, scores recomputed in the backward): both kernel families, and
     // with --recompute (the block's lse is refilled with the rest of its activations)
-    it('flash attention (attentionConfig.flash = always): loss and every gradient match HF, both families and --recompute', async () => {
-      const saved = { ...attentionConfig };
-      try {
-        for (const [label, rowwise, recompute] of [
-          ['ROWWISE', 'always', false],
-          ['workgroup', 'never', false],
-          ['ROWWISE --recompute', 'always', true],
-        ] as const) {
-          Object.assign(attentionConfig, { flash: 'always', rowwise });
+    it('flash attention (policy attention.flash always): loss and every gradient match HF, both families and --recompute', async () => {
+      for (const [label, rowwise, recompute] of [
+        ['ROWWISE', true, false],
+        ['workgroup', false, false],
+        ['ROWWISE --recompute', true, true],
+      ] as const) {
+        const fwd = new BloomForward(gpu.withPolicy({ attention: { flash: 'always', rowwise } }), w);
+        try {
           fwd.recompute = recompute;
           grads.zero();
           const { batch, labels } = await fixtureBatch(fx);
@@ -121,10 +119,9 @@ for (const name of FIXTURE_NAMES) {
             () => {},
           );
           assert.deepEqual(failures, [], `${label}: ${failures.join('\n')}`);
+        } finally {
+          fwd.slopes.destroy();
         }
-      } finally {
-        Object.assign(attentionConfig, saved);
-        fwd.recompute = false;
       }
     });
 

@@ -1,7 +1,6 @@
 // A BLOOMZ-560M-shaped model (random weights, the real config's sizes) loads and runs a forward within WebGPU's
 // DEFAULT limits (128 MiB per binding, 256 MiB per buffer): the 250,880×1024 embedding must be sharded.
 import assert from 'node:assert/strict';
-import { openDevice } from '../../src/gpu/device.ts';
 import { Gpu } from '../../src/gpu/runtime.ts';
 import { bloomConfigFor, countParameters } from '../../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
@@ -10,7 +9,7 @@ import { BloomModel } from '../../src/model/bloom.ts';
 describe('BLOOMZ-560M shape within default WebGPU limits', function () {
   this.timeout(900000);
   it('shards the embedding under maxStorageBufferBindingSize and runs a forward (f16 storage)', async () => {
-    const gpu = new Gpu(await openDevice({ log: () => {}, defaultLimits: true }));
+    const gpu = await Gpu.open({ log: () => {}, defaultLimits: true });
     const cfg = bloomConfigFor('bloomz-560m');
     assert.equal(countParameters(cfg), 559_214_592);
     assert.ok(gpu.maxBinding <= 128 * 1024 * 1024, `expected default limits, got ${gpu.maxBinding}`);

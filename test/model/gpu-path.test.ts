@@ -7,29 +7,24 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, FIXTURE_NAMES } from '../helpers/gpu.ts';
-import { Runtime } from '../../src/host/runtime.ts';
+import { Runtime, type RuntimeOptions } from '../../src/host/runtime.ts';
 import { selftest, trainSelftest } from '../../src/host/selftest.ts';
-import { matmulTuning, tuneState } from '../../src/ops/matmul.ts';
-import { forceKernelFamily } from '../../src/ops/family.ts';
-import { subgroupConfig } from '../../src/ops/grid.ts';
+import { tuneState } from '../../src/ops/matmul.ts';
 
 for (const sg of ['auto', 'never'] as const)
   describe(`the GPU kernel path (forced on SwiftShader), subgroups ${sg === 'auto' ? 'on' : 'off'}`, () => {
-    const saved = { sg: subgroupConfig.use, tune: matmulTuning.mode };
     let rt: Runtime;
-    let restore = () => {};
     before(async () => {
-      restore = forceKernelFamily('gpu');
-      subgroupConfig.use = sg;
-      if (sg === 'auto') matmulTuning.mode = 'on';
-      rt = await Runtime.create({ log: () => {} });
-      if (sg === 'auto')
+      const policy = { family: 'gpu', subgroups: sg === 'auto', ...(sg === 'auto' ? { matmul: { tune: 'on' } } : {}) };
+      rt = await Runtime.create({ log: () => {}, policy: policy as RuntimeOptions['policy'] });
+      assert.equal(rt.policy.family, 'gpu');
+      assert.equal(rt.policy.attention.rowwise, false, 'the workgroup attention kernels');
+      if (sg === 'auto') {
         assert.ok(rt.gpu.handle.features.has('subgroups'), 'this adapter offers subgroups (SwiftShader does)');
+        assert.ok(rt.policy.subgroups);
+      } else assert.equal(rt.policy.subgroups, false);
     });
     after(() => {
-      restore();
-      subgroupConfig.use = saved.sg;
-      matmulTuning.mode = saved.tune;
       rt?.dispose();
     });
     for (const name of FIXTURE_NAMES) {

@@ -2,7 +2,7 @@
 // (real GPUs), ROWWISE one row per invocation, and ROWWISE four rows per invocation (SwiftShader's default for
 // Tq ≥ 4). Shapes: a row count that is not a multiple of 4, left padding (a fully masked query row gets zeros), and
 // a KV-cache chunk (queries at q0 > 0 of a longer context). Tolerance |got − ref| ≤ 1e-5 + 1e-5·|ref|.
-// The flash path (no probs; attentionConfig.flash): ctx and the log-sum-exp of both families, and the backward from
+// The flash path (no probs; policy attention.flash, passed through gpu.withPolicy): ctx and the log-sum-exp of both families, and the backward from
 // lse against a float64 dqkv (and the materialized backward against the same), at T spanning several key tiles.
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
@@ -11,7 +11,6 @@ import {
   alibiSlopes,
   attentionBackward,
   attentionBackwardScratch,
-  attentionConfig,
   attentionForward,
   attentionNeedsProbs,
   keyInfo,
@@ -121,9 +120,9 @@ const LONG: { name: string; s: AttnShape; mask: number[] }[] = [
   },
 ];
 const FAMILIES = [
-  ['workgroup (GPU)', { rowwise: 'never', rows4: false }],
-  ['ROWWISE, 1 row', { rowwise: 'always', rows4: false }],
-  ['ROWWISE, 4 rows (ROWS4)', { rowwise: 'always', rows4: true }],
+  ['workgroup (GPU)', { rowwise: false, rows4: false }],
+  ['ROWWISE, 1 row', { rowwise: true, rows4: false }],
+  ['ROWWISE, 4 rows (ROWS4)', { rowwise: true, rows4: true }],
 ] as const;
 
 function inputs(c: { s: AttnShape; mask: number[] }) {
@@ -139,15 +138,13 @@ function inputs(c: { s: AttnShape; mask: number[] }) {
 }
 
 describe('attention forward kernels vs a float64 CPU reference', () => {
-  let gpu: Gpu;
+  let device: Gpu;
   before(async () => {
-    gpu = await getGpu();
+    device = await getGpu();
   });
-  const saved = { ...attentionConfig };
-  afterEach(() => Object.assign(attentionConfig, saved));
   for (const [label, cfg] of FAMILIES) {
     it(`${label}: probs and ctx`, async () => {
-      Object.assign(attentionConfig, cfg);
+      const gpu = device.withPolicy({ attention: cfg });
       for (const c of CASES) {
         const { s } = c,
           { qkv, info, slopes } = inputs(c);
@@ -170,15 +167,13 @@ describe('attention forward kernels vs a float64 CPU reference', () => {
 });
 
 describe('attention without probs (flash) vs a float64 CPU reference', () => {
-  let gpu: Gpu;
+  let device: Gpu;
   before(async () => {
-    gpu = await getGpu();
+    device = await getGpu();
   });
-  const saved = { ...attentionConfig };
-  afterEach(() => Object.assign(attentionConfig, saved));
   for (const [label, cfg] of FAMILIES) {
     it(`${label}: ctx without probs, and ctx + lse`, async () => {
-      Object.assign(attentionConfig, cfg);
+      const gpu = device.withPolicy({ attention: cfg });
       for (const c of [...CASES, ...LONG]) {
         const { s } = c,
           { qkv, info, slopes } = inputs(c);
@@ -208,7 +203,7 @@ describe('attention without probs (flash) vs a float64 CPU reference', () => {
   }
   for (const [label, cfg] of FAMILIES.slice(0, 2)) {
     it(`${label}: backward from lse (flash) and from probs vs float64 dqkv`, async () => {
-      Object.assign(attentionConfig, cfg);
+      const gpu = device.withPolicy({ attention: cfg });
       for (const c of [CASES[0], CASES[2], ...LONG]) {
         const { s } = c,
           { qkv, info, slopes, dctx } = inputs(c);
@@ -250,24 +245,19 @@ describe('attention: when training keeps the probabilities (attentionNeedsProbs)
   before(async () => {
     gpu = await getGpu();
   });
-  const saved = attentionConfig.flash;
-  afterEach(() => {
-    attentionConfig.flash = saved;
-  });
   const shape = (T: number, B = 4, NH = 16, D = 64): AttnShape => ({ B, Tq: T, Tk: T, q0: 0, Tmax: T, NH, D });
   it("'auto': short sequences keep probs; Tk ≥ 1024 or one layer's probs over a binding go flash", () => {
-    attentionConfig.flash = 'auto';
-    assert.equal(attentionNeedsProbs(gpu, shape(256)), true, '560M at T=256');
-    assert.equal(attentionNeedsProbs(gpu, shape(1024, 1, 1)), false, 'Tk = 1024');
+    const auto = gpu.withPolicy({ attention: { flash: 'auto' } });
+    assert.equal(attentionNeedsProbs(auto, shape(256)), true, '560M at T=256');
+    assert.equal(attentionNeedsProbs(auto, shape(1024, 1, 1)), false, 'Tk = 1024');
     const Tq = Math.ceil(gpu.maxBinding / (4 * 64 * 1000)) + 1; // B·NH = 64: probs [64, Tq, 1000] over one binding
-    assert.equal(attentionNeedsProbs(gpu, { ...shape(1000), Tq }), false, 'probs over maxStorageBufferBindingSize');
+    assert.equal(attentionNeedsProbs(auto, { ...shape(1000), Tq }), false, 'probs over maxStorageBufferBindingSize');
   });
   it("'never' always keeps probs, 'always' never (unless no flash kernel fits the head dim)", () => {
-    attentionConfig.flash = 'never';
-    assert.equal(attentionNeedsProbs(gpu, shape(4096)), true);
-    attentionConfig.flash = 'always';
-    assert.equal(attentionNeedsProbs(gpu, shape(16)), false);
-    assert.equal(attentionNeedsProbs(gpu, shape(16, 1, 2, 6)), true, 'D = 6: no vec4 flash kernel');
+    assert.equal(attentionNeedsProbs(gpu.withPolicy({ attention: { flash: 'never' } }), shape(4096)), true);
+    const always = gpu.withPolicy({ attention: { flash: 'always' } });
+    assert.equal(attentionNeedsProbs(always, shape(16)), false);
+    assert.equal(attentionNeedsProbs(always, shape(16, 1, 2, 6)), true, 'D = 6: no vec4 flash kernel');
   });
 });
 

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
-import { ceBackward, ceFinalize, ceStats, crossEntropyConfig } from '../../src/ops/cross_entropy.ts';
-import { subgroupConfig } from '../../src/ops/grid.ts';
+import { ceBackward, ceFinalize, ceStats } from '../../src/ops/cross_entropy.ts';
 
 const R = 5,
   V = 40;
@@ -63,10 +62,6 @@ describe('cross-entropy kernels vs float64 (chunked vocabulary)', () => {
   before(async () => {
     gpu = await getGpu();
   });
-  after(() => {
-    crossEntropyConfig.rowwise = 'auto';
-    subgroupConfig.use = 'auto';
-  });
   for (const [mode, sg] of [
     ['never', 'auto'],
     ['never', 'never'],
@@ -74,10 +69,9 @@ describe('cross-entropy kernels vs float64 (chunked vocabulary)', () => {
   ] as const) {
     for (const chunk of [40, 12, 8]) {
       it(`${mode === 'never' ? `workgroup-per-row (GPU, subgroups ${sg === 'auto' ? 'on' : 'off'})` : 'ROWWISE (SwiftShader)'} kernels, chunks of ${chunk}`, async () => {
-        crossEntropyConfig.rowwise = mode;
-        subgroupConfig.use = sg;
+        const g = gpu.withPolicy({ crossEntropy: { rowwise: mode === 'always' }, subgroups: sg === 'auto' });
         const ref = reference(),
-          got = await run(gpu, chunk);
+          got = await run(g, chunk);
         const a = compare(got.lp, ref.lp, 1e-5, 1e-5),
           b = compare(got.dl, ref.dl, 1e-5, 1e-5);
         assert.ok(a.ok, `log-probs: [${a.bad}] ${a.got} vs ${a.want}`);

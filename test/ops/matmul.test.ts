@@ -8,14 +8,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
-import {
-  canShareA,
-  matmul,
-  matmulConfig,
-  chooseMatmulKernel,
-  TUNED_KERNELS,
-  type MatmulKernel,
-} from '../../src/ops/matmul.ts';
+import { canShareA, matmul, chooseMatmulKernel, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
 
 function rng(seed: number) {
@@ -97,30 +90,24 @@ async function runCase(gpu: Gpu, c: Case, kernel: MatmulKernel) {
   const tbias = c.bias ? gpu.fromF32(bias, 'test:bias') : undefined;
   const tc = gpu.fromF32(C0, 'test:c');
   const tres = c.residual ? gpu.fromF32(Res, 'test:res') : undefined;
-  const saved = matmulConfig.kernel;
-  matmulConfig.kernel = kernel;
-  try {
-    matmul(gpu, {
-      a: ta,
-      b: tb,
-      c: tc,
-      bias: tbias,
-      M: c.M,
-      N: c.N,
-      K: c.K,
-      ...s,
-      cSm,
-      aOff,
-      bOff,
-      cOff,
-      accumulate: c.accumulate,
-      gelu: c.gelu,
-      alpha,
-      residual: tres,
-    });
-  } finally {
-    matmulConfig.kernel = saved;
-  }
+  matmul(gpu.withPolicy({ matmul: { kernel } }), {
+    a: ta,
+    b: tb,
+    c: tc,
+    bias: tbias,
+    M: c.M,
+    N: c.N,
+    K: c.K,
+    ...s,
+    cSm,
+    aOff,
+    bOff,
+    cOff,
+    accumulate: c.accumulate,
+    gelu: c.gelu,
+    alpha,
+    residual: tres,
+  });
   const got = await gpu.readF32(tc);
   [ta, tb, tbias, tc, tres].forEach((t) => t?.destroy());
   return { got, ref };
@@ -193,15 +180,15 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
       c = t(M * N, 'c'),
       res = t(M * N, 'res');
     const seen: string[] = [];
-    const orig = gpu.run.bind(gpu);
-    gpu.run = (shader, entry, bind, params, wg, defines = {}) => {
-      seen.push(`${entry}${defines.RESIDUAL ? '+RESIDUAL' : ''}`);
-      orig(shader, entry, bind, params, wg, defines);
-    };
     try {
       for (const kernel of ['vec4x16sg', 'tiled64'] as MatmulKernel[]) {
-        matmulConfig.kernel = kernel;
-        matmul(gpu, { a, b, c, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, residual: res });
+        const g = gpu.withPolicy({ matmul: { kernel } });
+        const orig = g.run.bind(g);
+        g.run = (shader, entry, bind, params, wg, defines = {}) => {
+          seen.push(`${entry}${defines.RESIDUAL ? '+RESIDUAL' : ''}`);
+          orig(shader, entry, bind, params, wg, defines);
+        };
+        matmul(g, { a, b, c, M, N, K, aSm: K, aSk: 1, bSk: 1, bSn: K, residual: res });
         const got = await gpu.readF32(c);
         assert.ok(
           got.every((v) => Math.abs(v - (K * 0.25 + 0.5)) < 1e-5),
@@ -209,29 +196,21 @@ describe('matmul: every kernel and layout vs a float64 CPU product', () => {
         );
       }
     } finally {
-      gpu.run = orig;
-      matmulConfig.kernel = 'auto';
       [a, b, c, res].forEach((x) => x.destroy());
     }
     assert.deepEqual(seen, ['matmul', 'add_inplace', 'matmul_tiled+RESIDUAL']);
   });
 
   it('the automatic choice: SwiftShader family uses the register-block kernels, the GPU family the tiled ones', () => {
-    const saved = matmulConfig.family;
-    try {
-      matmulConfig.family = 'swiftshader';
-      // SwiftShader: 4-wide subgroups and subgroup_id, so the kernels sharing A across a subgroup
-      assert.ok(canShareA(gpu), `subgroups ${gpu.handle.features.has('subgroups')}, sizes ${gpu.handle.subgroupSizes}`);
-      assert.equal(chooseMatmulKernel(gpu, 512, 1024), 'vec4x16sg');
-      assert.equal(chooseMatmulKernel(gpu, 20, 1024), 'vec4sg');
-      matmulConfig.family = 'gpu';
-      assert.equal(chooseMatmulKernel(gpu, 4096, 4096), 'tiled128');
-      assert.equal(chooseMatmulKernel(gpu, 512, 256), 'tiled64');
-      matmulConfig.naive = true;
-      assert.equal(chooseMatmulKernel(gpu, 4096, 4096), 'scalar');
-    } finally {
-      matmulConfig.family = saved;
-      matmulConfig.naive = false;
-    }
+    const swift = gpu.withPolicy({ family: 'swiftshader' });
+    // SwiftShader: 4-wide subgroups and subgroup_id, so the kernels sharing A across a subgroup
+    assert.ok(canShareA(swift), `subgroups ${gpu.handle.features.has('subgroups')}, sizes ${gpu.handle.subgroupSizes}`);
+    assert.equal(chooseMatmulKernel(swift, 512, 1024), 'vec4x16sg');
+    assert.equal(chooseMatmulKernel(swift, 20, 1024), 'vec4sg');
+    assert.equal(chooseMatmulKernel(swift.withPolicy({ subgroups: false }), 512, 1024), 'vec4x16');
+    const tiled = gpu.withPolicy({ family: 'gpu' });
+    assert.equal(chooseMatmulKernel(tiled, 4096, 4096), 'tiled128');
+    assert.equal(chooseMatmulKernel(tiled, 512, 256), 'tiled64');
+    assert.equal(chooseMatmulKernel(tiled.withPolicy({ matmul: { naive: true } }), 4096, 4096), 'scalar');
   });
 });

@@ -6,8 +6,6 @@ import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
 import {
   matmul,
-  matmulConfig,
-  matmulTuning,
   parseTuneMode,
   tuneCandidates,
   tuneShape,
@@ -17,6 +15,7 @@ import {
 } from '../../src/ops/matmul.ts';
 import { describeTuning, tuneMatmuls } from '../../src/ops/matmul-tune.ts';
 import { f32ToF16 } from '../../src/model/dtype.ts';
+import type { TuneMode } from '../../src/gpu/policy.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -37,23 +36,21 @@ const LAYOUTS = {
 type Layout = keyof typeof LAYOUTS;
 
 describe('matmul tuning (GPU family forced on SwiftShader)', () => {
-  let gpu: Gpu;
-  const saved = { family: matmulConfig.family, kernel: matmulConfig.kernel, mode: matmulTuning.mode };
+  let device: Gpu;
+  let tune: TuneMode = 'auto';
+  /** the device with the GPU family, this test's tune mode and `kernel` */
+  const on = (kernel: MatmulKernel | 'auto' = 'auto') => device.withPolicy({ family: 'gpu', matmul: { kernel, tune } });
   before(async () => {
-    gpu = await getGpu();
-    matmulConfig.family = 'gpu';
+    device = await getGpu();
   });
   afterEach(() => {
-    matmulConfig.kernel = saved.kernel;
-    matmulTuning.mode = saved.mode;
-    tuneState(gpu).table.clear();
-    tuneState(gpu).pending.clear();
-  });
-  after(() => {
-    matmulConfig.family = saved.family;
+    tune = 'auto';
+    tuneState(device).table.clear();
+    tuneState(device).pending.clear();
   });
 
   function operands(M: number, N: number, K: number, f16: boolean, seed: number) {
+    const gpu = device;
     const r = rng(seed);
     const a = gpu.fromF32(Float32Array.from({ length: M * K }, r), 'test:a');
     let b: Tensor;
@@ -67,27 +64,34 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
     } else b = gpu.fromF32(B, 'test:b');
     return { a, b, c: gpu.tensor(M * N, 'f32', 'test:c') };
   }
-  async function product(layout: Layout, M: number, N: number, K: number, f16: boolean, kernel: MatmulKernel | 'auto') {
+  async function product(
+    layout: Layout,
+    M: number,
+    N: number,
+    K: number,
+    f16: boolean,
+    kernel: MatmulKernel | 'auto',
+    gpu = on(kernel),
+  ) {
     const { a, b, c } = operands(M, N, K, f16, M * 31 + N * 7 + K);
-    matmulConfig.kernel = kernel;
     try {
       matmul(gpu, { a, b, c, M, N, K, ...LAYOUTS[layout](M, N, K) });
       return new Uint32Array((await gpu.readF32(c)).buffer);
     } finally {
-      matmulConfig.kernel = saved.kernel;
       [a, b, c].forEach((t) => t.destroy());
     }
   }
 
   it('queues shape classes only where tuning applies', async () => {
-    const pending = () => [...tuneState(gpu).pending.keys()];
-    matmulTuning.mode = 'auto'; // auto: real GPUs only, not SwiftShader with the GPU family forced
+    const pending = () => [...tuneState(device).pending.keys()];
+    tune = 'auto'; // auto: real GPUs only, not SwiftShader with the GPU family forced
     await product('X·Wᵀ', 40, 24, 36, false, 'auto');
     assert.deepEqual(pending(), []);
-    matmulTuning.mode = 'off';
+    tune = 'off';
     await product('X·Wᵀ', 40, 24, 36, false, 'auto');
     assert.deepEqual(pending(), []);
-    matmulTuning.mode = 'on';
+    tune = 'on';
+    const gpu = on();
     gpu.dryRun = true;
     try {
       matmul(gpu, { ...operands(40, 24, 36, false, 1), M: 40, N: 24, K: 36, ...LAYOUTS['X·Wᵀ'](40, 24, 36) });
@@ -115,7 +119,8 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
   });
 
   it('tuneMatmuls times every tiled kernel, keeps the fastest, and later matmuls of the class run it', async () => {
-    matmulTuning.mode = 'on';
+    tune = 'on';
+    const gpu = on();
     const before = await product('dY·W', 96, 40, 64, true, 'auto'); // queued; runs the heuristic's kernel
     const results = await tuneMatmuls(gpu);
     assert.equal(results.length, 1);
@@ -142,7 +147,7 @@ describe('matmul tuning (GPU family forced on SwiftShader)', () => {
     };
     let after: Uint32Array;
     try {
-      after = await product('dY·W', 100, 40, 64, true, 'auto');
+      after = await product('dY·W', 100, 40, 64, true, 'auto', gpu);
     } finally {
       gpu.run = orig;
     }

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
-import { columnSums, matmulConfig } from '../../src/ops/matmul.ts';
-import { layernormBackward, layernormConfig, layernormForward } from '../../src/ops/layernorm.ts';
+import { columnSums } from '../../src/ops/matmul.ts';
+import { layernormBackward, layernormForward } from '../../src/ops/layernorm.ts';
 
 function rng(seed: number) {
   let s = seed >>> 0 || 1;
@@ -21,15 +21,10 @@ function rng(seed: number) {
 
 describe('column sums (bias and LayerNorm parameter gradients), GPU family', () => {
   let gpu: Gpu;
-  const saved = { family: matmulConfig.family, ln: layernormConfig.rowwise };
   before(async () => {
-    gpu = await getGpu();
-    matmulConfig.family = 'gpu';
-    layernormConfig.rowwise = 'never';
-  });
-  after(() => {
-    matmulConfig.family = saved.family;
-    layernormConfig.rowwise = saved.ln;
+    // the GPU family (its rowwise choices follow: the workgroup LayerNorm kernels)
+    gpu = (await getGpu()).withPolicy({ family: 'gpu' });
+    assert.equal(gpu.policy.layernorm.rowwise, false);
   });
 
   for (const [M, N] of [

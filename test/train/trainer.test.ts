@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { getGpu, FIXTURES, REPO } from '../helpers/gpu.ts';
 import { train, TRAIN_DEFAULTS, type TrainOptions } from '../../src/train/trainer.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
-import { matmulConfig, matmulTuning, tuneState } from '../../src/ops/matmul.ts';
+import { tuneState } from '../../src/ops/matmul.ts';
 
 function options(out: string, steps: number): TrainOptions {
   return {
@@ -143,13 +143,20 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
   });
 
   it('GPU family: the matmul tiles are tuned during the first steps (logged) and the losses stay bit for bit', async () => {
-    const gpu = await getGpu();
-    const saved = { family: matmulConfig.family, mode: matmulTuning.mode };
+    const device = await getGpu();
+    // the tiled kernels, as on a real GPU (tuning 'on': SwiftShader is no real GPU); the other ops keep SwiftShader's
+    const rowwise = { rowwise: true };
+    const gpuFamily = (tune: 'on' | 'off') =>
+      device.withPolicy({
+        family: 'gpu',
+        matmul: { tune },
+        attention: rowwise,
+        layernorm: rowwise,
+        crossEntropy: rowwise,
+      });
+    const gpu = gpuFamily('on');
     try {
-      matmulConfig.family = 'gpu'; // the tiled kernels, as on a real GPU (tuning 'on': SwiftShader is no real GPU)
-      matmulTuning.mode = 'off';
-      const fixed = await train(gpu, options(tmp(), 3), false, { log: () => {} });
-      matmulTuning.mode = 'on';
+      const fixed = await train(gpuFamily('off'), options(tmp(), 3), false, { log: () => {} });
       tuneState(gpu).table.clear();
       const said: string[] = [];
       const tuned = await train(gpu, options(tmp(), 3), false, { log: (m) => said.push(m) });
@@ -164,8 +171,6 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
         fixed.map((l) => l.grad_norm),
       );
     } finally {
-      matmulConfig.family = saved.family;
-      matmulTuning.mode = saved.mode;
       tuneState(gpu).table.clear();
       tuneState(gpu).pending.clear();
     }

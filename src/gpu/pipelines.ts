@@ -1,0 +1,164 @@
+// Pipelines and bind groups: compute pipelines cached by shader, entry and defines (with their compilation checks),
+// and bind groups cached by pipeline and bound ranges.
+import { SHADERS } from '../generated/assets.ts';
+import { hasPrologue, preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
+
+export interface PipelineEntry {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  refl: ShaderReflection;
+  key: string;
+}
+
+const BIND_GROUP_CACHE = 8192;
+
+export class PipelineCache {
+  private pipelines = new Map<string, PipelineEntry>();
+  private pendingChecks: Promise<void>[] = [];
+  /** pipelines created so far and the host time spent creating them (shader compilation: ~1.4 s per big matmul
+   * variant on SwiftShader, where it is a visible share of a short run) */
+  pipelinesCreated = 0;
+  pipelineMs = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  get(shader: string, entry: string, defines: Record<string, boolean | number> = {}): PipelineEntry {
+    const key = `${shader}:${entry}:${JSON.stringify(defines)}`;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    const raw = SHADERS[shader];
+    if (raw === undefined)
+      throw new Error(
+        `no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``,
+      );
+    const code = preprocess(raw, defines, shader);
+    const all = reflect(code, shader);
+    let used: Set<string>;
+    try {
+      used = usedBindings(
+        code,
+        entry,
+        all.bindings.map((b) => b.name),
+      );
+    } catch {
+      throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`);
+    }
+    const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
+    const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
+      binding: b.binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer:
+        b.kind === 'uniform'
+          ? { type: 'uniform', hasDynamicOffset: true }
+          : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
+    }));
+    const label = `${shader}:${entry}`;
+    const module = this.device.createShaderModule({ label, code });
+    const layout = this.device.createBindGroupLayout({ label, entries });
+    const t0 = performance.now();
+    const pipeline = this.device.createComputePipeline({
+      label,
+      layout: this.device.createPipelineLayout({ label, bindGroupLayouts: [layout] }),
+      compute: { module, entryPoint: entry },
+    });
+    this.pipelineMs += performance.now() - t0;
+    this.pipelinesCreated++;
+    // Compilation results arrive asynchronously; they are awaited (and thrown) at the next check(). Pipeline
+    // validation errors reach the device's uncapturederror handler (error scopes crash Dawn+SwiftShader here).
+    this.pendingChecks.push(compileCheck(module, code, shader, entry));
+    const e = { pipeline, layout, refl, key };
+    this.pipelines.set(key, e);
+    return e;
+  }
+
+  /** Awaits the compilation results of the pipelines created since the last call; throws the first error. */
+  async check(): Promise<void> {
+    const checks = this.pendingChecks;
+    this.pendingChecks = [];
+    await Promise.all(checks);
+  }
+}
+
+async function compileCheck(module: GPUShaderModule, code: string, shader: string, entry: string): Promise<void> {
+  const info = await module.getCompilationInfo();
+  const errs = info.messages.filter((m) => m.type === 'error');
+  const lineOffset = hasPrologue(code) ? 1 : 0;
+  if (errs.length) {
+    throw new Error(
+      `shader ${shader}.wgsl (entry ${entry}) failed to compile:\n` +
+        errs.map((m) => `  shaders/${shader}.wgsl:${m.lineNum - lineOffset}:${m.linePos}: ${m.message}`).join('\n'),
+    );
+  }
+}
+
+/**
+ * Bind groups cached by pipeline and bound ranges (the Params slot is a dynamic offset, so it is not part of the
+ * key): a training step binds the same pooled buffers every step, and createBindGroup is ~40 % of a dispatch's CPU
+ * time. Entries of a buried buffer are dropped (forget); the whole cache is cleared past BIND_GROUP_CACHE entries.
+ */
+export class BindGroupCache {
+  private groups = new Map<string, GPUBindGroup>();
+  private keysOf = new Map<GPUBuffer, string[]>();
+  private ids = new WeakMap<GPUBuffer, number>();
+  private nextId = 1;
+  private dummies = new Map<string, GPUBuffer>();
+  /** bind groups created so far (a repeated training step creates none) */
+  created = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  /** A small stable number for a buffer (bind-group keys). */
+  id(b: GPUBuffer): number {
+    let id = this.ids.get(b);
+    if (id === undefined) this.ids.set(b, (id = this.nextId++));
+    return id;
+  }
+
+  /** A 256-byte placeholder for an unused binding slot, one per kind (writable ones must not alias). */
+  dummy(kind: string): GPUBuffer {
+    let d = this.dummies.get(kind);
+    if (!d) {
+      d = this.device.createBuffer({
+        label: `dummy:${kind}`,
+        size: 256,
+        usage: kind === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE,
+      });
+      this.dummies.set(kind, d);
+    }
+    return d;
+  }
+
+  get(key: string, p: PipelineEntry, label: string, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    const hit = this.groups.get(key);
+    if (hit) return hit;
+    if (this.groups.size >= BIND_GROUP_CACHE) {
+      this.groups.clear();
+      this.keysOf.clear();
+    }
+    const bg = this.device.createBindGroup({ label, layout: p.layout, entries });
+    this.created++;
+    this.groups.set(key, bg);
+    for (const e of entries) {
+      const buf = (e.resource as GPUBufferBinding).buffer;
+      let ks = this.keysOf.get(buf);
+      if (!ks) this.keysOf.set(buf, (ks = []));
+      // a long-lived buffer (a weight) collects the keys of bind groups dropped with their other buffers: prune
+      if (ks.length >= 64 && (ks.length & (ks.length - 1)) === 0) {
+        const live = ks.filter((k) => this.groups.has(k));
+        ks.length = 0;
+        ks.push(...live);
+      }
+      ks.push(key);
+    }
+    return bg;
+  }
+
+  /** Drops the bind groups that bind `b` (a buffer about to be destroyed). */
+  forget(b: GPUBuffer): void {
+    const keys = this.keysOf.get(b);
+    if (keys) {
+      for (const k of keys) this.groups.delete(k);
+      this.keysOf.delete(b);
+    }
+  }
+}

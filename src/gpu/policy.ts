@@ -1,0 +1,173 @@
+// KernelPolicy: which kernel every op runs on one device, decided once from the adapter's facts (and the
+// environment, read where the runtime is created), overridable per runtime or per call site by passing overrides.
+// Ops read `gpu.policy`; nothing here is module-level state (two runtimes in one process keep their own choices).
+
+/** The matmul kernels (src/ops/matmul.ts): scalar, SwiftShader's register-block kernels, the GPU's tiled ones. */
+export type MatmulKernel =
+  | 'scalar'
+  | 'vec4'
+  | 'vec4sg'
+  | 'vec4x16'
+  | 'vec4x16sg'
+  | 'tiled64'
+  | 'tiled128'
+  | 'tiled128k16'
+  | 'tiled128k32';
+
+/** 'swiftshader': register-block matmul, row-per-invocation reductions; 'gpu': tiled matmul, workgroup-per-row. */
+export type KernelFamily = 'swiftshader' | 'gpu';
+/** Matmul tuning (src/ops/matmul-tune.ts): 'auto' on real GPUs only, 'on' also on SwiftShader, 'off' never. */
+export type TuneMode = 'auto' | 'on' | 'off';
+export type FlashMode = 'auto' | 'always' | 'never';
+
+/** A device's resolved kernel choices (read-only: derive another with `resolvePolicy(facts, overrides, base)`). */
+export interface KernelPolicy {
+  /** the kernel family of matmul, and the default of every op's rowwise choice below */
+  readonly family: KernelFamily;
+  readonly matmul: {
+    /** 'auto': by family and shape (chooseMatmulKernel), then the tuner's table; else this kernel everywhere */
+    readonly kernel: 'auto' | MatmulKernel;
+    /** the scalar kernel everywhere (the benchmarks' same-run baseline) */
+    readonly naive: boolean;
+    readonly tune: TuneMode;
+  };
+  readonly attention: {
+    /** the ROWWISE kernels (one invocation per query row, vec4, no barriers) instead of workgroup-per-row */
+    readonly rowwise: boolean;
+    /** four query rows per invocation in the rowwise forward */
+    readonly rows4: boolean;
+    /**
+     * Whether the probabilities [B, NH, Tq, Tk] are materialized. 'auto': inference never, training unless one
+     * layer's probs would not fit a binding or Tk ≥ 1024; 'always': never materialized (lse + recomputed scores);
+     * 'never': always materialized.
+     */
+    readonly flash: FlashMode;
+  };
+  readonly layernorm: { readonly rowwise: boolean };
+  readonly crossEntropy: { readonly rowwise: boolean };
+  /** subgroup operations in the reductions and SwiftShader's matmul (only where the device has `subgroups`) */
+  readonly subgroups: boolean;
+  /** Dawn's bounds clamps on buffer accesses (fixed when the device is created: INSTRUCTALIGN_NO_ROBUSTNESS=1) */
+  readonly robustness: boolean;
+}
+
+/** Partial overrides of a policy: what a runtime, a test or a benchmark passes. */
+export interface PolicyOverrides {
+  family?: KernelFamily;
+  matmul?: Partial<KernelPolicy['matmul']>;
+  attention?: Partial<KernelPolicy['attention']>;
+  layernorm?: Partial<KernelPolicy['layernorm']>;
+  crossEntropy?: Partial<KernelPolicy['crossEntropy']>;
+  subgroups?: boolean;
+  robustness?: boolean;
+}
+
+/** What the policy's defaults depend on: the adapter (SwiftShader or a GPU) and the device's features. */
+export interface AdapterFacts {
+  swiftshader: boolean;
+  features: ReadonlySet<string>;
+  /** whether the device was created with Dawn's robustness (default true) */
+  robustness?: boolean;
+}
+
+/**
+ * The policy for a device: `base` (or the adapter's defaults) with `o` applied. A family override moves every
+ * op's rowwise default with it, unless that op's rowwise is overridden too; subgroups are on only where the device
+ * has them; robustness is the device's (asking for another is an error: it is fixed when the device is created).
+ */
+export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base?: KernelPolicy): KernelPolicy {
+  const devRobust = facts.robustness ?? true;
+  if (o.robustness !== undefined && o.robustness !== devRobust)
+    throw new Error(
+      `kernel policy: robustness ${o.robustness} on a device created with robustness ${devRobust}; ` +
+        'it is fixed when the device is created: pass policy.robustness to Runtime.create (or INSTRUCTALIGN_NO_ROBUSTNESS=1)',
+    );
+  for (const k of Object.keys(o))
+    if (!(k in DEFAULT_SHAPE)) throw new Error(`kernel policy: unknown setting "${k}" (known: ${POLICY_KEYS})`);
+  const family = o.family ?? base?.family ?? (facts.swiftshader ? 'swiftshader' : 'gpu');
+  if (family !== 'swiftshader' && family !== 'gpu')
+    throw new Error(`kernel policy: family "${family}": use swiftshader or gpu`);
+  // a new family resets the rowwise defaults; else they stay as the base had them
+  const familyMoved = o.family !== undefined && o.family !== base?.family;
+  const row = (b: boolean | undefined) => (familyMoved || b === undefined ? family === 'swiftshader' : b);
+  const matmul = { kernel: 'auto' as const, naive: false, tune: 'auto' as const, ...base?.matmul, ...o.matmul };
+  if (!['auto', 'on', 'off'].includes(matmul.tune))
+    throw new Error(`kernel policy: matmul.tune "${matmul.tune}": use auto, on or off`);
+  const attention = {
+    rowwise: row(base?.attention.rowwise),
+    rows4: base?.attention.rows4 ?? true,
+    flash: base?.attention.flash ?? ('auto' as FlashMode),
+    ...o.attention,
+  };
+  if (!['auto', 'always', 'never'].includes(attention.flash))
+    throw new Error(`kernel policy: attention.flash "${attention.flash}": use auto, always or never`);
+  return Object.freeze({
+    family,
+    matmul: Object.freeze(matmul),
+    attention: Object.freeze(attention),
+    layernorm: Object.freeze({ rowwise: o.layernorm?.rowwise ?? row(base?.layernorm.rowwise) }),
+    crossEntropy: Object.freeze({ rowwise: o.crossEntropy?.rowwise ?? row(base?.crossEntropy.rowwise) }),
+    subgroups: (o.subgroups ?? base?.subgroups ?? true) && facts.features.has('subgroups'),
+    robustness: devRobust,
+  });
+}
+
+const DEFAULT_SHAPE = {
+  family: 0,
+  matmul: 0,
+  attention: 0,
+  layernorm: 0,
+  crossEntropy: 0,
+  subgroups: 0,
+  robustness: 0,
+};
+const POLICY_KEYS = Object.keys(DEFAULT_SHAPE).join(', ');
+
+/** INSTRUCTALIGN_MATMUL_TUNE's value as a tune mode (unset or empty: 'auto'). */
+export function parseTuneMode(v: string | undefined): TuneMode {
+  if (v === undefined || v === '') return 'auto';
+  if (v === 'auto' || v === 'on' || v === 'off') return v;
+  throw new Error(`INSTRUCTALIGN_MATMUL_TUNE=${v}: use auto, on or off`);
+}
+
+/** The runtime settings the environment gives (read once, where a runtime is created). */
+export interface EnvSettings {
+  policy: PolicyOverrides;
+  /** INSTRUCTALIGN_DAWN_FLAGS: extra Dawn instance flags, space-separated */
+  dawnFlags: string[];
+  /** INSTRUCTALIGN_NO_POOL=1: no buffer pool */
+  noPool: boolean;
+  /** INSTRUCTALIGN_POOL_POISON=1: reused buffers filled with NaN bits (proves every kernel writes what it reads) */
+  poolPoison: boolean;
+  /** INSTRUCTALIGN_DEBUG_DISPATCH=1: log every dispatch and run them one at a time */
+  debugDispatch: boolean;
+  /** INSTRUCTALIGN_BUSY_WAIT=1: dawn.node's own busy polling while waiting for the GPU (see src/gpu/wait.ts) */
+  busyWait: boolean;
+}
+
+/** Reads the INSTRUCTALIGN_* variables of `env` (process.env in Node; none in a browser). */
+export function envSettings(env: Record<string, string | undefined> = nodeEnv()): EnvSettings {
+  const policy: PolicyOverrides = {};
+  if (env.INSTRUCTALIGN_MATMUL_TUNE) policy.matmul = { tune: parseTuneMode(env.INSTRUCTALIGN_MATMUL_TUNE) };
+  if (env.INSTRUCTALIGN_NO_ROBUSTNESS === '1') policy.robustness = false;
+  return {
+    policy,
+    dawnFlags: (env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean),
+    noPool: !!env.INSTRUCTALIGN_NO_POOL,
+    poolPoison: !!env.INSTRUCTALIGN_POOL_POISON,
+    debugDispatch: !!env.INSTRUCTALIGN_DEBUG_DISPATCH,
+    busyWait: env.INSTRUCTALIGN_BUSY_WAIT === '1',
+  };
+}
+
+function nodeEnv(): Record<string, string | undefined> {
+  return typeof process !== 'undefined' && process.env ? process.env : {};
+}
+
+/** Overrides merged: `b`'s settings win over `a`'s, op by op. */
+export function mergeOverrides(a: PolicyOverrides = {}, b: PolicyOverrides = {}): PolicyOverrides {
+  const out: PolicyOverrides = { ...a, ...b };
+  for (const k of ['matmul', 'attention', 'layernorm', 'crossEntropy'] as const)
+    if (a[k] || b[k]) (out as any)[k] = { ...a[k], ...b[k] };
+  return out;
+}
