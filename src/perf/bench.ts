@@ -50,6 +50,12 @@ export function benchShapes(quick = false): Record<string, [number, number]> {
 export async function runBench(o: BenchOptions = {}): Promise<Record<string, unknown>> {
   const say = o.say ?? (() => {});
   const runs = Math.max(5, o.runs ?? 5);
+  const known = Object.keys(benchShapes());
+  for (const m of o.models ?? [])
+    if (!known.includes(m)) throw new Error(`bench: unknown model "${m}" (known: ${known.join(', ')})`);
+  for (const n of o.matmul ?? [])
+    if (!(Number.isInteger(n) && n > 0 && n % 4 === 0))
+      throw new Error(`bench: matmul sizes must be positive multiples of 4, got ${n}`);
   const family = o.family;
   // --family: every op's kernels of that family (INSTRUCTALIGN_MATMUL_TUNE=on: the tuner too)
   const gpu = await Gpu.open({ log: say, policy: family ? { family } : {} });
