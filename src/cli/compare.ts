@@ -1,4 +1,5 @@
 // `instructalign compare A/ B/`: Δ (B − A) per language and group, and the L2 → L3 transfer correlation.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helpText, parseCommand, str, type CommandSpec } from './args.ts';
 import { compareResults, loadResults } from '../eval/compare.ts';
@@ -13,6 +14,13 @@ import {
 } from '../eval/compare-report.ts';
 import { textTable } from '../eval/report.ts';
 import { writeFileAtomic } from '../eval/output.ts';
+import {
+  compareTranslation,
+  renderTranslationCompare,
+  TRANSLATION_SCHEMA,
+  translationCompareTable,
+  type TranslationResults,
+} from '../eval/translation.ts';
 
 export const spec: CommandSpec = {
   name: 'compare',
@@ -22,7 +30,8 @@ export const spec: CommandSpec = {
 Δ = B − A in percentage points for accuracy and weighted F1 per group and language, each language's
 predicted-label shares A → B (⚠ = one label above 80 %), and the correlation of Δ weighted F1 between L2 (aligned)
 and L3 (unseen) languages across prompts (this package's statistic, not the paper's; definition in compare.md).
-Languages or prompts present in only one run are reported and left out.`,
+Languages or prompts present in only one run are reported and left out. Two translation runs (eval --task
+translation) give Δ chrF++ and Δ BLEU per direction instead.`,
   options: {
     out: { type: 'string', arg: 'DIR', help: 'also write compare.md and compare.json there (default: print only)' },
   },
@@ -32,6 +41,26 @@ export const help = helpText(spec);
 export async function run(argv: string[], print: (s: string) => void = console.log): Promise<number> {
   const a = parseCommand(argv, spec);
   const [dirA, dirB] = a.positional;
+  const ta = readTranslation(dirA),
+    tb = readTranslation(dirB);
+  if (ta || tb) {
+    if (!ta || !tb)
+      throw new Error(`${ta ? dirB : dirA} is not a translation evaluation: compare it with one of its kind`);
+    const c = compareTranslation(ta, tb);
+    if (c.onlyInA.length || c.onlyInB.length)
+      print(
+        `warning: directions left out: only in A: ${c.onlyInA.join(', ') || '-'}; only in B: ${c.onlyInB.join(', ') || '-'}`,
+      );
+    print(translationCompareTable(c));
+    print(`(${c.metrics}; Δ = B − A)`);
+    const out = str(a, 'out');
+    if (out) {
+      await writeFileAtomic(join(out, 'compare.json'), JSON.stringify(c, null, 1) + '\n');
+      await writeFileAtomic(join(out, 'compare.md'), renderTranslationCompare(c));
+      print(`wrote ${join(out, 'compare.md')}, ${join(out, 'compare.json')}`);
+    }
+    return 0;
+  }
   const c = compareResults(loadResults(dirA), loadResults(dirB), { a: dirA, b: dirB });
   for (const m of mismatchLines(c)) print(`warning: ${m}`);
   print(textTable(['group', 'languages', ...DELTA_HEADER], groupRows(c)));
@@ -49,4 +78,16 @@ export async function run(argv: string[], print: (s: string) => void = console.l
     print(`wrote ${join(out, 'compare.md')}, ${join(out, 'compare.json')}`);
   }
   return 0;
+}
+
+/** DIR/results.json when it is a translation evaluation, else undefined (loadResults reports other problems). */
+function readTranslation(dir: string): TranslationResults | undefined {
+  const f = join(dir, 'results.json');
+  if (!existsSync(f)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(f, 'utf8'));
+    return r?.schema === TRANSLATION_SCHEMA ? (r as TranslationResults) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -32,6 +32,11 @@ import {
 import { evaluate } from '../eval/evaluate.ts';
 import { summaryText } from '../eval/report.ts';
 import { Progress } from '../util/progress.ts';
+import { langCode, parseLangNames } from '../train/data/langs.ts';
+import { parseColumnsSpec } from '../train/data/parallel.ts';
+import { TRANSLATION_TEMPLATES } from '../train/data/templates.ts';
+import { type Generator, translationTable } from '../eval/translation.ts';
+import { evaluateTranslationFiles } from '../eval/translation-files.ts';
 
 export const spec: CommandSpec = {
   name: 'eval',
@@ -64,7 +69,8 @@ rows; default: the file name)`,
       type: 'string',
       arg: 'NAME',
       help: `${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py);
-with --prompt/--prompts-file any name (default classification)`,
+with --prompt/--prompts-file any name (default classification); translation: --data PAIRS --l1 eng --l2 tgl,
+greedy translations both ways with the MT templates (--prompts 1-6, default 1), chrF++ and BLEU`,
       check: (v) => (/^[a-z][a-z0-9_-]*$/.test(v as string) ? undefined : `must be a lower-case name, got "${v}"`),
     },
     labels: {
@@ -97,6 +103,16 @@ with --prompt/--prompts-file any name (default classification)`,
       type: 'string',
       arg: 'FILE',
       help: 'your own prompts, one per line (same placeholders and escapes; # comments)',
+    },
+    l1: { type: 'list', arg: 'CODES', help: '--task translation: pivot language(s), e.g. eng' },
+    l2: { type: 'list', arg: 'CODES', help: '--task translation: the other language(s), e.g. tgl (both directions)' },
+    'lang-names': { type: 'string', arg: 'MAP', help: 'language names for the prompts, e.g. qaa=Zedish' },
+    columns: { type: 'string', arg: 'MAP', help: '--task translation: CSV/TSV headers, e.g. eng=english,tgl=tagalog' },
+    'max-new-tokens': {
+      type: 'int',
+      min: 1,
+      default: 64,
+      help: '--task translation: greedy tokens per translation (the first line is kept)',
     },
     limit: { type: 'int', min: 1, help: 'first N examples per language (default all)' },
     'batch-size': { type: 'int', arg: 'B', min: 1, default: 16, help: 'texts per scoring call' },
@@ -140,6 +156,11 @@ export interface LoadedScorer {
   dispose(): unknown;
 }
 export type ScorerFactory = (o: ModelOptions) => Promise<LoadedScorer>;
+export interface LoadedGenerator {
+  generator: Generator;
+  dispose(): unknown;
+}
+export type GeneratorFactory = (o: ModelOptions) => Promise<LoadedGenerator>;
 
 interface RuntimeModule {
   Runtime: {
@@ -149,10 +170,29 @@ interface RuntimeModule {
         texts: string[],
         o?: { maxLength?: number; batchSize?: number; groupSize?: number },
       ): Promise<{ mean_logprob: number }[]>;
+      generate(prompt: string, o?: { maxNewTokens?: number }): Promise<{ text: string }>;
       dispose(): unknown;
     }>;
   };
 }
+
+/** Greedy generation with the real model (one prompt at a time through the KV cache). */
+export const loadRuntimeGenerator: GeneratorFactory = async (o) => {
+  const mod = (await import('../host/runtime.ts')) as unknown as RuntimeModule;
+  const rt = await mod.Runtime.create({ log: o.log });
+  await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
+  const adapter = (rt as { adapterInfo?: string }).adapterInfo;
+  const info = { model: o.path, adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
+  const generator: Generator = {
+    async generate(prompts, maxNewTokens) {
+      const out: string[] = [];
+      for (const p of prompts) out.push((await rt.generate(p, { maxNewTokens })).text);
+      return out;
+    },
+    describe: () => info,
+  };
+  return { generator, dispose: () => rt.dispose() };
+};
 
 /** The real model: src/host/runtime.ts, imported only when needed so the rest works (and tests run) without a GPU. */
 export const loadRuntimeScorer: ScorerFactory = async (o) => {
@@ -217,7 +257,62 @@ function parsePrompts(a: ParsedArgs): number[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  return runWith(argv, loadRuntimeScorer);
+  return runWith(argv, loadRuntimeScorer, console.log, loadRuntimeGenerator);
+}
+
+/** eval --task translation: the flags → evaluateTranslationFiles (src/eval/translation-files.ts). */
+async function runTranslationTask(
+  a: ParsedArgs,
+  makeGenerator: GeneratorFactory,
+  print: (s: string) => void,
+): Promise<number> {
+  const data = str(a, 'data');
+  if (!data || data === 'nusax') throw new UsageError('--task translation needs --data PAIRS (e.g. pairs.tsv)');
+  for (const f of ['l1', 'l2'])
+    if (!given(a, f)) throw new UsageError(`--task translation needs --${f} (e.g. --l1 eng --l2 tgl)`);
+  if (all(a, 'prompt').length || str(a, 'prompts-file'))
+    throw new UsageError('--task translation uses the MT templates: choose them with --prompts 1-6');
+  const names = parseLangNames(str(a, 'lang-names'));
+  const codes = (f: string) => list(a, f)!.map((c) => langCode(c, names, `--${f}`));
+  const prompts = given(a, 'prompts') ? parsePrompts(a) : [1];
+  const bad = prompts.find((p) => p < 1 || p > TRANSLATION_TEMPLATES.length);
+  if (bad !== undefined)
+    throw new UsageError(`--prompts: translation prompts are 1-${TRANSLATION_TEMPLATES.length}, got ${bad}`);
+  const columns = str(a, 'columns');
+  const outDir = required(a, 'out');
+  const log = (m: string) => process.stderr.write(`${m}\n`);
+  const loaded = await makeGenerator({
+    path: required(a, 'model'),
+    dtype: str(a, 'dtype') as 'f32' | 'f16' | undefined,
+    int8: bool(a, 'int8'),
+    int8Threshold: num(a, 'int8-threshold'),
+    batchSize: num(a, 'batch-size') as number,
+    log,
+  });
+  const bar = new Progress({ total: 1, label: 'translate' });
+  try {
+    const r = await evaluateTranslationFiles({
+      generator: loaded.generator,
+      pairs: data,
+      l1: codes('l1'),
+      l2: codes('l2'),
+      prompts,
+      outDir,
+      limit: num(a, 'limit'),
+      maxNewTokens: num(a, 'max-new-tokens'),
+      langNames: names,
+      columns: columns ? parseColumnsSpec(columns, names) : undefined,
+      onProgress: (d, t) => bar.update(d, t),
+    });
+    bar.finish();
+    print(`\n${translationTable(r.results)}\n`);
+    print(`(${r.results.metrics})`);
+    print(`wrote ${r.paths.join(', ')}`);
+    return 0;
+  } finally {
+    bar.finish();
+    await loaded.dispose();
+  }
 }
 
 /** The command with an injectable model (tests pass a fake Scorer). */
@@ -225,8 +320,12 @@ export async function runWith(
   argv: string[],
   makeScorer: ScorerFactory,
   print: (s: string) => void = console.log,
+  makeGenerator: GeneratorFactory = loadRuntimeGenerator,
 ): Promise<number> {
   const a = parseCommand(argv, spec);
+  if (str(a, 'task') === 'translation') return runTranslationTask(a, makeGenerator, print);
+  for (const f of ['l1', 'l2', 'lang-names', 'columns', 'max-new-tokens'])
+    if (given(a, f)) throw new UsageError(`--${f} is for --task translation`);
   const modelPath = required(a, 'model');
   const outDir = required(a, 'out');
   const dtype = str(a, 'dtype') as 'f32' | 'f16' | undefined;
