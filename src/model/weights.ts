@@ -6,6 +6,7 @@ import { f32ArrayToF16, bf16ArrayToF32 } from './dtype.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { quantizeWeight } from './int8.ts';
 import type { Int8Weight } from '../ops/matmul_int8.ts';
+import { xorshift32 } from '../util/random.ts';
 
 export type StorageDType = 'f32' | 'f16';
 
@@ -195,15 +196,7 @@ export class BloomWeights {
 
 /** Random BLOOM weights (normal(0, std) matrices, LayerNorm γ=1 β=0, zero biases): for shape benchmarks and tests. */
 export function randomBloomArrays(cfg: BloomConfig, seed = 1, std = 0.02): Map<string, Float32Array> {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+  const rnd = xorshift32(seed);
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of bloomParameters(cfg)) {
     const a = new Float32Array(shape.reduce((x, y) => x * y, 1));

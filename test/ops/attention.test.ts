@@ -16,18 +16,7 @@ import {
   keyInfo,
   type AttnShape,
 } from '../../src/ops/attention.ts';
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { rng } from '../helpers/rng.ts';
 
 /** probs [B, NH, Tq, Tk], ctx [B, Tq, NH·D] and lse [B, NH, Tq] (−3e38 for a fully masked row) in float64 */
 function reference(qkv: Float32Array, info: Float32Array, slopes: Float32Array, s: AttnShape) {

@@ -10,18 +10,8 @@ import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
 import { canShareA, matmul, chooseMatmulKernel, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
+import { rng } from '../helpers/rng.ts';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 const gelu = (x: number) => 0.5 * x * (1 + Math.tanh(0.79788456 * x * (1 + 0.044715 * x * x)));
 
 type Layout = 'X·Wᵀ' | 'dY·W' | 'dYᵀ·X';

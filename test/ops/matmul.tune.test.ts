@@ -16,18 +16,8 @@ import {
 import { describeTuning, tuneMatmuls } from '../../src/ops/matmul-tune.ts';
 import { f32ToF16 } from '../../src/model/dtype.ts';
 import type { TuneMode } from '../../src/gpu/policy.ts';
+import { rng } from '../helpers/rng.ts';
 
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
 const LAYOUTS = {
   X·Wᵀ: (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: 1, bSn: K }),
   dY·W: (M: number, N: number, K: number) => ({ aSm: K, aSk: 1, bSk: N, bSn: 1 }),

@@ -6,18 +6,7 @@ import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { actWords, hasDot4, int8Linear, readAct, type Dot4Mode } from '../../src/ops/matmul_int8.ts';
 import { int8LinearRef, packInt8, quantizeWeight } from '../../src/model/int8.ts';
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { rng } from '../helpers/rng.ts';
 
 interface Case {
   name: string;

@@ -6,18 +6,7 @@ import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { columnSums } from '../../src/ops/matmul.ts';
 import { layernormBackward, layernormForward } from '../../src/ops/layernorm.ts';
-
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296 - 0.5;
-  };
-}
+import { rng } from '../helpers/rng.ts';
 
 describe('column sums (bias and LayerNorm parameter gradients), GPU family', () => {
   let gpu: Gpu;

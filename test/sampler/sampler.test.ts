@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { loadWasm } from '../../src/wasm/load.ts';
 import { Sampler, type SampleOptions } from '../../src/wasm/sampler.ts';
+import { rng } from '../helpers/rng.ts';
 
 const softmax = (x: number[]) => {
   const m = x.reduce((a, b) => Math.max(a, b));
@@ -17,9 +18,8 @@ const argmax = (x: ArrayLike<number>) => {
 };
 
 function randomLogits(n: number, seed: number): Float32Array {
-  let s = seed;
-  const r = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  return Float32Array.from({ length: n }, () => (r() - 0.5) * 8);
+  const r = rng(seed);
+  return Float32Array.from({ length: n }, () => r() * 8);
 }
 
 function counts(opts: SampleOptions, logits: Float32Array, draws: number, prev: number[] = []): number[] {

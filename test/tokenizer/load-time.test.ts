@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 import { loadWasm } from '../../src/wasm/load.ts';
+import { randInt } from '../helpers/rng.ts';
 
 const VOCAB = 250_680;
 const LIMIT_MS = 1500;
@@ -11,8 +12,7 @@ const LIMIT_MS = 1500;
 /** A BLOOM-shaped tokenizer.json: 4 specials, the 256 byte chars, then one token per merge of two earlier ones. */
 async function synthetic(): Promise<string> {
   const w = await loadWasm();
-  let s = 12345;
-  const rnd = (n: number) => Math.floor(((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * n);
+  const rnd = randInt(12345);
   const toks = [
     '<unk>',
     '<s>',

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 import { loadWasm } from '../../src/wasm/load.ts';
+import { randInt } from '../helpers/rng.ts';
 
 const HF_CONFIG = { clean_up_tokenization_spaces: false }; // BLOOM's tokenizer_config.json
 const read = (p: string) => readFileSync(p, 'utf8');
@@ -159,9 +160,8 @@ describe('tokenizer: decode', () => {
     const w = await loadWasm();
     // Half the ids are single bytes >= 0x80, so runs often end inside, or break, a UTF-8 sequence.
     const high = Array.from({ length: 128 }, (_, b) => tok.tokenToId(String.fromCharCode(w.byteChar(128 + b)))!);
-    let s = 7,
-      replaced = 0;
-    const rnd = (n: number) => Math.floor(((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * n); // top bits: an LCG's low bits cycle
+    let replaced = 0;
+    const rnd = randInt(7);
     for (let r = 0; r < 2000; r++) {
       const ids = Array.from({ length: 1 + rnd(12) }, () => (rnd(2) ? high[rnd(128)] : rnd(tok.vocabSize)));
       const got = tok.decode(ids);
