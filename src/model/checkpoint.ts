@@ -192,7 +192,8 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
     const warnings: string[] = [];
     const { tensors, lmHeadUntied } = collect(config, files, warnings);
     const expected = bloomParameters(config);
-    if (lmHeadUntied) expected.push({ name: 'lm_head.weight', shape: [config.vocabSize, config.hiddenSize] });
+    if (lmHeadUntied)
+      expected.push({ name: 'lm_head.weight', shape: [config.vocabSize, config.hiddenSize], role: 'embedding' });
     validate(config, expected, tensors, files, warnings);
     return makeCheckpoint(config, tokenizerJSON, folder.label, tensors, lmHeadUntied, files, warnings);
   } catch (e) {
@@ -252,7 +253,7 @@ export async function saveCheckpoint(
   const dtype = opts.dtype ?? 'F32';
   const expected = bloomParameters(cfg);
   const untied = cfg.raw.tie_word_embeddings === false && params.has('lm_head.weight');
-  if (untied) expected.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, cfg.hiddenSize] });
+  if (untied) expected.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, cfg.hiddenSize], role: 'embedding' });
   const known = new Set([...expected.map((p) => p.name), 'lm_head.weight']);
   const problems = [...params.keys()].filter((n) => !known.has(n)).map((n) => `unexpected parameter '${n}'`);
   const tensors: TensorToWrite[] = [];

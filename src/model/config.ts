@@ -182,37 +182,60 @@ export function bloomConfigFor(name: string): BloomConfig {
   );
 }
 
+/**
+ * What a parameter is, which decides how it is stored and trained (declared here, once, instead of read from its
+ * name): `matrix` — a Linear's weight (16-bit storage, weight decay, LLM.int8()); `embedding` — the token embedding
+ * (also the tied LM head: 16-bit, weight decay, never int8); `norm` — a LayerNorm's γ or β and `bias` — a Linear's
+ * bias (both kept f32, no weight decay, as HF's Trainer excludes them).
+ */
+export type ParamRole = 'matrix' | 'embedding' | 'norm' | 'bias';
+
 export interface ParamSpec {
   name: string;
   shape: number[];
+  role: ParamRole;
 }
 
 /** Canonical parameters in BloomModel order, without the `transformer.` prefix; lm_head is tied and not listed. */
 export function bloomParameters(cfg: BloomConfig): ParamSpec[] {
   const H = cfg.hiddenSize;
   const ps: ParamSpec[] = [
-    { name: 'word_embeddings.weight', shape: [cfg.vocabSize, H] },
-    { name: 'word_embeddings_layernorm.weight', shape: [H] },
-    { name: 'word_embeddings_layernorm.bias', shape: [H] },
+    { name: 'word_embeddings.weight', shape: [cfg.vocabSize, H], role: 'embedding' },
+    { name: 'word_embeddings_layernorm.weight', shape: [H], role: 'norm' },
+    { name: 'word_embeddings_layernorm.bias', shape: [H], role: 'norm' },
   ];
-  const block: [string, number[]][] = [
-    ['input_layernorm.weight', [H]],
-    ['input_layernorm.bias', [H]],
-    ['self_attention.query_key_value.weight', [3 * H, H]],
-    ['self_attention.query_key_value.bias', [3 * H]],
-    ['self_attention.dense.weight', [H, H]],
-    ['self_attention.dense.bias', [H]],
-    ['post_attention_layernorm.weight', [H]],
-    ['post_attention_layernorm.bias', [H]],
-    ['mlp.dense_h_to_4h.weight', [4 * H, H]],
-    ['mlp.dense_h_to_4h.bias', [4 * H]],
-    ['mlp.dense_4h_to_h.weight', [H, 4 * H]],
-    ['mlp.dense_4h_to_h.bias', [H]],
+  const block: [string, number[], ParamRole][] = [
+    ['input_layernorm.weight', [H], 'norm'],
+    ['input_layernorm.bias', [H], 'norm'],
+    ['self_attention.query_key_value.weight', [3 * H, H], 'matrix'],
+    ['self_attention.query_key_value.bias', [3 * H], 'bias'],
+    ['self_attention.dense.weight', [H, H], 'matrix'],
+    ['self_attention.dense.bias', [H], 'bias'],
+    ['post_attention_layernorm.weight', [H], 'norm'],
+    ['post_attention_layernorm.bias', [H], 'norm'],
+    ['mlp.dense_h_to_4h.weight', [4 * H, H], 'matrix'],
+    ['mlp.dense_h_to_4h.bias', [4 * H], 'bias'],
+    ['mlp.dense_4h_to_h.weight', [H, 4 * H], 'matrix'],
+    ['mlp.dense_4h_to_h.bias', [H], 'bias'],
   ];
   for (let i = 0; i < cfg.nLayer; i++)
-    for (const [n, shape] of block) ps.push({ name: `h.${i}.${n}`, shape: [...shape] });
-  ps.push({ name: 'ln_f.weight', shape: [H] }, { name: 'ln_f.bias', shape: [H] });
+    for (const [n, shape, role] of block) ps.push({ name: `h.${i}.${n}`, shape: [...shape], role });
+  ps.push({ name: 'ln_f.weight', shape: [H], role: 'norm' }, { name: 'ln_f.bias', shape: [H], role: 'norm' });
   return ps;
+}
+
+// roles by name, from the table above (one block stands for all: names are looked up with block index 0)
+const ROLES = new Map<string, ParamRole>(
+  bloomParameters({ hiddenSize: 1, vocabSize: 1, nLayer: 1 } as BloomConfig).map((p) => [p.name, p.role]),
+);
+// an untied LM head (a checkpoint with tie_word_embeddings false) is the output embedding: treated as the input one
+ROLES.set('lm_head.weight', 'embedding');
+
+/** The role of a canonical parameter name (`h.7.mlp.dense_h_to_4h.bias` → `bias`); unknown names are an error. */
+export function parameterRole(name: string): ParamRole {
+  const r = ROLES.get(name.replace(/^h\.\d+\./, 'h.0.'));
+  if (!r) throw new Error(`"${name}" is not a BLOOM parameter name (see bloomParameters in src/model/config.ts)`);
+  return r;
 }
 
 /** Parameter count with the LM head tied (VH + L(12H²+13H) + 4H). */

@@ -1,7 +1,7 @@
 // BLOOM weights on the GPU: one tensor per parameter (f32 or packed f16), the word embedding split into
 // vocabulary shards that each fit maxStorageBufferBindingSize (BLOOMZ-560M's 250,880×1024 table needs it).
 import type { Gpu, Tensor, TDType } from '../gpu/runtime.ts';
-import { bloomParameters, type BloomConfig } from './config.ts';
+import { bloomParameters, parameterRole, type BloomConfig } from './config.ts';
 import { f32ArrayToF16, bf16ArrayToF32 } from './dtype.ts';
 import type { Checkpoint } from './checkpoint.ts';
 import { quantizeWeight } from './int8.ts';
@@ -28,8 +28,8 @@ export const INT8_LINEARS = [
   'mlp.dense_h_to_4h',
   'mlp.dense_4h_to_h',
 ] as const;
-const isInt8Linear = (name: string) =>
-  /^h\.\d+\./.test(name) && INT8_LINEARS.some((l) => name.endsWith(`.${l}.weight`));
+// the block Linears' weights, which are exactly BLOOM's `matrix` parameters (INT8_LINEARS names them for tests)
+const isInt8Linear = (name: string) => parameterRole(name) === 'matrix';
 
 export class BloomWeights {
   readonly params = new Map<string, Tensor>();
@@ -72,9 +72,8 @@ export class BloomWeights {
 
   /** Matrices use the storage dtype; LayerNorm parameters and biases stay f32 (tiny, and precision-sensitive). */
   kind(name: string): TDType {
-    return this.dtype === 'f16' && name.endsWith('.weight') && !name.includes('layernorm') && !name.startsWith('ln_f')
-      ? 'f16p'
-      : 'f32';
+    const role = parameterRole(name);
+    return this.dtype === 'f16' && (role === 'matrix' || role === 'embedding') ? 'f16p' : 'f32';
   }
 
   upload(name: string, data: Float32Array): void {
@@ -198,11 +197,11 @@ export class BloomWeights {
 export function randomBloomArrays(cfg: BloomConfig, seed = 1, std = 0.02): Map<string, Float32Array> {
   const rnd = xorshift32(seed);
   const out = new Map<string, Float32Array>();
-  for (const { name, shape } of bloomParameters(cfg)) {
+  for (const { name, shape, role } of bloomParameters(cfg)) {
     const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
-    if (name.includes('layernorm') || name.startsWith('ln_f')) {
+    if (role === 'norm') {
       if (name.endsWith('weight')) a.fill(1);
-    } else if (name.endsWith('weight')) {
+    } else if (role !== 'bias') {
       for (let i = 0; i < a.length; i += 2) {
         const u = Math.max(rnd(), 1e-12),
           v = rnd();

@@ -6,6 +6,7 @@ import type { BloomWeights } from '../model/weights.ts';
 import { type BloomGrads, readSharded } from '../model/backward.ts';
 import { adamwStep, clipCoefficient, sumSquares, sumsqSlots } from '../ops/adamw.ts';
 import { fill } from '../ops/elementwise.ts';
+import { parameterRole } from '../model/config.ts';
 
 export interface AdamWOptions {
   lr: number; // peak learning rate
@@ -26,9 +27,10 @@ export function linearLr(step: number, o: { lr: number; totalSteps?: number; war
   return o.lr * Math.max(0, (o.totalSteps - step) / Math.max(1, o.totalSteps - warm));
 }
 
-/** HF's default exclusion from weight decay: biases and LayerNorm parameters. */
+/** HF's default exclusion from weight decay: biases and LayerNorm parameters (their roles in the parameter table). */
 export function decays(name: string): boolean {
-  return !(name.endsWith('bias') || name.includes('layernorm') || name.startsWith('ln_f'));
+  const role = parameterRole(name);
+  return role === 'matrix' || role === 'embedding';
 }
 
 interface Slot {

@@ -8,6 +8,7 @@ import {
   bloomConfigFor,
   bloomParameters,
   countParameters,
+  parameterRole,
   parseBloomConfig,
   toHFConfigJSON,
 } from '../../src/model/config.ts';
@@ -157,5 +158,31 @@ describe('size table and parameter list', () => {
       ps.slice(-2).map((p) => p.name),
       ['ln_f.weight', 'ln_f.bias'],
     );
+  });
+});
+
+describe('parameter roles (declared in the parameter table; storage, decay and int8 follow them)', () => {
+  it('each block has 4 matrices, 4 biases and 4 LayerNorm tensors; embedding and final norms around them', () => {
+    const ps = bloomParameters(bloomConfigFor('nano-bloomz'));
+    const count = (role: string, pre = '') => ps.filter((p) => p.role === role && p.name.startsWith(pre)).length;
+    assert.deepEqual([count('matrix', 'h.0.'), count('bias', 'h.0.'), count('norm', 'h.0.')], [4, 4, 4]);
+    assert.deepEqual(
+      ps.filter((p) => !p.name.startsWith('h.')).map((p) => `${p.name}:${p.role}`),
+      [
+        'word_embeddings.weight:embedding',
+        'word_embeddings_layernorm.weight:norm',
+        'word_embeddings_layernorm.bias:norm',
+        'ln_f.weight:norm',
+        'ln_f.bias:norm',
+      ],
+    );
+    for (const p of ps) assert.equal(parameterRole(p.name), p.role, p.name);
+  });
+
+  it('looks up any block index and an untied LM head; an unknown name is an error naming it', () => {
+    assert.equal(parameterRole('h.23.mlp.dense_4h_to_h.weight'), 'matrix');
+    assert.equal(parameterRole('h.5.self_attention.query_key_value.bias'), 'bias');
+    assert.equal(parameterRole('lm_head.weight'), 'embedding');
+    assert.throws(() => parameterRole('h.0.mlp.gate_proj.weight'), /"h\.0\.mlp\.gate_proj\.weight" is not a BLOOM/);
   });
 });
