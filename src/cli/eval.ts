@@ -125,6 +125,12 @@ greedy translations both ways with the MT templates (--prompts 1-6, default 1), 
 labels (same scores within f32 rounding; default auto = on; off scores full texts)`,
     },
     'max-length': { type: 'int', min: 2, default: 1024, help: 'tokens per text, truncated from the left' },
+    'count-first-pad': {
+      type: 'boolean',
+      help: `reproduce a quirk of the official batched scorer (main_nlu_prompt_batch.py): the log-prob of the first pad
+after a text is counted, as for its rows shorter than their batch. Off by default: the unbatched scorer, which
+produced the paper's tables, has no pad (docs/paper-recipe.md)`,
+    },
     dtype: {
       type: 'string',
       arg: 'f32|f16',
@@ -149,6 +155,8 @@ export interface ModelOptions {
   batchSize: number;
   /** compute each example's shared prompt once through the KV cache (default auto = on) */
   prefixSharing?: 'auto' | 'on' | 'off';
+  /** the official batched scorer's quirk (first pad counted); off = the unbatched scorer of the paper's tables */
+  firstPad?: boolean;
   log: (msg: string) => void;
 }
 export interface LoadedScorer {
@@ -168,7 +176,7 @@ interface RuntimeModule {
       loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
       score(
         texts: string[],
-        o?: { maxLength?: number; batchSize?: number; groupSize?: number },
+        o?: { maxLength?: number; batchSize?: number; groupSize?: number; firstPad?: boolean },
       ): Promise<{ mean_logprob: number }[]>;
       generate(prompt: string, o?: { maxNewTokens?: number }): Promise<{ text: string }>;
       dispose(): unknown;
@@ -205,7 +213,13 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
   const rt = await mod.Runtime.create({ log: o.log });
   await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
   const adapter = (rt as { adapterInfo?: string }).adapterInfo;
-  const info = { model: o.path, adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', int8: o.int8 };
+  const info = {
+    model: o.path,
+    adapter: adapter || 'webgpu',
+    dtype: o.dtype ?? 'default',
+    int8: o.int8,
+    ...(o.firstPad ? { firstPad: true } : {}),
+  };
   return { scorer: scorerFromRuntime(rt, info, o.batchSize, o.prefixSharing !== 'off'), dispose: () => rt.dispose() };
 };
 
@@ -352,6 +366,7 @@ export async function runWith(
     int8Threshold: num(a, 'int8-threshold'),
     batchSize,
     prefixSharing,
+    ...(bool(a, 'count-first-pad') ? { firstPad: true } : {}),
     log,
   });
   const ctrl = new AbortController();

@@ -128,7 +128,8 @@ export function renderReport(r: ResultsJson): string {
     '',
     `- model: \`${m.model}\` (${m.dtype}${m.int8 ? ', int8' : ''}) on ${m.adapter}`,
     `- data: ${r.data}; labels: ${r.labels.join(', ')}; ${r.limit === null ? 'all examples' : `first ${r.limit} examples`} per language`,
-    `- scoring: mean log-prob of prompt + label, max ${r.maxLength} tokens (left truncation); prediction = argmax over labels`,
+    `- scoring: mean log-prob of prompt + label, max ${r.maxLength} tokens (left truncation); prediction = argmax over labels` +
+      (m.firstPad ? "; the first pad's log-prob counted (--count-first-pad, the official batched scorer's quirk)" : ''),
     `- created: ${r.created}`,
     '',
     "Scores in %. Language means are over prompts; group means are over the languages' prompt means.",

@@ -6,6 +6,7 @@ export interface ScorerInfo {
   adapter: string;
   dtype: string;
   int8: boolean;
+  firstPad?: boolean; // the official batched scorer's quirk: the first pad's log-prob counted (--count-first-pad)
 }
 
 export interface Scorer {
@@ -18,7 +19,7 @@ export interface Scorer {
 export interface RuntimeLike {
   score(
     texts: string[],
-    opts?: { maxLength?: number; batchSize?: number; groupSize?: number },
+    opts?: { maxLength?: number; batchSize?: number; groupSize?: number; firstPad?: boolean },
   ): Promise<{ mean_logprob: number }[]>;
 }
 
@@ -33,6 +34,7 @@ export function scorerFromRuntime(rt: RuntimeLike, info: ScorerInfo, batchSize?:
         maxLength: opts?.maxLength,
         batchSize,
         groupSize: prefixSharing ? opts?.groupSize : undefined,
+        firstPad: info.firstPad,
       });
       if (out.length !== texts.length)
         throw new Error(`runtime.score returned ${out.length} results for ${texts.length} texts`);

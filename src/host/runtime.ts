@@ -186,12 +186,21 @@ export class Runtime {
    * groupSize: consecutive texts come in groups of this size that share a prompt (one example's label texts): a
    * group's common prefix goes through the KV cache once, batched, then all its texts' own tokens in one more
    * batched step (same numbers within f32 rounding; eval ×2.3 on SwiftShader). Without it every text is scored whole.
+   * firstPad (off by default): reproduce the official *batched* scorer's quirk for a row shorter than its batch: the
+   * pad id is appended, so the log-prob of the first pad after the last token is counted and the mean is over n
+   * targets instead of n − 1 (the pad does not change the earlier log-probs: attention is causal). A text already
+   * at maxLength gets no pad (it would be the longest row of its batch). The unbatched scorer, which is what
+   * produced the paper's tables, has no pad: that is the default here (docs/paper-recipe.md).
    */
   async score(
     texts: string[],
-    opts: { maxLength?: number; batchSize?: number; groupSize?: number } = {},
+    opts: { maxLength?: number; batchSize?: number; groupSize?: number; firstPad?: boolean } = {},
   ): Promise<ScoreResult[]> {
-    const ids = this.tokenize(texts).map((t) => t.slice(Math.max(0, t.length - (opts.maxLength ?? 1024))));
+    const maxLength = opts.maxLength ?? 1024;
+    const ids = this.tokenize(texts).map((t) => {
+      const cut = t.slice(Math.max(0, t.length - maxLength));
+      return opts.firstPad && cut.length < maxLength ? [...cut, this.need().cfg.padTokenId] : cut;
+    });
     const g = opts.groupSize ?? 1;
     if (g < 2 || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
     const m = this.need();

@@ -96,4 +96,42 @@ describe('runtime invariants (bloom-tiny)', () => {
     );
     await fx.ref.close();
   });
+
+  it("firstPad (the official batched scorer's quirk): log P(first pad | text) counted, mean over n targets", async () => {
+    const texts = ['Great food!\nWhat is the sentiment? positive', 'Great food!\nWhat is the sentiment? negative'];
+    const pad = rt.loaded.cfg.padTokenId;
+    for (const groupSize of [1, 2]) {
+      const plain = await rt.score(texts, { groupSize });
+      const quirk = await rt.score(texts, { groupSize, firstPad: true });
+      for (let k = 0; k < texts.length; k++) {
+        const ids = plain[k].ids;
+        const n = ids.length;
+        // reference: the full logits of the unpadded text, log-softmax at the last position, read at the pad id
+        const V = rt.loaded.cfg.vocabSize;
+        const out = await rt.loaded.forward(
+          { ids: Int32Array.from(ids), mask: new Int32Array(n).fill(1), B: 1, T: n },
+          { logits: true },
+        );
+        const last = out.logits!.subarray((n - 1) * V, n * V);
+        const mx = Math.max(...last);
+        const lse = mx + Math.log(last.reduce((a, x) => a + Math.exp(x - mx), 0));
+        const lpPad = last[pad] - lse;
+        assert.equal(quirk[k].token_logprobs.length, n);
+        quirk[k].token_logprobs.slice(0, n - 1).forEach((x, t) => {
+          assert.ok(
+            Math.abs(x - plain[k].token_logprobs[t]) < 1e-4,
+            `token ${t}: ${x} vs ${plain[k].token_logprobs[t]}`,
+          );
+        });
+        const got = quirk[k].token_logprobs[n - 1];
+        assert.ok(Math.abs(got - lpPad) < 1e-3 + 1e-3 * Math.abs(lpPad), `pad log-prob ${got} vs ${lpPad}`);
+        const want = (plain[k].mean_logprob * (n - 1) + lpPad) / n;
+        assert.ok(Math.abs(quirk[k].mean_logprob - want) < 1e-3, `${quirk[k].mean_logprob} vs ${want}`);
+      }
+    }
+    // a text already at maxLength is the longest row of its batch: no pad
+    const ids = rt.tokenizer.encode(texts[0]);
+    const [atMax] = await rt.score([texts[0]], { maxLength: ids.length, firstPad: true });
+    assert.equal(atMax.token_logprobs.length, ids.length - 1);
+  });
 });
