@@ -78,7 +78,9 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     console.error(`instructalign ${name}: ${err.message}`);
     if (process.env.INSTRUCTALIGN_DEBUG) console.error(err.stack);
-    return 1;
+    // errors may carry their own status (train: 3 = diverged, see docs/reliability.md)
+    const code = (err as { exitCode?: unknown }).exitCode;
+    return typeof code === 'number' && Number.isInteger(code) && code > 0 ? code : 1;
   }
 }
 

@@ -143,6 +143,17 @@ none, or a fixed number (default: dynamic with --fp16, none otherwise)`,
       help: `continue from OUT/checkpoint with the run's own saved options (steps, schedule, batch, data, seed):
 give only --out; a flag that would change the run is refused, except --save-steps and --recompute`,
     },
+    overwrite: {
+      type: 'boolean',
+      help: 'start afresh in an existing run folder, deleting its log and checkpoints (without it, an --out that is\nnot empty is refused unless --resume)',
+    },
+    'save-total-limit': {
+      type: 'int',
+      arg: 'N',
+      min: 0,
+      default: 0,
+      help: 'also keep the last N checkpoints as OUT/checkpoint-<step> (HF layout; OUT/checkpoint is the latest)',
+    },
     'official-tlm-lang-swap': { type: 'boolean', help: "reproduce the official code's swapped TLM language names" },
   },
 };
@@ -170,6 +181,7 @@ export function trainOptions(argv: string[]): TrainCli {
   const full = r.options;
   if (full.replay === 'default') full.replay = dataPath(DEFAULT_REPLAY);
   full.recipe = r.recipe;
+  if (resume && full.overwrite) throw new UsageError('--resume and --overwrite contradict each other: pass one');
   if (!resume) {
     if (full.batchSize % full.gradAccum !== 0)
       throw new UsageError(`--batch-size ${full.batchSize} must be a multiple of --grad-accum ${full.gradAccum}`);
@@ -215,6 +227,8 @@ function flagOptions(a: ParsedArgs, resume: boolean): TrainOptions {
     recompute: bool(a, 'recompute'),
     lossScale: lossScaleFlag(str(a, 'loss-scale')),
     floresHeldOut: num(a, 'flores-held-out') ?? 0,
+    overwrite: bool(a, 'overwrite'),
+    saveTotalLimit: num(a, 'save-total-limit') as number,
   };
 }
 
@@ -228,13 +242,17 @@ export async function run(argv: string[]): Promise<number> {
   const { o, resume, recipeLog } = trainOptions(argv);
   for (const line of recipeLog) console.error(line);
   const rt = await Runtime.create();
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130);
-    stop = true;
-    console.error('\nCtrl-C: finishing this step and saving a checkpoint (Ctrl-C again to quit without saving)');
+  // SIGTERM (schedulers, docker stop, kill) is handled like Ctrl-C: finish the step, save, exit 128 + signal
+  let stop: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
+    if (stop) process.exit(sig === 'SIGINT' ? 130 : 143);
+    stop = sig;
+    console.error(
+      `\n${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: finishing this step and saving a checkpoint (send it again to quit without saving)`,
+    );
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const banner = (o: TrainOptions) =>
       console.error(
@@ -242,7 +260,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     let logs: StepLog[];
     try {
-      logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop, onStart: banner });
+      logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop !== undefined, onStart: banner });
     } catch (e) {
       if (e instanceof ResumeConflictError) throw new UsageError(e.message);
       throw e;
@@ -254,9 +272,10 @@ export async function run(argv: string[]): Promise<number> {
         `train: steps ${f.step}..${l.step}, loss ${f.loss.toFixed(4)} → ${l.loss.toFixed(4)}; checkpoint ${o.out}/checkpoint, log ${o.out}/log.jsonl`,
       );
     }
-    return stop ? 130 : 0;
+    return stop === 'SIGINT' ? 130 : stop === 'SIGTERM' ? 143 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rt.dispose();
   }
 }

@@ -21,6 +21,15 @@ import { TrainingStream, type TrainingStreamState } from './data/stream.ts';
 import { collate, encodeText, truncationReport } from './data/sequences.ts';
 import { Progress } from '../util/progress.ts';
 import { atomicWriteFile, completeDir, replaceDir } from '../util/atomic.ts';
+import { makeDir } from '../util/mkdir.ts';
+import {
+  firstNonFinite,
+  MAX_CONSECUTIVE_SKIPPED,
+  prepareRunFolder,
+  snapshotCheckpoint,
+  TrainingDivergedError,
+  truncateLog,
+} from './run-folder.ts';
 
 export interface TrainOptions {
   model: string; // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
@@ -51,6 +60,8 @@ export interface TrainOptions {
   recompute?: boolean; // activation recomputation: keep block inputs only, recompute each block before its backward
   recipe?: string; // the --recipe the settings came from (recorded in train_config.json; see recipe.ts)
   floresHeldOut?: number; // FLORES-200 folder: dev+devtest rows held out from training (official: 1000); 0 = none
+  overwrite?: boolean; // start afresh in an existing run folder (its log and checkpoints are deleted)
+  saveTotalLimit?: number; // numbered checkpoints (checkpoint-<step>) kept besides checkpoint/ (default 0: none)
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
@@ -82,7 +93,13 @@ export type TrainRequest = Partial<TrainOptions> & { out: string };
  * the run (recomputation gives the same gradients). Any other option given that differs from the saved one is
  * refused (ResumeConflictError): the schedule, batch, data and seed are the run's own.
  */
-export const RESUME_MAY_CHANGE: readonly (keyof TrainOptions)[] = ['out', 'model', 'saveSteps', 'recompute'];
+export const RESUME_MAY_CHANGE: readonly (keyof TrainOptions)[] = [
+  'out',
+  'model',
+  'saveSteps',
+  'saveTotalLimit',
+  'recompute',
+];
 
 export class ResumeConflictError extends Error {
   override name = 'ResumeConflictError';
@@ -194,7 +211,8 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   } else o = completeOptions(req, hooks.defaultPairs);
   if (o.batchSize % o.gradAccum)
     throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
-  mkdirSync(o.out, { recursive: true });
+  if (!resume) prepareRunFolder(o.out, o.overwrite ?? false);
+  makeDir(o.out, '--out');
   hooks.onStart?.(o, state?.step ?? 0);
 
   const ck = await openCheckpoint(ckDir ?? o.model);
@@ -233,9 +251,20 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   if (state && ckDir) {
     step = state.step;
     stream.setState(state.stream);
-    opt.setState(await readOptimizer(ckDir, state.adamStep));
+    const adam = await readOptimizer(ckDir, state.adamStep);
+    const bad = firstNonFinite(
+      [...adam.m]
+        .map(([k, a]) => [`m.${k}`, a] as [string, Float32Array])
+        .concat([...adam.v].map(([k, a]) => [`v.${k}`, a])),
+    );
+    if (bad)
+      throw new Error(
+        `--resume: ${join(ckDir, 'optimizer.safetensors')}: ${bad} is not finite; the run diverged before this save ` +
+          'or the file is corrupt: start again from an earlier checkpoint-<step> or without --resume',
+      );
+    opt.setState(adam);
     if (state.scaler) scaler.setState(state.scaler);
-    truncateLog(join(o.out, 'log.jsonl'), step);
+    truncateLog(join(o.out, 'log.jsonl'), step, log);
     log(`resumed from ${ckDir} at step ${step}`);
   } else {
     writeFileSync(join(o.out, 'log.jsonl'), '');
@@ -246,6 +275,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   );
 
   const logs: StepLog[] = [];
+  let skippedInARow = 0;
   const bar = hooks.progress ? new Progress({ total: o.steps, label: 'train ' }) : null;
   try {
     while (step < o.steps) {
@@ -302,6 +332,8 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
       };
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
       logs.push(entry);
+      skippedInARow = skipped || !Number.isFinite(loss) ? skippedInARow + 1 : 0;
+      divergenceCheck(entry, scaler.dynamic, skippedInARow, o.out);
       bar?.update(step);
       hooks.onStep?.(entry);
       const stop = hooks.shouldStop?.() ?? false;
@@ -314,6 +346,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
           options: o,
           scaler: scaler.getState(),
         });
+        if (o.saveTotalLimit) snapshotCheckpoint(o.out, join(o.out, CKPT), step, o.saveTotalLimit);
       }
       if (stop) {
         log(`stopped at step ${step}; checkpoint saved in ${join(o.out, CKPT)} (continue with --resume)`);
@@ -360,12 +393,21 @@ function findCheckpoint(out: string): Promise<string | null> {
   return completeDir(join(out, CKPT), 'trainer_state.json');
 }
 
-function truncateLog(path: string, step: number): void {
-  if (!existsSync(path)) return;
-  const keep = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() && JSON.parse(l).step <= step);
-  writeFileSync(path, keep.map((l) => l + '\n').join(''));
+/**
+ * A non-finite loss or gradient norm is divergence, not an fp16 overflow, unless dynamic loss scaling is on; with
+ * it, more than MAX_CONSECUTIVE_SKIPPED skipped steps in a row is. The step's log line is already written.
+ */
+function divergenceCheck(e: StepLog, dynamic: boolean, inARow: number, out: string): void {
+  const finite = Number.isFinite(e.loss) && Number.isFinite(e.grad_norm) && !e.skipped;
+  if (finite || (dynamic && inARow <= MAX_CONSECUTIVE_SKIPPED)) return;
+  const what = `loss ${e.loss}, gradient norm ${e.grad_norm}`;
+  throw new TrainingDivergedError(
+    (dynamic
+      ? `training diverged: ${inARow} steps in a row up to step ${e.step} overflowed (${what}, loss scale ${e.loss_scale})`
+      : `training diverged at step ${e.step}: ${what} (not finite)`) +
+      `; nothing was saved for this step: the last checkpoint in ${out} holds finite weights. ` +
+      'Lower --lr (or raise --warmup-steps), then start again or --resume from it',
+  );
 }
 
 /** Writes the whole checkpoint into a temporary folder, then swaps it in (a crash never leaves a partial one). */
@@ -387,9 +429,20 @@ async function saveTrainCheckpoint(
     w.params,
     w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
   );
+  const adam = await opt.getState();
+  // never write NaN/Inf: a non-finite checkpoint would replace the last good one and resume into NaN
+  const bad = firstNonFinite([
+    ...params,
+    ...[...adam.m].map(([k, a]): [string, Float32Array] => [`optimizer m.${k}`, a]),
+    ...[...adam.v].map(([k, a]): [string, Float32Array] => [`optimizer v.${k}`, a]),
+  ]);
+  if (bad)
+    throw new TrainingDivergedError(
+      `training diverged at step ${st.step}: ${bad} is not finite; the checkpoint was not written (the last one in ` +
+        `${o.out} is kept). Lower --lr (or raise --warmup-steps) and start again`,
+    );
   // F32 so that resuming continues from the exact weights (HF loads F32 checkpoints as well)
   await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
-  const adam = await opt.getState();
   const tensors: TensorToWrite[] = [];
   for (const [k, m] of [
     ['m', adam.m],
