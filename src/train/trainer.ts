@@ -1,7 +1,7 @@
 // The InstructAlign trainer: a deterministic stream of crosslingual instructions (+ replay) → token batches →
 // forward/backward on the GPU → AdamW, with JSONL logs, atomic checkpoints (HF-loadable model + optimizer, data
 // position and config) and exact resume: a resumed run reproduces the uninterrupted loss curve.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
 import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
