@@ -55,13 +55,14 @@ export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<Ru
   return rt;
 }
 
-export async function* stdinLines(): AsyncGenerator<{ line: string; n: number }> {
+/** stdin's lines, numbered from 1; blank ones are skipped unless `keepBlank` (score answers them in place). */
+export async function* stdinLines(keepBlank = false): AsyncGenerator<{ line: string; n: number }> {
   const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let n = 0;
   for await (const line of rl) {
     n++;
-    if (line.trim()) yield { line, n };
+    if (keepBlank || line.trim()) yield { line, n };
   }
 }
 

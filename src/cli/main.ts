@@ -105,7 +105,19 @@ export function isMainModule(argv1: string | undefined, moduleUrl: string): bool
   }
 }
 
-if (isMainModule(process.argv[1], import.meta.url))
+/**
+ * stdout closed by its reader (`instructalign score ... | head`): stop quietly with status 0, as ripgrep and cat
+ * do, instead of an unhandled 'error' event and a stack (EPIPE). Other write errors are reported in one line.
+ */
+export function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code === 'EPIPE') process.exit(0);
+  console.error(`instructalign: cannot write to stdout: ${e.message}`);
+  process.exit(1);
+}
+
+if (isMainModule(process.argv[1], import.meta.url)) {
+  process.stdout.on('error', onStdoutError);
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
+}

@@ -20,11 +20,37 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
   const rt = await runtimeWithModel(a);
   try {
-    const texts: string[] = [];
-    for await (const { line, n } of stdinLines())
-      texts.push(parseJSONLine(line, n, 'a JSON string', (v): v is string => typeof v === 'string'));
-    const res = await rt.score(texts, { maxLength: num(a, 'max-length'), batchSize: num(a, 'batch-size') });
-    for (const r of res) process.stdout.write(JSON.stringify(r) + '\n');
+    // a blank input line gets a blank output line, so that output line i always answers input line i
+    const lines: { text?: string; n: number }[] = [];
+    for await (const { line, n } of stdinLines(true))
+      lines.push({
+        n,
+        text: line.trim()
+          ? parseJSONLine(line, n, 'a JSON string', (v): v is string => typeof v === 'string')
+          : undefined,
+      });
+    const todo = lines.filter((l) => l.text !== undefined);
+    const res = await rt.score(
+      todo.map((l) => l.text as string),
+      { maxLength: num(a, 'max-length'), batchSize: num(a, 'batch-size') },
+    );
+    // never print NaN (JSON null) as a score: too short a text has no log-prob to average, a NaN is a model fault
+    todo.forEach((l, i) => {
+      const r = res[i];
+      if (r.ids.length < 2)
+        throw new Error(
+          `stdin line ${l.n}: ${JSON.stringify((l.text as string).slice(0, 40))} is ${r.ids.length} token(s): ` +
+            'a text needs at least 2 tokens to have a log-probability (the first token is not predicted)',
+        );
+      if (!Number.isFinite(r.mean_logprob) || r.token_logprobs.some((x) => !Number.isFinite(x)))
+        throw new Error(
+          `stdin line ${l.n}: the model produced a non-finite log-probability (an overflow in the forward pass; ` +
+            'try --dtype f32 or a shorter --max-length)',
+        );
+    });
+    let k = 0;
+    const out = lines.map((l) => (l.text === undefined ? '\n' : JSON.stringify(res[k++]) + '\n'));
+    process.stdout.write(out.join(''));
   } finally {
     rt.dispose();
   }

@@ -3,7 +3,7 @@
 import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
-import { openCheckpoint } from '../model/checkpoint.ts';
+import { checkTokenizerFits, openCheckpoint } from '../model/checkpoint.ts';
 import type { BloomConfig } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/weights.ts';
 import { BloomModel } from '../model/bloom.ts';
@@ -109,6 +109,7 @@ export class Runtime {
       for (const w of ck.warnings) this.log(w);
       this.unload();
       this.tok = await Tokenizer.fromJSON(ck.tokenizerJSON, `${ck.dir}/tokenizer.json`);
+      checkTokenizerFits(this.tok.vocabSize, ck.config, ck.dir);
       const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress, int8);
       this.model = new BloomModel(this.gpu, weights);
       this.modelName = ck.dir;
@@ -142,7 +143,10 @@ export class Runtime {
       int8,
     );
     this.model = new BloomModel(this.gpu, weights);
-    if (opts.tokenizerJSON) this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
+    if (opts.tokenizerJSON) {
+      this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
+      checkTokenizerFits(this.tok.vocabSize, cfg, opts.name ?? 'random model');
+    }
     this.modelName = opts.name ?? 'random';
     await this.gpu.sync();
     return this.info();
@@ -261,6 +265,9 @@ export class Runtime {
   }
 
   async scoreIds(all: number[][], batchSize = 8): Promise<ScoreResult[]> {
+    // the batch loop advances by batchSize: 0, a negative or a fraction would never end
+    if (!(Number.isInteger(batchSize) && batchSize >= 1))
+      throw new Error(`batch size must be a positive integer, got ${batchSize}`);
     const m = this.need();
     const out: ScoreResult[] = new Array(all.length);
     // batch texts of similar length together (less padding), results go back to input order

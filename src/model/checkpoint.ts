@@ -160,7 +160,14 @@ function validate(
   }
   const names = new Set(expected.map((p) => p.name));
   for (const [n, t] of tensors) {
-    if (!names.has(n)) {
+    const layer = /^h\.(\d+)\./.exec(n);
+    if (!names.has(n) && layer && Number(layer[1]) >= cfg.nLayer) {
+      // ignoring them would silently score with a truncated model
+      problems.push(
+        `tensor '${t.info.name}' in ${t.file.name} belongs to layer ${layer[1]}, but config.json has n_layer=${cfg.nLayer}: the weights have more layers than the config`,
+      );
+      tensors.delete(n);
+    } else if (!names.has(n)) {
       warnings.push(`unexpected tensor '${t.info.name}' in ${t.file.name} (ignored)`);
       tensors.delete(n);
     }
@@ -274,4 +281,16 @@ export async function saveCheckpoint(
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   await atomicWriteFile(join(dir, 'tokenizer.json'), tokenizerJSON);
   await atomicWriteFile(join(dir, 'config.json'), toHFConfigJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] }));
+}
+
+/**
+ * The tokenizer's ids must index the embedding: ids at or past vocab_size would read rows that do not exist (out of
+ * range on the GPU: garbage or zeros, scored without a word). BLOOM's tokenizer has 250,680 ids for 250,880 rows.
+ */
+export function checkTokenizerFits(tokenizerVocab: number, cfg: BloomConfig, dir: string): void {
+  if (tokenizerVocab > cfg.vocabSize)
+    throw new Error(
+      `${dir}: tokenizer.json has ids up to ${tokenizerVocab - 1}, but config.json has vocab_size ${cfg.vocabSize} ` +
+        '(embedding rows): the tokenizer belongs to another model — use the tokenizer.json saved with these weights',
+    );
 }

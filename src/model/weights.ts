@@ -138,6 +138,7 @@ export class BloomWeights {
       else if (raw.dtype === 'BF16')
         data = bf16ArrayToF32(new Uint16Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 2));
       else data = await ck.f32(name);
+      refuseNonFinite(data, name, ck.dir);
       w.upload(name, data);
       onProgress?.(i + 1, specs.length);
     }
@@ -213,4 +214,20 @@ export function randomBloomArrays(cfg: BloomConfig, seed = 1, std = 0.02): Map<s
     out.set(name, a);
   }
   return out;
+}
+
+/**
+ * A NaN or ±Inf weight makes every score NaN (printed as null) and every generated token <unk>, and int8
+ * quantization would hide it in finite wrong numbers, so a checkpoint holding one is refused at load. The scan runs
+ * on the host copy that is converted and uploaded anyway: one pass, a small fraction of the load time.
+ */
+export function refuseNonFinite(data: Float32Array, name: string, dir: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0)
+      throw new Error(
+        `${dir}: tensor '${name}' holds ${x} at element ${i}: these weights are not usable (a diverged training run ` +
+          'or a corrupted file); use an earlier checkpoint or re-download the model',
+      );
+  }
 }

@@ -4,7 +4,7 @@
 import { readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
-import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
+import { checkTokenizerFits, openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
 import { toHFConfigJSON, type BloomConfig } from '../model/config.ts';
 import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
@@ -221,6 +221,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const weights = await BloomWeights.fromCheckpoint(gpu, ck, 'f32');
   await ck.close();
   const tok = await Tokenizer.fromJSON(tokenizerJSON);
+  checkTokenizerFits(tok.vocabSize, cfg, ckDir ?? o.model);
   // --fp16: forward/backward read the f16 compute copy; AdamW and the checkpoints use the f32 master
   const compute = o.fp16 ? new F16ComputeWeights(gpu, weights) : null;
   const fwd = new BloomForward(gpu, compute ? compute.w : weights);
