@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareResults } from '../../src/eval/compare.ts';
+import { l2l3Line } from '../../src/eval/compare-report.ts';
 import { RESULTS_SCHEMA, type LanguageResult, type ResultsJson } from '../../src/eval/results.ts';
 import { meanMetrics, type MetricSet } from '../../src/eval/metrics.ts';
 import { writeFileAtomic } from '../../src/eval/output.ts';
@@ -50,20 +51,22 @@ function results(langs: { lang: string; group: string; wf1: number[]; acc?: numb
 }
 
 // A: every weighted F1 is 0.30. B adds Δ per prompt: eng +0, ace +.10/+.20/+.30, jav +0/+.10/+.20, mad +.02/+.04/+.09.
-const A = results([
+const langsA = [
   { lang: 'eng', group: 'L1', wf1: [0.3, 0.3, 0.3], acc: [0.4, 0.5, 0.6] },
   { lang: 'ace', group: 'L2', wf1: [0.3, 0.3, 0.3] },
   { lang: 'jav', group: 'L2', wf1: [0.3, 0.3, 0.3] },
   { lang: 'mad', group: 'L3', wf1: [0.3, 0.3, 0.3] },
   { lang: 'sun', group: 'L2', wf1: [0.3, 0.3, 0.3] },
-]);
-const B = results([
+];
+const A = results(langsA);
+const langsB = [
   { lang: 'eng', group: 'L1', wf1: [0.3, 0.3, 0.3], acc: [0.5, 0.5, 0.5] },
   { lang: 'ace', group: 'L2', wf1: [0.4, 0.5, 0.6] },
   { lang: 'jav', group: 'L2', wf1: [0.3, 0.4, 0.5] },
   { lang: 'mad', group: 'L3', wf1: [0.32, 0.34, 0.39] },
   { lang: 'nij', group: 'L3', wf1: [0.1, 0.1, 0.1] },
-]);
+];
+const B = results(langsB);
 
 describe('eval/compare', () => {
   const c = compareResults(A, B, { a: 'A', b: 'B' });
@@ -98,6 +101,21 @@ describe('eval/compare', () => {
     close(c.l2l3.pearson!, 0.007 / Math.sqrt(0.000052));
     assert.equal(c.l2l3.perL3.length, 1);
     close(c.l2l3.perL3[0].pearson!, c.l2l3.pearson!);
+  });
+
+  it("worked example: a second L3 language against the L2 mean, and the label that it is not the paper's r", () => {
+    // B2 adds bbc (L3) with Δ = [+.30, +.10, +.20] (A: .30 everywhere). x (L2 mean Δ) = [.05, .15, .25] as above.
+    // bbc: dx = [−.1, 0, .1], dy = [.1, −.1, 0]: Σdxdy = −.01, Σdx² = Σdy² = .02 → r = −.01/.02 = −0.5.
+    // L3 mean y = mean of mad [.02, .04, .09] and bbc [.30, .10, .20] = [.16, .07, .145]:
+    // dy = [.035, −.055, .02]: Σdxdy = −.0035 + .002 = −.0015; Σdy² = .001225 + .003025 + .0004 = .00465
+    // → r = −.0015/√(.02·.00465) ≈ −0.15554
+    const A2 = results([...langsA, { lang: 'bbc', group: 'L3', wf1: [0.3, 0.3, 0.3] }]);
+    const B2 = results([...langsB, { lang: 'bbc', group: 'L3', wf1: [0.6, 0.4, 0.5] }]);
+    const c2 = compareResults(A2, B2, { a: 'A', b: 'B' });
+    close(c2.l2l3.perL3.find((x) => x.lang === 'bbc')!.pearson!, -0.5);
+    close(c2.l2l3.pearson!, -0.0015 / Math.sqrt(0.02 * 0.00465));
+    assert.match(c2.l2l3.definition, /not comparable with the paper's r ≈ 0\.96/);
+    assert.match(l2l3Line(c2), /r = -0\.156 \(a direction, not the paper's statistic\)/);
   });
 
   it('errors: different tasks; CLI: missing results.json names the folder; writes compare.md and compare.json', async () => {
