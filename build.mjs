@@ -1,9 +1,10 @@
 // Build script: compiles the AssemblyScript module, embeds WGSL + wasm as generated TS modules, bundles with esbuild.
 //   node build.mjs gen     -> build/instructalign.wasm, src/generated/{assets.ts,asc.js}   (needed by tests)
 //   node build.mjs web     -> gen + dist/web/ only (what the browser tests build)
-// node build.mjs -> gen + dist/cli.js (Node CLI, everything inlined but `webgpu`) + dist/web/ (worker, API, page)
+// node build.mjs -> gen + dist/cli.js (Node CLI, everything inlined but `webgpu`), dist/index.js (the Node API),
+//                  dist/web/ (worker, API, page), dist/types/ (declarations of both APIs)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync, renameSync, cpSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, readFileSync, readdirSync, writeFileSync, renameSync, cpSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,17 +90,41 @@ const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: 'warnin
 
 async function bundle() {
   const esbuild = await import('esbuild');
-  await esbuild.build({
+  const nodeSide = {
     ...common,
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: join(root, 'dist/cli.js'),
     platform: 'node',
     external: ['webgpu', 'playwright-core'],
-    banner: {
-      js: '#!/usr/bin/env node\nimport { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-    },
+    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
+  };
+  // dist/cli.js (the command) and dist/index.js (the API, `import 'instructalign'`: importing it never runs the
+  // command line) share their code through chunks, so nothing ships twice; the hashbang is valid in any ES module
+  rmSync(join(root, 'dist/chunks'), { recursive: true, force: true }); // no stale chunks in the package
+  await esbuild.build({
+    ...nodeSide,
+    entryPoints: { cli: join(root, 'src/cli/main.ts'), index: join(root, 'src/index.ts') },
+    outdir: join(root, 'dist'),
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: `#!/usr/bin/env node\n${nodeSide.banner.js}` },
   });
+  chmodSync(join(root, 'dist/cli.js'), 0o755);
   await bundleWeb();
+  declarations();
+}
+
+// dist/types: the .d.ts files of the two entries (src/index.ts, src/host/web.ts), from tsconfig.build.json
+function declarations() {
+  rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  // the runtime's classes name WebGPU types (GPUDevice, GPUBuffer): a consumer's tsc gets them from @webgpu/types (a
+  // dependency) without having to list it in its own tsconfig
+  for (const entry of ['index.d.ts', 'host/web.d.ts']) {
+    const f = join(root, 'dist/types', entry);
+    writeFileSync(f, `/// <reference types="@webgpu/types" />\n${readFileSync(f, 'utf8')}`);
+  }
 }
 
 // The browser side alone (`node build.mjs web`): the browser tests build only this, so they do not depend on

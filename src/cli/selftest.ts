@@ -1,7 +1,10 @@
 // `instructalign selftest`: checks the shaders on this adapter against a HuggingFace fixture folder
 // (the checks live in host/selftest.ts, shared with the browser worker).
 import { bool, helpText, parseCommand, required, type CommandSpec } from './args.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Runtime } from '../host/runtime.ts';
+import { packageRoot } from '../train/data/paths.ts';
 import { selftest, trainSelftest } from '../host/selftest.ts';
 
 export const spec: CommandSpec = {
@@ -15,16 +18,29 @@ Also checks training: the loss, the gradient of every parameter, and every param
 Tolerances (fixture README): logits/hidden |a−b| ≤ 1e-3 + 1e-3·|b|; gradients and updated parameters
 |a−b| ≤ 1e-4 + 1e-2·|b|; loss and grad norms 1e-4 relative; token ids exact.`,
   options: {
-    fixture: { type: 'string', arg: 'DIR', required: true, help: 'a fixture folder, e.g. test/fixtures/bloom-tiny' },
+    fixture: {
+      type: 'string',
+      arg: 'DIR',
+      required: true,
+      help: `a fixture folder, e.g. test/fixtures/bloom-tiny, or the name of one shipped with the package
+(bloom-tiny: \`instructalign selftest --fixture bloom-tiny\` works from an installed package)`,
+    },
     json: { type: 'boolean', help: 'print one JSON summary as the last line' },
     'no-train': { type: 'boolean', help: 'skip the training checks (loss, gradients, AdamW)' },
   },
 };
 export const help = helpText(spec);
 
+/** A fixture folder, or the name of one shipped in the package's test/fixtures/. */
+function fixtureDir(p: string): string {
+  if (existsSync(p)) return p;
+  const shipped = join(packageRoot(), 'test/fixtures', p);
+  return existsSync(join(shipped, 'reference.json')) ? shipped : p;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
-  const dir = required(a, 'fixture');
+  const dir = fixtureDir(required(a, 'fixture'));
   const rt = await Runtime.create({ log: bool(a, 'json') ? () => {} : undefined });
   try {
     await rt.loadModel({ path: dir, dtype: 'f32' });
