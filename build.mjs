@@ -4,7 +4,18 @@
 // node build.mjs -> gen + dist/cli.js (Node CLI, everything inlined but `webgpu`), dist/index.js (the Node API),
 //                  dist/web/ (worker, API, page), dist/types/ (declarations of both APIs)
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, readFileSync, readdirSync, writeFileSync, renameSync, cpSync, existsSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  rmSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+  renameSync,
+  cpSync,
+  existsSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
