@@ -5,7 +5,7 @@
 // scale it up on a GPU.
 import { join, resolve } from 'node:path';
 import { DEFAULT_REPLAY, dataPath, packageRoot } from '../train/data/paths.ts';
-import { helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
+import { bool, helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
 import { run as runEval } from './eval.ts';
 import { run as runTrain } from './train.ts';
 
@@ -21,7 +21,15 @@ export const spec: CommandSpec = {
 Defaults finish in under 2 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
 (1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`,
   options: {
-    out: { type: 'string', arg: 'DIR', default: 'runs/demo', help: 'run folder (train/ and eval/ go inside)' },
+    out: {
+      type: 'string',
+      arg: 'DIR',
+      help: 'run folder (train/ and eval/ go inside; default: a new runs/demo-<date>-<time> per run)',
+    },
+    overwrite: {
+      type: 'boolean',
+      help: 'start afresh in an existing --out (its train/ and eval/ results are deleted)',
+    },
     steps: { type: 'int', min: 1, default: 16, help: 'training steps' },
     'batch-size': { type: 'int', min: 1, default: 8, help: 'sequences per training step' },
     limit: { type: 'int', min: 1, default: 10, help: 'test examples per language' },
@@ -34,7 +42,10 @@ export const help = helpText(spec);
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
   const root = packageRoot();
-  const out = resolve(str(a, 'out') as string);
+  // a fresh folder per run: a second demo neither trains over the first one nor reuses its predictions
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const out = resolve(str(a, 'out') ?? `runs/demo-${stamp}`);
+  const overwrite = bool(a, 'overwrite') ? ['--overwrite'] : [];
   const started = Date.now();
   const secs = () => ((Date.now() - started) / 1000).toFixed(0);
   console.log(
@@ -63,6 +74,7 @@ export async function run(argv: string[]): Promise<number> {
     '2',
     '--seed',
     '42',
+    ...overwrite,
   ]);
   if (code !== 0) return code;
   console.log(`[2/2] zero-shot NusaX sentiment evaluation of the tuned checkpoint (${secs()} s so far)`);
@@ -79,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     str(a, 'prompts') as string,
     '--out',
     join(out, 'eval'),
+    ...overwrite,
   ]);
   console.log(
     `demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`,

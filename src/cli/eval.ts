@@ -43,7 +43,8 @@ export const spec: CommandSpec = {
   usage: 'instructalign eval --model DIR --out DIR [options]',
   about: `Zero-shot classification by label scoring: each prompt is filled with every label, the model's mean token
 log-prob of the whole text is computed, and the best label is the prediction (as InstructAlign's evaluation).
-Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again.`,
+Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again. Only the same
+model files and settings resume (OUT/fingerprint.json); predictions from another model are refused (--overwrite).`,
   options: {
     model: {
       type: 'string',
@@ -56,6 +57,10 @@ Rerunning with the same --out resumes: examples already in predictions.jsonl are
       arg: 'DIR',
       required: true,
       help: 'where results.json, predictions.jsonl, report.md and chart.svg go',
+    },
+    overwrite: {
+      type: 'boolean',
+      help: "delete an earlier evaluation's files in --out and start afresh (needed when its model or settings differ)",
     },
     data: {
       type: 'string',
@@ -388,6 +393,8 @@ export async function runWith(
       maxLength,
       limit: num(a, 'limit'),
       options: { quote: bool(a, 'quote-options') },
+      overwrite: bool(a, 'overwrite'),
+      int8Threshold: bool(a, 'int8') ? num(a, 'int8-threshold') : undefined,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p.done, p.total),
     });

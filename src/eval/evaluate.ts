@@ -1,11 +1,12 @@
 // One evaluation end to end: score (resumable) → metrics per language × prompt → results.json, report.md, chart.svg.
-import { mkdirSync } from 'node:fs';
+import { makeDir } from '../util/mkdir.ts';
 import type { Scorer } from './scorer.ts';
 import type { EvalData } from './datasets.ts';
 import type { OptionsFormat, PromptTemplate } from './tasks.ts';
 import { runEval, type RunProgress } from './runner.ts';
 import { buildResults, type ResultsJson } from './results.ts';
 import { outputPaths, writeOutputs, type OutputPaths } from './output.ts';
+import { claimEvalFolder, evalFingerprint } from './fingerprint.ts';
 
 export interface EvaluateOptions {
   scorer: Scorer;
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   options?: OptionsFormat;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
+  overwrite?: boolean; // delete an earlier evaluation's files in outDir instead of resuming it
+  int8Threshold?: number; // recorded in the fingerprint (it changes the numbers)
 }
 
 export interface EvaluateResult {
@@ -30,9 +33,20 @@ export interface EvaluateResult {
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
-  mkdirSync(o.outDir, { recursive: true });
+  makeDir(o.outDir, '--out');
   const paths = outputPaths(o.outDir);
   const maxLength = o.maxLength ?? 1024;
+  // resume only what this very model and setting produced (fingerprint.ts)
+  const fp = evalFingerprint({
+    model: o.scorer.describe(),
+    maxLength,
+    task: o.data.task,
+    labels: o.data.labels,
+    prompts: o.prompts,
+    optionsQuoted: !!o.options?.quote,
+    int8Threshold: o.int8Threshold,
+  });
+  await claimEvalFolder(o.outDir, fp, o.overwrite ?? false);
   const run = await runEval({
     scorer: o.scorer,
     data: o.data,

@@ -95,7 +95,7 @@ describe('eval/runner resume', () => {
       for (const r of l.rows) r.label = r.label === 'negative' ? 'positive' : 'negative';
     await assert.rejects(
       evaluate({ ...base, data: relabelled, scorer: fakeScorer(), outDir: other }),
-      /for other data or labels/,
+      /another model or setting[^\n]*\n {2}labels: \["negative","neutral","positive"\] → \["neutral","negative","positive"\]/,
     );
   });
 });

@@ -50,7 +50,13 @@ describe('eval/runner (fake scorer)', () => {
     assert.deepEqual(scorer.calls[0].slice(0, 3), labelTexts(prompts[0].template, row0.text, LABELS));
     assert.equal(row0.text, 'english sentence 0, with "quotes"');
 
-    assert.deepEqual(readdirSync(out).sort(), ['chart.svg', 'predictions.jsonl', 'report.md', 'results.json']); // no temp files left
+    assert.deepEqual(readdirSync(out).sort(), [
+      'chart.svg',
+      'fingerprint.json',
+      'predictions.jsonl',
+      'report.md',
+      'results.json',
+    ]); // no temp files left
     const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
       .trim()
       .split('\n')
