@@ -19,7 +19,9 @@ import type {
   GenerateOptions,
   GenerateResult,
   InstructAlignRuntime,
+  KernelPolicy,
   LoadModelOptions,
+  PolicyOverrides,
   ModelInfo,
   ResultsJson,
   ScoreOptions,
@@ -32,6 +34,8 @@ import type {
 export interface CreateRuntimeOptions {
   /** where the runtime's notes go (adapter choice, checkpoint warnings, training log); default: stderr */
   log?: (msg: string) => void;
+  /** kernel choices over the adapter's defaults (src/gpu/policy.ts), for this runtime only */
+  policy?: PolicyOverrides;
 }
 
 /** A model folder, or the name of one bundled with the package (models/<name>). */
@@ -66,6 +70,10 @@ class NodeRuntime implements InstructAlignRuntime {
 
   get adapter(): string {
     return this.rt.adapterInfo;
+  }
+
+  get policy(): KernelPolicy {
+    return this.rt.policy;
   }
 
   async loadModel(path: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
@@ -166,7 +174,7 @@ class NodeRuntime implements InstructAlignRuntime {
 /** Opens a WebGPU device (Dawn through the `webgpu` package) and returns a runtime on it. */
 export async function createRuntime(opts: CreateRuntimeOptions = {}): Promise<InstructAlignRuntime> {
   const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
-  return new NodeRuntime(await Runtime.create({ log }), log);
+  return new NodeRuntime(await Runtime.create({ log, policy: opts.policy }), log);
 }
 
 /** The training texts a run would draw first (`instructalign data --preview N`): the InstructAlign data builder. */

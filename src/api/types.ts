@@ -7,8 +7,9 @@ import type { SampleOptions } from '../wasm/sampler.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import type { RunProgress } from '../eval/score-loop.ts';
 import type { StepLog, TrainOptions } from '../train/trainer.ts';
+import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
 
-export type { ModelInfo, ScoreResult, ResultsJson, StepLog, TrainOptions };
+export type { ModelInfo, ScoreResult, ResultsJson, StepLog, TrainOptions, KernelPolicy, PolicyOverrides };
 
 export interface LoadModelOptions {
   /** weight storage on the GPU: f32 (default), or f16 packed two per u32 (math stays f32) */
@@ -137,4 +138,6 @@ export interface InstructAlignRuntime extends CoreRuntime {
   train(req: TrainRequest, opts?: CallOptions<TrainProgress>): Promise<TrainResult>;
   /** the WebGPU adapter in use */
   readonly adapter: string;
+  /** this runtime's kernel choices (its own: another runtime's overrides never change them) */
+  readonly policy: KernelPolicy;
 }

@@ -31,7 +31,7 @@ function usage(): string {
   return `instructalign <command> [options]
 
 Commands:
-  demo        run the embedded default job (zero-shot NusaX evaluation of the bundled nano-bloomz)
+  demo        the embedded default job: InstructAlign on the bundled data and nano-bloomz, then its evaluation
   doctor      show the WebGPU adapter, its limits and features; run a kernel check
   tokenize    tokenize JSON strings from stdin (--tokenizer FILE [--decode])
   score       per-token log-probabilities of texts from stdin (--model DIR)
