@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helpText, parseCommand, str, type CommandSpec } from './args.ts';
-import { compareResults, loadResults } from '../eval/compare.ts';
+import { compareResults, parseResults } from '../eval/compare.ts';
+import type { ResultsJson } from '../eval/results.ts';
 import {
   DELTA_HEADER,
   distributionHeader,
@@ -90,4 +91,10 @@ function readTranslation(dir: string): TranslationResults | undefined {
   } catch {
     return undefined;
   }
+}
+
+export function loadResults(dir: string): ResultsJson {
+  const file = join(dir, 'results.json');
+  if (!existsSync(file)) throw new Error(`no results.json in ${dir} (run 'instructalign eval --out ${dir}' first)`);
+  return parseResults(readFileSync(file, 'utf8'), file);
 }

@@ -6,8 +6,6 @@
 // only repeated measurements are the prompts, so, on weighted F1: x_p = mean over L2 languages of Δ_{lang,p},
 // y_p = mean over L3 languages of Δ_{lang,p}, r = Pearson(x, y) over prompts p; and, per L3 language,
 // Pearson(Δ_{l3,·}, x). With 3 prompts this is a 3-point correlation: read it as a sign, not a test.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pearson } from './metrics.ts';
 import { distributionShift, languageDistribution, type DistributionShift } from './distribution.ts';
 import { RESULTS_SCHEMA, type LanguageResult, type ResultsJson } from './results.ts';
@@ -71,10 +69,9 @@ export interface CompareJson {
   };
 }
 
-export function loadResults(dir: string): ResultsJson {
-  const file = join(dir, 'results.json');
-  if (!existsSync(file)) throw new Error(`no results.json in ${dir} (run 'instructalign eval --out ${dir}' first)`);
-  const r = JSON.parse(readFileSync(file, 'utf8')) as ResultsJson;
+/** A results.json text, its schema checked (browser-safe: the CLI's loadResults reads the file). */
+export function parseResults(text: string, file: string): ResultsJson {
+  const r = JSON.parse(text) as ResultsJson;
   if (r.schema !== RESULTS_SCHEMA) throw new Error(`${file}: schema "${r.schema}", expected "${RESULTS_SCHEMA}"`);
   return r;
 }

@@ -11,15 +11,18 @@ export { promptTemplates } from '../eval/tasks.ts';
 export { formatDuration } from '../util/progress.ts';
 export type { WorkerApi, ModelSource, TrainRequest, TrainStep } from './worker.ts';
 export type { EvalRequest, EvalProgress } from './eval-worker.ts';
+export type { AlignRequest, AlignProgress } from './align-worker.ts';
+export type { StepLog } from '../train/loop.ts';
+export { compareResults } from '../eval/compare.ts';
 export type { ResultsJson } from '../eval/results.ts';
 
 export type RemoteRuntime = Comlink.Remote<WorkerApi> & { worker: Worker; terminate(): void };
 
 /** Functions passed to the worker must be Comlink proxies; these methods get theirs wrapped here. */
 function wrapCallbacks(remote: Comlink.Remote<WorkerApi>, prop: PropertyKey): unknown {
-  if (prop === 'evaluate') {
+  if (prop === 'evaluate' || prop === 'align') {
     return (req: unknown, onProgress?: (p: unknown) => void) =>
-      (remote.evaluate as any)(req, onProgress ? Comlink.proxy(onProgress) : undefined);
+      (remote[prop] as any)(req, onProgress ? Comlink.proxy(onProgress) : undefined);
   }
   if (prop === 'loadModel') {
     // Comlink transfers proxies only as top-level arguments: the callback travels as the third one

@@ -7,6 +7,8 @@ import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
+import { alignModel, tunedCheckpoint, zipFolder, type AlignProgress, type AlignRequest } from './align-worker.ts';
+import type { StepLog } from '../train/loop.ts';
 import { BloomGrads, lossAndBackward } from '../model/backward.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
@@ -64,6 +66,8 @@ function rt(): Promise<Runtime> {
 
 let evalAbort: AbortController | null = null;
 let loadedDtype = 'default';
+/** the loaded model's tokenizer.json text and folder name: a tuned checkpoint is written with them */
+let loadedTokenizer: { json: string; name: string } | null = null;
 
 export interface TrainRequest {
   /** one optimizer step per batch: ids/mask/labels are B×T row-major (labels −100 = ignored, HF's shift is applied) */
@@ -147,8 +151,12 @@ const api = {
     dropTrainer();
     loadedDtype = opts.dtype ?? 'default'; // as the CLI records it in results.json
     const progress = delivering(onProgress);
+    loadedTokenizer = null;
     try {
-      return await r.loadModel({ ...opts, files, onProgress: progress.call });
+      const info = await r.loadModel({ ...opts, files, onProgress: progress.call });
+      const tok = [...files].find(([k]) => k.split('/').pop() === 'tokenizer.json');
+      if (tok) loadedTokenizer = { json: await tok[1].text(), name: info.name.split('/').pop() || 'model' };
+      return info;
     } finally {
       await progress.delivered(); // before the result or error: no progress may land after it
     }
@@ -197,7 +205,35 @@ const api = {
     }
   },
 
-  /** stops a running evaluation after its current batch (evaluate then rejects with "cancelled") */
+  /**
+   * InstructAlign training of the loaded f32 model in this worker, with the steps of `instructalign train` (see
+   * AlignRequest); onStep gets each step's log line, the step count and an ETA. cancel() stops it between steps
+   * (the weights keep the steps made). The tuned weights stay loaded: evaluate() then scores the tuned model.
+   */
+  async align(req: AlignRequest, onStep?: (p: AlignProgress) => void): Promise<StepLog[]> {
+    const r = await rt();
+    dropTrainer(); // trainSteps' optimizer state belongs to other steps
+    evalAbort?.abort(new Error('superseded by a new run'));
+    const ctrl = (evalAbort = new AbortController());
+    const progress = delivering(onStep);
+    try {
+      return await alignModel(r, req, { signal: ctrl.signal, onStep: progress.call });
+    } finally {
+      if (evalAbort === ctrl) evalAbort = null;
+      await progress.delivered();
+    }
+  },
+
+  /** the loaded (tuned) model as a zip of a HuggingFace folder `<name>/` (config.json, tokenizer.json, safetensors) */
+  async tunedCheckpoint(name?: string): Promise<Uint8Array> {
+    const r = await rt();
+    if (!loadedTokenizer) throw new Error('no model loaded: call loadModel first');
+    const zip = zipFolder(name ?? `${loadedTokenizer.name}-aligned`, await tunedCheckpoint(r, loadedTokenizer.json));
+    return Comlink.transfer(zip, [zip.buffer]);
+  },
+
+  /** stops a running evaluation after its current batch, or an alignment after its current step (the call then
+   *  rejects with "cancelled") */
   cancel(): boolean {
     if (!evalAbort) return false;
     evalAbort.abort(new Error('cancelled'));
@@ -256,6 +292,8 @@ for (const k of [
   'generate',
   'evaluate',
   'trainSteps',
+  'align',
+  'tunedCheckpoint',
   'dispose',
 ] as const) {
   (api as Record<string, unknown>)[k] = serial(traced(k, (api[k] as (...a: unknown[]) => Promise<unknown>).bind(api)));

@@ -6,6 +6,7 @@ import {
   blobSource,
   fileSource,
   SafetensorsFile,
+  encodeSafetensors,
   writeSafetensors,
   type ByteSource,
   type DType,
@@ -248,16 +249,17 @@ function makeCheckpoint(
   };
 }
 
-/** Node only. Writes model.safetensors (no prefix, tied lm_head omitted, metadata {format:'pt'}), config.json
- *  (torch_dtype = the saved dtype) and tokenizer.json, each atomically. `params` holds canonical names. */
-export async function saveCheckpoint(
-  dir: string,
+export interface SaveOptions {
+  dtype?: 'F32' | 'F16' | 'BF16';
+}
+
+/** The tensors of model.safetensors in the checkpoint's order, checked against the config (`what` names the target). */
+function checkpointTensors(
+  what: string,
   cfg: BloomConfig,
-  tokenizerJSON: string,
   params: Map<string, Float32Array>,
-  opts: { dtype?: 'F32' | 'F16' | 'BF16' } = {},
-): Promise<void> {
-  const dtype = opts.dtype ?? 'F32';
+  dtype: NonNullable<SaveOptions['dtype']>,
+): TensorToWrite[] {
   const expected = bloomParameters(cfg);
   const untied = cfg.raw.tie_word_embeddings === false && params.has('lm_head.weight');
   if (untied) expected.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, cfg.hiddenSize], role: 'embedding' });
@@ -273,7 +275,21 @@ export async function saveCheckpoint(
     else tensors.push({ name: p.name, dtype, shape: p.shape, data: d }); // F16/BF16 converted per tensor while writing
   }
   if (problems.length)
-    throw new Error(`saveCheckpoint(${dir}): parameters do not match the config:\n  ${problems.join('\n  ')}`);
+    throw new Error(`saveCheckpoint(${what}): parameters do not match the config:\n  ${problems.join('\n  ')}`);
+  return tensors;
+}
+
+/** Node only. Writes model.safetensors (no prefix, tied lm_head omitted, metadata {format:'pt'}), config.json
+ *  (torch_dtype = the saved dtype) and tokenizer.json, each atomically. `params` holds canonical names. */
+export async function saveCheckpoint(
+  dir: string,
+  cfg: BloomConfig,
+  tokenizerJSON: string,
+  params: Map<string, Float32Array>,
+  opts: SaveOptions = {},
+): Promise<void> {
+  const dtype = opts.dtype ?? 'F32';
+  const tensors = checkpointTensors(dir, cfg, params, dtype);
   const fs = await import('node:fs/promises'); // Node path only
   const { join } = await import('node:path');
   const { atomicWriteFile } = await import('../util/atomic.ts');
@@ -293,4 +309,20 @@ export function checkTokenizerFits(tokenizerVocab: number, cfg: BloomConfig, dir
       `${dir}: tokenizer.json has ids up to ${tokenizerVocab - 1}, but config.json has vocab_size ${cfg.vocabSize} ` +
         '(embedding rows): the tokenizer belongs to another model — use the tokenizer.json saved with these weights',
     );
+}
+
+/** The same three files as saveCheckpoint, as bytes in memory (the browser's download of a tuned model). */
+export function checkpointFiles(
+  cfg: BloomConfig,
+  tokenizerJSON: string,
+  params: Map<string, Float32Array>,
+  opts: SaveOptions = {},
+): Record<'config.json' | 'tokenizer.json' | 'model.safetensors', Uint8Array> {
+  const dtype = opts.dtype ?? 'F32';
+  const enc = new TextEncoder();
+  return {
+    'config.json': enc.encode(toHFConfigJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] })),
+    'tokenizer.json': enc.encode(tokenizerJSON),
+    'model.safetensors': encodeSafetensors(checkpointTensors('in memory', cfg, params, dtype), { format: 'pt' }),
+  };
 }

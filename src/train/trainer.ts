@@ -8,17 +8,17 @@ import { checkTokenizerFits, openCheckpoint, saveCheckpoint } from '../model/che
 import { toHFConfigJSON, type BloomConfig } from '../model/config.ts';
 import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward, readSharded, shiftLabels } from '../model/backward.ts';
-import { AdamW } from './optimizer.ts';
-import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
-import { lossScalerFor, type LossScalerOptions, type LossScalerState } from './loss-scale.ts';
+import { type BloomGrads, readSharded } from '../model/backward.ts';
+import type { AdamW } from './optimizer.ts';
+import type { LossScalerOptions, LossScalerState } from './loss-scale.ts';
 import { F16ComputeWeights } from './mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
 import { loadTrainingPairs, readReplay } from './data/node-io.ts';
 import { resolveReplay } from './data/paths.ts';
-import { TrainingStream, type TrainingStreamState } from './data/stream.ts';
-import { collate, encodeText, truncationReport } from './data/sequences.ts';
+import type { TrainingStream, TrainingStreamState } from './data/stream.ts';
+import { truncationReport } from './data/sequences.ts';
+import { LOOP_DEFAULTS, TrainLoop, trainingStream, type StepLog } from './loop.ts';
 import { Progress } from '../util/progress.ts';
 import { atomicWriteFile, completeDir, replaceDir } from '../util/atomic.ts';
 import { makeDir } from '../util/mkdir.ts';
@@ -64,22 +64,7 @@ export interface TrainOptions {
   saveTotalLimit?: number; // numbered checkpoints (checkpoint-<step>) kept besides checkpoint/ (default 0: none)
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
-  l1: ['eng', 'ind'],
-  l2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'],
-  objectives: 'tlm,xss',
-  steps: 100,
-  lr: 1e-5,
-  warmupSteps: 0,
-  batchSize: 32,
-  gradAccum: 1,
-  maxLength: 128,
-  weightDecay: 0,
-  maxGradNorm: 1,
-  decayAll: false,
-  seed: 42,
-  saveSteps: 500,
-};
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = { ...LOOP_DEFAULTS, saveSteps: 500 };
 
 /**
  * What train() takes: every option may be left out. A fresh run fills the gaps with TRAIN_DEFAULTS (and the bundled
@@ -164,16 +149,7 @@ export function resumeOptions(saved: TrainOptions, req: TrainRequest): { options
   return { options, changed };
 }
 
-export interface StepLog {
-  step: number;
-  loss: number;
-  lr: number;
-  grad_norm: number;
-  loss_scale: number;
-  tokens: number;
-  tokens_per_s: number;
-  skipped: boolean;
-}
+export type { StepLog } from './loop.ts';
 
 interface TrainerState {
   version: 1;
@@ -226,19 +202,8 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const compute = o.fp16 ? new F16ComputeWeights(gpu, weights) : null;
   const fwd = new BloomForward(gpu, compute ? compute.w : weights);
   fwd.recompute = o.recompute ?? false;
-  const scaler = lossScalerFor(o.lossScale ?? (o.fp16 ? 'dynamic' : 'none'), o.lossScaler);
-  const grads = new BloomGrads(gpu, weights);
-  const opt = new AdamW(gpu, weights, {
-    lr: o.lr,
-    betas: [0.9, 0.999],
-    eps: 1e-8,
-    weightDecay: o.weightDecay,
-    maxGradNorm: o.maxGradNorm,
-    decayAll: o.decayAll,
-    totalSteps: o.steps,
-    warmupSteps: o.warmupSteps,
-  });
-  const stream = makeStream(o);
+  const loop = new TrainLoop(gpu, weights, fwd, tok, makeStream(o), o, compute);
+  const { opt, scaler, stream } = loop;
   log(resolveReplay(o.replay).note);
   // The texts this run starts with (up to 1000), tokenized once: how many lose their target to the cut.
   const scan = makeStream(o).take(Math.min(1000, o.steps * o.batchSize));
@@ -280,60 +245,16 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const bar = hooks.progress ? new Progress({ total: o.steps, label: 'train ' }) : null;
   try {
     while (step < o.steps) {
-      const t0 = Date.now();
-      const micro = Array.from({ length: o.gradAccum }, () =>
-        collate(
-          Array.from({ length: o.batchSize / o.gradAccum }, () => encodeText(tok, stream.next().text, o.maxLength)),
-          tok.padId,
-          'left',
-        ),
-      );
-      // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
-      const numItems = micro.reduce((n, b) => n + shiftLabels(b.labels, b.B, b.T).filter((t) => t >= 0).length, 0);
-      let loss = 0,
-        tokens = 0;
-      for (const b of micro) {
-        const r = await lossAndBackward(
-          fwd,
-          { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T },
-          b.labels,
-          grads,
-          { numItems, lossScale: scaler.scale },
-        );
-        loss += r.loss; // each micro-batch's summed loss is already divided by numItems
-        tokens += b.attentionMask.reduce((x, y) => x + y, 0);
-      }
-      hooks.afterBackward?.(grads, step + 1);
-      // the schedule follows the optimizer steps actually taken (docs/paper-recipe.md, "fp16 and the schedule")
-      const lr = opt.lrAt(opt.stepCount);
-      const lossScale = scaler.scale;
-      const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
-      // like HF, a skipped (overflowed) step counts towards --steps and backs the scale off, but does not advance
-      // the LR schedule: HF Trainer steps its scheduler only when the optimizer ran (`optimizer_was_run` up to
-      // ~4.3x; since then accelerate's AcceleratedScheduler.step returns early when `step_was_skipped`)
-      scaler.update(skipped);
-      // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
-      const tuned = await tuneMatmuls(gpu);
-      if (tuned.length) {
-        bar?.clearLine();
-        log(describeTuning(tuned));
-      }
-      if (compute && !skipped) compute.sync();
-      grads.zero();
-      step++;
-      const entry: StepLog = {
-        step,
-        loss,
-        lr,
-        grad_norm: gradNorm,
-        loss_scale: lossScale,
-        tokens,
-        tokens_per_s: tokens / ((Date.now() - t0) / 1000),
-        skipped,
-      };
+      const entry = await loop.step(++step, {
+        afterBackward: hooks.afterBackward,
+        log: (m) => {
+          bar?.clearLine();
+          log(m);
+        },
+      });
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
       logs.push(entry);
-      skippedInARow = skipped || !Number.isFinite(loss) ? skippedInARow + 1 : 0;
+      skippedInARow = entry.skipped || !Number.isFinite(entry.loss) ? skippedInARow + 1 : 0;
       divergenceCheck(entry, scaler.dynamic, skippedInARow, o.out);
       bar?.update(step);
       hooks.onStep?.(entry);
@@ -357,8 +278,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   } finally {
     bar?.finish();
     tok.free();
-    grads.destroy();
-    opt.destroy();
+    loop.destroy();
     compute?.destroy();
     weights.destroy();
     fwd.slopes.destroy();
@@ -367,17 +287,8 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
 }
 
 export function makeStream(o: TrainOptions): TrainingStream {
-  const pairs = loadTrainingPairs(o);
   const replay = resolveReplay(o.replay).path;
-  return new TrainingStream({
-    pairs,
-    objectives: o.objectives,
-    seed: o.seed,
-    langNames: o.langNames,
-    replay: replay ? readReplay(replay) : undefined,
-    replaySize: o.replaySize,
-    officialTlmLangSwap: o.officialTlmLangSwap,
-  });
+  return trainingStream(o, loadTrainingPairs(o), replay ? readReplay(replay) : undefined);
 }
 
 function readTrainerState(ckDir: string): TrainerState {

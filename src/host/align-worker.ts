@@ -1,0 +1,89 @@
+// Alignment (InstructAlign training) inside the browser worker, on the loaded f32 model: the parallel data and
+// replay come as text, and the steps are those of `instructalign train` (train/loop.ts: same stream, batches,
+// loss and AdamW). The tuned weights stay on the GPU for evaluate(); tunedCheckpoint() gives the HF folder's bytes.
+import { zipSync } from 'fflate';
+import type { Runtime } from './runtime.ts';
+import { readSharded } from '../model/backward.ts';
+import { checkpointFiles } from '../model/checkpoint.ts';
+import { parseParallelText } from '../train/data/parallel.ts';
+import { parseReplayJsonl } from '../train/data/replay.ts';
+import { pairsForObjectives } from '../train/data/stream.ts';
+import { LOOP_DEFAULTS, TrainLoop, trainingStream, type LoopOptions, type StepLog } from '../train/loop.ts';
+import { estimateEta } from '../util/progress.ts';
+
+export interface AlignRequest extends Partial<LoopOptions> {
+  /** the parallel data file's text: NusaX-MT-style CSV/TSV (a column per language) or JSONL pairs, as --pairs */
+  pairs: string;
+  /** its file name: the format follows the extension, as the CLI's */
+  pairsName: string;
+  /** past instruction data, JSONL {"inputs","targets"} (as --replay); absent: no replay */
+  replay?: string;
+  replayName?: string;
+}
+
+export interface AlignProgress {
+  log: StepLog;
+  total: number;
+  etaSeconds: number;
+}
+
+/** The request with the CLI's defaults filled in, and its stream of training texts. */
+export function alignOptions(req: AlignRequest): LoopOptions {
+  const o: LoopOptions = { ...LOOP_DEFAULTS };
+  for (const [k, v] of Object.entries(req)) if (v !== undefined && k in LOOP_DEFAULTS) (o as any)[k] = v;
+  if (req.replaySize !== undefined) o.replaySize = req.replaySize;
+  for (const k of ['steps', 'batchSize', 'gradAccum', 'maxLength'] as const)
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`${k} must be a positive integer, got ${o[k]}`);
+  if (!(o.lr > 0)) throw new Error(`the learning rate must be above 0, got ${o.lr}`);
+  return o;
+}
+
+/**
+ * Trains the runtime's loaded model for `steps` optimizer steps; onStep after each. The signal stops it between
+ * steps (the steps made so far stay in the weights). Returns every step's log line (log.jsonl's fields).
+ */
+export async function alignModel(
+  r: Runtime,
+  req: AlignRequest,
+  opts: { signal?: AbortSignal; onStep?: (p: AlignProgress) => void } = {},
+): Promise<StepLog[]> {
+  const m = r.loaded;
+  if (m.dtype !== 'f32')
+    throw new Error(`alignment trains f32 weights; this model is loaded as ${m.dtype}: reload it with f32 weights`);
+  const o = alignOptions(req);
+  const pairs = pairsForObjectives(parseParallelText(req.pairs, req.pairsName), o.l1, o.l2, o.objectives);
+  const replay = req.replay ? parseReplayJsonl(req.replay, req.replayName ?? 'replay.jsonl') : undefined;
+  const loop = new TrainLoop(r.gpu, m.weights, m.fwd, r.tokenizer, trainingStream(o, pairs, replay), o);
+  const logs: StepLog[] = [];
+  const t0 = Date.now();
+  try {
+    for (let step = 1; step <= o.steps; step++) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
+      const log = await loop.step(step);
+      logs.push(log);
+      opts.onStep?.({ log, total: o.steps, etaSeconds: estimateEta(step, o.steps, 0, t0, Date.now()) });
+    }
+  } finally {
+    loop.destroy();
+  }
+  return logs;
+}
+
+/** The loaded (tuned) model as a HuggingFace folder: config.json, tokenizer.json, model.safetensors (F32). */
+export async function tunedCheckpoint(r: Runtime, tokenizerJSON: string): Promise<Record<string, Uint8Array>> {
+  const w = r.loaded.weights;
+  const params = await readSharded(
+    r.gpu,
+    w,
+    w.params,
+    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
+  );
+  return checkpointFiles(w.cfg, tokenizerJSON, params, { dtype: 'F32' });
+}
+
+/** The folder as one zip (stored, not deflated: safetensors barely compress), files under `name/`. */
+export function zipFolder(name: string, files: Record<string, Uint8Array>): Uint8Array {
+  const tree: Record<string, Uint8Array> = {};
+  for (const [f, bytes] of Object.entries(files)) tree[`${name}/${f}`] = bytes;
+  return zipSync(tree, { level: 0 });
+}

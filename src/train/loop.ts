@@ -1,0 +1,175 @@
+// One InstructAlign optimizer step, shared by `instructalign train` (trainer.ts, which adds files: log.jsonl,
+// checkpoints, resume) and the browser worker's align(): texts from the TrainingStream → token batches →
+// forward/backward → AdamW. Browser-safe: no file access here, so both hosts run the very same steps.
+import type { Gpu } from '../gpu/runtime.ts';
+import type { BloomWeights } from '../model/weights.ts';
+import type { BloomForward } from '../model/forward.ts';
+import { BloomGrads, lossAndBackward, shiftLabels } from '../model/backward.ts';
+import { AdamW } from './optimizer.ts';
+import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
+import { lossScalerFor, type LossScaler, type LossScalerOptions } from './loss-scale.ts';
+import type { F16ComputeWeights } from './mixed.ts';
+import type { Tokenizer } from '../wasm/tokenizer.ts';
+import { TrainingStream, type TrainingStreamOptions } from './data/stream.ts';
+import type { ParallelPair } from './data/parallel.ts';
+import type { ReplayRow } from './data/replay.ts';
+import { collate, encodeText } from './data/sequences.ts';
+
+/** The settings a step needs (a subset of TrainOptions, whose comments say what each is). */
+export interface LoopOptions {
+  l1: string[];
+  l2: string[];
+  objectives: string;
+  replaySize?: number;
+  steps: number;
+  lr: number;
+  warmupSteps: number;
+  batchSize: number;
+  gradAccum: number;
+  maxLength: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  decayAll: boolean;
+  seed: number;
+  langNames?: TrainingStreamOptions['langNames'];
+  officialTlmLangSwap?: boolean;
+  fp16?: boolean;
+  lossScale?: 'dynamic' | 'none' | number;
+  lossScaler?: LossScalerOptions;
+}
+
+/** The defaults of `instructalign train` (the CLI adds saveSteps); the page's align form starts from them too. */
+export const LOOP_DEFAULTS = {
+  l1: ['eng', 'ind'],
+  l2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'],
+  objectives: 'tlm,xss',
+  steps: 100,
+  lr: 1e-5,
+  warmupSteps: 0,
+  batchSize: 32,
+  gradAccum: 1,
+  maxLength: 128,
+  weightDecay: 0,
+  maxGradNorm: 1,
+  decayAll: false,
+  seed: 42,
+} satisfies LoopOptions;
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  loss_scale: number;
+  tokens: number;
+  tokens_per_s: number;
+  skipped: boolean;
+}
+
+/** The deterministic text stream of a run: the directional pairs, replay mixed in with the seed. */
+export function trainingStream(o: LoopOptions, pairs: ParallelPair[], replay?: ReplayRow[]): TrainingStream {
+  return new TrainingStream({
+    pairs,
+    objectives: o.objectives,
+    seed: o.seed,
+    langNames: o.langNames,
+    replay,
+    replaySize: o.replaySize,
+    officialTlmLangSwap: o.officialTlmLangSwap,
+  });
+}
+
+/** The optimizer state of a run over `weights` (f32 master), read by `fwd` (or by its f16 compute copy). */
+export class TrainLoop {
+  readonly grads: BloomGrads;
+  readonly opt: AdamW;
+  readonly scaler: LossScaler;
+
+  constructor(
+    private readonly gpu: Gpu,
+    weights: BloomWeights,
+    private readonly fwd: BloomForward,
+    private readonly tok: Tokenizer,
+    readonly stream: TrainingStream,
+    private readonly o: LoopOptions,
+    private readonly compute: F16ComputeWeights | null = null,
+  ) {
+    if (o.batchSize % o.gradAccum)
+      throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
+    this.scaler = lossScalerFor(o.lossScale ?? (o.fp16 ? 'dynamic' : 'none'), o.lossScaler);
+    this.grads = new BloomGrads(gpu, weights);
+    this.opt = new AdamW(gpu, weights, {
+      lr: o.lr,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: o.weightDecay,
+      maxGradNorm: o.maxGradNorm,
+      decayAll: o.decayAll,
+      totalSteps: o.steps,
+      warmupSteps: o.warmupSteps,
+    });
+  }
+
+  /**
+   * Optimizer step number `step` (1-based): the next batchSize texts, in gradAccum micro-batches. `afterBackward`
+   * runs before the optimizer (tests force an overflow there); `log` gets the matmul tuner's line.
+   */
+  async step(
+    step: number,
+    hooks: { afterBackward?: (grads: BloomGrads, step: number) => void; log?: (m: string) => void } = {},
+  ): Promise<StepLog> {
+    const { o, tok, stream, grads, opt, scaler } = this;
+    const t0 = Date.now();
+    const micro = Array.from({ length: o.gradAccum }, () =>
+      collate(
+        Array.from({ length: o.batchSize / o.gradAccum }, () => encodeText(tok, stream.next().text, o.maxLength)),
+        tok.padId,
+        'left',
+      ),
+    );
+    // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
+    const numItems = micro.reduce((n, b) => n + shiftLabels(b.labels, b.B, b.T).filter((t) => t >= 0).length, 0);
+    let loss = 0,
+      tokens = 0;
+    for (const b of micro) {
+      const r = await lossAndBackward(
+        this.fwd,
+        { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T },
+        b.labels,
+        grads,
+        { numItems, lossScale: scaler.scale },
+      );
+      loss += r.loss; // each micro-batch's summed loss is already divided by numItems
+      tokens += b.attentionMask.reduce((x, y) => x + y, 0);
+    }
+    hooks.afterBackward?.(grads, step);
+    // the schedule follows the optimizer steps actually taken (docs/paper-recipe.md, "fp16 and the schedule")
+    const lr = opt.lrAt(opt.stepCount);
+    const lossScale = scaler.scale;
+    const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
+    // like HF, a skipped (overflowed) step counts towards --steps and backs the scale off, but does not advance
+    // the LR schedule: HF Trainer steps its scheduler only when the optimizer ran (`optimizer_was_run` up to
+    // ~4.3x; since then accelerate's AcceleratedScheduler.step returns early when `step_was_skipped`)
+    scaler.update(skipped);
+    // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
+    const tuned = await tuneMatmuls(this.gpu);
+    if (tuned.length) hooks.log?.(describeTuning(tuned));
+    if (this.compute && !skipped) this.compute.sync();
+    grads.zero();
+    return {
+      step,
+      loss,
+      lr,
+      grad_norm: gradNorm,
+      loss_scale: lossScale,
+      tokens,
+      tokens_per_s: tokens / ((Date.now() - t0) / 1000),
+      skipped,
+    };
+  }
+
+  destroy(): void {
+    this.grads.destroy();
+    this.opt.destroy();
+  }
+}
