@@ -9,7 +9,8 @@ import { scorerFromRuntime } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, type EvalData } from '../eval/datasets.ts';
 import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
 import { evaluate as runEvaluation } from '../eval/evaluate.ts';
-import { compareResults, loadResults, type CompareJson } from '../eval/compare.ts';
+import { compareResults, type CompareJson } from '../eval/compare.ts';
+import { loadResults } from '../eval/results-file.ts';
 import { completeOptions, makeStream, train as runTrainer, type TrainOptions } from '../train/trainer.ts';
 import { DEFAULT_PAIRS, dataPath, packageRoot } from '../train/data/paths.ts';
 import type {

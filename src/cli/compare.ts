@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helpText, parseCommand, str, type CommandSpec } from './args.ts';
-import { compareResults, parseResults } from '../eval/compare.ts';
-import type { ResultsJson } from '../eval/results.ts';
+import { compareResults } from '../eval/compare.ts';
+import { loadResults } from '../eval/results-file.ts';
 import {
   DELTA_HEADER,
   distributionHeader,
@@ -91,10 +91,4 @@ function readTranslation(dir: string): TranslationResults | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function loadResults(dir: string): ResultsJson {
-  const file = join(dir, 'results.json');
-  if (!existsSync(file)) throw new Error(`no results.json in ${dir} (run 'instructalign eval --out ${dir}' first)`);
-  return parseResults(readFileSync(file, 'utf8'), file);
 }

@@ -69,7 +69,7 @@ export interface CompareJson {
   };
 }
 
-/** A results.json text, its schema checked (browser-safe: the CLI's loadResults reads the file). */
+/** A results.json text, its schema checked (browser-safe: results-file.ts reads the file in Node). */
 export function parseResults(text: string, file: string): ResultsJson {
   const r = JSON.parse(text) as ResultsJson;
   if (r.schema !== RESULTS_SCHEMA) throw new Error(`${file}: schema "${r.schema}", expected "${RESULTS_SCHEMA}"`);
