@@ -1,7 +1,7 @@
 // The Node runtime of the public API (`import { createRuntime } from 'instructalign'`): the CLI's commands as calls —
 // load a model, tokenize, score, generate, evaluate (results.json's object), train (the whole InstructAlign trainer)
 // — on one WebGPU device held by the runtime, with progress callbacks and AbortSignals.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../host/runtime.ts';
@@ -12,7 +12,10 @@ import { evaluate as runEvaluation } from '../eval/evaluate.ts';
 import { compareResults, type CompareJson } from '../eval/compare.ts';
 import { loadResults } from '../eval/results-file.ts';
 import { completeOptions, makeStream, train as runTrainer, type TrainOptions } from '../train/trainer.ts';
-import { DEFAULT_PAIRS, dataPath, packageRoot } from '../train/data/paths.ts';
+import { DEFAULT_PAIRS, dataPath } from '../train/data/paths.ts';
+import { resolveModelPath } from './model-path.ts';
+
+export { resolveModelPath };
 import type {
   CallOptions,
   EvaluateProgress,
@@ -37,13 +40,6 @@ export interface CreateRuntimeOptions {
   log?: (msg: string) => void;
   /** kernel choices over the adapter's defaults (src/gpu/policy.ts), for this runtime only */
   policy?: PolicyOverrides;
-}
-
-/** A model folder, or the name of one bundled with the package (models/<name>). */
-export function resolveModelPath(path: string): string {
-  if (existsSync(path)) return path;
-  const bundled = join(packageRoot(), 'models', path);
-  return existsSync(join(bundled, 'config.json')) ? bundled : path;
 }
 
 /** The evaluation data of a request, with the CLI's defaults and errors (src/cli/eval.ts). */

@@ -1,5 +1,6 @@
 // Helpers shared by the model commands: runtime setup from common flags, stdin lines, JSON output.
 import { Runtime } from '../host/runtime.ts';
+import { resolveModelPath } from '../api/model-path.ts';
 import { bool, num, str, UsageError, type OptionTable, type ParsedArgs } from './args.ts';
 import type { StorageDType } from '../model/weights.ts';
 
@@ -43,7 +44,7 @@ export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<Ru
   const rt = await Runtime.create({ log: quiet ? () => {} : undefined });
   try {
     await rt.loadModel({
-      path: model,
+      path: resolveModelPath(model),
       dtype: dtypeFlag(a),
       int8: bool(a, 'int8'),
       int8Threshold: num(a, 'int8-threshold', 6),

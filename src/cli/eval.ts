@@ -1,5 +1,6 @@
 // `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with
 // reports.
+import { resolveModelPath } from '../api/model-path.ts';
 import { readFileSync } from 'node:fs';
 import {
   all,
@@ -301,7 +302,7 @@ async function runTranslationTask(
   const outDir = required(a, 'out');
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const loaded = await makeGenerator({
-    path: required(a, 'model'),
+    path: resolveModelPath(required(a, 'model')),
     dtype: str(a, 'dtype') as 'f32' | 'f16' | undefined,
     int8: bool(a, 'int8'),
     int8Threshold: num(a, 'int8-threshold'),
@@ -345,7 +346,7 @@ export async function runWith(
   if (str(a, 'task') === 'translation') return runTranslationTask(a, makeGenerator, print);
   for (const f of ['l1', 'l2', 'lang-names', 'columns', 'max-new-tokens'])
     if (given(a, f)) throw new UsageError(`--${f} is for --task translation`);
-  const modelPath = required(a, 'model');
+  const modelPath = resolveModelPath(required(a, 'model'));
   const outDir = required(a, 'out');
   const dtype = str(a, 'dtype') as 'f32' | 'f16' | undefined;
   const custom = customTemplates(a);

@@ -1,4 +1,5 @@
 // `instructalign train`: InstructAlign continual crosslingual instruction tuning with experience replay.
+import { resolveModelPath } from '../api/model-path.ts';
 import { resolve } from 'node:path';
 import {
   bool,
@@ -201,7 +202,7 @@ function flagOptions(a: ParsedArgs, resume: boolean): TrainOptions {
   const langNames = parseLangNames(str(a, 'lang-names'));
   const columns = str(a, 'columns');
   return {
-    model: resume ? (str(a, 'model') as string) : required(a, 'model'),
+    model: resume ? (str(a, 'model') as string) : resolveModelPath(required(a, 'model')),
     out: resolve(required(a, 'out')),
     pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
     l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),

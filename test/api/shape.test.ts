@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import type { RemoteRuntime } from '../../src/host/web.ts';
 import type { CoreRuntime, InstructAlignRuntime } from '../../src/api/types.ts';
 import * as api from '../../src/index.ts';
+import { join } from 'node:path';
+
+const REPO = join(import.meta.dirname, '../..');
 
 // compile-time: a remote (browser) runtime is a CoreRuntime; the Node one extends it
 const asCore = (r: RemoteRuntime): CoreRuntime => r;
@@ -23,5 +26,10 @@ describe('public API shape', () => {
     assert.equal(a.length, 3);
     assert.deepEqual(api.trainingTexts({ l1: ['eng'], l2: ['jav'], seed: 3 }, 3), a);
     assert.ok(a.every((t) => typeof t.text === 'string' && t.text.length > 0 && typeof t.kind === 'string'));
+  });
+  it('resolveModelPath: a bundled model by name (--model nano-bloomz from anywhere); paths and unknown names as given', () => {
+    assert.equal(api.resolveModelPath('nano-bloomz'), join(REPO, 'models/nano-bloomz'));
+    assert.equal(api.resolveModelPath('models/nano-bloomz'), 'models/nano-bloomz');
+    assert.equal(api.resolveModelPath('no-such-model'), 'no-such-model');
   });
 });
