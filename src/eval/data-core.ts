@@ -91,6 +91,9 @@ export function classificationRows(
         `missing column "${col}" (header: ${header.join(',')}; need text,label, optionally id and lang)`,
       );
   }
+  // a language without rows would be reported as 0 % and averaged in as 0 (it has no score at all)
+  if (!rows.length)
+    throw new CsvError(file, 2, 'no data rows after the header: add examples or remove this file from --data');
   const hasId = header.includes('id');
   const seen = new Map<string, number>();
   const out: Example[] = [];
