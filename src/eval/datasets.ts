@@ -1,9 +1,10 @@
 // Evaluation data: NusaX sentiment (12 languages, L1/L2/L3 groups) and any id,text,label CSV (one file or
 // <lang>/test.csv).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCsvTable } from '../util/csv.ts';
+import { readUtf8File } from '../util/text-file.ts';
 import {
   NUSAX_LANGS,
   classificationRows,
@@ -108,9 +109,10 @@ export function loadDataFile(
 ): EvalData {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readUtf8File(path);
   } catch (e) {
-    throw new Error(`--data ${path}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    throw new Error(m.startsWith(path) ? m : `--data ${path}: ${m}`);
   }
   const defaultLang = basename(path).replace(/\.(csv|tsv|tab|jsonl)$/i, '');
   const groups = parseClassificationText(text, path, opts.labels, { defaultLang, limit: opts.limit });

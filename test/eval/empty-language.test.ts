@@ -23,3 +23,33 @@ describe('eval data: a language without rows', () => {
     assert.equal(loadDataPath(dir, { task: 'sentiment', labels, langs: ['eng'] }).langs[0].rows.length, 3);
   });
 });
+
+describe('eval data: encodings', () => {
+  const labels = ['negative', 'neutral', 'positive'];
+  it('a Latin-1 byte is an error naming the file, line and byte (it became U+FFFD silently)', () => {
+    const f = join(tempDir(), 'latin1.csv');
+    writeFileSync(
+      f,
+      Buffer.concat([
+        Buffer.from('id,text,label\n1,good,positive\n2,caf'),
+        Buffer.from([0xe9]),
+        Buffer.from(',neutral\n'),
+      ]),
+    );
+    assert.throws(
+      () => loadDataPath(f, { task: 'sentiment', labels }),
+      /latin1\.csv:3: byte 0xe9 at offset 35 is not valid UTF-8/,
+    );
+  });
+  it('a UTF-16 file is named as such; a UTF-8 BOM is fine', () => {
+    const f = join(tempDir(), 'u16.csv');
+    writeFileSync(
+      f,
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,text,label\n1,a,positive\n', 'utf16le')]),
+    );
+    assert.throws(() => loadDataPath(f, { task: 'sentiment', labels }), /u16\.csv: a UTF-16 file; re-save it as UTF-8/);
+    const g = join(tempDir(), 'bom.csv');
+    writeFileSync(g, '\ufeffid,text,label\n1,café,positive\n');
+    assert.equal(loadDataPath(g, { task: 'sentiment', labels }).langs[0].rows[0].text, 'café');
+  });
+});

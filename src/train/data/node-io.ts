@@ -1,7 +1,8 @@
 // Node-only readers: load the parallel/replay formats of parallel.ts and replay.ts from paths (thin wrappers: all
 // parsing is in the browser-safe modules, which take text).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
+import { readUtf8File } from '../../util/text-file.ts';
 import type { LangNames } from './langs.ts';
 import { langCode } from './langs.ts';
 import {
@@ -24,9 +25,10 @@ export type { PairsSource } from './parallel.ts';
 
 function read(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readUtf8File(path);
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as Error).message}`);
+    const m = (e as Error).message;
+    throw new Error(m.startsWith(path) ? m : `cannot read ${path}: ${m}`);
   }
 }
 
