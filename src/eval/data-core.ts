@@ -1,6 +1,6 @@
 // The browser-safe core of the evaluation data (no node:fs): NusaX language codes and groups, and the rows of an
 // id,text,label table. datasets.ts adds the file loaders and re-exports all of this.
-import { langCode } from '../train/data/langs.ts';
+import { langTag } from '../train/data/langs.ts';
 import { CsvError, parseCsvTable, type CsvTable } from '../util/csv-parse.ts';
 
 export interface Example {
@@ -46,7 +46,7 @@ export const DEFAULT_GROUPS: Readonly<Record<string, readonly string[]>> = {
 
 export const OTHER_GROUP = 'other';
 
-/** "L1=eng,ind;L2=ace,jav" → groups; languages as codes where they are one (`tgl_Latn`, `javanese` → tgl, jav). */
+/** "L1=eng,ind;L2=ace,jav" → groups; languages as codes where they read as one (`tgl_Latn`, `javanese` → tgl, jav). */
 export function parseGroups(spec: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const part of spec
@@ -165,14 +165,8 @@ export function jsonlTable(text: string, file: string): CsvTable {
   return { header, rows, lines };
 }
 
-/** A `lang` cell as a language code when it is one (`tgl_Latn` → `tgl`, `english` → `eng`), else as written. */
-function langOf(raw: string): string {
-  try {
-    return langCode(raw);
-  } catch {
-    return raw;
-  }
-}
+/** A `lang` cell or group entry as a code when it reads as one (`tgl_Latn` → `tgl`, `english` → `eng`). */
+const langOf = langTag;
 
 /**
  * A classification file's text (CSV, TSV or JSONL, chosen by the file name): columns `text`, `label`, optionally

@@ -91,6 +91,18 @@ export function langCode(key: string, names: LangNames = {}, where = ''): string
   );
 }
 
+/**
+ * A language tag as a code without the ISO table (so the browser's evaluation bundle stays small): NusaX names and
+ * codes (`toba_batak` → bbc), a FLORES script subtag dropped (`tgl_Latn` → tgl), a 3-letter code lower-cased; any
+ * other text is kept as written (a file name such as `reviews`).
+ */
+export function langTag(raw: string): string {
+  const nusax = findLang(raw);
+  if (nusax) return nusax.code;
+  const m = CODE_RE.exec(raw.trim().toLowerCase());
+  return m ? m[1] : raw.trim();
+}
+
 /** The English name used in prompts: --lang-names, then the NusaX name, then the ISO 639-3 table. */
 export function langName(code: string, names: LangNames = {}): string {
   const base = code.trim().toLowerCase().replace(CODE_RE, '$1');

@@ -158,3 +158,24 @@ describe('train/data formats (--pairs)', () => {
     );
   });
 });
+
+describe('browser safety of the data code', () => {
+  it('the pairs parsers, the training texts, the eval data and the translation metrics bundle for a browser (no node:)', async function () {
+    this.timeout(60000);
+    const esbuild = await import('esbuild');
+    const r = await esbuild.build({
+      entryPoints: ['src/train/data/index.ts', 'src/eval/data-core.ts', 'src/eval/translation.ts'],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      outdir: 'out',
+      logLevel: 'silent',
+    });
+    for (const f of r.outputFiles) assert.doesNotMatch(f.text, /from ["']node:|require\(["']node:/, f.path);
+    // the ISO 639-3 names travel only with the training-data code, not with the evaluation's data loader
+    const size = (name: string) => r.outputFiles.find((f) => f.path.endsWith(name))!.text;
+    assert.match(size('index.js'), /Ghotuo/);
+    assert.doesNotMatch(size('data-core.js'), /Ghotuo/);
+  });
+});
