@@ -51,8 +51,9 @@ none = no replay)`,
       type: 'string',
       arg: 'NAME',
       choices: RECIPES,
-      help: `default or paper (as train --recipe): print the resolved training settings first (text: lines
-starting with "#"; --json: one {"recipe","settings"} object), then the texts with the recipe's languages and replay`,
+      help: `default or paper (as train --recipe): print the resolved training settings
+first (lines starting with "#"; --json: one {"recipe","settings"} object), then
+the texts with the recipe's languages and replay`,
     },
     'max-length': {
       type: 'int',

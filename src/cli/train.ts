@@ -48,9 +48,10 @@ at the end and on Ctrl-C. --resume continues exactly where the checkpoint left o
       arg: 'NAME',
       choices: RECIPES,
       default: 'default',
-      help: `default (this package's settings, tuned for the nano testbed) or paper (the official InstructAlign setup:
-eng ↔ ind + 7 L2 both ways, lr 1e-5, batch 32, max length 128, replay 1:1, --fp16, FLORES 1,000 held out;
-docs/paper-recipe.md). Flags given explicitly override the recipe, and the log says so (default default)`,
+      help: `default (this package's defaults: eng+ind ↔ 7 L2, f32) or paper (the official
+InstructAlign setup: eng ↔ ind + 7 L2 both ways, lr 1e-5, batch 32, max length 128,
+replay 1:1, --fp16, FLORES 1,000 held out; docs/paper-recipe.md). Explicit flags
+override the recipe, and the log says so (default default)`,
     },
     pairs: {
       type: 'string',
