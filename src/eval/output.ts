@@ -1,5 +1,5 @@
 // The evaluation's output files, each written atomically (temp file in the same folder, fsync, rename).
-import { mkdirSync } from 'node:fs';
+import { makeDir } from '../util/mkdir.ts';
 import { dirname, join } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.ts';
 import type { ResultsJson } from './results.ts';
@@ -8,7 +8,7 @@ import { renderChart } from './chart.ts';
 
 /** Write `text` so that readers see the old file or the new one, never a half-written one (creates the folder). */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDir(dirname(path), '--out'); // EROFS/EACCES reported as such (Node's recursive mkdir says ENOENT)
   await atomicWriteFile(path, text);
 }
 
