@@ -7,8 +7,9 @@ import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { BloomGrads } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
+import { trainStep } from '../src/train/step.ts';
 
 const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 5)];
 const gpu = await Gpu.open({ log: () => {} });
@@ -22,9 +23,7 @@ const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
 const times: number[] = [];
 for (let i = 0; i < N + 2; i++) {
   const t0 = performance.now();
-  grads.zero();
-  await lossAndBackward(fwd, batch, ids, grads);
-  await opt.step(grads, 1e-5);
+  await trainStep({ fwd, grads, opt }, [{ batch, labels: ids }], 1e-5);
   if (i >= 2) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);

@@ -7,8 +7,9 @@ import { openCheckpoint } from '../model/checkpoint.ts';
 import { bloomParameters } from '../model/config.ts';
 import { BloomWeights } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward, readSharded } from '../model/backward.ts';
+import { BloomGrads, readSharded } from '../model/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
+import { trainStep } from '../train/step.ts';
 
 /** A fixture folder: a Node path, or its files by name (browser). */
 export type FixtureSource = string | Map<string, Blob>;
@@ -174,12 +175,11 @@ export async function trainSelftest(rt: Runtime, dir: FixtureSource): Promise<Ch
       pass: Math.abs(got - want) <= 1e-4 * Math.abs(want),
     });
     for (let step = 0; step < 2; step++) {
-      grads.zero();
-      const { loss } = await lossAndBackward(fwd, batch, labels, grads);
+      const gradsCheck = async (g: BloomGrads) => {
+        if (step === 0) checks.push(await worst(await g.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
+      };
+      const { loss, gradNorm } = await trainStep({ fwd, grads, opt }, [{ batch, labels }], opt.lrAt(step), gradsCheck);
       checks.push(rel(`loss, step ${step + 1}`, loss, json.losses_per_step[step]));
-      if (step === 0)
-        checks.push(await worst(await grads.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
-      const { gradNorm } = await opt.step(grads, opt.lrAt(step));
       checks.push(rel(`grad norm before clipping, step ${step + 1}`, gradNorm, json.grad_norms_before_clip[step]));
     }
     const after = await readSharded(

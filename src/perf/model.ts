@@ -8,8 +8,9 @@ import { tuneMatmuls } from '../ops/matmul-tune.ts';
 import { bloomConfigFor } from '../model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
 import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../model/backward.ts';
+import { BloomGrads } from '../model/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
+import { trainStep } from '../train/step.ts';
 import { Runtime } from '../host/runtime.ts';
 import { packageRoot } from '../train/data/paths.ts';
 import { loadNusax } from '../eval/datasets.ts';
@@ -114,9 +115,7 @@ export async function modelBench(
     fwd.recompute = recompute;
     gpu.peakBytes = gpu.bytesAllocated;
     const s = await timeIt(async () => {
-      grads.zero();
-      await lossAndBackward(fwd, batch, ids, grads);
-      await opt.step(grads, 1e-5);
+      await trainStep({ fwd, grads, opt }, [{ batch, labels: ids }], 1e-5);
       await gpu.sync();
       await tuneMatmuls(gpu);
     }, runs);
@@ -181,9 +180,7 @@ interface StepParts {
 async function ablations(gpu: Gpu, d: StepParts, R: number, runs: number, say: (m: string) => void) {
   const saved = { pooling: gpu.pooling, headroom: gpu.poolHeadroom };
   const stepWith = (fwd: BloomForward, opt: AdamW) => async () => {
-    d.grads.zero();
-    await lossAndBackward(fwd, d.batch, d.ids, d.grads);
-    await opt.step(d.grads, 1e-5);
+    await trainStep({ fwd, grads: d.grads, opt }, [{ batch: d.batch, labels: d.ids }], 1e-5);
     await gpu.sync();
   };
   const w = d.fwd.w;

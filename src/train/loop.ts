@@ -1,10 +1,10 @@
 // One InstructAlign optimizer step, shared by `instructalign train` (trainer.ts, which adds files: log.jsonl,
 // checkpoints, resume) and the browser worker's align(): texts from the TrainingStream → token batches →
-// forward/backward → AdamW. Browser-safe: no file access here, so both hosts run the very same steps.
+// trainStep (src/train/step.ts: forward/backward → AdamW). Browser-safe: no file access here, so both hosts run the very same steps.
 import type { Gpu } from '../gpu/runtime.ts';
 import type { BloomWeights } from '../model/weights.ts';
 import type { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward, shiftLabels } from '../model/backward.ts';
+import { BloomGrads } from '../model/backward.ts';
 import { AdamW } from './optimizer.ts';
 import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
 import { lossScalerFor, type LossScaler, type LossScalerOptions } from './loss-scale.ts';
@@ -14,6 +14,7 @@ import { TrainingStream, type TrainingStreamOptions } from './data/stream.ts';
 import type { ParallelPair } from './data/parallel.ts';
 import type { ReplayRow } from './data/replay.ts';
 import { collate, encodeText } from './data/sequences.ts';
+import { trainStep } from './step.ts';
 
 /** The settings a step needs (a subset of TrainOptions, whose comments say what each is). */
 export interface LoopOptions {
@@ -127,35 +128,21 @@ export class TrainLoop {
         'left',
       ),
     );
-    // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
-    const numItems = micro.reduce((n, b) => n + shiftLabels(b.labels, b.B, b.T).filter((t) => t >= 0).length, 0);
-    let loss = 0,
-      tokens = 0;
-    for (const b of micro) {
-      const r = await lossAndBackward(
-        this.fwd,
-        { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T },
-        b.labels,
-        grads,
-        { numItems, lossScale: scaler.scale },
-      );
-      loss += r.loss; // each micro-batch's summed loss is already divided by numItems
-      tokens += b.attentionMask.reduce((x, y) => x + y, 0);
-    }
-    hooks.afterBackward?.(grads, step);
+    const tokens = micro.reduce((n, b) => n + b.attentionMask.reduce((x, y) => x + y, 0), 0);
     // the schedule follows the optimizer steps actually taken (docs/paper-recipe.md, "fp16 and the schedule")
     const lr = opt.lrAt(opt.stepCount);
-    const lossScale = scaler.scale;
-    const { gradNorm, skipped } = await opt.step(grads, lr, 1 / lossScale);
     // like HF, a skipped (overflowed) step counts towards --steps and backs the scale off, but does not advance
     // the LR schedule: HF Trainer steps its scheduler only when the optimizer ran (`optimizer_was_run` up to
     // ~4.3x; since then accelerate's AcceleratedScheduler.step returns early when `step_was_skipped`)
-    scaler.update(skipped);
+    const { loss, gradNorm, skipped, lossScale } = await trainStep(
+      { fwd: this.fwd, grads, opt, scaler, compute: this.compute },
+      micro.map((b) => ({ batch: { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, labels: b.labels })),
+      lr,
+      (g) => hooks.afterBackward?.(g, step),
+    );
     // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
     const tuned = await tuneMatmuls(this.gpu);
     if (tuned.length) hooks.log?.(describeTuning(tuned));
-    if (this.compute && !skipped) this.compute.sync();
-    grads.zero();
     return {
       step,
       loss,

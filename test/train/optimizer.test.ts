@@ -1,4 +1,4 @@
-// AdamW parity with HF Trainer on both fixtures (two steps: losses, grad norms, every parameter), the linear
+// AdamW parity with HF Trainer on both fixtures (two trainSteps: losses, grad norms, every parameter), the linear
 // schedule, state round-trip, and the overflow skip of dynamic loss scaling.
 import assert from 'node:assert/strict';
 import { FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
@@ -7,6 +7,7 @@ import { BloomForward } from '../../src/model/forward.ts';
 import { BloomGrads, lossAndBackward, readSharded } from '../../src/model/backward.ts';
 import { bloomParameters } from '../../src/model/config.ts';
 import { AdamW, decays, linearLr } from '../../src/train/optimizer.ts';
+import { trainStep } from '../../src/train/step.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { compareParams, fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 
@@ -82,9 +83,7 @@ for (const name of FIXTURE_NAMES) {
         const { batch, labels } = await fixtureBatch(fx);
         const log: string[] = [];
         for (let s = 0; s < 2; s++) {
-          grads.zero();
-          const { loss } = await lossAndBackward(fwd, batch, labels, grads);
-          const { gradNorm, skipped } = await opt.step(grads, opt.lrAt(s));
+          const { loss, gradNorm, skipped } = await trainStep({ fwd, grads, opt }, [{ batch, labels }], opt.lrAt(s));
           const wl = fx.json.losses_per_step[s],
             wn = fx.json.grad_norms_before_clip[s];
           log.push(`step ${s}: loss ${loss} vs ${wl}, grad norm ${gradNorm} vs ${wn}, lr ${opt.lrAt(s)}`);
