@@ -1,5 +1,6 @@
 // The page's script: starts the runtime worker, loads a model (folder, files, directory handle or URL), runs the
-// zero-shot evaluation with progress and cancel, and shows the results table, chart and results.json.
+// zero-shot evaluation with progress and cancel, and shows the results table, chart and results.json. align.js
+// (the align section) imports the helpers exported here.
 // `window.instructalign` ({ ready, results, predictions }) lets tests and the console drive the same worker.
 import {
   startRuntime,
@@ -12,16 +13,16 @@ import {
   formatDuration,
 } from './web.js';
 
-const $ = (id) => document.getElementById(id);
-const state = { ready: null, results: null, model: null };
+export const $ = (id) => document.getElementById(id);
+export const state = { ready: null, results: null, model: null };
 window.instructalign = state;
 
-function say(el, text, cls = '') {
+export function say(el, text, cls = '') {
   el.textContent = text;
   el.className = cls;
 }
 /** An element with properties and children (strings become text nodes: nothing written here is parsed as HTML). */
-function h(tag, props = {}, ...children) {
+export function h(tag, props = {}, ...children) {
   const el = Object.assign(document.createElement(tag), props);
   el.append(...children);
   return el;
@@ -35,7 +36,7 @@ function checkbox(name, value, isChecked, ...text) {
   );
 }
 /** a line in the console (debug level) with the page's clock: the tests print these when a step times out */
-const trace = (m) => console.debug(`[instructalign page] ${(performance.now() / 1000).toFixed(1)} s: ${m}`);
+export const trace = (m) => console.debug(`[instructalign page] ${(performance.now() / 1000).toFixed(1)} s: ${m}`);
 
 // ---- GPU ---------------------------------------------------------------------------------------------------------
 // The worker itself needs no GPU (the tokenizer is wasm): it starts at once, and the GPU is opened on top of it.
@@ -153,14 +154,14 @@ for (const r of document.querySelectorAll('input[name=data]')) {
 }
 const checked = (name) => [...document.querySelectorAll(`input[name=${name}]:checked`)].map((i) => i.value);
 
-async function fetchText(url) {
+export async function fetchText(url) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`cannot fetch ${url}: HTTP ${res.status}`);
   return res.text();
 }
 
 /** The evaluation request of the form (the worker's EvalRequest). */
-async function request() {
+export async function evalRequest() {
   const prompts = checked('prompt').map(Number);
   if (!prompts.length) throw new Error('choose at least one prompt');
   const positive = (id) => {
@@ -215,7 +216,7 @@ $('run').onclick = async () => {
   try {
     const rt = await state.ready;
     if (!state.model) throw new Error('load a model first (step 1)');
-    const req = await request();
+    const req = await evalRequest();
     $('cancel').disabled = false;
     $('cancel').focus(); // the focused Evaluate button is disabled during the run: keep the keyboard somewhere useful
     say(status, 'running…', 'muted');
