@@ -114,6 +114,11 @@ greedy translations both ways with the MT templates (--prompts 1-6, default 1), 
     l2: { type: 'list', arg: 'CODES', help: '--task translation: the other language(s), e.g. tgl (both directions)' },
     'lang-names': { type: 'string', arg: 'MAP', help: 'language names for the prompts, e.g. qaa=Zedish' },
     columns: { type: 'string', arg: 'MAP', help: '--task translation: CSV/TSV headers, e.g. eng=english,tgl=tagalog' },
+    'flores-held-out': {
+      type: 'int',
+      min: 1,
+      help: '--task translation: evaluate on the N rows that train --flores-held-out N held out (same split)',
+    },
     'max-new-tokens': {
       type: 'int',
       min: 1,
@@ -322,6 +327,7 @@ async function runTranslationTask(
       maxNewTokens: num(a, 'max-new-tokens'),
       langNames: names,
       columns: columns ? parseColumnsSpec(columns, names) : undefined,
+      floresHeldOut: num(a, 'flores-held-out'),
       onProgress: (d, t) => bar.update(d, t),
     });
     bar.finish();
@@ -344,7 +350,7 @@ export async function runWith(
 ): Promise<number> {
   const a = parseCommand(argv, spec);
   if (str(a, 'task') === 'translation') return runTranslationTask(a, makeGenerator, print);
-  for (const f of ['l1', 'l2', 'lang-names', 'columns', 'max-new-tokens'])
+  for (const f of ['l1', 'l2', 'lang-names', 'columns', 'max-new-tokens', 'flores-held-out'])
     if (given(a, f)) throw new UsageError(`--${f} is for --task translation`);
   const modelPath = resolveModelPath(required(a, 'model'));
   const outDir = required(a, 'out');

@@ -1,10 +1,11 @@
 // eval --task translation with a fake model: prompts from the MT templates, both directions, chrF++/BLEU per
 // direction, files, and compare of two runs (Δ per direction).
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type GeneratorFactory, runWith } from '../../src/cli/eval.ts';
 import { run as compare } from '../../src/cli/compare.ts';
+import { loadTrainingPairs } from '../../src/train/data/node-io.ts';
 import { corpusBleu, corpusChrf } from '../../src/eval/mt-metrics.ts';
 import { type Generator, firstLine, translationPrompt, type TranslationResults } from '../../src/eval/translation.ts';
 import { tempDir } from './helpers.ts';
@@ -123,6 +124,36 @@ describe('eval --task translation', () => {
     assert.equal(cj.directions[0].chrf.b, 100);
     assert.ok(cj.directions[0].chrf.delta > 50);
     assert.match(printed.join('\n'), /eng → tgl/);
+  });
+
+  it('--flores-held-out N: exactly the rows train --flores-held-out N left out of training', async () => {
+    const d = tempDir();
+    mkdirSync(join(d, 'fl', 'dev'), { recursive: true });
+    const rows = Array.from({ length: 8 }, (_, i) => i);
+    writeFileSync(join(d, 'fl', 'dev', 'eng_Latn.dev'), rows.map((i) => `English ${i}.`).join('\n') + '\n');
+    writeFileSync(join(d, 'fl', 'dev', 'tgl_Latn.dev'), rows.map((i) => `Tagalog ${i}.`).join('\n') + '\n');
+    const seen: string[] = [];
+    const out = join(d, 'out');
+    const args = ['--model', 'm', '--task', 'translation', '--data', join(d, 'fl'), '--l1', 'eng', '--l2', 'tgl'];
+    assert.equal(
+      await runWith([...args, '--flores-held-out', '3', '--out', out], noScorer, () => {}, fakeGenerator(0, seen)),
+      0,
+    );
+    const preds = readFileSync(join(out, 'predictions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const evaluated = new Set(preds.filter((p) => p.src === 'eng').map((p) => p.source));
+    assert.equal(evaluated.size, 3);
+    const trained = loadTrainingPairs({
+      pairs: join(d, 'fl'),
+      l1: ['eng'],
+      l2: ['tgl'],
+      objectives: 'mt',
+      floresHeldOut: 3,
+    });
+    assert.equal(new Set(trained.map((p) => p.sentence1)).size, 10); // 5 rows × 2 languages
+    assert.ok(trained.every((p) => !evaluated.has(p.sentence1) && !evaluated.has(p.sentence2)));
   });
 
   it('flag errors: --data, --l1/--l2, custom prompts, prompt numbers', async () => {
