@@ -228,7 +228,13 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
         `--resume: ${join(ckDir, 'optimizer.safetensors')}: ${bad} is not finite; the run diverged before this save ` +
           'or the file is corrupt: start again from an earlier checkpoint-<step> or without --resume',
       );
-    opt.setState(adam);
+    try {
+      opt.setState(adam);
+    } catch (e) {
+      throw new Error(
+        `--resume: ${join(ckDir, 'optimizer.safetensors')} does not match the checkpoint's model: ${(e as Error).message}`,
+      );
+    }
     if (state.scaler) scaler.setState(state.scaler);
     truncateLog(join(o.out, 'log.jsonl'), step, log);
     log(`resumed from ${ckDir} at step ${step}`);
@@ -293,11 +299,25 @@ export function makeStream(o: TrainOptions): TrainingStream {
 
 function readTrainerState(ckDir: string): TrainerState {
   const file = join(ckDir, 'trainer_state.json');
+  let s: TrainerState;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    s = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`${file}: ${(e as Error).message} (a damaged checkpoint: start without --resume)`);
   }
+  // a state this code did not write would resume wrongly (a step "three" trained nothing and reported success)
+  const bad =
+    s?.version !== 1
+      ? `version ${JSON.stringify(s?.version)} (this instructalign writes 1)`
+      : !(Number.isInteger(s.step) && s.step >= 0)
+        ? `step ${JSON.stringify(s.step)} (not a step count)`
+        : !(Number.isInteger(s.adamStep) && s.adamStep >= 0)
+          ? `adamStep ${JSON.stringify(s.adamStep)} (not a step count)`
+          : typeof s.options !== 'object' || s.options === null || typeof s.stream !== 'object'
+            ? 'no options or data position'
+            : undefined;
+  if (bad) throw new Error(`${file}: ${bad}; not a checkpoint this trainer can resume (start without --resume)`);
+  return s;
 }
 
 /** out/checkpoint, or the previous one if a crash came between the two renames of a save. */

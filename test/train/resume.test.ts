@@ -1,7 +1,7 @@
 // Resume means resume: a run restored from --resume alone (its options come from the checkpoint) reproduces the
 // uninterrupted run's losses; a given option that would change the run is refused, one that may change is logged.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu, FIXTURES, REPO } from '../helpers/gpu.ts';
@@ -100,6 +100,27 @@ describe('trainer resume (bloom-tiny fixture)', () => {
       logged.includes('resume: --save-steps 2 → 1 (allowed: it changes no number of the run)'),
       logged.join('\n'),
     );
+  });
+
+  it('a damaged trainer_state.json is named (empty, truncated, another version, a step that is no number)', async () => {
+    const gpu = await getGpu();
+    const out = tmp();
+    await train(gpu, { ...options(out), steps: 1 }, false, { log: () => {} });
+    const file = join(out, 'checkpoint', 'trainer_state.json');
+    const good = readFileSync(file, 'utf8');
+    const state = JSON.parse(good);
+    for (const [text, msg] of [
+      ['', /Unexpected end of JSON input.*damaged checkpoint/],
+      [good.slice(0, 100), /trainer_state\.json: .*damaged checkpoint/],
+      [JSON.stringify({ ...state, version: 99 }), /version 99 \(this instructalign writes 1\)/],
+      [JSON.stringify({ ...state, step: 'three' }), /step "three" \(not a step count\)/],
+    ] as const) {
+      writeFileSync(file, text);
+      await assert.rejects(
+        train(gpu, { out }, true, { log: () => {} }),
+        (e) => e instanceof Error && e.message.startsWith(file) && msg.test(e.message),
+      );
+    }
   });
 
   it('resumeOptions: saved options win, relative and absolute paths of the same file are the same option', () => {
