@@ -13,7 +13,11 @@ export const spec: CommandSpec = {
   about: `Serves the browser page (WebGPU runtime in a Web Worker) and prints its URL.
   /           the page and bundles (run \`node build.mjs\` first to make dist/web)
   /models/    model folders (tokenizer.json, config.json, model.safetensors) for the page to fetch
-  /data/      the package's data/ (the page's built-in NusaX test splits: /data/nusax/sentiment/<language>/test.csv)`,
+  /data/      the package's data/ (the page's built-in NusaX test splits: /data/nusax/sentiment/<language>/test.csv)
+
+Requests must name 127.0.0.1, localhost, [::1] or the --host address in their Host header (others get 421: DNS
+rebinding); files are served only from inside the three folders (symlinks that lead out are refused). See
+docs/reliability.md for the headers sent.`,
   options: {
     port: { type: 'int', min: 0, max: 65535, default: 8080, help: 'port (default 8080; 0 picks a free one)' },
     host: {
@@ -105,7 +109,7 @@ export function staticServer(
   const bound = opts.host ?? '127.0.0.1';
   const server = createServer((req, res) => {
     if (!hostAllowed(req.headers.host, bound)) {
-      reply(res, 421, 'misdirected request: this server answers only to http://127.0.0.1, localhost or [::1]');
+      reply(res, 421, `misdirected request: this server answers only to 127.0.0.1, localhost, [::1] or ${bound}`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
