@@ -316,6 +316,13 @@ export class Runtime {
     try {
       let logits = await m.step(cache, promptIds);
       for (let i = 0; i < maxNew; i++) {
+        // NaN logits would sample id 0 (<unk>) and print it as text: an error instead
+        for (let v = 0; v < logits.length; v++)
+          if (logits[v] - logits[v] !== 0)
+            throw new Error(
+              `generate: the model gave a non-finite logit (${logits[v]}) for new token ${i + 1}: an overflow in the ` +
+                'forward pass (with --dtype f16, try f32)',
+            );
         const next = sampler.sample(logits, [...promptIds, ...ids]);
         ids.push(next);
         if ((opts.stopAtEos ?? true) && next === m.cfg.eosTokenId) break;

@@ -102,6 +102,16 @@ describe('load checks (bloom-tiny variants)', () => {
       await assert.rejects(rt.scoreIds([[1, 2, 3]], b), /batch size must be a positive integer/);
   });
 
+  it('generate: non-finite logits are an error, not <unk> tokens', async () => {
+    await rt.loadModel({ path: join(FIXTURES, 'bloom-tiny') });
+    const m = rt.loaded as unknown as { step: (...a: unknown[]) => Promise<Float32Array> };
+    const real = m.step.bind(m);
+    m.step = async (...a: unknown[]) => (await real(...a)).fill(Number.NaN); // a forward pass that overflowed
+    await assert.rejects(rt.generate('Hello', { maxNewTokens: 3 }), /non-finite logit \(NaN\) for new token 1/);
+    m.step = real;
+    assert.equal((await rt.generate('Hello', { maxNewTokens: 2, stopAtEos: false })).ids.length, 2);
+  });
+
   it('score CLI: one output line per input line (blank lines kept); a 1-token text is an error, not null', () => {
     const cli = (input: string) =>
       spawnSync(
