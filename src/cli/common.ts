@@ -1,6 +1,6 @@
 // Helpers shared by the model commands: runtime setup from common flags, stdin lines, JSON output.
-import { Runtime } from '../host/runtime.ts';
-import { resolveModelPath } from '../api/model-path.ts';
+import { createRuntime } from '../api/node.ts';
+import type { InstructAlignRuntime } from '../api/types.ts';
 import { bool, num, str, UsageError, type OptionTable, type ParsedArgs } from './args.ts';
 import type { StorageDType } from '../model/weights.ts';
 
@@ -38,19 +38,19 @@ export function dtypeFlag(a: ParsedArgs): StorageDType {
   return d;
 }
 
-export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<Runtime> {
+/** The public API's runtime (src/api/node.ts) with --model loaded: score and generate are thin callers of it. */
+export async function runtimeWithModel(a: ParsedArgs, quiet = false): Promise<InstructAlignRuntime> {
   const model = str(a, 'model');
   if (!model) throw new UsageError('missing --model DIR');
-  const rt = await Runtime.create({ log: quiet ? () => {} : undefined });
+  const rt = await createRuntime(quiet ? { log: () => {} } : {});
   try {
-    await rt.loadModel({
-      path: resolveModelPath(model),
+    await rt.loadModel(model, {
       dtype: dtypeFlag(a),
       int8: bool(a, 'int8'),
       int8Threshold: num(a, 'int8-threshold', 6),
     });
   } catch (e) {
-    rt.dispose();
+    await rt.dispose();
     throw e;
   }
   return rt;

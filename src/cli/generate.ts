@@ -38,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
       bool(a, 'json') ? JSON.stringify({ ids: r.ids, text: r.text }) + '\n' : prompt + r.text + '\n',
     );
   } finally {
-    rt.dispose();
+    await rt.dispose();
   }
   return 0;
 }

@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     const out = lines.map((l) => (l.text === undefined ? '\n' : JSON.stringify(res[k++]) + '\n'));
     process.stdout.write(out.join(''));
   } finally {
-    rt.dispose();
+    await rt.dispose();
   }
   return 0;
 }
