@@ -71,6 +71,14 @@ export class PipelineCache {
     return e;
   }
 
+  /** Shader and defines of every pipeline created so far (test/gpu/shader-variants.test.ts checks them). */
+  built(): { shader: string; defines: Record<string, boolean | number> }[] {
+    return [...this.pipelines.keys()].map((k) => {
+      const [shader, , ...rest] = k.split(':');
+      return { shader, defines: JSON.parse(rest.join(':')) };
+    });
+  }
+
   /** Awaits the compilation results of the pipelines created since the last call; throws the first error. */
   async check(): Promise<void> {
     const checks = this.pendingChecks;

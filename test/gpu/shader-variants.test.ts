@@ -96,6 +96,32 @@ function missing(gpu: Gpu, d: Defines): string | null {
   return null;
 }
 
+/** A variant's shape: its true boolean defines and the names of its numeric ones (values vary with the shapes). */
+function shape(d: Defines): string {
+  return Object.entries(d)
+    .filter(([, v]) => v !== false)
+    .map(([k, v]) => (typeof v === 'number' ? `${k}=#` : k))
+    .sort()
+    .join(',');
+}
+
+// After the whole run (a root-level hook: with `npm test` every suite has used the shared device by then): every
+// pipeline the tests made the ops build has its shape in VARIANTS, so an op passing a new combination is noticed
+// here, where it gets compiled with all the others.
+after(async () => {
+  const gpu = await getGpu();
+  const known = new Set(Object.entries(VARIANTS).flatMap(([s, list]) => list.map((d) => `${s}:${shape(d)}`)));
+  const missingShapes = gpu.pipelines
+    .built()
+    .map((p) => `${p.shader}:${shape(p.defines)}`)
+    .filter((k) => !known.has(k));
+  assert.deepEqual(
+    [...new Set(missingShapes)],
+    [],
+    'pipelines built during this run whose defines test/gpu/shader-variants.test.ts does not enumerate',
+  );
+});
+
 describe('shader variants: every define combination the ops can pass compiles on the device', () => {
   it('the enumeration covers every shader and every define its directives test', () => {
     assert.deepEqual(Object.keys(VARIANTS).sort(), Object.keys(SHADERS).sort());
