@@ -134,10 +134,21 @@ function phase(text) {
   trace(`align: ${text}`);
 }
 
+// Cancel may come before the worker has started the phase's call (the worker would then have nothing to stop):
+// the flow checks this flag between phases and repeats the cancel on the next progress call.
+let cancelRequested = false;
+const stopIfCancelled = (rt) => {
+  if (!cancelRequested) return;
+  rt.cancel();
+  throw new Error('cancelled');
+};
+
 $('align-run').onclick = async () => {
   if ($('align-run').disabled) return; // one run per click, as Evaluate
   $('align-run').disabled = true;
   $('run').disabled = true;
+  cancelRequested = false;
+  $('align-progress').value = 0;
   $('align-progress-text').textContent = '';
   $('align-download').classList.add('hidden');
   let settled = false;
@@ -153,13 +164,16 @@ $('align-run').onclick = async () => {
     $('align-cancel').focus();
     const t0 = performance.now();
     const evalProgress = (what) => (p) => {
+      if (cancelRequested) rt.cancel();
       if (!settled) $('align-progress-text').textContent = `${what}: ${p.done} / ${p.total} examples × prompts`;
     };
     phase('evaluating the base model…');
     const before = await rt.evaluate(evalReq, evalProgress('base model'));
+    stopIfCancelled(rt);
     phase('aligning…');
     const losses = [];
     const logs = await rt.align(req, (p) => {
+      if (cancelRequested) rt.cancel();
       if (settled) return;
       losses.push(p.log.loss);
       drawLoss(losses, p.total);
@@ -170,6 +184,7 @@ $('align-run').onclick = async () => {
     });
     state.alignLog = logs;
     say($('model-status'), `${$('model-status').textContent}; aligned for ${logs.length} steps`, 'ok');
+    stopIfCancelled(rt);
     phase('evaluating the aligned model…');
     const after = await rt.evaluate(evalReq, evalProgress('aligned model'));
     $('align-progress-text').textContent =
@@ -193,6 +208,7 @@ $('align-run').onclick = async () => {
   }
 };
 $('align-cancel').onclick = async () => {
+  cancelRequested = true;
   (await state.ready).cancel();
   say($('align-status'), 'cancelling after this step…', 'muted');
 };

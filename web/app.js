@@ -211,6 +211,7 @@ $('run').onclick = async () => {
   $('progress').value = 0;
   $('progress-text').textContent = '';
   markResults('The results below are from the previous run.');
+  cancelRequested = false;
   let settled = false; // as in loadModel: no progress after the outcome
   let last = null;
   try {
@@ -224,6 +225,7 @@ $('run').onclick = async () => {
     const t0 = performance.now();
     const predictions = [];
     const results = await rt.evaluate(req, (p) => {
+      if (cancelRequested) rt.cancel(); // a Cancel that reached the worker before the evaluation had started
       if (settled) {
         trace(`run progress ${p.done}/${p.total} came after the run had ended: ignored`);
         return;
@@ -254,7 +256,9 @@ $('run').onclick = async () => {
     trace(`run status: ${status.textContent}`);
   }
 };
+let cancelRequested = false;
 $('cancel').onclick = async () => {
+  cancelRequested = true;
   (await state.ready).cancel();
   say($('run-status'), 'cancelling after this batch…', 'muted');
 };
@@ -266,15 +270,22 @@ function showResults(r, predictions) {
   state.predictions = predictions;
   const td = (text, cls) => h('td', cls ? { className: cls } : {}, text);
   const cells = (m) => [td(pct(m.accuracy)), td(pct(m.weightedF1)), td(pct(m.macroF1))];
+  // what the model predicts (issue 19's distribution; absent in results of older versions)
+  const shares = (l) =>
+    l.predicted
+      ? r.labels.map((lab, k) => `${lab.slice(0, 3)} ${(100 * l.predicted.shares[k]).toFixed(0)}%`).join(' · ')
+      : '';
   const rows = [];
   for (const g of r.groups) {
-    rows.push(h('tr', { className: 'group-head' }, h('td', { colSpan: 6 }, g.group)));
+    rows.push(h('tr', { className: 'group-head' }, h('td', { colSpan: 7 }, g.group)));
     for (const l of r.languages.filter((x) => x.group === g.group))
-      rows.push(h('tr', {}, td(l.lang), td(l.name), td(String(l.n)), ...cells(l.mean)));
-    rows.push(h('tr', { className: 'mean' }, td(`${g.group} mean`), td(''), td(''), ...cells(g.mean)));
+      rows.push(h('tr', {}, td(l.lang), td(l.name), td(String(l.n)), ...cells(l.mean), td(shares(l))));
+    rows.push(h('tr', { className: 'mean' }, td(`${g.group} mean`), td(''), td(''), ...cells(g.mean), td('')));
   }
-  rows.push(h('tr', { className: 'mean' }, h('td', {}, h('b', {}, 'overall')), td(''), td(''), ...cells(r.overall)));
-  const head = ['language', 'name', 'n', 'accuracy', 'weighted F1', 'macro F1'].map((t) =>
+  rows.push(
+    h('tr', { className: 'mean' }, h('td', {}, h('b', {}, 'overall')), td(''), td(''), ...cells(r.overall), td('')),
+  );
+  const head = ['language', 'name', 'n', 'accuracy', 'weighted F1', 'macro F1', 'predicted labels'].map((t) =>
     h('th', { scope: 'col' }, t),
   );
   $('results').className = '';
@@ -290,6 +301,7 @@ function showResults(r, predictions) {
       { className: 'scroll' },
       h('table', { className: 'results' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
     ),
+    ...(r.warnings ?? []).map((w) => h('p', { className: 'note' }, `warning: ${w}`)),
   );
   // renderChart escapes every name it writes; the SVG gets a text alternative: the numbers it draws
   $('chart').innerHTML = renderChart(r);

@@ -149,4 +149,33 @@ describe('browser: the align flow of the page (nano-bloomz, a few steps)', funct
       await base.close();
     }
   });
+
+  it('aligns on your own parallel file (TSV, eng ↔ tgl) and Cancel stops between steps', async () => {
+    await page.check('input[name=pairs][value=file]');
+    await page.setInputFiles('#pairs-file', join(REPO, 'data/examples/tagalog/pairs.tsv'));
+    await page.fill('#align-l2', 'tgl');
+    await page.fill('#align-steps', '500');
+    await page.evaluate(() => (document.getElementById('align-status')!.textContent = ''));
+    await page.click('#align-run');
+    await waitFor(
+      'the first step',
+      () =>
+        ((document.getElementById('align-progress') as HTMLProgressElement).value >= 1 &&
+          document.getElementById('align-status')!.textContent === 'aligning…') ||
+        /^error/.test(document.getElementById('align-status')!.textContent!),
+      240000,
+    );
+    assert.doesNotMatch((await page.textContent('#align-status')) ?? '', /^error/, why());
+    await page.click('#align-cancel');
+    await waitFor(
+      'the cancel',
+      () => /^(done|error|cancelled)/.test(document.getElementById('align-status')!.textContent!),
+      120000,
+    );
+    assert.equal(await page.textContent('#align-status'), 'cancelled', why());
+    assert.match((await page.textContent('#align-progress-text')) ?? '', /^stopped/);
+    const steps = await page.evaluate(() => (document.getElementById('align-progress') as HTMLProgressElement).value);
+    assert.ok(steps >= 1 && steps < 500, `stopped after ${steps} of 500 steps`);
+    assert.equal(await page.getAttribute('#align-run', 'disabled'), null, 'the flow can run again');
+  });
 });

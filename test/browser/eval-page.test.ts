@@ -184,6 +184,11 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
         ),
         `table row of ${l.lang}: ${table}`,
       );
+    // what the model predicts per language (results.json's predicted shares, issue 19)
+    for (const l of node.languages) {
+      const shares = node.labels.map((lab, k) => `${lab.slice(0, 3)} ${(100 * l.predicted!.shares[k]).toFixed(0)}%`);
+      assert.ok(table?.includes(shares.join(' · ')), `predicted labels of ${l.lang}: ${table}`);
+    }
     assert.ok(await page.$('#chart svg'), 'the chart');
     assert.ok(await page.getAttribute('#download', 'href'), 'the results.json download link');
   });
