@@ -6,8 +6,9 @@ import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { BloomGrads } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
+import { trainStep } from '../src/train/step.ts';
 const gpu = await Gpu.open({ log: () => {} });
 let inRun = 0;
 const orig = gpu.run.bind(gpu);
@@ -27,9 +28,11 @@ const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 
 for (let i = 0; i < 4; i++) {
   inRun = 0;
   const d0 = gpu.dispatchCount;
-  grads.zero();
-  await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
-  await opt.step(grads, 1e-5);
+  await trainStep(
+    { fwd, grads, opt },
+    [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }],
+    1e-5,
+  );
   await gpu.sync();
   const n = gpu.dispatchCount - d0;
   console.log(`dispatches ${n}, CPU in run() ${inRun.toFixed(1)} ms = ${((1000 * inRun) / n).toFixed(1)} µs/dispatch`);

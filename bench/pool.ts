@@ -9,8 +9,9 @@ import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
 import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { BloomGrads } from '../src/model/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
+import { trainStep } from '../src/train/step.ts';
 const gpu = await Gpu.open({ log: () => {} });
 gpu.poolHeadroom = Infinity;
 console.log(describeAdapter(gpu.handle));
@@ -23,9 +24,11 @@ const B = 8,
   T = 64;
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));
 async function step() {
-  grads.zero();
-  await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
-  await opt.step(grads, 1e-5);
+  await trainStep(
+    { fwd, grads, opt },
+    [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }],
+    1e-5,
+  );
   await gpu.sync();
 }
 async function infer() {
