@@ -19,6 +19,8 @@ export interface AlignRequest extends Partial<LoopOptions> {
   /** past instruction data, JSONL {"inputs","targets"} (as --replay); absent: no replay */
   replay?: string;
   replayName?: string;
+  /** language code → CSV/TSV header, as --columns (default: the header is language codes) */
+  columns?: Record<string, string>;
 }
 
 export interface AlignProgress {
@@ -32,6 +34,7 @@ export function alignOptions(req: AlignRequest): LoopOptions {
   const o: LoopOptions = { ...LOOP_DEFAULTS };
   for (const [k, v] of Object.entries(req)) if (v !== undefined && k in LOOP_DEFAULTS) (o as any)[k] = v;
   if (req.replaySize !== undefined) o.replaySize = req.replaySize;
+  if (req.langNames) o.langNames = req.langNames; // as --lang-names (e.g. a local-use qaa)
   for (const k of ['steps', 'batchSize', 'gradAccum', 'maxLength'] as const)
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`${k} must be a positive integer, got ${o[k]}`);
   if (!(o.lr > 0)) throw new Error(`the learning rate must be above 0, got ${o.lr}`);
@@ -51,7 +54,8 @@ export async function alignModel(
   if (m.dtype !== 'f32')
     throw new Error(`alignment trains f32 weights; this model is loaded as ${m.dtype}: reload it with f32 weights`);
   const o = alignOptions(req);
-  const pairs = pairsForObjectives(parseParallelText(req.pairs, req.pairsName), o.l1, o.l2, o.objectives);
+  const src = parseParallelText(req.pairs, req.pairsName, { names: o.langNames, columns: req.columns });
+  const pairs = pairsForObjectives(src, o.l1, o.l2, o.objectives);
   const replay = req.replay ? parseReplayJsonl(req.replay, req.replayName ?? 'replay.jsonl') : undefined;
   const loop = new TrainLoop(r.gpu, m.weights, m.fwd, r.tokenizer, trainingStream(o, pairs, replay), o);
   const logs: StepLog[] = [];

@@ -243,7 +243,19 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   }
   await atomicWriteFile(
     join(o.out, 'train_config.json'),
-    JSON.stringify({ ...o, model_config: JSON.parse(toHFConfigJSON(cfg)) }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        ...o,
+        model_config: JSON.parse(toHFConfigJSON(cfg)),
+        // what the log said about the data, kept with the run
+        data_checks: {
+          replay: resolveReplay(o.replay).path ?? 'none',
+          truncation: { texts: trunc.texts, truncated: trunc.truncated, maxLength: trunc.maxLength, warn: trunc.warn },
+        },
+      },
+      null,
+      2,
+    ) + '\n',
   );
 
   const logs: StepLog[] = [];

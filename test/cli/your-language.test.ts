@@ -41,6 +41,9 @@ describe('your language end to end (nano-bloomz, English–Tagalog sample)', fun
     assert.ok(existsSync(join(T, 'checkpoint', 'model.safetensors')));
     assert.match(t.stderr, /replay: bundled data\/replay\//);
     assert.match(t.stderr, /truncation: \d+ of 4 texts/);
+    const checks = JSON.parse(readFileSync(join(T, 'train_config.json'), 'utf8')).data_checks;
+    assert.match(checks.replay, /data\/replay\/nusax_l1_instruct\.jsonl$/);
+    assert.deepEqual([checks.truncation.texts, checks.truncation.maxLength], [4, 128]);
     const steps = readFileSync(join(T, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')

@@ -197,7 +197,7 @@ export function parseAlignedTexts(
 /**
  * JSONL parallel data, one object per line, in one of three forms (not mixed):
  *  - flat `{"eng": "...", "tgl": "..."}` and HF `{"translation": {"eng": "...", "tgl": "..."}}`: aligned rows, the keys
- *    language codes (a missing key = a missing sentence); other non-string fields (ids, numbers) are ignored;
+ *    language codes (a missing key = a missing sentence); non-string fields and id/idx/index/row/uid are ignored;
  *  - directional `{"lang1","lang2","sentence1","sentence2"}`: used as given.
  */
 export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: ParseOptions = {}): PairsSource {
@@ -236,7 +236,7 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
       throw new Error(`${at}: "translation" must be an object of language code → sentence`);
     const row: Record<string, string> = {};
     for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-      if (typeof v !== 'string') continue;
+      if (typeof v !== 'string' || (f === 'flat' && ROW_ID_KEYS.has(k))) continue;
       const code = langCode(k, o.names, `${at}: key "${k}"`);
       if (code in row) throw new Error(`${at}: two keys are language "${code}"`);
       row[code] = v.trim();
@@ -254,6 +254,9 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
   const columns = Object.fromEntries(codes.map((c) => [c, rows.map((r) => r[c] ?? '')]));
   return { kind: 'aligned', corpus: { source, columns } };
 }
+
+/** Row identifiers that flat JSONL rows often carry next to the sentences (not languages). */
+const ROW_ID_KEYS = new Set(['id', 'idx', 'index', 'row', 'uid']);
 
 /** One pairs file's text by its name: *.jsonl → parsePairsJsonl, anything else → a CSV/TSV table (browser entry). */
 export function parseParallelText(text: string, name: string, o: ParseOptions = {}): PairsSource {

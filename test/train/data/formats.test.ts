@@ -56,7 +56,7 @@ describe('train/data formats (--pairs)', () => {
   });
 
   it('JSONL: flat rows and the HF translation form give aligned columns; the old directional form is kept', () => {
-    const flat = '{"eng":"Hi.","tgl":"Kumusta.","id":7}\n\n{"eng":"Yes.","tgl":"Oo."}\n';
+    const flat = '{"eng":"Hi.","tgl":"Kumusta.","id":7}\n\n{"id":"r2","eng":"Yes.","tgl":"Oo."}\n';
     assert.deepEqual(aligned(parsePairsJsonl(flat, 'f.jsonl')), { eng: ['Hi.', 'Yes.'], tgl: ['Kumusta.', 'Oo.'] });
     const hf = '{"translation":{"eng":"Hi.","qaa":"Zed hi."}}\n{"translation":{"eng":"No.","qaa":"Zed no."}}\n';
     assert.deepEqual(aligned(parsePairsJsonl(hf, 'h.jsonl', { names: { qaa: 'Zedish' } })), {
