@@ -41,6 +41,11 @@ function fixtureDir(p: string): string {
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
   const dir = fixtureDir(required(a, 'fixture'));
+  if (!existsSync(join(dir, 'reference.json')))
+    throw new Error(
+      `--fixture ${dir}: not a fixture folder (no reference.json; a model folder is not one): give a folder like ` +
+        'test/fixtures/bloom-tiny, or the name bloom-tiny (shipped with the package)',
+    );
   const rt = await Runtime.create({ log: bool(a, 'json') ? () => {} : undefined });
   try {
     await rt.loadModel({ path: dir, dtype: 'f32' });

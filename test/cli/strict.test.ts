@@ -105,6 +105,12 @@ describe('strict CLI', () => {
     assert.match((await runMain([...base, '--learning_rate', '1e-3'])).err, /did you mean --lr\?/);
   });
 
+  it('selftest: a folder that is not a fixture is named before any GPU work (exit 1)', async () => {
+    const r = await runMain(['selftest', '--fixture', join(REPO, 'models/nano-bloomz')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /nano-bloomz: not a fixture folder \(no reference\.json/);
+  });
+
   it('help <command> prints that command’s help; --version prints the version', async () => {
     const r = await runMain(['help', 'train']);
     assert.equal(r.code, 0);
