@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getGpu, REPO } from '../helpers/gpu.ts';
-import type { Gpu } from '../../src/gpu/runtime.ts';
+import { openDevice, type DeviceHandle } from '../../src/gpu/device.ts';
 import { preprocess, hasPrologue } from '../../src/gpu/wgsl.ts';
 import { SHADERS } from '../../src/generated/assets.ts';
 
@@ -88,8 +88,7 @@ function directiveNames(src: string): Set<string> {
 }
 
 /** What the device must offer for a variant to compile (else it is skipped, with the reason printed). */
-function missing(gpu: Gpu, d: Defines): string | null {
-  const h = gpu.handle;
+function missing(h: DeviceHandle, d: Defines): string | null {
   if ((d.SUBGROUPS || d.SGA) && !h.features.has('subgroups')) return 'the subgroups feature';
   if (d.SGA && !h.wgslFeatures.has('subgroup_id')) return 'the subgroup_id WGSL feature';
   if (d.DOT4 && !h.wgslFeatures.has('packed_4x8_integer_dot_product')) return 'packed_4x8_integer_dot_product';
@@ -140,19 +139,46 @@ describe('shader variants: every define combination the ops can pass compiles on
         assert.ok(rows.has(n), `docs/shaders.md: no row for ${n} (used by ${shader}.wgsl)`);
   });
 
+  it('compile errors are reported at the source line, also below an //#include and a numeric define', async () => {
+    // a device of its own: an invalid module raises an uncaptured error, which would mark the shared one as lost
+    let raised = '';
+    const h = await openDevice({ log: (m) => (raised = m) });
+    try {
+      const src = '// t\n//#include "gelu.wgsl"\n\nfn f() -> f32 { return gelu(1.0) + f32(N) + nope; }\n';
+      const code = preprocess(src, { N: 3 }, 't');
+      const module = h.device.createShaderModule({ label: 'variant:line-check', code });
+      const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
+      assert.deepEqual(
+        errs.map((e) => e.lineNum - (hasPrologue(code) ? 1 : 0)),
+        [4],
+        errs.map((e) => e.message).join('; '),
+      );
+    } finally {
+      h.device.destroy();
+    }
+    assert.ok(!(await getGpu()).queue.fatal, `the shared device was not touched (${raised})`);
+  });
+
+  // the variants compile on a device of their own, with the same features as the shared one: a broken variant
+  // raises an uncaptured error, which must fail this test only, not mark the other tests' device as lost
+  let dev: DeviceHandle;
+  before(async () => {
+    dev = await openDevice({ log: () => {} });
+  });
+  after(() => dev?.device.destroy());
+
   for (const [shader, list] of Object.entries(VARIANTS)) {
     it(`${shader}.wgsl: ${list.length} variants`, async () => {
-      const gpu = await getGpu();
       const skipped = new Map<string, number>();
       const failures: string[] = [];
       for (const d of list) {
-        const why = missing(gpu, d);
+        const why = missing(dev, d);
         if (why) {
           skipped.set(why, (skipped.get(why) ?? 0) + 1);
           continue;
         }
         const code = preprocess(SHADERS[shader], d, shader);
-        const module = gpu.device.createShaderModule({ label: `variant:${shader}`, code });
+        const module = dev.device.createShaderModule({ label: `variant:${shader}`, code });
         const errs = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
         const off = hasPrologue(code) ? 1 : 0;
         for (const e of errs)
