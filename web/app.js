@@ -75,7 +75,9 @@ async function loadModel(source, what) {
   let settled = false;
   try {
     const rt = await state.ready;
-    say(out, `loading ${what}…`, 'muted');
+    // the worker runs one GPU call at a time: a load asked for during a run starts when the run has ended
+    const busy = !$('cancel').disabled || !$('align-cancel')?.disabled;
+    say(out, `loading ${what}…${busy ? ' (it starts when the running evaluation or alignment ends)' : ''}`, 'muted');
     trace(`loading ${what}`);
     const t0 = performance.now();
     const info = await rt.loadModel(source, {
