@@ -2,6 +2,7 @@
 # reduced SwiftShader runs (issue 19): old defaults vs the paper recipe, then eval on the base's subset
 cd "$(git rev-parse --show-toplevel)"
 R=runs
+mkdir -p $R
 CLI="nice -n 10 node --import tsx src/cli/main.ts"
 EVAL="--langs eng,ind,jav,sun,mad,nij --prompts 1 --limit 16"
 COMMON="--model models/nano-bloomz --steps 12 --batch-size 8 --save-steps 1000"
