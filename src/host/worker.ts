@@ -9,7 +9,8 @@ import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
 import { alignModel, tunedCheckpoint, zipFolder, type AlignProgress, type AlignRequest } from './align-worker.ts';
 import type { StepLog } from '../train/loop.ts';
-import { BloomGrads, lossAndBackward } from '../model/backward.ts';
+import { BloomGrads } from '../model/backward.ts';
+import { trainStep } from '../train/step.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import { diag, traced } from './worker-diag.ts';
@@ -267,8 +268,12 @@ const api = {
         throw new Error(`trainSteps: no learning rate for batch ${k} (lr has ${(req.lr as number[]).length} entries)`);
       grads.zero();
       const batch = { ids: Int32Array.from(b.ids), mask: Int32Array.from(b.mask), B: b.B, T: b.T };
-      const { loss, nTokens } = await lossAndBackward(m.fwd, batch, Int32Array.from(b.labels), grads);
-      const { gradNorm, skipped } = await opt.step(grads, lr);
+      const parts = { fwd: m.fwd, grads, opt };
+      const { loss, nTokens, gradNorm, skipped } = await trainStep(
+        parts,
+        [{ batch, labels: Int32Array.from(b.labels) }],
+        lr,
+      );
       out.push({ step, loss, nTokens, gradNorm, lr, skipped });
     }
     return out;
