@@ -1,9 +1,12 @@
 // The page's align section: evaluate the loaded model (the form of steps 2–3), align it in the worker with the
 // steps of `instructalign train` (live loss chart, ETA, Cancel), evaluate it again, show Δ per language and group
 // as `instructalign compare`, and offer the tuned model as a zip of a HuggingFace folder.
-// The tuned weights live only in the worker's GPU memory: a reload discards them (download the zip first).
-import { compareResults, formatDuration } from './web.js';
-import { $, evalRequest, fetchText, h, say, state, trace } from './app.js';
+// The tuned weights live in the worker's GPU memory, and once the training ends the worker also saves them in this
+// browser's OPFS (the zip's files plus saved.json: model, steps, settings, the base model's evaluation; see
+// src/host/opfs-store.ts). On load the page offers a complete save (section 1: Load it / Discard); a reload during
+// the training, or a browser without OPFS, keeps nothing (download the zip then).
+import { compareResults, discardSavedAlignment, formatDuration, opfsAvailable, savedAlignment } from './web.js';
+import { $, evalRequest, fetchText, h, loadModel, say, state, trace } from './app.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const svg = (tag, attrs = {}, ...children) => {
@@ -129,6 +132,60 @@ function showCompare(c) {
   );
 }
 
+// ---- the saved alignment (OPFS) ------------------------------------------------------------------------------------
+/** Shows what OPFS holds: a complete saved alignment with Load it / Discard, or that nothing (or no OPFS) is there. */
+async function showSaved(note = '') {
+  const out = $('saved-status');
+  let saved = null;
+  if (!opfsAvailable()) {
+    say(out, 'this browser has no private storage (OPFS): a tuned model is lost on reload, download it', 'muted');
+  } else {
+    try {
+      saved = await savedAlignment();
+    } catch (e) {
+      say(out, `could not read the saved alignment: ${e.message}`, 'fail');
+    }
+    const m = saved?.meta;
+    if (m) {
+      const when = new Date(m.savedAt).toLocaleString();
+      say(out, `${note}A tuned model from ${when} (${m.model}, ${m.steps} steps) is saved in this browser:`, 'ok');
+    } else say(out, `${note}no tuned model is saved in this browser`, 'muted');
+  }
+  state.saved = saved?.meta ?? null;
+  $('saved-load').classList.toggle('hidden', !saved);
+  $('saved-discard').classList.toggle('hidden', !saved);
+  trace(`saved alignment: ${out.textContent}`);
+}
+showSaved();
+
+$('saved-load').onclick = async () => {
+  const saved = await savedAlignment().catch(() => null);
+  if (!saved) return showSaved('the saved model is gone; ');
+  state.before = saved.meta.before ?? null; // the base model's evaluation, as saved
+  await loadModel(saved.files, `the saved ${saved.meta.name}`);
+};
+$('saved-discard').onclick = async () => {
+  try {
+    await discardSavedAlignment();
+    await showSaved('discarded; ');
+  } catch (e) {
+    say($('saved-status'), `could not discard the saved alignment: ${e.message}`, 'fail');
+  }
+  $('model-load-url').focus(); // the focused button is hidden now
+};
+
+/** Saves the tuned model in OPFS (worker side); a failure is reported and the flow goes on. */
+async function saveTuned(rt, logs, req, before) {
+  if (!opfsAvailable()) return;
+  const { pairs, replay, ...settings } = req;
+  try {
+    await rt.saveAlignment({ model: state.model.name, steps: logs.length, settings, before });
+    await showSaved();
+  } catch (e) {
+    say($('saved-status'), `could not save the tuned model in this browser: ${e.message}`, 'fail');
+  }
+}
+
 function phase(text) {
   say($('align-status'), text, 'muted');
   trace(`align: ${text}`);
@@ -184,6 +241,9 @@ $('align-run').onclick = async () => {
     });
     state.alignLog = logs;
     say($('model-status'), `${$('model-status').textContent}; aligned for ${logs.length} steps`, 'ok');
+    stopIfCancelled(rt);
+    phase('saving the tuned model in this browser…');
+    await saveTuned(rt, logs, req, before);
     stopIfCancelled(rt);
     phase('evaluating the aligned model…');
     const after = await rt.evaluate(evalReq, evalProgress('aligned model'));

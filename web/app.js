@@ -69,7 +69,7 @@ state.ready.catch((e) => {
 // ---- model -------------------------------------------------------------------------------------------------------
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-async function loadModel(source, what) {
+export async function loadModel(source, what) {
   const out = $('model-status');
   // the worker delivers every progress call before its answer; a late one must still not overwrite the outcome
   let settled = false;

@@ -14,6 +14,7 @@ export type { EvalRequest, EvalProgress } from './eval-worker.ts';
 export type { AlignRequest, AlignProgress } from './align-worker.ts';
 export type { StepLog } from '../train/loop.ts';
 export { compareResults } from '../eval/compare.ts';
+export { opfsAvailable, savedAlignment, discardSavedAlignment, type SavedAlignment } from './opfs-store.ts';
 export type { ResultsJson } from '../eval/results.ts';
 
 export type RemoteRuntime = Comlink.Remote<WorkerApi> & { worker: Worker; terminate(): void };

@@ -14,6 +14,7 @@ import { trainStep } from '../train/step.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import { diag, traced } from './worker-diag.ts';
+import { saveAlignment, type SavedAlignment } from './opfs-store.ts';
 import { checkFits, filesOf, type ModelSource } from './model-source.ts';
 
 export type { ModelSource } from './model-source.ts';
@@ -233,6 +234,18 @@ const api = {
     return Comlink.transfer(zip, [zip.buffer]);
   },
 
+  /**
+   * Saves the loaded (tuned) model in this browser's OPFS (the files tunedCheckpoint() zips, then saved.json with
+   * `meta`), replacing an earlier save, so that a reload can load it again (see opfs-store.ts).
+   */
+  async saveAlignment(meta: Omit<SavedAlignment, 'version' | 'files' | 'name' | 'savedAt'>): Promise<SavedAlignment> {
+    const r = await rt();
+    if (!loadedTokenizer) throw new Error('no model loaded: call loadModel first');
+    const files = await tunedCheckpoint(r, loadedTokenizer.json);
+    const name = `${loadedTokenizer.name.replace(/-aligned$/, '')}-aligned`;
+    return saveAlignment(files, { ...meta, name, savedAt: new Date().toISOString() });
+  },
+
   /** stops a running evaluation after its current batch, or an alignment after its current step (the call then
    *  rejects with "cancelled") */
   cancel(): boolean {
@@ -299,6 +312,7 @@ for (const k of [
   'trainSteps',
   'align',
   'tunedCheckpoint',
+  'saveAlignment',
   'dispose',
 ] as const) {
   (api as Record<string, unknown>)[k] = serial(traced(k, (api[k] as (...a: unknown[]) => Promise<unknown>).bind(api)));
