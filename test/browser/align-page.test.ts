@@ -7,18 +7,10 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { unzipSync } from 'fflate';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import {
-  buildWeb,
-  CHROMIUM,
-  EXTRA_FLAGS,
-  QUIET_FLAGS,
-  WEBGPU_FLAGS,
-  recordLogs,
-  workerDiag,
-} from '../helpers/browser.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launchPage, workerDiag } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
-import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
+import type { StaticServer } from '../../src/cli/serve.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 
 const STEPS = 3;
@@ -31,19 +23,10 @@ describe('browser: the align flow of the page (nano-bloomz, a few steps)', funct
   const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
 
   before(async () => {
-    buildWeb();
-    server = await staticServer({
-      '/': join(REPO, 'dist/web'),
-      '/data/': join(REPO, 'data'),
-      '/models/': join(REPO, 'models'),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
-    });
-    const ctx = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
-    page = await ctx.newPage();
-    logs = recordLogs(page);
+    ({ server, browser, page, logs } = await launchPage(
+      { '/data/': join(REPO, 'data'), '/models/': join(REPO, 'models') },
+      { viewport: { width: 1100, height: 900 }, acceptDownloads: true },
+    ));
     const res = await page.goto(new URL('index.html', server.url).href);
     assert.ok(res?.ok(), `GET index.html: HTTP ${res?.status()}`);
   });

@@ -5,18 +5,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import {
-  buildWeb,
-  CHROMIUM,
-  EXTRA_FLAGS,
-  QUIET_FLAGS,
-  WEBGPU_FLAGS,
-  recordLogs,
-  workerDiag,
-} from '../helpers/browser.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launchPage, workerDiag } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
-import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
+import type { StaticServer } from '../../src/cli/serve.ts';
 
 const TEXTS = ['Saya suka makan nasi goreng.', 'I like fried rice.'];
 
@@ -27,18 +19,10 @@ describe('browser: the tuned model saved in OPFS survives a reload (nano-bloomz,
   const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
 
   before(async () => {
-    buildWeb();
-    server = await staticServer({
-      '/': join(REPO, 'dist/web'),
-      '/data/': join(REPO, 'data'),
-      '/models/': join(REPO, 'models'),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-    logs = recordLogs(page);
+    ({ server, browser, page, logs } = await launchPage(
+      { '/data/': join(REPO, 'data'), '/models/': join(REPO, 'models') },
+      { viewport: { width: 1100, height: 900 } },
+    ));
   });
   after(async () => {
     await browser?.close();

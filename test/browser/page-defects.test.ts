@@ -9,8 +9,8 @@ import AxeBuilder from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
   buildWeb,
+  launchPage,
   CHROMIUM,
-  EXTRA_FLAGS,
   QUIET_FLAGS,
   WEBGPU_FLAGS,
   recordLogs,
@@ -50,19 +50,10 @@ describe('browser: the page (defects found in a real browser, accessibility, pho
   const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
 
   before(async () => {
-    buildWeb();
-    server = await staticServer({
-      '/': join(REPO, 'dist/web'),
-      '/fixtures/': FIXTURES,
-      '/models/': join(REPO, 'models'),
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
-    });
-    // axe-core/playwright needs a page of an explicit context
-    page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
-    logs = recordLogs(page);
+    ({ server, browser, page, logs } = await launchPage(
+      { '/fixtures/': FIXTURES, '/models/': join(REPO, 'models') },
+      { viewport: { width: 1100, height: 900 } },
+    ));
     const res = await page.goto(new URL('index.html', server.url).href);
     assert.ok(res?.ok(), `GET index.html: HTTP ${res?.status()}`);
     await page.waitForFunction(

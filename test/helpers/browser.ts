@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { FIXTURES, REPO } from './gpu.ts';
 
@@ -124,6 +124,22 @@ export async function openPage(path = 'index.html'): Promise<BrowserPage> {
     await server.close();
     throw e;
   }
+}
+
+/** The page tests' setup: builds dist/web, serves it at / with `roots` (URL prefix → folder), launches headless
+ *  Chromium and opens a page in an explicit context (axe-core/playwright needs one); the caller navigates. */
+export async function launchPage(
+  roots: Record<string, string>,
+  context: BrowserContextOptions = {},
+): Promise<{ server: StaticServer; browser: Browser; page: Page; logs: string[] }> {
+  buildWeb();
+  const server = await staticServer({ '/': join(REPO, 'dist/web'), ...roots });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...WEBGPU_FLAGS, ...QUIET_FLAGS, ...EXTRA_FLAGS],
+  });
+  const page = await (await browser.newContext(context)).newPage();
+  return { server, browser, page, logs: recordLogs(page) };
 }
 
 /** Whether this Chromium gives WebGPU an adapter in a page (a clear reason when not). */
