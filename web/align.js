@@ -273,26 +273,48 @@ $('align-cancel').onclick = async () => {
   say($('align-status'), 'cancelling after this step…', 'muted');
 };
 
+// The zip is streamed out of the worker: into the file the user picks (showSaveFilePicker, Chrome/Edge), else into
+// a Blob made of parts that the browser keeps on disk when large; never one buffer (a 560M model is over 2 GB).
 $('align-download').onclick = async () => {
+  const btn = $('align-download');
+  if (btn.disabled) return; // a double click packs and downloads once
+  btn.disabled = true;
   const out = $('align-download-status');
   try {
+    const rt = await state.ready;
+    const name = `${
+      (state.model?.name ?? 'model')
+        .split('/')
+        .pop()
+        .replace(/-aligned$/, '') || 'model'
+    }-aligned`;
+    let handle;
+    if (window.showSaveFilePicker) {
+      try {
+        handle = await window.showSaveFilePicker({
+          suggestedName: `${name}.zip`,
+          types: [{ description: 'zip archive', accept: { 'application/zip': ['.zip'] } }],
+        });
+      } catch (e) {
+        if (e.name === 'AbortError') return say(out, 'not saved (no file chosen)', 'muted');
+        handle = undefined; // no picker in this context (e.g. no user gesture): the Blob download below
+      }
+    }
     say(out, 'packing the checkpoint…', 'muted');
-    const name = `${state.model.name.split('/').pop() || 'model'}-aligned`;
-    const zip = await (await state.ready).tunedCheckpoint(name);
-    const a = h('a', {
-      href: URL.createObjectURL(new Blob([zip], { type: 'application/zip' })),
-      download: `${name}.zip`,
-    });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 60000);
-    say(
-      out,
-      `${name}.zip: ${(zip.length / 2 ** 20).toFixed(1)} MiB (config.json, tokenizer.json, model.safetensors)`,
-      'ok',
-    );
+    const zip = await rt.tunedCheckpoint(name, handle ? { handle } : {});
+    let size = zip.size;
+    if (handle) size = (await handle.getFile()).size;
+    else {
+      const a = h('a', { href: URL.createObjectURL(zip), download: `${name}.zip` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+    }
+    say(out, `${name}.zip: ${(size / 2 ** 20).toFixed(1)} MiB (config.json, tokenizer.json, model.safetensors)`, 'ok');
   } catch (e) {
     say(out, `error: ${e.message}`, 'fail');
+  } finally {
+    btn.disabled = false;
   }
 };

@@ -1,10 +1,7 @@
 // Alignment (InstructAlign training) inside the browser worker, on the loaded f32 model: the parallel data and
 // replay come as text, and the steps are those of `instructalign train` (train/loop.ts: same stream, batches,
-// loss and AdamW). The tuned weights stay on the GPU for evaluate(); tunedCheckpoint() gives the HF folder's bytes.
-import { zipSync } from 'fflate';
+// loss and AdamW). The tuned weights stay on the GPU for evaluate(); export-stream.ts streams them out.
 import type { Runtime } from './runtime.ts';
-import { readSharded } from '../model/backward.ts';
-import { checkpointFiles } from '../model/checkpoint.ts';
 import { parseParallelText } from '../train/data/parallel.ts';
 import { parseReplayJsonl } from '../train/data/replay.ts';
 import { pairsForObjectives } from '../train/data/stream.ts';
@@ -71,23 +68,4 @@ export async function alignModel(
     loop.destroy();
   }
   return logs;
-}
-
-/** The loaded (tuned) model as a HuggingFace folder: config.json, tokenizer.json, model.safetensors (F32). */
-export async function tunedCheckpoint(r: Runtime, tokenizerJSON: string): Promise<Record<string, Uint8Array>> {
-  const w = r.loaded.weights;
-  const params = await readSharded(
-    r.gpu,
-    w,
-    w.params,
-    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-  );
-  return checkpointFiles(w.cfg, tokenizerJSON, params, { dtype: 'F32' });
-}
-
-/** The folder as one zip (stored, not deflated: safetensors barely compress), files under `name/`. */
-export function zipFolder(name: string, files: Record<string, Uint8Array>): Uint8Array {
-  const tree: Record<string, Uint8Array> = {};
-  for (const [f, bytes] of Object.entries(files)) tree[`${name}/${f}`] = bytes;
-  return zipSync(tree, { level: 0 });
 }

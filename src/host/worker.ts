@@ -7,7 +7,9 @@ import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
-import { alignModel, tunedCheckpoint, zipFolder, type AlignProgress, type AlignRequest } from './align-worker.ts';
+import { alignModel, type AlignProgress, type AlignRequest } from './align-worker.ts';
+import { checkpointStream, zipStream, type ExportOptions } from './export-stream.ts';
+import { toBlob, toWritable } from './stream-sinks.ts';
 import type { StepLog } from '../train/loop.ts';
 import { BloomGrads } from '../model/backward.ts';
 import { trainStep } from '../train/step.ts';
@@ -226,22 +228,35 @@ const api = {
     }
   },
 
-  /** the loaded (tuned) model as a zip of a HuggingFace folder `<name>/` (config.json, tokenizer.json, safetensors) */
-  async tunedCheckpoint(name?: string): Promise<Uint8Array> {
+  /**
+   * The loaded (tuned) model as a zip of a HuggingFace folder `<name>/` (config.json, tokenizer.json,
+   * model.safetensors), streamed from the GPU tensor by tensor into a Blob made of parts (the browser keeps a large
+   * Blob on disk); `handle` (a file from showSaveFilePicker) gets the same bytes written straight into it instead, and
+   * the Blob is then empty. No step holds the whole model in one buffer: a model over 2 GB leaves the browser too.
+   */
+  async tunedCheckpoint(name?: string, opts: ExportOptions & { handle?: FileSystemFileHandle } = {}): Promise<Blob> {
     const r = await rt();
     if (!loadedTokenizer) throw new Error('no model loaded: call loadModel first');
-    const zip = zipFolder(name ?? `${loadedTokenizer.name}-aligned`, await tunedCheckpoint(r, loadedTokenizer.json));
-    return Comlink.transfer(zip, [zip.buffer]);
+    const zip = zipStream(name ?? `${loadedTokenizer.name}-aligned`, checkpointStream(r, loadedTokenizer.json, opts));
+    if (opts.handle) {
+      await toWritable(zip, opts.handle);
+      return new Blob([], { type: 'application/zip' });
+    }
+    return toBlob(zip, 'application/zip');
   },
 
   /**
    * Saves the loaded (tuned) model in this browser's OPFS (the files tunedCheckpoint() zips, then saved.json with
-   * `meta`), replacing an earlier save, so that a reload can load it again (see opfs-store.ts).
+   * `meta`), streamed through a sync access handle into a new save folder; the earlier save is removed only once
+   * this one is complete, so that a reload can load it again (see opfs-store.ts).
    */
-  async saveAlignment(meta: Omit<SavedAlignment, 'version' | 'files' | 'name' | 'savedAt'>): Promise<SavedAlignment> {
+  async saveAlignment(
+    meta: Omit<SavedAlignment, 'version' | 'files' | 'name' | 'savedAt'>,
+    opts: ExportOptions = {},
+  ): Promise<SavedAlignment> {
     const r = await rt();
     if (!loadedTokenizer) throw new Error('no model loaded: call loadModel first');
-    const files = await tunedCheckpoint(r, loadedTokenizer.json);
+    const files = checkpointStream(r, loadedTokenizer.json, opts);
     const name = `${loadedTokenizer.name.replace(/-aligned$/, '')}-aligned`;
     return saveAlignment(files, { ...meta, name, savedAt: new Date().toISOString() });
   },

@@ -29,7 +29,7 @@ export interface Checkpoint {
 const INDEX = 'model.safetensors.index.json';
 const SHARD = /^model-\d+-of-\d+\.safetensors$/;
 const WEIGHT_DTYPES = new Set<DType>(['F32', 'F16', 'BF16']);
-const TORCH_DTYPE: Record<'F32' | 'F16' | 'BF16', string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
+export const TORCH_DTYPE: Record<'F32' | 'F16' | 'BF16', string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
 /** Checkpoints saved from BloomForCausalLM prefix the BloomModel names with `transformer.`. */
 export function canonicalName(name: string): string {

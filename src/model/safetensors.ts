@@ -394,11 +394,11 @@ function cmpNames(a: string, b: string): number {
 }
 
 /** Header bytes and write order, as HF's `prepare`: by dtype alignment (descending), then name. Sizes come from
- *  shapes, so tensor data is not touched until it is written. */
-function planSafetensors(
-  tensors: TensorToWrite[],
+ *  shapes, so tensor data is not touched until it is written (a streamed writer plans before reading any data). */
+export function planSafetensors<T extends Pick<TensorToWrite, 'name' | 'dtype' | 'shape'>>(
+  tensors: T[],
   metadata?: Record<string, string>,
-): { header: Uint8Array; order: TensorToWrite[]; dataBytes: number } {
+): { header: Uint8Array; order: T[]; dataBytes: number } {
   const names = new Set<string>();
   for (const t of tensors) {
     if (names.has(t.name) || t.name === '__metadata__')
