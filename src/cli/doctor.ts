@@ -1,6 +1,6 @@
 // `instructalign doctor`: platform, adapter, features, limits, and a kernel check against a CPU reference.
 import { bool, helpText, parseCommand, type CommandSpec } from './args.ts';
-import { describeAdapter } from '../gpu/device.ts';
+import { currentDriver, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import { kernelSummary, linearForward } from '../ops/matmul.ts';
 
@@ -9,7 +9,9 @@ export const spec: CommandSpec = {
   usage: 'instructalign doctor [--json]',
   about: `Prints the platform, the WebGPU adapter, its features and limits, and runs a small matmul on the GPU checked
 against the CPU. Exit code 0 only if the kernel result is right. Without a GPU, install chromium and libvulkan1
-(SwiftShader is then picked by itself).`,
+(SwiftShader is then picked by itself). It says which Vulkan driver was chosen and why: INSTRUCTALIGN_VULKAN=
+swiftshader|lavapipe|system picks one (default: a GPU driver where one works, else SwiftShader, even when Mesa's
+lavapipe is installed; VK_ICD_FILENAMES set by you is kept).`,
   options: { json: { type: 'boolean', help: 'print one JSON object' } },
 };
 export const help = helpText(spec);
@@ -47,7 +49,9 @@ export async function run(argv: string[]): Promise<number> {
   const report = {
     platform: `${process.platform}-${process.arch}, Node ${process.version}`,
     adapter: describeAdapter(h),
+    driver: currentDriver() ?? null,
     info: h.adapter,
+    subgroupSizes: h.subgroupSizes ?? null,
     features: [...h.features],
     limits: h.limits,
     kernelCheck: { pass: check.ok, maxAbsError: check.maxErr },
@@ -58,11 +62,14 @@ export async function run(argv: string[]): Promise<number> {
   else {
     console.log(`platform   ${report.platform}`);
     console.log(`adapter    ${report.adapter}`);
+    const d = report.driver;
+    if (d) console.log(`driver     ${d.driver}${d.icd ? ` (${d.icd})` : ''}: ${d.reason}`);
+    if (h.subgroupSizes) console.log(`subgroups  size ${h.subgroupSizes.join('–')}`);
     console.log(`features   ${report.features.join(', ') || '(none of shader-f16, subgroups, timestamp-query)'}`);
     for (const [k, v] of Object.entries(h.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
     const k = report.kernels;
     console.log(
-      `kernels    ${k.family === 'gpu' ? 'GPU' : 'SwiftShader'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`,
+      `kernels    ${k.family === 'gpu' ? 'GPU' : 'CPU (SwiftShader)'} family; matmul ${k.matmul} (512×1024 output); tuning ${k.tuning}`,
     );
     console.log(`policy     ${JSON.stringify(gpu.policy)}`);
     console.log(

@@ -8,6 +8,8 @@ export interface AdapterSummary {
   description: string;
   backend: 'node-dawn' | 'browser';
   swiftshader: boolean;
+  /** a fallback (CPU) adapter: SwiftShader, Mesa's lavapipe, WARP… (gets the CPU kernel policy, whatever its vendor) */
+  fallback: boolean;
 }
 
 export interface DeviceHandle {
@@ -70,17 +72,41 @@ const isNode =
   !!process.versions?.node &&
   typeof (globalThis as any).navigator?.gpu === 'undefined';
 
-let saidSwiftShader = false;
 // Dawn's GPU instance must outlive every device made from it: if the JS object is garbage-collected, Dawn tears
 // the instance down under running work and the process crashes (seen as random segfaults on SwiftShader).
 const keepAlive: unknown[] = [];
 
+/** Which Vulkan driver Dawn was pointed at in this process (Node), and why: what `doctor` reports. */
+export interface DriverChoice {
+  /** swiftshader, lavapipe (Mesa on the CPU), system (the Vulkan loader's own list), or 'env' (VK_ICD_FILENAMES) */
+  driver: 'swiftshader' | 'lavapipe' | 'system' | 'env';
+  /** the ICD file the Vulkan loader reads, where one was chosen */
+  icd?: string;
+  reason: string;
+}
+
+/** INSTRUCTALIGN_VULKAN's values; unset or 'auto' = the default described at `chooseDriver`. */
+export const VULKAN_CHOICES = ['auto', 'swiftshader', 'lavapipe', 'system'] as const;
+
+let driverChoice: DriverChoice | undefined;
+
+/** The driver choice of this process (undefined in a browser, or before the first device). */
+export function currentDriver(): DriverChoice | undefined {
+  return driverChoice;
+}
+
+interface Probe {
+  found: boolean;
+  fallback?: boolean;
+  description?: string;
+}
+
 /**
- * Whether Dawn finds an adapter through the system's Vulkan drivers. Probed in a child process because a second
- * Dawn instance in one process (after changing VK_ICD_FILENAMES) crashes SwiftShader; Mesa's lavapipe or GPU
- * drivers without their hardware are listed as ICDs yet give no adapter.
+ * What Dawn finds through the system's Vulkan drivers. Probed in a child process because a second Dawn instance in
+ * one process (after changing VK_ICD_FILENAMES) crashes SwiftShader; Mesa's lavapipe or GPU drivers without their
+ * hardware are listed as ICDs yet give no adapter (Debian 12's lavapipe 22.3 is refused by Dawn).
  */
-async function systemDriverWorks(): Promise<boolean> {
+async function probeSystemDriver(): Promise<Probe> {
   const { execFileSync } = await import('node:child_process');
   const { createRequire } = await import('node:module');
   const { pathToFileURL } = await import('node:url');
@@ -88,9 +114,12 @@ async function systemDriverWorks(): Promise<boolean> {
   try {
     entry = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
   } catch {
-    return false;
+    return { found: false };
   }
-  const code = `const m = await import(${JSON.stringify(entry)}); const a = await m.create([]).requestAdapter(); process.stdout.write(a ? 'yes' : 'no'); process.exit(0);`;
+  const code =
+    `const m = await import(${JSON.stringify(entry)}); const a = await m.create([]).requestAdapter({ powerPreference: 'high-performance' });` +
+    `process.stdout.write(JSON.stringify(a ? { found: true, fallback: !!(a.info?.isFallbackAdapter ?? a.isFallbackAdapter), ` +
+    `description: a.info?.description || a.info?.device || '' } : { found: false })); process.exit(0);`;
   try {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], {
       encoding: 'utf8',
@@ -98,25 +127,91 @@ async function systemDriverWorks(): Promise<boolean> {
       timeout: 60000,
       env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
     });
-    return out.trim() === 'yes';
+    return JSON.parse(out.trim()) as Probe;
   } catch {
-    return false;
+    return { found: false };
   }
 }
 
-async function nodeGpu(opts: DeviceOptions, log: (m: string) => void): Promise<{ gpu: GPU; usedSwiftShader: boolean }> {
+/** Where INSTRUCTALIGN_VULKAN=lavapipe looks for Mesa's lavapipe ICD (Mesa >= 25: Dawn refuses older ones). */
+export function lavapipeIcdCandidates(env: Record<string, string | undefined>, home: string): string[] {
+  const cache = env.INSTRUCTALIGN_CACHE ?? `${env.XDG_CACHE_HOME || `${home}/.cache`}/instructalign`;
+  return [
+    ...(env.INSTRUCTALIGN_LAVAPIPE_ICD ? [env.INSTRUCTALIGN_LAVAPIPE_ICD] : []),
+    `${cache}/lavapipe/lvp_icd.json`, // what .ci/lavapipe.sh writes (Mesa 25 from bookworm-backports, unpacked)
+    ...SYSTEM_ICD_DIRS.flatMap((d) => [`${d}/lvp_icd.x86_64.json`, `${d}/lvp_icd.aarch64.json`, `${d}/lvp_icd.json`]),
+  ];
+}
+
+/**
+ * Picks the Vulkan driver before Dawn's instance exists (the loader reads VK_ICD_FILENAMES then).
+ * INSTRUCTALIGN_VULKAN=swiftshader|lavapipe|system forces one. Unset (auto): VK_ICD_FILENAMES/VK_DRIVER_FILES set by
+ * the user are kept; else the system's drivers are used when they give a real GPU, and SwiftShader (when Chromium's
+ * is installed) whenever they give nothing or only a CPU (fallback) adapter such as Mesa's lavapipe, so that
+ * installing Mesa never changes which CPU driver, hence which results, a run gets.
+ */
+async function chooseDriver(log: (m: string) => void): Promise<DriverChoice> {
   const fs = await import('node:fs');
-  let usedSwiftShader = false;
-  // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance, so it must be set before create().
-  if (!process.env.VK_ICD_FILENAMES && !process.env.VK_DRIVER_FILES && fs.existsSync(SWIFTSHADER_ICD)) {
-    const hasSystemIcd = SYSTEM_ICD_DIRS.some(
-      (d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.json')),
-    );
-    if (!hasSystemIcd || !(await systemDriverWorks())) {
-      process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-      usedSwiftShader = true;
-    }
+  const os = await import('node:os');
+  const env = process.env;
+  const want = (env.INSTRUCTALIGN_VULKAN ?? '').trim().toLowerCase() || 'auto';
+  if (!(VULKAN_CHOICES as readonly string[]).includes(want))
+    throw new Error(`INSTRUCTALIGN_VULKAN=${env.INSTRUCTALIGN_VULKAN}: use one of ${VULKAN_CHOICES.join(', ')}`);
+  const setIcd = (icd: string) => {
+    env.VK_ICD_FILENAMES = icd;
+    delete env.VK_DRIVER_FILES; // newer loaders read this one first
+    delete env.VK_ADD_DRIVER_FILES;
+  };
+  if (want === 'swiftshader') {
+    if (!fs.existsSync(SWIFTSHADER_ICD))
+      throw new Error(
+        `INSTRUCTALIGN_VULKAN=swiftshader: ${SWIFTSHADER_ICD} is missing; install it with \`apt-get install -y chromium libvulkan1\``,
+      );
+    setIcd(SWIFTSHADER_ICD);
+    return { driver: 'swiftshader', icd: SWIFTSHADER_ICD, reason: 'INSTRUCTALIGN_VULKAN=swiftshader' };
   }
+  if (want === 'lavapipe') {
+    const icd = lavapipeIcdCandidates(env, os.homedir()).find((f) => fs.existsSync(f));
+    if (!icd)
+      throw new Error(
+        'INSTRUCTALIGN_VULKAN=lavapipe: no lavapipe ICD found (looked at ' +
+          `${lavapipeIcdCandidates(env, os.homedir()).join(', ')}); run .ci/lavapipe.sh (Mesa 25 from Debian ` +
+          'bookworm-backports, unpacked, not installed) or set INSTRUCTALIGN_LAVAPIPE_ICD to its lvp_icd.json',
+      );
+    setIcd(icd);
+    return { driver: 'lavapipe', icd, reason: 'INSTRUCTALIGN_VULKAN=lavapipe' };
+  }
+  if (want === 'system') {
+    delete env.VK_ICD_FILENAMES;
+    delete env.VK_DRIVER_FILES;
+    return { driver: 'system', reason: "INSTRUCTALIGN_VULKAN=system (the Vulkan loader's own driver list)" };
+  }
+  const userIcd = env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES;
+  if (userIcd) {
+    const name = env.VK_ICD_FILENAMES ? 'VK_ICD_FILENAMES' : 'VK_DRIVER_FILES';
+    const driver = /swiftshader/i.test(userIcd) ? 'swiftshader' : /lvp_icd/i.test(userIcd) ? 'lavapipe' : 'env';
+    return { driver, icd: userIcd, reason: `${name} is set` };
+  }
+  if (!fs.existsSync(SWIFTSHADER_ICD)) return { driver: 'system', reason: 'no SwiftShader ICD; the system drivers' };
+  const hasSystemIcd =
+    !!env.VK_ADD_DRIVER_FILES ||
+    SYSTEM_ICD_DIRS.some((d) => fs.existsSync(d) && fs.readdirSync(d).some((f) => f.endsWith('.json')));
+  const probe = hasSystemIcd ? await probeSystemDriver() : { found: false };
+  if (probe.found && !probe.fallback)
+    return { driver: 'system', reason: `the system's Vulkan driver gives a GPU (${probe.description})` };
+  setIcd(SWIFTSHADER_ICD);
+  const reason = probe.found
+    ? `the system's Vulkan driver gives only a CPU adapter (${probe.description}); ` +
+      'SwiftShader is the default CPU driver (INSTRUCTALIGN_VULKAN=system or lavapipe to use that one)'
+    : 'no usable GPU Vulkan driver';
+  log(`${reason}: using SwiftShader (CPU) from ${SWIFTSHADER_ICD}; expect ~1 GFLOP/s`);
+  return { driver: 'swiftshader', icd: SWIFTSHADER_ICD, reason };
+}
+
+async function nodeGpu(opts: DeviceOptions, log: (m: string) => void): Promise<GPU> {
+  // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance, so it must be set before create();
+  // decided once per process (a second Dawn instance on another driver would crash).
+  driverChoice ??= await chooseDriver(log);
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences SwiftShader's startup noise
   let mod: any;
   try {
@@ -127,16 +222,12 @@ async function nodeGpu(opts: DeviceOptions, log: (m: string) => void): Promise<{
     );
   }
   Object.assign(globalThis, mod.globals);
-  if (usedSwiftShader && !saidSwiftShader) {
-    saidSwiftShader = true;
-    log(`no usable GPU Vulkan driver: using SwiftShader (CPU) from ${SWIFTSHADER_ICD}; expect ~1 GFLOP/s`);
-  }
   const flags = [...(opts.dawnFlags ?? [])];
   if (opts.robustness === false) {
     flags.push('enable-dawn-features=disable_robustness');
     log('robustness off: buffer accesses are not bounds-checked (faster; a kernel bug could corrupt memory)');
   }
-  return { gpu: mod.create(flags) as GPU, usedSwiftShader };
+  return mod.create(flags) as GPU;
 }
 
 async function requestAdapter(gpu: GPU, opts: DeviceOptions): Promise<GPUAdapter | null> {
@@ -146,8 +237,7 @@ async function requestAdapter(gpu: GPU, opts: DeviceOptions): Promise<GPUAdapter
 export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle> {
   const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
   let gpu: GPU;
-  let usedSwiftShader = false;
-  if (isNode) ({ gpu, usedSwiftShader } = await nodeGpu(opts, log));
+  if (isNode) gpu = await nodeGpu(opts, log);
   else {
     gpu = (globalThis as any).navigator?.gpu;
     if (!gpu)
@@ -179,7 +269,10 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     device: info.device ?? '',
     description: info.description ?? '',
     backend: isNode ? 'node-dawn' : 'browser',
-    swiftshader: /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`) || usedSwiftShader,
+    swiftshader:
+      /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`) ||
+      (isNode && driverChoice?.driver === 'swiftshader'),
+    fallback: !!(info.isFallbackAdapter ?? (adapter as any).isFallbackAdapter),
   };
   const limits: Record<string, number> = {};
   for (const k of LIMITS_WANTED) limits[k] = (device.limits as any)[k];
@@ -210,6 +303,6 @@ export function describeAdapter(h: DeviceHandle): string {
   const a = h.adapter;
   return (
     `${a.vendor || '?'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
-    ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : ''})`
+    ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : a.fallback ? ', CPU' : ''})`
   );
 }

@@ -14,9 +14,12 @@ export type MatmulKernel =
   | 'tiled128k16'
   | 'tiled128k32';
 
-/** 'swiftshader': register-block matmul, row-per-invocation reductions; 'gpu': tiled matmul, workgroup-per-row. */
+/**
+ * 'swiftshader' (the CPU family: SwiftShader and every fallback/CPU adapter): register-block matmul,
+ * row-per-invocation reductions; 'gpu': tiled matmul, workgroup-per-row.
+ */
 export type KernelFamily = 'swiftshader' | 'gpu';
-/** Matmul tuning (src/ops/matmul-tune.ts): 'auto' on real GPUs only, 'on' also on SwiftShader, 'off' never. */
+/** Matmul tuning (src/ops/matmul-tune.ts): 'auto' on real GPUs only, 'on' also on CPU adapters, 'off' never. */
 export type TuneMode = 'auto' | 'on' | 'off';
 export type FlashMode = 'auto' | 'always' | 'never';
 
@@ -65,6 +68,8 @@ export interface PolicyOverrides {
 /** What the policy's defaults depend on: the adapter (SwiftShader or a GPU) and the device's features. */
 export interface AdapterFacts {
   swiftshader: boolean;
+  /** a fallback (CPU) adapter (Mesa's lavapipe, WARP…): the CPU kernel family and no tuning, like SwiftShader */
+  fallback?: boolean;
   features: ReadonlySet<string>;
   /** whether the device was created with Dawn's robustness (default true) */
   robustness?: boolean;
@@ -84,7 +89,7 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
     );
   for (const k of Object.keys(o))
     if (!(k in DEFAULT_SHAPE)) throw new Error(`kernel policy: unknown setting "${k}" (known: ${POLICY_KEYS})`);
-  const family = o.family ?? base?.family ?? (facts.swiftshader ? 'swiftshader' : 'gpu');
+  const family = o.family ?? base?.family ?? (isCpuAdapter(facts) ? 'swiftshader' : 'gpu');
   if (family !== 'swiftshader' && family !== 'gpu')
     throw new Error(`kernel policy: family "${family}": use swiftshader or gpu`);
   // a new family resets the rowwise defaults; else they stay as the base had them
@@ -110,6 +115,11 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
     subgroups: (o.subgroups ?? base?.subgroups ?? true) && facts.features.has('subgroups'),
     robustness: devRobust,
   });
+}
+
+/** SwiftShader or another fallback (CPU) adapter: the 'swiftshader' (CPU) kernel family, matmul tuning off. */
+export function isCpuAdapter(facts: Pick<AdapterFacts, 'swiftshader' | 'fallback'>): boolean {
+  return facts.swiftshader || !!facts.fallback;
 }
 
 const DEFAULT_SHAPE = {

@@ -343,7 +343,12 @@ export class Gpu {
 }
 
 function facts(h: DeviceHandle) {
-  return { swiftshader: h.adapter.swiftshader, features: h.features, robustness: h.robustness };
+  return {
+    swiftshader: h.adapter.swiftshader,
+    fallback: h.adapter.fallback,
+    features: h.features,
+    robustness: h.robustness,
+  };
 }
 
 function newParts(handle: DeviceHandle, opts: GpuOptions): Parts {

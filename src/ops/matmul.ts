@@ -1,7 +1,7 @@
 // matmul.wgsl host side: C = alpha·A·B (+bias)(GELU) with strided A/B; the three training shapes as helpers.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid } from './grid.ts';
-import type { MatmulKernel } from '../gpu/policy.ts';
+import { isCpuAdapter, type MatmulKernel } from '../gpu/policy.ts';
 import { addInPlace } from './elementwise.ts';
 
 export interface MatmulArgs {
@@ -102,7 +102,7 @@ export function tuningApplies(gpu: Gpu): boolean {
     !c.naive &&
     c.kernel === 'auto' &&
     matmulFamily(gpu) === 'gpu' &&
-    (m === 'on' || !gpu.handle.adapter.swiftshader)
+    (m === 'on' || !isCpuAdapter(gpu.handle.adapter))
   );
 }
 
@@ -141,7 +141,7 @@ export function kernelSummary(gpu: Gpu): { family: 'swiftshader' | 'gpu'; matmul
       ? 'off (INSTRUCTALIGN_MATMUL_TUNE=off)'
       : f === 'swiftshader'
         ? 'off (SwiftShader kernels are fixed; it tunes GPU kernels)'
-        : 'off (SwiftShader adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
+        : 'off (CPU adapter; INSTRUCTALIGN_MATMUL_TUNE=on to tune anyway)';
   return { family: f, matmul: chooseMatmulKernel(gpu, 512, 1024), tuning };
 }
 

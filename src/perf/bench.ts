@@ -3,7 +3,7 @@
 // (src/cli/bench.ts) parses the flags and prints; this runs the sections in order and saves after each.
 import { describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
-import type { KernelFamily } from '../gpu/policy.ts';
+import { isCpuAdapter, type KernelFamily } from '../gpu/policy.ts';
 import { tuneState } from '../ops/matmul.ts';
 import { gib } from './timing.ts';
 import { matmulBench } from './matmul.ts';
@@ -60,7 +60,7 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   // --family: every op's kernels of that family (INSTRUCTALIGN_MATMUL_TUNE=on: the tuner too)
   const gpu = await Gpu.open({ log: say, policy: family ? { family } : {} });
   const h = gpu.handle;
-  const slow = h.adapter.swiftshader;
+  const slow = isCpuAdapter(h.adapter);
   say(`adapter  ${describeAdapter(h)}; features ${[...h.features].join(', ') || 'none'}`);
   const report: Record<string, unknown> = {
     adapter: describeAdapter(h),

@@ -1,6 +1,7 @@
 // Matmul benchmark: GFLOP/s of the three training layouts with the kernel this adapter runs, and of the other kernels
 // on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio).
 import type { Gpu } from '../gpu/runtime.ts';
+import { isCpuAdapter } from '../gpu/policy.ts';
 import {
   chooseMatmulKernel,
   matmul,
@@ -38,7 +39,7 @@ export async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: st
     }
   }
   const auto = autoFor['X·Wᵀ'];
-  const swift = gpu.handle.adapter.swiftshader;
+  const swift = isCpuAdapter(gpu.handle.adapter);
   // the other kernels of this adapter's family, and the scalar first kernel (the baseline); the slow scalar kernel
   // is skipped at sizes where it would take minutes on SwiftShader
   const others: MatmulKernel[] = (

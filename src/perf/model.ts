@@ -2,7 +2,7 @@
 // materialized, through views of the device with those policies), training step tokens/s with and without
 // recomputation, the ablations of the runtime's choices, and eval throughput on real NusaX prompts.
 import type { Gpu } from '../gpu/runtime.ts';
-import type { PolicyOverrides } from '../gpu/policy.ts';
+import { isCpuAdapter, type PolicyOverrides } from '../gpu/policy.ts';
 import { tuningApplies } from '../ops/matmul.ts';
 import { tuneMatmuls } from '../ops/matmul-tune.ts';
 import { bloomConfigFor } from '../model/config.ts';
@@ -130,7 +130,7 @@ export async function modelBench(
   const ablation = ablate ? await ablations(gpu, { fwd, grads, opt, batch, ids }, R, runs, say) : undefined;
   say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
   // SwiftShader: few rows (each full-text run of 4 rows × 3 languages takes ~12 s there)
-  const ev = await evalBench(gpu, name, runs, gpu.handle.adapter.swiftshader ? (B <= 2 ? 2 : 4) : 16);
+  const ev = await evalBench(gpu, name, runs, isCpuAdapter(gpu.handle.adapter) ? (B <= 2 ? 2 : 4) : 16);
   say(
     `  eval NusaX  ${ev.sharedSequencesPerS.toFixed(2)} texts/s with prompt sharing ${spread(ev.shared)}, ${ev.fullSequencesPerS.toFixed(2)} without ${spread(ev.full)} → ×${ev.speedup.toFixed(2)} (${ev.texts} label texts, ${ev.tokens} tokens)`,
   );

@@ -1,7 +1,7 @@
 // KernelPolicy (src/gpu/policy.ts): the defaults from the adapter's facts, overrides and their errors, the
 // environment read once, and two runtimes in one process keeping their own kernel choices.
 import assert from 'node:assert/strict';
-import { envSettings, resolvePolicy } from '../../src/gpu/policy.ts';
+import { envSettings, isCpuAdapter, resolvePolicy } from '../../src/gpu/policy.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { linearForward } from '../../src/ops/matmul.ts';
@@ -24,6 +24,17 @@ describe('KernelPolicy', () => {
     assert.equal(g.family, 'gpu');
     assert.deepEqual([g.attention.rowwise, g.layernorm.rowwise, g.crossEntropy.rowwise], [false, false, false]);
     assert.equal(g.subgroups, false, 'no subgroups feature, no subgroups');
+  });
+
+  it('a fallback (CPU) adapter gets the CPU family and no tuning, whatever its vendor (lavapipe, WARP)', () => {
+    const lavapipe = { swiftshader: false, fallback: true, features: new Set(['subgroups', 'shader-f16']) };
+    const p = resolvePolicy(lavapipe);
+    assert.equal(p.family, 'swiftshader');
+    assert.deepEqual([p.attention.rowwise, p.layernorm.rowwise, p.crossEntropy.rowwise], [true, true, true]);
+    assert.equal(isCpuAdapter(lavapipe), true);
+    assert.equal(isCpuAdapter(gpuFacts), false);
+    assert.equal(resolvePolicy({ ...lavapipe, fallback: false }).family, 'gpu');
+    assert.equal(resolvePolicy(lavapipe, { family: 'gpu' }).family, 'gpu', 'an override still wins');
   });
 
   it('a family override moves the rowwise defaults; an op override wins; a base keeps what it had', () => {
