@@ -77,6 +77,10 @@ export const VARIANTS: Record<string, Defines[]> = {
   elementwise: [{}],
   // int8Linear: dot4I8Packed or by hand, with or without the raw accumulator (tests)
   matmul_int8: combos(['DOT4', 'RAW_ACC']),
+  // the Llama family's ops (no defines): rmsnormForward / rmsnormBackward, ropePack / ropeUnpack, swiglu*
+  rmsnorm: [{}],
+  rope: [{}],
+  swiglu: [{}],
 };
 
 /** Names a shader's directives test: //#if X, //#ifnot X and non-numeric //#unroll counts. */
