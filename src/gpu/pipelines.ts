@@ -1,7 +1,7 @@
 // Pipelines and bind groups: compute pipelines cached by shader, entry and defines (with their compilation checks),
 // and bind groups cached by pipeline and bound ranges.
 import { SHADERS } from '../generated/assets.ts';
-import { hasPrologue, preprocess, reflect, usedBindings, type ShaderReflection } from './wgsl.ts';
+import { hasPrologue, preprocess, reflect, requiredFeatures, usedBindings, type ShaderReflection } from './wgsl.ts';
 
 export interface PipelineEntry {
   pipeline: GPUComputePipeline;
@@ -32,6 +32,13 @@ export class PipelineCache {
         `no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``,
       );
     const code = preprocess(raw, defines, shader);
+    // a variant whose `enable` the device lacks would not compile (wgpu: no subgroups; SwiftShader: no f16)
+    const missing = requiredFeatures(code).filter((f) => !this.device.features.has(f));
+    if (missing.length)
+      throw new Error(
+        `${shader}.wgsl ${entry} with ${JSON.stringify(defines)} needs the device feature ${missing.join(', ')}, ` +
+          'which this device lacks: the kernel policy must not choose it here',
+      );
     const all = reflect(code, shader);
     let used: Set<string>;
     try {

@@ -203,3 +203,19 @@ export function usedBindings(src: string, entry: string, names: readonly string[
   visit(entry);
   return used;
 }
+
+/** WGSL enable-extensions and the WebGPU device feature each needs. */
+const ENABLE_FEATURES: Record<string, string> = { subgroups: 'subgroups', f16: 'shader-f16' };
+
+/**
+ * The device features a preprocessed shader needs (from its `enable` directives): a variant is only built on a
+ * device that has them (PipelineCache.get refuses otherwise), so a policy never selects a variant an implementation
+ * cannot compile (wgpu, i.e. Firefox and Deno, offers no `subgroups`; SwiftShader no `shader-f16`).
+ */
+export function requiredFeatures(code: string): string[] {
+  const out = new Set<string>();
+  for (const m of code.matchAll(/^\s*enable\s+([\w\s,]+);/gm))
+    for (const ext of m[1].split(',').map((x) => x.trim()))
+      if (ext) out.add(ENABLE_FEATURES[ext] ?? `(unknown extension ${ext})`);
+  return [...out];
+}
