@@ -32,6 +32,7 @@ import {
 } from '../eval/tasks.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { summaryText } from '../eval/report.ts';
+import type { ScoringRule } from '../eval/scoring.ts';
 import { Progress } from '../util/progress.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
@@ -150,6 +151,15 @@ produced the paper's tables, has no pad (docs/paper-recipe.md)`,
     },
     int8: { type: 'boolean', help: 'LLM.int8() weights (the official evaluation loads the model in 8 bit)' },
     'int8-threshold': { type: 'number', arg: 'T', min: 0, help: 'outlier threshold for --int8 (default 6)' },
+    scoring: {
+      type: 'string',
+      arg: 'RULE',
+      default: 'paper',
+      choices: ['paper', 'label', 'label-norm'],
+      help: `which rule picks the label (all three are computed in the same pass and reported, this one first):
+paper = mean token log-prob of the whole filled prompt (InstructAlign); label = sum of the label's token log-probs
+given the prompt (lm-evaluation-harness acc); label-norm = that ÷ the label's UTF-8 bytes (acc_norm)`,
+    },
     'quote-options': {
       type: 'boolean',
       help: 'write [OPTIONS] as "negative", "neutral", or "positive" (main_nlu_prompt.py\'s form)',
@@ -292,6 +302,8 @@ async function runTranslationTask(
   print: (s: string) => void,
 ): Promise<number> {
   const data = str(a, 'data');
+  if (given(a, 'scoring'))
+    throw new UsageError('--scoring is for classification (label scoring), not --task translation');
   if (!data || data === 'nusax') throw new UsageError('--task translation needs --data PAIRS (e.g. pairs.tsv)');
   for (const f of ['l1', 'l2'])
     if (!given(a, f)) throw new UsageError(`--task translation needs --${f} (e.g. --l1 eng --l2 tgl)`);
@@ -402,6 +414,7 @@ export async function runWith(
       options: { quote: bool(a, 'quote-options') },
       overwrite: bool(a, 'overwrite'),
       int8Threshold: bool(a, 'int8') ? num(a, 'int8-threshold') : undefined,
+      scoring: str(a, 'scoring') as ScoringRule,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p.done, p.total),
     });

@@ -6,6 +6,7 @@ import type { OptionsFormat, PromptTemplate } from './tasks.ts';
 import { runEval, type RunProgress } from './runner.ts';
 import { buildResults, type ResultsJson } from './results.ts';
 import { outputPaths, writeOutputs, type OutputPaths } from './output.ts';
+import type { ScoringRule } from './scoring.ts';
 import { claimEvalFolder, evalFingerprint } from './fingerprint.ts';
 
 export interface EvaluateOptions {
@@ -22,6 +23,7 @@ export interface EvaluateOptions {
   onProgress?: (p: RunProgress) => void;
   overwrite?: boolean; // delete an earlier evaluation's files in outDir instead of resuming it
   int8Threshold?: number; // recorded in the fingerprint (it changes the numbers)
+  scoring?: ScoringRule; // which rule picks the predictions (default paper); all three are reported
 }
 
 export interface EvaluateResult {
@@ -45,6 +47,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     prompts: o.prompts,
     optionsQuoted: !!o.options?.quote,
     int8Threshold: o.int8Threshold,
+    scoring: o.scoring,
   });
   await claimEvalFolder(o.outDir, fp, o.overwrite ?? false);
   const run = await runEval({
@@ -55,6 +58,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     batchSize: o.batchSize,
     maxLength,
     options: o.options,
+    scoring: o.scoring,
     signal: o.signal,
     onProgress: o.onProgress,
   });
@@ -67,6 +71,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     maxLength,
     limit: o.limit,
     optionsQuoted: !!o.options?.quote,
+    scoring: o.scoring,
   });
   await writeOutputs(o.outDir, results);
   return { results, paths, computed: run.computed, resumed: run.resumed, droppedTornLine: run.droppedTornLine };

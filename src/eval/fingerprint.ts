@@ -24,6 +24,8 @@ export interface EvalFingerprint {
   labels: string[];
   prompts: string[]; // "id name: template"
   optionsQuoted: boolean;
+  scoring?: string; // --scoring when not the paper's rule (older folders: paper)
+  shard?: string; // --shard i/n of a shard folder
 }
 
 /** Files of a model folder that decide its numbers (a path that is not a folder, e.g. a fake model: none). */
@@ -51,6 +53,8 @@ export function evalFingerprint(o: {
   prompts: readonly PromptTemplate[];
   optionsQuoted: boolean;
   int8Threshold?: number;
+  scoring?: string;
+  shard?: string;
 }): EvalFingerprint {
   return {
     schema: FINGERPRINT_SCHEMA,
@@ -65,6 +69,8 @@ export function evalFingerprint(o: {
     labels: [...o.labels],
     prompts: o.prompts.map((p) => `${p.id} ${p.name}: ${p.template}`),
     optionsQuoted: o.optionsQuoted,
+    ...(o.scoring && o.scoring !== 'paper' ? { scoring: o.scoring } : {}),
+    ...(o.shard ? { shard: o.shard } : {}),
   };
 }
 

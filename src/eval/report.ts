@@ -1,7 +1,7 @@
 // report.md (tables shaped like the paper's: languages grouped L1/L2/L3, one column per prompt, then the mean)
 // and the plain-text group summary the CLI prints.
 import type { MetricSet } from './metrics.ts';
-import type { ResultsJson } from './results.ts';
+import type { MetricSetCi, ResultsJson } from './results.ts';
 import { DOMINANT_SHARE, dominantLabel, languageDistribution, pct1 } from './distribution.ts';
 
 export const pct = (x: number) => (100 * x).toFixed(2);
@@ -34,7 +34,13 @@ function metricTable(r: ResultsJson, key: keyof MetricSet): string {
   const rows: string[][] = [];
   for (const g of r.groups) {
     for (const l of r.languages.filter((x) => x.group === g.group)) {
-      rows.push([g.group, `${l.lang} (${l.name})`, ...l.prompts.map((p) => pct(p[key])), pct(l.mean[key])]);
+      const ci = key === 'accuracy' || key === 'weightedF1' ? ciText(l.mean, key) : '';
+      rows.push([
+        g.group,
+        `${l.lang} (${l.name})`,
+        ...l.prompts.map((p) => pct(p[key])),
+        ci ? `${pct(l.mean[key])} ${ci}` : pct(l.mean[key]),
+      ]);
     }
     rows.push([
       `**${g.group}**`,
@@ -74,8 +80,54 @@ export function groupSummaryRows(r: ResultsJson): string[][] {
 
 const SUMMARY_HEADER = ['group', 'languages', 'accuracy', 'weighted F1', 'macro F1'];
 
+/** "[lo, hi]" in percent, or "" when the file has no interval. */
+export const ciText = (m: MetricSetCi, key: 'accuracy' | 'weightedF1') =>
+  m.ci95 ? `[${pct(m.ci95[key][0])}, ${pct(m.ci95[key][1])}]` : '';
+
+export const SCORING_HEADER = ['scoring', 'group', 'accuracy', '95% CI', 'weighted F1', '95% CI'];
+
+/** Per scoring rule (the chosen one first), per group and overall: accuracy and weighted F1 with their intervals. */
+export function scoringRows(r: ResultsJson): string[][] {
+  const rows: string[][] = [];
+  for (const s of r.scorings ?? []) {
+    const name = s.rule === r.scoring ? `${s.rule} (chosen)` : s.rule;
+    if (!s.overall || !s.groups) {
+      rows.push([name, '-', 'n/a', '', 'n/a', s.unavailable ?? '']);
+      continue;
+    }
+    const cells = (m: MetricSetCi) => [
+      pct(m.accuracy),
+      ciText(m, 'accuracy'),
+      pct(m.weightedF1),
+      ciText(m, 'weightedF1'),
+    ];
+    for (const g of s.groups) rows.push([name, g.group, ...cells(g.mean)]);
+    rows.push([name, 'all', ...cells(s.overall)]);
+  }
+  return rows;
+}
+
 export function summaryText(r: ResultsJson): string {
-  return textTable(SUMMARY_HEADER, groupSummaryRows(r));
+  const main = textTable(SUMMARY_HEADER, groupSummaryRows(r));
+  if (!r.scorings?.length) return main;
+  return `${main}\n\nscoring rules (all from the same pass; 95% bootstrap intervals):\n${textTable(SCORING_HEADER, scoringRows(r))}`;
+}
+
+function scoringSection(r: ResultsJson): string[] {
+  if (!r.scorings?.length) return [];
+  const lines = [
+    '## Scoring rules',
+    '',
+    'Every rule is computed from the same forward pass; the chosen one (first) decides the predictions and every other ' +
+      'table of this report. In brackets: 95 % bootstrap intervals ' +
+      `(${r.bootstrap?.resamples ?? 1000} resamples of the examples, seed ${r.bootstrap?.seed ?? '-'}).`,
+    '',
+    ...(r.scorings ?? []).map((s) => `- \`${s.rule}\`: ${s.definition}`),
+    '',
+    mdTable(SCORING_HEADER, scoringRows(r)),
+    '',
+  ];
+  return lines;
 }
 
 /** Per language: how often each label was predicted (all prompts), with the collapse flag. */
@@ -128,7 +180,7 @@ export function renderReport(r: ResultsJson): string {
     '',
     `- model: \`${m.model}\` (${m.dtype}${m.int8 ? ', int8' : ''}) on ${m.adapter}`,
     `- data: ${r.data}; labels: ${r.labels.join(', ')}; ${r.limit === null ? 'all examples' : `first ${r.limit} examples`} per language`,
-    `- scoring: mean log-prob of prompt + label, max ${r.maxLength} tokens (left truncation); prediction = argmax over labels` +
+    `- scoring: ${r.scoring && r.scoring !== 'paper' ? `\`${r.scoring}\` (${r.scorings?.find((x) => x.rule === r.scoring)?.definition})` : 'mean log-prob of prompt + label'}, max ${r.maxLength} tokens (left truncation); prediction = argmax over labels` +
       (m.firstPad ? "; the first pad's log-prob counted (--count-first-pad, the official batched scorer's quirk)" : ''),
     `- created: ${r.created}`,
     '',
@@ -139,6 +191,7 @@ export function renderReport(r: ResultsJson): string {
     '',
     mdTable(SUMMARY_HEADER, groupSummaryRows(r)),
     '',
+    ...scoringSection(r),
     ...distributionSection(r),
   ];
   for (const { key, title } of METRICS) out.push('', `## ${title}`, '', metricTable(r, key));

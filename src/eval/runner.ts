@@ -4,6 +4,7 @@ import type { Scorer } from './scorer.ts';
 import type { EvalData } from './datasets.ts';
 import type { OptionsFormat, PromptTemplate } from './tasks.ts';
 import { PredictionLog, predictionKey, readPredictions, type PredictionRecord } from './predictions.ts';
+import type { ScoringRule } from './scoring.ts';
 import { itemKey, scoreItems, workItems, type RunProgress, type WorkItem } from './score-loop.ts';
 
 export { argmax, type RunProgress } from './score-loop.ts';
@@ -18,6 +19,9 @@ export interface RunOptions {
   /** token limit per text, left-truncated by the scorer (default 1024, as the official evaluation) */
   maxLength?: number;
   options?: OptionsFormat;
+  scoring?: ScoringRule;
+  /** score only these items (a shard); default every item of the data */
+  items?: readonly WorkItem[];
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   now?: () => number;
@@ -54,7 +58,7 @@ function matchFinished(
 }
 
 export async function runEval(o: RunOptions): Promise<RunResult> {
-  const items = workItems(o.data, o.prompts);
+  const items = o.items ?? workItems(o.data, o.prompts);
   const { records, droppedTornLine } = readPredictions(o.predictionsPath);
   const results = matchFinished(items, records, o.data.labels, o.predictionsPath);
   const resumed = results.size;
@@ -68,6 +72,7 @@ export async function runEval(o: RunOptions): Promise<RunResult> {
       batchSize: o.batchSize,
       maxLength: o.maxLength,
       options: o.options,
+      scoring: o.scoring,
       signal: o.signal,
       onProgress: o.onProgress,
       now: o.now,

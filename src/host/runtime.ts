@@ -49,6 +49,10 @@ export interface ScoreResult {
   token_logprobs: number[];
   /** mean of token_logprobs (the label-scoring rule); NaN for a text of fewer than two tokens */
   mean_logprob: number;
+  /** from score(): UTF-8 byte offset in the text where ids[t] starts (left-truncated tokens are gone, so the first
+   *  offset may be > 0; an appended first pad starts at the text's end); absent when the tokens do not add up to the
+   *  text's bytes. Label scoring (src/eval/scoring.ts) reads it. */
+  offsets?: number[];
 }
 
 export interface GenerateOptions extends SampleOptions {
@@ -201,10 +205,24 @@ export class Runtime {
     opts: { maxLength?: number; batchSize?: number; groupSize?: number; firstPad?: boolean } = {},
   ): Promise<ScoreResult[]> {
     const maxLength = opts.maxLength ?? 1024;
-    const ids = this.tokenize(texts).map((t) => {
+    const offsets: (number[] | undefined)[] = [];
+    const ids = this.tokenize(texts).map((t, i) => {
       const cut = t.slice(Math.max(0, t.length - maxLength));
+      offsets.push(byteOffsets(this.tokenizer.tokenBytes(t), utf8Length(texts[i]), t.length - cut.length));
       return opts.firstPad && cut.length < maxLength ? [...cut, this.need().cfg.padTokenId] : cut;
     });
+    const out = await this.scoreTokenized(ids, opts);
+    out.forEach((r, i) => {
+      const o = offsets[i];
+      if (o) r.offsets = r.ids.length > o.length ? [...o, utf8Length(texts[i])] : o;
+    });
+    return out;
+  }
+
+  private async scoreTokenized(
+    ids: number[][],
+    opts: { batchSize?: number; groupSize?: number } = {},
+  ): Promise<ScoreResult[]> {
     const g = opts.groupSize ?? 1;
     if (g < 2 || ids.length % g !== 0) return this.scoreIds(ids, opts.batchSize ?? 8);
     const m = this.need();
@@ -346,6 +364,19 @@ export class Runtime {
     this.unload();
     this.gpu.destroy();
   }
+}
+
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+/** Start byte of each token kept after dropping the first `cut`; undefined when the tokens do not cover the text. */
+function byteOffsets(bytes: number[], total: number, cut: number): number[] | undefined {
+  const starts: number[] = [];
+  let at = 0;
+  for (const b of bytes) {
+    starts.push(at);
+    at += b;
+  }
+  return at === total ? starts.slice(cut) : undefined;
 }
 
 /**

@@ -108,6 +108,16 @@ export class Tokenizer {
     return this.idToTok[id];
   }
 
+  /** UTF-8 bytes of the text each id stands for (byte-level tokens: one character per byte; added tokens: their
+   *  content); 0 for an id outside the vocab. Summed over encode(text), this is the text's UTF-8 length. */
+  tokenBytes(ids: readonly number[]): number[] {
+    return ids.map((id) => {
+      const t = this.idToTok[id];
+      if (t === undefined) return 0;
+      return this.added.has(t) ? utf8.encode(t).length : t.length;
+    });
+  }
+
   /** Releases the wasm memory; the tokenizer cannot be used afterwards. */
   free(): void {
     if (this.h >= 0) this.w.bpeFree(this.h);

@@ -8,7 +8,7 @@ import { DEFAULT_GROUPS, loadDataPath } from '../../src/eval/datasets.ts';
 import { selectPrompts, labelTexts } from '../../src/eval/tasks.ts';
 import type { ResultsJson } from '../../src/eval/results.ts';
 import type { PredictionRecord } from '../../src/eval/predictions.ts';
-import { fakeScorer } from './fake-scorer.ts';
+import { fakeScorer, fakeTokens } from './fake-scorer.ts';
 import { tempDir, writeTinyData } from './helpers.ts';
 
 const LABELS = ['negative', 'neutral', 'positive'];
@@ -63,7 +63,17 @@ describe('eval/runner (fake scorer)', () => {
       .map((l) => JSON.parse(l) as PredictionRecord);
     assert.equal(preds.length, 42);
     for (const p of preds) {
-      assert.deepEqual(Object.keys(p).sort(), ['gold', 'id', 'lang', 'pred', 'prompt', 'scores']);
+      assert.deepEqual(Object.keys(p).sort(), [
+        'gold',
+        'id',
+        'lang',
+        'pred',
+        'prompt',
+        'scores',
+        'scoresBy',
+        'textHash',
+      ]);
+      assert.deepEqual(p.scores, p.scoresBy!.paper); // default --scoring paper
       assert.equal(p.pred, LABELS[argmax(p.scores)]);
     }
 
@@ -106,11 +116,14 @@ describe('eval/runner (fake scorer)', () => {
     const flat = fakeScorer({ score: () => -2 });
     const res = await evaluate({ scorer: flat, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() });
     assert.ok(res.results.languages[0].prompts[0].confusion.every((row) => row[1] === 0 && row[2] === 0));
-    const broken = { ...fakeScorer(), scoreTexts: async () => [0] };
-    await assert.rejects(
-      evaluate({ scorer: broken, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir(), batchSize: 3 }),
-      /returned 1 scores for 3 texts/,
-    );
+    for (const broken of [
+      { ...fakeScorer(), scoreTokens: undefined, scoreTexts: async () => [0] },
+      { ...fakeScorer(), scoreTokens: async () => [fakeTokens('a b')] },
+    ])
+      await assert.rejects(
+        evaluate({ scorer: broken, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir(), batchSize: 3 }),
+        /returned 1 scores for 3 texts/,
+      );
     const nan = fakeScorer({ score: (t) => (t.endsWith('neutral') ? NaN : -1) });
     await assert.rejects(
       evaluate({ scorer: nan, data, prompts, groups: DEFAULT_GROUPS, outDir: tempDir() }),
