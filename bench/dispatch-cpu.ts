@@ -3,10 +3,10 @@
 // test; on SwiftShader the figure includes contention with the driver's own threads.
 //   node --import tsx bench/dispatch-cpu.ts
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
-import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads } from '../src/model/backward.ts';
+import { bloomConfigFor } from '../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
+import { BloomForward } from '../src/model/bloom/forward.ts';
+import { BloomGrads } from '../src/model/bloom/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
 const gpu = await Gpu.open({ log: () => {} });

@@ -7,9 +7,9 @@
 // f32 2133 MiB, f16 1067, int8+f32 1270 (0.60×), int8+f16 780 (0.37×); int8 prefill 0.52× f32, decode 0.93× f32.
 import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/config.ts';
-import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../src/model/weights.ts';
-import { BloomModel } from '../src/model/bloom.ts';
+import { bloomConfigFor } from '../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../src/model/bloom/weights.ts';
+import { BloomModel } from '../src/model/bloom/model.ts';
 
 function flag(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,10 +6,10 @@
 // path), for same-run ratios.
 import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu, type Bindings, type Params } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
-import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../src/model/backward.ts';
+import { bloomConfigFor } from '../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
+import { BloomForward } from '../src/model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward } from '../src/model/bloom/backward.ts';
 
 const B = Number(process.argv[2] ?? 8),
   T = Number(process.argv[3] ?? 64),

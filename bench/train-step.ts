@@ -4,10 +4,10 @@
 //   node --import tsx bench/train-step.ts [B] [T] [N]
 import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/weights.ts';
-import { BloomForward } from '../src/model/forward.ts';
-import { BloomGrads } from '../src/model/backward.ts';
+import { bloomConfigFor } from '../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
+import { BloomForward } from '../src/model/bloom/forward.ts';
+import { BloomGrads } from '../src/model/bloom/backward.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
 

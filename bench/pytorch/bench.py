@@ -11,7 +11,7 @@ import argparse, json, os, statistics, sys, time
 
 import torch
 
-SIZES = {  # mirrors BLOOM_SIZES in src/model/config.ts
+SIZES = {  # mirrors BLOOM_SIZES in src/model/bloom/config.ts
     "nano-bloomz": dict(hidden_size=256, n_layer=4, n_head=8, vocab_size=4096),
     "bloomz-560m": dict(hidden_size=1024, n_layer=24, n_head=16, vocab_size=250880),
     "bloomz-1b1": dict(hidden_size=1536, n_layer=24, n_head=16, vocab_size=250880),

@@ -2,7 +2,7 @@
 // InstructAlignRuntime; the browser worker (src/host/worker.ts through `instructalign/web`) implements CoreRuntime,
 // the part both share, and is checked against it at compile time (src/host/web.ts).
 import type { ModelInfo, ScoreResult } from '../host/runtime.ts';
-import type { StorageDType } from '../model/weights.ts';
+import type { StorageDType } from '../model/bloom/weights.ts';
 import type { SampleOptions } from '../wasm/sampler.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import type { RunProgress } from '../eval/score-loop.ts';

@@ -2,7 +2,7 @@
 import { createRuntime } from '../api/node.ts';
 import type { InstructAlignRuntime } from '../api/types.ts';
 import { bool, num, str, UsageError, type OptionTable, type ParsedArgs } from './args.ts';
-import type { StorageDType } from '../model/weights.ts';
+import type { StorageDType } from '../model/bloom/weights.ts';
 
 /** The model-loading options shared by score and generate (spread into their tables). */
 export const MODEL_OPTIONS: OptionTable = {

@@ -5,7 +5,7 @@
 // needs a 2 GB ArrayBuffer, a 2 GB postMessage or a 2 GB write() — the three limits the single-buffer export hit.
 import { Zip, ZipPassThrough } from 'fflate';
 import type { Runtime } from './runtime.ts';
-import { bloomParameters, toHFConfigJSON } from '../model/config.ts';
+import { bloomParameters, toHFConfigJSON } from '../model/bloom/config.ts';
 import { planSafetensors } from '../model/safetensors.ts';
 import { TORCH_DTYPE } from '../model/checkpoint.ts';
 import { f32ArrayToF16 } from '../gpu/f16.ts';

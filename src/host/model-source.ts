@@ -2,7 +2,7 @@
 // transformers would: a single model.safetensors or the shard index and its shards), and the check that a model
 // fits this adapter's buffer limits before anything is uploaded.
 import type { LoadOptions, Runtime } from './runtime.ts';
-import { bloomParameters, parseBloomConfig } from '../model/config.ts';
+import { bloomParameters, parseBloomConfig } from '../model/bloom/config.ts';
 
 /**
  * Where a model comes from: its files by name (a Map or an object), the File list of an <input webkitdirectory>,

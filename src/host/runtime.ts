@@ -4,9 +4,9 @@ import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
 import { checkTokenizerFits, openCheckpoint } from '../model/checkpoint.ts';
-import type { BloomConfig } from '../model/config.ts';
-import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/weights.ts';
-import { BloomModel } from '../model/bloom.ts';
+import type { BloomConfig } from '../model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/bloom/weights.ts';
+import { BloomModel } from '../model/bloom/model.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
 

@@ -4,10 +4,10 @@
 import type { Runtime } from './runtime.ts';
 import { blobSource, fileSource, SafetensorsFile } from '../model/safetensors.ts';
 import { openCheckpoint } from '../model/checkpoint.ts';
-import { bloomParameters } from '../model/config.ts';
-import { BloomWeights } from '../model/weights.ts';
-import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, readSharded } from '../model/backward.ts';
+import { bloomParameters } from '../model/bloom/config.ts';
+import { BloomWeights } from '../model/bloom/weights.ts';
+import { BloomForward } from '../model/bloom/forward.ts';
+import { BloomGrads, readSharded } from '../model/bloom/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
 import { trainStep } from '../train/step.ts';
 

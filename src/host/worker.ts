@@ -11,7 +11,7 @@ import { alignModel, type AlignProgress, type AlignRequest } from './align-worke
 import { checkpointStream, zipStream, type ExportOptions } from './export-stream.ts';
 import { toBlob, toWritable } from './stream-sinks.ts';
 import type { StepLog } from '../train/loop.ts';
-import { BloomGrads } from '../model/backward.ts';
+import { BloomGrads } from '../model/bloom/backward.ts';
 import { trainStep } from '../train/step.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';

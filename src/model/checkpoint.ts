@@ -1,7 +1,10 @@
-// BLOOM checkpoint folders (HF layout): open from a Node path or a browser file map, canonicalize tensor names,
-// check them against the config's parameter list; save HF-compatibly. node:fs/node:path are dynamic imports
+// Model checkpoint folders (HF layout): open from a Node path or a browser file map, read config.json with the family
+// its model_type names (src/model/families.ts), canonicalize tensor names, check them against the family's parameter
+// table; save HF-compatibly. node:fs/node:path are dynamic imports
 // reached only from the Node paths (string folders, saveCheckpoint), so the module bundles for a browser worker.
-import { bloomParameters, parseBloomConfig, toHFConfigJSON, type BloomConfig, type ParamSpec } from './config.ts';
+import type { ModelConfig, ParameterSource, ParamSpec } from './causal-lm.ts';
+import { familyOf, parseModelConfig } from './families.ts';
+import { bf16ArrayToF32 } from './dtype.ts';
 import {
   blobSource,
   fileSource,
@@ -15,7 +18,7 @@ import {
 } from './safetensors.ts';
 
 export interface Checkpoint {
-  config: BloomConfig;
+  config: ModelConfig;
   tokenizerJSON: string;
   dir: string; // folder path, or a label for a file map
   tensors: Map<string, { info: TensorInfo; file: SafetensorsFile }>; // canonical name -> where its bytes are
@@ -31,9 +34,9 @@ const SHARD = /^model-\d+-of-\d+\.safetensors$/;
 const WEIGHT_DTYPES = new Set<DType>(['F32', 'F16', 'BF16']);
 export const TORCH_DTYPE: Record<'F32' | 'F16' | 'BF16', string> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' };
 
-/** Checkpoints saved from BloomForCausalLM prefix the BloomModel names with `transformer.`. */
-export function canonicalName(name: string): string {
-  return name.startsWith('transformer.') ? name.slice('transformer.'.length) : name;
+/** A checkpoint tensor's canonical name in the family of `cfg` (BLOOM: `transformer.` dropped). */
+export function canonicalName(name: string, cfg: ModelConfig): string {
+  return familyOf(cfg).canonicalName(name);
 }
 
 /** What openCheckpoint needs from a folder, whether on disk or a browser file map. */
@@ -72,7 +75,7 @@ function mapFolder(m: Map<string, Blob>): Folder {
 async function need(folder: Folder, f: string, what: string): Promise<string> {
   if (!folder.files.includes(f))
     throw new Error(
-      `checkpoint folder ${folder.label} has no ${f} (${what}) — expected a HuggingFace BLOOM folder with config.json, tokenizer.json and model.safetensors`,
+      `checkpoint folder ${folder.label} has no ${f} (${what}) — expected a HuggingFace model folder with config.json, tokenizer.json and model.safetensors`,
     );
   return folder.text(f);
 }
@@ -110,14 +113,14 @@ type Entry = { info: TensorInfo; file: SafetensorsFile };
 
 /** Merge every file's tensors under canonical names; decide what to do with lm_head.weight. */
 function collect(
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   files: SafetensorsFile[],
   warnings: string[],
 ): { tensors: Map<string, Entry>; lmHeadUntied: boolean } {
   const tensors = new Map<string, Entry>();
   for (const file of files) {
     for (const info of file.tensors.values()) {
-      const name = canonicalName(info.name);
+      const name = canonicalName(info.name, cfg);
       const prev = tensors.get(name);
       if (prev)
         throw new Error(
@@ -131,14 +134,14 @@ function collect(
   if (lm && tied) tensors.delete('lm_head.weight'); // a saved copy of the tied embedding
   if (!lm && !tied)
     warnings.push(
-      'tie_word_embeddings is false but there is no lm_head.weight: using word_embeddings.weight as the LM head',
+      'tie_word_embeddings is false but there is no lm_head.weight: using the input embedding as the LM head',
     );
   return { tensors, lmHeadUntied: !!lm && !tied };
 }
 
 /** Every expected tensor present with the config's shape and a float dtype; extras dropped with a warning. */
 function validate(
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   expected: ParamSpec[],
   tensors: Map<string, Entry>,
   files: SafetensorsFile[],
@@ -161,11 +164,11 @@ function validate(
   }
   const names = new Set(expected.map((p) => p.name));
   for (const [n, t] of tensors) {
-    const layer = /^h\.(\d+)\./.exec(n);
-    if (!names.has(n) && layer && Number(layer[1]) >= cfg.nLayer) {
+    const layer = familyOf(cfg).layerOf(n);
+    if (!names.has(n) && layer !== undefined && layer >= cfg.nLayer) {
       // ignoring them would silently score with a truncated model
       problems.push(
-        `tensor '${t.info.name}' in ${t.file.name} belongs to layer ${layer[1]}, but config.json has n_layer=${cfg.nLayer}: the weights have more layers than the config`,
+        `tensor '${t.info.name}' in ${t.file.name} belongs to layer ${layer}, but config.json has ${cfg.nLayer} layers: the weights have more layers than the config`,
       );
       tensors.delete(n);
     } else if (!names.has(n)) {
@@ -192,15 +195,15 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
   } catch (e) {
     throw new Error(`${folder.label}/config.json: not valid JSON (${(e as Error).message})`);
   }
-  const config = parseBloomConfig(cfgJSON, `${folder.label}/config.json`);
+  const config = parseModelConfig(cfgJSON, `${folder.label}/config.json`);
   const tokenizerJSON = await need(folder, 'tokenizer.json', 'the tokenizer');
   const files: SafetensorsFile[] = [];
   try {
     for (const f of await weightFiles(folder)) files.push(await SafetensorsFile.open(await folder.source(f)));
     const warnings: string[] = [];
     const { tensors, lmHeadUntied } = collect(config, files, warnings);
-    const expected = bloomParameters(config);
-    if (lmHeadUntied)
+    const expected = familyOf(config).parameters(config);
+    if (lmHeadUntied && !expected.some((p) => p.name === 'lm_head.weight'))
       expected.push({ name: 'lm_head.weight', shape: [config.vocabSize, config.hiddenSize], role: 'embedding' });
     validate(config, expected, tensors, files, warnings);
     return makeCheckpoint(config, tokenizerJSON, folder.label, tensors, lmHeadUntied, files, warnings);
@@ -212,7 +215,7 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
 }
 
 function makeCheckpoint(
-  config: BloomConfig,
+  config: ModelConfig,
   tokenizerJSON: string,
   dir: string,
   tensors: Map<string, Entry>,
@@ -221,10 +224,11 @@ function makeCheckpoint(
   warnings: string[],
 ): Checkpoint {
   const entry = (name: string): Entry => {
-    const t = tensors.get(canonicalName(name));
+    const t = tensors.get(canonicalName(name, config));
     if (!t)
       throw new Error(
-        `${dir}: no tensor '${name}' in this checkpoint (names are canonical, e.g. 'h.0.input_layernorm.weight')`,
+        `${dir}: no tensor '${name}' in this checkpoint (names are canonical: ` +
+          `${familyOf(config).parameters(config)[1]?.name ?? ''} …)`,
       );
     return t;
   };
@@ -256,13 +260,14 @@ export interface SaveOptions {
 /** The tensors of model.safetensors in the checkpoint's order, checked against the config (`what` names the target). */
 function checkpointTensors(
   what: string,
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   params: Map<string, Float32Array>,
   dtype: NonNullable<SaveOptions['dtype']>,
 ): TensorToWrite[] {
-  const expected = bloomParameters(cfg);
+  const expected = familyOf(cfg).parameters(cfg);
   const untied = cfg.raw.tie_word_embeddings === false && params.has('lm_head.weight');
-  if (untied) expected.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, cfg.hiddenSize], role: 'embedding' });
+  if (untied && !expected.some((p) => p.name === 'lm_head.weight'))
+    expected.push({ name: 'lm_head.weight', shape: [cfg.vocabSize, cfg.hiddenSize], role: 'embedding' });
   const known = new Set([...expected.map((p) => p.name), 'lm_head.weight']);
   const problems = [...params.keys()].filter((n) => !known.has(n)).map((n) => `unexpected parameter '${n}'`);
   const tensors: TensorToWrite[] = [];
@@ -283,7 +288,7 @@ function checkpointTensors(
  *  (torch_dtype = the saved dtype) and tokenizer.json, each atomically. `params` holds canonical names. */
 export async function saveCheckpoint(
   dir: string,
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   tokenizerJSON: string,
   params: Map<string, Float32Array>,
   opts: SaveOptions = {},
@@ -296,14 +301,14 @@ export async function saveCheckpoint(
   await fs.mkdir(dir, { recursive: true });
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
   await atomicWriteFile(join(dir, 'tokenizer.json'), tokenizerJSON);
-  await atomicWriteFile(join(dir, 'config.json'), toHFConfigJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] }));
+  await atomicWriteFile(join(dir, 'config.json'), familyOf(cfg).configJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] }));
 }
 
 /**
  * The tokenizer's ids must index the embedding: ids at or past vocab_size would read rows that do not exist (out of
- * range on the GPU: garbage or zeros, scored without a word). BLOOM's tokenizer has 250,680 ids for 250,880 rows.
+ * range on the GPU: garbage or zeros, scored without a word). (BLOOM's tokenizer has 250,680 ids for 250,880 rows.)
  */
-export function checkTokenizerFits(tokenizerVocab: number, cfg: BloomConfig, dir: string): void {
+export function checkTokenizerFits(tokenizerVocab: number, cfg: ModelConfig, dir: string): void {
   if (tokenizerVocab > cfg.vocabSize)
     throw new Error(
       `${dir}: tokenizer.json has ids up to ${tokenizerVocab - 1}, but config.json has vocab_size ${cfg.vocabSize} ` +
@@ -313,7 +318,7 @@ export function checkTokenizerFits(tokenizerVocab: number, cfg: BloomConfig, dir
 
 /** The same three files as saveCheckpoint, as bytes in memory (the browser's download of a tuned model). */
 export function checkpointFiles(
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   tokenizerJSON: string,
   params: Map<string, Float32Array>,
   opts: SaveOptions = {},
@@ -321,8 +326,38 @@ export function checkpointFiles(
   const dtype = opts.dtype ?? 'F32';
   const enc = new TextEncoder();
   return {
-    'config.json': enc.encode(toHFConfigJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] })),
+    'config.json': enc.encode(familyOf(cfg).configJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] })),
     'tokenizer.json': enc.encode(tokenizerJSON),
     'model.safetensors': encodeSafetensors(checkpointTensors('in memory', cfg, params, dtype), { format: 'pt' }),
   };
+}
+
+/** Reads a checkpoint's parameters as f32 (F16/BF16 converted), refusing non-finite weights: a model's loader source. */
+export function checkpointSource(ck: Checkpoint): ParameterSource {
+  return async (name) => {
+    const raw = await ck.raw(name);
+    let data: Float32Array;
+    if (raw.dtype === 'F32') data = new Float32Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 4);
+    else if (raw.dtype === 'BF16')
+      data = bf16ArrayToF32(new Uint16Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 2));
+    else data = await ck.f32(name);
+    refuseNonFinite(data, name, ck.dir);
+    return data;
+  };
+}
+
+/**
+ * A NaN or ±Inf weight makes every score NaN (printed as null) and every generated token <unk>, and int8
+ * quantization would hide it in finite wrong numbers, so a checkpoint holding one is refused at load. The scan runs
+ * on the host copy that is converted and uploaded anyway: one pass, a small fraction of the load time.
+ */
+export function refuseNonFinite(data: Float32Array, name: string, dir: string): void {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0)
+      throw new Error(
+        `${dir}: tensor '${name}' holds ${x} at element ${i}: these weights are not usable (a diverged training run ` +
+          'or a corrupted file); use an earlier checkpoint or re-download the model',
+      );
+  }
 }

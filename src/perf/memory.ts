@@ -1,11 +1,11 @@
 // Memory plans: the exact peak GPU memory of one training step, from a dry run (allocations counted, no kernel run).
 import type { Gpu } from '../gpu/runtime.ts';
-import { bloomConfigFor, bloomParameters } from '../model/config.ts';
-import { BloomWeights } from '../model/weights.ts';
-import { BloomForward } from '../model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../model/backward.ts';
+import { bloomConfigFor, bloomParameters } from '../model/bloom/config.ts';
+import { BloomWeights } from '../model/bloom/weights.ts';
+import { BloomForward } from '../model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward } from '../model/bloom/backward.ts';
 import { AdamW } from '../train/optimizer.ts';
-import { F16ComputeWeights } from '../train/mixed.ts';
+import { F16ComputeWeights } from '../model/bloom/mixed.ts';
 
 function zeroArrays(name: string): Map<string, Float32Array> {
   // untouched zero pages: a dry run never uploads them, so even 1B1's 4 GiB of f32 costs no memory

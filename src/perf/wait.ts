@@ -2,9 +2,9 @@
 // own busy polling, interleaved in one run; a ratio > 1 means the quiet wait is faster.
 import type { Gpu } from '../gpu/runtime.ts';
 import { matmul } from '../ops/matmul.ts';
-import { bloomConfigFor } from '../model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../model/weights.ts';
-import { BloomForward } from '../model/forward.ts';
+import { bloomConfigFor } from '../model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../model/bloom/weights.ts';
+import { BloomForward } from '../model/bloom/forward.ts';
 import { spread, timeMany, type Timing } from './timing.ts';
 
 export interface WaitFigure {

@@ -2,13 +2,13 @@
 // checkpoints, resume) and the browser worker's align(): texts from the TrainingStream → token batches →
 // trainStep (src/train/step.ts: forward/backward → AdamW). Browser-safe: no file access here, so both hosts run the very same steps.
 import type { Gpu } from '../gpu/runtime.ts';
-import type { BloomWeights } from '../model/weights.ts';
-import type { BloomForward } from '../model/forward.ts';
-import { BloomGrads } from '../model/backward.ts';
+import type { BloomWeights } from '../model/bloom/weights.ts';
+import type { BloomForward } from '../model/bloom/forward.ts';
+import { BloomGrads } from '../model/bloom/backward.ts';
 import { AdamW } from './optimizer.ts';
 import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
 import { lossScalerFor, type LossScaler, type LossScalerOptions } from './loss-scale.ts';
-import type { F16ComputeWeights } from './mixed.ts';
+import type { F16ComputeWeights } from '../model/bloom/mixed.ts';
 import type { Tokenizer } from '../wasm/tokenizer.ts';
 import { TrainingStream, type TrainingStreamOptions } from './data/stream.ts';
 import type { ParallelPair } from './data/parallel.ts';

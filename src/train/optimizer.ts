@@ -2,11 +2,11 @@
 // decoupled weight decay (biases and LayerNorm weights excluded unless decayAll), a linear schedule with warmup,
 // and overflow detection (a non-finite gradient norm skips the step) for dynamic loss scaling.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import type { BloomWeights } from '../model/weights.ts';
-import { type BloomGrads, readSharded } from '../model/backward.ts';
+import type { BloomWeights } from '../model/bloom/weights.ts';
+import { type BloomGrads, readSharded } from '../model/bloom/backward.ts';
 import { adamwStep, clipCoefficient, sumSquares, sumsqSlots } from '../ops/adamw.ts';
 import { fill } from '../ops/elementwise.ts';
-import { parameterRole } from '../model/config.ts';
+import { parameterRole } from '../model/bloom/config.ts';
 
 export interface AdamWOptions {
   lr: number; // peak learning rate

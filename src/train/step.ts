@@ -2,11 +2,11 @@
 // the optimizer step, the loss scaler's update and the f16 compute copy's refresh. The InstructAlign loop
 // (train/loop.ts: trainer and page), selftest, the benchmarks and the tests run this; docs/architecture.md walks
 // through it.
-import type { Batch, BloomForward } from '../model/forward.ts';
-import { type BloomGrads, lossAndBackward, shiftLabels } from '../model/backward.ts';
+import type { Batch, BloomForward } from '../model/bloom/forward.ts';
+import { type BloomGrads, lossAndBackward, shiftLabels } from '../model/bloom/backward.ts';
 import type { AdamW } from './optimizer.ts';
 import type { LossScaler } from './loss-scale.ts';
-import type { F16ComputeWeights } from './mixed.ts';
+import type { F16ComputeWeights } from '../model/bloom/mixed.ts';
 
 /** What a step runs on. `compute` (mixed precision) is refreshed from the f32 master after a step that updated it. */
 export interface TrainParts {

@@ -5,13 +5,14 @@ import { readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
 import { checkTokenizerFits, openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
-import { toHFConfigJSON, type BloomConfig } from '../model/config.ts';
-import { BloomWeights } from '../model/weights.ts';
-import { BloomForward } from '../model/forward.ts';
-import { type BloomGrads, readSharded } from '../model/backward.ts';
+import type { ModelConfig } from '../model/causal-lm.ts';
+import { familyOf } from '../model/families.ts';
+import { BloomWeights } from '../model/bloom/weights.ts';
+import { BloomForward } from '../model/bloom/forward.ts';
+import { type BloomGrads, readSharded } from '../model/bloom/backward.ts';
 import type { AdamW } from './optimizer.ts';
 import type { LossScalerOptions, LossScalerState } from './loss-scale.ts';
-import { F16ComputeWeights } from './mixed.ts';
+import { F16ComputeWeights } from '../model/bloom/mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
 import { loadTrainingPairs, readReplay } from './data/node-io.ts';
@@ -246,7 +247,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
     JSON.stringify(
       {
         ...o,
-        model_config: JSON.parse(toHFConfigJSON(cfg)),
+        model_config: JSON.parse(familyOf(cfg).configJSON(cfg)),
         // what the log said about the data, kept with the run
         data_checks: {
           replay: resolveReplay(o.replay).path ?? 'none',
@@ -358,7 +359,7 @@ function divergenceCheck(e: StepLog, dynamic: boolean, inARow: number, out: stri
 async function saveTrainCheckpoint(
   gpu: Gpu,
   o: TrainOptions,
-  cfg: BloomConfig,
+  cfg: ModelConfig,
   tokenizerJSON: string,
   w: BloomWeights,
   opt: AdamW,

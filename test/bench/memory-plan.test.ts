@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { memoryPlan } from '../../src/perf/memory.ts';
-import { bloomConfigFor } from '../../src/model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
-import { BloomForward } from '../../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
+import { bloomConfigFor } from '../../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../../src/model/bloom/weights.ts';
+import { BloomForward } from '../../src/model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 
 async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {

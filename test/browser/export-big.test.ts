@@ -23,7 +23,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchPage, workerDiag } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
 import type { StaticServer } from '../../src/cli/serve.ts';
-import { bloomParameters, parseBloomConfig } from '../../src/model/config.ts';
+import { bloomParameters, parseBloomConfig } from '../../src/model/bloom/config.ts';
 import { planSafetensors } from '../../src/model/safetensors.ts';
 import { f32ArrayToF16 } from '../../src/gpu/f16.ts';
 import { xorshift32 } from '../../src/util/random.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openWorkerPage, type BrowserPage } from '../helpers/browser.ts';
 import { FIXTURES, compare, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
-import { BloomForward } from '../../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
-import type { BloomWeights } from '../../src/model/weights.ts';
+import { BloomForward } from '../../src/model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import type { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 
 describe('GPU buffer pool', () => {

@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { compare, FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
-import { BloomWeights } from '../../src/model/weights.ts';
-import { BloomForward, type Batch } from '../../src/model/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
-import { bloomParameters } from '../../src/model/config.ts';
+import { BloomWeights } from '../../src/model/bloom/weights.ts';
+import { BloomForward, type Batch } from '../../src/model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { bloomParameters } from '../../src/model/bloom/config.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 
 /** The fixture's reference batch and labels. */

@@ -2,9 +2,9 @@
 // DEFAULT limits (128 MiB per binding, 256 MiB per buffer): the 250,880×1024 embedding must be sharded.
 import assert from 'node:assert/strict';
 import { Gpu } from '../../src/gpu/runtime.ts';
-import { bloomConfigFor, countParameters } from '../../src/model/config.ts';
-import { BloomWeights, randomBloomArrays } from '../../src/model/weights.ts';
-import { BloomModel } from '../../src/model/bloom.ts';
+import { bloomConfigFor, countParameters } from '../../src/model/bloom/config.ts';
+import { BloomWeights, randomBloomArrays } from '../../src/model/bloom/weights.ts';
+import { BloomModel } from '../../src/model/bloom/model.ts';
 
 describe('BLOOMZ-560M shape within default WebGPU limits', function () {
   this.timeout(900000);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCheckpoint, saveCheckpoint } from '../../src/model/checkpoint.ts';
-import { bloomParameters, countParameters, parseBloomConfig } from '../../src/model/config.ts';
+import { bloomParameters, countParameters, parseBloomConfig, type BloomConfig } from '../../src/model/bloom/config.ts';
 import { f32ArrayToBf16 } from '../../src/model/dtype.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../src/model/safetensors.ts';
 
@@ -50,7 +50,7 @@ describe('openCheckpoint', () => {
     assert.equal(ck.config.hiddenSize, 64);
     assert.deepEqual(
       [...ck.tensors.keys()].sort(),
-      bloomParameters(ck.config)
+      bloomParameters(ck.config as BloomConfig)
         .map((p) => p.name)
         .sort(),
     );
@@ -87,7 +87,7 @@ describe('openCheckpoint', () => {
     let n = 0;
     for (const { info } of ck.tensors.values()) n += info.shape.reduce((a, b) => a * b, 1);
     assert.equal(n, 4_208_640);
-    assert.equal(n, countParameters(ck.config));
+    assert.equal(n, countParameters(ck.config as BloomConfig));
     assert.equal(ck.config.torchDtype, 'float16');
     await ck.close();
   });

@@ -11,7 +11,7 @@ import {
   parameterRole,
   parseBloomConfig,
   toHFConfigJSON,
-} from '../../src/model/config.ts';
+} from '../../src/model/bloom/config.ts';
 
 const json = (rel: string) =>
   JSON.parse(readFileSync(fileURLToPath(new URL(rel, import.meta.url)), 'utf8')) as Record<string, unknown>;
@@ -25,6 +25,7 @@ describe('parseBloomConfig', () => {
     assert.deepEqual(
       { ...c, raw: undefined },
       {
+        family: 'bloom',
         vocabSize: 700,
         hiddenSize: 48,
         nLayer: 2,

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { compare, FIXTURE_NAMES, getGpu, loadFixture } from '../helpers/gpu.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
-import { BloomWeights } from '../../src/model/weights.ts';
-import { BloomModel } from '../../src/model/bloom.ts';
+import { BloomWeights } from '../../src/model/bloom/weights.ts';
+import { BloomModel } from '../../src/model/bloom/model.ts';
 
 for (const name of FIXTURE_NAMES) {
   describe(`forward parity: ${name}`, () => {

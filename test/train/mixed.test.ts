@@ -12,9 +12,9 @@ import { linearLr } from '../../src/train/optimizer.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { castF16 } from '../../src/ops/elementwise.ts';
 import { f32ArrayToF16 } from '../../src/model/dtype.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/backward.ts';
-import { BloomWeights } from '../../src/model/weights.ts';
-import { BloomForward } from '../../src/model/forward.ts';
+import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { BloomWeights } from '../../src/model/bloom/weights.ts';
+import { BloomForward } from '../../src/model/bloom/forward.ts';
 import { loadFixture, compare } from '../helpers/gpu.ts';
 
 function options(out: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions {

@@ -2,10 +2,10 @@
 // schedule, state round-trip, and the overflow skip of dynamic loss scaling.
 import assert from 'node:assert/strict';
 import { FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
-import type { BloomWeights } from '../../src/model/weights.ts';
-import { BloomForward } from '../../src/model/forward.ts';
-import { BloomGrads, lossAndBackward, readSharded } from '../../src/model/backward.ts';
-import { bloomParameters } from '../../src/model/config.ts';
+import type { BloomWeights } from '../../src/model/bloom/weights.ts';
+import { BloomForward } from '../../src/model/bloom/forward.ts';
+import { BloomGrads, lossAndBackward, readSharded } from '../../src/model/bloom/backward.ts';
+import { bloomParameters } from '../../src/model/bloom/config.ts';
 import { AdamW, decays, linearLr } from '../../src/train/optimizer.ts';
 import { trainStep } from '../../src/train/step.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';

@@ -18,7 +18,7 @@ import {
 } from '../../src/train/run-folder.ts';
 import { makeDir } from '../../src/util/mkdir.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../src/model/safetensors.ts';
-import type { BloomGrads } from '../../src/model/backward.ts';
+import type { BloomGrads } from '../../src/model/bloom/backward.ts';
 
 function options(out: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions {
   return {

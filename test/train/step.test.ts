@@ -6,8 +6,8 @@
 // Parity of a single-batch trainStep with HF Trainer itself is test/train/optimizer.test.ts.
 import assert from 'node:assert/strict';
 import { compare, getGpu, loadFixture } from '../helpers/gpu.ts';
-import { BloomForward } from '../../src/model/forward.ts';
-import { BloomGrads, readSharded } from '../../src/model/backward.ts';
+import { BloomForward } from '../../src/model/bloom/forward.ts';
+import { BloomGrads, readSharded } from '../../src/model/bloom/backward.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 import { type MicroBatch, trainStep } from '../../src/train/step.ts';
 import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';

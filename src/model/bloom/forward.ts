@@ -1,15 +1,15 @@
 // BLOOM forward graph (BloomForCausalLM as HF computes it, docs/bloom.md) on the GPU: embeddings → LN → blocks
 // (LN, fused QKV, ALiBi attention, dense, residual, LN, MLP with GELU, residual) → ln_f → tied LM head,
 // the head evaluated in vocabulary chunks into log-softmax statistics (full logits only on request).
-import type { Gpu, Tensor } from '../gpu/runtime.ts';
+import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
-import { embeddingForward } from '../ops/embedding.ts';
-import { layernormForward } from '../ops/layernorm.ts';
-import { linearForward, matmul } from '../ops/matmul.ts';
-import { int8Linear, type Int8Weight } from '../ops/matmul_int8.ts';
-import { addInPlace, geluForward } from '../ops/elementwise.ts';
-import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../ops/attention.ts';
-import { ceFinalize, ceStats } from '../ops/cross_entropy.ts';
+import { embeddingForward } from '../../ops/embedding.ts';
+import { layernormForward } from '../../ops/layernorm.ts';
+import { linearForward, matmul } from '../../ops/matmul.ts';
+import { int8Linear, type Int8Weight } from '../../ops/matmul_int8.ts';
+import { addInPlace, geluForward } from '../../ops/elementwise.ts';
+import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../../ops/attention.ts';
+import { ceFinalize, ceStats } from '../../ops/cross_entropy.ts';
 
 /** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
 export interface Batch {

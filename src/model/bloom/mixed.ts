@@ -1,9 +1,9 @@
 // Mixed-precision training (--fp16): AdamW updates the f32 master weights; the forward and backward read a compute
 // copy whose matrices are packed f16 (the matmul's B_F16 path), refreshed from the master on the GPU after each step.
 // LayerNorm parameters and biases stay f32 in both, so the copy shares those tensors with the master.
-import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import { BloomWeights } from '../model/weights.ts';
-import { castF16 } from '../ops/elementwise.ts';
+import type { Gpu, Tensor } from '../../gpu/runtime.ts';
+import { BloomWeights } from './weights.ts';
+import { castF16 } from '../../ops/elementwise.ts';
 
 export class F16ComputeWeights {
   /** the weights BloomForward reads: f16 matrices, the master's f32 LayerNorms and biases */

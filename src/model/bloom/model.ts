@@ -1,13 +1,24 @@
 // A loaded BLOOM model: weights + forward graph, with the inference entry points (log-probs, full logits,
 // hidden states, KV-cached generation). Training lives in backward.ts / src/train.
-import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import type { BloomConfig } from './config.ts';
+import type { Gpu, Tensor } from '../../gpu/runtime.ts';
+import type { PolicyOverrides } from '../../gpu/policy.ts';
+import { bloomParameters, type BloomConfig } from './config.ts';
 import type { BloomWeights, StorageDType } from './weights.ts';
 import { BloomForward, type Batch } from './forward.ts';
-import { keyInfo } from '../ops/attention.ts';
-import { layernormForward } from '../ops/layernorm.ts';
-import { embeddingForward } from '../ops/embedding.ts';
-import { tuneMatmuls } from '../ops/matmul-tune.ts';
+import { BloomTrainable } from './trainable.ts';
+import {
+  readParamTensors,
+  type CausalLM,
+  type Int8Options,
+  type KVCache as SeamCache,
+  type ParamTensor,
+  type PrefixGroup,
+  type TrainingOptions,
+} from '../causal-lm.ts';
+import { keyInfo } from '../../ops/attention.ts';
+import { layernormForward } from '../../ops/layernorm.ts';
+import { embeddingForward } from '../../ops/embedding.ts';
+import { tuneMatmuls } from '../../ops/matmul-tune.ts';
 
 /** Next-token targets of a batch: ids[t+1] where both t and t+1 are real tokens, else −100. */
 export function nextTokenTargets(b: Batch): Int32Array {
@@ -21,19 +32,59 @@ export function nextTokenTargets(b: Batch): Int32Array {
   return out;
 }
 
-export class BloomModel {
+export class BloomModel implements CausalLM {
   readonly fwd: BloomForward;
+  private readonly caches = new Set<KVCache>();
+  private readonly trainables = new Set<BloomTrainable>();
+  /**
+   * `owner`: this model frees the weights on destroy(); a policy view (withPolicy) shares its parent's and frees
+   * only what it made.
+   */
   constructor(
     readonly gpu: Gpu,
     readonly weights: BloomWeights,
+    private readonly owner = true,
   ) {
     this.fwd = new BloomForward(gpu, weights);
   }
   get cfg(): BloomConfig {
     return this.weights.cfg;
   }
+  get config(): BloomConfig {
+    return this.weights.cfg;
+  }
   get dtype(): StorageDType {
     return this.weights.dtype;
+  }
+  get int8(): Int8Options | null {
+    return this.weights.int8 ?? null;
+  }
+  parameters(): readonly ParamTensor[] {
+    return this.weights.tensors();
+  }
+  parameterCount(): number {
+    return this.weights.parameterCount();
+  }
+  bytes(): number {
+    return this.weights.bytes();
+  }
+  /** one position of one layer's cache: its fused q, k and v rows (f32) */
+  get cacheRowBytes(): number {
+    return 3 * this.cfg.hiddenSize * 4;
+  }
+
+  training(opts: TrainingOptions = {}): BloomTrainable {
+    const t: BloomTrainable = new BloomTrainable(this.gpu, this.weights, opts, () => this.trainables.delete(t));
+    this.trainables.add(t);
+    return t;
+  }
+
+  readParameters(): Promise<Map<string, Float32Array>> {
+    return readParamTensors(this.gpu, this.weights.tensors(), bloomParameters(this.cfg));
+  }
+
+  withPolicy(overrides: PolicyOverrides): BloomModel {
+    return new BloomModel(this.gpu.withPolicy(overrides), this.weights, false);
   }
 
   /** log p(targets[r]) for every row (0 where the target is −100), plus optionally full logits and hidden states. */
@@ -89,12 +140,14 @@ export class BloomModel {
   /** A KV cache: one qkv buffer per layer holding `Tmax` rows for each of B sequences (generation: B = 1). */
   newCache(Tmax: number, B = 1): KVCache {
     const H = this.cfg.hiddenSize;
-    return {
+    const c: KVCache = {
       B,
       Tmax,
       len: 0,
       qkv: Array.from({ length: this.cfg.nLayer }, (_, l) => this.gpu.tensor(B * Tmax * 3 * H, 'f32', `kv:h${l}`)),
     };
+    this.caches.add(c);
+    return c;
   }
 
   /**
@@ -297,24 +350,22 @@ export class BloomModel {
   }
 
   freeCache(c: KVCache): void {
+    if (!this.caches.delete(c)) return;
     c.qkv.forEach((t) => t.destroy());
   }
 
+  /** Frees the caches and training set-ups still alive, the ALiBi slopes and (unless a policy view) the weights. */
   destroy(): void {
-    this.weights.destroy();
+    for (const c of [...this.caches]) this.freeCache(c);
+    for (const t of [...this.trainables]) t.destroy();
     this.fwd.slopes.destroy();
+    if (this.owner) this.weights.destroy();
   }
 }
 
-export interface KVCache {
-  B: number;
-  Tmax: number;
-  len: number;
+/** BLOOM's cache: one fused qkv buffer per layer holding Tmax rows for each of B sequences. */
+export interface KVCache extends SeamCache {
   qkv: Tensor[];
 }
 
-/** One example's label texts for BloomModel.scoreGroups: the shared prompt tokens and each label's own tokens. */
-export interface PrefixGroup {
-  prefix: number[];
-  suffixes: number[][];
-}
+export type { PrefixGroup } from '../causal-lm.ts';

@@ -1,7 +1,12 @@
 // BLOOM configuration: config.json parsing (HF key aliases included), the size table, and the ordered canonical
 // parameter list, which is the one source of truth for tensor names and shapes (docs/bloom.md).
 
-export interface BloomConfig {
+import type { ModelConfig, ParamRole, ParamSpec } from '../causal-lm.ts';
+
+export type { ParamRole, ParamSpec } from '../causal-lm.ts';
+
+export interface BloomConfig extends ModelConfig {
+  family: 'bloom';
   vocabSize: number; // embedding rows V (250880 on the hub models; the tokenizer uses fewer)
   hiddenSize: number; // model width H
   nLayer: number; // number of blocks h.0 … h.{L-1}
@@ -96,6 +101,7 @@ export function parseBloomConfig(json: unknown, source = 'config.json'): BloomCo
   }
   const dt = [j.dtype, j.torch_dtype].find((x) => typeof x === 'string') as string | undefined;
   const cfg: BloomConfig = {
+    family: 'bloom',
     vocabSize: posInt(j, ['vocab_size'], source),
     hiddenSize,
     nLayer: posInt(j, ['n_layer', 'num_hidden_layers'], source),
@@ -182,45 +188,35 @@ export function bloomConfigFor(name: string): BloomConfig {
   );
 }
 
-/**
- * What a parameter is, which decides how it is stored and trained (declared here, once, instead of read from its
- * name): `matrix` — a Linear's weight (16-bit storage, weight decay, LLM.int8()); `embedding` — the token embedding
- * (also the tied LM head: 16-bit, weight decay, never int8); `norm` — a LayerNorm's γ or β and `bias` — a Linear's
- * bias (both kept f32, no weight decay, as HF's Trainer excludes them).
- */
-export type ParamRole = 'matrix' | 'embedding' | 'norm' | 'bias';
-
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  role: ParamRole;
-}
-
 /** Canonical parameters in BloomModel order, without the `transformer.` prefix; lm_head is tied and not listed. */
 export function bloomParameters(cfg: BloomConfig): ParamSpec[] {
   const H = cfg.hiddenSize;
   const ps: ParamSpec[] = [
     { name: 'word_embeddings.weight', shape: [cfg.vocabSize, H], role: 'embedding' },
-    { name: 'word_embeddings_layernorm.weight', shape: [H], role: 'norm' },
-    { name: 'word_embeddings_layernorm.bias', shape: [H], role: 'norm' },
+    { name: 'word_embeddings_layernorm.weight', shape: [H], role: 'norm', init: 'ones' },
+    { name: 'word_embeddings_layernorm.bias', shape: [H], role: 'norm', init: 'zeros' },
   ];
-  const block: [string, number[], ParamRole][] = [
-    ['input_layernorm.weight', [H], 'norm'],
-    ['input_layernorm.bias', [H], 'norm'],
+  const block: [string, number[], ParamRole, ParamSpec['init']?][] = [
+    ['input_layernorm.weight', [H], 'norm', 'ones'],
+    ['input_layernorm.bias', [H], 'norm', 'zeros'],
     ['self_attention.query_key_value.weight', [3 * H, H], 'matrix'],
     ['self_attention.query_key_value.bias', [3 * H], 'bias'],
     ['self_attention.dense.weight', [H, H], 'matrix'],
     ['self_attention.dense.bias', [H], 'bias'],
-    ['post_attention_layernorm.weight', [H], 'norm'],
-    ['post_attention_layernorm.bias', [H], 'norm'],
+    ['post_attention_layernorm.weight', [H], 'norm', 'ones'],
+    ['post_attention_layernorm.bias', [H], 'norm', 'zeros'],
     ['mlp.dense_h_to_4h.weight', [4 * H, H], 'matrix'],
     ['mlp.dense_h_to_4h.bias', [4 * H], 'bias'],
     ['mlp.dense_4h_to_h.weight', [H, 4 * H], 'matrix'],
     ['mlp.dense_4h_to_h.bias', [H], 'bias'],
   ];
   for (let i = 0; i < cfg.nLayer; i++)
-    for (const [n, shape, role] of block) ps.push({ name: `h.${i}.${n}`, shape: [...shape], role });
-  ps.push({ name: 'ln_f.weight', shape: [H], role: 'norm' }, { name: 'ln_f.bias', shape: [H], role: 'norm' });
+    for (const [n, shape, role, init] of block)
+      ps.push({ name: `h.${i}.${n}`, shape: [...shape], role, ...(init ? { init } : {}) });
+  ps.push(
+    { name: 'ln_f.weight', shape: [H], role: 'norm', init: 'ones' },
+    { name: 'ln_f.bias', shape: [H], role: 'norm', init: 'zeros' },
+  );
   return ps;
 }
 
@@ -234,7 +230,7 @@ ROLES.set('lm_head.weight', 'embedding');
 /** The role of a canonical parameter name (`h.7.mlp.dense_h_to_4h.bias` → `bias`); unknown names are an error. */
 export function parameterRole(name: string): ParamRole {
   const r = ROLES.get(name.replace(/^h\.\d+\./, 'h.0.'));
-  if (!r) throw new Error(`"${name}" is not a BLOOM parameter name (see bloomParameters in src/model/config.ts)`);
+  if (!r) throw new Error(`"${name}" is not a BLOOM parameter name (see bloomParameters in src/model/bloom/config.ts)`);
   return r;
 }
 

@@ -1,24 +1,20 @@
 // BLOOM weights on the GPU: one tensor per parameter (f32 or packed f16), the word embedding split into
 // vocabulary shards that each fit maxStorageBufferBindingSize (BLOOMZ-560M's 250,880×1024 table needs it).
-import type { Gpu, Tensor, TDType } from '../gpu/runtime.ts';
-import { bloomParameters, parameterRole, type BloomConfig } from './config.ts';
-import { f32ArrayToF16, bf16ArrayToF32 } from './dtype.ts';
-import type { Checkpoint } from './checkpoint.ts';
-import { quantizeWeight } from './int8.ts';
-import type { Int8Weight } from '../ops/matmul_int8.ts';
-import { xorshift32 } from '../util/random.ts';
+import type { Gpu, Tensor, TDType } from '../../gpu/runtime.ts';
+import { bloomParameters, type BloomConfig } from './config.ts';
+import { randomArrays, type Int8Options, type ParamSpec, type ParamTensor, type StorageDType } from '../causal-lm.ts';
+import type { ParameterSource } from '../causal-lm.ts';
+import { f32ArrayToF16 } from '../dtype.ts';
+import { checkpointSource, type Checkpoint } from '../checkpoint.ts';
+import { quantizeWeight } from '../int8.ts';
+import type { Int8Weight } from '../../ops/matmul_int8.ts';
 
-export type StorageDType = 'f32' | 'f16';
+export type { Int8Options, StorageDType } from '../causal-lm.ts';
 
 export interface EmbShard {
   w: Tensor;
   lo: number;
   hi: number;
-}
-
-/** LLM.int8() storage (docs/int8.md): threshold is the activation outlier threshold (bitsandbytes: 6; 0 = int8 only). */
-export interface Int8Options {
-  threshold: number;
 }
 
 /** The Linear families LLM.int8() quantizes; the LM head (tied to the embedding), embeddings and LayerNorms stay 16/32-bit. */
@@ -28,14 +24,14 @@ export const INT8_LINEARS = [
   'mlp.dense_h_to_4h',
   'mlp.dense_4h_to_h',
 ] as const;
-// the block Linears' weights, which are exactly BLOOM's `matrix` parameters (INT8_LINEARS names them for tests)
-const isInt8Linear = (name: string) => parameterRole(name) === 'matrix';
 
 export class BloomWeights {
   readonly params = new Map<string, Tensor>();
   readonly emb: EmbShard[] = [];
   /** quantized Linear weights (with int8), by parameter name; these names are absent from `params` */
   readonly int8w = new Map<string, Int8Weight>();
+  /** the parameter table by name: each tensor's shape and role */
+  readonly specs: Map<string, ParamSpec>;
   constructor(
     readonly gpu: Gpu,
     readonly cfg: BloomConfig,
@@ -44,6 +40,37 @@ export class BloomWeights {
   ) {
     if (int8 && !(int8.threshold >= 0 && Number.isFinite(int8.threshold)))
       throw new Error(`--int8-threshold must be a finite number ≥ 0, got ${int8.threshold}`);
+    this.specs = new Map(bloomParameters(cfg).map((p) => [p.name, p]));
+    // an untied LM head (tie_word_embeddings false) is the output embedding
+    this.specs.set('lm_head.weight', {
+      name: 'lm_head.weight',
+      shape: [cfg.vocabSize, cfg.hiddenSize],
+      role: 'embedding',
+    });
+  }
+
+  private spec(name: string): ParamSpec {
+    const p = this.specs.get(name);
+    if (!p)
+      throw new Error(`"${name}" is not a BLOOM parameter name (see bloomParameters in src/model/bloom/config.ts)`);
+    return p;
+  }
+
+  /** Every parameter tensor with its role: the table's order but the embedding, then the embedding's row shards. */
+  tensors(): ParamTensor[] {
+    const out: ParamTensor[] = [];
+    for (const [name, tensor] of this.params) out.push({ key: name, name, role: this.spec(name).role, tensor });
+    const V = this.cfg.vocabSize,
+      H = this.cfg.hiddenSize;
+    for (const s of this.emb)
+      out.push({
+        key: `word_embeddings.weight[${s.lo}:${s.hi}]`,
+        name: 'word_embeddings.weight',
+        role: 'embedding',
+        tensor: s.w,
+        rows: { lo: s.lo, hi: s.hi, total: V, width: H },
+      });
+    return out;
   }
 
   get(name: string): Tensor {
@@ -72,7 +99,7 @@ export class BloomWeights {
 
   /** Matrices use the storage dtype; LayerNorm parameters and biases stay f32 (tiny, and precision-sensitive). */
   kind(name: string): TDType {
-    const role = parameterRole(name);
+    const role = this.spec(name).role;
     return this.dtype === 'f16' && (role === 'matrix' || role === 'embedding') ? 'f16p' : 'f32';
   }
 
@@ -81,7 +108,8 @@ export class BloomWeights {
       this.uploadEmbedding(data);
       return;
     }
-    if (this.int8 && isInt8Linear(name)) {
+    // LLM.int8() quantizes the block Linears' weights: exactly the `matrix` parameters
+    if (this.int8 && this.spec(name).role === 'matrix') {
       this.uploadInt8(name, data);
       return;
     }
@@ -93,10 +121,8 @@ export class BloomWeights {
 
   /** Quantizes on the host and uploads only CB and SCB: the full-precision matrix never reaches the GPU. */
   private uploadInt8(name: string, data: Float32Array): void {
-    const H = this.cfg.hiddenSize;
-    const K = name.endsWith('dense_4h_to_h.weight') ? 4 * H : H,
-      N = data.length / K;
-    if (!Number.isInteger(N)) throw new Error(`int8 weight ${name}: ${data.length} values are not [N, ${K}]`);
+    const [N, K] = this.spec(name).shape;
+    if (data.length !== N * K) throw new Error(`int8 weight ${name}: ${data.length} values are not [${N}, ${K}]`);
     const q = quantizeWeight(data, N, K);
     const cb = this.gpu.tensor(q.packed.length, 'u32', `weight:${name}:int8`),
       scb = this.gpu.tensor(N, 'f32', `weight:${name}:scb`);
@@ -119,30 +145,39 @@ export class BloomWeights {
     }
   }
 
+  /** Loads every parameter of the table from `source` (a checkpoint: checkpointSource), one tensor at a time. */
+  static async fromSource(
+    gpu: Gpu,
+    cfg: BloomConfig,
+    source: ParameterSource,
+    dtype: StorageDType,
+    onProgress?: (done: number, total: number) => void,
+    int8?: Int8Options,
+  ): Promise<BloomWeights> {
+    const w = new BloomWeights(gpu, cfg, dtype, int8);
+    const specs = bloomParameters(cfg);
+    try {
+      for (let i = 0; i < specs.length; i++) {
+        w.upload(specs[i].name, await source(specs[i].name));
+        onProgress?.(i + 1, specs.length);
+      }
+    } catch (e) {
+      w.destroy();
+      throw e;
+    }
+    return w;
+  }
+
   /** Loads every parameter of the checkpoint (validated by openCheckpoint), one tensor at a time. */
-  static async fromCheckpoint(
+  static fromCheckpoint(
     gpu: Gpu,
     ck: Checkpoint,
     dtype: StorageDType,
     onProgress?: (done: number, total: number) => void,
     int8?: Int8Options,
   ): Promise<BloomWeights> {
-    const w = new BloomWeights(gpu, ck.config, dtype, int8);
-    const specs = bloomParameters(ck.config);
-    for (let i = 0; i < specs.length; i++) {
-      const name = specs[i].name;
-      const raw = await ck.raw(name);
-      let data: Float32Array;
-      if (raw.dtype === 'F32')
-        data = new Float32Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 4);
-      else if (raw.dtype === 'BF16')
-        data = bf16ArrayToF32(new Uint16Array(raw.bytes.buffer, raw.bytes.byteOffset, raw.bytes.byteLength / 2));
-      else data = await ck.f32(name);
-      refuseNonFinite(data, name, ck.dir);
-      w.upload(name, data);
-      onProgress?.(i + 1, specs.length);
-    }
-    return w;
+    if (ck.config.family !== 'bloom') throw new Error(`${ck.dir}: a ${ck.config.family} checkpoint, not BLOOM`);
+    return BloomWeights.fromSource(gpu, ck.config as BloomConfig, checkpointSource(ck), dtype, onProgress, int8);
   }
 
   /** Builds weights from host arrays (random-init models, tests). */
@@ -196,38 +231,5 @@ export class BloomWeights {
 
 /** Random BLOOM weights (normal(0, std) matrices, LayerNorm γ=1 β=0, zero biases): for shape benchmarks and tests. */
 export function randomBloomArrays(cfg: BloomConfig, seed = 1, std = 0.02): Map<string, Float32Array> {
-  const rnd = xorshift32(seed);
-  const out = new Map<string, Float32Array>();
-  for (const { name, shape, role } of bloomParameters(cfg)) {
-    const a = new Float32Array(shape.reduce((x, y) => x * y, 1));
-    if (role === 'norm') {
-      if (name.endsWith('weight')) a.fill(1);
-    } else if (role !== 'bias') {
-      for (let i = 0; i < a.length; i += 2) {
-        const u = Math.max(rnd(), 1e-12),
-          v = rnd();
-        const r = Math.sqrt(-2 * Math.log(u)) * std;
-        a[i] = r * Math.cos(2 * Math.PI * v);
-        if (i + 1 < a.length) a[i + 1] = r * Math.sin(2 * Math.PI * v);
-      }
-    }
-    out.set(name, a);
-  }
-  return out;
-}
-
-/**
- * A NaN or ±Inf weight makes every score NaN (printed as null) and every generated token <unk>, and int8
- * quantization would hide it in finite wrong numbers, so a checkpoint holding one is refused at load. The scan runs
- * on the host copy that is converted and uploaded anyway: one pass, a small fraction of the load time.
- */
-export function refuseNonFinite(data: Float32Array, name: string, dir: string): void {
-  for (let i = 0; i < data.length; i++) {
-    const x = data[i];
-    if (x - x !== 0)
-      throw new Error(
-        `${dir}: tensor '${name}' holds ${x} at element ${i}: these weights are not usable (a diverged training run ` +
-          'or a corrupted file); use an earlier checkpoint or re-download the model',
-      );
-  }
+  return randomArrays(bloomParameters(cfg), seed, std);
 }

@@ -1,15 +1,16 @@
 // BLOOM backward graph: mean shifted cross-entropy (docs/bloom.md, Loss) through the tied LM head, ln_f, every block
 // in reverse, word_embeddings_layernorm and the embedding scatter. Gradients accumulate until zero().
-import type { Gpu, Tensor } from '../gpu/runtime.ts';
+import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import type { Batch, BlockActs, BloomForward, ForwardActs } from './forward.ts';
 import { bloomParameters } from './config.ts';
-import { matmul, linearBackwardInput, linearBackwardWeight } from '../ops/matmul.ts';
-import { layernormBackward } from '../ops/layernorm.ts';
-import { embeddingBackward } from '../ops/embedding.ts';
-import { attentionBackward, attentionBackwardScratch } from '../ops/attention.ts';
-import { ceBackward } from '../ops/cross_entropy.ts';
-import { fill, geluBackward } from '../ops/elementwise.ts';
+import type { Gradients, ParamTensor } from '../causal-lm.ts';
+import { matmul, linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
+import { layernormBackward } from '../../ops/layernorm.ts';
+import { embeddingBackward } from '../../ops/embedding.ts';
+import { attentionBackward, attentionBackwardScratch } from '../../ops/attention.ts';
+import { ceBackward } from '../../ops/cross_entropy.ts';
+import { fill, geluBackward } from '../../ops/elementwise.ts';
 
 export interface GradShard {
   dw: Tensor;
@@ -18,9 +19,11 @@ export interface GradShard {
 }
 
 /** f32 gradients with the weights' layout: one tensor per parameter, the embedding in the weights' shards. */
-export class BloomGrads {
+export class BloomGrads implements Gradients {
   readonly params = new Map<string, Tensor>();
   readonly emb: GradShard[] = [];
+  /** every gradient tensor, in the order and with the keys of the weights' tensors() */
+  readonly tensors: readonly ParamTensor[];
   constructor(
     readonly gpu: Gpu,
     readonly w: BloomWeights,
@@ -28,7 +31,13 @@ export class BloomGrads {
     for (const [name, t] of w.params) this.params.set(name, gpu.tensor(t.numel, 'f32', `grad:${name}`));
     for (const s of w.emb)
       this.emb.push({ dw: gpu.tensor(s.w.numel, 'f32', `grad:word_embeddings[${s.lo}:${s.hi}]`), lo: s.lo, hi: s.hi });
+    const grad = (p: ParamTensor) => (p.rows ? this.emb.find((s) => s.lo === p.rows!.lo)!.dw : this.get(p.name));
+    this.tensors = w.tensors().map((p) => ({ ...p, tensor: grad(p) }));
     this.zero();
+  }
+
+  read(): Promise<Map<string, Float32Array>> {
+    return this.toArrays();
   }
 
   get(name: string): Tensor {
