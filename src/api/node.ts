@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../host/runtime.ts';
-import { scorerFromRuntime } from '../eval/scorer.ts';
+import { loadedScorerInfo, scorerFromRuntime } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, type EvalData } from '../eval/datasets.ts';
 import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
 import { evaluate as runEvaluation } from '../eval/evaluate.ts';
@@ -59,7 +59,7 @@ export function evaluationData(req: EvaluateRequest): EvalData {
 }
 
 class NodeRuntime implements InstructAlignRuntime {
-  private modelInfo: { name: string; dtype: string; int8: boolean } | null = null;
+  private modelInfo: { name: string; dtype: string } | null = null;
   constructor(
     private rt: Runtime,
     private log: (m: string) => void,
@@ -76,7 +76,7 @@ class NodeRuntime implements InstructAlignRuntime {
   async loadModel(path: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
     const dir = resolveModelPath(path);
     const info = await this.rt.loadModel({ path: dir, ...opts });
-    this.modelInfo = { name: dir, dtype: opts.dtype ?? 'default', int8: !!opts.int8 };
+    this.modelInfo = { name: dir, dtype: opts.dtype ?? 'default' };
     return info;
   }
 
@@ -114,7 +114,11 @@ class NodeRuntime implements InstructAlignRuntime {
     const batchSize = req.batchSize ?? 16;
     const scorer = scorerFromRuntime(
       this.rt,
-      { model: this.modelInfo.name, adapter: this.adapter, dtype: this.modelInfo.dtype, int8: this.modelInfo.int8 },
+      // what was loaded (files' hashes, int8 threshold), not what the folder holds now: fingerprint.ts
+      loadedScorerInfo(
+        { ...this.rt.info(), name: this.modelInfo.name },
+        { adapter: this.adapter, dtype: this.modelInfo.dtype },
+      ),
       batchSize,
       req.prefixSharing ?? true,
     );

@@ -17,7 +17,7 @@ import {
   type ParsedArgs,
 } from './args.ts';
 import type { Scorer } from '../eval/scorer.ts';
-import { scorerFromRuntime } from '../eval/scorer.ts';
+import { loadedScorerInfo, scorerFromRuntime, type LoadedModelLike } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, parseGroups, type EvalData } from '../eval/datasets.ts';
 import {
   customPrompts,
@@ -194,7 +194,12 @@ export type GeneratorFactory = (o: ModelOptions) => Promise<LoadedGenerator>;
 interface RuntimeModule {
   Runtime: {
     create(o: { log?: (msg: string) => void }): Promise<{
-      loadModel(o: { path: string; dtype?: 'f32' | 'f16'; int8?: boolean; int8Threshold?: number }): Promise<unknown>;
+      loadModel(o: {
+        path: string;
+        dtype?: 'f32' | 'f16';
+        int8?: boolean;
+        int8Threshold?: number;
+      }): Promise<LoadedModelLike>;
       score(
         texts: string[],
         o?: { maxLength?: number; batchSize?: number; groupSize?: number; firstPad?: boolean },
@@ -232,15 +237,13 @@ export const loadRuntimeScorer: ScorerFactory = async (o) => {
     throw new Error(`the model runtime (src/host/runtime.ts) could not be loaded: ${(e as Error).message}`);
   }
   const rt = await mod.Runtime.create({ log: o.log });
-  await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
+  const m = await rt.loadModel({ path: o.path, dtype: o.dtype, int8: o.int8, int8Threshold: o.int8Threshold });
   const adapter = (rt as { adapterInfo?: string }).adapterInfo;
-  const info = {
-    model: o.path,
-    adapter: adapter || 'webgpu',
-    dtype: o.dtype ?? 'default',
-    int8: o.int8,
-    ...(o.firstPad ? { firstPad: true } : {}),
-  };
+  // the files' hashes and the int8 threshold as loaded (fingerprint.ts), the same as the API and the worker record
+  const info = loadedScorerInfo(
+    { ...m, name: o.path },
+    { adapter: adapter || 'webgpu', dtype: o.dtype ?? 'default', firstPad: o.firstPad },
+  );
   return { scorer: scorerFromRuntime(rt, info, o.batchSize, o.prefixSharing !== 'off'), dispose: () => rt.dispose() };
 };
 
@@ -413,13 +416,14 @@ export async function runWith(
       limit: num(a, 'limit'),
       options: { quote: bool(a, 'quote-options') },
       overwrite: bool(a, 'overwrite'),
-      int8Threshold: bool(a, 'int8') ? num(a, 'int8-threshold') : undefined,
       scoring: str(a, 'scoring') as ScoringRule,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p.done, p.total),
     });
     bar.finish();
     if (res.droppedTornLine) log('note: dropped a torn last line of predictions.jsonl (an interrupted write)');
+    if (res.textChanged)
+      log(`note: ${res.textChanged} earlier predictions were for texts that have changed since: scored again`);
     print(`\n${summaryText(res.results)}\n`);
     for (const w of res.results.warnings ?? []) print(`warning: ${w}`);
     print(`scored ${res.computed} new, reused ${res.resumed}; wrote ${Object.values(res.paths).join(', ')}`);

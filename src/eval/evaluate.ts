@@ -22,7 +22,6 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
   overwrite?: boolean; // delete an earlier evaluation's files in outDir instead of resuming it
-  int8Threshold?: number; // recorded in the fingerprint (it changes the numbers)
   scoring?: ScoringRule; // which rule picks the predictions (default paper); all three are reported
 }
 
@@ -32,6 +31,8 @@ export interface EvaluateResult {
   computed: number;
   resumed: number;
   droppedTornLine: boolean;
+  /** earlier predictions not reused because their example's text changed since (scored again) */
+  textChanged: number;
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
@@ -39,14 +40,14 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const paths = outputPaths(o.outDir);
   const maxLength = o.maxLength ?? 1024;
   // resume only what this very model and setting produced (fingerprint.ts)
-  const fp = evalFingerprint({
+  // (the model's files and int8 threshold come from the scorer: what was loaded, not what the folder holds now)
+  const fp = await evalFingerprint({
     model: o.scorer.describe(),
     maxLength,
     task: o.data.task,
     labels: o.data.labels,
     prompts: o.prompts,
     optionsQuoted: !!o.options?.quote,
-    int8Threshold: o.int8Threshold,
     scoring: o.scoring,
   });
   await claimEvalFolder(o.outDir, fp, o.overwrite ?? false);
@@ -74,5 +75,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     scoring: o.scoring,
   });
   await writeOutputs(o.outDir, results);
-  return { results, paths, computed: run.computed, resumed: run.resumed, droppedTornLine: run.droppedTornLine };
+  return {
+    results,
+    paths,
+    computed: run.computed,
+    resumed: run.resumed,
+    droppedTornLine: run.droppedTornLine,
+    textChanged: run.textChanged,
+  };
 }

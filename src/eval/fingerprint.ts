@@ -1,81 +1,102 @@
-// What produced an evaluation folder's predictions: the model's files (sizes and modification times of the weights,
-// hashes of config.json and tokenizer.json), how it was run (dtype, int8, first-pad rule, max length) and what was
-// asked (task, labels, prompt templates, options format). Stored as OUT/fingerprint.json; resuming into a folder
-// whose predictions came from another fingerprint would mix two models' numbers under one name, so it is refused.
-import { createHash } from 'node:crypto';
+// What produced an evaluation folder's predictions: the model's files AS LOADED (content hashes of the weights,
+// config.json and tokenizer.json, taken by openCheckpoint when the model was loaded and kept with it), every setting
+// that changes a score (scoreSettings below) and what was asked (task, labels, prompts). Stored as
+// OUT/fingerprint.json; resuming into a folder whose predictions came from another fingerprint would mix two
+// models' numbers under one name, so it is refused, naming what differs. The data is covered per example: each
+// prediction record carries its text's hash (score-loop.ts), and an example whose text changed is scored again.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile } from '../util/atomic.ts';
+import { hashOf, hashSource } from '../util/content-hash.ts';
+import { fileSource } from '../model/safetensors.ts';
 import type { ScorerInfo } from './scorer.ts';
 import type { PromptTemplate } from './tasks.ts';
 
-export const FINGERPRINT_SCHEMA = 'instructalign.eval.fingerprint/1';
+/** /1 fingerprinted weights by size and modification time only; /2 hashes their content. */
+export const FINGERPRINT_SCHEMA = 'instructalign.eval.fingerprint/2';
 
 export interface EvalFingerprint {
   schema: typeof FINGERPRINT_SCHEMA;
   model: string;
-  modelFiles: Record<string, string>; // weights: "size bytes, mtime"; config.json / tokenizer.json: sha256
-  dtype: string;
-  int8: boolean;
-  int8Threshold?: number;
-  firstPad: boolean;
-  maxLength: number;
-  task: string;
-  labels: string[];
-  prompts: string[]; // "id name: template"
-  optionsQuoted: boolean;
-  scoring?: string; // --scoring when not the paper's rule (older folders: paper)
-  shard?: string; // --shard i/n of a shard folder
+  modelFiles: Record<string, string>; // file name → content hash ("xxh64:…") of the files the model was loaded from
+  [setting: string]: unknown; // scoreSettings(): dtype, int8, int8Threshold, firstPad, maxLength, task, labels, …
 }
 
-/** Files of a model folder that decide its numbers (a path that is not a folder, e.g. a fake model: none). */
-function modelFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) return out;
-  for (const f of readdirSync(dir).sort()) {
-    if (f === 'config.json' || f === 'tokenizer.json')
-      out[f] = `sha256 ${createHash('sha256')
-        .update(readFileSync(join(dir, f)))
-        .digest('hex')}`;
-    else if (f.endsWith('.safetensors') || f === 'model.safetensors.index.json') {
-      const s = statSync(join(dir, f));
-      out[f] = `${s.size} bytes, modified ${new Date(s.mtimeMs).toISOString()}`;
-    }
-  }
-  return out;
-}
-
-export function evalFingerprint(o: {
+export interface FingerprintInput {
   model: ScorerInfo;
   maxLength: number;
   task: string;
   labels: readonly string[];
   prompts: readonly PromptTemplate[];
   optionsQuoted: boolean;
-  int8Threshold?: number;
+  /** the scoring rule (issue 25's --scoring; default paper) */
   scoring?: string;
+  /** --shard i/n of a shard folder */
   shard?: string;
-}): EvalFingerprint {
+}
+
+/**
+ * Every setting that changes a score, name → value. ADDING A SETTING IS ONE LINE HERE (and its field in
+ * FingerprintInput, filled by evaluate()). A value left undefined is not recorded, so a setting that is absent at its
+ * default keeps folders written before it existed resumable; a recorded value that differs refuses the folder.
+ */
+function scoreSettings(o: FingerprintInput): Record<string, unknown> {
+  const m = o.model;
   return {
-    schema: FINGERPRINT_SCHEMA,
-    model: o.model.model,
-    modelFiles: modelFiles(o.model.model),
-    dtype: o.model.dtype,
-    int8: o.model.int8,
-    ...(o.model.int8 && o.int8Threshold !== undefined ? { int8Threshold: o.int8Threshold } : {}),
-    firstPad: !!o.model.firstPad,
+    dtype: m.dtype,
+    int8: m.int8,
+    int8Threshold: m.int8 ? m.int8Threshold : undefined,
+    firstPad: !!m.firstPad,
     maxLength: o.maxLength,
     task: o.task,
     labels: [...o.labels],
     prompts: o.prompts.map((p) => `${p.id} ${p.name}: ${p.template}`),
     optionsQuoted: o.optionsQuoted,
-    ...(o.scoring && o.scoring !== 'paper' ? { scoring: o.scoring } : {}),
-    ...(o.shard ? { shard: o.shard } : {}),
+    scoring: o.scoring === 'paper' ? undefined : o.scoring, // older folders: paper
+    shard: o.shard,
+  };
+}
+
+/**
+ * Content hashes of a model folder's files as they are now: only for a Scorer that does not say what it loaded
+ * (tests' fakes, third-party scorers); the runtime's scorers carry the hashes taken at load (ScorerInfo.files).
+ */
+async function folderHashes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return out;
+  for (const f of readdirSync(dir).sort()) {
+    if (f === 'config.json' || f === 'tokenizer.json' || f === 'model.safetensors.index.json')
+      out[f] = await hashOf(readFileSync(join(dir, f)));
+    else if (f.endsWith('.safetensors')) {
+      const src = await fileSource(join(dir, f));
+      try {
+        out[f] = await hashSource(src);
+      } finally {
+        await src.close?.();
+      }
+    }
+  }
+  return out;
+}
+
+export async function evalFingerprint(o: FingerprintInput): Promise<EvalFingerprint> {
+  const settings = Object.fromEntries(Object.entries(scoreSettings(o)).filter(([, v]) => v !== undefined));
+  return {
+    schema: FINGERPRINT_SCHEMA,
+    model: o.model.model,
+    modelFiles: o.model.files ? { ...o.model.files } : await folderHashes(o.model.model),
+    ...settings,
   };
 }
 
 /** The fields of two fingerprints that differ, as "field: old → new" lines. */
 export function fingerprintDiff(old: Record<string, unknown>, now: EvalFingerprint): string[] {
+  if (old.schema !== now.schema)
+    return [
+      `fingerprint.json is ${JSON.stringify(old.schema) ?? '(no schema)'}, written by another version of ` +
+        `instructalign (this one writes ${now.schema}: content hashes of the model files): the predictions cannot ` +
+        'be checked against this model',
+    ];
   const keys = new Set([...Object.keys(old), ...Object.keys(now)]);
   const out: string[] = [];
   for (const k of keys) {
@@ -83,7 +104,7 @@ export function fingerprintDiff(old: Record<string, unknown>, now: EvalFingerpri
       b = (now as unknown as Record<string, unknown>)[k];
     if (k === 'modelFiles' && a && typeof a === 'object') {
       const fa = a as Record<string, string>,
-        fb = b as Record<string, string>;
+        fb = (b ?? {}) as Record<string, string>;
       for (const f of new Set([...Object.keys(fa), ...Object.keys(fb)]))
         if (fa[f] !== fb[f]) out.push(`model file ${f}: ${fa[f] ?? '(absent)'} → ${fb[f] ?? '(absent)'}`);
     } else if (JSON.stringify(a) !== JSON.stringify(b))

@@ -6,6 +6,8 @@ import type { OptionsFormat, PromptTemplate } from './tasks.ts';
 import { PredictionLog, predictionKey, readPredictions, type PredictionRecord } from './predictions.ts';
 import type { ScoringRule } from './scoring.ts';
 import { itemKey, scoreItems, workItems, type RunProgress, type WorkItem } from './score-loop.ts';
+import { textHash } from './text-hash.ts';
+import { atomicWriteFile } from '../util/atomic.ts';
 
 export { argmax, type RunProgress } from './score-loop.ts';
 
@@ -32,9 +34,15 @@ export interface RunResult {
   computed: number;
   resumed: number;
   droppedTornLine: boolean;
+  /** records left out because their example's text changed since they were made (those examples are rescored) */
+  textChanged: number;
 }
 
-/** Records of the log that belong to this run's items; a record that contradicts its item (gold, labels) is an error. */
+/**
+ * Records of the log that belong to this run's items (the last record of an item wins: a rescored example's new
+ * record follows its old one). A record made for another text (same id, the data file edited since) is not reused:
+ * the example is scored again. A record that contradicts its item (gold, labels) is an error.
+ */
 function matchFinished(
   items: readonly WorkItem[],
   records: readonly PredictionRecord[],
@@ -43,9 +51,14 @@ function matchFinished(
 ) {
   const previous = new Map(records.map((r) => [predictionKey(r.lang, r.prompt, r.id), r]));
   const results = new Map<string, PredictionRecord>();
+  const stale = new Set<string>();
   for (const it of items) {
     const r = previous.get(itemKey(it));
     if (!r) continue;
+    if (r.textHash !== textHash(it.row.text)) {
+      stale.add(itemKey(it));
+      continue;
+    }
     if (r.gold !== it.row.label || r.scores.length !== labels.length || !labels.includes(r.pred)) {
       throw new Error(
         `${path} holds ${it.lang}/${it.row.id} (prompt ${it.prompt.id}) for other data or labels ` +
@@ -54,13 +67,23 @@ function matchFinished(
     }
     results.set(itemKey(it), r);
   }
-  return results;
+  return { results, stale };
 }
 
 export async function runEval(o: RunOptions): Promise<RunResult> {
   const items = o.items ?? workItems(o.data, o.prompts);
   const { records, droppedTornLine } = readPredictions(o.predictionsPath);
-  const results = matchFinished(items, records, o.data.labels, o.predictionsPath);
+  const { results, stale } = matchFinished(items, records, o.data.labels, o.predictionsPath);
+  // the records of changed texts leave the file (rewritten atomically) before their new ones are appended
+  if (stale.size)
+    await atomicWriteFile(
+      o.predictionsPath,
+      records
+        .filter((r) => !stale.has(predictionKey(r.lang, r.prompt, r.id)))
+        .map((r) => JSON.stringify(r) + '\n')
+        .join(''),
+    );
+  const textChanged = stale.size;
   const resumed = results.size;
   const log = new PredictionLog(o.predictionsPath);
   try {
@@ -78,7 +101,7 @@ export async function runEval(o: RunOptions): Promise<RunResult> {
       now: o.now,
       onBatch: (made) => log.append(made),
     });
-    return { predictions, computed: items.length - resumed, resumed, droppedTornLine };
+    return { predictions, computed: items.length - resumed, resumed, droppedTornLine, textChanged };
   } finally {
     log.close();
   }

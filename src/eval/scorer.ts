@@ -6,7 +6,36 @@ export interface ScorerInfo {
   adapter: string;
   dtype: string;
   int8: boolean;
+  int8Threshold?: number; // the outlier threshold the int8 weights were loaded with (absent without int8)
   firstPad?: boolean; // the official batched scorer's quirk: the first pad's log-prob counted (--count-first-pad)
+  /** content hashes of the model's files as loaded (Runtime.info().files); absent: fingerprint.ts reads the folder */
+  files?: Record<string, string>;
+}
+
+/** What Runtime.info() says about the loaded model (structural: this module never imports the GPU code). */
+export interface LoadedModelLike {
+  name: string;
+  int8: { threshold: number } | null;
+  files: Record<string, string>;
+}
+
+/**
+ * The ScorerInfo of a runtime's loaded model, the same for every door (CLI, Node API, browser worker): its name,
+ * the files and int8 threshold it was loaded with (not what the folder holds now), and the door's dtype label.
+ */
+export function loadedScorerInfo(
+  m: LoadedModelLike,
+  o: { adapter: string; dtype: string; firstPad?: boolean },
+): ScorerInfo {
+  return {
+    model: m.name,
+    adapter: o.adapter,
+    dtype: o.dtype,
+    int8: !!m.int8,
+    ...(m.int8 ? { int8Threshold: m.int8.threshold } : {}),
+    ...(o.firstPad ? { firstPad: true } : {}),
+    files: { ...m.files },
+  };
 }
 
 /** One scored text, token by token (the forward pass label scoring reads, src/eval/scoring.ts). */

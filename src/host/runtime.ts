@@ -41,6 +41,12 @@ export interface ModelInfo {
   int8: Int8Options | null;
   parameters: number;
   gpuBytes: number;
+  /**
+   * Content hashes of the model's files as they were loaded (config.json, tokenizer.json, weights): evaluation
+   * fingerprints take them from here, so a folder changed after loading cannot pass for the model on the GPU.
+   * A random model: its seed.
+   */
+  files: Record<string, string>;
 }
 
 export interface ScoreResult {
@@ -75,6 +81,7 @@ export class Runtime {
   private model: BloomModel | null = null;
   private tok: Tokenizer | null = null;
   private modelName = '';
+  private modelFiles: Record<string, string> = {};
   private constructor(
     readonly gpu: Gpu,
     private log: (m: string) => void,
@@ -117,6 +124,7 @@ export class Runtime {
       const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress, int8);
       this.model = new BloomModel(this.gpu, weights);
       this.modelName = ck.dir;
+      this.modelFiles = { ...ck.contentHashes };
       await this.gpu.sync();
       return this.info();
     } finally {
@@ -152,6 +160,7 @@ export class Runtime {
       checkTokenizerFits(this.tok.vocabSize, cfg, opts.name ?? 'random model');
     }
     this.modelName = opts.name ?? 'random';
+    this.modelFiles = { weights: `random, seed ${opts.seed ?? 1}` };
     await this.gpu.sync();
     return this.info();
   }
@@ -165,7 +174,13 @@ export class Runtime {
       int8: m.weights.int8 ?? null,
       parameters: m.weights.parameterCount(),
       gpuBytes: m.weights.bytes(),
+      files: { ...this.modelFiles },
     };
+  }
+
+  /** The loaded weights are being changed in place (training in a worker): info().files says so from now on. */
+  weightsChanged(how: string): void {
+    this.modelFiles = { ...this.modelFiles, changed: how };
   }
 
   get loaded(): BloomModel {

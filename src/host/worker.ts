@@ -7,6 +7,7 @@ import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
+import { loadedScorerInfo } from '../eval/scorer.ts';
 import { alignModel, type AlignProgress, type AlignRequest } from './align-worker.ts';
 import { checkpointStream, zipStream, type ExportOptions } from './export-stream.ts';
 import { toBlob, toWritable } from './stream-sinks.ts';
@@ -199,7 +200,8 @@ const api = {
     const ctrl = (evalAbort = new AbortController());
     const progress = delivering(onProgress);
     try {
-      return await evaluateRequest(r, { model: m.name, adapter: r.adapterInfo, dtype: loadedDtype, int8: false }, req, {
+      const info = loadedScorerInfo(m, { adapter: r.adapterInfo, dtype: loadedDtype });
+      return await evaluateRequest(r, info, req, {
         signal: ctrl.signal,
         onProgress: progress.call,
       });
@@ -220,6 +222,7 @@ const api = {
     evalAbort?.abort(new Error('superseded by a new run'));
     const ctrl = (evalAbort = new AbortController());
     const progress = delivering(onStep);
+    r.weightsChanged('aligned in this worker after loading');
     try {
       return await alignModel(r, req, { signal: ctrl.signal, onStep: progress.call });
     } finally {
@@ -273,6 +276,7 @@ const api = {
   async trainSteps(req: TrainRequest): Promise<TrainStep[]> {
     const r = await rt();
     const m = r.loaded;
+    r.weightsChanged('trained in this worker after loading');
     if (req.reset || !trainer || trainer.weights !== m.weights) {
       dropTrainer();
       const o: AdamWOptions = {

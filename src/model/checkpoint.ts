@@ -16,6 +16,7 @@ import {
   type TensorInfo,
   type TensorToWrite,
 } from './safetensors.ts';
+import { hashOf, hashSource } from '../util/content-hash.ts';
 
 export interface Checkpoint {
   config: ModelConfig;
@@ -27,6 +28,11 @@ export interface Checkpoint {
   raw(name: string): Promise<{ dtype: DType; shape: number[]; bytes: Uint8Array<ArrayBuffer> }>;
   close(): Promise<void>;
   warnings: string[];
+  /**
+   * Content hashes of the files as opened (config.json, tokenizer.json, each weight file, a shard index), taken
+   * before any tensor is read: the identity of this model that fingerprints keep (src/eval/fingerprint.ts).
+   */
+  contentHashes: Record<string, string>;
 }
 
 const INDEX = 'model.safetensors.index.json';
@@ -199,14 +205,23 @@ export async function openCheckpoint(dirOrFiles: string | Map<string, Blob>): Pr
   const tokenizerJSON = await need(folder, 'tokenizer.json', 'the tokenizer');
   const files: SafetensorsFile[] = [];
   try {
-    for (const f of await weightFiles(folder)) files.push(await SafetensorsFile.open(await folder.source(f)));
+    const names = await weightFiles(folder);
+    for (const f of names) files.push(await SafetensorsFile.open(await folder.source(f)));
+    const contentHashes: Record<string, string> = {
+      'config.json': await hashOf(cfgText),
+      'tokenizer.json': await hashOf(tokenizerJSON),
+    };
+    if (!folder.files.includes('model.safetensors') && folder.files.includes(INDEX))
+      contentHashes[INDEX] = await hashOf(await folder.text(INDEX));
+    // streamed in pieces: a multi-GB file is never held whole (docs/reliability.md: hashing cost)
+    for (let k = 0; k < names.length; k++) contentHashes[names[k]] = await hashSource(files[k].source);
     const warnings: string[] = [];
     const { tensors, lmHeadUntied } = collect(config, files, warnings);
     const expected = familyOf(config).parameters(config);
     if (lmHeadUntied && !expected.some((p) => p.name === 'lm_head.weight'))
       expected.push({ name: 'lm_head.weight', shape: [config.vocabSize, config.hiddenSize], role: 'embedding' });
     validate(config, expected, tensors, files, warnings);
-    return makeCheckpoint(config, tokenizerJSON, folder.label, tensors, lmHeadUntied, files, warnings);
+    return makeCheckpoint(config, tokenizerJSON, folder.label, tensors, lmHeadUntied, files, warnings, contentHashes);
   } catch (e) {
     await Promise.all(files.map((f) => f.close()));
     if (e instanceof Error && !e.message.includes(folder.label)) e.message = `${folder.label}: ${e.message}`;
@@ -222,6 +237,7 @@ function makeCheckpoint(
   lmHeadUntied: boolean,
   files: SafetensorsFile[],
   warnings: string[],
+  contentHashes: Record<string, string>,
 ): Checkpoint {
   const entry = (name: string): Entry => {
     const t = tensors.get(canonicalName(name, config));
@@ -239,6 +255,7 @@ function makeCheckpoint(
     tensors,
     lmHeadUntied,
     warnings,
+    contentHashes,
     f32: async (name) => {
       const t = entry(name);
       return t.file.f32(t.info.name);
