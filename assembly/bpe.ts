@@ -22,6 +22,7 @@ export class Bpe {
   output: Buf = new Buf();         // i32 ids or UTF-16 text for the host
   nOut: i32 = 0;
   pieces: Buf = new Buf();
+  ext: Buf = new Buf();            // host-split pieces: i32 (start, end, id) triples
   syms: Buf = new Buf();
   queue: MergeQueue = new MergeQueue();
   scratch: Buf = new Buf();
@@ -83,6 +84,22 @@ export class Bpe {
       }
     }
     this.encodeSegment(seg, n);
+    return this.nOut;
+  }
+
+  /**
+   * Encodes pieces the host has split already (pre-tokenizers given as a regex, e.g. Qwen3's and Llama 3's): the
+   * UTF-8 text is in `input`, `n` i32 triples (start, end, id) in `ext`; id ≥ 0 is emitted as is (an added token, or
+   * with ignore_merges a piece found whole in the vocab), id < 0 merges the piece's bytes [start, end).
+   */
+  encodePieces(n: i32): i32 {
+    this.nOut = 0;
+    for (let k = 0; k < n; k++) {
+      const p = this.ext.ptr + <usize>k * 12;
+      const id = load<i32>(p, 8);
+      if (id >= 0) this.emit(id);
+      else this.mergeWord(load<i32>(p), load<i32>(p, 4));
+    }
     return this.nOut;
   }
 
@@ -202,7 +219,7 @@ export class Bpe {
     heap.free(this.byteIds);
     if (this.merges) this.merges!.free();
     this.added.free(); this.addedBytes.free(); this.input.free(); this.output.free();
-    this.pieces.free(); this.syms.free(); this.queue.free(); this.scratch.free();
+    this.pieces.free(); this.ext.free(); this.syms.free(); this.queue.free(); this.scratch.free();
   }
 }
 

@@ -46,6 +46,9 @@ export function bpeAdded(h: i32, bytes: usize, nBytes: i32, meta: usize, n: i32)
 /** Room for `bytes` of input; the host writes the text (UTF-8) or the ids (i32) there. */
 export function bpeInput(h: i32, bytes: i32): usize { return get(h).input.ensure(bytes); }
 export function bpeEncode(h: i32, nBytes: i32): i32 { return get(h).encode(nBytes); }
+/** Room for `n` (start, end, id) i32 triples of host-split pieces; then bpeEncodePieces(h, n). */
+export function bpePieces(h: i32, n: i32): usize { return get(h).ext.ensure(<usize>max(n, 1) * 12); }
+export function bpeEncodePieces(h: i32, n: i32): i32 { return get(h).encodePieces(n); }
 export function bpeDecode(h: i32, nIds: i32): i32 { return get(h).decode(nIds); }
 export function bpeOutput(h: i32): usize { return get(h).output.ptr; }
 export function bpeFree(h: i32): void { get(h).free(); live[h] = null; }

@@ -15,6 +15,8 @@ export interface Wasm {
   bpeAdded(h: number, bytes: number, nBytes: number, meta: number, n: number): void;
   bpeInput(h: number, bytes: number): number;
   bpeEncode(h: number, nBytes: number): number;
+  bpePieces(h: number, n: number): number;
+  bpeEncodePieces(h: number, n: number): number;
   bpeDecode(h: number, nIds: number): number;
   bpeOutput(h: number): number;
   bpeFree(h: number): void;

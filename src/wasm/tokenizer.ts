@@ -1,9 +1,27 @@
-// Host side of the BLOOM tokenizer (docs/tokenizer.md): validates tokenizer.json, packs vocab and merges into the wasm
-// module (assembly/bpe.ts), and moves text and ids across the boundary. The tokenizing itself runs in wasm.
+// Host side of the byte-level BPE tokenizers (docs/tokenizer.md): validates tokenizer.json, packs vocab and merges
+// into the wasm module (assembly/bpe.ts), and moves text and ids across the boundary. BLOOM's pre-tokenizer runs in
+// wasm (assembly/pretok.ts); the Qwen2/Qwen3 and Llama 3 ones (regexes over Unicode letter/number classes) split
+// here with a RegExp and hand the pieces to wasm, where the merges run.
 import { copyIn, loadWasm, type Wasm } from './load.ts';
 
-/** BLOOM's pre-tokenizer regex, the only one assembly/pretok.ts implements. */
+/** BLOOM's pre-tokenizer regex, which assembly/pretok.ts implements by hand. */
 const BLOOM_SPLIT = ' ?[^(\\s|[.,!?…。，、।۔،])]+';
+
+// Oniguruma's \s is Unicode White_Space (JavaScript's \s adds U+FEFF and lacks U+0085); (?i:…) folds ASCII letters.
+const WS = '\\p{White_Space}';
+const CONTRACTIONS = "'(?:[sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])";
+const gptSplit = (digits: string) =>
+  `${CONTRACTIONS}|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}${digits}| ?[^${WS}\\p{L}\\p{N}]+[\\r\\n]*|` +
+  `${WS}*[\\r\\n]+|${WS}+(?!\\P{White_Space})|${WS}+`;
+const HF_GPT_SPLIT = (digits: string) =>
+  `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}${digits}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|` +
+  '\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+';
+
+/** The Split regexes (tokenizer.json spelling) handled on the host, by family, with their JavaScript equivalents. */
+const REGEX_SPLITS: Record<string, { family: string; js: string }> = {
+  [HF_GPT_SPLIT('')]: { family: 'qwen2/qwen3', js: gptSplit('') },
+  [HF_GPT_SPLIT('{1,3}')]: { family: 'llama3', js: gptSplit('{1,3}') },
+};
 
 interface Model {
   vocab: Record<string, number>;
@@ -11,6 +29,10 @@ interface Model {
   unkId: number;
   fuseUnk: boolean;
   added: Added[];
+  /** the split regex when it runs on the host (null: BLOOM's, in wasm) */
+  split: RegExp | null;
+  nfc: boolean;
+  ignoreMerges: boolean;
 }
 interface Added {
   id: number;
@@ -25,6 +47,8 @@ export class Tokenizer {
   readonly padId: number;
   readonly eosId: number;
   private h: number;
+  private addedRe: RegExp | null;
+  private byteChars: string[];
 
   private constructor(
     private w: Wasm,
@@ -32,10 +56,18 @@ export class Tokenizer {
     private vocab: Record<string, number>,
     private idToTok: (string | undefined)[],
     private added: Map<string, number>,
+    private m: Model,
   ) {
     this.h = h;
-    this.padId = this.tokenToId('<pad>') ?? 3;
-    this.eosId = this.tokenToId('</s>') ?? 2;
+    // BLOOM's <pad> and </s>; Qwen's <|endoftext|> (its pad and base-model eos); Llama 3's <|end_of_text|>
+    this.padId = this.tokenToId('<pad>') ?? this.tokenToId('<|endoftext|>') ?? this.tokenToId('<|end_of_text|>') ?? 3;
+    this.eosId = this.tokenToId('</s>') ?? this.tokenToId('<|endoftext|>') ?? this.tokenToId('<|end_of_text|>') ?? 2;
+    // added tokens, longest first: at each position the first alternative that matches is the longest
+    const contents = [...added.keys()].sort((a, b) => b.length - a.length);
+    this.addedRe = contents.length
+      ? new RegExp(contents.map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gu')
+      : null;
+    this.byteChars = Array.from({ length: 256 }, (_, b) => String.fromCharCode(w.byteChar(b)));
   }
 
   /** Loads a tokenizer.json (text or parsed); `sourceName` names it in error messages. */
@@ -64,11 +96,15 @@ export class Tokenizer {
       w.bpeFree(h);
       throw e;
     }
-    return new Tokenizer(w, h, m.vocab, idToTok, added);
+    return new Tokenizer(w, h, m.vocab, idToTok, added, m);
   }
 
-  /** Token ids of `text`; no BOS/EOS is added (BLOOM's post-processor adds none). */
+  /**
+   * Token ids of `text`; no BOS/EOS is added (the post-processors of BLOOM, Qwen3 and the npm Llama 3
+   * tokenizer.json add none; HF's `add_special_tokens: false`).
+   */
   encode(text: string): number[] {
+    if (this.m.split) return this.encodeSplit(text, this.m.split);
     const w = this.w,
       h = this.handle();
     const cap = text.length * 3; // UTF-8 never needs more than 3 bytes per UTF-16 unit
@@ -79,6 +115,62 @@ export class Tokenizer {
     const ids = new Array<number>(n);
     for (let i = 0; i < n; i++) ids[i] = out[i];
     return ids;
+  }
+
+  /**
+   * The host-split path: added tokens cut out of the raw text, the rest NFC-normalized (when the normalizer says so)
+   * and split by the pre-tokenizer's regex ("Isolated": matches and the gaps between them are pieces); pieces go to
+   * wasm as UTF-8 ranges, except that with ignore_merges a piece found whole in the vocab is that token.
+   */
+  private encodeSplit(text: string, split: RegExp): number[] {
+    const w = this.w,
+      h = this.handle();
+    const parts: (string | number)[] = [];
+    const pieces = (seg: string) => {
+      if (this.m.nfc) seg = seg.normalize('NFC');
+      let prev = 0;
+      for (const mt of seg.matchAll(split)) {
+        if (mt.index > prev) parts.push(seg.slice(prev, mt.index));
+        if (mt[0].length) parts.push(mt[0]);
+        prev = mt.index + mt[0].length;
+      }
+      if (prev < seg.length) parts.push(seg.slice(prev));
+    };
+    let prev = 0;
+    if (this.addedRe)
+      for (const mt of text.matchAll(this.addedRe)) {
+        if (mt.index > prev) pieces(text.slice(prev, mt.index));
+        parts.push(this.added.get(mt[0])!);
+        prev = mt.index + mt[0].length;
+      }
+    if (prev < text.length) pieces(prev ? text.slice(prev) : text);
+    let cap = 0;
+    for (const p of parts) if (typeof p === 'string') cap += p.length * 3;
+    const inPtr = w.bpeInput(h, cap),
+      tPtr = w.bpePieces(h, parts.length);
+    // views after both allocations (a growing memory detaches older ones)
+    const bytes = new Uint8Array(w.memory.buffer, inPtr, cap),
+      triples = new Int32Array(w.memory.buffer, tPtr, parts.length * 3);
+    let off = 0;
+    parts.forEach((p, k) => {
+      let id = -1;
+      const start = off;
+      if (typeof p === 'number') id = p;
+      else {
+        off += utf8.encodeInto(p, bytes.subarray(off)).written;
+        if (this.m.ignoreMerges) {
+          let chars = '';
+          for (let i = start; i < off; i++) chars += this.byteChars[bytes[i]];
+          id = idOf(this.vocab, chars) ?? -1;
+        }
+      }
+      triples[3 * k] = start;
+      triples[3 * k + 1] = off;
+      triples[3 * k + 2] = id;
+    });
+    const n = w.bpeEncodePieces(h, parts.length);
+    const out = new Int32Array(w.memory.buffer, w.bpeOutput(h), n);
+    return Array.from(out);
   }
 
   encodeBatch(texts: string[]): number[][] {
@@ -144,7 +236,7 @@ function isObject(x: unknown): x is Json {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** Checks that the file is a byte-level BPE of the BLOOM kind, which is all that assembly/ implements. */
+/** Checks that the file is a byte-level BPE of a kind implemented here (BLOOM's, Qwen2/Qwen3's, Llama 3's). */
 function validate(json: unknown, src: string): Model {
   if (!isObject(json)) fail(src, 'expected a JSON object (a HuggingFace tokenizer.json)');
   const model = json.model;
@@ -157,14 +249,20 @@ function validate(json: unknown, src: string): Model {
   if (model.continuing_subword_prefix || model.end_of_word_suffix)
     fail(src, 'continuing_subword_prefix / end_of_word_suffix are not supported');
   if (model.dropout) fail(src, `model.dropout = ${model.dropout} is not supported (inference tokenizer)`);
-  if (model.ignore_merges) fail(src, 'model.ignore_merges is not supported');
-  if (json.normalizer != null) fail(src, `normalizer "${json.normalizer.type}" is not supported (BLOOM has none)`);
-  if (!isBloomPreTokenizer(json.pre_tokenizer)) {
+  const pattern = splitPattern(json.pre_tokenizer);
+  const host = pattern === undefined ? undefined : REGEX_SPLITS[pattern];
+  if (pattern !== BLOOM_SPLIT && !host) {
     fail(
       src,
-      `pre_tokenizer is not BLOOM's (Split "${BLOOM_SPLIT}" Isolated, then ByteLevel without prefix space or regex)`,
+      `pre_tokenizer is not one of BLOOM's, Qwen2/Qwen3's or Llama 3's (a Split with their regex, Isolated, then ` +
+        `ByteLevel without prefix space or regex); its pattern is ${JSON.stringify(pattern ?? null)}`,
     );
   }
+  if (model.ignore_merges && !host)
+    fail(src, "model.ignore_merges is supported with Qwen's and Llama 3's pre_tokenizer");
+  const nfc = json.normalizer?.type === 'NFC';
+  if (json.normalizer != null && !(nfc && host))
+    fail(src, `normalizer "${json.normalizer.type}" is not supported (BLOOM and Llama 3 have none, Qwen has NFC)`);
   if (json.decoder != null && json.decoder.type !== 'ByteLevel')
     fail(src, `decoder "${json.decoder.type}" is not supported (expected ByteLevel)`);
   let unkId = -1;
@@ -183,7 +281,16 @@ function validate(json: unknown, src: string): Model {
       fail(src, `added_tokens[${i}] ("${a.content}"): lstrip/rstrip/single_word are not supported`);
     added.push({ id: a.id, content: a.content });
   });
-  return { vocab: model.vocab, merges: model.merges, unkId, fuseUnk: !!model.fuse_unk, added };
+  return {
+    vocab: model.vocab,
+    merges: model.merges,
+    unkId,
+    fuseUnk: !!model.fuse_unk,
+    added,
+    split: host ? new RegExp(host.js, 'gu') : null,
+    nfc,
+    ignoreMerges: !!model.ignore_merges,
+  };
 }
 
 /** id -> string (added tokens over model.vocab, as HF's id_to_token) and the added tokens' ids. */
@@ -212,18 +319,19 @@ function tokenTable(m: Model, src: string): { idToTok: (string | undefined)[]; a
   return { idToTok, added };
 }
 
-function isBloomPreTokenizer(p: any): boolean {
+/** The regex of a Sequence [Split(regex, Isolated), ByteLevel(no prefix space, no regex)], else undefined. */
+function splitPattern(p: any): string | undefined {
   const [split, bytes] = p?.type === 'Sequence' ? (p.pretokenizers ?? []) : [];
-  return (
+  const ok =
     split?.type === 'Split' &&
-    split.pattern?.Regex === BLOOM_SPLIT &&
+    typeof split.pattern?.Regex === 'string' &&
     split.behavior === 'Isolated' &&
     !split.invert &&
     bytes?.type === 'ByteLevel' &&
     !bytes.add_prefix_space &&
     bytes.use_regex === false &&
-    p.pretokenizers.length === 2
-  );
+    p.pretokenizers.length === 2;
+  return ok ? split.pattern.Regex : undefined;
 }
 
 /**

@@ -301,7 +301,7 @@ describe('tokenizer: malformed tokenizer.json', () => {
         j.pre_tokenizer = BYTELEVEL;
         return j;
       },
-      /bad\.json: pre_tokenizer is not BLOOM's/,
+      /bad\.json: pre_tokenizer is not one of BLOOM's/,
     ],
     [
       'normalizer',
