@@ -7,6 +7,7 @@ export { TRAIN_DEFAULTS, ResumeConflictError } from './train/trainer.ts';
 export { TrainingStream } from './train/data/stream.ts';
 export type { TrainingStreamOptions, TrainingText } from './train/data/stream.ts';
 export type { CompareJson } from './eval/compare.ts';
+export type { CompareOptions, CompareRunsJson } from './eval/compare-runs.ts';
 // Your own data (issue 15): languages, the parallel formats (text in), the FLORES split, translation metrics.
 export { langCode, langName, parseLangNames } from './train/data/langs.ts';
 export {

@@ -9,8 +9,8 @@ import { loadedScorerInfo, scorerFromRuntime } from '../eval/scorer.ts';
 import { DEFAULT_GROUPS, loadDataPath, loadNusax, type EvalData } from '../eval/datasets.ts';
 import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskName } from '../eval/tasks.ts';
 import { evaluate as runEvaluation } from '../eval/evaluate.ts';
-import { compareResults, type CompareJson } from '../eval/compare.ts';
-import { loadResults } from '../eval/results-file.ts';
+import { compareRuns, type CompareOptions, type CompareRunsJson } from '../eval/compare-runs.ts';
+import { loadRun } from '../eval/results-file.ts';
 import { completeOptions, makeStream, train as runTrainer, type TrainOptions } from '../train/trainer.ts';
 import { DEFAULT_PAIRS, dataPath } from '../train/data/paths.ts';
 import { resolveModelPath } from './model-path.ts';
@@ -188,7 +188,8 @@ export function trainingTexts(o: Partial<TrainOptions>, n: number): { kind: stri
   });
 }
 
-/** Δ (B − A) per language and group of two evaluation folders (`instructalign compare A/ B/`). */
-export function compare(dirA: string, dirB: string): CompareJson {
-  return compareResults(loadResults(dirA), loadResults(dirB), { a: dirA, b: dirB });
+/** Δ (B − A) per language and group of two evaluation folders over the examples both scored, with paired bootstrap
+ *  intervals (`instructalign compare A/ B/`); runs scored differently are refused unless `allowMismatch`. */
+export function compare(dirA: string, dirB: string, opts: CompareOptions = {}): CompareRunsJson {
+  return compareRuns(loadRun(dirA), loadRun(dirB), opts);
 }

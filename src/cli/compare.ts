@@ -1,10 +1,11 @@
 // `instructalign compare A/ B/`: Δ (B − A) per language and group, and the L2 → L3 transfer correlation.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { helpText, parseCommand, str, type CommandSpec } from './args.ts';
-import { compareResults } from '../eval/compare.ts';
-import { loadResults } from '../eval/results-file.ts';
+import { bool, helpText, parseCommand, str, type CommandSpec } from './args.ts';
+import { compareRuns } from '../eval/compare-runs.ts';
+import { loadRun } from '../eval/results-file.ts';
 import {
+  ciNote,
   DELTA_HEADER,
   distributionHeader,
   distributionRows,
@@ -25,15 +26,22 @@ import {
 
 export const spec: CommandSpec = {
   name: 'compare',
-  usage: 'instructalign compare A/ B/ [--out DIR]',
+  usage: 'instructalign compare A/ B/ [--out DIR] [--allow-mismatch]',
   positionals: [2, 2],
   about: `Reads A/results.json (before, e.g. the base model) and B/results.json (after, e.g. InstructAlign) and prints
 Δ = B − A in percentage points for accuracy and weighted F1 per group and language, each language's
 predicted-label shares A → B (⚠ = one label above 80 %), and the correlation of Δ weighted F1 between L2 (aligned)
 and L3 (unseen) languages across prompts (this package's statistic, not the paper's; definition in compare.md).
-Languages or prompts present in only one run are reported and left out. Two translation runs (eval --task
-translation) give Δ chrF++ and Δ BLEU per direction instead.`,
+Like with like: every Δ is over the examples both runs scored (same language, id, text and label set; prompts
+matched by template), recomputed from the two predictions.jsonl, with how many were left out; each Δ has a paired
+bootstrap 95% interval (* = it excludes 0). Runs scored differently (scoring rule, a prompt number's template,
+dtype, int8, max length, first-pad rule, options format, tokenizer) are refused unless --allow-mismatch. Two
+translation runs (eval --task translation) give Δ chrF++ and Δ BLEU per direction instead.`,
   options: {
+    'allow-mismatch': {
+      type: 'boolean',
+      help: 'compare runs scored in different ways (what differs is printed and recorded in compare.json)',
+    },
     out: { type: 'string', arg: 'DIR', help: 'also write compare.md and compare.json there (default: print only)' },
   },
 };
@@ -62,9 +70,10 @@ export async function run(argv: string[], print: (s: string) => void = console.l
     }
     return 0;
   }
-  const c = compareResults(loadResults(dirA), loadResults(dirB), { a: dirA, b: dirB });
+  const c = compareRuns(loadRun(dirA), loadRun(dirB), { allowMismatch: bool(a, 'allow-mismatch') });
   for (const m of mismatchLines(c)) print(`warning: ${m}`);
   print(textTable(['group', 'languages', ...DELTA_HEADER], groupRows(c)));
+  print(`(${ciNote(c)})`);
   if (c.distribution.length) {
     print('');
     print('predicted labels, A → B:');

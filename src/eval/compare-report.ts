@@ -1,15 +1,28 @@
 // compare.md: Δ tables per language and group, the L2/L3 correlation, and any mismatch between the two runs.
 import type { CompareJson, Pair } from './compare.ts';
+import type { CompareRunsJson } from './compare-runs.ts';
 import { mdTable, pct } from './report.ts';
 import { pct1 } from './distribution.ts';
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)}`;
-const cells = (p: Pair) => [pct(p.a), pct(p.b), signed(p.delta)];
+/** Δ with * when its paired 95 % interval excludes 0, then the interval. */
+const deltaCells = (p: Pair) => [
+  `${signed(p.delta)}${p.excludesZero ? '*' : ''}`,
+  p.ci95 ? `[${signed(p.ci95[0])}, ${signed(p.ci95[1])}]` : '',
+];
+const cells = (p: Pair) => [pct(p.a), pct(p.b), ...deltaCells(p)];
 const r3 = (r: number | null) => (r === null ? 'n/a' : r.toFixed(3));
 
-export function mismatchLines(c: CompareJson): string[] {
+export function mismatchLines(c: CompareJson & Partial<CompareRunsJson>): string[] {
   const m = c.mismatch;
   const out: string[] = [];
+  for (const d of c.settingsDiffer ?? []) out.push(`scored differently (--allow-mismatch): ${d}`);
+  const e = c.examples;
+  if (e && (e.onlyInA || e.onlyInB || e.changed))
+    out.push(
+      `examples left out: ${e.onlyInA} only in A, ${e.onlyInB} only in B, ${e.changed} with another text or label; ` +
+        `every Δ is over the ${e.common} examples both runs scored`,
+    );
   if (m.onlyInA.length) out.push(`languages only in A (left out): ${m.onlyInA.join(', ')}`);
   if (m.onlyInB.length) out.push(`languages only in B (left out): ${m.onlyInB.join(', ')}`);
   if (m.promptsOnlyInA.length || m.promptsOnlyInB.length) {
@@ -25,7 +38,16 @@ export function groupRows(c: CompareJson): string[][] {
   return c.groups.map((g) => [g.group, g.langs.join(','), ...cells(g.accuracy), ...cells(g.weightedF1)]);
 }
 
-export const DELTA_HEADER = ['acc A', 'acc B', 'Δ acc', 'wF1 A', 'wF1 B', 'Δ wF1'];
+export const DELTA_HEADER = ['acc A', 'acc B', 'Δ acc', '95% CI', 'wF1 A', 'wF1 B', 'Δ wF1', '95% CI'];
+
+/** The note under Δ tables (compare's intervals; none when compared from results.json alone). */
+export function ciNote(c: CompareJson & Partial<CompareRunsJson>): string {
+  if (!c.bootstrap) return 'Δ = B − A; no intervals (compared without predictions)';
+  return (
+    `Δ = B − A over the ${c.examples?.common} examples both runs scored; 95% CI: paired bootstrap ` +
+    `(${c.bootstrap.resamples} resamples of those examples, seed ${c.bootstrap.seed}); * = the interval excludes 0`
+  );
+}
 
 export function l2l3Line(c: CompareJson): string {
   const l = c.l2l3;
@@ -61,6 +83,7 @@ export function renderCompare(c: CompareJson): string {
     `- A: \`${c.a.dir}\` (${c.a.model}, ${c.a.created})`,
     `- B: \`${c.b.dir}\` (${c.b.model}, ${c.b.created})`,
     `- Δ = B − A in percentage points; means over prompts ${c.prompts.join(',')}`,
+    `- ${ciNote(c)}`,
     ...mismatchLines(c).map((l) => `- **mismatch**: ${l}`),
     '',
     '## Groups',
@@ -85,7 +108,11 @@ export function renderCompare(c: CompareJson): string {
     '',
     mdTable(
       ['language', 'group', ...c.prompts.map((p) => `P${p}`)],
-      c.languages.map((l) => [l.lang, l.group, ...l.byPrompt.map((x) => signed(x.weightedF1.delta))]),
+      c.languages.map((l) => [
+        l.lang,
+        l.group,
+        ...l.byPrompt.map((x) => `${signed(x.weightedF1.delta)}${x.weightedF1.excludesZero ? '*' : ''}`),
+      ]),
     ),
     '',
     '## L2 → L3 transfer',

@@ -19,6 +19,10 @@ export interface Pair {
   a: number;
   b: number;
   delta: number;
+  /** paired bootstrap 95 % interval of delta (compare-runs.ts; absent when compared from results.json alone) */
+  ci95?: [number, number];
+  /** the interval excludes 0 (marked * in the tables) */
+  excludesZero?: boolean;
 }
 export interface Delta {
   accuracy: Pair;

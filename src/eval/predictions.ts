@@ -20,8 +20,12 @@ function isRecord(v: unknown): v is PredictionRecord {
   );
 }
 
-/** Read the log; a torn final line is cut off the file (so appends start on a clean line) and reported. */
-export function readPredictions(path: string): { records: PredictionRecord[]; droppedTornLine: boolean } {
+/** Read the log; a torn final line is cut off the file (so appends start on a clean line) and reported.
+ *  `repair: false` only reads (compare, merge): a torn last line is skipped and the file left as it is. */
+export function readPredictions(
+  path: string,
+  repair = true,
+): { records: PredictionRecord[]; droppedTornLine: boolean } {
   if (!existsSync(path)) return { records: [], droppedTornLine: false };
   const buf = readFileSync(path);
   const text = buf.toString('utf8');
@@ -40,7 +44,7 @@ export function readPredictions(path: string): { records: PredictionRecord[]; dr
     }
     if (!isRecord(rec)) {
       if (isLast) {
-        truncateSync(path, goodBytes);
+        if (repair) truncateSync(path, goodBytes);
         return { records, droppedTornLine: true };
       }
       throw new Error(
@@ -51,7 +55,7 @@ export function readPredictions(path: string): { records: PredictionRecord[]; dr
     goodBytes += Buffer.byteLength(line, 'utf8') + (isLast ? 0 : 1);
   }
   // A complete last record without its '\n' (torn right before the newline): keep it, finish the line.
-  if (text.length > 0 && !text.endsWith('\n')) {
+  if (repair && text.length > 0 && !text.endsWith('\n')) {
     const fd = openSync(path, 'a');
     try {
       writeSync(fd, '\n');

@@ -1,6 +1,6 @@
 // compare: Δ per language and group on two synthetic results.json, the L2/L3 correlation, mismatches, errors.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareResults } from '../../src/eval/compare.ts';
 import { l2l3Line } from '../../src/eval/compare-report.ts';
@@ -118,7 +118,7 @@ describe('eval/compare', () => {
     assert.match(l2l3Line(c2), /r = -0\.156 \(a direction, not the paper's statistic\)/);
   });
 
-  it('errors: different tasks; CLI: missing results.json names the folder; writes compare.md and compare.json', async () => {
+  it('errors: different tasks; CLI: missing results.json or predictions.jsonl names the folder', async () => {
     assert.throws(
       () => compareResults(A, { ...B, task: 'emotion' }, { a: 'A', b: 'B' }),
       /A evaluated sentiment but B evaluated emotion/,
@@ -128,14 +128,8 @@ describe('eval/compare', () => {
     await assert.rejects(compareCli([da, db]), new RegExp(`no results.json in ${da}`));
     await writeFileAtomic(join(da, 'results.json'), JSON.stringify(A));
     await writeFileAtomic(join(db, 'results.json'), JSON.stringify(B));
-    const printed: string[] = [];
-    assert.equal(await compareCli([da, db, '--out', out], (s) => printed.push(s)), 0);
-    const text = printed.join('\n');
-    assert.match(text, /warning: languages only in A \(left out\): sun/);
-    assert.match(text, /r = 0\.971/);
-    assert.ok(existsSync(join(out, 'compare.json')));
-    const md = readFileSync(join(out, 'compare.md'), 'utf8');
-    assert.match(md, /\| L2 \| ace,jav \| 50\.00 \| 50\.00 \| \+0\.00 \| 30\.00 \| 45\.00 \| \+15\.00 \|/);
-    assert.equal(JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8')).schema, 'instructalign.eval.compare/1');
+    // results.json alone cannot be matched example by example (issue 24 item 4): refused, naming the folder
+    await assert.rejects(compareCli([da, db, '--out', out]), new RegExp(`${da} has no predictions.jsonl`));
+    assert.ok(!existsSync(join(out, 'compare.json')));
   });
 });
