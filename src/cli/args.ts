@@ -2,35 +2,13 @@
 // OptionTable); the same table parses argv, validates every value and generates the command's --help, so help and
 // behaviour cannot drift. Unknown flags, missing values and out-of-range numbers are usage errors (exit 2).
 
-/**
- * One entry per flag, keyed by the flag's name without `--`. To add a flag, add an entry:
- *   type     'boolean' (no value) | 'string' | 'int' | 'number' | 'list' (comma-separated strings)
- *   help     one line (or several, joined with \n) for --help
- *   arg      the value's placeholder in --help, e.g. 'DIR' (default: N for numbers, X for strings)
- *   default  returned by the readers when the flag is absent; shown in --help unless `help` already says "(default"
- *   min/max  inclusive bounds for 'int' and 'number'; gt: an exclusive lower bound (e.g. --lr: gt 0)
- *   choices  the allowed values of a 'string' (or of each item of a 'list')
- *   check    any other rule: returns an error message (the flag name is prefixed) or undefined
- *   required the flag must be given
- *   repeatable a 'string' flag that may be given several times: all values, in order (read with `all`)
- * A value flag takes the next argument as its value even when it starts with '-' (so `--lr -1` is range-checked,
- * not mistaken for a flag), or `--flag=value`. A flag given twice keeps the last value.
- */
-export interface OptionSpec {
-  type: 'boolean' | 'string' | 'int' | 'number' | 'list';
-  help: string;
-  arg?: string;
-  default?: string | number | boolean | readonly string[];
-  min?: number;
-  max?: number;
-  gt?: number;
-  choices?: readonly string[];
-  check?: (v: Value) => string | undefined;
-  required?: boolean;
-  repeatable?: boolean;
-}
-export type OptionTable = Record<string, OptionSpec>;
-export type Value = string | number | boolean | string[];
+// The option tables of the model commands come from their request definitions (src/api/requests/): see there for
+// how to add a flag. A value flag takes the next argument as its value even when it starts with '-' (so `--lr -1`
+// is range-checked, not mistaken for a flag), or `--flag=value`. A flag given twice keeps the last value.
+import { checkOption, suggest, type OptionSpec, type OptionTable, type Value } from '../api/requests/core.ts';
+
+export { suggest };
+export type { OptionSpec, OptionTable, Value };
 
 /** A command's whole interface: its usage line, a description, its options and how many positionals it takes. */
 export interface CommandSpec {
@@ -61,82 +39,23 @@ export class UsageError extends Error {
   }
 }
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0];
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = d[j];
-      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = t;
-    }
-  }
-  return d[b.length];
-}
-
-/** The known flag nearest to `name` (edit distance, or a prefix/underscore variant), if any is close. */
-export function suggest(name: string, known: readonly string[]): string | undefined {
-  const norm = name.toLowerCase().replace(/_/g, '-');
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const k of known) {
-    const initials = norm
-      .split('-')
-      .map((w) => w[0])
-      .join('');
-    // a prefix (--lim), a longer spelling (--limits) or the initials (--learning-rate for --lr) count as close
-    const close = k.startsWith(norm) || norm.startsWith(k) || (norm.includes('-') && initials === k);
-    const d = close ? Math.min(1, distance(norm, k)) : distance(norm, k);
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(norm.length / 3)) ? best : undefined;
-}
-
-function orList(xs: readonly string[]): string {
-  return xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}`;
-}
-
 function convert(name: string, o: OptionSpec, raw: string): Value {
   const flag = `--${name}`;
   let v: Value;
   if (o.type === 'int' || o.type === 'number') {
-    const n = raw.trim() === '' ? NaN : Number(raw);
-    if (!Number.isFinite(n)) throw new UsageError(`${flag} must be a number, got "${raw}"`);
-    const kind =
-      o.type !== 'int'
-        ? 'a number'
-        : o.min === 1
-          ? 'a positive integer'
-          : o.min === 0
-            ? 'a non-negative integer'
-            : 'an integer';
-    if (o.type === 'int' && !Number.isInteger(n)) throw new UsageError(`${flag} must be ${kind}, got ${raw}`);
-    if (o.min !== undefined && n < o.min)
-      throw new UsageError(`${flag} must be ${o.min === 0 || o.min === 1 ? kind : `≥ ${o.min}`}, got ${raw}`);
-    if (o.max !== undefined && n > o.max) throw new UsageError(`${flag} must be ≤ ${o.max}, got ${raw}`);
-    if (o.gt !== undefined && !(n > o.gt)) throw new UsageError(`${flag} must be > ${o.gt}, got ${raw}`);
-    v = n;
+    v = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(v)) throw new UsageError(`${flag} must be a number, got "${raw}"`);
   } else if (o.type === 'list') {
     v = raw
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
     if (!v.length) throw new UsageError(`${flag} needs at least one value`);
-    const bad = o.choices && v.find((x) => !o.choices!.includes(x));
-    if (bad) throw new UsageError(`${flag}: "${bad}" is not ${orList(o.choices!)}`);
-  } else {
-    if (o.choices && !o.choices.includes(raw))
-      throw new UsageError(`${flag} must be ${orList(o.choices)}, got "${raw}"`);
-    v = raw;
-  }
-  const msg = o.check?.(v);
-  if (msg) throw new UsageError(`${flag} ${msg}`);
-  return v;
+  } else v = raw;
+  // the same valibot schema checks the API's value of this option (src/api/requests/core.ts)
+  const r = checkOption(o, o.repeatable ? [v as string] : v);
+  if ('problem' in r) throw new UsageError(`${flag}${/^[:,]/.test(r.problem) ? '' : ' '}${r.problem}`);
+  return o.repeatable ? (r.value as string[])[0] : r.value;
 }
 
 /** Parses argv against a command's table; throws UsageError naming the flag on anything not in it. */

@@ -1,36 +1,8 @@
 // Helpers shared by the model commands: runtime setup from common flags, stdin lines, JSON output.
 import { createRuntime } from '../api/node.ts';
 import type { InstructAlignRuntime } from '../api/types.ts';
-import { bool, num, str, UsageError, type OptionTable, type ParsedArgs } from './args.ts';
+import { bool, num, str, UsageError, type ParsedArgs } from './args.ts';
 import type { StorageDType } from '../model/bloom/weights.ts';
-
-/** The model-loading options shared by score and generate (spread into their tables). */
-export const MODEL_OPTIONS: OptionTable = {
-  model: {
-    type: 'string',
-    arg: 'DIR',
-    required: true,
-    help: 'BLOOM checkpoint folder (config.json, tokenizer.json, model.safetensors or shards)',
-  },
-  dtype: {
-    type: 'string',
-    arg: 'f32|f16',
-    default: 'f32',
-    help: 'weight storage on the GPU (default f32; f16 is packed, math stays f32)',
-    check: (v) => (v === 'f32' || v === 'f16' ? undefined : `must be f32 or f16, got "${v}"`),
-  },
-  int8: {
-    type: 'boolean',
-    help: 'LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (docs/int8.md)',
-  },
-  'int8-threshold': {
-    type: 'number',
-    arg: 'T',
-    min: 0,
-    default: 6,
-    help: 'activation outlier threshold for --int8 (default 6 as bitsandbytes; 0 = int8 only)',
-  },
-};
 
 export function dtypeFlag(a: ParsedArgs): StorageDType {
   const d = str(a, 'dtype', 'f32');

@@ -1,4 +1,5 @@
 // `instructalign compare A/ B/`: Δ (B − A) per language and group, and the L2 → L3 transfer correlation.
+import { COMPARE } from '../api/requests/compare.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bool, helpText, parseCommand, str, type CommandSpec } from './args.ts';
@@ -37,13 +38,7 @@ matched by template), recomputed from the two predictions.jsonl, with how many w
 bootstrap 95% interval (* = it excludes 0). Runs scored differently (scoring rule, a prompt number's template,
 dtype, int8, max length, first-pad rule, options format, tokenizer) are refused unless --allow-mismatch. Two
 translation runs (eval --task translation) give Δ chrF++ and Δ BLEU per direction instead.`,
-  options: {
-    'allow-mismatch': {
-      type: 'boolean',
-      help: 'compare runs scored in different ways (what differs is printed and recorded in compare.json)',
-    },
-    out: { type: 'string', arg: 'DIR', help: 'also write compare.md and compare.json there (default: print only)' },
-  },
+  options: COMPARE.options,
 };
 export const help = helpText(spec);
 

@@ -1,5 +1,6 @@
 // `instructalign eval`: zero-shot label scoring of a model on NusaX (or any id,text,label CSV); resumable, with
 // reports.
+import { EVALUATE } from '../api/requests/eval.ts';
 import { resolveModelPath } from '../api/model-path.ts';
 import { readFileSync } from 'node:fs';
 import {
@@ -47,124 +48,7 @@ export const spec: CommandSpec = {
 log-prob of the whole text is computed, and the best label is the prediction (as InstructAlign's evaluation).
 Rerunning with the same --out resumes: examples already in predictions.jsonl are not scored again. Only the same
 model files and settings resume (OUT/fingerprint.json); predictions from another model are refused (--overwrite).`,
-  options: {
-    model: {
-      type: 'string',
-      arg: 'DIR',
-      required: true,
-      help: 'HuggingFace-style BLOOM folder (config.json, model.safetensors, tokenizer.json)',
-    },
-    out: {
-      type: 'string',
-      arg: 'DIR',
-      required: true,
-      help: 'where results.json, predictions.jsonl, report.md and chart.svg go',
-    },
-    overwrite: {
-      type: 'boolean',
-      help: "delete an earlier evaluation's files in --out and start afresh (needed when its model or settings differ)",
-    },
-    data: {
-      type: 'string',
-      arg: 'nusax|PATH',
-      default: 'nusax',
-      help: `nusax (default: NusaX sentiment test splits, 12 languages), a folder of <lang>/test.csv,
-or one CSV, TSV or JSONL file with text,label and optionally id (default: the row number) and lang (groups the
-rows; default: the file name)`,
-    },
-    task: {
-      type: 'string',
-      arg: 'NAME',
-      help: `${TASKS.join(' | ')} (default sentiment; prompts EN1-EN3 of InstructAlign's nlu_prompt.py);
-with --prompt/--prompts-file any name (default classification); translation: --data PAIRS --l1 eng --l2 tgl,
-greedy translations both ways with the MT templates (--prompts 1-6, default 1), chrF++ and BLEU`,
-      check: (v) => (/^[a-z][a-z0-9_-]*$/.test(v as string) ? undefined : `must be a lower-case name, got "${v}"`),
-    },
-    labels: {
-      type: 'list',
-      arg: 'a,b,c',
-      help: 'label set in order (default for sentiment: negative,neutral,positive)',
-    },
-    langs: { type: 'list', arg: 'eng,ind,...', help: 'languages to evaluate (default: all found)' },
-    groups: {
-      type: 'string',
-      arg: 'SPEC',
-      help: 'language groups, e.g. "L1=eng,ind;L2=ace,ban;L3=mad" (default: the paper\'s L1/L2/L3)',
-    },
-    prompts: {
-      type: 'list',
-      arg: '1,2,3',
-      default: ['1', '2', '3'],
-      help: 'which built-in English prompts',
-      check: (v) =>
-        (v as string[]).every((x) => Number.isInteger(Number(x))) ? undefined : 'takes prompt numbers, e.g. 1,2,3',
-    },
-    prompt: {
-      type: 'string',
-      arg: 'TEMPLATE',
-      repeatable: true,
-      help: `your own prompt (repeat the flag for several): [INPUT] = the text, [OPTIONS] = "a, b, or c",
-[LABELS_CHOICE] = each label in turn; \\n and \\t are read as a line break and a tab`,
-    },
-    'prompts-file': {
-      type: 'string',
-      arg: 'FILE',
-      help: 'your own prompts, one per line (same placeholders and escapes; # comments)',
-    },
-    l1: { type: 'list', arg: 'CODES', help: '--task translation: pivot language(s), e.g. eng' },
-    l2: { type: 'list', arg: 'CODES', help: '--task translation: the other language(s), e.g. tgl (both directions)' },
-    'lang-names': { type: 'string', arg: 'MAP', help: 'language names for the prompts, e.g. qaa=Zedish' },
-    columns: { type: 'string', arg: 'MAP', help: '--task translation: CSV/TSV headers, e.g. eng=english,tgl=tagalog' },
-    'flores-held-out': {
-      type: 'int',
-      min: 1,
-      help: '--task translation: evaluate on the N rows that train --flores-held-out N held out (same split)',
-    },
-    'max-new-tokens': {
-      type: 'int',
-      min: 1,
-      default: 64,
-      help: '--task translation: greedy tokens per translation (the first line is kept)',
-    },
-    limit: { type: 'int', min: 1, help: 'first N examples per language (default all)' },
-    'batch-size': { type: 'int', arg: 'B', min: 1, default: 16, help: 'texts per scoring call' },
-    'prefix-sharing': {
-      type: 'string',
-      arg: 'M',
-      default: 'auto',
-      choices: ['auto', 'on', 'off'],
-      help: `auto|on|off: score each example's prompt once through the KV cache and then only the
-labels (same scores within f32 rounding; default auto = on; off scores full texts)`,
-    },
-    'max-length': { type: 'int', min: 2, default: 1024, help: 'tokens per text, truncated from the left' },
-    'count-first-pad': {
-      type: 'boolean',
-      help: `reproduce a quirk of the official batched scorer (main_nlu_prompt_batch.py): the log-prob of the first pad
-after a text is counted, as for its rows shorter than their batch. Off by default: the unbatched scorer, which
-produced the paper's tables, has no pad (docs/paper-recipe.md)`,
-    },
-    dtype: {
-      type: 'string',
-      arg: 'f32|f16',
-      help: "compute dtype (default: the runtime's)",
-      check: (v) => (v === 'f32' || v === 'f16' ? undefined : `must be f32 or f16, got "${v}"`),
-    },
-    int8: { type: 'boolean', help: 'LLM.int8() weights (the official evaluation loads the model in 8 bit)' },
-    'int8-threshold': { type: 'number', arg: 'T', min: 0, help: 'outlier threshold for --int8 (default 6)' },
-    scoring: {
-      type: 'string',
-      arg: 'RULE',
-      default: 'paper',
-      choices: ['paper', 'label', 'label-norm'],
-      help: `which rule picks the label (all three are computed in the same pass and reported, this one first):
-paper = mean token log-prob of the whole filled prompt (InstructAlign); label = sum of the label's token log-probs
-given the prompt (lm-evaluation-harness acc); label-norm = that ÷ the label's UTF-8 bytes (acc_norm)`,
-    },
-    'quote-options': {
-      type: 'boolean',
-      help: 'write [OPTIONS] as "negative", "neutral", or "positive" (main_nlu_prompt.py\'s form)',
-    },
-  },
+  options: EVALUATE.options,
 };
 export const help = helpText(spec);
 

@@ -1,6 +1,7 @@
 // `instructalign score`: per-token log-probabilities of texts read from stdin (one JSON string per line).
+import { SCORE } from '../api/requests/score.ts';
 import { helpText, num, parseCommand, type CommandSpec } from './args.ts';
-import { MODEL_OPTIONS, parseJSONLine, runtimeWithModel, stdinLines } from './common.ts';
+import { parseJSONLine, runtimeWithModel, stdinLines } from './common.ts';
 
 export const spec: CommandSpec = {
   name: 'score',
@@ -8,11 +9,7 @@ export const spec: CommandSpec = {
   about: `Reads one JSON string per line on stdin; writes one JSON object per line on stdout:
   {"ids":[...],"token_logprobs":[...],"mean_logprob":x}   token_logprobs[t] = log p(ids[t+1] | ids[..t])
 mean_logprob is the label-scoring rule of InstructAlign's zero-shot evaluation.`,
-  options: {
-    ...MODEL_OPTIONS,
-    'max-length': { type: 'int', min: 2, default: 1024, help: 'truncate texts from the left to N tokens' },
-    'batch-size': { type: 'int', min: 1, default: 8, help: 'texts per forward pass' },
-  },
+  options: SCORE.options,
 };
 export const help = helpText(spec);
 

@@ -1,5 +1,6 @@
 // `instructalign tokenize`: a line filter over the wasm BLOOM tokenizer, JSON strings in, JSON id arrays out
 // (or back with --decode), one per line, so it composes with jq and with HF's tokenizer in other languages.
+import { TOKENIZE } from '../api/requests/tokenize.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -12,15 +13,7 @@ export const spec: CommandSpec = {
   about: `Reads one JSON value per line on stdin, writes one per line on stdout:
   (default)   "a JSON string"   ->  [ids]            no BOS/EOS is added
   --decode    [ids]             ->  "a JSON string"`,
-  options: {
-    tokenizer: {
-      type: 'string',
-      arg: 'FILE',
-      required: true,
-      help: 'a BLOOM-kind tokenizer.json, or a model folder holding one',
-    },
-    decode: { type: 'boolean', help: 'decode id arrays instead of encoding strings' },
-  },
+  options: TOKENIZE.options,
   footer: `Example:
   echo '"Hello world"' | instructalign tokenize --tokenizer models/nano-bloomz`,
 };

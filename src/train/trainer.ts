@@ -4,6 +4,7 @@
 import { readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/runtime.ts';
+import { TRAIN_FIELDS, type TrainRequest } from '../api/requests/train.ts';
 import { checkTokenizerFits, openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
 import type { ModelConfig } from '../model/causal-lm.ts';
 import { familyOf } from '../model/families.ts';
@@ -65,14 +66,14 @@ export interface TrainOptions {
   saveTotalLimit?: number; // numbered checkpoints (checkpoint-<step>) kept besides checkpoint/ (default 0: none)
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = { ...LOOP_DEFAULTS, saveSteps: 500 };
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
+  ...LOOP_DEFAULTS,
+  saveSteps: TRAIN_FIELDS.saveSteps.default,
+};
 
-/**
- * What train() takes: every option may be left out. A fresh run fills the gaps with TRAIN_DEFAULTS (and the bundled
- * NusaX-MT pairs); a resumed run with the options saved in its checkpoint, and the options given are compared with
- * those: resume means resume (see resumeOptions).
- */
-export type TrainRequest = Partial<TrainOptions> & { out: string };
+// What train() takes is the request layer's TrainRequest (src/api/requests/train.ts): every option may be left out.
+// A fresh run fills the gaps with TRAIN_DEFAULTS (and the bundled NusaX-MT pairs); a resumed run with the options
+// saved in its checkpoint, and the options given are compared with those: resume means resume (see resumeOptions).
 
 /**
  * Options that may differ when a run is resumed: where it came from and how often it saves change no number of

@@ -26,9 +26,9 @@ export function dataPath(rel: string): string {
   return join(packageRoot(), 'data', rel);
 }
 
-export const DEFAULT_PAIRS = 'nusax/mt/train.csv';
-/** The replay stand-in for xP3 (data/replay/README.md): L1 instructions in prompts unlike the evaluation's. */
-export const DEFAULT_REPLAY = 'replay/nusax_l1_instruct.jsonl';
+// the bundled data's names (browser-safe, for the request definitions' --help)
+import { DEFAULT_PAIRS, DEFAULT_REPLAY } from './bundled.ts';
+export { DEFAULT_PAIRS, DEFAULT_REPLAY };
 /** The older stand-in, still selectable: L1 sentiment train in the evaluation prompts (it rehearses the task). */
 export const EVAL_PROMPT_REPLAY = 'replay/nusax_l1_sentiment.jsonl';
 
