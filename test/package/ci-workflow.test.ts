@@ -56,6 +56,19 @@ describe('.github/workflows/ci.yml', () => {
     assert.ok(existsSync(join(REPO, 'test/fixtures/bloom-tiny/reference.json')));
   });
 
+  it('Linux runs both Vulkan lanes of .ci/run: SwiftShader (the whole suite) and lavapipe, with a kept cache', () => {
+    const linux = jobs.find((j) => j['runs-on'].startsWith('ubuntu')) as Job;
+    const test = linux.steps.find((s) => s.run === 'npm test') as Step;
+    assert.equal(test.env?.INSTRUCTALIGN_VULKAN, 'swiftshader');
+    assert.match(runs(linux), /\.ci\/lane lavapipe/);
+    assert.ok(
+      linux.steps.some((s) => s.uses?.startsWith('actions/cache') && /instructalign/.test(String(s.with?.path))),
+    );
+    const run = readFileSync(join(REPO, '.ci/run'), 'utf8');
+    assert.match(run, /swiftshader lavapipe/, '.ci/run runs both lanes by default');
+    assert.match(readFileSync(join(REPO, '.ci/lane'), 'utf8'), /selftest/);
+  });
+
   it('Windows and macOS run the browser tests with an installed Chrome', () => {
     const gpu = jobs.find((j) => j.strategy) as Job;
     assert.ok(gpu.steps.some((s) => s.uses?.startsWith('browser-actions/setup-chrome')));
