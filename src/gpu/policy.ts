@@ -22,6 +22,12 @@ export type KernelFamily = 'swiftshader' | 'gpu';
 /** Matmul tuning (src/ops/matmul-tune.ts): 'auto' on real GPUs only, 'on' also on CPU adapters, 'off' never. */
 export type TuneMode = 'auto' | 'on' | 'off';
 export type FlashMode = 'auto' | 'always' | 'never';
+/**
+ * f16 arithmetic (shaders/matmul_f16.wgsl) for the X·Wᵀ of Linears whose weights are stored f16: 'f32acc' (f16
+ * products summed in f32; the default where the device has shader-f16), 'f16acc' (summed in f16: measured by
+ * `bench`), 'off' (f16 weights unpacked to f32, f32 math: the only choice without shader-f16, e.g. SwiftShader).
+ */
+export type F16Mode = 'off' | 'f32acc' | 'f16acc';
 
 /** A device's resolved kernel choices (read-only: derive another with `resolvePolicy(facts, overrides, base)`). */
 export interface KernelPolicy {
@@ -50,6 +56,8 @@ export interface KernelPolicy {
   readonly crossEntropy: { readonly rowwise: boolean };
   /** subgroup operations in the reductions and SwiftShader's matmul (only where the device has `subgroups`) */
   readonly subgroups: boolean;
+  /** f16 arithmetic for f16-weight Linears (only where the device has `shader-f16`) */
+  readonly f16: F16Mode;
   /** Dawn's bounds clamps on buffer accesses (fixed when the device is created: INSTRUCTALIGN_NO_ROBUSTNESS=1) */
   readonly robustness: boolean;
 }
@@ -62,6 +70,7 @@ export interface PolicyOverrides {
   layernorm?: Partial<KernelPolicy['layernorm']>;
   crossEntropy?: Partial<KernelPolicy['crossEntropy']>;
   subgroups?: boolean;
+  f16?: F16Mode;
   robustness?: boolean;
 }
 
@@ -104,6 +113,9 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
     flash: base?.attention.flash ?? ('auto' as FlashMode),
     ...o.attention,
   };
+  const f16 = o.f16 ?? base?.f16 ?? 'f32acc';
+  if (!['off', 'f32acc', 'f16acc'].includes(f16))
+    throw new Error(`kernel policy: f16 "${f16}": use off, f32acc or f16acc`);
   if (!['auto', 'always', 'never'].includes(attention.flash))
     throw new Error(`kernel policy: attention.flash "${attention.flash}": use auto, always or never`);
   return Object.freeze({
@@ -113,6 +125,7 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
     layernorm: Object.freeze({ rowwise: o.layernorm?.rowwise ?? row(base?.layernorm.rowwise) }),
     crossEntropy: Object.freeze({ rowwise: o.crossEntropy?.rowwise ?? row(base?.crossEntropy.rowwise) }),
     subgroups: (o.subgroups ?? base?.subgroups ?? true) && facts.features.has('subgroups'),
+    f16: facts.features.has('shader-f16') ? f16 : 'off',
     robustness: devRobust,
   });
 }
@@ -129,6 +142,7 @@ const DEFAULT_SHAPE = {
   layernorm: 0,
   crossEntropy: 0,
   subgroups: 0,
+  f16: 0,
   robustness: 0,
 };
 const POLICY_KEYS = Object.keys(DEFAULT_SHAPE).join(', ');
@@ -160,6 +174,12 @@ export function envSettings(env: Record<string, string | undefined> = nodeEnv())
   const policy: PolicyOverrides = {};
   if (env.INSTRUCTALIGN_MATMUL_TUNE) policy.matmul = { tune: parseTuneMode(env.INSTRUCTALIGN_MATMUL_TUNE) };
   if (env.INSTRUCTALIGN_NO_ROBUSTNESS === '1') policy.robustness = false;
+  if (env.INSTRUCTALIGN_F16) {
+    const f = env.INSTRUCTALIGN_F16 as F16Mode;
+    if (!['off', 'f32acc', 'f16acc'].includes(f))
+      throw new Error(`INSTRUCTALIGN_F16=${f}: use off, f32acc (f16 products, f32 sums) or f16acc`);
+    policy.f16 = f;
+  }
   return {
     policy,
     dawnFlags: (env.INSTRUCTALIGN_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean),

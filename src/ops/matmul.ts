@@ -178,6 +178,19 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   let kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
   const B_F16 = x.b.dtype === 'f16p';
+  if (layout && B_F16 && f16Applies(gpu, x, p)) {
+    // f16 arithmetic (shader-f16): X·Wᵀ with f16 weights; a residual is added after (contiguous C, f32)
+    gpu.run(
+      'matmul_f16',
+      'matmul_f16',
+      { a: x.a, b: x.b, bias: x.bias, c: x.c },
+      p,
+      [Math.ceil(x.N / 32), Math.ceil(x.M / 32)],
+      { ACC16: gpu.policy.f16 === 'f16acc' },
+    );
+    if (x.residual) addInPlace(gpu, x.c, x.residual, x.M * x.N);
+    return;
+  }
   if (layout && tuningApplies(gpu)) {
     const s = tuneState(gpu),
       shape = tuneShape(x.M, x.N, x.K, layout.A_M4, layout.B_N4, B_F16);
@@ -227,6 +240,30 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
     });
   }
   if (addAfter) addInPlace(gpu, x.c, x.residual!, x.M * x.N);
+}
+
+/**
+ * Whether `matmul` runs shaders/matmul_f16.wgsl: the policy's f16 mode is on (the device has shader-f16), the kernel
+ * choice is automatic, and the product is a forward X·Wᵀ (k contiguous in A and B, f16 B, no accumulation or alpha,
+ * a residual only onto a contiguous C) with every size and offset a multiple of 4 (the VEC4 layout, checked first).
+ */
+export function f16Applies(
+  gpu: Gpu,
+  x: MatmulArgs,
+  p: { a_sk: number; b_sk: number; c_sm: number; c_off: number; alpha: number },
+): boolean {
+  return (
+    gpu.policy.f16 !== 'off' &&
+    gpu.policy.matmul.kernel === 'auto' &&
+    !gpu.policy.matmul.naive &&
+    !x.naive &&
+    x.b.dtype === 'f16p' &&
+    p.a_sk === 1 &&
+    p.b_sk === 1 &&
+    !x.accumulate &&
+    p.alpha === 1 &&
+    (!x.residual || (p.c_sm === x.N && p.c_off === 0))
+  );
 }
 
 /** The VEC4 kernel's defines when every operand can move as aligned vec4 (else null: the scalar kernel). */
