@@ -117,17 +117,23 @@ export async function run(argv: string[]): Promise<number> {
   const { o, resume, recipeLog } = trainOptions(argv);
   for (const line of recipeLog) console.error(line);
   const rt = await Runtime.create();
-  // SIGTERM (schedulers, docker stop, kill) is handled like Ctrl-C: finish the step, save, exit 128 + signal
-  let stop: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (sig: 'SIGINT' | 'SIGTERM') => {
-    if (stop) process.exit(sig === 'SIGINT' ? 130 : 143);
+  // SIGTERM (schedulers, docker stop, kill) and SIGHUP (the terminal or ssh session closed) are handled like Ctrl-C:
+  // finish the step, save, exit 128 + signal (130, 143, 129; docs/reliability.md)
+  type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+  const EXIT: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+  let stop: StopSignal | undefined;
+  const onSignal = (sig: StopSignal) => {
+    if (stop) process.exit(EXIT[sig]);
     stop = sig;
+    // after a hang-up the terminal is gone: a failed write to it must not end the run before its save
+    if (sig === 'SIGHUP') for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
     console.error(
-      `\n${sig === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'}: finishing this step and saving a checkpoint (send it again to quit without saving)`,
+      `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: finishing this step and saving a checkpoint (send it again to quit without saving)`,
     );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   try {
     const banner = (o: TrainOptions) =>
       console.error(
@@ -147,10 +153,11 @@ export async function run(argv: string[]): Promise<number> {
         `train: steps ${f.step}..${l.step}, loss ${f.loss.toFixed(4)} → ${l.loss.toFixed(4)}; checkpoint ${o.out}/checkpoint, log ${o.out}/log.jsonl`,
       );
     }
-    return stop === 'SIGINT' ? 130 : stop === 'SIGTERM' ? 143 : 0;
+    return stop ? EXIT[stop] : 0;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     rt.dispose();
   }
 }

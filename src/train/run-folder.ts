@@ -58,13 +58,18 @@ export function snapshotCheckpoint(out: string, latest: string, step: number, li
     const dst = join(out, `checkpoint-${step}`),
       tmp = join(out, `.checkpoint-${step}-tmp`);
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp);
-    for (const f of readdirSync(latest)) {
-      try {
-        linkSync(join(latest, f), join(tmp, f));
-      } catch {
-        copyFileSync(join(latest, f), join(tmp, f)); // a file system without hard links
+    try {
+      mkdirSync(tmp);
+      for (const f of readdirSync(latest)) {
+        try {
+          linkSync(join(latest, f), join(tmp, f));
+        } catch {
+          copyFileSync(join(latest, f), join(tmp, f)); // a file system without hard links
+        }
       }
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true }); // no partial hidden folder left on a full disk
+      throw new Error(`cannot make ${dst} (in ${tmp}): ${(e as Error).message}; ${latest} is intact`, { cause: e });
     }
     rmSync(dst, { recursive: true, force: true });
     renameSync(tmp, dst);

@@ -25,6 +25,15 @@ import { Progress } from '../util/progress.ts';
 import { atomicWriteFile, completeDir, replaceDir } from '../util/atomic.ts';
 import { makeDir } from '../util/mkdir.ts';
 import {
+  checkSameRun,
+  configRunId,
+  differingFiles,
+  newRunId,
+  saveFailure,
+  type BaseModel,
+  type RunIdentity,
+} from './run-identity.ts';
+import {
   firstNonFinite,
   MAX_CONSECUTIVE_SKIPPED,
   prepareRunFolder,
@@ -160,6 +169,21 @@ interface TrainerState {
   adamStep: number;
   options: TrainOptions;
   scaler?: LossScalerState;
+  run_id?: string; // the run this checkpoint belongs to (run-identity.ts; absent in checkpoints of older versions)
+  base_model?: BaseModel; // what the run started from: --model and its files' content hashes
+}
+
+/** --resume --model OTHER where OTHER is not the model the run started from (by content, not by path). */
+export class BaseModelMismatchError extends ResumeConflictError {
+  constructor(given: string, base: BaseModel | undefined, saved: string, differ: string[]) {
+    super([{ option: 'model', saved, given }]);
+    this.message = base
+      ? `--resume --model ${given}: not the model this run started from (${base.path}): ${differ.join(', ')} ` +
+        'differ (content hashes in trainer_state.json base_model). Leave --model out to resume; a moved copy of the ' +
+        'same model is accepted'
+      : `--resume --model ${given}: this checkpoint was written before base-model hashes were recorded, so another ` +
+        `model folder than the run's own (${saved}) cannot be checked: leave --model out to resume`;
+  }
 }
 
 export interface TrainHooks {
@@ -181,6 +205,10 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   if (resume && !ckDir)
     throw new Error(`--resume: no checkpoint in ${req.out} (expected ${join(req.out, CKPT)}); start without --resume`);
   const state: TrainerState | null = ckDir ? readTrainerState(ckDir) : null;
+  if (state && ckDir) {
+    checkSameRun(req.out, ckDir, state); // a checkpoint copied in from another run
+    if (req.model !== undefined) await checkBaseModel(req.model, state);
+  }
   let o: TrainOptions;
   if (state) {
     const r = resumeOptions(state.options, req);
@@ -196,6 +224,11 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const ck = await openCheckpoint(ckDir ?? o.model);
   const cfg = ck.config,
     tokenizerJSON = ck.tokenizerJSON;
+  // who this run is (kept in train_config.json and every trainer_state.json); a resumed run keeps its own
+  const identity: Partial<RunIdentity> = state
+    ? { run_id: state.run_id ?? configRunId(o.out) ?? newRunId(), base_model: state.base_model }
+    : { run_id: newRunId(), base_model: { path: o.model, files: { ...ck.contentHashes } } };
+  if (identity.base_model && state) identity.base_model = { ...identity.base_model, path: o.model };
   const weights = await BloomWeights.fromCheckpoint(gpu, ck, 'f32');
   await ck.close();
   const tok = await Tokenizer.fromJSON(tokenizerJSON);
@@ -247,6 +280,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
     join(o.out, 'train_config.json'),
     JSON.stringify(
       {
+        ...identity,
         ...o,
         model_config: JSON.parse(familyOf(cfg).configJSON(cfg)),
         // what the log said about the data, kept with the run
@@ -287,6 +321,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
           adamStep: opt.stepCount,
           options: o,
           scaler: scaler.getState(),
+          ...identity,
         });
         if (o.saveTotalLimit) snapshotCheckpoint(o.out, join(o.out, CKPT), step, o.saveTotalLimit);
       }
@@ -304,6 +339,26 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
     fwd.slopes.destroy();
   }
   return logs;
+}
+
+/**
+ * --resume --model OTHER: accepted only if OTHER holds the run's base model (config.json, tokenizer.json and weights
+ * with the recorded content hashes: a moved or copied folder); otherwise the records would name another base model.
+ */
+async function checkBaseModel(given: string, state: TrainerState): Promise<void> {
+  const saved = state.options.model;
+  if (resolve(given) === resolve(saved) && !state.base_model) return;
+  if (!state.base_model) throw new BaseModelMismatchError(given, undefined, saved, []);
+  let files: Record<string, string>;
+  try {
+    const ck = await openCheckpoint(given);
+    files = ck.contentHashes;
+    await ck.close();
+  } catch (e) {
+    throw new Error(`--resume --model ${given}: ${(e as Error).message}`);
+  }
+  const differ = differingFiles(state.base_model.files, files);
+  if (differ.length) throw new BaseModelMismatchError(given, state.base_model, saved, differ);
 }
 
 export function makeStream(o: TrainOptions): TrainingStream {
@@ -387,8 +442,6 @@ async function saveTrainCheckpoint(
       `training diverged at step ${st.step}: ${bad} is not finite; the checkpoint was not written (the last one in ` +
         `${o.out} is kept). Lower --lr (or raise --warmup-steps) and start again`,
     );
-  // F32 so that resuming continues from the exact weights (HF loads F32 checkpoints as well)
-  await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
   const tensors: TensorToWrite[] = [];
   for (const [k, m] of [
     ['m', adam.m],
@@ -396,8 +449,18 @@ async function saveTrainCheckpoint(
   ] as const) {
     for (const [name, a] of m) tensors.push({ name: `${k}.${name}`, dtype: 'F32', shape: [a.length], data: a });
   }
-  await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
-  await atomicWriteFile(join(tmp, 'trainer_state.json'), JSON.stringify(st, null, 1) + '\n');
+  try {
+    // F32 so that resuming continues from the exact weights (HF loads F32 checkpoints as well)
+    await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
+    await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
+    await atomicWriteFile(join(tmp, 'trainer_state.json'), JSON.stringify(st, null, 1) + '\n');
+  } catch (e) {
+    // a full disk: the partial folder goes (it kept the disk full) and the error says what a save needs
+    let floats = 0;
+    for (const a of [...params.values(), ...adam.m.values(), ...adam.v.values()]) floats += a.length;
+    const needBytes = 4 * floats + new TextEncoder().encode(tokenizerJSON).length + (64 << 10);
+    throw saveFailure(e, { tmp, out: o.out, step: st.step, needBytes });
+  }
   await replaceDir(tmp, dst);
 }
 

@@ -1,5 +1,6 @@
-// `instructalign train` as a child process under signals: SIGTERM saves like Ctrl-C and exits 143; SIGKILL at random
-// moments while checkpoints are being written (every step) never leaves a checkpoint that fails to load or resume.
+// `instructalign train` as a child process under signals: SIGTERM and SIGHUP save like Ctrl-C (exit 143, 129);
+// SIGKILL at random moments while checkpoints are being written (every step) never leaves a checkpoint that fails to
+// load or resume.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -68,6 +69,22 @@ describe('train under signals (child process)', () => {
     assert.match(r.err, /SIGTERM: finishing this step and saving a checkpoint/);
     const st = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
     assert.ok(st.step >= 1 && st.step < 10_000, `saved at step ${st.step}`);
+  });
+
+  it('SIGHUP (the terminal or ssh session closed) saves like SIGTERM and exits 129 (audit F10)', async () => {
+    const out = tmp();
+    const { child, done } = start([...ARGS(out, 10_000), '--save-steps', '10000']);
+    await until(
+      () => existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').length > 0,
+      child,
+    );
+    child.kill('SIGHUP');
+    const r = await done;
+    assert.equal(r.code, 129, r.err);
+    assert.match(r.err, /SIGHUP: finishing this step and saving a checkpoint/);
+    const st = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
+    const logged = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').length;
+    assert.equal(st.step, logged, 'every logged step is in the checkpoint');
   });
 
   it('SIGKILL at random moments during saves: the last checkpoint always loads, and the next run resumes from it', async () => {
