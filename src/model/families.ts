@@ -10,8 +10,9 @@ import {
   type ParameterSource,
 } from './causal-lm.ts';
 import { bloomFamily } from './bloom/family.ts';
+import { llamaFamily } from './llama/family.ts';
 
-const FAMILIES: readonly ModelFamily[] = Object.freeze([bloomFamily]);
+const FAMILIES: readonly ModelFamily[] = Object.freeze([bloomFamily, llamaFamily]);
 
 /** The family that reads a config.json's `model_type` (absent: BLOOM, whose older configs omit it). */
 export function familyForType(modelType: unknown, source = 'config.json'): ModelFamily {

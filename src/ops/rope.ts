@@ -41,9 +41,11 @@ export interface RopeShape {
   D: number;
 }
 
-function check(s: RopeShape): void {
+/** The shader's Params from a shape (callers may pass a wider object, e.g. with Tk). */
+function params(s: RopeShape) {
   if (s.D % 2 !== 0) throw new Error(`rope: head dim ${s.D} must be even`);
   if (s.NH % s.NKV !== 0) throw new Error(`rope: ${s.NH} query heads are not a multiple of ${s.NKV} key/value heads`);
+  return { B: s.B, Tq: s.Tq, q0: s.q0, Tmax: s.Tmax, NH: s.NH, NKV: s.NKV, D: s.D, flags: 0 };
 }
 
 /**
@@ -60,9 +62,8 @@ export function ropePack(
   qkv: Tensor,
   s: RopeShape,
 ): void {
-  check(s);
   const n = s.B * s.Tq * s.NH * (s.D / 2);
-  gpu.run('rope', 'rope_pack', { q, k, v, cs, pos, qkv }, { ...s, flags: 0 }, grid(Math.ceil(n / 64)));
+  gpu.run('rope', 'rope_pack', { q, k, v, cs, pos, qkv }, params(s), grid(Math.ceil(n / 64)));
 }
 
 /** dq, dk, dv (overwritten) from dqkv rows [q0, q0 + Tq): the rotation's transpose, k and v summed per group. */
@@ -76,7 +77,6 @@ export function ropeUnpack(
   dv: Tensor,
   s: RopeShape,
 ): void {
-  check(s);
   const n = s.B * s.Tq * s.NKV * (s.D / 2);
-  gpu.run('rope', 'rope_unpack', { dqkv, cs, pos, dq, dk, dv }, { ...s, flags: 0 }, grid(Math.ceil(n / 64)));
+  gpu.run('rope', 'rope_unpack', { dqkv, cs, pos, dq, dk, dv }, params(s), grid(Math.ceil(n / 64)));
 }

@@ -110,21 +110,22 @@ export interface RefConfig {
 }
 
 /**
- * Mean next-token cross-entropy of a padded batch (HF LlamaForCausalLM / Qwen3ForCausalLM with labels = ids where
- * mask, else −100; positions cumsum(mask) − 1). `p` maps HF parameter names to float64 arrays.
+ * log p(labels[t + 1]) at every position t of a padded batch [B, T] (0 where labels[t + 1] is −100 or t is last), as
+ * HF LlamaForCausalLM / Qwen3ForCausalLM compute it with position_ids = cumsum(mask) − 1 (0 at padding) and padding
+ * keys masked. `p` maps HF parameter names to float64 arrays.
  */
-export function decoderLoss(
+export function decoderLogprobs(
   cfg: RefConfig,
   p: Map<string, ArrayLike<number>>,
   ids: ArrayLike<number>,
   mask: ArrayLike<number>,
+  labels: ArrayLike<number>,
   B: number,
   T: number,
-): number {
+): Float64Array {
   const { hidden: H, inter: I, NH, NKV, D, eps } = cfg;
   const w = (n: string) => p.get(n) ?? fail(n);
-  let total = 0,
-    count = 0;
+  const out = new Float64Array(B * T);
   for (let b = 0; b < B; b++) {
     const m = Array.from({ length: T }, (_, t) => mask[b * T + t]);
     const pos: number[] = [];
@@ -147,14 +148,13 @@ export function decoderLoss(
         k = rmsnorm(k, w(`${pre}self_attn.k_norm.weight`), T * NKV, D, eps).y;
       }
       const rotAll = (a: Float64Array, heads: number) => {
-        const out = new Float64Array(a.length);
+        const r = new Float64Array(a.length);
         for (let t = 0; t < T; t++)
-          for (let h = 0; h < heads; h++)
-            out.set(
-              rotate(a.subarray((t * heads + h) * D, (t * heads + h + 1) * D), pos[t], cfg.invFreq),
-              (t * heads + h) * D,
-            );
-        return out;
+          for (let h = 0; h < heads; h++) {
+            const i = (t * heads + h) * D;
+            r.set(rotate(a.subarray(i, i + D), pos[t], cfg.invFreq), i);
+          }
+        return r;
       };
       const ctx = gqa(rotAll(q, NH), rotAll(k, NKV), v, m, T, NH, NKV, D);
       const o = linear(ctx, w(`${pre}self_attn.o_proj.weight`), T, H, NH * D);
@@ -168,15 +168,39 @@ export function decoderLoss(
     const hf = rmsnorm(x, w('model.norm.weight'), T, H, eps).y;
     const logits = linear(hf, cfg.tied ? w('model.embed_tokens.weight') : w('lm_head.weight'), T, cfg.vocab, H);
     for (let t = 0; t + 1 < T; t++) {
-      if (!m[t + 1]) continue;
+      const target = labels[b * T + t + 1];
+      if (target < 0) continue;
       const row = logits.subarray(t * cfg.vocab, (t + 1) * cfg.vocab);
-      const mx = Math.max(...row);
-      const lz = mx + Math.log(row.reduce((s, v) => s + Math.exp(v - mx), 0));
-      total += lz - row[ids[b * T + t + 1]];
-      count++;
+      let mx = -Infinity;
+      for (const v of row) mx = Math.max(mx, v);
+      let z = 0;
+      for (const v of row) z += Math.exp(v - mx);
+      out[b * T + t] = row[target] - mx - Math.log(z);
     }
   }
-  return total / count;
+  return out;
+}
+
+/** Mean next-token cross-entropy over the labels that are not −100 (HF's loss with labels). */
+export function decoderLoss(
+  cfg: RefConfig,
+  p: Map<string, ArrayLike<number>>,
+  ids: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  B: number,
+  T: number,
+): number {
+  const lp = decoderLogprobs(cfg, p, ids, mask, labels, B, T);
+  let sum = 0,
+    n = 0;
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t + 1 < T; t++)
+      if (labels[b * T + t + 1] >= 0) {
+        sum -= lp[b * T + t];
+        n++;
+      }
+  return sum / n;
 }
 
 function fail(name: string): never {
@@ -197,4 +221,25 @@ export function fdGrad(f: () => number, x: Float64Array, at: Iterable<number>, h
     out.set(i, (fp - fm) / (2 * step));
   }
   return out;
+}
+
+/**
+ * Llama 3.1's rope_scaling "llama3" from its published reference code: wavelengths 2π/f shorter than
+ * original/high_freq_factor are kept, longer than original/low_freq_factor divided by factor, and the band between
+ * interpolated with smooth = (original/wavelength − low) / (high − low).
+ */
+export function llama3InvFreq(
+  base: ArrayLike<number>,
+  factor: number,
+  low: number,
+  high: number,
+  original: number,
+): Float64Array {
+  return Float64Array.from(base, (f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < original / high) return f;
+    if (wavelen > original / low) return f / factor;
+    const smooth = (original / wavelen - low) / (high - low);
+    return (1 - smooth) * (f / factor) + smooth * f;
+  });
 }

@@ -1,0 +1,301 @@
+// Llama / Qwen3 backward graph: mean shifted cross-entropy through the LM head (tied: into the embedding's gradient),
+// the final RMSNorm, every block in reverse (SwiGLU MLP, attention.wgsl's backward, RoPE's transpose with the
+// grouped heads' key/value gradients summed, Qwen3's q/k norms) and the embedding scatter. Gradients accumulate
+// until zero().
+import type { Gpu, Tensor } from '../../gpu/runtime.ts';
+import { readParamTensors, type BackwardOptions, type Batch, type Gradients, type ParamTensor } from '../causal-lm.ts';
+import { linearBackwardInput, linearBackwardWeight, matmul } from '../../ops/matmul.ts';
+import { rmsnormBackward } from '../../ops/rmsnorm.ts';
+import { embeddingBackward } from '../../ops/embedding.ts';
+import { attentionBackward, attentionBackwardScratch } from '../../ops/attention.ts';
+import { ropeUnpack } from '../../ops/rope.ts';
+import { swigluBackward } from '../../ops/swiglu.ts';
+import { ceBackward } from '../../ops/cross_entropy.ts';
+import { fill } from '../../ops/elementwise.ts';
+import { llamaParameters } from './config.ts';
+import type { BlockActs, ForwardActs, LlamaForward, Rows } from './forward.ts';
+import { EMBED, LM_HEAD, type LlamaWeights } from './weights.ts';
+
+/** f32 gradients laid out as the weights' tensors (same keys and row shards). */
+export class LlamaGrads implements Gradients {
+  readonly tensors: readonly ParamTensor[];
+  private readonly byKey = new Map<string, Tensor>();
+  constructor(
+    readonly gpu: Gpu,
+    readonly w: LlamaWeights,
+  ) {
+    this.tensors = w.tensors().map((p) => {
+      const t = gpu.tensor(p.tensor.numel, 'f32', `grad:${p.key}`);
+      this.byKey.set(p.key, t);
+      return { ...p, tensor: t };
+    });
+    this.zero();
+  }
+
+  get(name: string): Tensor {
+    const t = this.byKey.get(name);
+    if (!t) throw new Error(`no gradient for ${name}`);
+    return t;
+  }
+
+  /** the gradient shards of a vocabulary table, aligned with the weights' shards */
+  shards(name: string): { dw: Tensor; lo: number; hi: number }[] {
+    return (this.w.shards.get(name) ?? []).map((s) => ({
+      dw: this.get(`${name}[${s.lo}:${s.hi}]`),
+      lo: s.lo,
+      hi: s.hi,
+    }));
+  }
+
+  zero(): void {
+    for (const p of this.tensors) fill(this.gpu, p.tensor, 0);
+  }
+
+  read(): Promise<Map<string, Float32Array>> {
+    return readParamTensors(this.gpu, this.tensors, llamaParameters(this.w.cfg));
+  }
+
+  destroy(): void {
+    for (const p of this.tensors) p.tensor.destroy();
+    this.byKey.clear();
+  }
+}
+
+/** HF's shift: the target of position t is labels[t + 1]; the last position of each row has none. */
+function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
+  const out = new Int32Array(B * T).fill(-100);
+  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) out[b * T + t] = labels[b * T + t + 1];
+  return out;
+}
+
+/** Forward (saving activations), the loss and the backward into `grads` (accumulated). */
+export async function lossAndBackward(
+  fwd: LlamaForward,
+  batch: Batch,
+  labels: Int32Array,
+  grads: LlamaGrads,
+  opts: BackwardOptions = {},
+): Promise<{ loss: number; nTokens: number }> {
+  const { B, T } = batch;
+  if (labels.length !== B * T) throw new Error(`lossAndBackward: ${labels.length} labels for a ${B}×${T} batch`);
+  const g = fwd.gpu,
+    R = B * T;
+  const targetsHost = shiftLabels(labels, B, T);
+  const nTokens = targetsHost.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+  const denom = opts.numItems ?? nTokens;
+  const acts = fwd.run(batch, true);
+  const targets = g.fromI32(targetsHost, 'batch:targets');
+  const stats = g.tensor(R * 3, 'f32', 'ce:stats'),
+    lp = g.tensor(R, 'f32', 'ce:logprob');
+  fwd.logprobs(acts.hf, targets, R, stats, lp);
+  const lpRead = g.readF32(lp);
+  lpRead.catch(() => {}); // awaited below
+  if (nTokens > 0) {
+    const dhf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom);
+    blocksBackward(fwd, acts, dhf, grads, batch);
+  }
+  [targets, stats, lp].forEach((t) => t.destroy());
+  fwd.freeActs(acts);
+  g.flush();
+  const lpHost = await lpRead;
+  let sum = 0;
+  for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
+  await g.check();
+  return { loss: sum / denom, nTokens };
+}
+
+/** dlogits → d(hf), and the head weight's gradient (the embedding's when tied). */
+function headBackward(
+  fwd: LlamaForward,
+  acts: ForwardActs,
+  targets: Tensor,
+  stats: Tensor,
+  grads: LlamaGrads,
+  scale: number,
+): Tensor {
+  const g = fwd.gpu,
+    R = acts.R,
+    H = fwd.H;
+  const dhf = g.tensor(R * H, 'f32', 'grad:norm');
+  fill(g, dhf, 0);
+  const dHead = grads.shards(fwd.w.cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
+  for (const c of fwd.headChunks(R)) {
+    const Vc = c.hi - c.lo,
+      off = (c.lo - fwd.w.head[c.shard].lo) * H;
+    const logits = g.tensor(R * Vc, 'f32', `logits[${c.lo}:${c.hi}]`),
+      dlogits = g.tensor(R * Vc, 'f32', `dlogits[${c.lo}:${c.hi}]`);
+    fwd.headChunk(acts.hf, R, c, logits);
+    ceBackward(g, logits, targets, stats, dlogits, R, Vc, c.lo, scale);
+    // d(hf)[R,H] += dlogits[R,Vc]·W[lo:hi]; dW[lo:hi] += dlogitsᵀ·hf
+    const W = fwd.w.head[c.shard].w;
+    matmul(g, {
+      a: dlogits,
+      b: W,
+      c: dhf,
+      M: R,
+      N: H,
+      K: Vc,
+      aSm: Vc,
+      aSk: 1,
+      bSk: H,
+      bSn: 1,
+      bOff: off,
+      accumulate: true,
+    });
+    matmul(g, {
+      a: dlogits,
+      b: acts.hf,
+      c: dHead[c.shard].dw,
+      M: Vc,
+      N: H,
+      K: R,
+      aSm: 1,
+      aSk: Vc,
+      bSk: H,
+      bSn: 1,
+      cOff: off,
+      accumulate: true,
+    });
+    logits.destroy();
+    dlogits.destroy();
+  }
+  return dhf;
+}
+
+function blocksBackward(fwd: LlamaForward, acts: ForwardActs, dhf: Tensor, grads: LlamaGrads, batch: Batch): void {
+  const g = fwd.gpu,
+    c = fwd.w.cfg,
+    R = acts.R,
+    H = fwd.H,
+    QD = c.nHead * c.headDim,
+    KD = c.nKVHead * c.headDim,
+    I = c.intermediateSize;
+  const dres = g.tensor(R * H, 'f32', 'grad:res');
+  rmsnormBackward(
+    g,
+    acts.out,
+    fwd.w.get('model.norm.weight'),
+    acts.hfS,
+    dhf,
+    dres,
+    grads.get('model.norm.weight'),
+    R,
+    H,
+    false,
+  );
+  const s: Rows = { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T };
+  const t = (n: number, name: string) => g.tensor(n, 'f32', `grad:${name}`);
+  const scratch = {
+    dm: t(R * I, 'm'),
+    dg: t(R * I, 'g'),
+    du: t(R * I, 'u'),
+    dh: t(R * H, 'h'),
+    dctx: t(R * QD, 'ctx'),
+    dqkv: t(R * 3 * QD, 'qkv'),
+    ds: t(attentionBackwardScratch(fwd.attnShape(s), !acts.blocks[0]?.probs), 'scores'),
+    dq: t(R * QD, 'q'),
+    dk: t(R * KD, 'k'),
+    dv: t(R * KD, 'v'),
+    dq0: t(R * QD, 'q0'),
+    dk0: t(R * KD, 'k0'),
+  };
+  for (let l = c.nLayer - 1; l >= 0; l--) blockBackward(fwd, l, acts.blocks[l], acts, s, dres, grads, scratch);
+  embeddingBackward(g, batch.ids, dres, grads.shards(EMBED), H);
+  [dres, dhf, ...Object.values(scratch)].forEach((x) => x.destroy());
+}
+
+/** dres: the gradient of the block's output in, of its input out. */
+function blockBackward(
+  fwd: LlamaForward,
+  l: number,
+  a: BlockActs,
+  acts: ForwardActs,
+  s: Rows,
+  dres: Tensor,
+  grads: LlamaGrads,
+  x: Record<'dm' | 'dg' | 'du' | 'dh' | 'dctx' | 'dqkv' | 'ds' | 'dq' | 'dk' | 'dv' | 'dq0' | 'dk0', Tensor>,
+): void {
+  const g = fwd.gpu,
+    c = fwd.w.cfg,
+    R = acts.R,
+    H = fwd.H,
+    D = c.headDim,
+    QD = c.nHead * D,
+    KD = c.nKVHead * D,
+    I = c.intermediateSize,
+    p = `model.layers.${l}.`;
+  const w = (n: string) => fwd.w.get(p + n),
+    dw = (n: string) => grads.get(p + n);
+  // MLP: out = x1 + Wd·(silu(Wg·h2) ⊙ Wu·h2)
+  linearBackwardInput(g, dres, w('mlp.down_proj.weight'), x.dm, R, H, I);
+  linearBackwardWeight(g, dres, a.m, dw('mlp.down_proj.weight'), undefined, R, H, I);
+  swigluBackward(g, a.g, a.u, x.dm, x.dg, x.du, R * I);
+  linearBackwardWeight(g, x.dg, a.h2, dw('mlp.gate_proj.weight'), undefined, R, I, H);
+  linearBackwardWeight(g, x.du, a.h2, dw('mlp.up_proj.weight'), undefined, R, I, H);
+  linearBackwardInput(g, x.dg, w('mlp.gate_proj.weight'), x.dh, R, I, H);
+  linearBackwardInput(g, x.du, w('mlp.up_proj.weight'), x.dh, R, I, H, true);
+  rmsnormBackward(
+    g,
+    a.x1,
+    w('post_attention_layernorm.weight'),
+    a.s2,
+    x.dh,
+    dres,
+    dw('post_attention_layernorm.weight'),
+    R,
+    H,
+    true,
+  );
+  // attention: x1 = x + Wo·Attn(rope(norm(Wq·h1)), rope(norm(Wk·h1)), Wv·h1)
+  linearBackwardInput(g, dres, w('self_attn.o_proj.weight'), x.dctx, R, H, QD);
+  linearBackwardWeight(g, dres, a.ctx, dw('self_attn.o_proj.weight'), undefined, R, H, QD);
+  attentionBackward(
+    g,
+    a.qkv,
+    a.probs,
+    x.dctx,
+    x.dqkv,
+    x.ds,
+    fwd.attnShape(s),
+    a.probs ? undefined : { lse: a.lse!, ctx: a.ctx, keyinfo: acts.keyinfo, slopes: fwd.slopes },
+  );
+  const shape = { ...s, NH: c.nHead, NKV: c.nKVHead, D };
+  const dq = x.dq,
+    dk = x.dk;
+  if (c.qkNorm) {
+    ropeUnpack(g, x.dqkv, fwd.rope(s.Tmax), acts.pos, x.dq0, x.dk0, x.dv, shape);
+    rmsnormBackward(
+      g,
+      a.q,
+      w('self_attn.q_norm.weight'),
+      a.qs!,
+      x.dq0,
+      x.dq,
+      dw('self_attn.q_norm.weight'),
+      R * c.nHead,
+      D,
+      false,
+    );
+    rmsnormBackward(
+      g,
+      a.k,
+      w('self_attn.k_norm.weight'),
+      a.ks!,
+      x.dk0,
+      x.dk,
+      dw('self_attn.k_norm.weight'),
+      R * c.nKVHead,
+      D,
+      false,
+    );
+  } else {
+    ropeUnpack(g, x.dqkv, fwd.rope(s.Tmax), acts.pos, x.dq, x.dk, x.dv, shape);
+  }
+  linearBackwardWeight(g, dq, a.h1, dw('self_attn.q_proj.weight'), undefined, R, QD, H);
+  linearBackwardWeight(g, dk, a.h1, dw('self_attn.k_proj.weight'), undefined, R, KD, H);
+  linearBackwardWeight(g, x.dv, a.h1, dw('self_attn.v_proj.weight'), undefined, R, KD, H);
+  linearBackwardInput(g, dq, w('self_attn.q_proj.weight'), x.dh, R, QD, H);
+  linearBackwardInput(g, dk, w('self_attn.k_proj.weight'), x.dh, R, KD, H, true);
+  linearBackwardInput(g, x.dv, w('self_attn.v_proj.weight'), x.dh, R, KD, H, true);
+  rmsnormBackward(g, a.x, w('input_layernorm.weight'), a.s1, x.dh, dres, dw('input_layernorm.weight'), R, H, true);
+}
