@@ -150,6 +150,9 @@ async function bundleWeb() {
       outdir: join(root, 'dist/web'),
       platform: 'browser',
       external: ['webgpu', 'node:*'],
+      // the .map files stay in dist/ for debugging here, but the package does not ship them: no sourceMappingURL
+      // comment that would send a consumer's bundler or devtools after a missing file
+      sourcemap: 'external',
     });
   }
   if (existsSync(join(root, 'web')))

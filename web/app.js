@@ -14,8 +14,44 @@ import {
 } from './web.js';
 
 export const $ = (id) => document.getElementById(id);
-export const state = { ready: null, results: null, model: null };
+export const state = { ready: null, results: null, model: null, busy: null, tuned: null, base: null };
 window.instructalign = state;
+
+// ---- the page's one state ------------------------------------------------------------------------------------------
+// Idle, or one job running: 'load', 'eval', 'align' or 'export'. While a job runs, every control that would change
+// the model or the data is disabled (the fieldsets of sections 1, 2 and 4), and so are the other jobs' buttons; a
+// second click on a job's button does nothing. The worker refuses a model load during a run as well.
+const JOB_BUTTONS = ['run', 'align-run', 'align-download', 'tuned-save', 'tuned-restore'];
+export function begin(job) {
+  if (state.busy) return false;
+  state.busy = job;
+  document.body.dataset.busy = job;
+  for (const f of document.querySelectorAll('main fieldset')) f.disabled = true;
+  for (const id of JOB_BUTTONS) if ($(id)) $(id).disabled = true;
+  trace(`job ${job} starts`);
+  return true;
+}
+export function end(job) {
+  if (state.busy !== job) return;
+  state.busy = null;
+  delete document.body.dataset.busy;
+  for (const f of document.querySelectorAll('main fieldset')) f.disabled = false;
+  for (const id of JOB_BUTTONS) if ($(id)) $(id).disabled = false;
+  if (state.noGpu) $('run').disabled = true; // without WebGPU nothing can run (the status says why)
+  trace(`job ${job} ends`);
+}
+
+/**
+ * The loaded model's name as the page shows it: the base model, plus the alignment steps its weights carry
+ * ("nano-bloomz + 3 of 10 steps, cancelled"); results, comparisons and saves are labelled with it.
+ */
+export function modelLabel() {
+  if (!state.model) return 'no model';
+  const t = state.tuned;
+  if (!t) return state.model.name;
+  const steps = `${t.steps} step${t.steps === 1 ? '' : 's'}`;
+  return t.cancelled ? `${t.base} + ${t.steps} of ${t.total} steps, cancelled` : `${t.base} + ${steps}`;
+}
 
 export function say(el, text, cls = '') {
   el.textContent = text;
@@ -26,6 +62,16 @@ export function h(tag, props = {}, ...children) {
   const el = Object.assign(document.createElement(tag), props);
   el.append(...children);
   return el;
+}
+/** A table in a scroll box the keyboard can reach (tabindex 0, a region named by the table's caption). */
+export function scrollTable(id, caption, ...parts) {
+  const box = h(
+    'div',
+    { className: 'scroll', tabIndex: 0, role: 'region' },
+    h('table', { className: 'results' }, h('caption', { id, className: 'visually-hidden' }, caption), ...parts),
+  );
+  box.setAttribute('aria-labelledby', id);
+  return box;
 }
 function checkbox(name, value, isChecked, ...text) {
   return h(
@@ -63,21 +109,23 @@ state.ready = (async () => {
 })();
 state.ready.catch((e) => {
   say($('status'), `error: ${e.message}`, 'fail');
+  state.noGpu = true;
   $('run').disabled = true;
 });
 
 // ---- model -------------------------------------------------------------------------------------------------------
 const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
-export async function loadModel(source, what) {
+/** Loads a model (one load at a time, never during a run: the controls are disabled and a second call returns). */
+export async function loadModel(source, what, { tuned = null } = {}) {
+  if (!begin('load')) return;
   const out = $('model-status');
+  const focused = document.activeElement;
   // the worker delivers every progress call before its answer; a late one must still not overwrite the outcome
   let settled = false;
   try {
     const rt = await state.ready;
-    // the worker runs one GPU call at a time: a load asked for during a run starts when the run has ended
-    const busy = !$('cancel').disabled || !$('align-cancel')?.disabled;
-    say(out, `loading ${what}…${busy ? ' (it starts when the running evaluation or alignment ends)' : ''}`, 'muted');
+    say(out, `loading ${what}…`, 'muted');
     trace(`loading ${what}`);
     const t0 = performance.now();
     const info = await rt.loadModel(source, {
@@ -86,21 +134,39 @@ export async function loadModel(source, what) {
         if (settled) trace(`load progress ${done}/${total} came after the load had ended: ignored`);
         else say(out, `loading ${what}: ${done}/${total} tensors`, 'muted');
       },
+      // a model by URL: the bytes as they arrive (a file kept from an earlier download is read from this browser)
+      onDownload: (p) => {
+        if (settled) return;
+        const of = p.total ? ` of ${mib(p.total)}` : '';
+        const kept = p.cached ? ` (${mib(p.cached)} kept in this browser)` : '';
+        say(out, `downloading ${p.file}: ${mib(p.loaded)}${of}${kept}`, 'muted');
+      },
     });
-    const c = info.config;
     state.model = info;
-    say(
-      out,
-      `loaded ${info.name}: ${info.parameters.toLocaleString('en')} parameters (${c.nLayer} layers, hidden ${c.hiddenSize}, ` +
-        `vocabulary ${c.vocabSize}), ${info.dtype}, ${mib(info.gpuBytes)} on the GPU, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-      'ok',
-    );
+    state.tuned = tuned;
+    state.base = { source, what, tuned };
+    state.modelLine =
+      `${info.parameters.toLocaleString('en')} parameters (${info.config.nLayer} layers, hidden ` +
+      `${info.config.hiddenSize}, vocabulary ${info.config.vocabSize}), ${info.dtype}, ${mib(info.gpuBytes)} on the ` +
+      `GPU, in ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+    showModel();
   } catch (e) {
     state.model = null;
+    state.tuned = null;
     say(out, `could not load ${what}: ${e.message}`, 'fail');
+  } finally {
+    settled = true;
+    end('load');
+    // the focused control was disabled during the load: give the focus back
+    if (focused instanceof HTMLElement && document.activeElement === document.body) focused.focus();
   }
-  settled = true;
   trace(`model status: ${out.textContent}`);
+}
+
+/** The model line of section 1: its name (with the alignment steps its weights carry) and its sizes. */
+export function showModel() {
+  if (state.model) say($('model-status'), `loaded ${modelLabel()}: ${state.modelLine}`, 'ok');
+  document.dispatchEvent(new CustomEvent('instructalign:model'));
 }
 
 $('model-folder').onchange = (ev) => ev.target.files.length && loadModel(ev.target.files, 'the folder');
@@ -205,9 +271,8 @@ function markResults(why) {
 }
 
 $('run').onclick = async () => {
-  // disabled before the first await: a double click must not start a second run behind the first
-  if ($('run').disabled) return;
-  $('run').disabled = true;
+  // the page's state set before the first await: a double click must not start a second run behind the first
+  if ($('run').disabled || !begin('eval')) return;
   const status = $('run-status');
   say(status, 'preparing…', 'muted');
   $('progress').value = 0;
@@ -220,6 +285,7 @@ $('run').onclick = async () => {
     const rt = await state.ready;
     if (!state.model) throw new Error('load a model first (step 1)');
     const req = await evalRequest();
+    const label = modelLabel();
     $('cancel').disabled = false;
     $('cancel').focus(); // the focused Evaluate button is disabled during the run: keep the keyboard somewhere useful
     say(status, 'running…', 'muted');
@@ -240,7 +306,7 @@ $('run').onclick = async () => {
         `${p.done} / ${p.total} examples × prompts (${((100 * p.done) / Math.max(1, p.total)).toFixed(0)}%), ` +
         `ETA ${formatDuration(p.etaSeconds).replace('?', '…')}`;
     });
-    showResults(results, predictions);
+    showResults(results, predictions, label);
     markResults('');
     say(status, `done in ${formatDuration((performance.now() - t0) / 1000)}`, 'ok');
     $('results-heading').focus();
@@ -252,7 +318,7 @@ $('run').onclick = async () => {
     markResults(`The results below are from an earlier run: this one ${cancelled ? 'was cancelled' : 'failed'}.`);
   } finally {
     settled = true;
-    $('run').disabled = false;
+    end('eval');
     $('cancel').disabled = true;
     if (document.activeElement === document.body || document.activeElement === $('cancel')) $('run').focus();
     trace(`run status: ${status.textContent}`);
@@ -267,7 +333,7 @@ $('cancel').onclick = async () => {
 
 const pct = (x) => (100 * x).toFixed(2);
 
-function showResults(r, predictions) {
+function showResults(r, predictions, label = r.model.model) {
   state.results = r;
   state.predictions = predictions;
   const td = (text, cls) => h('td', cls ? { className: cls } : {}, text);
@@ -295,13 +361,14 @@ function showResults(r, predictions) {
     h(
       'p',
       { className: 'muted' },
-      `${r.model.model} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; ` +
+      `${label} on ${r.model.adapter}; prompts ${r.prompts.map((p) => p.name).join(', ')}; ` +
         'mean over the prompts, in %.',
     ),
-    h(
-      'div',
-      { className: 'scroll' },
-      h('table', { className: 'results' }, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
+    scrollTable(
+      'results-caption',
+      `Results of ${label}: accuracy and F1 per language and group`,
+      h('thead', {}, h('tr', {}, ...head)),
+      h('tbody', {}, ...rows),
     ),
     ...(r.warnings ?? []).map((w) => h('p', { className: 'note' }, `warning: ${w}`)),
   );

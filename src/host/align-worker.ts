@@ -38,6 +38,16 @@ export function alignOptions(req: AlignRequest): LoopOptions {
   return o;
 }
 
+/** Reads and checks the request's data without the GPU (a page checks it before any evaluation starts). */
+export function prepareAlign(req: AlignRequest) {
+  const o = alignOptions(req);
+  const src = parseParallelText(req.pairs, req.pairsName, { names: o.langNames, columns: req.columns });
+  const pairs = pairsForObjectives(src, o.l1, o.l2, o.objectives);
+  if (!pairs.length) throw new Error(`${req.pairsName}: no pairs for L1 ${o.l1.join(',')} and L2 ${o.l2.join(',')}`);
+  const replay = req.replay ? parseReplayJsonl(req.replay, req.replayName ?? 'replay.jsonl') : undefined;
+  return { o, pairs, replay };
+}
+
 /**
  * Trains the runtime's loaded model for `steps` optimizer steps; onStep after each. The signal stops it between
  * steps (the steps made so far stay in the weights). Returns every step's log line (log.jsonl's fields).
@@ -50,10 +60,7 @@ export async function alignModel(
   const m = r.loaded;
   if (m.dtype !== 'f32')
     throw new Error(`alignment trains f32 weights; this model is loaded as ${m.dtype}: reload it with f32 weights`);
-  const o = alignOptions(req);
-  const src = parseParallelText(req.pairs, req.pairsName, { names: o.langNames, columns: req.columns });
-  const pairs = pairsForObjectives(src, o.l1, o.l2, o.objectives);
-  const replay = req.replay ? parseReplayJsonl(req.replay, req.replayName ?? 'replay.jsonl') : undefined;
+  const { o, pairs, replay } = prepareAlign(req);
   const loop = new TrainLoop(r.gpu, m.weights, m.fwd, r.tokenizer, trainingStream(o, pairs, replay), o);
   const logs: StepLog[] = [];
   const t0 = Date.now();

@@ -17,9 +17,25 @@ export type ModelSource =
   | FileSystemDirectoryHandle
   | string;
 
-export async function filesOf(src: ModelSource): Promise<Map<string, Blob>> {
+/** A model file's download so far (a model given by URL): bytes received of `total` (null: the server did not say). */
+export interface DownloadProgress {
+  url: string;
+  file: string;
+  loaded: number;
+  total: number | null;
+  /** bytes that came from this browser's storage: a finished earlier download, or the part of an interrupted one */
+  cached: number;
+}
+
+export interface FetchOptions {
+  onDownload?: (p: DownloadProgress) => void;
+  /** keep large files in this browser's storage (OPFS) and resume an interrupted download (default: true) */
+  cache?: boolean;
+}
+
+export async function filesOf(src: ModelSource, opts: FetchOptions = {}): Promise<Map<string, Blob>> {
   if (src instanceof Map) return src;
-  if (typeof src === 'string') return fetchFolder(src);
+  if (typeof src === 'string') return fetchFolder(src, opts);
   if (
     typeof (src as FileSystemDirectoryHandle).kind === 'string' &&
     (src as FileSystemDirectoryHandle).kind === 'directory'
@@ -37,27 +53,193 @@ export async function filesOf(src: ModelSource): Promise<Map<string, Blob>> {
   return new Map(Object.entries(src as Record<string, Blob>));
 }
 
-/** A model folder served over HTTP; a missing model.safetensors falls back to the shard index, as transformers does. */
-async function fetchFolder(base: string): Promise<Map<string, Blob>> {
-  const root = new URL(base.endsWith('/') ? base : base + '/', self.location.href);
-  const get = async (f: string, optional = false): Promise<Blob | null> => {
-    const res = await fetch(new URL(f, root));
-    if (res.ok) return res.blob();
+/**
+ * The folder URL of a model: a HuggingFace Hub repository page (https://huggingface.co/ORG/NAME, …/tree/REV) becomes
+ * its file URL folder (…/resolve/REV/); a URL of one of the model's files (…/model.safetensors) becomes its folder.
+ */
+export function modelFolderUrl(base: string, page: string): URL {
+  const u = new URL(base, page);
+  const hf = u.pathname.match(/^\/([^/]+)\/([^/]+?)(?:\/(?:tree|blob)\/([^/]+))?\/?$/);
+  if (u.hostname === 'huggingface.co' && hf) u.pathname = `/${hf[1]}/${hf[2]}/resolve/${hf[3] ?? 'main'}/`;
+  if (/\.(safetensors|json)$/.test(u.pathname)) u.pathname = u.pathname.replace(/[^/]*$/, '');
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return u;
+}
+
+/** An error of fetch() itself (no HTTP answer at all): name the URL and the likely cause. */
+function networkError(url: URL, e: unknown): Error {
+  const origin = (globalThis as any).location?.origin;
+  const cross = origin && url.origin !== origin;
+  return new Error(
+    `cannot fetch ${url.href}: ${(e as Error)?.message ?? e}` +
+      (cross
+        ? ` — the server at ${url.origin} is unreachable, or it does not allow this page's origin (${origin}): a ` +
+          `model on another origin needs CORS (the server must send Access-Control-Allow-Origin: ${origin} or *), ` +
+          "and the page's Content-Security-Policy, if any, must list that origin in connect-src"
+        : ' — the server is unreachable'),
+  );
+}
+
+/** Reads a response body piece by piece into a Blob made of parts, reporting bytes as they come. */
+async function bodyToBlob(res: Response, report: (n: number) => void): Promise<Blob> {
+  if (!res.body) return res.blob();
+  const parts: BlobPart[] = [];
+  const reader = res.body.getReader();
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value as Uint8Array<ArrayBuffer>);
+      n += value.length;
+      report(n);
+    }
+  } catch (e) {
+    throw new Error(`cannot fetch ${res.url}: the download stopped after ${n} bytes (${(e as Error).message})`);
+  }
+  return new Blob(parts);
+}
+
+/** Large files (weights) are kept in OPFS when it can (a worker with sync access handles) and resumed from there. */
+const CACHE_FROM = 8 * 2 ** 20;
+const hashOf = (s: string) => {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+};
+
+async function cacheDir(url: URL): Promise<FileSystemDirectoryHandle | null> {
+  const storage = (globalThis.navigator as any)?.storage;
+  if (typeof storage?.getDirectory !== 'function') return null;
+  if (typeof (globalThis as any).FileSystemFileHandle?.prototype?.createSyncAccessHandle !== 'function') return null;
+  try {
+    let d: FileSystemDirectoryHandle = await storage.getDirectory();
+    for (const n of ['instructalign', 'downloads', hashOf(url.href.replace(/[^/]*$/, ''))])
+      d = await d.getDirectoryHandle(n, { create: true });
+    return d;
+  } catch {
+    return null; // no OPFS here (e.g. a private window): download into memory
+  }
+}
+
+/**
+ * One file of a model folder. Weights go to OPFS (instructalign/downloads/<hash of the folder URL>/) as they come,
+ * with the server's ETag/Last-Modified and size: the next load of the same unchanged file reads it from there, and an
+ * interrupted download goes on from where it stopped (an HTTP Range request) instead of starting again.
+ */
+async function fetchFile(root: URL, f: string, opts: FetchOptions, optional = false): Promise<Blob | null> {
+  const url = new URL(f, root);
+  const report = (loaded: number, total: number | null, cached = 0) =>
+    opts.onDownload?.({ url: url.href, file: f, loaded, total, cached });
+  const fail = (res: Response) => {
     if (optional && res.status === 404) return null;
     throw new Error(
-      `cannot fetch ${new URL(f, root)}: HTTP ${res.status} (the model URL must serve config.json, tokenizer.json and model.safetensors)`,
+      `cannot fetch ${url.href}: HTTP ${res.status}${res.status === 401 || res.status === 403 ? ' (a gated or private model needs access; this page sends no token)' : ''} ` +
+        '(the model URL must serve config.json, tokenizer.json and model.safetensors, or model.safetensors.index.json and its shards)',
     );
   };
-  const label = root.pathname.replace(/\/$/, '').split('/').pop() || root.host;
+  const get = async (headers?: Record<string, string>) => {
+    try {
+      return await fetch(url, headers ? { headers } : undefined);
+    } catch (e) {
+      throw networkError(url, e);
+    }
+  };
+  const dir = opts.cache === false || !/\.safetensors$/.test(f) ? null : await cacheDir(url);
+  if (!dir) {
+    const res = await get();
+    if (!res.ok) return fail(res);
+    const total = Number(res.headers.get('content-length')) || null;
+    return bodyToBlob(res, (n) => report(n, total));
+  }
+  // what the server has now (a HEAD answer: no body, no CORS preflight), against what was stored
+  let head: Response;
+  try {
+    head = await fetch(url, { method: 'HEAD' });
+  } catch (e) {
+    throw networkError(url, e);
+  }
+  if (!head.ok) return fail(head);
+  const version = head.headers.get('etag') ?? head.headers.get('last-modified') ?? '';
+  const size = Number(head.headers.get('content-length')) || null;
+  const name = f.replace(/[^A-Za-z0-9._-]/g, '_');
+  const metaFile = await dir.getFileHandle(`${name}.json`, { create: true });
+  let meta: { version: string; size: number | null; done: boolean } | null = null;
+  try {
+    meta = JSON.parse(await (await metaFile.getFile()).text());
+  } catch {
+    meta = null;
+  }
+  const same = !!meta && !!version && meta.version === version && meta.size === size;
+  const dataFile = await dir.getFileHandle(name, { create: true });
+  const have = same ? (await dataFile.getFile()).size : 0;
+  if (same && meta!.done && size !== null && have === size) {
+    report(have, size, have);
+    return dataFile.getFile();
+  }
+  const writeMeta = async (done: boolean) => {
+    const h = await (metaFile as any).createSyncAccessHandle();
+    try {
+      const b = new TextEncoder().encode(JSON.stringify({ version, size, done }));
+      h.truncate(0);
+      h.write(b, { at: 0 });
+      h.flush();
+    } finally {
+      h.close();
+    }
+  };
+  const resume = have > 0 && size !== null && have < size;
+  const res = await get(resume ? { Range: `bytes=${have}-` } : undefined);
+  if (!res.ok) return fail(res);
+  const from = resume && res.status === 206 ? have : 0; // a server without ranges sends it all again
+  await writeMeta(false);
+  const h = await (dataFile as any).createSyncAccessHandle();
+  let at = from;
+  try {
+    h.truncate(from);
+    report(at, size, from);
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        let off = 0;
+        while (off < value.length) off += h.write(value.subarray(off), { at: at + off });
+        at += value.length;
+        report(at, size, from);
+      }
+    } catch (e) {
+      h.flush(); // what came is kept: the next load goes on from here
+      throw new Error(
+        `cannot fetch ${url.href}: the download stopped at ${at.toLocaleString('en')} of ` +
+          `${size?.toLocaleString('en') ?? '?'} bytes (${(e as Error).message}); load again to resume`,
+      );
+    }
+    h.flush();
+  } finally {
+    h.close();
+  }
+  if (size !== null && at !== size)
+    throw new Error(`cannot fetch ${url.href}: the download stopped at ${at} of ${size} bytes (load again to resume)`);
+  await writeMeta(true);
+  return dataFile.getFile();
+}
+
+/** A model folder served over HTTP; a missing model.safetensors falls back to the shard index, as transformers does. */
+async function fetchFolder(base: string, opts: FetchOptions): Promise<Map<string, Blob>> {
+  const root = modelFolderUrl(base, self.location.href);
+  const parts = root.pathname.replace(/\/$/, '').split('/');
+  // a Hub folder (ORG/NAME/resolve/REV/) is named NAME, as the repository
+  const label = (parts.at(-2) === 'resolve' ? parts.at(-3) : parts.at(-1)) || root.host;
   const out = new Map<string, Blob>();
-  for (const f of ['config.json', 'tokenizer.json']) out.set(`${label}/${f}`, (await get(f))!);
-  const single = await get('model.safetensors', true);
+  for (const f of ['config.json', 'tokenizer.json']) out.set(`${label}/${f}`, (await fetchFile(root, f, opts))!);
+  const single = await fetchFile(root, 'model.safetensors', opts, true);
   if (single) out.set(`${label}/model.safetensors`, single);
   else {
-    const index = (await get('model.safetensors.index.json'))!;
+    const index = (await fetchFile(root, 'model.safetensors.index.json', opts))!;
     out.set(`${label}/model.safetensors.index.json`, index);
     const shards = new Set(Object.values(JSON.parse(await index.text()).weight_map ?? {}) as string[]);
-    for (const f of shards) out.set(`${label}/${f}`, (await get(f))!);
+    for (const f of shards) out.set(`${label}/${f}`, (await fetchFile(root, f, opts))!);
   }
   return out;
 }

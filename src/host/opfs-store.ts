@@ -17,6 +17,11 @@ export interface SavedAlignment {
   savedAt: string;
   /** optimizer steps made */
   steps: number;
+  /** steps asked for, when a cancel stopped the alignment before them (then `cancelled` is true) */
+  total?: number;
+  cancelled?: boolean;
+  /** the model's name as the page shows it ("nano-bloomz + 3 of 10 steps, cancelled") */
+  label?: string;
   /** the alignment's settings (the AlignRequest without the data's text) */
   settings?: Record<string, unknown>;
   /** the base model's results.json (the before-evaluation), when the flow made one */

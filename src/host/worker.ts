@@ -8,7 +8,7 @@ import { kernelCheck } from './kernel-check.ts';
 import { selftest, trainSelftest, type Check } from './selftest.ts';
 import { evaluateRequest, type EvalProgress, type EvalRequest } from './eval-worker.ts';
 import { loadedScorerInfo } from '../eval/scorer.ts';
-import { alignModel, type AlignProgress, type AlignRequest } from './align-worker.ts';
+import { alignModel, prepareAlign, type AlignProgress, type AlignRequest } from './align-worker.ts';
 import { checkpointStream, zipStream, type ExportOptions } from './export-stream.ts';
 import { toBlob, toWritable } from './stream-sinks.ts';
 import type { StepLog } from '../train/loop.ts';
@@ -18,7 +18,7 @@ import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import { diag, traced } from './worker-diag.ts';
 import { saveAlignment, type SavedAlignment } from './opfs-store.ts';
-import { checkFits, filesOf, type ModelSource } from './model-source.ts';
+import { checkFits, filesOf, type DownloadProgress, type ModelSource } from './model-source.ts';
 
 export type { ModelSource } from './model-source.ts';
 
@@ -70,6 +70,27 @@ function rt(): Promise<Runtime> {
 }
 
 let evalAbort: AbortController | null = null;
+/** evaluations and alignments asked for and not yet ended: while any, the model and its weights must not change */
+let runs = 0;
+/** a call that changes the model, refused (at once, not queued) while a run is asked for or running */
+function refusing<A extends unknown[], R>(what: string, fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return async (...a: A) => {
+    if (runs > 0)
+      throw new Error(`${what} is refused while an evaluation or alignment runs: cancel it, or wait until it ends`);
+    return fn(...a);
+  };
+}
+/** counts a run from the moment it is asked for (before it waits in the queue) until it ends */
+function counted<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+  return async (...a: A) => {
+    runs++;
+    try {
+      return await fn(...a);
+    } finally {
+      runs--;
+    }
+  };
+}
 let loadedDtype = 'default';
 /** the loaded model's tokenizer.json text and folder name: a tuned checkpoint is written with them */
 let loadedTokenizer: { json: string; name: string } | null = null;
@@ -149,9 +170,16 @@ const api = {
     src: ModelSource,
     opts: Omit<LoadOptions, 'files' | 'path' | 'onProgress'> = {},
     onProgress?: (done: number, total: number) => void,
+    onDownload?: (p: DownloadProgress) => void,
   ): Promise<ModelInfo> {
     const r = await rt();
-    const files = await filesOf(src);
+    const download = delivering(onDownload);
+    let files: Map<string, Blob>;
+    try {
+      files = await filesOf(src, { onDownload: download.call });
+    } finally {
+      await download.delivered();
+    }
     await checkFits(r, files, opts.dtype);
     dropTrainer();
     loadedDtype = opts.dtype ?? 'default'; // as the CLI records it in results.json
@@ -229,6 +257,15 @@ const api = {
       if (evalAbort === ctrl) evalAbort = null;
       await progress.delivered();
     }
+  },
+
+  /**
+   * Reads and checks an alignment's data (pairs, languages, objectives, replay) without the GPU and without
+   * queueing behind a run: a page calls it before its base-model evaluation, so a broken file is reported at once.
+   */
+  checkAlign(req: AlignRequest): { pairs: number; replay: number } {
+    const { pairs, replay } = prepareAlign(req);
+    return { pairs: pairs.length, replay: replay?.length ?? 0 };
   },
 
   /**
@@ -336,5 +373,12 @@ for (const k of [
 ] as const) {
   (api as Record<string, unknown>)[k] = serial(traced(k, (api[k] as (...a: unknown[]) => Promise<unknown>).bind(api)));
 }
+for (const k of ['evaluate', 'align'] as const) (api as Record<string, unknown>)[k] = counted(api[k] as any);
+for (const [k, what] of [
+  ['loadModel', 'loading a model'],
+  ['selftest', 'the self-test (it loads its own model)'],
+  ['trainSteps', 'training steps'],
+] as const)
+  (api as Record<string, unknown>)[k] = refusing(what, api[k] as any);
 api.init = traced('init', api.init.bind(api));
 Comlink.expose(api);

@@ -27,6 +27,8 @@ describe('browser: the align flow of the page (nano-bloomz, a few steps)', funct
       { '/data/': join(REPO, 'data'), '/models/': join(REPO, 'models') },
       { viewport: { width: 1100, height: 900 }, acceptDownloads: true },
     ));
+    // as in a browser without showSaveFilePicker: the zip comes as a download (a Blob of streamed parts)
+    await page.addInitScript(() => delete (window as any).showSaveFilePicker);
     const res = await page.goto(new URL('index.html', server.url).href);
     assert.ok(res?.ok(), `GET index.html: HTTP ${res?.status()}`);
   });

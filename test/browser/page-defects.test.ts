@@ -148,13 +148,18 @@ describe('browser: the page (defects found in a real browser, accessibility, pho
     await page.fill('#batch-size', '2');
     await page.click('#run');
     await waitFor('the first progress', () => (document.getElementById('progress') as HTMLProgressElement).value > 0);
-    // a model load asked for now waits for the run: the status says so (it said only "loading…")
-    await page.click('#model-load-url');
-    assert.match(await text(page, '#model-status'), /^loading .*\(it starts when the running evaluation/);
+    // no model load during a run: the button is disabled, and the worker refuses one asked for directly
+    assert.equal(await page.isDisabled('#model-load-url'), true, 'Load is disabled during a run');
+    const refused = await page.evaluate(async () =>
+      (await (window as any).instructalign.ready).loadModel('/fixtures/bloom-tiny/').then(
+        () => 'loaded',
+        (e: Error) => e.message,
+      ),
+    );
+    assert.match(refused, /^loading a model is refused while an evaluation or alignment runs/);
     await page.click('#cancel');
     await waitFor('the cancel', runSettled);
-    await waitFor('the queued load', modelSettled);
-    assert.match(await text(page, '#model-status'), /^loaded bloom-tiny/, why());
+    assert.equal(await page.isDisabled('#model-load-url'), false, 'Load is enabled again');
     assert.equal(await text(page, '#run-status'), 'cancelled', why());
     assert.doesNotMatch(await text(page, '#progress-text'), /ETA/);
     assert.match(await text(page, '#progress-text'), /^stopped at \d+ \/ 200 /);
