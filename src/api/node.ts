@@ -11,9 +11,35 @@ import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskN
 import { evaluate as runEvaluation } from '../eval/evaluate.ts';
 import { compareRuns, type CompareOptions, type CompareRunsJson } from '../eval/compare-runs.ts';
 import { loadRun } from '../eval/results-file.ts';
-import { completeOptions, makeStream, train as runTrainer, type TrainOptions } from '../train/trainer.ts';
-import { DEFAULT_PAIRS, dataPath } from '../train/data/paths.ts';
+import {
+  completeOptions,
+  makeStream,
+  train as runTrainer,
+  TRAIN_DEFAULTS,
+  type TrainOptions,
+} from '../train/trainer.ts';
+import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath } from '../train/data/paths.ts';
 import { resolveModelPath } from './model-path.ts';
+import * as v from 'valibot';
+import {
+  apiOnly,
+  checkArgument,
+  checkTokenIds,
+  COMPARE,
+  defineRequest,
+  EVALUATE,
+  GENERATE,
+  kebab,
+  LOAD_MODEL,
+  RequestError,
+  SCORE,
+  show,
+  TEXTS,
+  TRAIN,
+  trainProblem,
+} from './requests/index.ts';
+import { applyRecipe, type RecipeName } from '../train/recipe.ts';
+import { langCode } from '../train/data/langs.ts';
 
 export { resolveModelPath };
 import type {
@@ -42,24 +68,58 @@ export interface CreateRuntimeOptions {
   policy?: PolicyOverrides;
 }
 
+const FUNCTION = <T>() =>
+  v.custom<T>(
+    (f) => typeof f === 'function',
+    (i) => `must be a function, got ${show(i.input)}`,
+  );
+const SIGNAL = v.custom<AbortSignal>(
+  (s) => typeof s === 'object' && s !== null && typeof (s as AbortSignal).aborted === 'boolean',
+  (i) => `must be an AbortSignal, got ${show(i.input)}`,
+);
+/** The second argument of evaluate and train: a progress callback and an AbortSignal. */
+const callOptions = (name: string) =>
+  defineRequest(name, {
+    onProgress: apiOnly(FUNCTION<(p: never) => void>(), 'called with each progress report'),
+    signal: apiOnly(SIGNAL, 'stops the call after its current batch or step'),
+  });
+const CREATE = defineRequest('createRuntime', {
+  log: apiOnly(FUNCTION<(msg: string) => void>(), "where the runtime's notes go"),
+  policy: apiOnly(
+    v.custom<PolicyOverrides>(
+      (p) => typeof p === 'object' && p !== null,
+      (i) => `must be an object of kernel choices, got ${show(i.input)}`,
+    ),
+    "kernel choices over the adapter's defaults",
+  ),
+});
+const PATH = (what: string) =>
+  v.pipe(
+    v.string((i) => `must be ${what}, got ${show(i.input)}`),
+    v.minLength(1, `must be ${what}, got ""`),
+  );
+
 /** The evaluation data of a request, with the CLI's defaults and errors (src/cli/eval.ts). */
-export function evaluationData(req: EvaluateRequest): EvalData {
-  const data = req.data ?? 'nusax';
+export function evaluationData(request: EvaluateRequest): EvalData {
+  const req = EVALUATE.parse(request);
+  const data = req.data;
   const task = req.task ?? (req.templates ? 'classification' : 'sentiment');
-  if (!req.templates && !isTask(task)) throw new Error(`task must be one of ${TASKS.join(', ')}, got "${task}"`);
-  if (req.limit !== undefined && !(Number.isInteger(req.limit) && req.limit >= 1))
-    throw new Error(`limit must be a positive integer, got ${req.limit}`);
+  if (!req.templates && !isTask(task))
+    throw new RequestError('evaluate', 'task', `must be one of ${TASKS.join(', ')}, got "${task}"`, '--task');
   if (data === 'nusax') {
-    if (task !== 'sentiment') throw new Error(`NusaX is a sentiment data set; task ${task} needs data: PATH`);
+    if (task !== 'sentiment')
+      throw new RequestError('evaluate', 'task', `${task} needs data: PATH (NusaX is a sentiment data set)`, '--task');
     return loadNusax({ langs: req.langs, limit: req.limit });
   }
   const labels = req.labels ?? DEFAULT_LABELS[task as TaskName]?.slice();
-  if (!labels?.length) throw new Error(`task ${task} needs labels (the label names, in order)`);
+  if (!labels?.length)
+    throw new RequestError('evaluate', 'labels', `are needed for task ${task} (the label names, in order)`, '--labels');
   return loadDataPath(data, { task, labels, langs: req.langs, limit: req.limit });
 }
 
 class NodeRuntime implements InstructAlignRuntime {
   private modelInfo: { name: string; dtype: string } | null = null;
+  private disposed = false;
   constructor(
     private rt: Runtime,
     private log: (m: string) => void,
@@ -73,7 +133,17 @@ class NodeRuntime implements InstructAlignRuntime {
     return this.rt.policy;
   }
 
-  async loadModel(path: string, opts: LoadModelOptions = {}): Promise<ModelInfo> {
+  /** Throws once dispose() was called: every call says so (its GPU device is gone). */
+  private live(call: string): void {
+    if (this.disposed)
+      throw new Error(`${call}: this runtime was disposed (dispose() was called): create another with createRuntime()`);
+  }
+
+  async loadModel(path: string, options: LoadModelOptions = {}): Promise<ModelInfo> {
+    this.live('loadModel');
+    checkArgument('loadModel', 'path', PATH('a model folder path or a bundled model name'), path);
+    // only what was given: an absent dtype is recorded as 'default', as the CLI and the worker record it
+    const opts = LOAD_MODEL.given(options);
     const dir = resolveModelPath(path);
     const info = await this.rt.loadModel({ path: dir, ...opts });
     this.modelInfo = { name: dir, dtype: opts.dtype ?? 'default' };
@@ -81,28 +151,58 @@ class NodeRuntime implements InstructAlignRuntime {
   }
 
   async info(): Promise<ModelInfo> {
+    this.live('info');
     return this.rt.info();
   }
 
   async tokenize(texts: string[]): Promise<number[][]> {
-    return this.rt.tokenize(texts);
+    this.live('tokenize');
+    return this.rt.tokenize(checkArgument('tokenize', 'texts', TEXTS, texts));
   }
 
   async decode(ids: number[]): Promise<string> {
+    this.live('decode');
     return this.rt.decode(ids);
   }
 
-  async score(texts: string[], opts: ScoreOptions = {}): Promise<ScoreResult[]> {
-    for (const [k, v] of Object.entries(opts))
-      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new Error(`score: ${k} must be ≥ 1, got ${v}`);
-    return this.rt.score(texts, opts);
+  async score(texts: string[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
+    this.live('score');
+    const list = checkArgument('score', 'texts', TEXTS, texts);
+    const opts = SCORE.parse(options);
+    // a text of one token has no log-prob to average (its first token is not predicted): an error, never NaN
+    this.rt.tokenize(list).forEach((ids, i) => {
+      if (ids.length < 2)
+        throw new RequestError(
+          'score',
+          `texts[${i}]`,
+          `(${show(list[i])}) is ${ids.length} token(s): a text needs at least 2 tokens to have a log-probability`,
+        );
+    });
+    const res = await this.rt.score(list, opts);
+    res.forEach((r, i) => {
+      if (!Number.isFinite(r.mean_logprob) || r.token_logprobs.some((x) => !Number.isFinite(x)))
+        throw new Error(
+          `score: texts[${i}]: the model produced a non-finite log-probability (an overflow in the forward pass; ` +
+            "try dtype 'f32' or a shorter maxLength)",
+        );
+    });
+    return res;
   }
 
-  async generate(prompt: string, opts: GenerateOptions = {}): Promise<GenerateResult> {
-    return this.rt.generate(prompt, opts);
+  async generate(prompt: string | number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    this.live('generate');
+    const p =
+      typeof prompt === 'string' || !Array.isArray(prompt)
+        ? checkArgument('generate', 'prompt', PATH('a non-empty text (or an array of token ids)'), prompt)
+        : checkTokenIds('generate', 'prompt', prompt, this.rt.info().config.vocabSize);
+    if (Array.isArray(p) && !p.length) throw new RequestError('generate', 'prompt', 'needs at least one token id');
+    return this.rt.generate(p, GENERATE.parse(options));
   }
 
-  async evaluate(req: EvaluateRequest = {}, opts: CallOptions<EvaluateProgress> = {}): Promise<ResultsJson> {
+  async evaluate(request: EvaluateRequest = {}, options: CallOptions<EvaluateProgress> = {}): Promise<ResultsJson> {
+    this.live('evaluate');
+    const req = EVALUATE.parse(request);
+    const opts = callOptions('evaluate').parse(options) as CallOptions<EvaluateProgress>;
     if (!this.modelInfo) throw new Error('evaluate: load a model first (loadModel)');
     const data = evaluationData(req);
     const prompts = req.templates
@@ -110,8 +210,8 @@ class NodeRuntime implements InstructAlignRuntime {
           req.templates,
           req.templates.map((_, k) => `templates[${k}]`),
         )
-      : selectPrompts(data.task as TaskName, req.prompts ?? [1, 2, 3]);
-    const batchSize = req.batchSize ?? 16;
+      : selectPrompts(data.task as TaskName, req.prompts);
+    const batchSize = req.batchSize;
     const scorer = scorerFromRuntime(
       this.rt,
       // what was loaded (files' hashes, int8 threshold), not what the folder holds now: fingerprint.ts
@@ -120,7 +220,7 @@ class NodeRuntime implements InstructAlignRuntime {
         { adapter: this.adapter, dtype: this.modelInfo.dtype },
       ),
       batchSize,
-      req.prefixSharing ?? true,
+      req.prefixSharing,
     );
     const out = req.out ?? mkdtempSync(join(tmpdir(), 'instructalign-eval-'));
     try {
@@ -131,9 +231,11 @@ class NodeRuntime implements InstructAlignRuntime {
         groups: req.groups ?? DEFAULT_GROUPS,
         outDir: out,
         batchSize,
-        maxLength: req.maxLength ?? 1024,
+        maxLength: req.maxLength,
         limit: req.limit,
         options: { quote: !!req.quoteOptions },
+        overwrite: !!req.overwrite,
+        scoring: req.scoring,
         signal: opts.signal,
         onProgress: opts.onProgress,
       });
@@ -143,10 +245,22 @@ class NodeRuntime implements InstructAlignRuntime {
     }
   }
 
-  async train(req: TrainRequest, opts: CallOptions<TrainProgress> = {}): Promise<TrainResult> {
-    const { resume = false, ...rest } = req;
-    const o = { ...rest, out: resolve(rest.out) };
+  async train(request: TrainRequest, options: CallOptions<TrainProgress> = {}): Promise<TrainResult> {
+    this.live('train');
+    // the options given, checked by the same table as the CLI's flags (a resumed run compares them with its own)
+    const { resume = false, ...rest } = TRAIN.given(request);
+    const opts = callOptions('train').parse(options) as CallOptions<TrainProgress>;
+    const names = rest.langNames;
+    for (const k of ['l1', 'l2'] as const) if (rest[k]) rest[k] = rest[k].map((c) => langCode(c, names, k));
+    let o = { ...rest, out: resolve(rest.out) };
     if (o.model) o.model = resolveModelPath(o.model);
+    if (!resume) {
+      // a recipe sets what the request leaves out, as `instructalign train --recipe` (src/train/recipe.ts)
+      o = applyRecipe(o, (o.recipe ?? 'default') as RecipeName, new Set(Object.keys(rest).map(kebab))).options;
+      if (o.replay === 'default') o.replay = dataPath(DEFAULT_REPLAY);
+      const p = trainProblem({ ...TRAIN_DEFAULTS, ...o });
+      if (p) throw new RequestError('train', p.field, p.problem);
+    }
     let steps = 0,
       first = 0;
     const started = Date.now();
@@ -168,12 +282,16 @@ class NodeRuntime implements InstructAlignRuntime {
   }
 
   async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.modelInfo = null;
     this.rt.dispose();
   }
 }
 
 /** Opens a WebGPU device (Dawn through the `webgpu` package) and returns a runtime on it. */
-export async function createRuntime(opts: CreateRuntimeOptions = {}): Promise<InstructAlignRuntime> {
+export async function createRuntime(options: CreateRuntimeOptions = {}): Promise<InstructAlignRuntime> {
+  const opts: CreateRuntimeOptions = CREATE.parse(options);
   const log = opts.log ?? ((m: string) => console.error(`[instructalign] ${m}`));
   return new NodeRuntime(await Runtime.create({ log, policy: opts.policy }), log);
 }
@@ -191,5 +309,7 @@ export function trainingTexts(o: Partial<TrainOptions>, n: number): { kind: stri
 /** Δ (B − A) per language and group of two evaluation folders over the examples both scored, with paired bootstrap
  *  intervals (`instructalign compare A/ B/`); runs scored differently are refused unless `allowMismatch`. */
 export function compare(dirA: string, dirB: string, opts: CompareOptions = {}): CompareRunsJson {
-  return compareRuns(loadRun(dirA), loadRun(dirB), opts);
+  checkArgument('compare', 'dirA', PATH('an evaluation folder'), dirA);
+  checkArgument('compare', 'dirB', PATH('an evaluation folder'), dirB);
+  return compareRuns(loadRun(dirA), loadRun(dirB), COMPARE.parse(opts));
 }

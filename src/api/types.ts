@@ -2,39 +2,25 @@
 // InstructAlignRuntime; the browser worker (src/host/worker.ts through `instructalign/web`) implements CoreRuntime,
 // the part both share, and is checked against it at compile time (src/host/web.ts).
 import type { ModelInfo, ScoreResult } from '../host/runtime.ts';
-import type { StorageDType } from '../model/bloom/weights.ts';
-import type { SampleOptions } from '../wasm/sampler.ts';
+import type { COMPARE, EVALUATE, GENERATE, LOAD_MODEL, RequestOf, SCORE } from './requests/index.ts';
+import type { TrainRequest } from './requests/train.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import type { RunProgress } from '../eval/score-loop.ts';
 import type { StepLog, TrainOptions } from '../train/trainer.ts';
 import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
 
-export type { ModelInfo, ScoreResult, ResultsJson, StepLog, TrainOptions, KernelPolicy, PolicyOverrides };
+export type { ModelInfo, ScoreResult, ResultsJson, StepLog, TrainOptions, KernelPolicy, PolicyOverrides, TrainRequest };
 
-export interface LoadModelOptions {
-  /** weight storage on the GPU: f32 (default), or f16 packed two per u32 (math stays f32) */
-  dtype?: StorageDType;
-  /** LLM.int8(): block Linears stored as int8 (quantized at load time), outlier columns in f32 */
-  int8?: boolean;
-  /** activation outlier threshold for int8 (default 6, as bitsandbytes; 0 = int8 only) */
-  int8Threshold?: number;
-  /** called as tensors reach the GPU */
-  onProgress?: (done: number, total: number) => void;
-}
-
-export interface ScoreOptions {
-  /** texts longer than this are truncated from the left (default 1024 tokens) */
-  maxLength?: number;
-  /** texts per forward pass (default 8) */
-  batchSize?: number;
-}
-
-export interface GenerateOptions extends SampleOptions {
-  /** tokens to generate (default 32) */
-  maxNewTokens?: number;
-  /** stop at </s> (default true) */
-  stopAtEos?: boolean;
-}
+// The option types of the calls come from the request definitions (src/api/requests/): the same tables give the
+// CLI's flags, the checks every door applies and these types, so they cannot drift apart.
+/** loadModel's options: dtype ('f32' default, or 'f16' packed), int8, int8Threshold (default 6), onProgress */
+export type LoadModelOptions = RequestOf<typeof LOAD_MODEL.fields>;
+/** score's options: maxLength (default 1024 tokens, left truncation), batchSize (default 8 texts per pass) */
+export type ScoreOptions = RequestOf<typeof SCORE.fields>;
+/** generate's options: maxNewTokens (default 32), temperature, topK, topP, repetitionPenalty, seed, stopAtEos */
+export type GenerateOptions = RequestOf<typeof GENERATE.fields>;
+/** compare's options: allowMismatch (compare runs scored in different ways) */
+export type CompareRequest = RequestOf<typeof COMPARE.fields>;
 
 export interface GenerateResult {
   promptIds: number[];
@@ -56,38 +42,12 @@ export interface CoreRuntime {
   dispose(): Promise<void>;
 }
 
-/** `instructalign eval` as a call: the data, prompts and groups of an evaluation of the loaded model. */
-export interface EvaluateRequest {
-  /** 'nusax' (default: the bundled NusaX sentiment test splits) or a path: a folder of <lang>/test.csv, or one file */
-  data?: string;
-  /** sentiment (default) | emotion | topic */
-  task?: string;
-  /** label names in order (default: the task's) */
-  labels?: string[];
-  /** languages to evaluate (default: all found) */
-  langs?: string[];
-  /** built-in prompt ids (default 1,2,3) */
-  prompts?: number[];
-  /** your own templates ([INPUT], [OPTIONS], [LABELS_CHOICE]) instead of the built-in prompts */
-  templates?: string[];
-  /** language groups (default: the paper's L1/L2/L3) */
-  groups?: Record<string, string[]>;
-  /** first N examples per language */
-  limit?: number;
-  /** texts per scoring call (default 16) */
-  batchSize?: number;
-  /** tokens per text, truncated from the left (default 1024) */
-  maxLength?: number;
-  /** compute each example's prompt once for all its labels (default true; same scores within f32 rounding) */
-  prefixSharing?: boolean;
-  /** write [OPTIONS] as "negative", "neutral", or "positive" */
-  quoteOptions?: boolean;
-  /**
-   * where predictions.jsonl, results.json, report.md and chart.svg go; an evaluation into the same folder resumes
-   * (default: a temporary folder, removed afterwards)
-   */
-  out?: string;
-}
+/**
+ * `instructalign eval` as a call: the data ('nusax' or a path), task, labels, langs, prompts or templates, groups,
+ * limit, batchSize (16), maxLength (1024), prefixSharing (true), quoteOptions, scoring ('paper'), overwrite and out
+ * (where the files go; an evaluation into the same folder resumes; default a temporary folder, removed afterwards).
+ */
+export type EvaluateRequest = RequestOf<typeof EVALUATE.fields>;
 
 export interface EvaluateProgress extends RunProgress {}
 
@@ -100,14 +60,6 @@ export interface TrainProgress {
   etaSeconds: number;
   log: StepLog;
 }
-
-/** `instructalign train` as a call: every option of TrainOptions may be left out (TRAIN_DEFAULTS apply). */
-export type TrainRequest = Partial<TrainOptions> & {
-  /** the run folder: log.jsonl, train_config.json, checkpoint/ */
-  out: string;
-  /** continue the run in `out` with its own saved options (options given must not change the run) */
-  resume?: boolean;
-};
 
 export interface TrainResult {
   /** the steps run by this call */

@@ -2,6 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UsageError, type CommandSpec } from './args.ts';
+import { RequestError } from '../api/requests/core.ts';
 
 export interface Command {
   help: string;
@@ -71,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (UsageError.is(e)) {
+    // a bad request (src/api/requests/) is a usage error too: its message names the field or flag
+    if (UsageError.is(e) || RequestError.is(e)) {
       console.error(`instructalign ${name}: ${e.message}\n(run 'instructalign ${name} --help' for its options)`);
       return 2;
     }

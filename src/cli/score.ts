@@ -27,21 +27,24 @@ export async function run(argv: string[]): Promise<number> {
           : undefined,
       });
     const todo = lines.filter((l) => l.text !== undefined);
-    const res = await rt.score(
-      todo.map((l) => l.text as string),
-      { maxLength: num(a, 'max-length'), batchSize: num(a, 'batch-size') },
-    );
-    // never print NaN (JSON null) as a score: too short a text has no log-prob to average, a NaN is a model fault
+    const texts = todo.map((l) => l.text as string);
+    // never print NaN (JSON null) as a score: too short a text has no log-prob to average (the API refuses it too;
+    // the command names the stdin line first), a NaN is a model fault
+    const tokens = texts.length ? await rt.tokenize(texts) : [];
     todo.forEach((l, i) => {
-      const r = res[i];
-      if (r.ids.length < 2)
+      if (tokens[i].length < 2)
         throw new Error(
-          `stdin line ${l.n}: ${JSON.stringify((l.text as string).slice(0, 40))} is ${r.ids.length} token(s): ` +
+          `stdin line ${l.n}: ${JSON.stringify((l.text as string).slice(0, 40))} is ${tokens[i].length} token(s): ` +
             'a text needs at least 2 tokens to have a log-probability (the first token is not predicted)',
         );
+    });
+    const res = texts.length
+      ? await rt.score(texts, { maxLength: num(a, 'max-length'), batchSize: num(a, 'batch-size') })
+      : [];
+    res.forEach((r, i) => {
       if (!Number.isFinite(r.mean_logprob) || r.token_logprobs.some((x) => !Number.isFinite(x)))
         throw new Error(
-          `stdin line ${l.n}: the model produced a non-finite log-probability (an overflow in the forward pass; ` +
+          `stdin line ${todo[i].n}: the model produced a non-finite log-probability (an overflow in the forward pass; ` +
             'try --dtype f32 or a shorter --max-length)',
         );
     });

@@ -107,13 +107,13 @@ export function classificationRows(
     if (seen.has(id))
       throw new CsvError(file, lines[k], `duplicate id "${id}" (first on line ${seen.get(id)}); ids must be unique`);
     seen.set(id, lines[k]);
-    out.push({ id, text, label });
+    out.push({ id, text: text.normalize('NFC'), label }); // NFC: the same text in any Unicode form scores the same
   }
   return out;
 }
 
 function normLabel(raw: string, labels: readonly string[]): string | undefined {
-  const s = raw.trim();
+  const s = raw.trim().normalize('NFC'); // the label set is NFC (src/api/requests/eval.ts)
   if (labels.includes(s)) return s;
   const lower = s.toLowerCase().replace(/_/g, ' '); // the official preprocessing of label names
   if (labels.includes(lower)) return lower;

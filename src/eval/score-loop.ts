@@ -1,6 +1,7 @@
 // The browser-safe scoring loop (no node:fs): every (language, prompt, example) × label is filled, scored in batches
 // through a Scorer, and the argmax label predicted. runner.ts adds the resumable predictions.jsonl around it; the
 // browser worker runs it as is.
+import { EVAL_FIELDS } from '../api/requests/eval.ts';
 import type { Scorer } from './scorer.ts';
 import type { EvalData, Example } from './data-core.ts';
 import { fillPrompt, labelTexts, type OptionsFormat, type PromptTemplate } from './tasks.ts';
@@ -58,7 +59,7 @@ export interface ScoreLoopOptions {
   items: readonly WorkItem[];
   /** records already made (by itemKey); they are kept and not scored again. Filled as the loop goes. */
   results: Map<string, PredictionRecord>;
-  /** texts per Scorer call (an example's label texts are never split across calls; default 32) */
+  /** texts per Scorer call (an example's label texts are never split across calls; default: evaluate's, 16) */
   batchSize?: number;
   /** token limit per text, left-truncated by the scorer (default 1024, as the official evaluation) */
   maxLength?: number;
@@ -75,7 +76,7 @@ export interface ScoreLoopOptions {
 /** Scores the items not in `results`; returns every item's record in `items` order. */
 export async function scoreItems(o: ScoreLoopOptions): Promise<PredictionRecord[]> {
   const { scorer, labels, items, results } = o;
-  const batchSize = Math.max(1, o.batchSize ?? 32);
+  const batchSize = Math.max(1, o.batchSize ?? EVAL_FIELDS.batchSize.default);
   const scoring = o.scoring ?? 'paper';
   const now = o.now ?? Date.now;
   const resumed = results.size;

@@ -94,6 +94,9 @@ export function unescapePrompt(s: string): string {
   return s.replace(/\\([nt\\])/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
 }
 
+/** The placeholders of a prompt template. */
+export const PLACEHOLDERS = ['[INPUT]', '[OPTIONS]', '[LABELS_CHOICE]'];
+
 /** Your own templates (`--prompt`, `--prompts-file`) as prompts P1, P2, …; each needs [INPUT] and [LABELS_CHOICE]
  *  ([OPTIONS], the label list "a, b, or c", is optional). `where[k]` names template k in errors. */
 export function customPrompts(templates: readonly string[], where: readonly string[] = []): PromptTemplate[] {
@@ -104,6 +107,12 @@ export function customPrompts(templates: readonly string[], where: readonly stri
       if (!template.includes(key))
         throw new Error(
           `${at}: the template has no ${key} (e.g. "Text: [INPUT]\\nSentiment? [OPTIONS]: [LABELS_CHOICE]")`,
+        );
+    // a misspelt placeholder ([OPTION], [input]) would go into every prompt as literal text
+    for (const m of template.matchAll(/\[([A-Za-z][A-Za-z0-9_]*)\]/g))
+      if (!PLACEHOLDERS.includes(m[0]) && (m[1] === m[1].toUpperCase() || PLACEHOLDERS.includes(m[0].toUpperCase())))
+        throw new Error(
+          `${at}: unknown placeholder ${m[0]} in the template (the placeholders are ${PLACEHOLDERS.join(', ')})`,
         );
     return { id: k + 1, name: `P${k + 1}`, template };
   });

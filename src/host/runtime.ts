@@ -1,5 +1,6 @@
 // The one public runtime API, identical in Node and in a browser worker (worker.ts exposes it through Comlink):
 // open the GPU, load a BLOOM checkpoint, tokenize, score texts (the method's label-scoring rule), generate.
+import { checkTokenIds } from '../api/requests/tokenize.ts';
 import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
@@ -200,7 +201,7 @@ export class Runtime {
     return texts.map((t) => this.tokenizer.encode(t));
   }
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids);
+    return this.tokenizer.decode(checkTokenIds('decode', 'ids', ids, this.tokenizer.vocabSize));
   }
 
   /**
@@ -340,7 +341,11 @@ export class Runtime {
     opts: GenerateOptions = {},
   ): Promise<{ promptIds: number[]; ids: number[]; text: string }> {
     const m = this.need();
-    const promptIds = typeof prompt === 'string' ? this.tokenizer.encode(prompt) : prompt;
+    // ids past the embedding would be read out of bounds (garbage text): refused, naming the element (all doors)
+    const promptIds =
+      typeof prompt === 'string'
+        ? this.tokenizer.encode(prompt)
+        : checkTokenIds('generate', 'prompt', prompt, m.cfg.vocabSize);
     if (!promptIds.length) throw new Error('generate needs a non-empty prompt');
     const maxNew = opts.maxNewTokens ?? 32;
     const sampler = new Sampler(opts);
