@@ -6,7 +6,7 @@ import { Gpu } from '../gpu/runtime.ts';
 import { isCpuAdapter, type KernelFamily } from '../gpu/policy.ts';
 import { tuneState } from '../ops/matmul.ts';
 import { gib } from './timing.ts';
-import { matmulBench } from './matmul.ts';
+import { f16MatmulBench, matmulBench } from './matmul.ts';
 import { memoryPlan } from './memory.ts';
 import { modelBench } from './model.ts';
 import { againstPytorch } from './pytorch.ts';
@@ -89,6 +89,11 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
     }
   }
   report.memoryPlan = plans;
+  // inference (--dtype f16): the weights stored f16 take half the bytes of f32 ones
+  for (const p of plans.filter((q) => !q.fp16 && !q.recompute))
+    say(
+      `memory plan ${p.model} inference weights: f32 ${gib(p.weightsBytes)}, f16 (--dtype f16) ${gib(p.weightsBytes / 2)}: saves ${gib(p.weightsBytes / 2)}`,
+    );
   // long context: the saved attention probabilities grow with T² (per layer B·heads·T²·4 bytes); flash attention
   // (Tk ≥ 1024 picks it) keeps each row's log-sum-exp instead
   const long = [];
@@ -110,6 +115,13 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
   for (const n of sizes) {
     mm.push(...(await matmulBench(gpu, n, runs, say)));
     report.matmul = mm;
+    await save();
+  }
+  // f16 arithmetic against the f32 path, same run (adapters with shader-f16)
+  if (h.features.has('shader-f16')) {
+    const f = [];
+    for (const n of sizes) f.push(...(await f16MatmulBench(gpu, n, runs, say)));
+    report.matmulF16 = f;
     await save();
   }
   // the GPU wait: quiet (the default) against dawn.node's busy polling, same run (Node only)

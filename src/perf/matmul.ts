@@ -1,7 +1,8 @@
 // Matmul benchmark: GFLOP/s of the three training layouts with the kernel this adapter runs, and of the other kernels
 // on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio).
 import type { Gpu } from '../gpu/runtime.ts';
-import { isCpuAdapter } from '../gpu/policy.ts';
+import { isCpuAdapter, type F16Mode } from '../gpu/policy.ts';
+import { f32ToF16 } from '../model/dtype.ts';
 import {
   chooseMatmulKernel,
   matmul,
@@ -78,6 +79,52 @@ export async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: st
     say(
       `matmul ${r.shape} ${r.layout.padEnd(5)} ${r.kernel.padEnd(8)}${r.auto ? '*' : ' '} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}` +
         (r.vsScalar && r.kernel !== 'scalar' ? `  ×${r.vsScalar.toFixed(2)} scalar` : ''),
+    );
+  return rows;
+}
+
+/**
+ * f16 arithmetic vs the f32 path, same run (only where the device has shader-f16): X·Wᵀ n×n×n with f16 weights
+ * through the f32 kernels (policy f16 'off': weights unpacked to f32), f16 products summed in f32 ('f32acc', the
+ * default there) and summed in f16 ('f16acc'), and with f32 weights; ratios against 'off'.
+ */
+export async function f16MatmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
+  if (!gpu.handle.features.has('shader-f16')) return [];
+  const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
+  const a = gpu.fromF32(rnd(n * n), 'bench:a'),
+    b32 = gpu.fromF32(rnd(n * n), 'bench:b32'),
+    b16 = gpu.tensor(n * n, 'f16p', 'bench:b16'),
+    c = gpu.tensor(n * n, 'f32', 'bench:c');
+  gpu.upload(
+    b16,
+    Uint16Array.from(rnd(n * n), (v) => f32ToF16(v)),
+  );
+  const call = (mode: F16Mode, b: typeof b16) => {
+    const g = gpu.withPolicy({ f16: mode });
+    return async () => {
+      matmul(g, { a, b, c, M: n, N: n, K: n, aSm: n, aSk: 1, bSk: 1, bSn: n });
+      await gpu.sync();
+    };
+  };
+  const fns = {
+    'f16 weights, f32 math (off)': call('off', b16),
+    'f16 math, f32 sums (f32acc)': call('f32acc', b16),
+    'f16 math, f16 sums (f16acc)': call('f16acc', b16),
+    'f32 weights, f32 math': call('off', b32),
+  };
+  const t = await timeMany(fns, runs);
+  [a, b32, b16, c].forEach((x) => x.destroy());
+  const base = t['f16 weights, f32 math (off)'].median;
+  const rows = (Object.keys(fns) as (keyof typeof fns)[]).map((k) => ({
+    shape: `${n}x${n}x${n}`,
+    variant: k,
+    gflops: (2 * n ** 3) / t[k].median / 1e9,
+    time: t[k],
+    vsF32: base / t[k].median,
+  }));
+  for (const r of rows)
+    say(
+      `matmul f16 ${r.shape} X·Wᵀ ${r.variant.padEnd(28)} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}  ×${r.vsF32.toFixed(2)} vs f32 math`,
     );
   return rows;
 }
