@@ -34,6 +34,7 @@ import {
 import { evaluate } from '../eval/evaluate.ts';
 import { summaryText } from '../eval/report.ts';
 import type { ScoringRule } from '../eval/scoring.ts';
+import { parseShard, shardName } from '../eval/shard.ts';
 import { Progress } from '../util/progress.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
@@ -287,6 +288,13 @@ export async function runWith(
   log(
     `eval: ${data.langs.length} languages, ${rows} examples × ${prompts.length} prompts × ${data.labels.length} labels → ${outDir}`,
   );
+  const shardSpec = str(a, 'shard');
+  const shard = shardSpec ? parseShard(shardSpec) : undefined;
+  if (shard) {
+    const total = rows * prompts.length;
+    const mine = Math.floor(total / shard.count) + (shard.index <= total % shard.count ? 1 : 0);
+    log(`shard ${shardName(shard)}: ${mine} of the ${total} (language, prompt, example) items, round robin`);
+  }
   const bar = new Progress({ total: rows * prompts.length, label: 'eval' });
   try {
     const res = await evaluate({
@@ -301,6 +309,7 @@ export async function runWith(
       options: { quote: bool(a, 'quote-options') },
       overwrite: bool(a, 'overwrite'),
       scoring: str(a, 'scoring') as ScoringRule,
+      shard,
       signal: ctrl.signal,
       onProgress: (p) => bar.update(p.done, p.total),
     });
@@ -308,6 +317,13 @@ export async function runWith(
     if (res.droppedTornLine) log('note: dropped a torn last line of predictions.jsonl (an interrupted write)');
     if (res.textChanged)
       log(`note: ${res.textChanged} earlier predictions were for texts that have changed since: scored again`);
+    if (shard) {
+      print(
+        `shard ${shardName(shard)}: scored ${res.computed} new, reused ${res.resumed}; wrote ${res.paths.predictions}, ` +
+          `${res.shardManifest}\nwhen all ${shard.count} shards are done: instructalign merge <their --out folders> --out DIR`,
+      );
+      return 0;
+    }
     print(`\n${summaryText(res.results)}\n`);
     for (const w of res.results.warnings ?? []) print(`warning: ${w}`);
     print(`scored ${res.computed} new, reused ${res.resumed}; wrote ${Object.values(res.paths).join(', ')}`);

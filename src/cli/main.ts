@@ -21,6 +21,7 @@ export const commands: Record<string, Loader> = {
   selftest: () => import('./selftest.ts'),
   eval: () => import('./eval.ts'),
   compare: () => import('./compare.ts'),
+  merge: () => import('./merge.ts'),
   data: () => import('./data.ts'),
   train: () => import('./train.ts'),
   bench: () => import('./bench.ts'),
@@ -40,6 +41,7 @@ Commands:
   selftest    check the shaders against a HuggingFace fixture folder (--fixture DIR)
   eval        zero-shot evaluation (--model DIR --out DIR)
   compare     compare two eval result folders (A/ B/)
+  merge       combine the folders of eval --shard i/n into one evaluation (DIR… --out DIR)
   train       InstructAlign continual crosslingual instruction tuning (--model DIR --out DIR)
   data        preview InstructAlign training texts (--preview N)
   bench       benchmarks (matmul, forward, training step, eval throughput) on this adapter

@@ -7,6 +7,9 @@ import { runEval, type RunProgress } from './runner.ts';
 import { buildResults, type ResultsJson } from './results.ts';
 import { outputPaths, writeOutputs, type OutputPaths } from './output.ts';
 import type { ScoringRule } from './scoring.ts';
+import { shardItems, shardName, type ShardSpec } from './shard.ts';
+import { workItems } from './score-loop.ts';
+import { shardManifest, writeShardManifest } from './merge.ts';
 import { claimEvalFolder, evalFingerprint } from './fingerprint.ts';
 
 export interface EvaluateOptions {
@@ -23,6 +26,8 @@ export interface EvaluateOptions {
   onProgress?: (p: RunProgress) => void;
   overwrite?: boolean; // delete an earlier evaluation's files in outDir instead of resuming it
   scoring?: ScoringRule; // which rule picks the predictions (default paper); all three are reported
+  /** evaluate only this shard of the items (shard.ts); the folder gets shard.json instead of results.json etc. */
+  shard?: ShardSpec;
 }
 
 export interface EvaluateResult {
@@ -33,6 +38,8 @@ export interface EvaluateResult {
   droppedTornLine: boolean;
   /** earlier predictions not reused because their example's text changed since (scored again) */
   textChanged: number;
+  /** a shard run: its shard.json (results.json, report.md and chart.svg are written by merge) */
+  shardManifest?: string;
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
@@ -49,9 +56,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     prompts: o.prompts,
     optionsQuoted: !!o.options?.quote,
     scoring: o.scoring,
+    shard: o.shard ? shardName(o.shard) : undefined,
   });
   await claimEvalFolder(o.outDir, fp, o.overwrite ?? false);
+  const items = o.shard ? shardItems(workItems(o.data, o.prompts), o.shard) : undefined;
   const run = await runEval({
+    items,
     scorer: o.scorer,
     data: o.data,
     prompts: o.prompts,
@@ -74,7 +84,27 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     optionsQuoted: !!o.options?.quote,
     scoring: o.scoring,
   });
-  await writeOutputs(o.outDir, results);
+  let shardManifestPath: string | undefined;
+  if (o.shard) {
+    // a shard's metrics cover its own items only: returned (flagged), not written; merge writes the run's
+    results.shard = { ...o.shard, items: items!.length };
+    shardManifestPath = await writeShardManifest(
+      o.outDir,
+      shardManifest({
+        data: o.data,
+        prompts: o.prompts,
+        groups: o.groups,
+        maxLength,
+        limit: o.limit,
+        optionsQuoted: !!o.options?.quote,
+        scoring: o.scoring ?? 'paper',
+        model: o.scorer.describe(),
+        shard: o.shard,
+        fingerprint: fp,
+        items: items!.length,
+      }),
+    );
+  } else await writeOutputs(o.outDir, results);
   return {
     results,
     paths,
@@ -82,5 +112,6 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     resumed: run.resumed,
     droppedTornLine: run.droppedTornLine,
     textChanged: run.textChanged,
+    ...(shardManifestPath ? { shardManifest: shardManifestPath } : {}),
   };
 }

@@ -116,7 +116,14 @@ export function fingerprintDiff(old: Record<string, unknown>, now: EvalFingerpri
 }
 
 /** The files an evaluation writes in its folder (what --overwrite deletes). */
-export const EVAL_FILES = ['predictions.jsonl', 'results.json', 'report.md', 'chart.svg', 'fingerprint.json'];
+export const EVAL_FILES = [
+  'predictions.jsonl',
+  'results.json',
+  'report.md',
+  'chart.svg',
+  'fingerprint.json',
+  'shard.json',
+];
 
 /**
  * Before scoring into `outDir`: with --overwrite the previous evaluation's files go; otherwise predictions made

@@ -83,6 +83,8 @@ export interface ResultsJson {
   scoring?: ScoringRule; // the rule of `groups`, `languages`, `overall` and predictions' `pred`
   scorings?: ScoringResult[]; // every rule from the same pass, the chosen one first
   bootstrap?: { resamples: number; seed: number; level: number; method: string }; // how the ci95 were drawn
+  /** only on what a shard run returns (never in a results.json file): its metrics cover its own items */
+  shard?: { index: number; count: number; items: number };
 }
 
 export interface BuildInput {

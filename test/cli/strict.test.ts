@@ -36,6 +36,7 @@ const BAD_NUMBER: Record<string, [string[], RegExp] | null> = {
   tokenize: null,
   selftest: null,
   compare: null,
+  merge: null,
   score: [['--model', 'm', '--batch-size', '0'], /--batch-size must be a positive integer, got 0/],
   generate: [['--model', 'm', '--prompt', 'x', '--max-new-tokens', '-5'], /--max-new-tokens must be a positive/],
   eval: [['--model', 'm', '--out', 'o', '--limit', '2.5'], /--limit must be a positive integer, got 2\.5/],

@@ -3,6 +3,7 @@
 // How to add an option: see core.ts.
 import * as v from 'valibot';
 import { TASKS } from '../../eval/tasks.ts';
+import { parseShard } from '../../eval/shard.ts';
 import { choice, cliOnly, defineRequest, flag, int, list, num, show, text, type Schema } from './core.ts';
 
 /** The label set's problem (a label twice, also in another case or Unicode form), or undefined. */
@@ -153,6 +154,19 @@ produced the paper's tables, has no pad (docs/paper-recipe.md)`,
   dtype: cliOnly(choice(['f32', 'f16'], { arg: 'f32|f16', help: "compute dtype (default: the runtime's)" })),
   int8: cliOnly(flag({ help: 'LLM.int8() weights (the official evaluation loads the model in 8 bit)' })),
   int8Threshold: cliOnly(num({ arg: 'T', min: 0, help: 'outlier threshold for --int8 (default 6)' })),
+  shard: text({
+    arg: 'i/n',
+    help: `evaluate only shard i of n: a deterministic 1/n of the (language, prompt, example) items; the --out folders
+of the n shards are combined with 'instructalign merge DIR… --out DIR' into the results of one run`,
+    check: (s) => {
+      try {
+        parseShard(s as string);
+        return undefined;
+      } catch {
+        return `must be i/n with 1 ≤ i ≤ n, e.g. 2/4, got "${s}"`;
+      }
+    },
+  }),
   scoring: choice(['paper', 'label', 'label-norm'], {
     arg: 'RULE',
     default: 'paper',

@@ -4,6 +4,7 @@
 //   train     train.ts     (TRAIN; the worker's ALIGN picks its loop options)
 //   score     score.ts     (SCORE)       generate  generate.ts  (GENERATE)
 //   tokenize / decode  tokenize.ts (TOKENIZE, TOKEN_IDS)        compare  compare.ts  (COMPARE)
+//   merge     merge.ts     (MERGE: the CLI's shard merge)
 //   loadModel model.ts     (LOAD_MODEL, and the --model/--dtype/--int8 flags of score and generate)
 // How to add an option: see the comment at the top of core.ts.
 export * from './core.ts';
@@ -14,3 +15,4 @@ export * from './score.ts';
 export * from './generate.ts';
 export * from './tokenize.ts';
 export * from './compare.ts';
+export * from './merge.ts';
