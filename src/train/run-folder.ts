@@ -84,10 +84,18 @@ export function snapshotCheckpoint(out: string, latest: string, step: number, li
  * mid-write and is dropped; a bad line elsewhere is an error naming the file and line.
  */
 export function truncateLog(path: string, step: number, warn: (m: string) => void): void {
-  if (!existsSync(path)) return;
+  if (!existsSync(path)) {
+    if (step > 0)
+      warn(
+        `warning: ${path} is missing: steps 1–${step} of this run are not in the log (the checkpoint of step ` +
+          `${step} is intact; the log goes on from step ${step + 1})`,
+      );
+    return;
+  }
   const lines = readFileSync(path, 'utf8').split('\n');
   while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
   const keep: string[] = [];
+  const logged = new Set<number>();
   lines.forEach((l, i) => {
     if (!l.trim()) return;
     let entry: { step?: unknown };
@@ -100,9 +108,31 @@ export function truncateLog(path: string, step: number, warn: (m: string) => voi
       }
       throw new Error(`${path}:${i + 1}: not JSON (${(e as Error).message}); fix or delete that line, then --resume`);
     }
-    if (typeof entry.step === 'number' && entry.step <= step) keep.push(l);
+    if (typeof entry.step === 'number' && entry.step <= step) {
+      keep.push(l);
+      logged.add(entry.step);
+    }
   });
   writeFileSync(path, keep.map((l) => l + '\n').join(''));
+  const missing: number[] = [];
+  for (let k = 1; k <= step; k++) if (!logged.has(k)) missing.push(k);
+  if (missing.length)
+    warn(
+      `warning: ${path} lacks ${missing.length} of the ${step} steps before the checkpoint (${stepRanges(missing)}): ` +
+        'it was truncated or edited since; the log will have that gap (the checkpoint is intact)',
+    );
+}
+
+/** 1,2,3,7,9,10 → "steps 1–3, 7, 9–10" (the first 5 ranges). */
+function stepRanges(steps: number[]): string {
+  const r: string[] = [];
+  for (let i = 0; i < steps.length; ) {
+    let j = i;
+    while (j + 1 < steps.length && steps[j + 1] === steps[j] + 1) j++;
+    r.push(i === j ? `${steps[i]}` : `${steps[i]}–${steps[j]}`);
+    i = j + 1;
+  }
+  return `step${steps.length > 1 ? 's' : ''} ${r.slice(0, 5).join(', ')}${r.length > 5 ? ', …' : ''}`;
 }
 
 /** The name of the first tensor holding a NaN or ±Inf (and where), or undefined when all are finite. */

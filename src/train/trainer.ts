@@ -34,6 +34,7 @@ import {
   type RunIdentity,
 } from './run-identity.ts';
 import {
+  numberedCheckpoints,
   firstNonFinite,
   MAX_CONSECUTIVE_SKIPPED,
   prepareRunFolder,
@@ -202,8 +203,7 @@ const CKPT = 'checkpoint';
 export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks: TrainHooks = {}): Promise<StepLog[]> {
   const log = hooks.log ?? ((m: string) => console.error(m));
   const ckDir = resume ? await findCheckpoint(req.out) : null;
-  if (resume && !ckDir)
-    throw new Error(`--resume: no checkpoint in ${req.out} (expected ${join(req.out, CKPT)}); start without --resume`);
+  if (resume && !ckDir) throw new Error(noCheckpointMessage(req.out));
   const state: TrainerState | null = ckDir ? readTrainerState(ckDir) : null;
   if (state && ckDir) {
     checkSameRun(req.out, ckDir, state); // a checkpoint copied in from another run
@@ -389,6 +389,18 @@ function readTrainerState(ckDir: string): TrainerState {
   return s;
 }
 
+/** --resume without out/checkpoint: point at the numbered copies if there are any (--overwrite would delete them). */
+function noCheckpointMessage(out: string): string {
+  const numbered = numberedCheckpoints(out);
+  const base = `--resume: no checkpoint in ${out} (expected ${join(out, CKPT)})`;
+  if (!numbered.length) return `${base}; start without --resume`;
+  const last = join(out, `checkpoint-${numbered[numbered.length - 1]}`);
+  return (
+    `${base}, but it holds ${numbered.map((n) => `checkpoint-${n}`).join(', ')}: to resume from the latest, copy it ` +
+    `(cp -r ${last} ${join(out, CKPT)}) and --resume again (--overwrite would delete them)`
+  );
+}
+
 /** out/checkpoint, or the previous one if a crash came between the two renames of a save. */
 function findCheckpoint(out: string): Promise<string | null> {
   return completeDir(join(out, CKPT), 'trainer_state.json');
@@ -407,7 +419,8 @@ function divergenceCheck(e: StepLog, dynamic: boolean, inARow: number, out: stri
       ? `training diverged: ${inARow} steps in a row up to step ${e.step} overflowed (${what}, loss scale ${e.loss_scale})`
       : `training diverged at step ${e.step}: ${what} (not finite)`) +
       `; nothing was saved for this step: the last checkpoint in ${out} holds finite weights. ` +
-      'Lower --lr (or raise --warmup-steps), then start again or --resume from it',
+      'Lower --lr (or raise --warmup-steps) and start again (--overwrite, or a new --out): --resume continues with ' +
+      "the run's own --lr and would diverge again",
   );
 }
 

@@ -79,6 +79,23 @@ describe('train: run folders, divergence and resume checks', () => {
     assert.throws(() => truncateLog(log, 3, () => {}), /log\.jsonl:2: not JSON/);
   });
 
+  it('--resume says when log.jsonl is missing or lacks steps before the checkpoint (audit R6)', () => {
+    const out = tmp();
+    const log = join(out, 'log.jsonl');
+    const said: string[] = [];
+    truncateLog(log, 4, (m) => said.push(m));
+    assert.match(said.join(), /log\.jsonl is missing: steps 1–4 of this run are not in the log/);
+    said.length = 0;
+    writeFileSync(log, '{"step":1}\n{"step":4}\n{"step":5}\n');
+    truncateLog(log, 4, (m) => said.push(m));
+    assert.equal(readFileSync(log, 'utf8'), '{"step":1}\n{"step":4}\n');
+    assert.match(said.join(), /log\.jsonl lacks 2 of the 4 steps before the checkpoint \(steps 2–3\)/);
+    said.length = 0;
+    writeFileSync(log, '{"step":1}\n{"step":2}\n');
+    truncateLog(log, 2, (m) => said.push(m));
+    assert.deepEqual(said, [], 'a complete log: nothing to say');
+  });
+
   it('output folders fail with the real cause (EROFS/EACCES, not ENOENT), naming the flag', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'file.txt'), 'x');
@@ -138,6 +155,11 @@ describe('train: run folders, divergence and resume checks', () => {
     assert.ok(err instanceof TrainingDivergedError, String(err));
     assert.equal(err.exitCode, DIVERGED_EXIT_CODE);
     assert.match(err.message, /diverged at step 3: loss .*gradient norm NaN/);
+    // advice that can be followed (audit R12: --resume --lr was refused, a plain --resume diverged again)
+    assert.match(
+      err.message,
+      /start again \(--overwrite, or a new --out\): --resume continues with the run's own --lr/,
+    );
     const st = JSON.parse(readFileSync(join(out, 'checkpoint', 'trainer_state.json'), 'utf8'));
     assert.equal(st.step, 2, 'the step-2 checkpoint is kept');
   });

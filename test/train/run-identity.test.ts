@@ -3,7 +3,7 @@
 // the run's base model (audit R3); a save that fails for lack of space (ENOSPC, injected into the file writes)
 // removes its temporary folder and names it, the space a checkpoint needs and the space free (audit F3/F4, row 187).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ describe('run identity (bloom-tiny fixture)', function () {
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
   const quiet = { log: () => {} };
 
-  it('a run id and the base model hashes are in train_config.json and trainer_state.json; resume keeps them', async () => {
+  it('a run id and the base model hashes are in train_config.json and trainer_state.json, kept on resume', async () => {
     const gpu = await getGpu();
     const out = tmp();
     await train(gpu, options(out), false, { ...quiet, shouldStop: () => true }); // saved after step 1, as Ctrl-C
@@ -149,6 +149,16 @@ describe('run identity (bloom-tiny fixture)', function () {
     }
     assert.ok(!existsSync(join(out, '.checkpoint-tmp')), 'no partial hidden folder is left');
     assert.equal(json(join(out, 'checkpoint', 'trainer_state.json')).step, 1, 'the step-1 checkpoint is intact');
+  });
+
+  it('--resume without checkpoint/ points at the numbered checkpoints (audit R11)', async () => {
+    const out = tmp();
+    for (const n of [5, 6]) mkdirSync(join(out, `checkpoint-${n}`));
+    await assert.rejects(train(undefined as never, { out } as TrainOptions, true, quiet), (e: Error) => {
+      assert.match(e.message, /no checkpoint in .* but it holds checkpoint-5, checkpoint-6: to resume from the latest/);
+      assert.match(e.message, /copy it \(cp -r .*checkpoint-6 .*checkpoint\) and --resume again \(--overwrite would/);
+      return true;
+    });
   });
 
   it('run ids are unique and sortable by start time', () => {
