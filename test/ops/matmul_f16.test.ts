@@ -5,7 +5,9 @@
 // (what the f32 path computes), and half that against the product of the rounded A. ACC16 (f16 sums of K/4 terms per
 // lane, then 4 lanes) adds ≤ (K/4 + 2)·2⁻¹¹·Σ|a·b|. GELU (slope ≤ 1.13) and a residual carry the bound through.
 import assert from 'node:assert/strict';
-import { getGpu } from '../helpers/gpu.ts';
+import { join } from 'node:path';
+import { getGpu, REPO } from '../helpers/gpu.ts';
+import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { f16Applies, linearForward, matmul } from '../../src/ops/matmul.ts';
 import { resolvePolicy, type F16Mode } from '../../src/gpu/policy.ts';
@@ -152,6 +154,28 @@ describe('matmul with f16 arithmetic (shader-f16)', () => {
     linearForward(gpu, x, w, undefined, y, M, N, K);
     assert.ok((await gpu.readF32(y)).every((v) => v === K * 0.125));
     [x, w, y].forEach((t) => t.destroy());
+  });
+});
+
+describe('a model with --dtype f16 weights in f16 arithmetic (shader-f16)', () => {
+  it('nano-bloomz mean log-probs: f16 products with f32 sums within 5e-3 of f32 math (measured ≈ 1e-3)', async function () {
+    if (!(await getGpu()).handle.features.has('shader-f16')) this.skip(); // no shader-f16: nothing to compare
+    const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
+    const scores: Record<string, number[]> = {};
+    for (const f16 of ['off', 'f32acc'] as const) {
+      const rt = await Runtime.create({ log: () => {}, policy: { f16 } });
+      try {
+        await rt.loadModel({ path: join(REPO, 'models/nano-bloomz'), dtype: 'f16' });
+        scores[f16] = await rt.scoreTexts(texts);
+      } finally {
+        rt.dispose();
+      }
+    }
+    for (let i = 0; i < texts.length; i++)
+      assert.ok(
+        Math.abs(scores.off[i] - scores.f32acc[i]) <= 5e-3,
+        `${texts[i]}: f32 math ${scores.off[i]}, f16 math ${scores.f32acc[i]}`,
+      );
   });
 });
 

@@ -15,7 +15,7 @@ export const LOAD_MODEL = defineRequest('loadModel', {
   dtype: choice(['f32', 'f16'], {
     arg: 'f32|f16',
     default: 'f32',
-    help: 'weight storage on the GPU (default f32; f16 is packed, math stays f32)',
+    help: 'weight storage on the GPU (default f32; f16 is packed; math in f32, or f16 where the adapter has shader-f16)',
   }),
   int8: flag({
     help: 'LLM.int8(): block Linears stored as int8 (quantized at load), outliers in f32 (docs/int8.md)',
