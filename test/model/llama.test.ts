@@ -4,7 +4,8 @@
 // (written from the published formulas): the log-probs of a left-padded batch (tolerance 2e-5 + 2e-5·|v|), and every
 // parameter's gradient on sampled elements against central finite differences of the reference loss (1e-4 +
 // 3e-3·|g|). The KV-cached paths (step, stepLogprobs through scoreGroups) against the full forward (1e-5); int8 and
-// f16 weights against f32 (loose: quantization); config.json parsing and its refusals.
+// f16 weights against f32 (loose: quantization); the GPU kernel family's attention paths (policy view) against the
+// default ones; config.json parsing and its refusals.
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import { rng } from '../helpers/rng.ts';
@@ -214,6 +215,28 @@ for (const [name, json] of [
       const c3 = compare(logits, all!.subarray((T - 1) * V, T * V), 1e-5, 1e-5);
       assert.ok(c3.ok, `step logits[${c3.bad}]: ${c3.got} vs ${c3.want}`);
     });
+
+    // one shape only: compiling the GPU family's kernels on SwiftShader takes most of a minute
+    if (name === 'Llama-3-shaped')
+      it("the GPU kernel family's paths (workgroup attention, flash backward) give the same loss and gradients", async () => {
+        const base = model.training();
+        const want = await base.lossAndBackward(b, b.labels);
+        const wantG = await base.grads.read();
+        base.destroy();
+        for (const flash of ['always', 'never'] as const) {
+          const view = model.withPolicy({ family: 'gpu', attention: { flash } });
+          const tr = view.training();
+          const got = await tr.lossAndBackward(b, b.labels);
+          const gotG = await tr.grads.read();
+          tr.destroy();
+          view.destroy();
+          assert.ok(Math.abs(got.loss - want.loss) < 1e-5, `flash ${flash}: loss ${got.loss} vs ${want.loss}`);
+          for (const [n, g] of wantG) {
+            const c = compare(gotG.get(n)!, g, 1e-5, 1e-3);
+            assert.ok(c.ok, `flash ${flash}: grad ${n}[${c.bad}] ${c.got} vs ${c.want}`);
+          }
+        }
+      });
 
     it('int8 (LLM.int8()) and f16 weights score close to f32', async () => {
       const { logprobs } = await model.forward(b);
