@@ -332,7 +332,7 @@ $('align-run').onclick = async () => {
     const rt = await state.ready;
     if (!state.model) throw new Error('load a model first (step 1)');
     if (state.model.dtype !== 'f32')
-      throw new Error('alignment trains f32 weights: load the model with default weights');
+      throw new Error('alignment trains f32 weights: choose weights "f32" in section 1 and load the model again');
     phase('reading and checking the data…');
     const evalReq = await evalRequest();
     req = await alignRequest();

@@ -276,3 +276,64 @@ export async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: Loa
     );
   }
 }
+
+/** What a model needs on the GPU, from its config.json alone (nothing else is read or downloaded). */
+export interface ModelPlan {
+  name: string;
+  parameters: number;
+  /** the weights' bytes on the GPU: f32, and f16 (matrices and embedding packed, LayerNorms and biases f32) */
+  weightsBytes: { f32: number; f16: number };
+  /** an alignment keeps f32 weights, their gradients and AdamW's two moments: 4× the f32 weights, plus activations */
+  alignBytesAtLeast: number;
+  /** the largest single buffer this adapter allows */
+  maxBufferBytes: number;
+}
+
+export async function planModel(src: ModelSource, limits: Record<string, number>): Promise<ModelPlan> {
+  let cfgBlob: Blob | undefined;
+  let name = 'model';
+  if (typeof src === 'string') {
+    const root = modelFolderUrl(src, self.location.href);
+    const url = new URL('config.json', root);
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw networkError(url, e);
+    }
+    if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
+    cfgBlob = await res.blob();
+    const parts = root.pathname.replace(/\/$/, '').split('/');
+    name = (parts.at(-2) === 'resolve' ? parts.at(-3) : parts.at(-1)) || root.host;
+  } else {
+    const files = await filesOf(src);
+    const hit = [...files].find(([k]) => k.split('/').pop() === 'config.json');
+    if (!hit) throw new Error('no config.json among the model files');
+    cfgBlob = hit[1];
+    name = hit[0].split('/').slice(-2, -1)[0] || 'model';
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await cfgBlob.text());
+  } catch (e) {
+    throw new Error(`config.json: not valid JSON (${(e as Error).message})`);
+  }
+  const cfg = parseBloomConfig(json, 'config.json');
+  let parameters = 0,
+    f32 = 0,
+    f16 = 0;
+  for (const p of bloomParameters(cfg)) {
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    parameters += n;
+    f32 += 4 * n;
+    // packed two per 4-byte word, as BloomWeights stores matrices and the embedding under dtype f16
+    f16 += p.shape.length === 2 ? 4 * Math.ceil(n / 2) : 4 * n;
+  }
+  return {
+    name,
+    parameters,
+    weightsBytes: { f32, f16 },
+    alignBytesAtLeast: 4 * f32,
+    maxBufferBytes: Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize),
+  };
+}

@@ -18,7 +18,14 @@ import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import { diag, traced } from './worker-diag.ts';
 import { saveAlignment, type SavedAlignment } from './opfs-store.ts';
-import { checkFits, filesOf, type DownloadProgress, type ModelSource } from './model-source.ts';
+import {
+  checkFits,
+  filesOf,
+  planModel,
+  type DownloadProgress,
+  type ModelPlan,
+  type ModelSource,
+} from './model-source.ts';
 
 export type { ModelSource } from './model-source.ts';
 
@@ -257,6 +264,14 @@ const api = {
       if (evalAbort === ctrl) evalAbort = null;
       await progress.delivered();
     }
+  },
+
+  /**
+   * What a model needs on this GPU before it is loaded: parameters and weight bytes (f32 and f16) from its
+   * config.json alone (a URL: only config.json is fetched), and a lower bound for an alignment. Not queued.
+   */
+  async planModel(src: ModelSource): Promise<ModelPlan> {
+    return planModel(src, (await rt()).adapter.limits);
   },
 
   /**

@@ -2,7 +2,7 @@
 // before any evaluation starts, in the page's words; Align is disabled during an evaluation; no model can be loaded
 // during an alignment (the button is disabled and the worker refuses); Cancel mid-alignment leaves a named model
 // ("nano-bloomz + N of M steps, cancelled") that can be downloaded (once per double click), saved and restored to
-// the base; a double click on Load loads once; the comparison names both models; the phone width (390 px) has no
+// the base; a double click on Load loads once, after saying what the model needs on the GPU; the comparison names both models; the phone width (390 px) has no
 // overflow after a long error and axe finds nothing at 390 px with the tables shown.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -73,6 +73,19 @@ describe('browser: the page state machine (model switch, cancel, double clicks, 
     assert.match(await text('#model-status'), /^loaded nano-bloomz: /, why());
     await page.waitForTimeout(500);
     assert.equal(calls('loadModel') - before, 1, `loadModel calls after a double click${why()}`);
+    // before loading, the page said what the model needs on the GPU (from config.json alone), and it was right
+    const plan = logs.find((l) => l.includes('plan: loading'));
+    assert.match(
+      plan ?? '',
+      /4,208,640 parameters, needs 16\.1 MiB of GPU memory as f32; aligning it needs f32 and at least 64\.2 MiB/,
+    );
+    const sizes = await page.evaluate(async () => {
+      const ia = (window as any).instructalign;
+      return { plan: await (await ia.ready).planModel('models/nano-bloomz/'), gpuBytes: ia.model.gpuBytes };
+    });
+    const off = Math.abs(sizes.plan.weightsBytes.f32 - sizes.gpuBytes) / sizes.gpuBytes;
+    assert.ok(off < 0.01, `planned ${sizes.plan.weightsBytes.f32} B, the load took ${sizes.gpuBytes} B`);
+    assert.ok(sizes.plan.weightsBytes.f16 < 0.55 * sizes.plan.weightsBytes.f32, JSON.stringify(sizes.plan));
     // a tiny evaluation and alignment for the rest
     for (const box of await page.$$('input[name=lang]'))
       await box.setChecked((await box.getAttribute('value')) === 'jav');
