@@ -3,6 +3,7 @@
 export { createRuntime, compare, trainingTexts, evaluationData, resolveModelPath } from './api/node.ts';
 export type { CreateRuntimeOptions } from './api/node.ts';
 export type * from './api/types.ts';
+export { RequestError } from './api/requests/core.ts';
 export { TRAIN_DEFAULTS, ResumeConflictError } from './train/trainer.ts';
 export { TrainingStream } from './train/data/stream.ts';
 export type { TrainingStreamOptions, TrainingText } from './train/data/stream.ts';

@@ -2,23 +2,16 @@
 // replay come as text, and the steps are those of `instructalign train` (train/loop.ts: same stream, batches,
 // loss and AdamW). The tuned weights stay on the GPU for evaluate(); export-stream.ts streams them out.
 import type { Runtime } from './runtime.ts';
+import { ALIGN, type AlignRequest } from '../api/requests/train.ts';
 import { parseParallelText } from '../train/data/parallel.ts';
 import { parseReplayJsonl } from '../train/data/replay.ts';
 import { pairsForObjectives } from '../train/data/stream.ts';
 import { LOOP_DEFAULTS, TrainLoop, trainingStream, type LoopOptions, type StepLog } from '../train/loop.ts';
 import { estimateEta } from '../util/progress.ts';
 
-export interface AlignRequest extends Partial<LoopOptions> {
-  /** the parallel data file's text: NusaX-MT-style CSV/TSV (a column per language) or JSONL pairs, as --pairs */
-  pairs: string;
-  /** its file name: the format follows the extension, as the CLI's */
-  pairsName: string;
-  /** past instruction data, JSONL {"inputs","targets"} (as --replay); absent: no replay */
-  replay?: string;
-  replayName?: string;
-  /** language code → CSV/TSV header, as --columns (default: the header is language codes) */
-  columns?: Record<string, string>;
-}
+/** The worker's align request: train's loop options (src/api/requests/train.ts, their one definition), with the
+ *  parallel data (and replay) as text. */
+export type { AlignRequest };
 
 export interface AlignProgress {
   log: StepLog;
@@ -26,16 +19,10 @@ export interface AlignProgress {
   etaSeconds: number;
 }
 
-/** The request with the CLI's defaults filled in, and its stream of training texts. */
-export function alignOptions(req: AlignRequest): LoopOptions {
-  const o: LoopOptions = { ...LOOP_DEFAULTS };
-  for (const [k, v] of Object.entries(req)) if (v !== undefined && k in LOOP_DEFAULTS) (o as any)[k] = v;
-  if (req.replaySize !== undefined) o.replaySize = req.replaySize;
-  if (req.langNames) o.langNames = req.langNames; // as --lang-names (e.g. a local-use qaa)
-  for (const k of ['steps', 'batchSize', 'gradAccum', 'maxLength'] as const)
-    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`${k} must be a positive integer, got ${o[k]}`);
-  if (!(o.lr > 0)) throw new Error(`the learning rate must be above 0, got ${o.lr}`);
-  return o;
+/** The request checked by train's definitions (types, ranges, unknown keys), with the CLI's defaults filled in. */
+export function alignOptions(request: AlignRequest): LoopOptions {
+  const { pairs: _p, pairsName: _n, replay: _r, replayName: _rn, columns: _c, ...loop } = ALIGN.parse(request);
+  return { ...LOOP_DEFAULTS, ...loop };
 }
 
 /** Reads and checks the request's data without the GPU (a page checks it before any evaluation starts). */

@@ -1,10 +1,13 @@
 // Evaluation inside the browser worker: rows or CSV text in, the same results.json object as `instructalign eval`
 // out. Only browser-safe modules of src/eval are used (data-core, score-loop, results), with the CLI's defaults.
 import { parseCsvTable } from '../util/csv-parse.ts';
+import { RequestError, type RequestOf } from '../api/requests/core.ts';
+import { EVALUATE_ROWS, type LangRows } from '../api/requests/eval.ts';
 import {
   DEFAULT_GROUPS,
   NUSAX_LANGS,
   classificationRows,
+  parseClassificationText,
   pickLangs,
   type EvalData,
   type Example,
@@ -14,28 +17,13 @@ import { scoreItems, workItems, type PredictionRecord, type RunProgress } from '
 import { buildResults, type ResultsJson } from '../eval/results.ts';
 import { scorerFromRuntime, type RuntimeLike, type ScorerInfo } from '../eval/scorer.ts';
 
-/** One language's rows: objects (id, text, label) or the text of an id,text,label CSV. */
-export type LangRows = readonly { id: string | number; text: string; label: string | number }[] | string;
-
-export interface EvalRequest {
-  task?: string; // sentiment (default) | emotion | topic
-  /** rows by language code, or one CSV text (its language is `name`, default "csv") */
-  data: Record<string, LangRows> | string;
-  name?: string; // the language of a single CSV text
-  /** "nusax" when `data` holds NusaX test splits by ISO code (the default when every key is a NusaX code) */
-  source?: string;
-  labels?: string[]; // default: the task's labels (sentiment: negative, neutral, positive)
-  langs?: string[]; // which languages, in this order (default: all, NusaX order first)
-  prompts?: number[]; // prompt ids (default 1,2,3)
-  /** your own templates instead ([INPUT], [OPTIONS], [LABELS_CHOICE]), as the CLI's --prompt; task: any name */
-  templates?: string[];
-  limit?: number; // first N rows per language
-  batchSize?: number; // texts per scoring call = GPU micro-batch (default 16, as the CLI)
-  prefixSharing?: boolean; // each example's prompt computed once for all labels (default true)
-  maxLength?: number; // tokens per text, left-truncated (default 1024)
-  groups?: Record<string, string[]>; // default: the paper's L1/L2/L3
-  quoteOptions?: boolean; // [OPTIONS] as "a", "b", or "c"
-}
+/**
+ * The worker's evaluate request: `instructalign eval`'s options (src/api/requests/eval.ts, the one definition of
+ * them) with the data as rows by language or the text of one CSV/TSV/JSONL file, whose `lang` column groups the
+ * rows as the CLI's --data FILE does.
+ */
+export type EvalRequest = RequestOf<typeof EVALUATE_ROWS.fields>;
+export type { LangRows };
 
 export interface EvalProgress extends RunProgress {
   predictions: PredictionRecord[];
@@ -43,19 +31,40 @@ export interface EvalProgress extends RunProgress {
 
 const nusaxFolder = (code: string) => NUSAX_LANGS.find((l) => l.code === code)?.folder;
 
-/** The request as the CLI's EvalData (same label normalisation, limit and errors as its CSV loader). */
-export function evalData(req: EvalRequest): EvalData {
+/** The request as the CLI's EvalData (same label normalisation, lang column, limit and errors as its loaders). */
+export function evalData(request: EvalRequest): EvalData {
+  const req = EVALUATE_ROWS.parse(request);
   const task = req.task ?? (req.templates ? 'classification' : 'sentiment');
-  if (!req.templates && !isTask(task)) throw new Error(`task must be one of ${TASKS.join(', ')}, got "${task}"`);
+  if (!req.templates && !isTask(task))
+    throw new RequestError('evaluate', 'task', `must be one of ${TASKS.join(', ')}, got "${task}"`);
   const labels = req.labels ?? DEFAULT_LABELS[task as TaskName]?.slice();
-  if (!labels?.length) throw new Error(`task ${task} needs labels (the label names, in order)`);
-  if (req.limit !== undefined && (!Number.isInteger(req.limit) || req.limit < 1))
-    throw new Error(`limit must be a positive integer, got ${req.limit}`);
-  const byLang: Record<string, LangRows> = typeof req.data === 'string' ? { [req.name ?? 'csv']: req.data } : req.data;
+  if (!labels?.length) throw new RequestError('evaluate', 'labels', `are needed for task ${task} (in order)`);
+  const fix = `(or its 0-based index; change the file's label column)`; // a page has no --labels flag
   const order = NUSAX_LANGS.map((l) => l.code);
   const rank = (l: string) => (order.includes(l) ? order.indexOf(l) : order.length);
+  if (typeof req.data === 'string') {
+    // one file's text: grouped by its lang column (else it is one language, `name`), as `eval --data FILE`
+    const file =
+      req.fileName ??
+      (req.source && /\.(csv|tsv|tab|jsonl)$/i.test(req.source) ? req.source : `${req.name ?? 'csv'}.csv`);
+    const defaultLang = req.name ?? file.replace(/\.(csv|tsv|tab|jsonl)$/i, '');
+    const groups = parseClassificationText(req.data, file, labels, { defaultLang, limit: req.limit });
+    const langs = pickLangs(
+      groups.map((g) => g.lang),
+      req.langs,
+      file,
+    );
+    return {
+      source: req.source ?? file,
+      task,
+      labels,
+      langs: langs.map((lang) => ({ lang, name: lang, file, rows: groups.find((g) => g.lang === lang)!.rows })),
+    };
+  }
+  const byLang = req.data;
   const available = Object.keys(byLang).sort((a, b) => rank(a) - rank(b));
-  if (!available.length) throw new Error('evaluate: no data (pass rows or CSV text per language)');
+  if (!available.length)
+    throw new RequestError('evaluate', 'data', 'holds no language (pass rows or CSV text per language)');
   const langs = pickLangs(available, req.langs, 'the given data');
   const isNusax = available.every((l) => nusaxFolder(l));
   return {
@@ -74,7 +83,6 @@ export function evalData(req: EvalRequest): EvalData {
               rows: raw.map((r) => ({ id: String(r.id), text: String(r.text), label: String(r.label) })),
               lines: raw.map((_, k) => k + 2), // as if row k were line k+2 of a CSV with a header
             };
-      const fix = `(or its 0-based index; change the file's label column)`; // a page has no --labels flag
       const rows: Example[] = classificationRows(table, file, labels, req.limit, fix);
       return { lang, name, file, rows };
     }),
@@ -85,22 +93,19 @@ export function evalData(req: EvalRequest): EvalData {
 export async function evaluateRequest(
   rt: RuntimeLike,
   info: ScorerInfo,
-  req: EvalRequest,
+  request: EvalRequest,
   opts: { signal?: AbortSignal; onProgress?: (p: EvalProgress) => void } = {},
 ): Promise<ResultsJson> {
+  const req = EVALUATE_ROWS.parse(request);
   const data = evalData(req);
   const prompts = req.templates
-    ? customPrompts(req.templates)
-    : selectPrompts(data.task as TaskName, [...new Set(req.prompts ?? [1, 2, 3])]);
-  const batchSize = req.batchSize ?? 16;
-  const maxLength = req.maxLength ?? 1024;
-  for (const [k, v] of [
-    ['batchSize', batchSize],
-    ['maxLength', maxLength],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${k} must be a positive integer, got ${v}`);
-  }
-  const scorer = scorerFromRuntime(rt, info, batchSize, req.prefixSharing ?? true);
+    ? customPrompts(
+        req.templates,
+        req.templates.map((_, k) => `templates[${k}]`),
+      )
+    : selectPrompts(data.task as TaskName, req.prompts);
+  const { batchSize, maxLength, scoring } = req;
+  const scorer = scorerFromRuntime(rt, info, batchSize, req.prefixSharing);
   let made: PredictionRecord[] = [];
   const predictions = await scoreItems({
     scorer,
@@ -110,6 +115,7 @@ export async function evaluateRequest(
     batchSize,
     maxLength,
     options: { quote: !!req.quoteOptions },
+    scoring,
     signal: opts.signal,
     onBatch: (m) => {
       made = m;
@@ -128,5 +134,6 @@ export async function evaluateRequest(
     maxLength,
     limit: req.limit,
     optionsQuoted: !!req.quoteOptions,
+    scoring,
   });
 }

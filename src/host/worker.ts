@@ -102,7 +102,7 @@ let loadedDtype = 'default';
 /** the loaded model's tokenizer.json text and folder name: a tuned checkpoint is written with them */
 let loadedTokenizer: { json: string; name: string } | null = null;
 
-export interface TrainRequest {
+export interface TrainStepsRequest {
   /** one optimizer step per batch: ids/mask/labels are B×T row-major (labels −100 = ignored, HF's shift is applied) */
   batches: {
     ids: Int32Array | number[];
@@ -325,7 +325,7 @@ const api = {
   },
 
   /** AdamW steps on the loaded (f32) model, one per batch; the weights stay updated for score/generate/evaluate. */
-  async trainSteps(req: TrainRequest): Promise<TrainStep[]> {
+  async trainSteps(req: TrainStepsRequest): Promise<TrainStep[]> {
     const r = await rt();
     const m = r.loaded;
     r.weightsChanged('trained in this worker after loading');
