@@ -12,6 +12,7 @@ import { evaluate as runEvaluation } from '../eval/evaluate.ts';
 import { compareRuns, type CompareOptions, type CompareRunsJson } from '../eval/compare-runs.ts';
 import { loadRun } from '../eval/results-file.ts';
 import {
+  BEST,
   completeOptions,
   makeStream,
   train as runTrainer,
@@ -19,6 +20,7 @@ import {
   type TrainOptions,
 } from '../train/trainer.ts';
 import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath } from '../train/data/paths.ts';
+import { TrainMeter } from '../train/loop.ts';
 import { resolveModelPath } from './model-path.ts';
 import * as v from 'valibot';
 import {
@@ -262,8 +264,10 @@ class NodeRuntime implements InstructAlignRuntime {
       if (p) throw new RequestError('train', p.field, p.problem);
     }
     let steps = 0,
-      first = 0;
+      first = 0,
+      saveBest = false;
     const started = Date.now();
+    const meter = new TrainMeter();
     const logs = await runTrainer(this.rt.gpu, o, resume, {
       log: this.log,
       defaultPairs: dataPath(DEFAULT_PAIRS),
@@ -271,14 +275,32 @@ class NodeRuntime implements InstructAlignRuntime {
       onStart: (full, step) => {
         steps = full.steps;
         first = step;
+        saveBest = !!full.saveBest;
       },
       onStep: (s) => {
         const done = s.step - first;
         const etaSeconds = ((Date.now() - started) / 1000 / done) * (steps - s.step);
-        opts.onProgress?.({ step: s.step, steps, loss: s.loss, lr: s.lr, etaSeconds, log: s });
+        meter.add(s);
+        if (s.eval_loss !== undefined) meter.evalLoss = s.eval_loss;
+        opts.onProgress?.({
+          step: s.step,
+          steps,
+          loss: s.loss,
+          smoothedLoss: meter.loss,
+          lr: s.lr,
+          tokensPerSecond: meter.tokensPerSecond,
+          ...(meter.evalLoss !== undefined ? { evalLoss: meter.evalLoss } : {}),
+          etaSeconds,
+          log: s,
+        });
       },
     });
-    return { logs, checkpoint: join(o.out, 'checkpoint'), stopped: !!opts.signal?.aborted };
+    return {
+      logs,
+      checkpoint: join(o.out, 'checkpoint'),
+      ...(saveBest ? { best: join(o.out, BEST) } : {}),
+      stopped: !!opts.signal?.aborted,
+    };
   }
 
   async dispose(): Promise<void> {

@@ -54,8 +54,15 @@ export interface EvaluateProgress extends RunProgress {}
 export interface TrainProgress {
   step: number;
   steps: number;
+  /** this step's loss */
   loss: number;
+  /** the loss smoothed over the steps so far (moving average, as the CLI's progress line) */
+  smoothedLoss: number;
   lr: number;
+  /** training tokens per second since the call started */
+  tokensPerSecond: number;
+  /** the latest validation loss (with evalSplit; evaluated every evalSteps steps and at the end) */
+  evalLoss?: number;
   /** seconds left at the pace so far */
   etaSeconds: number;
   log: StepLog;
@@ -66,6 +73,8 @@ export interface TrainResult {
   logs: StepLog[];
   /** the HF-loadable checkpoint folder */
   checkpoint: string;
+  /** with saveBest: the HF folder of the weights with the lowest validation loss (its eval.json says which step) */
+  best?: string;
   /** true if the signal stopped it (a checkpoint was saved: resume with { out, resume: true }) */
   stopped: boolean;
 }

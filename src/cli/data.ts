@@ -1,9 +1,9 @@
 // `instructalign data`: preview the InstructAlign training texts a seed produces (objective kind + text).
-import { bool, helpText, list, num, parseCommand, str, type CommandSpec } from './args.ts';
+import { all, bool, helpText, list, num, parseCommand, str, type CommandSpec } from './args.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_L1, DEFAULT_L2, langCode, parseLangNames } from '../train/data/langs.ts';
-import { loadTrainingPairs, readReplay } from '../train/data/node-io.ts';
+import { loadTrainingData, readReplay } from '../train/data/node-io.ts';
 import { OBJECTIVE_NAMES } from '../train/data/objectives.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
 import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath, packageRoot, resolveReplay } from '../train/data/paths.ts';
@@ -22,14 +22,38 @@ export const spec: CommandSpec = {
     pairs: {
       type: 'string',
       arg: 'PATH',
+      repeatable: true,
       help: `parallel data (default: bundled data/${DEFAULT_PAIRS}): CSV/TSV with a header of
 language codes, JSONL {"eng":…,"tgl":…} / {"translation":{…}} / {"lang1","lang2","sentence1","sentence2"},
-a FLORES-200 folder, or corpus.eng,corpus.tgl (docs/data-formats.md)`,
+a FLORES-200 folder, or corpus.eng,corpus.tgl (docs/data-formats.md); repeat to combine files`,
     },
-    l1: { type: 'list', arg: 'CODES', default: DEFAULT_L1, help: 'pivot languages (ISO 639-3 codes)' },
+    'flores-held-out': {
+      type: 'int',
+      min: 0,
+      help: 'FLORES-200 folder: dev+devtest rows held out from training, as train (default 0; --recipe paper: 1000)',
+    },
+    'eval-split': {
+      type: 'string',
+      arg: 'N|P%',
+      help: 'rows held out for validation, as train --eval-split (with --seed): the texts shown leave them out',
+      check: (v) =>
+        /^\d+$/.test(String(v)) || /^\d+(\.\d+)?%$/.test(String(v))
+          ? undefined
+          : `must be a row count (e.g. 20) or a share (e.g. 10%), got "${v}"`,
+    },
+    l1: {
+      type: 'list',
+      arg: 'CODES',
+      default: DEFAULT_L1,
+      help: 'pivot languages (ISO 639-3 codes; ISO 639-1/BCP-47 tags such as en, pt-BR accepted)',
+    },
     l2: { type: 'list', arg: 'CODES', default: DEFAULT_L2, help: 'aligned languages' },
     'lang-names': { type: 'string', arg: 'MAP', help: 'prompt names, e.g. tgl=Tagalog,qaa=Zedish' },
-    columns: { type: 'string', arg: 'MAP', help: 'CSV/TSV headers to read, e.g. eng=english,tgl=tagalog' },
+    columns: {
+      type: 'string',
+      arg: 'MAP',
+      help: 'CSV/TSV headers or JSONL keys to read, e.g. eng=english,tgl=tagalog',
+    },
     objectives: {
       type: 'string',
       arg: 'LIST',
@@ -85,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       objectives: str(a, 'objectives') as string,
       replay: str(a, 'replay'),
       seed: num(a, 'seed') as number,
-      floresHeldOut: 0,
+      floresHeldOut: num(a, 'flores-held-out') ?? 0,
     },
     recipe ?? 'default',
     a.given,
@@ -96,15 +120,22 @@ export async function run(argv: string[]): Promise<number> {
     const lines = [...describeRecipe(r), ...settingsLines({ ...o, replay: resolveReplay(o.replay).path })];
     console.log(json ? JSON.stringify({ recipe, settings: o }) : lines.map((l) => `# ${l}`).join('\n'));
   }
-  const pairs = loadTrainingPairs({
-    pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
+  const given = all(a, 'pairs');
+  const split = str(a, 'eval-split');
+  const data = loadTrainingData({
+    pairs: given.length ? given : dataPath(DEFAULT_PAIRS),
     l1: o.l1,
     l2: o.l2,
     objectives: o.objectives,
     langNames,
     columns: columns ? parseColumnsSpec(columns, langNames) : undefined,
     floresHeldOut: o.floresHeldOut,
+    evalSplit: split === undefined ? undefined : /%$/.test(split) ? split : Number(split),
+    seed: o.seed,
+    recipe: o.recipe ?? recipe,
   });
+  const pairs = data.pairs;
+  const sm = data.summary;
   const replay = resolveReplay(o.replay);
   const maxLength = num(a, 'max-length') as number;
   const stream = new TrainingStream({
@@ -121,6 +152,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(json ? JSON.stringify({ i, kind, text }) : `--- ${i} [${kind}]\n${text}`);
   });
   // Notes go to stderr so that stdout stays the texts (or JSON lines).
+  console.error(
+    `data: ${sm.rows} rows read, ${sm.skippedRows} skipped (no sentence pair for ${o.l1.join(',')} ↔ ` +
+      `${o.l2.join(',')})${sm.evalRows ? `, ${sm.evalRows} held out for validation` : ''} → ${sm.pairs} training pairs`,
+  );
   console.error(replay.note);
   const tokDir = str(a, 'tokenizer') ?? join(packageRoot(), 'models/nano-bloomz');
   const tok = await Tokenizer.fromJSON(readFileSync(join(tokDir, 'tokenizer.json'), 'utf8'));

@@ -1,11 +1,12 @@
 // `instructalign demo` (npm start): the embedded default job, with nothing downloaded and nothing outside the
 // package: InstructAlign (TLM+XSS with replay) on the bundled NusaX-MT data starting from the bundled nano-bloomz
-// (a 4.2M-parameter BLOOM that knows sentiment in English/Indonesian only), then the zero-shot NusaX sentiment
-// evaluation of the tuned checkpoint, grouped L1/L2/L3. Sized for 2 CPU cores (SwiftShader); --steps/--limit
-// scale it up on a GPU.
+// (a 4.2M-parameter BLOOM that knows sentiment in English/Indonesian only), the zero-shot NusaX sentiment
+// evaluation of the base model and of the tuned checkpoint, grouped L1/L2/L3, and their compare (Δ per language and
+// group, how the predicted labels moved). Sized for 2 CPU cores (SwiftShader); --steps/--limit scale it up on a GPU.
 import { join, resolve } from 'node:path';
 import { DEFAULT_REPLAY, dataPath, packageRoot } from '../train/data/paths.ts';
 import { bool, helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
+import { run as runCompare } from './compare.ts';
 import { run as runEval } from './eval.ts';
 import { run as runTrain } from './train.ts';
 
@@ -13,11 +14,14 @@ export const spec: CommandSpec = {
   name: 'demo',
   usage: 'instructalign demo [--out DIR] [--steps N] [--batch-size N] [--limit N] [--langs a,b,c] [--prompts 1,2,3]',
   about: `Runs the embedded default job:
-  1. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
-     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 16 × 8, lr 2e-4);
+  1. instructalign eval of the base model (models/nano-bloomz) on the NusaX sentiment test split, one language per
+     group by default (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/base/
+  2. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
+     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 12 × 8, lr 2e-4);
      checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
-  2. instructalign eval of that checkpoint on the NusaX sentiment test split, one language per group by default
-     (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
+  3. the same evaluation of the tuned checkpoint: OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
+  4. instructalign compare OUT/base OUT/eval: Δ accuracy and weighted F1 per group and language, and how the
+     predicted labels moved; OUT/compare/{compare.md,compare.json}
 Defaults finish in under 2 minutes on 2 CPU cores through SwiftShader. The paper-scale run of this recipe
 (1,200 steps × 32, all languages) takes ~5 minutes on one H200: see docs/method-results.md.`,
   options: {
@@ -48,12 +52,31 @@ export async function run(argv: string[]): Promise<number> {
   const overwrite = bool(a, 'overwrite') ? ['--overwrite'] : [];
   const started = Date.now();
   const secs = () => ((Date.now() - started) / 1000).toFixed(0);
-  console.log(
-    `instructalign demo → ${out}\n[1/2] InstructAlign (TLM+XSS + replay) from ${join(root, 'models/nano-bloomz')}`,
-  );
-  let code = await runTrain([
+  const base = join(root, 'models/nano-bloomz');
+  // the same zero-shot evaluation of a model folder into OUT/<name>
+  const evaluate = (model: string, name: string) =>
+    runEval([
+      '--model',
+      model,
+      '--data',
+      'nusax',
+      '--langs',
+      str(a, 'langs') as string,
+      '--limit',
+      String(num(a, 'limit')),
+      '--prompts',
+      str(a, 'prompts') as string,
+      '--out',
+      join(out, name),
+      ...overwrite,
+    ]);
+  console.log(`instructalign demo → ${out}\n[1/4] zero-shot NusaX sentiment evaluation of the base model ${base}`);
+  let code = await evaluate(base, 'base');
+  if (code !== 0) return code;
+  console.log(`[2/4] InstructAlign (TLM+XSS + replay) from ${base} (${secs()} s so far)`);
+  code = await runTrain([
     '--model',
-    join(root, 'models/nano-bloomz'),
+    base,
     '--out',
     join(out, 'train'),
     '--pairs',
@@ -71,30 +94,22 @@ export async function run(argv: string[]): Promise<number> {
     '--lr',
     '2e-4',
     '--save-steps',
-    '2',
+    String(num(a, 'steps')),
     '--seed',
     '42',
     ...overwrite,
   ]);
   if (code !== 0) return code;
-  console.log(`[2/2] zero-shot NusaX sentiment evaluation of the tuned checkpoint (${secs()} s so far)`);
-  code = await runEval([
-    '--model',
-    join(out, 'train', 'checkpoint'),
-    '--data',
-    'nusax',
-    '--langs',
-    str(a, 'langs') as string,
-    '--limit',
-    String(num(a, 'limit')),
-    '--prompts',
-    str(a, 'prompts') as string,
-    '--out',
-    join(out, 'eval'),
-    ...overwrite,
-  ]);
+  console.log(`[3/4] the same evaluation of the tuned checkpoint (${secs()} s so far)`);
+  code = await evaluate(join(out, 'train', 'checkpoint'), 'eval');
+  if (code !== 0) return code;
+  console.log(`[4/4] base → tuned (Δ = tuned − base, percentage points)`);
+  code = await runCompare([join(out, 'base'), join(out, 'eval'), '--out', join(out, 'compare')]);
   console.log(
-    `demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n  training log: ${join(out, 'train', 'log.jsonl')}\n  report: ${join(out, 'eval', 'report.md')}, chart: ${join(out, 'eval', 'chart.svg')}`,
+    `demo finished in ${secs()} s\n  checkpoint: ${join(out, 'train', 'checkpoint')} (HF format)\n` +
+      `  training log: ${join(out, 'train', 'log.jsonl')}\n` +
+      `  reports: ${join(out, 'base', 'report.md')} (base), ${join(out, 'eval', 'report.md')} (tuned), ` +
+      `${join(out, 'compare', 'compare.md')} (the difference)`,
   );
   return code;
 }

@@ -37,6 +37,7 @@ import type { ScoringRule } from '../eval/scoring.ts';
 import { parseShard, shardName } from '../eval/shard.ts';
 import { Progress } from '../util/progress.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
+import { checkpointLangNames } from '../train/data/node-io.ts';
 import { parseColumnsSpec } from '../train/data/parallel.ts';
 import { TRANSLATION_TEMPLATES } from '../train/data/templates.ts';
 import { type Generator, translationTable } from '../eval/translation.ts';
@@ -197,7 +198,11 @@ async function runTranslationTask(
     if (!given(a, f)) throw new UsageError(`--task translation needs --${f} (e.g. --l1 eng --l2 tgl)`);
   if (all(a, 'prompt').length || str(a, 'prompts-file'))
     throw new UsageError('--task translation uses the MT templates: choose them with --prompts 1-6');
-  const names = parseLangNames(str(a, 'lang-names'));
+  // the names a training run recorded in its checkpoint (languages.json), under the ones given now
+  const names = {
+    ...checkpointLangNames(resolveModelPath(required(a, 'model'))),
+    ...parseLangNames(str(a, 'lang-names')),
+  };
   const codes = (f: string) => list(a, f)!.map((c) => langCode(c, names, `--${f}`));
   const prompts = given(a, 'prompts') ? parsePrompts(a) : [1];
   const bad = prompts.find((p) => p < 1 || p > TRANSLATION_TEMPLATES.length);

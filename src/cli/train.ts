@@ -1,8 +1,10 @@
 // `instructalign train`: InstructAlign continual crosslingual instruction tuning with experience replay.
 import { TRAIN, trainProblem, type TrainRequest } from '../api/requests/train.ts';
 import { resolveModelPath } from '../api/model-path.ts';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
+  all,
   bool,
   helpText,
   list,
@@ -15,7 +17,7 @@ import {
   type ParsedArgs,
 } from './args.ts';
 import { Runtime } from '../host/runtime.ts';
-import { ResumeConflictError, flagName, train, type StepLog, type TrainOptions } from '../train/trainer.ts';
+import { BEST, ResumeConflictError, flagName, train, type StepLog, type TrainOptions } from '../train/trainer.ts';
 import { dataPath, DEFAULT_PAIRS, DEFAULT_REPLAY } from '../train/data/paths.ts';
 import { langCode, parseLangNames } from '../train/data/langs.ts';
 import { applyRecipe, describeRecipe, type RecipeName } from '../train/recipe.ts';
@@ -59,7 +61,10 @@ export function trainOptions(argv: string[]): TrainCli {
   if (!resume) {
     // the rules across options of the request definition (src/api/requests/train.ts), named by their flags
     const p = trainProblem(full);
-    if (p) throw new UsageError(`${flagName(p.field)} ${p.problem.replace(/gradAccum/, '--grad-accum')}`);
+    if (p)
+      throw new UsageError(
+        `${flagName(p.field)} ${p.problem.replace(/gradAccum/, '--grad-accum').replace(/evalSplit/, '--eval-split')}`,
+      );
     return { o: full, resume, args: a, recipeLog: describeRecipe(r) };
   }
   const o: TrainRequest = { out: full.out };
@@ -78,7 +83,7 @@ function flagOptions(a: ParsedArgs, resume: boolean): TrainOptions {
   return {
     model: resume ? (str(a, 'model') as string) : resolveModelPath(required(a, 'model')),
     out: resolve(required(a, 'out')),
-    pairs: str(a, 'pairs') ?? dataPath(DEFAULT_PAIRS),
+    pairs: pairsFlag(all(a, 'pairs')),
     l1: list(a, 'l1')!.map((c) => langCode(c, langNames, '--l1')),
     l2: list(a, 'l2')!.map((c) => langCode(c, langNames, '--l2')),
     langNames,
@@ -104,7 +109,20 @@ function flagOptions(a: ParsedArgs, resume: boolean): TrainOptions {
     floresHeldOut: num(a, 'flores-held-out') ?? 0,
     overwrite: bool(a, 'overwrite'),
     saveTotalLimit: num(a, 'save-total-limit') as number,
+    evalSplit: evalSplitFlag(str(a, 'eval-split')),
+    evalSteps: num(a, 'eval-steps'),
+    saveBest: bool(a, 'save-best'),
   };
+}
+
+/** --pairs given once: that path; several times: all of them; never: the bundled NusaX-MT pairs. */
+function pairsFlag(paths: string[]): string | string[] {
+  return paths.length === 0 ? dataPath(DEFAULT_PAIRS) : paths.length === 1 ? paths[0] : paths;
+}
+
+/** --eval-split 20 → 20; 10% → '10%' (validated by the table's check). */
+function evalSplitFlag(v: string | undefined): number | string | undefined {
+  return v === undefined ? undefined : /%$/.test(v) ? v : Number(v);
 }
 
 /** --loss-scale dynamic|none|N (undefined: the default for the precision); validated by the table's check */
@@ -152,6 +170,16 @@ export async function run(argv: string[]): Promise<number> {
       console.error(
         `train: steps ${f.step}..${l.step}, loss ${f.loss.toFixed(4)} → ${l.loss.toFixed(4)}; checkpoint ${o.out}/checkpoint, log ${o.out}/log.jsonl`,
       );
+      const evals = logs.filter((e) => e.eval_loss !== undefined);
+      if (evals.length) {
+        const last = evals[evals.length - 1];
+        const best = readBest(o.out);
+        console.error(
+          `validation: eval_loss ${evals[0].eval_loss!.toFixed(4)} (step ${evals[0].step}) → ` +
+            `${last.eval_loss!.toFixed(4)} (step ${last.step}), perplexity ${last.eval_perplexity!.toFixed(1)}` +
+            (best ? `; best ${best.eval_loss.toFixed(4)} at step ${best.step} in ${join(o.out, BEST)}` : ''),
+        );
+      }
     }
     return stop ? EXIT[stop] : 0;
   } finally {
@@ -159,5 +187,15 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
     rt.dispose();
+  }
+}
+
+/** OUT/best/eval.json (--save-best), if any. */
+function readBest(out: string): { step: number; eval_loss: number } | undefined {
+  const f = join(out, BEST, 'eval.json');
+  try {
+    return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
+  } catch {
+    return undefined;
   }
 }

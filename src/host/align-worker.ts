@@ -5,7 +5,8 @@ import type { Runtime } from './runtime.ts';
 import { ALIGN, type AlignRequest } from '../api/requests/train.ts';
 import { parseParallelText } from '../train/data/parallel.ts';
 import { parseReplayJsonl } from '../train/data/replay.ts';
-import { pairsForObjectives } from '../train/data/stream.ts';
+import { type DataSummary, evalTexts, prepareData } from '../train/data/prepare.ts';
+import type { ParallelPair } from '../train/data/parallel.ts';
 import { LOOP_DEFAULTS, TrainLoop, trainingStream, type LoopOptions, type StepLog } from '../train/loop.ts';
 import { estimateEta } from '../util/progress.ts';
 
@@ -28,11 +29,30 @@ export function alignOptions(request: AlignRequest): LoopOptions {
 /** Reads and checks the request's data without the GPU (a page checks it before any evaluation starts). */
 export function prepareAlign(req: AlignRequest) {
   const o = alignOptions(req);
-  const src = parseParallelText(req.pairs, req.pairsName, { names: o.langNames, columns: req.columns });
-  const pairs = pairsForObjectives(src, o.l1, o.l2, o.objectives);
+  const { pairs, evalTexts: held, summary } = alignData(req, o);
   if (!pairs.length) throw new Error(`${req.pairsName}: no pairs for L1 ${o.l1.join(',')} and L2 ${o.l2.join(',')}`);
   const replay = req.replay ? parseReplayJsonl(req.replay, req.replayName ?? 'replay.jsonl') : undefined;
-  return { o, pairs, replay };
+  return { o, pairs, replay, evalTexts: held, summary };
+}
+
+/** The request's training pairs and validation texts (train's data rules: prepare.ts), and what they hold. */
+export function alignData(
+  req: AlignRequest,
+  o: LoopOptions = alignOptions(req),
+): { pairs: ParallelPair[]; evalTexts: string[]; summary: DataSummary } {
+  const src = parseParallelText(req.pairs, req.pairsName, { names: o.langNames, columns: req.columns });
+  const d = prepareData([src], {
+    l1: o.l1,
+    l2: o.l2,
+    objectives: o.objectives,
+    evalSplit: req.evalSplit,
+    seed: o.seed,
+  });
+  if (req.evalSteps !== undefined && !(Number.isInteger(req.evalSteps) && req.evalSteps >= 1))
+    throw new Error(`evalSteps must be a positive integer, got ${req.evalSteps}`);
+  if (req.evalSteps !== undefined && !d.evalPairs.length)
+    throw new Error('evalSteps needs a validation split: give evalSplit (rows, or a share such as "10%")');
+  return { pairs: d.pairs, evalTexts: d.evalPairs.length ? evalTexts(d.evalPairs, o) : [], summary: d.summary };
 }
 
 /**
@@ -47,7 +67,8 @@ export async function alignModel(
   const m = r.loaded;
   if (m.dtype !== 'f32')
     throw new Error(`alignment trains f32 weights; this model is loaded as ${m.dtype}: reload it with f32 weights`);
-  const { o, pairs, replay } = prepareAlign(req);
+  const { o, pairs, replay, evalTexts: held } = prepareAlign(req);
+  const evalEvery = held.length ? (req.evalSteps ?? o.steps) : 0;
   const loop = new TrainLoop(r.gpu, m.weights, m.fwd, r.tokenizer, trainingStream(o, pairs, replay), o);
   const logs: StepLog[] = [];
   const t0 = Date.now();
@@ -55,6 +76,11 @@ export async function alignModel(
     for (let step = 1; step <= o.steps; step++) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
       const log = await loop.step(step);
+      if (evalEvery && (step % evalEvery === 0 || step === o.steps)) {
+        const ev = await loop.evalLoss(held);
+        log.eval_loss = ev.loss;
+        log.eval_perplexity = Math.exp(ev.loss);
+      }
       logs.push(log);
       opts.onStep?.({ log, total: o.steps, etaSeconds: estimateEta(step, o.steps, 0, t0, Date.now()) });
     }

@@ -3,8 +3,8 @@
 // trainStep (src/train/step.ts: forward/backward → AdamW). Browser-safe: no file access here, so both hosts run the very same steps.
 import type { Gpu } from '../gpu/runtime.ts';
 import type { BloomWeights } from '../model/bloom/weights.ts';
-import type { BloomForward } from '../model/bloom/forward.ts';
-import { BloomGrads } from '../model/bloom/backward.ts';
+import type { Batch, BloomForward } from '../model/bloom/forward.ts';
+import { BloomGrads, shiftLabels } from '../model/bloom/backward.ts';
 import { AdamW } from './optimizer.ts';
 import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
 import { lossScalerFor, type LossScaler, type LossScalerOptions } from './loss-scale.ts';
@@ -65,6 +65,10 @@ export interface StepLog {
   tokens: number;
   tokens_per_s: number;
   skipped: boolean;
+  /** validation loss (mean cross-entropy per token of the held-out texts), on steps that evaluate */
+  eval_loss?: number;
+  /** exp(eval_loss) */
+  eval_perplexity?: number;
 }
 
 /** The deterministic text stream of a run: the directional pairs, replay mixed in with the seed. */
@@ -155,8 +159,101 @@ export class TrainLoop {
     };
   }
 
+  /**
+   * The validation loss: the mean cross-entropy per target token over `texts` (the training loss's definition:
+   * the whole text is the target, right-truncated to maxLength), forward only, in micro-batches of the step's
+   * size. Weights are not touched.
+   */
+  async evalLoss(texts: readonly string[]): Promise<{ loss: number; tokens: number }> {
+    const { o, tok } = this;
+    const per = Math.max(1, o.batchSize / o.gradAccum);
+    let sum = 0,
+      tokens = 0;
+    for (let i = 0; i < texts.length; i += per) {
+      const b = collate(
+        texts.slice(i, i + per).map((t) => encodeText(tok, t, o.maxLength)),
+        tok.padId,
+        'left',
+      );
+      const r = await forwardLoss(this.fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels);
+      sum += r.sum;
+      tokens += r.tokens;
+    }
+    return { loss: tokens ? sum / tokens : NaN, tokens };
+  }
+
   destroy(): void {
     this.grads.destroy();
     this.opt.destroy();
+  }
+}
+
+/** Σ −log p(target) over the targets of one batch (labels as lossAndBackward's), with no backward. */
+export async function forwardLoss(
+  fwd: BloomForward,
+  batch: Batch,
+  labels: Int32Array,
+): Promise<{ sum: number; tokens: number }> {
+  const g = fwd.gpu,
+    R = batch.B * batch.T;
+  const targetsHost = shiftLabels(labels, batch.B, batch.T);
+  const acts = await fwd.run(batch, false);
+  const targets = g.fromI32(targetsHost, 'eval:targets');
+  const stats = g.tensor(R * 3, 'f32', 'eval:ce:stats'),
+    lp = g.tensor(R, 'f32', 'eval:ce:logprob');
+  fwd.logprobs(acts.lnf, targets, R, stats, lp);
+  const lpHost = await g.readF32(lp);
+  [targets, stats, lp].forEach((t) => t.destroy());
+  fwd.freeActs(acts);
+  let sum = 0,
+    tokens = 0;
+  for (let r = 0; r < R; r++)
+    if (targetsHost[r] >= 0) {
+      sum -= lpHost[r];
+      tokens++;
+    }
+  return { sum, tokens };
+}
+
+/**
+ * What the progress line shows of a run: the loss smoothed (an exponential moving average with bias correction,
+ * β = 0.9, non-finite losses left out), the learning rate, tokens per second since the start, the last eval loss.
+ */
+export class TrainMeter {
+  private ema = 0;
+  private n = 0;
+  private tokens = 0;
+  private readonly t0: number;
+  evalLoss?: number;
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly beta = 0.9,
+  ) {
+    this.t0 = now();
+  }
+
+  add(s: StepLog): void {
+    this.tokens += s.tokens;
+    if (!Number.isFinite(s.loss)) return;
+    this.ema = this.beta * this.ema + (1 - this.beta) * s.loss;
+    this.n++;
+  }
+
+  /** The smoothed loss (NaN before a finite one). */
+  get loss(): number {
+    return this.n ? this.ema / (1 - this.beta ** this.n) : NaN;
+  }
+
+  get tokensPerSecond(): number {
+    const s = (this.now() - this.t0) / 1000;
+    return s > 0 ? this.tokens / s : NaN;
+  }
+
+  /** `loss 6.62 lr 2.0e-4 1.2k tok/s eval 5.91` */
+  line(lr: number): string {
+    const tps = this.tokensPerSecond;
+    const rate = !Number.isFinite(tps) ? '?' : tps >= 1000 ? `${(tps / 1000).toFixed(1)}k` : tps.toFixed(0);
+    const ev = this.evalLoss !== undefined ? ` eval_loss ${this.evalLoss.toFixed(4)}` : '';
+    return `loss ${Number.isFinite(this.loss) ? this.loss.toFixed(4) : '?'} lr ${lr.toExponential(1)} ${rate} tok/s${ev}`;
   }
 }

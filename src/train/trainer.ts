@@ -16,11 +16,14 @@ import type { LossScalerOptions, LossScalerState } from './loss-scale.ts';
 import { F16ComputeWeights } from '../model/bloom/mixed.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
-import { loadTrainingPairs, readReplay } from './data/node-io.ts';
+import { loadTrainingData, readReplay } from './data/node-io.ts';
+import { evalTexts, type PreparedData } from './data/prepare.ts';
+import { langName } from './data/langs.ts';
+import type { ReplayRow } from './data/replay.ts';
 import { resolveReplay } from './data/paths.ts';
 import type { TrainingStream, TrainingStreamState } from './data/stream.ts';
 import { truncationReport } from './data/sequences.ts';
-import { LOOP_DEFAULTS, TrainLoop, trainingStream, type StepLog } from './loop.ts';
+import { LOOP_DEFAULTS, TrainLoop, TrainMeter, trainingStream, type StepLog } from './loop.ts';
 import { Progress } from '../util/progress.ts';
 import { atomicWriteFile, completeDir, replaceDir } from '../util/atomic.ts';
 import { makeDir } from '../util/mkdir.ts';
@@ -46,11 +49,11 @@ import {
 export interface TrainOptions {
   model: string; // starting checkpoint folder (resume takes the weights from out/checkpoint instead)
   out: string; // run folder: train_config.json, log.jsonl, checkpoint/
-  pairs: string; // parallel data: CSV/TSV, JSONL, FLORES folder or `a.eng,b.tgl` (src/train/data/parallel.ts)
+  pairs: string | string[]; // parallel data: CSV/TSV, JSONL, FLORES folder or `a.eng,b.tgl`; several: combined
   l1: string[]; // pivot languages (codes)
   l2: string[]; // languages to align (codes)
   langNames?: Record<string, string>; // prompt names overriding the built-in ones (--lang-names)
-  columns?: Record<string, string>; // language code → CSV/TSV header (--columns)
+  columns?: Record<string, string>; // language code → CSV/TSV header or JSONL key (--columns)
   objectives: string; // e.g. "tlm,xss"
   replay?: string; // JSONL {"inputs","targets"} of past instruction data; absent = the bundled set, 'none' = no replay
   replaySize?: number; // replay rows sampled (default: all)
@@ -74,6 +77,9 @@ export interface TrainOptions {
   floresHeldOut?: number; // FLORES-200 folder: dev+devtest rows held out from training (official: 1000); 0 = none
   overwrite?: boolean; // start afresh in an existing run folder (its log and checkpoints are deleted)
   saveTotalLimit?: number; // numbered checkpoints (checkpoint-<step>) kept besides checkpoint/ (default 0: none)
+  evalSplit?: number | string; // rows held out for validation: a count (20) or a share ('10%'); never trained on
+  evalSteps?: number; // validation loss every K steps and at the end (default with evalSplit: each saveSteps)
+  saveBest?: boolean; // keep the weights of the lowest eval loss in out/best (needs evalSplit)
 }
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
@@ -96,6 +102,8 @@ export const RESUME_MAY_CHANGE: readonly (keyof TrainOptions)[] = [
   'saveSteps',
   'saveTotalLimit',
   'recompute',
+  'evalSteps',
+  'saveBest',
 ];
 
 export class ResumeConflictError extends Error {
@@ -120,8 +128,11 @@ function fmt(v: unknown): string {
 }
 
 function sameOption(key: string, a: unknown, b: unknown): boolean {
-  if ((key === 'pairs' || key === 'replay') && typeof a === 'string' && typeof b === 'string')
-    return resolve(a) === resolve(b);
+  if (key === 'pairs' || key === 'replay') {
+    const paths = (x: unknown) => (typeof x === 'string' ? [x] : Array.isArray(x) ? x : null);
+    const [pa, pb] = [paths(a), paths(b)];
+    if (pa && pb) return pa.length === pb.length && pa.every((p, i) => resolve(String(p)) === resolve(String(pb[i])));
+  }
   if ((a === undefined || a === false) && (b === undefined || b === false)) return true; // an unset switch is off
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -172,6 +183,8 @@ interface TrainerState {
   scaler?: LossScalerState;
   run_id?: string; // the run this checkpoint belongs to (run-identity.ts; absent in checkpoints of older versions)
   base_model?: BaseModel; // what the run started from: --model and its files' content hashes
+  /** --save-best: the lowest validation loss so far and its step (its weights are in out/best) */
+  best?: { step: number; eval_loss: number };
 }
 
 /** --resume --model OTHER where OTHER is not the model the run started from (by content, not by path). */
@@ -186,6 +199,34 @@ export class BaseModelMismatchError extends ResumeConflictError {
         `model folder than the run's own (${saved}) cannot be checked: leave --model out to resume`;
   }
 }
+
+/** The folder --save-best keeps the lowest-eval-loss weights in (an HF folder, plus eval.json). */
+export const BEST = 'best';
+
+/** The first line of log.jsonl (step 0): what the run trains on. */
+export interface StartLog {
+  event: 'start';
+  step: 0;
+  sources: string[];
+  rows: number;
+  skipped_rows: number;
+  eval_rows: number;
+  pairs: number;
+  eval_pairs: number;
+  eval_texts: number;
+  replay_rows: number;
+  steps: number;
+  batch_size: number;
+  texts: number;
+  texts_per_epoch: number;
+  epochs: number;
+  /** texts per objective (and replay) among the run's texts; counted over the first `counted` texts */
+  texts_per_objective: Record<string, number>;
+  counted: number;
+}
+
+/** The texts a run draws (steps × batch) are counted per objective up to this many (a longer run: its first ones). */
+const COUNT_TEXTS = 20000;
 
 export interface TrainHooks {
   log?: (msg: string) => void;
@@ -237,17 +278,23 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const compute = o.fp16 ? new F16ComputeWeights(gpu, weights) : null;
   const fwd = new BloomForward(gpu, compute ? compute.w : weights);
   fwd.recompute = o.recompute ?? false;
-  const loop = new TrainLoop(gpu, weights, fwd, tok, makeStream(o), o, compute);
+  const data = runData(o);
+  const loop = new TrainLoop(gpu, weights, fwd, tok, trainingStream(o, data.pairs, data.replay), o, compute);
   const { opt, scaler, stream } = loop;
   log(resolveReplay(o.replay).note);
-  // The texts this run starts with (up to 1000), tokenized once: how many lose their target to the cut.
-  const scan = makeStream(o).take(Math.min(1000, o.steps * o.batchSize));
+  // the run's texts from the start (up to COUNT_TEXTS): kinds counted, the first 1000 tokenized once to tell how
+  // many lose their target to the cut
+  const start = startLog(o, data, trainingStream(o, data.pairs, data.replay));
   const trunc = truncationReport(
     tok,
-    scan.map((t) => t.text),
+    start.scan.map((t) => t.text),
     o.maxLength,
   );
+  for (const line of start.lines) log(line);
   log(trunc.warn ? `warning: ${trunc.message}` : trunc.message);
+  const evalSet = data.evalTexts;
+  const evalEvery = evalSet.length ? (o.evalSteps ?? o.saveSteps) : 0;
+  let best = state?.best;
   let step = 0;
   if (state && ckDir) {
     step = state.step;
@@ -274,7 +321,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
     truncateLog(join(o.out, 'log.jsonl'), step, log);
     log(`resumed from ${ckDir} at step ${step}`);
   } else {
-    writeFileSync(join(o.out, 'log.jsonl'), '');
+    writeFileSync(join(o.out, 'log.jsonl'), JSON.stringify(start.log) + '\n');
   }
   await atomicWriteFile(
     join(o.out, 'train_config.json'),
@@ -284,9 +331,12 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
         ...o,
         model_config: JSON.parse(familyOf(cfg).configJSON(cfg)),
         // what the log said about the data, kept with the run
+        // the prompt name of every language of the run (a later eval of the checkpoint reads them too)
+        lang_names: data.langNames,
         data_checks: {
           replay: resolveReplay(o.replay).path ?? 'none',
           truncation: { texts: trunc.texts, truncated: trunc.truncated, maxLength: trunc.maxLength, warn: trunc.warn },
+          data: { ...start.log, event: undefined, step: undefined },
         },
       },
       null,
@@ -297,6 +347,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   const logs: StepLog[] = [];
   let skippedInARow = 0;
   const bar = hooks.progress ? new Progress({ total: o.steps, label: 'train ' }) : null;
+  const meter = new TrainMeter();
   try {
     while (step < o.steps) {
       const entry = await loop.step(++step, {
@@ -306,23 +357,45 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
           log(m);
         },
       });
+      meter.add(entry);
+      skippedInARow = entry.skipped || !Number.isFinite(entry.loss) ? skippedInARow + 1 : 0;
+      // validation every evalEvery steps and at the end, on the fixed held-out texts
+      if (evalEvery && (step % evalEvery === 0 || step === o.steps) && Number.isFinite(entry.loss)) {
+        const ev = await loop.evalLoss(evalSet);
+        entry.eval_loss = ev.loss;
+        entry.eval_perplexity = Math.exp(ev.loss);
+        meter.evalLoss = ev.loss;
+        if (o.saveBest && Number.isFinite(ev.loss) && (!best || ev.loss < best.eval_loss)) {
+          best = { step, eval_loss: ev.loss };
+          await saveBestWeights(gpu, o, cfg, tokenizerJSON, weights, data.langNames, entry);
+        }
+      }
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
       logs.push(entry);
-      skippedInARow = entry.skipped || !Number.isFinite(entry.loss) ? skippedInARow + 1 : 0;
       divergenceCheck(entry, scaler.dynamic, skippedInARow, o.out);
-      bar?.update(step);
+      bar?.update(step, o.steps, meter.line(entry.lr));
       hooks.onStep?.(entry);
       const stop = hooks.shouldStop?.() ?? false;
       if (step % o.saveSteps === 0 || step === o.steps || stop) {
-        await saveTrainCheckpoint(gpu, o, cfg, tokenizerJSON, weights, opt, {
-          version: 1,
-          step,
-          stream: stream.getState(),
-          adamStep: opt.stepCount,
-          options: o,
-          scaler: scaler.getState(),
-          ...identity,
-        });
+        await saveTrainCheckpoint(
+          gpu,
+          o,
+          cfg,
+          tokenizerJSON,
+          weights,
+          opt,
+          {
+            version: 1,
+            step,
+            stream: stream.getState(),
+            adamStep: opt.stepCount,
+            options: o,
+            scaler: scaler.getState(),
+            ...identity,
+            ...(best ? { best } : {}),
+          },
+          data.langNames,
+        );
         if (o.saveTotalLimit) snapshotCheckpoint(o.out, join(o.out, CKPT), step, o.saveTotalLimit);
       }
       if (stop) {
@@ -361,9 +434,81 @@ async function checkBaseModel(given: string, state: TrainerState): Promise<void>
   if (differ.length) throw new BaseModelMismatchError(given, state.base_model, saved, differ);
 }
 
-export function makeStream(o: TrainOptions): TrainingStream {
+/** A run's data: training pairs, validation texts, replay rows, prompt names, and what the log says of them. */
+export interface RunData extends PreparedData {
+  replay?: ReplayRow[];
+  evalTexts: string[];
+  /** the prompt name of every language of the run (--lang-names, else the built-in names) */
+  langNames: Record<string, string>;
+}
+
+export function runData(o: TrainOptions): RunData {
+  const d = loadTrainingData(o);
   const replay = resolveReplay(o.replay).path;
-  return trainingStream(o, loadTrainingPairs(o), replay ? readReplay(replay) : undefined);
+  const langs = new Set([...o.l1, ...o.l2, ...d.pairs.flatMap((p) => [p.lang1, p.lang2])]);
+  const langNames: Record<string, string> = {};
+  for (const c of langs) {
+    try {
+      langNames[c] = langName(c, o.langNames);
+    } catch {
+      // a language without pairs and without a name (the stream names every language it uses)
+    }
+  }
+  return {
+    ...d,
+    replay: replay ? readReplay(replay) : undefined,
+    evalTexts: d.evalPairs.length ? evalTexts(d.evalPairs, o) : [],
+    langNames,
+  };
+}
+
+export function makeStream(o: TrainOptions): TrainingStream {
+  const d = runData(o);
+  return trainingStream(o, d.pairs, d.replay);
+}
+
+/** The start of the log: log.jsonl's first line and the console's lines; `scan` = the run's first texts. */
+export function startLog(o: TrainOptions, d: RunData, fresh: TrainingStream) {
+  const texts = o.steps * o.batchSize;
+  const scan = fresh.take(Math.min(texts, COUNT_TEXTS));
+  const perKind: Record<string, number> = {};
+  for (const t of scan) perKind[t.kind] = (perKind[t.kind] ?? 0) + 1;
+  const s = d.summary;
+  const epochs = texts / fresh.epochLength;
+  const entry: StartLog = {
+    event: 'start',
+    step: 0,
+    sources: s.sources,
+    rows: s.rows,
+    skipped_rows: s.skippedRows,
+    eval_rows: s.evalRows,
+    pairs: s.pairs,
+    eval_pairs: s.evalPairs,
+    eval_texts: d.evalTexts.length,
+    replay_rows: fresh.replayTexts.length,
+    steps: o.steps,
+    batch_size: o.batchSize,
+    texts,
+    texts_per_epoch: fresh.epochLength,
+    epochs: Math.round(epochs * 1000) / 1000,
+    texts_per_objective: perKind,
+    counted: scan.length,
+  };
+  const kinds = Object.entries(perKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const lines = [
+    `data: ${s.rows} rows read from ${s.sources.length === 1 ? s.sources[0] : `${s.sources.length} sources`}, ` +
+      `${s.skippedRows} skipped (no sentence pair for ${o.l1.join(',')} ↔ ${o.l2.join(',')})` +
+      (s.evalRows ? `, ${s.evalRows} held out for validation (--eval-split ${o.evalSplit})` : '') +
+      ` → ${s.pairs} training pairs (directional)` +
+      (s.evalRows ? `, ${s.evalPairs} validation pairs → ${d.evalTexts.length} validation texts` : ''),
+    `plan: ${o.steps} steps × ${o.batchSize} = ${texts} texts = ${epochs < 0.1 ? epochs.toPrecision(2) : epochs.toFixed(2)} ` +
+      `epochs of ${fresh.epochLength} ` +
+      `(${s.pairs} pairs${fresh.replayTexts.length ? ` + ${fresh.replayTexts.length} replay rows, interleaved 1:1` : ', no replay'}); ` +
+      `texts per objective: ${kinds}${scan.length < texts ? ` (the first ${scan.length} texts)` : ''}`,
+  ];
+  return { log: entry, lines, scan: scan.slice(0, 1000) };
 }
 
 function readTrainerState(ckDir: string): TrainerState {
@@ -433,6 +578,7 @@ async function saveTrainCheckpoint(
   w: BloomWeights,
   opt: AdamW,
   st: TrainerState,
+  langNames: Record<string, string>,
 ): Promise<void> {
   const tmp = join(o.out, `.${CKPT}-tmp`),
     dst = join(o.out, CKPT);
@@ -467,6 +613,7 @@ async function saveTrainCheckpoint(
     await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
     await atomicWriteFile(join(tmp, 'trainer_state.json'), JSON.stringify(st, null, 1) + '\n');
+    await writeLanguages(tmp, o, langNames);
   } catch (e) {
     // a full disk: the partial folder goes (it kept the disk full) and the error says what a save needs
     let floats = 0;
@@ -475,6 +622,45 @@ async function saveTrainCheckpoint(
     throw saveFailure(e, { tmp, out: o.out, step: st.step, needBytes });
   }
   await replaceDir(tmp, dst);
+}
+
+/** LANGUAGES_FILE in a checkpoint: the run's languages and their prompt names, so later commands know them. */
+export const LANGUAGES_FILE = 'languages.json';
+
+async function writeLanguages(dir: string, o: TrainOptions, names: Record<string, string>): Promise<void> {
+  await atomicWriteFile(
+    join(dir, LANGUAGES_FILE),
+    JSON.stringify({ l1: o.l1, l2: o.l2, lang_names: names }, null, 1) + '\n',
+  );
+}
+
+/** --save-best: the current weights as an HF folder in out/best (written aside, then swapped in), with eval.json. */
+async function saveBestWeights(
+  gpu: Gpu,
+  o: TrainOptions,
+  cfg: ModelConfig,
+  tokenizerJSON: string,
+  w: BloomWeights,
+  langNames: Record<string, string>,
+  e: StepLog,
+): Promise<void> {
+  const tmp = join(o.out, `.${BEST}-tmp`);
+  rmSync(tmp, { recursive: true, force: true });
+  const params = await readSharded(
+    gpu,
+    w,
+    w.params,
+    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
+  );
+  const bad = firstNonFinite(params);
+  if (bad) return; // never keep non-finite weights as the best (the divergence check reports the run)
+  await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
+  await atomicWriteFile(
+    join(tmp, 'eval.json'),
+    JSON.stringify({ step: e.step, eval_loss: e.eval_loss, eval_perplexity: e.eval_perplexity }, null, 1) + '\n',
+  );
+  await writeLanguages(tmp, o, langNames);
+  await replaceDir(tmp, join(o.out, BEST));
 }
 
 async function readOptimizer(dir: string, step: number) {

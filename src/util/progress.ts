@@ -47,7 +47,8 @@ export class Progress {
     this.now = opts.now ?? Date.now;
   }
 
-  update(done: number, total = this.opts.total): void {
+  /** `extra` follows the counts on the line (train: smoothed loss, learning rate, tokens/s, eval loss). */
+  update(done: number, total = this.opts.total, extra?: string): void {
     const t = this.now();
     if (this.startDone < 0) {
       this.startDone = done;
@@ -56,7 +57,7 @@ export class Progress {
     const eta = estimateEta(done, total, this.startDone, this.startMs, t);
     const pct = total > 0 ? (100 * done) / total : 100;
     const label = this.opts.label ? `${this.opts.label} ` : '';
-    const text = `${done}/${total} ${pct.toFixed(0)}% ETA ${formatDuration(eta)}`;
+    const text = `${done}/${total} ${pct.toFixed(0)}% ETA ${formatDuration(eta)}${extra ? ` ${extra}` : ''}`;
     if (this.tty) {
       if (done < total && t - this.lastDraw < 100) return; // at most 10 redraws a second
       this.lastDraw = t;

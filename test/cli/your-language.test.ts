@@ -47,7 +47,8 @@ describe('your language end to end (nano-bloomz, English–Tagalog sample)', fun
     const steps = readFileSync(join(T, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.event === undefined); // step lines (the first line states the data)
     assert.deepEqual(
       steps.map((s) => s.step),
       [1, 2],

@@ -174,7 +174,7 @@ describe('train: run folders, divergence and resume checks', () => {
     );
     assert.equal(said.length, MAX_CONSECUTIVE_SKIPPED + 1, 'steps 1..26 ran on');
     const logged = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n');
-    assert.equal(logged.length, MAX_CONSECUTIVE_SKIPPED + 2, 'the stopping step is logged');
+    assert.equal(logged.length, MAX_CONSECUTIVE_SKIPPED + 3, 'the start line, steps 1..26 and the stopping step');
   });
 
   it('--resume refuses an optimizer state holding a NaN, naming the file and tensor', async () => {

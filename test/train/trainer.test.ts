@@ -53,10 +53,21 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       last < 0.85 * first,
       `loss ${first.toFixed(3)} → ${last.toFixed(3)}: ${full.map((x) => x.toFixed(2)).join(' ')}`,
     );
-    const lines = readFileSync(join(out, 'log.jsonl'), 'utf8')
+    const [start, ...lines] = readFileSync(join(out, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    // the first line states the data: pairs, texts per objective, replay rows, epochs, skipped rows
+    assert.equal(start.event, 'start');
+    assert.equal(start.step, 0);
+    assert.equal(start.replay_rows, 8);
+    assert.equal(start.texts, 40);
+    assert.equal(
+      Object.values(start.texts_per_objective as Record<string, number>).reduce((a, b) => a + b),
+      40,
+    );
+    assert.equal(start.texts_per_objective.replay, 20, 'replay interleaved 1:1');
+    assert.ok(start.pairs > 0 && start.skipped_rows >= 0 && start.epochs > 0);
     assert.deepEqual(Object.keys(lines[0]).sort(), [
       'grad_norm',
       'loss',
@@ -101,6 +112,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     const all = readFileSync(join(out, 'log.jsonl'), 'utf8')
       .trim()
       .split('\n')
+      .slice(1) // the start line
       .map((l) => JSON.parse(l).loss);
     assert.deepEqual(all, full);
   });

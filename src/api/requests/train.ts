@@ -32,6 +32,13 @@ const STRING_MAP = (what: string): Schema<Record<string, string>> =>
     (i) => `must be an object of ${what}s by language code, got ${show(i.input)}`,
   );
 
+/** --eval-split's rule, both doors: a row count (20) or a share of the rows (10%) */
+const evalSplitProblem = (x: unknown) =>
+  (typeof x === 'number' && Number.isInteger(x) && x >= 0) ||
+  (typeof x === 'string' && (/^\d+$/.test(x) || /^\d+(\.\d+)?%$/.test(x)))
+    ? undefined
+    : `must be a row count (e.g. 20) or a share (e.g. 10%), got ${show(x)}`;
+
 /** --loss-scale's rule, both doors: dynamic, none or a positive number */
 const lossScaleProblem = (v: unknown) => {
   const n = Number(v);
@@ -57,14 +64,26 @@ override the recipe, and the log says so (default default)`,
   }),
   pairs: text({
     arg: 'SRC',
+    repeatable: true,
     help: `parallel data (default: bundled data/${DEFAULT_PAIRS}): CSV or TSV with a header of
 language codes; JSONL {"eng":…,"tgl":…} or {"translation":{…}}; a FLORES-200 folder;
-two line-aligned files corpus.eng,corpus.tgl (docs/data-formats.md)`,
+two line-aligned files corpus.eng,corpus.tgl (docs/data-formats.md). Repeat --pairs to
+combine files (each gives the pairs of the --l1/--l2 languages it has)`,
+    api: v.union(
+      [
+        v.string(),
+        v.pipe(
+          v.array(v.string()),
+          v.minLength(1, () => 'needs at least one path'),
+        ),
+      ],
+      (i) => `must be a path or a list of paths, got ${show(i.input)}`,
+    ) as Schema<string | string[]>,
   }),
   l1: list({
     arg: 'CODES',
     default: D.l1,
-    help: 'pivot languages (ISO 639-3 codes; tgl_Latn style accepted)',
+    help: 'pivot languages (ISO 639-3 codes; tgl_Latn, ISO 639-1 and BCP-47 tags such as en, pt-BR accepted)',
   }),
   l2: list({ arg: 'CODES', default: D.l2, help: 'languages to align' }),
   langNames: text({
@@ -74,8 +93,31 @@ two line-aligned files corpus.eng,corpus.tgl (docs/data-formats.md)`,
   }),
   columns: text({
     arg: 'MAP',
-    help: 'CSV/TSV headers to read, e.g. eng=english,tgl=tagalog (default: the header is language codes)',
+    help: `CSV/TSV headers or JSONL keys to read, e.g. eng=english,tgl=tagalog (default: the header
+or keys are language codes)`,
     api: STRING_MAP('header'),
+  }),
+  evalSplit: text({
+    arg: 'N|P%',
+    help: `hold out N rows (or P % of the usable rows) of the pairs for validation, never trained on
+(a seeded sample of whole rows: both directions of a held-out sentence stay out)`,
+    check: evalSplitProblem,
+    api: v.pipe(
+      v.union([v.string(), v.number()], (i) => evalSplitProblem(i.input)!),
+      v.check(
+        (x) => evalSplitProblem(x) === undefined,
+        (i) => evalSplitProblem(i.input)!,
+      ),
+    ) as Schema<number | string>,
+  }),
+  evalSteps: int({
+    arg: 'K',
+    min: 1,
+    help: `validation loss (eval_loss, eval_perplexity in log.jsonl and the progress line) every K steps
+and at the end (default with --eval-split: at each --save-steps)`,
+  }),
+  saveBest: flag({
+    help: 'keep the weights with the lowest eval_loss in OUT/best (HF folder + eval.json; needs --eval-split)',
   }),
   objectives: text({
     arg: 'LIST',
@@ -164,8 +206,16 @@ export function trainProblem(o: {
   gradAccum?: number;
   resume?: boolean;
   overwrite?: boolean;
+  evalSplit?: number | string;
+  evalSteps?: number;
+  saveBest?: boolean;
 }): { field: string; problem: string } | undefined {
   if (o.resume && o.overwrite) return { field: 'resume', problem: 'and overwrite contradict each other: pass one' };
+  // a resumed run has its own split (the request gives only what changes)
+  if (!o.resume && o.evalSplit === undefined && o.evalSteps !== undefined)
+    return { field: 'evalSteps', problem: 'needs a validation split: add evalSplit (rows, or a share such as 10%)' };
+  if (!o.resume && o.evalSplit === undefined && o.saveBest)
+    return { field: 'saveBest', problem: 'keeps the lowest eval loss: add evalSplit (rows, or a share such as 10%)' };
   const b = o.batchSize ?? D.batchSize,
     k = o.gradAccum ?? D.gradAccum;
   if (b % k !== 0) return { field: 'batchSize', problem: `${b} must be a multiple of gradAccum ${k}` };
@@ -228,6 +278,11 @@ export const ALIGN = defineRequest(
     replay: apiOnly(v.string(), 'past instruction data, JSONL {"inputs","targets"} (as --replay); absent: no replay'),
     replayName: apiOnly(v.string(), 'its file name (default replay.jsonl)'),
     columns: TRAIN_FIELDS.columns,
+    evalSplit: TRAIN_FIELDS.evalSplit,
+    evalSteps: int({
+      min: 1,
+      help: 'the validation loss every K steps and at the end (default with evalSplit: at the end only)',
+    }),
   },
   (r, fail) => {
     const p = trainProblem(r);

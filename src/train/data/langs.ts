@@ -1,8 +1,9 @@
 // Languages: any ISO 639-3 code (optionally with a FLORES-200 script subtag, `tgl_Latn`), local-use `qaa`–`qtz`,
-// and the English name put in prompts ([SOURCE_LANG] …). NusaX codes keep their own names (the official `lang_map`
+// ISO 639-1 two-letter codes and the usual BCP-47 tags (`en`, `yo`, `pt-BR`, `zh-Hant`: mapped to ISO 639-3, the
+// region dropped, a script subtag kept as `zho-Hant`), and the English name put in prompts ([SOURCE_LANG] …). NusaX codes keep their own names (the official `lang_map`
 // of data_utils.py for the nine FLORES languages; mad, nij, bbc are NusaX-only); other names come from the ISO 639-3
 // table (iso-639-3 npm package, compacted by build.mjs); `--lang-names tgl=Tagalog` overrides both. Browser-safe.
-import { ISO639_3 } from '../../generated/iso639-3.ts';
+import { ISO639_1, ISO639_3 } from '../../generated/iso639-3.ts';
 
 export interface LangInfo {
   code: string;
@@ -55,6 +56,73 @@ function isoTable() {
 }
 
 const CODE_RE = /^([a-z]{3})(?:_([A-Za-z]{4}))?$/;
+/** BCP-47: a 2- or 3-letter language, then optional script (4 letters), region (2 letters or 3 digits) and other
+ *  subtags (variants, extensions: ignored), separated by `-` (or `_` after a 2-letter language: `pt_BR`). */
+const BCP47_RE = /^([a-z]{2,3})(?:[-_]([a-z]{4}))?(?:[-_](?:[a-z]{2}|\d{3}))?(?:-[a-z0-9]{1,8})*$/i;
+
+let iso1: Map<string, string> | undefined;
+/** ISO 639-1 two-letter code → ISO 639-3 code (a macrolanguage's own code: zh → zho, ar → ara). */
+export function fromIso639_1(two: string): string | undefined {
+  iso1 ??= new Map(ISO639_1.split('\n').map((r) => r.split('\t') as [string, string]));
+  return iso1.get(two.toLowerCase());
+}
+
+/**
+ * A BCP-47 tag (`en`, `yo`, `pt-BR`, `zh-Hant`, `sr-Latn-RS`, `yor-NG`) as an ISO 639-3 code: the two-letter
+ * language mapped through ISO 639-1, the region dropped, a script subtag kept as `zho-Hant` (BCP-47 writes a script
+ * only where it tells two written forms apart). Undefined when `tag` is not such a tag or its language is unknown.
+ * FLORES-200's `tgl_Latn` is not handled here (langCode reads it as `tgl`: FLORES names every file with a script).
+ */
+export function fromBcp47(tag: string, names: LangNames = {}): string | undefined {
+  const m = BCP47_RE.exec(tag.trim());
+  if (!m) return undefined;
+  const [lang, script] = [m[1].toLowerCase(), m[2]];
+  // `tgl_Latn` is the FLORES form, and a 3-letter `_` tag without a script is not BCP-47
+  if (lang.length === 3 && tag.includes('_')) return undefined;
+  const code = lang.length === 2 ? fromIso639_1(lang) : lang;
+  if (!code || !(isoTable().names.has(code) || isLocalUse(code) || code in names)) return undefined;
+  return script ? `${code}-${script[0].toUpperCase()}${script.slice(1).toLowerCase()}` : code;
+}
+
+/** The base ISO 639-3 code of a code this module returns: `zho-Hant` → zho, `tgl_Latn` → tgl. */
+export function baseCode(code: string): string {
+  return code.slice(0, 3).toLowerCase();
+}
+
+/** Script names for the prompt name of a script-tagged code (`zho-Hant` → "Chinese (Traditional)"). */
+const SCRIPTS: Record<string, string> = {
+  Hans: 'Simplified',
+  Hant: 'Traditional',
+  Latn: 'Latin script',
+  Cyrl: 'Cyrillic script',
+  Arab: 'Arabic script',
+  Deva: 'Devanagari script',
+  Beng: 'Bengali script',
+  Ethi: 'Ethiopic script',
+  Grek: 'Greek script',
+  Hebr: 'Hebrew script',
+  Tfng: 'Tifinagh script',
+  Olck: 'Ol Chiki script',
+  Mtei: 'Meitei Mayek script',
+  Tibt: 'Tibetan script',
+  Geor: 'Georgian script',
+  Armn: 'Armenian script',
+  Guru: 'Gurmukhi script',
+  Gujr: 'Gujarati script',
+  Taml: 'Tamil script',
+  Telu: 'Telugu script',
+  Knda: 'Kannada script',
+  Mlym: 'Malayalam script',
+  Orya: 'Odia script',
+  Sinh: 'Sinhala script',
+  Thaa: 'Thaana script',
+  Mymr: 'Myanmar script',
+  Khmr: 'Khmer script',
+  Laoo: 'Lao script',
+  Thai: 'Thai script',
+  Jpan: 'Japanese script',
+  Kore: 'Korean script',
+};
 
 /** True for the ISO 639-3 local-use range qaa–qtz (no standard name: give one with --lang-names). */
 export function isLocalUse(code: string): boolean {
@@ -81,13 +149,17 @@ export function langCode(key: string, names: LangNames = {}, where = ''): string
   const k = key.trim();
   const m = CODE_RE.exec(k.toLowerCase());
   if (m && (isoTable().names.has(m[1]) || isLocalUse(m[1]) || m[1] in names)) return m[1];
+  if (k in names) return k; // a key --lang-names already normalised (e.g. zho-Hant)
+  const bcp = fromBcp47(k, names);
+  if (bcp) return bcp;
   // Names only from 4 letters on: short strings are codes or typos, and a few languages are named "En", "Are", ….
   const byName = k.length >= 4 ? isoTable().byName.get(k.toLowerCase().replace(/_/g, ' ')) : undefined;
   if (byName) return byName;
   const pre = where ? `${where}: ` : '';
   throw new Error(
-    `${pre}unknown language "${key}": expected an ISO 639-3 code (e.g. tgl or tgl_Latn), a local-use code qaa–qtz, ` +
-      'or an English language name; for a code outside ISO 639-3 give its name with --lang-names CODE=Name',
+    `${pre}unknown language "${key}": expected an ISO 639-3 code (e.g. tgl or tgl_Latn), an ISO 639-1 or BCP-47 ` +
+      'tag (tl, pt-BR, zh-Hant), a local-use code qaa–qtz, or an English language name; for a code outside ISO ' +
+      '639-3 give its name with --lang-names CODE=Name',
   );
 }
 
@@ -105,6 +177,13 @@ export function langTag(raw: string): string {
 
 /** The English name used in prompts: --lang-names, then the NusaX name, then the ISO 639-3 table. */
 export function langName(code: string, names: LangNames = {}): string {
+  // `zho-Hant` (a BCP-47 script kept by langCode): the script's name after the language's
+  const scripted = /^([a-z]{3})-([A-Z][a-z]{3})$/.exec(code.trim());
+  if (scripted) {
+    if (names[code.trim()]) return names[code.trim()];
+    const s = scripted[2];
+    return `${langName(scripted[1], names)} (${SCRIPTS[s] ?? `${s} script`})`;
+  }
   const base = code.trim().toLowerCase().replace(CODE_RE, '$1');
   const given = names[base] ?? names[code];
   if (given) return given;
@@ -124,12 +203,17 @@ export function parseLangNames(spec: string | undefined, flag = '--lang-names'):
   for (const part of spec.split(',').map((s) => s.trim())) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    const code = part.slice(0, Math.max(eq, 0)).trim().toLowerCase();
+    const raw = part.slice(0, Math.max(eq, 0)).trim();
     const name = part.slice(eq + 1).trim();
-    const m = CODE_RE.exec(code);
-    if (eq <= 0 || !m || !name)
-      throw new Error(`${flag}: bad entry "${part}" (expected CODE=Name, e.g. tgl=Tagalog,qaa=Zedish)`);
-    out[m[1]] = name;
+    const m = CODE_RE.exec(raw.toLowerCase());
+    // a 3-letter code (named here, so any code outside ISO 639-3 too), else an ISO 639-1/BCP-47 tag (en, zh-Hant)
+    const code = m ? m[1] : eq > 0 ? fromBcp47(raw) : undefined;
+    if (eq <= 0 || !code || !name)
+      throw new Error(
+        `${flag}: bad entry "${part}" (expected CODE=Name with an ISO 639-3 code or an ISO 639-1/BCP-47 tag, ` +
+          'e.g. tgl=Tagalog,qaa=Zedish,yo=Yoruba)',
+      );
+    out[code] = name;
   }
   return out;
 }

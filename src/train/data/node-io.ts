@@ -18,7 +18,7 @@ import {
   parsePairsJsonl,
 } from './parallel.ts';
 import { parseReplayJsonl } from './replay.ts';
-import { pairsForObjectives } from './stream.ts';
+import { type PreparedData, prepareData } from './prepare.ts';
 import type { ReplayRow } from './replay.ts';
 
 export type { PairsSource } from './parallel.ts';
@@ -68,6 +68,11 @@ export function readAlignedFiles(paths: readonly string[], names: LangNames = {}
   const sources: Record<string, string> = {};
   for (const p of paths) {
     const ext = extname(p).slice(1);
+    if (/^(csv|tsv|jsonl|json|txt)$/i.test(ext))
+      throw new Error(
+        `--pairs ${paths.join(',')}: a comma joins two line-aligned files named by language (corpus.eng,corpus.tgl); ` +
+          `to combine several pair files, repeat --pairs (--pairs ${paths.map((p) => basename(p)).join(' --pairs ')})`,
+      );
     let code: string;
     try {
       code = langCode(ext, names);
@@ -100,19 +105,70 @@ export function readParallel(path: string, o: ParseOptions = {}): PairsSource {
 }
 
 export interface PairsRequest {
-  pairs: string; // --pairs: a file, a FLORES folder or `a.eng,b.tgl`
+  pairs: string | readonly string[]; // --pairs (repeatable): a file, a FLORES folder or `a.eng,b.tgl` each
   l1: readonly string[];
   l2: readonly string[];
   objectives: string | readonly string[];
   langNames?: LangNames;
   columns?: Readonly<Record<string, string>>;
   floresHeldOut?: number; // a FLORES folder: hold out this many dev+devtest rows (floresSplit, seed 0) and train on the rest
+  evalSplit?: number | string; // --eval-split N|P%: rows held out for the validation loss (prepare.ts)
+  seed?: number; // the run's seed (the validation split draws with it)
+  recipe?: string; // the recipe that set floresHeldOut (named in its error)
+}
+
+/** The --pairs paths of a request (one string may be a single path). */
+export function pairsPaths(pairs: string | readonly string[]): string[] {
+  return typeof pairs === 'string' ? [pairs] : [...pairs];
+}
+
+/** One --pairs path read, a FLORES folder's held-out rows (--flores-held-out) removed. */
+function readSource(path: string, r: PairsRequest): PairsSource {
+  const src = readParallel(path, { names: r.langNames, columns: r.columns });
+  if (!r.floresHeldOut || src.kind !== 'aligned' || !statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    return src;
+  const rows = Object.values(src.corpus.columns)[0]?.length ?? 0;
+  if (r.floresHeldOut >= rows) {
+    const from = r.recipe && r.recipe !== 'default' ? ` (--recipe ${r.recipe} holds out ${r.floresHeldOut})` : '';
+    throw new Error(
+      `--pairs ${path}: cannot hold out ${r.floresHeldOut} of its ${rows} FLORES rows${from}: pass ` +
+        `--flores-held-out N with N below ${rows} (e.g. --flores-held-out ${Math.max(1, Math.floor(rows / 10))}), ` +
+        'or --flores-held-out 0 to train on every row',
+    );
+  }
+  return { kind: 'aligned', corpus: floresSplit(src.corpus, { heldOut: r.floresHeldOut, seed: 0 }).train };
+}
+
+/** A run's data (`train`, `data --preview`): every --pairs source read, combined, split and paired (prepare.ts). */
+export function loadTrainingData(r: PairsRequest): PreparedData {
+  const paths = pairsPaths(r.pairs);
+  return prepareData(
+    paths.map((p) => readSource(p, r)),
+    { l1: r.l1, l2: r.l2, objectives: r.objectives, evalSplit: r.evalSplit, seed: r.seed ?? 0 },
+  );
 }
 
 /** The directional training pairs of `train` and `data --preview`: read, then paired as the objectives need. */
 export function loadTrainingPairs(r: PairsRequest): ParallelPair[] {
-  let src = readParallel(r.pairs, { names: r.langNames, columns: r.columns });
-  if (r.floresHeldOut && src.kind === 'aligned' && statSync(r.pairs, { throwIfNoEntry: false })?.isDirectory())
-    src = { kind: 'aligned', corpus: floresSplit(src.corpus, { heldOut: r.floresHeldOut, seed: 0 }).train };
-  return pairsForObjectives(src, r.l1, r.l2, r.objectives);
+  return loadTrainingData(r).pairs;
+}
+
+/**
+ * The prompt names a training run recorded in its checkpoint folder (languages.json, written by the trainer with
+ * checkpoint/ and best/): code → name; {} for a folder without one.
+ */
+export function checkpointLangNames(dir: string): Record<string, string> {
+  const f = join(dir, 'languages.json');
+  if (!existsSync(f)) return {};
+  try {
+    const names = JSON.parse(read(f))?.lang_names;
+    if (names && typeof names === 'object' && !Array.isArray(names))
+      return Object.fromEntries(Object.entries(names).filter(([, v]) => typeof v === 'string')) as Record<
+        string,
+        string
+      >;
+  } catch {
+    /* a damaged file: the built-in names and --lang-names apply */
+  }
+  return {};
 }

@@ -5,7 +5,7 @@
 // files by path. Errors name the file and line.
 import { Rng } from '../rng.ts';
 import { CsvError, type Delimiter, delimiterFor, parseCsvRecords } from '../../util/csv-parse.ts';
-import { langCode, type LangNames } from './langs.ts';
+import { baseCode, langCode, type LangNames } from './langs.ts';
 
 /** One training example's raw material; sentence1/lang1 is the source side. Languages are ISO 639-3 codes. */
 export interface ParallelPair {
@@ -64,6 +64,7 @@ export function parsePairsTable(text: string, source = '<pairs.csv>', o: ParseOp
   } else {
     header.forEach((h, idx) => {
       if (idx === 0 && h === '') return; // pandas' unnamed index column
+      if (ROW_ID_KEYS.has(h.toLowerCase())) return; // a row identifier (`id` is not read as ISO 639-1 Indonesian)
       try {
         cols.push({ idx, code: langCode(h, o.names) });
       } catch {
@@ -204,6 +205,7 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
   const pairs: ParallelPair[] = [];
   const rows: Record<string, string>[] = [];
   let form: 'directional' | 'flat' | 'translation' | undefined;
+  const seenKeys = new Set<string>(); // --columns keys found in some row
   const lines = text.split(/\r?\n/);
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
@@ -219,6 +221,11 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
     if (form && f !== form) throw new Error(`${at}: a ${f} row in a file of ${form} rows (use one form per file)`);
     form = f;
     if (f === 'directional') {
+      if (o.columns)
+        throw new Error(
+          `${at}: --columns maps CSV/TSV headers and JSONL keys of aligned rows; these rows name their languages ` +
+            '("lang1", "lang2"): leave --columns out',
+        );
       for (const k of ['lang1', 'lang2', 'sentence1', 'sentence2'])
         if (typeof r[k] !== 'string') throw new Error(`${at}: missing string field "${k}"`);
       const [s1, s2] = [(r.sentence1 as string).trim(), (r.sentence2 as string).trim()];
@@ -235,17 +242,37 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
     if (!obj || typeof obj !== 'object' || Array.isArray(obj))
       throw new Error(`${at}: "translation" must be an object of language code → sentence`);
     const row: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-      if (typeof v !== 'string' || (f === 'flat' && ROW_ID_KEYS.has(k))) continue;
-      const code = langCode(k, o.names, `${at}: key "${k}"`);
-      if (code in row) throw new Error(`${at}: two keys are language "${code}"`);
-      row[code] = v.trim();
-    }
-    if (Object.keys(row).length === 0)
+    const fields = obj as Record<string, unknown>;
+    if (o.columns) {
+      // --columns eng=en,yor=yo: only these keys, whatever they are called
+      for (const [code, key] of Object.entries(o.columns)) {
+        const v = fields[key];
+        if (typeof v === 'string') row[code] = v.trim();
+        if (key in fields) seenKeys.add(key);
+      }
+    } else
+      for (const [k, v] of Object.entries(fields)) {
+        if (typeof v !== 'string' || (f === 'flat' && ROW_ID_KEYS.has(k))) continue;
+        let code: string;
+        try {
+          code = langCode(k, o.names);
+        } catch (e) {
+          throw new Error(
+            `${at}: key "${k}": ${(e as Error).message}; or map the keys with --columns CODE=KEY (e.g. ` +
+              `--columns eng=${k},tgl=OTHER_KEY)`,
+          );
+        }
+        if (code in row) throw new Error(`${at}: two keys are language "${code}" (keep one, or use --columns)`);
+        row[code] = v.trim();
+      }
+    if (Object.keys(row).length === 0 && !o.columns)
       throw new Error(`${at}: no sentences (expected e.g. {"eng": "...", "tgl": "..."})`);
     rows.push(row);
   });
   if (form === undefined) throw new Error(`${source}:1: no pairs (empty file)`);
+  const unseen = Object.entries(o.columns ?? {}).find(([, key]) => !seenKeys.has(key));
+  if (unseen && form !== 'directional')
+    throw new Error(`${source}: --columns ${unseen[0]}=${unseen[1]}: no row has the key "${unseen[1]}"`);
   if (form === 'directional') {
     if (pairs.length === 0) throw new Error(`${source}:1: no pairs (every row has an empty sentence)`);
     return { kind: 'pairs', pairs };
@@ -268,8 +295,13 @@ export function parseParallelText(text: string, name: string, o: ParseOptions = 
  *  languages are all among --l1/--l2 (an error when that leaves none). */
 export function pairsFromSource(src: PairsSource, opts: PairOptions): ParallelPair[] {
   if (src.kind === 'aligned') return buildPairs(src.corpus, opts);
-  const want = new Set([...opts.l1, ...opts.l2]);
-  const out = src.pairs.filter((p) => want.has(p.lang1) && want.has(p.lang2));
+  const want = Object.fromEntries([...opts.l1, ...opts.l2].map((c) => [c, true]));
+  // a pair's language as the --l1/--l2 code that names it (yor for a yor-Latn row)
+  const as = (l: string) => (l in want ? l : Object.keys(want).find((w) => columnFor({ [l]: 1 }, w) === l));
+  const out = src.pairs.flatMap((p) => {
+    const [a, b] = [as(p.lang1), as(p.lang2)];
+    return a && b ? [{ ...p, lang1: a, lang2: b }] : [];
+  });
   if (out.length === 0) {
     const have = [...new Set(src.pairs.flatMap((p) => [p.lang1, p.lang2]))].join(', ');
     throw new Error(
@@ -286,10 +318,20 @@ export interface PairOptions {
   monolingual?: boolean;
 }
 
+/**
+ * The column of language `code`: its own, else the one column of the same base language (`yor` reads a `yo-Latn`
+ * column; `zho-Hant` reads a `zho` column); undefined when there is none or several (zho-Hans and zho-Hant for zho).
+ */
+export function columnFor(columns: Readonly<Record<string, unknown>>, code: string): string | undefined {
+  if (code in columns) return code;
+  const same = Object.keys(columns).filter((k) => baseCode(k) === baseCode(code));
+  return same.length === 1 ? same[0] : undefined;
+}
+
 /** Directional pairs: for each pivot p and each L2 x (x ≠ p): p→x and x→p; empty cells are skipped. */
 export function buildPairs(corpus: AlignedCorpus, opts: PairOptions): ParallelPair[] {
   const col = (code: string) => {
-    const c = corpus.columns[code];
+    const c = corpus.columns[columnFor(corpus.columns, code) ?? code];
     if (!c) {
       const have = Object.keys(corpus.columns);
       const hint = have.length === 2 ? ` (e.g. --l1 ${have[0]} --l2 ${have[1]})` : '';

@@ -39,7 +39,15 @@ describe('train/data formats (--pairs)', () => {
     const text = 'id,english,tagalog_text\n1,Hi.,Kumusta.\n';
     const columns = parseColumnsSpec('eng=english,tgl=tagalog_text');
     assert.deepEqual(parsePairsTable(text, 'p.csv', { columns }).columns, { eng: ['Hi.'], tgl: ['Kumusta.'] });
-    assert.throws(() => parsePairsTable(text, 'p.csv'), /p\.csv:1: column 1 "id" is not a language code.*--columns/);
+    // `id` is a row identifier (as in flat JSONL), skipped, not Indonesian (ISO 639-1 "id"): the next header is named
+    assert.throws(
+      () => parsePairsTable(text, 'p.csv'),
+      /p\.csv:1: column 3 "tagalog_text" is not a language code.*--columns/,
+    );
+    assert.deepEqual(parsePairsTable('id,eng,tgl\n1,Hi.,Kumusta.\n', 'p.csv').columns, {
+      eng: ['Hi.'],
+      tgl: ['Kumusta.'],
+    });
     assert.throws(
       () => parsePairsTable(text, 'p.csv', { columns: { eng: 'english', tgl: 'tl' } }),
       /p\.csv:1: --columns tgl=tl: no column "tl"/,

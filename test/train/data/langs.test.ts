@@ -19,7 +19,8 @@ describe('train/data/langs', () => {
     assert.equal(langCode('toba_batak'), 'bbc'); // NusaX folder names keep working
     assert.throws(() => langCode('xqz'), /unknown language "xqz".*--lang-names/);
     assert.throws(() => langCode('tgl_Latin'), /unknown language "tgl_Latin"/);
-    assert.throws(() => langCode('en'), /unknown language "en"/);
+    assert.equal(langCode('en'), 'eng'); // ISO 639-1 (issue 25 item 5; refused before)
+    assert.throws(() => langCode('qq'), /unknown language "qq".*BCP-47/);
     assert.equal(langCode('xqz', { xqz: 'Newlang' }), 'xqz'); // a code outside ISO 639-3, named by the user
     assert.throws(() => langCode('xqz', {}, 'p.tsv:1'), /^Error: p\.tsv:1: unknown language/);
   });
