@@ -135,6 +135,7 @@ describe('train: run folders, divergence and resume checks', () => {
     for (const d of ['checkpoint', 'checkpoint-3', 'checkpoint-4'])
       assert.deepEqual(readdirSync(join(out, d)).sort(), [
         'config.json',
+        'languages.json',
         'model.safetensors',
         'optimizer.safetensors',
         'tokenizer.json',
