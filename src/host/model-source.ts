@@ -2,7 +2,7 @@
 // transformers would: a single model.safetensors or the shard index and its shards), and the check that a model
 // fits this adapter's buffer limits before anything is uploaded.
 import type { LoadOptions, Runtime } from './runtime.ts';
-import { bloomParameters, parseBloomConfig } from '../model/bloom/config.ts';
+import { familyOf, parseModelConfig } from '../model/families.ts';
 
 /**
  * Where a model comes from: its files by name (a Map or an object), the File list of an <input webkitdirectory>,
@@ -255,18 +255,17 @@ export async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: Loa
   } catch (e) {
     throw new Error(`${cfgName}: not valid JSON (${(e as Error).message})`);
   }
-  const cfg = parseBloomConfig(json, cfgName);
+  const cfg = parseModelConfig(json, cfgName);
   const lim = r.adapter.limits;
   const cap = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
   let total = 0,
     big = { name: '', bytes: 0 };
-  for (const p of bloomParameters(cfg)) {
+  for (const p of familyOf(cfg).parameters(cfg)) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     const bytes = n * (dtype === 'f16' && p.shape.length === 2 ? 2 : 4);
     total += bytes;
-    // the embedding is split into vocabulary shards that fit; every other tensor must fit one binding
-    if (p.name !== 'word_embeddings.weight' && bytes > big.bytes)
-      big = { name: `${p.name} ${p.shape.join('×')}`, bytes };
+    // vocabulary tables (role embedding) are split into shards that fit; every other tensor must fit one binding
+    if (p.role !== 'embedding' && bytes > big.bytes) big = { name: `${p.name} ${p.shape.join('×')}`, bytes };
   }
   if (big.bytes > cap) {
     throw new Error(
@@ -318,15 +317,15 @@ export async function planModel(src: ModelSource, limits: Record<string, number>
   } catch (e) {
     throw new Error(`config.json: not valid JSON (${(e as Error).message})`);
   }
-  const cfg = parseBloomConfig(json, 'config.json');
+  const cfg = parseModelConfig(json, 'config.json');
   let parameters = 0,
     f32 = 0,
     f16 = 0;
-  for (const p of bloomParameters(cfg)) {
+  for (const p of familyOf(cfg).parameters(cfg)) {
     const n = p.shape.reduce((a, b) => a * b, 1);
     parameters += n;
     f32 += 4 * n;
-    // packed two per 4-byte word, as BloomWeights stores matrices and the embedding under dtype f16
+    // packed two per 4-byte word, as the weights store matrices and vocabulary tables under dtype f16
     f16 += p.shape.length === 2 ? 4 * Math.ceil(n / 2) : 4 * n;
   }
   return {
