@@ -145,6 +145,11 @@ function collect(
   return { tensors, lmHeadUntied: !!lm && !tied };
 }
 
+/** The config.json key that gave a value, as the file spells it (BLOOM: n_layer; Llama/Qwen3: num_hidden_layers). */
+function keyIn(cfg: ModelConfig, keys: string[]): string {
+  return keys.find((k) => k in cfg.raw) ?? keys[0];
+}
+
 /** Every expected tensor present with the config's shape and a float dtype; extras dropped with a warning. */
 function validate(
   cfg: ModelConfig,
@@ -169,12 +174,13 @@ function validate(
       problems.push(`tensor '${p.name}' in ${t.file.name} has dtype ${t.info.dtype}; weights must be F32, F16 or BF16`);
   }
   const names = new Set(expected.map((p) => p.name));
+  const layers = `${keyIn(cfg, ['n_layer', 'num_hidden_layers'])}=${cfg.nLayer}`;
   for (const [n, t] of tensors) {
     const layer = familyOf(cfg).layerOf(n);
     if (!names.has(n) && layer !== undefined && layer >= cfg.nLayer) {
       // ignoring them would silently score with a truncated model
       problems.push(
-        `tensor '${t.info.name}' in ${t.file.name} belongs to layer ${layer}, but config.json has ${cfg.nLayer} layers: the weights have more layers than the config`,
+        `tensor '${t.info.name}' in ${t.file.name} belongs to layer ${layer}, but config.json has ${layers}: the weights have more layers than the config`,
       );
       tensors.delete(n);
     } else if (!names.has(n)) {
@@ -183,7 +189,8 @@ function validate(
     }
   }
   if (problems.length) {
-    const sizes = `vocab_size=${cfg.vocabSize}, hidden_size=${cfg.hiddenSize}, n_layer=${cfg.nLayer}, n_head=${cfg.nHead}`;
+    const heads = `${keyIn(cfg, ['n_head', 'num_attention_heads'])}=${cfg.nHead}`;
+    const sizes = `vocab_size=${cfg.vocabSize}, hidden_size=${cfg.hiddenSize}, ${layers}, ${heads}`;
     const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
     throw new Error(
       `checkpoint does not match its config.json (${sizes}) — use the config.json that belongs to these weights:\n  ${problems.slice(0, 20).join('\n  ')}${more}`,

@@ -6,8 +6,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../src/host/runtime.ts';
+import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../src/model/safetensors.ts';
 import { FIXTURES, REPO } from '../helpers/gpu.ts';
+import { makeTinyQwen3 } from '../helpers/tiny-qwen3.ts';
 
 /** A copy of a fixture folder with `edit` applied to each tensor (by file name) and to config.json. */
 async function variant(
@@ -76,6 +78,17 @@ describe('load checks (bloom-tiny variants)', () => {
     );
     dirs.push(dir);
     await assert.rejects(rt.loadModel({ path: dir }), /belongs to layer 1, but config\.json has n_layer=1/);
+  });
+
+  it('the same refusal for a Qwen3 config names its own key (num_hidden_layers)', async () => {
+    const dir = await makeTinyQwen3();
+    dirs.push(dir);
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, num_hidden_layers: 1 }));
+    await assert.rejects(
+      openCheckpoint(dir),
+      /\(vocab_size=151936, hidden_size=32, num_hidden_layers=1, num_attention_heads=4\)[\s\S]*'model\.layers\.1\.[a-z_.]+' in \S*model-00002-of-00002\.safetensors belongs to layer 1, but config\.json has num_hidden_layers=1/,
+    );
   });
 
   it('a tokenizer with ids past vocab_size is refused (out-of-range embedding rows were scored)', async () => {
