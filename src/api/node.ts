@@ -11,6 +11,11 @@ import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskN
 import { evaluate as runEvaluation } from '../eval/evaluate.ts';
 import { compareRuns, type CompareOptions, type CompareRunsJson } from '../eval/compare-runs.ts';
 import { loadRun } from '../eval/results-file.ts';
+import { parseShard } from '../eval/shard.ts';
+import { evaluateTranslationFiles } from '../eval/translation-files.ts';
+import type { Generator, TranslationResults } from '../eval/translation.ts';
+import { parseColumnsSpec } from '../train/data/parallel.ts';
+import { TRANSLATION_TEMPLATES } from '../train/data/templates.ts';
 import {
   BEST,
   completeOptions,
@@ -41,7 +46,10 @@ import {
   trainProblem,
 } from './requests/index.ts';
 import { applyRecipe, type RecipeName } from '../train/recipe.ts';
-import { langCode } from '../train/data/langs.ts';
+import { langCode, parseLangNames } from '../train/data/langs.ts';
+
+/** Request keys that only translation evaluation reads. */
+const TRANSLATION_ONLY = ['l1', 'l2', 'langNames', 'columns', 'floresHeldOut', 'maxNewTokens'] as const;
 
 export { resolveModelPath };
 import type {
@@ -201,11 +209,20 @@ class NodeRuntime implements InstructAlignRuntime {
     return this.rt.generate(p, GENERATE.parse(options));
   }
 
-  async evaluate(request: EvaluateRequest = {}, options: CallOptions<EvaluateProgress> = {}): Promise<ResultsJson> {
+  evaluate(
+    request: EvaluateRequest & { task: 'translation' },
+    options?: CallOptions<EvaluateProgress>,
+  ): Promise<TranslationResults>;
+  evaluate(request?: EvaluateRequest, options?: CallOptions<EvaluateProgress>): Promise<ResultsJson>;
+  async evaluate(
+    request: EvaluateRequest = {},
+    options: CallOptions<EvaluateProgress> = {},
+  ): Promise<ResultsJson | TranslationResults> {
     this.live('evaluate');
     const req = EVALUATE.parse(request);
     const opts = callOptions('evaluate').parse(options) as CallOptions<EvaluateProgress>;
     if (!this.modelInfo) throw new Error('evaluate: load a model first (loadModel)');
+    if (req.task === 'translation') return this.evaluateTranslation(request, req, opts);
     const data = evaluationData(req);
     const prompts = req.templates
       ? customPrompts(
@@ -213,6 +230,11 @@ class NodeRuntime implements InstructAlignRuntime {
           req.templates.map((_, k) => `templates[${k}]`),
         )
       : selectPrompts(data.task as TaskName, req.prompts);
+    for (const k of TRANSLATION_ONLY)
+      if (request[k] !== undefined) throw new RequestError('evaluate', k, "is for task: 'translation'");
+    const shard = req.shard === undefined ? undefined : parseShard(req.shard, 'evaluate: shard');
+    if (shard && !req.out)
+      throw new RequestError('evaluate', 'shard', 'needs out: the shard folder that `instructalign merge` combines');
     const batchSize = req.batchSize;
     const scorer = scorerFromRuntime(
       this.rt,
@@ -238,10 +260,81 @@ class NodeRuntime implements InstructAlignRuntime {
         options: { quote: !!req.quoteOptions },
         overwrite: !!req.overwrite,
         scoring: req.scoring,
+        shard,
         signal: opts.signal,
         onProgress: opts.onProgress,
       });
       return res.results;
+    } finally {
+      if (!req.out) rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  /** evaluate({ task: 'translation', data: PAIRS, l1, l2, … }): as `instructalign eval --task translation`. */
+  private async evaluateTranslation(
+    request: EvaluateRequest,
+    req: ReturnType<typeof EVALUATE.parse>,
+    opts: CallOptions<EvaluateProgress>,
+  ): Promise<TranslationResults> {
+    const need = (k: 'data' | 'l1' | 'l2', eg: string) => {
+      if (request[k] === undefined || (k === 'data' && req.data === 'nusax'))
+        throw new RequestError('evaluate', k, `is needed for task: 'translation' (e.g. ${eg})`);
+    };
+    need('data', "data: 'pairs.tsv'");
+    need('l1', "l1: ['eng']");
+    need('l2', "l2: ['tgl']");
+    for (const k of ['templates', 'labels', 'scoring', 'shard', 'groups', 'quoteOptions'] as const)
+      if (request[k] !== undefined)
+        throw new RequestError('evaluate', k, "is for classification, not task: 'translation'");
+    const names = parseLangNames(req.langNames);
+    const codes = (k: 'l1' | 'l2') => req[k]!.map((c) => langCode(c, names, k));
+    const prompts = request.prompts === undefined ? [1] : req.prompts;
+    const bad = prompts.find((p) => p > TRANSLATION_TEMPLATES.length);
+    if (bad !== undefined)
+      throw new RequestError(
+        'evaluate',
+        'prompts',
+        `: translation prompts are 1-${TRANSLATION_TEMPLATES.length}, got ${bad}`,
+      );
+    const m = this.rt.info();
+    const info = loadedScorerInfo(
+      { ...m, name: this.modelInfo!.name },
+      { adapter: this.adapter, dtype: this.modelInfo!.dtype },
+    );
+    const rt = this.rt;
+    const generator: Generator = {
+      async generate(texts, maxNewTokens) {
+        const out: string[] = [];
+        for (const t of texts) out.push((await rt.generate(t, { maxNewTokens })).text);
+        return out;
+      },
+      describe: () => info,
+    };
+    const out = req.out ?? mkdtempSync(join(tmpdir(), 'instructalign-eval-'));
+    const started = Date.now();
+    try {
+      const r = await evaluateTranslationFiles({
+        generator,
+        pairs: req.data,
+        l1: codes('l1'),
+        l2: codes('l2'),
+        prompts,
+        outDir: out,
+        limit: req.limit,
+        maxNewTokens: req.maxNewTokens,
+        langNames: names,
+        columns: req.columns ? parseColumnsSpec(req.columns, names) : undefined,
+        floresHeldOut: req.floresHeldOut,
+        signal: opts.signal,
+        onProgress: (done, total) =>
+          opts.onProgress?.({
+            done,
+            total,
+            resumed: 0,
+            etaSeconds: done ? ((Date.now() - started) / 1000 / done) * (total - done) : Number.NaN,
+          }),
+      });
+      return r.results;
     } finally {
       if (!req.out) rmSync(out, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 // The public API's shapes, in one place: the Node runtime (src/api/node.ts, `import 'instructalign'`) implements
 // InstructAlignRuntime; the browser worker (src/host/worker.ts through `instructalign/web`) implements CoreRuntime,
 // the part both share, and is checked against it at compile time (src/host/web.ts).
+import type { TranslationResults } from '../eval/translation.ts';
 import type { ModelInfo, ScoreResult } from '../host/runtime.ts';
 import type { COMPARE, EVALUATE, GENERATE, LOAD_MODEL, RequestOf, SCORE } from './requests/index.ts';
 import type { TrainRequest } from './requests/train.ts';
@@ -94,6 +95,11 @@ export interface InstructAlignRuntime extends CoreRuntime {
   /** decodes token ids with the loaded model's tokenizer */
   decode(ids: number[]): Promise<string>;
   /** zero-shot evaluation of the loaded model; resolves to the results.json object `instructalign eval` writes */
+  /** task 'translation': greedy translations both ways, chrF++ and BLEU (`eval --task translation`; data, l1, l2) */
+  evaluate(
+    req: EvaluateRequest & { task: 'translation' },
+    opts?: CallOptions<EvaluateProgress>,
+  ): Promise<TranslationResults>;
   evaluate(req?: EvaluateRequest, opts?: CallOptions<EvaluateProgress>): Promise<ResultsJson>;
   /** the InstructAlign trainer (data building, replay, checkpoints, resume) on this runtime's GPU */
   train(req: TrainRequest, opts?: CallOptions<TrainProgress>): Promise<TrainResult>;

@@ -16,6 +16,7 @@ import { customPrompts, DEFAULT_LABELS, isTask, selectPrompts, TASKS, type TaskN
 import { scoreItems, workItems, type PredictionRecord, type RunProgress } from '../eval/score-loop.ts';
 import { buildResults, type ResultsJson } from '../eval/results.ts';
 import { scorerFromRuntime, type RuntimeLike, type ScorerInfo } from '../eval/scorer.ts';
+import { parseShard, shardItems } from '../eval/shard.ts';
 
 /**
  * The worker's evaluate request: `instructalign eval`'s options (src/api/requests/eval.ts, the one definition of
@@ -106,11 +107,14 @@ export async function evaluateRequest(
     : selectPrompts(data.task as TaskName, req.prompts);
   const { batchSize, maxLength, scoring } = req;
   const scorer = scorerFromRuntime(rt, info, batchSize, req.prefixSharing);
+  const shard = req.shard === undefined ? undefined : parseShard(req.shard, 'shard');
+  const all = workItems(data, prompts);
+  const items = shard ? shardItems(all, shard) : all;
   let made: PredictionRecord[] = [];
   const predictions = await scoreItems({
     scorer,
     labels: data.labels,
-    items: workItems(data, prompts),
+    items,
     results: new Map(),
     batchSize,
     maxLength,
@@ -125,7 +129,7 @@ export async function evaluateRequest(
       made = [];
     },
   });
-  return buildResults({
+  const results = buildResults({
     data,
     prompts,
     predictions,
@@ -136,4 +140,6 @@ export async function evaluateRequest(
     optionsQuoted: !!req.quoteOptions,
     scoring,
   });
+  if (shard) results.shard = { ...shard, items: items.length };
+  return results;
 }

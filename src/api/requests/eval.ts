@@ -116,23 +116,19 @@ greedy translations both ways with the MT templates (--prompts 1-6, default 1), 
       help: 'your own prompts, one per line (same placeholders and escapes; # comments)',
     }),
   ),
-  l1: cliOnly(list({ arg: 'CODES', help: '--task translation: pivot language(s), e.g. eng' })),
-  l2: cliOnly(list({ arg: 'CODES', help: '--task translation: the other language(s), e.g. tgl (both directions)' })),
-  langNames: cliOnly(text({ arg: 'MAP', help: 'language names for the prompts, e.g. qaa=Zedish' })),
-  columns: cliOnly(text({ arg: 'MAP', help: '--task translation: CSV/TSV headers, e.g. eng=english,tgl=tagalog' })),
-  floresHeldOut: cliOnly(
-    int({
-      min: 1,
-      help: '--task translation: evaluate on the N rows that train --flores-held-out N held out (same split)',
-    }),
-  ),
-  maxNewTokens: cliOnly(
-    int({
-      min: 1,
-      default: 64,
-      help: '--task translation: greedy tokens per translation (the first line is kept)',
-    }),
-  ),
+  l1: list({ arg: 'CODES', help: '--task translation: pivot language(s), e.g. eng' }),
+  l2: list({ arg: 'CODES', help: '--task translation: the other language(s), e.g. tgl (both directions)' }),
+  langNames: text({ arg: 'MAP', help: 'language names for the prompts, e.g. qaa=Zedish' }),
+  columns: text({ arg: 'MAP', help: '--task translation: CSV/TSV headers, e.g. eng=english,tgl=tagalog' }),
+  floresHeldOut: int({
+    min: 1,
+    help: '--task translation: evaluate on the N rows that train --flores-held-out N held out (same split)',
+  }),
+  maxNewTokens: int({
+    min: 1,
+    default: 64,
+    help: '--task translation: greedy tokens per translation (the first line is kept)',
+  }),
   limit: int({ min: 1, help: 'first N examples per language (default all)' }),
   batchSize: int({ arg: 'B', min: 1, default: 16, help: 'texts per scoring call' }),
   prefixSharing: choice(['auto', 'on', 'off'], {
@@ -204,6 +200,13 @@ export type LangRows = v.InferInput<typeof ROWS>;
 /** The browser worker's evaluate: the data as rows or CSV text (a page has no file paths). */
 export const EVALUATE_ROWS = EVALUATE.extend({
   out: cliOnly(EVAL_FIELDS.out),
+  // translation is evaluated through the Node API and the CLI only (the page has its own translation views)
+  l1: cliOnly(EVAL_FIELDS.l1),
+  l2: cliOnly(EVAL_FIELDS.l2),
+  langNames: cliOnly(EVAL_FIELDS.langNames),
+  columns: cliOnly(EVAL_FIELDS.columns),
+  floresHeldOut: cliOnly(EVAL_FIELDS.floresHeldOut),
+  maxNewTokens: cliOnly(EVAL_FIELDS.maxNewTokens),
   data: {
     type: 'string',
     cli: false,
