@@ -39,6 +39,9 @@ describe('worker evaluate: scoring and shard', () => {
     }
     assert.deepEqual(seen.sort(), rows.flatMap((r) => [`1:${r.id}`, `2:${r.id}`]).sort());
     await assert.rejects(evaluateRequest(rt, info, { ...req, shard: '0/2' }), /shard must be i\/n/);
-    await assert.rejects(evaluateRequest(rt, info, { ...req, scoring: 'acc' as never }), /evaluate: scoring must be paper, label or label-norm, got "acc"/);
+    await assert.rejects(
+      evaluateRequest(rt, info, { ...req, scoring: 'acc' as never }),
+      /evaluate: scoring must be paper, label or label-norm, got "acc"/,
+    );
   });
 });
