@@ -100,8 +100,8 @@ async function bodyToBlob(res: Response, report: (n: number) => void): Promise<B
   return new Blob(parts);
 }
 
-/** Large files (weights) are kept in OPFS when it can (a worker with sync access handles) and resumed from there. */
-const CACHE_FROM = 8 * 2 ** 20;
+/** Weight files (*.safetensors) are kept in OPFS when it can (a worker with sync access handles) and resumed there;
+ *  the folder of a model URL gets its own directory, named by a hash of the URL. */
 const hashOf = (s: string) => {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;

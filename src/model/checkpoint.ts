@@ -9,7 +9,6 @@ import {
   blobSource,
   fileSource,
   SafetensorsFile,
-  encodeSafetensors,
   writeSafetensors,
   type ByteSource,
   type DType,
@@ -338,22 +337,6 @@ export function checkTokenizerFits(tokenizerVocab: number, cfg: ModelConfig, dir
       `${dir}: tokenizer.json has ids up to ${tokenizerVocab - 1}, but config.json has vocab_size ${cfg.vocabSize} ` +
         '(embedding rows): the tokenizer belongs to another model — use the tokenizer.json saved with these weights',
     );
-}
-
-/** The same three files as saveCheckpoint, as bytes in memory (the browser's download of a tuned model). */
-export function checkpointFiles(
-  cfg: ModelConfig,
-  tokenizerJSON: string,
-  params: Map<string, Float32Array>,
-  opts: SaveOptions = {},
-): Record<'config.json' | 'tokenizer.json' | 'model.safetensors', Uint8Array> {
-  const dtype = opts.dtype ?? 'F32';
-  const enc = new TextEncoder();
-  return {
-    'config.json': enc.encode(familyOf(cfg).configJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] })),
-    'tokenizer.json': enc.encode(tokenizerJSON),
-    'model.safetensors': encodeSafetensors(checkpointTensors('in memory', cfg, params, dtype), { format: 'pt' }),
-  };
 }
 
 /** Reads a checkpoint's parameters as f32 (F16/BF16 converted), refusing non-finite weights: a model's loader source. */
