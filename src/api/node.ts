@@ -46,7 +46,7 @@ import {
   trainProblem,
 } from './requests/index.ts';
 import { applyRecipe, type RecipeName } from '../train/recipe.ts';
-import { langCode, parseLangNames } from '../train/data/langs.ts';
+import { langCode, normalizeLangNames, parseLangNames } from '../train/data/langs.ts';
 
 /** Request keys that only translation evaluation reads. */
 const TRANSLATION_ONLY = ['l1', 'l2', 'langNames', 'columns', 'floresHeldOut', 'maxNewTokens'] as const;
@@ -345,7 +345,13 @@ class NodeRuntime implements InstructAlignRuntime {
     // the options given, checked by the same table as the CLI's flags (a resumed run compares them with its own)
     const { resume = false, ...rest } = TRAIN.given(request);
     const opts = callOptions('train').parse(options) as CallOptions<TrainProgress>;
+    // language keys as the CLI reads them: ISO 639-1/BCP-47 tags become ISO 639-3 codes (yo → yor)
+    if (rest.langNames) rest.langNames = normalizeLangNames(rest.langNames);
     const names = rest.langNames;
+    if (rest.columns)
+      rest.columns = Object.fromEntries(
+        Object.entries(rest.columns).map(([c, h]) => [langCode(c, names, 'columns'), h]),
+      );
     for (const k of ['l1', 'l2'] as const) if (rest[k]) rest[k] = rest[k].map((c) => langCode(c, names, k));
     let o = { ...rest, out: resolve(rest.out) };
     if (o.model) o.model = resolveModelPath(o.model);

@@ -17,7 +17,7 @@ export const spec: CommandSpec = {
   1. instructalign eval of the base model (models/nano-bloomz) on the NusaX sentiment test split, one language per
      group by default (eng = L1, jav = L2, mad = L3), --limit rows each; OUT/base/
   2. instructalign train: models/nano-bloomz, TLM+XSS on the bundled NusaX-MT train pairs (eng,ind ↔ 7 L2s)
-     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 12 × 8, lr 2e-4);
+     interleaved 1:1 with the bundled replay data, --steps steps of --batch-size (default 16 × 8, lr 2e-4);
      checkpoint in OUT/train/checkpoint, log in OUT/train/log.jsonl
   3. the same evaluation of the tuned checkpoint: OUT/eval/{results.json,predictions.jsonl,report.md,chart.svg}
   4. instructalign compare OUT/base OUT/eval: Δ accuracy and weighted F1 per group and language, and how the

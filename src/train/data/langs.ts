@@ -218,6 +218,16 @@ export function parseLangNames(spec: string | undefined, flag = '--lang-names'):
   return out;
 }
 
+/** An API's `{ yo: 'Yorùbá', 'zh-Hant': … }`: the keys as --lang-names normalises them (yor, zho-Hant). */
+export function normalizeLangNames(names: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(names)) {
+    const m = CODE_RE.exec(k.trim().toLowerCase());
+    out[m ? m[1] : (fromBcp47(k) ?? k)] = v;
+  }
+  return out;
+}
+
 /** Check every language has a prompt name now rather than mid-training (throws the langName error). */
 export function checkLangNames(codes: Iterable<string>, names: LangNames = {}): void {
   for (const c of codes) langName(c, names);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromBcp47, langCode, langName, parseLangNames } from '../../../src/train/data/langs.ts';
+import { fromBcp47, langCode, langName, normalizeLangNames, parseLangNames } from '../../../src/train/data/langs.ts';
 import { parsePairsJsonl, type PairsSource } from '../../../src/train/data/parallel.ts';
 import { evalSplitRows, evalTexts, prepareData } from '../../../src/train/data/prepare.ts';
 import { checkpointLangNames, loadTrainingData } from '../../../src/train/data/node-io.ts';
@@ -43,6 +43,12 @@ describe('language tags and data loading (issue 25 item 5)', () => {
       qaa: 'Zedish',
     });
     assert.equal(langName('zho-Hant', parseLangNames('zh-Hant=Chinese (Taiwan)')), 'Chinese (Taiwan)');
+    // the API's object form normalises its keys the same way (a name may hold a comma)
+    assert.deepEqual(normalizeLangNames({ yo: 'Yorùbá, Standard', 'zh-Hant': 'Chinese', xqz: 'New' }), {
+      yor: 'Yorùbá, Standard',
+      'zho-Hant': 'Chinese',
+      xqz: 'New',
+    });
   });
 
   it('HF translation JSONL with ISO 639-1 keys loads, under --l1 eng --l2 yor and under --l1 en --l2 yo', () => {
