@@ -18,12 +18,13 @@ import {
 import { textTable } from '../eval/report.ts';
 import { writeFileAtomic } from '../eval/output.ts';
 import {
-  compareTranslation,
   renderTranslationCompare,
   TRANSLATION_SCHEMA,
   translationCompareTable,
+  type TranslationPrediction,
   type TranslationResults,
 } from '../eval/translation.ts';
+import { compareTranslationRuns } from '../eval/translation-compare.ts';
 
 export const spec: CommandSpec = {
   name: 'compare',
@@ -50,13 +51,23 @@ export async function run(argv: string[], print: (s: string) => void = console.l
   if (ta || tb) {
     if (!ta || !tb)
       throw new Error(`${ta ? dirB : dirA} is not a translation evaluation: compare it with one of its kind`);
-    const c = compareTranslation(ta, tb);
+    const [pa, pb] = [dirA, dirB].map(readTranslationPredictions);
+    const c = compareTranslationRuns(ta, tb, pa, pb);
+    const n = c.sentences;
+    if (n.onlyInA || n.onlyInB || n.changed)
+      print(
+        `warning: sentences left out: ${n.onlyInA} only in A, ${n.onlyInB} only in B, ${n.changed} with another ` +
+          `source or reference; every Δ is over the ${n.common} sentences both runs translated`,
+      );
     if (c.onlyInA.length || c.onlyInB.length)
       print(
         `warning: directions left out: only in A: ${c.onlyInA.join(', ') || '-'}; only in B: ${c.onlyInB.join(', ') || '-'}`,
       );
     print(translationCompareTable(c));
-    print(`(${c.metrics}; Δ = B − A)`);
+    print(
+      `(${c.metrics}; Δ = B − A over ${n.common} common sentences; 95% CI: paired bootstrap, ` +
+        `${c.bootstrap.resamples} resamples; * = excludes 0)`,
+    );
     const out = str(a, 'out');
     if (out) {
       await writeFileAtomic(join(out, 'compare.json'), JSON.stringify(c, null, 1) + '\n');
@@ -83,6 +94,23 @@ export async function run(argv: string[], print: (s: string) => void = console.l
     print(`wrote ${join(out, 'compare.md')}, ${join(out, 'compare.json')}`);
   }
   return 0;
+}
+
+/** DIR/predictions.jsonl of a translation evaluation (compare matches the two runs sentence by sentence). */
+function readTranslationPredictions(dir: string): TranslationPrediction[] {
+  const f = join(dir, 'predictions.jsonl');
+  if (!existsSync(f))
+    throw new Error(`${dir} has no predictions.jsonl: compare matches the two runs sentence by sentence`);
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, k) => {
+      try {
+        return JSON.parse(l) as TranslationPrediction;
+      } catch {
+        throw new Error(`${f}:${k + 1}: not JSON`);
+      }
+    });
 }
 
 /** DIR/results.json when it is a translation evaluation, else undefined (loadResults reports other problems). */

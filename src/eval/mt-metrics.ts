@@ -205,21 +205,36 @@ export function corpusBleu(
       }
     }
   });
+  return bleuFromStats(correct, total, sysLen, refLen, o.effectiveOrder);
+}
+
+/** Corpus BLEU from its sufficient statistics (n-gram matches and totals per order, system and reference lengths),
+ *  which add up over sentences: the bootstrap of compare resamples sentences by summing them. */
+export function bleuFromStats(
+  correct: readonly number[],
+  total: readonly number[],
+  sysLen: number,
+  refLen: number,
+  effectiveOrder = false,
+): BleuResult {
+  const N = 4;
   const precisions = new Array(N).fill(0);
   let smooth = 1,
     effOrder = N;
   for (let n = 1; n <= N; n++) {
     if (total[n - 1] === 0) break;
-    if (o.effectiveOrder) effOrder = n;
+    if (effectiveOrder) effOrder = n;
     if (correct[n - 1] === 0) {
       smooth *= 2;
       precisions[n - 1] = 100 / (smooth * total[n - 1]);
     } else precisions[n - 1] = (100 * correct[n - 1]) / total[n - 1];
   }
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;
+  const counts = [...correct],
+    totals = [...total];
   // no unigram in common: 0, whatever the smoothing (sacreBLEU ≥ 2, its issue #141)
-  if (correct[0] === 0) return { score: 0, precisions, bp, sysLen, refLen, counts: correct, totals: total };
+  if (correct[0] === 0) return { score: 0, precisions, bp, sysLen, refLen, counts, totals };
   const logs = precisions.slice(0, effOrder).map((p) => (p > 0 ? Math.log(p) : -9999999999));
   const score = sysLen === 0 ? 0 : bp * Math.exp(logs.reduce((a, b) => a + b, 0) / effOrder);
-  return { score, precisions, bp, sysLen, refLen, counts: correct, totals: total };
+  return { score, precisions, bp, sysLen, refLen, counts, totals };
 }

@@ -251,16 +251,23 @@ export function compareTranslation(a: TranslationResults, b: TranslationResults)
 
 export function translationCompareTable(c: TranslationCompare): string {
   const sign = (x: number) => (x >= 0 ? '+' : '') + f2(x);
+  type D = { delta: number; ci95?: [number, number]; excludesZero?: boolean };
+  const ci = c.directions.some((d) => (d.chrf as D).ci95);
+  const delta = (p: D) => [
+    `${sign(p.delta)}${p.excludesZero ? '*' : ''}`,
+    ...(ci ? [p.ci95 ? `[${sign(p.ci95[0])}, ${sign(p.ci95[1])}]` : ''] : []),
+  ];
+  const head = (m: string) => [`${m} A`, `${m} B`, `Δ ${m}`, ...(ci ? ['95% CI'] : [])];
   return textTable(
-    ['direction', 'chrF++ A', 'chrF++ B', 'Δ chrF++', 'BLEU A', 'BLEU B', 'Δ BLEU'],
+    ['direction', ...head('chrF++'), ...head('BLEU')],
     c.directions.map((d) => [
       `${d.src} → ${d.tgt}`,
       f2(d.chrf.a),
       f2(d.chrf.b),
-      sign(d.chrf.delta),
+      ...delta(d.chrf),
       f2(d.bleu.a),
       f2(d.bleu.b),
-      sign(d.bleu.delta),
+      ...delta(d.bleu),
     ]),
   );
 }

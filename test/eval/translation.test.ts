@@ -126,6 +126,30 @@ describe('eval --task translation', () => {
     assert.match(printed.join('\n'), /eng → tgl/);
   });
 
+  it('compare like with like: the same model on 4 vs 2 rows gives Δ 0 on the 2 common rows, the rest counted', async () => {
+    const [a, b, c] = [tempDir(), tempDir(), tempDir()];
+    await runWith(argv(a), noScorer, () => {}, fakeGenerator(1));
+    await runWith([...argv(b), '--limit', '2'], noScorer, () => {}, fakeGenerator(1));
+    const printed: string[] = [];
+    assert.equal(await compare([a, b, '--out', c], (s) => printed.push(s)), 0);
+    const cj = JSON.parse(readFileSync(join(c, 'compare.json'), 'utf8'));
+    assert.deepEqual(cj.sentences, { common: 4, onlyInA: 4, onlyInB: 0, changed: 0 });
+    for (const d of cj.directions)
+      for (const k of ['chrf', 'bleu']) {
+        assert.equal(d[k].delta, 0);
+        assert.deepEqual(d[k].ci95, [0, 0]);
+        assert.equal(d[k].excludesZero, false);
+      }
+    assert.match(printed.join('\n'), /sentences left out: 4 only in A, 0 only in B/);
+    // a better model: the interval holds Δ
+    const better = tempDir();
+    await runWith(argv(better), noScorer, () => {}, fakeGenerator(4));
+    const cj2 = JSON.parse(
+      readFileSync(join((await compare([a, better, '--out', c], () => {}), c), 'compare.json'), 'utf8'),
+    );
+    for (const d of cj2.directions) assert.ok(d.chrf.ci95[0] <= d.chrf.delta && d.chrf.delta <= d.chrf.ci95[1]);
+  });
+
   it('--flores-held-out N: exactly the rows train --flores-held-out N left out of training', async () => {
     const d = tempDir();
     mkdirSync(join(d, 'fl', 'dev'), { recursive: true });
