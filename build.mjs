@@ -1,6 +1,7 @@
 // Build script: compiles the AssemblyScript module, embeds WGSL + wasm as generated TS modules, bundles with esbuild.
 //   node build.mjs gen     -> build/instructalign.wasm, src/generated/{assets.ts,asc.js}   (needed by tests)
 //   node build.mjs web     -> gen + dist/web/ only (what the browser tests build)
+//   node build.mjs types   -> gen + dist/types/ only (what the consumer-declarations test builds)
 // node build.mjs -> gen + dist/cli.js (Node CLI, everything inlined but `webgpu`), dist/index.js (the Node API),
 //                  dist/web/ (worker, API, page), dist/types/ (declarations of both APIs)
 import { execFileSync } from 'node:child_process';
@@ -137,11 +138,34 @@ function declarations() {
     cwd: root,
     stdio: 'inherit',
   });
-  // the runtime's classes name WebGPU types (GPUDevice, GPUBuffer): a consumer's tsc gets them from @webgpu/types (a
-  // dependency) without having to list it in its own tsconfig
+  // the runtime's classes name a few WebGPU types (GPUDevice, GPUBuffer): a consumer's tsc gets them as opaque global
+  // interfaces from webgpu-names.d.ts, which merge with lib.dom's (TypeScript 7) or @webgpu/types' where a project
+  // has them, so a Node project compiles without the DOM library and without @webgpu/types (issue 24 item 5)
+  const used = new Set();
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const f = join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.d.ts')) {
+        const code = readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+        for (const m of code.matchAll(/\bGPU[A-Z][A-Za-z]*\b/g)) used.add(m[0]);
+      }
+    }
+  };
+  walk(join(root, 'dist/types'));
+  writeFileSync(
+    join(root, 'dist/types/webgpu-names.d.ts'),
+    `// WebGPU names used by instructalign's declarations, as global interfaces (they merge with any full WebGPU types).\n${[
+      ...used,
+    ]
+      .sort()
+      .map((n) => `interface ${n} {}\n`)
+      .join('')}`,
+  );
   for (const entry of ['index.d.ts', 'host/web.d.ts']) {
     const f = join(root, 'dist/types', entry);
-    writeFileSync(f, `/// <reference types="@webgpu/types" />\n${readFileSync(f, 'utf8')}`);
+    const rel = entry.includes('/') ? '../webgpu-names.d.ts' : './webgpu-names.d.ts';
+    writeFileSync(f, `/// <reference path="${rel}" />\n${readFileSync(f, 'utf8')}`);
   }
 }
 
@@ -168,4 +192,5 @@ async function bundleWeb() {
 
 await gen();
 if (mode === 'web') await bundleWeb();
+else if (mode === 'types') declarations();
 else if (mode !== 'gen') await bundle();

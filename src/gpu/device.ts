@@ -29,7 +29,8 @@ export interface DeviceHandle {
 
 export interface DeviceOptions {
   log?: (msg: string) => void;
-  powerPreference?: GPUPowerPreference;
+  /** GPUPowerPreference, spelt out: the package's declarations name no WebGPU type aliases (build.mjs) */
+  powerPreference?: 'low-power' | 'high-performance';
   /** skip optional features (useful to test fallbacks) */
   noOptionalFeatures?: boolean;
   /** keep WebGPU's default limits instead of the adapter's (tests that large models still fit, by sharding) */
