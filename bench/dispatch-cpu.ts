@@ -5,8 +5,8 @@
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/bloom/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomForward } from '../src/model/bloom/forward.ts';
-import { BloomGrads } from '../src/model/bloom/backward.ts';
+import { BloomModel } from '../src/model/bloom/model.ts';
+import { Scope } from '../src/gpu/scope.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
 const gpu = await Gpu.open({ log: () => {} });
@@ -19,20 +19,22 @@ const orig = gpu.run.bind(gpu);
 };
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w);
-const grads = new BloomGrads(gpu, w);
-const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+const lm = new BloomModel(gpu, w);
+const model = lm.training();
+const opt = new AdamW(new Scope(gpu), model.params, {
+  lr: 1e-5,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: 1,
+});
 const B = 2,
   T = 16;
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));
 for (let i = 0; i < 4; i++) {
   inRun = 0;
   const d0 = gpu.dispatchCount;
-  await trainStep(
-    { fwd, grads, opt },
-    [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }],
-    1e-5,
-  );
+  await trainStep({ model, opt }, [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }], 1e-5);
   await gpu.sync();
   const n = gpu.dispatchCount - d0;
   console.log(`dispatches ${n}, CPU in run() ${inRun.toFixed(1)} ms = ${((1000 * inRun) / n).toFixed(1)} µs/dispatch`);

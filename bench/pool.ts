@@ -8,8 +8,8 @@ import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/bloom/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomForward } from '../src/model/bloom/forward.ts';
-import { BloomGrads } from '../src/model/bloom/backward.ts';
+import { BloomModel } from '../src/model/bloom/model.ts';
+import { Scope } from '../src/gpu/scope.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
 const gpu = await Gpu.open({ log: () => {} });
@@ -17,18 +17,21 @@ gpu.poolHeadroom = Infinity;
 console.log(describeAdapter(gpu.handle));
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w);
-const grads = new BloomGrads(gpu, w);
-const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+const lm = new BloomModel(gpu, w);
+const model = lm.training();
+const fwd = model.fwd;
+const opt = new AdamW(new Scope(gpu), model.params, {
+  lr: 1e-5,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: 1,
+});
 const B = 8,
   T = 64;
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));
 async function step() {
-  await trainStep(
-    { fwd, grads, opt },
-    [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }],
-    1e-5,
-  );
+  await trainStep({ model, opt }, [{ batch: { ids, mask: new Int32Array(B * T).fill(1), B, T }, labels: ids }], 1e-5);
   await gpu.sync();
 }
 async function infer() {

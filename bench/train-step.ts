@@ -6,8 +6,8 @@ import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/bloom/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomForward } from '../src/model/bloom/forward.ts';
-import { BloomGrads } from '../src/model/bloom/backward.ts';
+import { BloomModel } from '../src/model/bloom/model.ts';
+import { Scope } from '../src/gpu/scope.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
 
@@ -15,15 +15,21 @@ const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), 
 const gpu = await Gpu.open({ log: () => {} });
 const cfg = bloomConfigFor('nano-bloomz');
 const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const fwd = new BloomForward(gpu, w),
-  grads = new BloomGrads(gpu, w);
-const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
+const lm = new BloomModel(gpu, w);
+const model = lm.training();
+const opt = new AdamW(new Scope(gpu), model.params, {
+  lr: 1e-5,
+  betas: [0.9, 0.999],
+  eps: 1e-8,
+  weightDecay: 0,
+  maxGradNorm: 1,
+});
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
 const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
 const times: number[] = [];
 for (let i = 0; i < N + 2; i++) {
   const t0 = performance.now();
-  await trainStep({ fwd, grads, opt }, [{ batch, labels: ids }], 1e-5);
+  await trainStep({ model, opt }, [{ batch, labels: ids }], 1e-5);
   if (i >= 2) times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);

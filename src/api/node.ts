@@ -367,7 +367,7 @@ class NodeRuntime implements InstructAlignRuntime {
       saveBest = false;
     const started = Date.now();
     const meter = new TrainMeter();
-    const logs = await runTrainer(this.rt.gpu, o, resume, {
+    const logs = await runTrainer(this.rt, o, resume, {
       log: this.log,
       defaultPairs: dataPath(DEFAULT_PAIRS),
       shouldStop: () => !!opts.signal?.aborted,

@@ -2,6 +2,7 @@
 import { bool, helpText, parseCommand, type CommandSpec } from './args.ts';
 import { currentDriver, describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
+import { withDevice, withScope } from '../gpu/scope.ts';
 import { kernelSummary, linearForward } from '../ops/matmul.ts';
 
 export const spec: CommandSpec = {
@@ -24,12 +25,11 @@ export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: numb
   const X = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37));
   const W = Float32Array.from({ length: N * K }, (_, i) => Math.cos(i * 0.11));
   const b = Float32Array.from({ length: N }, (_, i) => i / N);
-  const tx = gpu.fromF32(X, 'doctor:x'),
-    tw = gpu.fromF32(W, 'doctor:w'),
-    tb = gpu.fromF32(b, 'doctor:b'),
-    ty = gpu.tensor(M * N, 'f32', 'doctor:y');
-  linearForward(gpu, tx, tw, tb, ty, M, N, K);
-  const y = await gpu.readF32(ty);
+  const y = await withScope(gpu, (s) => {
+    const ty = s.tensor(M * N, 'f32', 'doctor:y');
+    linearForward(gpu, s.fromF32(X, 'doctor:x'), s.fromF32(W, 'doctor:w'), s.fromF32(b, 'doctor:b'), ty, M, N, K);
+    return gpu.readF32(ty);
+  });
   let maxErr = 0;
   for (let m = 0; m < M; m++)
     for (let n = 0; n < N; n++) {
@@ -37,13 +37,15 @@ export async function kernelCheck(gpu: Gpu): Promise<{ ok: boolean; maxErr: numb
       for (let k = 0; k < K; k++) s += X[m * K + k] * W[n * K + k];
       maxErr = Math.max(maxErr, Math.abs(s - y[m * N + n]));
     }
-  [tx, tw, tb, ty].forEach((t) => t.destroy());
   return { ok: maxErr < 1e-3, maxErr };
 }
 
 export async function run(argv: string[]): Promise<number> {
   const a = parseCommand(argv, spec);
-  const gpu = await Gpu.open();
+  return withDevice(Gpu.open(), (gpu) => doctor(gpu, bool(a, 'json')));
+}
+
+async function doctor(gpu: Gpu, json: boolean): Promise<number> {
   const h = gpu.handle;
   const check = await kernelCheck(gpu);
   const report = {
@@ -58,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     kernels: kernelSummary(gpu),
     policy: gpu.policy,
   };
-  if (bool(a, 'json')) console.log(JSON.stringify(report));
+  if (json) console.log(JSON.stringify(report));
   else {
     console.log(`platform   ${report.platform}`);
     console.log(`adapter    ${report.adapter}`);
@@ -76,6 +78,5 @@ export async function run(argv: string[]): Promise<number> {
       `kernel     matmul 37×45×70 vs CPU: max abs error ${check.maxErr.toExponential(2)} → ${check.ok ? 'PASS' : 'FAIL'}`,
     );
   }
-  gpu.destroy();
   return check.ok ? 0 : 1;
 }

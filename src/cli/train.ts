@@ -159,7 +159,7 @@ export async function run(argv: string[]): Promise<number> {
       );
     let logs: StepLog[];
     try {
-      logs = await train(rt.gpu, o, resume, { progress: true, shouldStop: () => stop !== undefined, onStart: banner });
+      logs = await train(rt, o, resume, { progress: true, shouldStop: () => stop !== undefined, onStart: banner });
     } catch (e) {
       if (e instanceof ResumeConflictError) throw new UsageError(e.message);
       throw e;

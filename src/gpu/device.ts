@@ -74,8 +74,14 @@ const isNode =
   typeof (globalThis as any).navigator?.gpu === 'undefined';
 
 // Dawn's GPU instance must outlive every device made from it: if the JS object is garbage-collected, Dawn tears
-// the instance down under running work and the process crashes (seen as random segfaults on SwiftShader).
-const keepAlive: unknown[] = [];
+// the instance down under running work and the process crashes (seen as random segfaults on SwiftShader). Each live
+// device pins its instance and adapter here until it is lost or destroyed, so the set holds only live devices.
+const pinned = new Set<{ gpu: GPU; adapter: GPUAdapter }>();
+
+/** How many devices currently pin a Dawn instance (tests: destroyed devices leave nothing behind). */
+export function pinnedDevices(): number {
+  return pinned.size;
+}
 
 /** Which Vulkan driver Dawn was pointed at in this process (Node), and why: what `doctor` reports. */
 export interface DriverChoice {
@@ -90,6 +96,7 @@ export interface DriverChoice {
 export const VULKAN_CHOICES = ['auto', 'swiftshader', 'lavapipe', 'system'] as const;
 
 let driverChoice: DriverChoice | undefined;
+let driverReady: Promise<DriverChoice> | undefined;
 
 /** The driver choice of this process (undefined in a browser, or before the first device). */
 export function currentDriver(): DriverChoice | undefined {
@@ -212,8 +219,11 @@ async function chooseDriver(log: (m: string) => void): Promise<DriverChoice> {
 async function nodeGpu(opts: DeviceOptions, log: (m: string) => void): Promise<GPU> {
   // The Vulkan loader reads VK_ICD_FILENAMES when Dawn creates its instance, so it must be set before create();
   // decided once per process (a second Dawn instance on another driver would crash).
-  driverChoice ??= await chooseDriver(log);
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences SwiftShader's startup noise
+  // The only process.env writes of the package happen here, once, before the process's first Dawn instance.
+  driverChoice = await (driverReady ??= chooseDriver(log).then((c) => {
+    if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // silences SwiftShader's startup noise
+    return c;
+  }));
   let mod: any;
   try {
     mod = await import('webgpu');
@@ -247,7 +257,6 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
       );
   }
   const adapter = await requestAdapter(gpu, opts);
-  keepAlive.push(gpu, adapter);
   if (!adapter) throw new Error(NO_ADAPTER_HELP);
 
   const features = new Set<string>();
@@ -263,6 +272,9 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
     requiredFeatures: [...features] as GPUFeatureName[],
     requiredLimits,
   });
+  const pin = { gpu, adapter };
+  pinned.add(pin);
+  device.lost.then(() => pinned.delete(pin));
   const info: any = (adapter as any).info ?? {};
   const summary: AdapterSummary = {
     vendor: info.vendor ?? '',

@@ -74,6 +74,68 @@ export interface PolicyOverrides {
   robustness?: boolean;
 }
 
+/** An override the policy does not know, or a value it does not take: names the setting and what it accepts. */
+export class KernelPolicyError extends Error {
+  override name = 'KernelPolicyError';
+}
+
+const MATMUL_KERNELS: readonly MatmulKernel[] = [
+  'scalar',
+  'vec4',
+  'vec4sg',
+  'vec4x16',
+  'vec4x16sg',
+  'tiled64',
+  'tiled128',
+  'tiled128k16',
+  'tiled128k32',
+];
+const BOOL = [true, false] as const;
+/** Every setting an override may name, with the values it takes (frozen: the one table checked). */
+const ALLOWED: Readonly<Record<string, readonly unknown[] | Readonly<Record<string, readonly unknown[]>>>> =
+  Object.freeze({
+    family: ['swiftshader', 'gpu'],
+    matmul: Object.freeze({ kernel: ['auto', ...MATMUL_KERNELS], naive: BOOL, tune: ['auto', 'on', 'off'] }),
+    attention: Object.freeze({ rowwise: BOOL, rows4: BOOL, flash: ['auto', 'always', 'never'] }),
+    layernorm: Object.freeze({ rowwise: BOOL }),
+    crossEntropy: Object.freeze({ rowwise: BOOL }),
+    subgroups: BOOL,
+    f16: ['off', 'f32acc', 'f16acc'],
+    robustness: BOOL,
+  });
+
+/** Refuses an override with an unknown setting (at any depth) or a value the setting does not take. */
+export function validateOverrides(o: unknown): asserts o is PolicyOverrides {
+  const fmt = (v: readonly unknown[]) => `${v.slice(0, -1).join(', ')} or ${v[v.length - 1]}`;
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw new KernelPolicyError(`kernel policy: overrides must be an object, got ${JSON.stringify(o)}`);
+  for (const [k, v] of Object.entries(o)) {
+    const allowed = ALLOWED[k];
+    if (!allowed)
+      throw new KernelPolicyError(`kernel policy: unknown setting "${k}" (known: ${Object.keys(ALLOWED).join(', ')})`);
+    if (v === undefined) continue;
+    if (Array.isArray(allowed)) {
+      if (!allowed.includes(v))
+        throw new KernelPolicyError(`kernel policy: ${k} ${JSON.stringify(v)}: use ${fmt(allowed)}`);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new KernelPolicyError(`kernel policy: ${k} must be an object of settings, got ${JSON.stringify(v)}`);
+    const sub = allowed as Readonly<Record<string, readonly unknown[]>>;
+    for (const [kk, vv] of Object.entries(v)) {
+      const vals = sub[kk];
+      if (!vals)
+        throw new KernelPolicyError(
+          `kernel policy: unknown setting "${k}.${kk}" (known: ${Object.keys(sub)
+            .map((x) => `${k}.${x}`)
+            .join(', ')})`,
+        );
+      if (vv !== undefined && !vals.includes(vv))
+        throw new KernelPolicyError(`kernel policy: ${k}.${kk} ${JSON.stringify(vv)}: use ${fmt(vals)}`);
+    }
+  }
+}
+
 /** What the policy's defaults depend on: the adapter (SwiftShader or a GPU) and the device's features. */
 export interface AdapterFacts {
   swiftshader: boolean;
@@ -90,14 +152,13 @@ export interface AdapterFacts {
  * has them; robustness is the device's (asking for another is an error: it is fixed when the device is created).
  */
 export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base?: KernelPolicy): KernelPolicy {
+  validateOverrides(o);
   const devRobust = facts.robustness ?? true;
   if (o.robustness !== undefined && o.robustness !== devRobust)
     throw new Error(
       `kernel policy: robustness ${o.robustness} on a device created with robustness ${devRobust}; ` +
         'it is fixed when the device is created: pass policy.robustness to Runtime.create (or INSTRUCTALIGN_NO_ROBUSTNESS=1)',
     );
-  for (const k of Object.keys(o))
-    if (!(k in DEFAULT_SHAPE)) throw new Error(`kernel policy: unknown setting "${k}" (known: ${POLICY_KEYS})`);
   const family = o.family ?? base?.family ?? (isCpuAdapter(facts) ? 'swiftshader' : 'gpu');
   if (family !== 'swiftshader' && family !== 'gpu')
     throw new Error(`kernel policy: family "${family}": use swiftshader or gpu`);
@@ -134,18 +195,6 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
 export function isCpuAdapter(facts: Pick<AdapterFacts, 'swiftshader' | 'fallback'>): boolean {
   return facts.swiftshader || !!facts.fallback;
 }
-
-const DEFAULT_SHAPE = {
-  family: 0,
-  matmul: 0,
-  attention: 0,
-  layernorm: 0,
-  crossEntropy: 0,
-  subgroups: 0,
-  f16: 0,
-  robustness: 0,
-};
-const POLICY_KEYS = Object.keys(DEFAULT_SHAPE).join(', ');
 
 /** INSTRUCTALIGN_MATMUL_TUNE's value as a tune mode (unset or empty: 'auto'). */
 export function parseTuneMode(v: string | undefined): TuneMode {

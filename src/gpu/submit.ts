@@ -3,7 +3,7 @@
 import { bytesFor, type Tensor } from './tensor.ts';
 import type { TensorPool } from './pool.ts';
 import type { DryRun } from './dry-run.ts';
-import { quietWait } from './wait.ts';
+import { gpuWait } from './wait.ts';
 
 export const SLOT = 256; // uniform slot stride: minUniformBufferOffsetAlignment is at most 256
 // submit every FLUSH_EVERY dispatches (so a GPU starts on a long step while the host records the rest); it is also
@@ -92,7 +92,7 @@ export class Submission {
   /** A GPU wait that fails with the device-loss message instead of hanging when the device is lost meanwhile. */
   orLost<T>(p: Promise<T>): Promise<T> {
     if (this.fatal) return Promise.reject(new Error(this.fatal));
-    const waited = this.node && this.quiet ? quietWait(p) : p;
+    const waited = this.node ? gpuWait(p, this.quiet) : p;
     return new Promise<T>((resolve, reject) => {
       this.waiters.add(reject);
       waited.then(resolve, reject).finally(() => this.waiters.delete(reject));

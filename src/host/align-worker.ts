@@ -3,6 +3,7 @@
 // loss and AdamW). The tuned weights stay on the GPU for evaluate(); export-stream.ts streams them out.
 import type { Runtime } from './runtime.ts';
 import { ALIGN, type AlignRequest } from '../api/requests/train.ts';
+import { withScope } from '../gpu/scope.ts';
 import { parseParallelText } from '../train/data/parallel.ts';
 import { parseReplayJsonl } from '../train/data/replay.ts';
 import { type DataSummary, evalTexts, prepareData } from '../train/data/prepare.ts';
@@ -65,14 +66,17 @@ export async function alignModel(
   opts: { signal?: AbortSignal; onStep?: (p: AlignProgress) => void } = {},
 ): Promise<StepLog[]> {
   const m = r.loaded;
-  if (m.dtype !== 'f32')
-    throw new Error(`alignment trains f32 weights; this model is loaded as ${m.dtype}: reload it with f32 weights`);
+  if (m.dtype !== 'f32' || m.int8)
+    throw new Error(
+      `alignment trains f32 weights; this model is loaded as ${m.int8 ? 'int8' : m.dtype}: reload it with f32 weights`,
+    );
   const { o, pairs, replay, evalTexts: held } = prepareAlign(req);
   const evalEvery = held.length ? (req.evalSteps ?? o.steps) : 0;
-  const loop = new TrainLoop(r.gpu, m.weights, m.fwd, r.tokenizer, trainingStream(o, pairs, replay), o);
   const logs: StepLog[] = [];
   const t0 = Date.now();
-  try {
+  // the gradients and optimizer state live for this call only; the weights keep the steps made
+  await withScope(r.gpu, async (mem) => {
+    const loop = new TrainLoop(mem, m, r.tokenizer, trainingStream(o, pairs, replay), o);
     for (let step = 1; step <= o.steps; step++) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
       const log = await loop.step(step);
@@ -84,8 +88,6 @@ export async function alignModel(
       logs.push(log);
       opts.onStep?.({ log, total: o.steps, etaSeconds: estimateEta(step, o.steps, 0, t0, Date.now()) });
     }
-  } finally {
-    loop.destroy();
-  }
+  });
   return logs;
 }

@@ -5,7 +5,7 @@
 // needs a 2 GB ArrayBuffer, a 2 GB postMessage or a 2 GB write() — the three limits the single-buffer export hit.
 import { Zip, ZipPassThrough } from 'fflate';
 import type { Runtime } from './runtime.ts';
-import { bloomParameters, toHFConfigJSON } from '../model/bloom/config.ts';
+import { familyOf } from '../model/families.ts';
 import { planSafetensors } from '../model/safetensors.ts';
 import { TORCH_DTYPE } from '../model/checkpoint.ts';
 import { f32ArrayToF16 } from '../gpu/f16.ts';
@@ -36,19 +36,21 @@ const small = (name: string, bytes: Uint8Array): StreamedFile => ({
  * safetensors header comes from the shapes, then each tensor's data in the header's order, read from the GPU in slices.
  */
 export function checkpointStream(r: Runtime, tokenizerJSON: string, opts: ExportOptions = {}): StreamedFile[] {
-  const w = r.loaded.weights;
-  const cfg = w.cfg;
+  const m = r.loaded;
+  const cfg = m.config,
+    family = familyOf(cfg);
   const dtype = opts.dtype ?? 'F32';
   // whole f32 elements per slice, even (an f16-packed tensor holds two per 4-byte word), at least one row of 1024
   const perChunk = Math.max(1024, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / 4 / 2) * 2);
-  const specs = bloomParameters(cfg).map((p) => ({ name: p.name, dtype, shape: p.shape }));
+  const specs = family.parameters(cfg).map((p) => ({ name: p.name, dtype, shape: p.shape }));
   const { header, order, dataBytes } = planSafetensors(specs, { format: 'pt' });
   const enc = new TextEncoder();
-  // the GPU pieces of one parameter, in order: the embedding lives in vocabulary shards, the rest in one tensor each
-  const pieces = (name: string): Tensor[] =>
-    name === 'word_embeddings.weight'
-      ? [...w.emb].sort((a, b) => a.lo - b.lo).map((s) => s.w)
-      : [w.params.get(name) ?? missing(name)];
+  // the GPU pieces of one parameter, in order: a vocabulary table lives in row shards, the rest in one tensor each
+  const params = m.parameters();
+  const pieces = (name: string): Tensor[] => {
+    const parts = params.filter((p) => p.name === name).sort((a, b) => (a.rows?.lo ?? 0) - (b.rows?.lo ?? 0));
+    return parts.length ? parts.map((p) => p.tensor) : missing(name);
+  };
   const missing = (name: string): never => {
     throw new Error(`export: the loaded model has no parameter ${name} (int8-quantized weights cannot be exported)`);
   };
@@ -69,7 +71,7 @@ export function checkpointStream(r: Runtime, tokenizerJSON: string, opts: Export
     }
   }
   return [
-    small('config.json', enc.encode(toHFConfigJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] }))),
+    small('config.json', enc.encode(family.configJSON({ ...cfg, torchDtype: TORCH_DTYPE[dtype] }))),
     small('tokenizer.json', enc.encode(tokenizerJSON)),
     { name: 'model.safetensors', size: header.length + dataBytes, chunks: tensorBytes },
   ];

@@ -1,6 +1,7 @@
 // A two-kernel smoke test (elementwise add, one matmul) run the same way by the worker, the CLI and the tests, so
 // a browser's results can be compared bit-for-bit with Node's and both with a float64 CPU reference.
 import type { Gpu } from '../gpu/runtime.ts';
+import { withScope } from '../gpu/scope.ts';
 import { linearForward } from '../ops/matmul.ts';
 
 /** inner size of the matmul: a and b are read as [n/K, K] matrices */
@@ -18,20 +19,18 @@ export async function kernelCheck(gpu: Gpu, a: Float32Array, b: Float32Array): P
   if (a.length !== b.length)
     throw new Error(`kernelCheck: a has ${a.length} elements, b has ${b.length}; pass equal lengths`);
   const { n, M, K } = kernelCheckShape(a.length);
-  const ta = gpu.fromF32(a, 'check:a'),
-    tb = gpu.fromF32(b, 'check:b');
-  const sum = gpu.tensor(n, 'f32', 'check:sum'),
-    prod = gpu.tensor(M * M, 'f32', 'check:prod');
-  try {
+  return withScope(gpu, async (s) => {
+    const ta = s.fromF32(a, 'check:a'),
+      tb = s.fromF32(b, 'check:b');
+    const sum = s.tensor(n, 'f32', 'check:sum'),
+      prod = s.tensor(M * M, 'f32', 'check:prod');
     gpu.run('elementwise', 'add', { a: ta, b: tb, out: sum }, { n, alpha: 0, flags: 0 }, [Math.ceil(n / 256)]);
     linearForward(gpu, ta, tb, undefined, prod, M, M, K);
     const out = new Float32Array(n + M * M);
     out.set(await gpu.readF32(sum), 0);
     out.set(await gpu.readF32(prod), n);
     return out;
-  } finally {
-    for (const t of [ta, tb, sum, prod]) t.destroy();
-  }
+  });
 }
 
 /** The same in float64 on the CPU (the reference the GPU results are held to). */

@@ -262,7 +262,7 @@ export async function checkFits(r: Runtime, files: Map<string, Blob>, dtype: Loa
     big = { name: '', bytes: 0 };
   for (const p of familyOf(cfg).parameters(cfg)) {
     const n = p.shape.reduce((a, b) => a * b, 1);
-    const bytes = n * (dtype === 'f16' && p.shape.length === 2 ? 2 : 4);
+    const bytes = n * (dtype === 'f16' && (p.role === 'matrix' || p.role === 'embedding') ? 2 : 4);
     total += bytes;
     // vocabulary tables (role embedding) are split into shards that fit; every other tensor must fit one binding
     if (p.role !== 'embedding' && bytes > big.bytes) big = { name: `${p.name} ${p.shape.join('×')}`, bytes };

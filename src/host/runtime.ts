@@ -1,13 +1,14 @@
 // The one public runtime API, identical in Node and in a browser worker (worker.ts exposes it through Comlink):
-// open the GPU, load a BLOOM checkpoint, tokenize, score texts (the method's label-scoring rule), generate.
+// open the GPU, load a checkpoint of any registered family (src/model/families.ts, by config.json's model_type),
+// tokenize, score texts (the method's label-scoring rule), generate. The model is seen through the seam only
+// (src/model/causal-lm.ts).
 import { checkTokenIds } from '../api/requests/tokenize.ts';
 import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
 import type { KernelPolicy, PolicyOverrides } from '../gpu/policy.ts';
-import { checkTokenizerFits, openCheckpoint } from '../model/checkpoint.ts';
-import type { BloomConfig } from '../model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays, type Int8Options, type StorageDType } from '../model/bloom/weights.ts';
-import { BloomModel } from '../model/bloom/model.ts';
+import { checkpointSource, checkTokenizerFits, openCheckpoint } from '../model/checkpoint.ts';
+import type { CausalLM, Int8Options, ModelConfig, StorageDType } from '../model/causal-lm.ts';
+import { buildModel, randomParameters } from '../model/families.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { Sampler, type SampleOptions } from '../wasm/sampler.ts';
 
@@ -37,7 +38,8 @@ export interface LoadOptions {
 
 export interface ModelInfo {
   name: string;
-  config: BloomConfig;
+  /** the architecture-neutral config (`family` names the architecture; `raw` is the parsed config.json) */
+  config: ModelConfig;
   dtype: StorageDType;
   int8: Int8Options | null;
   parameters: number;
@@ -79,8 +81,9 @@ function int8Options(o: { int8?: boolean; int8Threshold?: number }): Int8Options
 }
 
 export class Runtime {
-  private model: BloomModel | null = null;
+  private model: CausalLM | null = null;
   private tok: Tokenizer | null = null;
+  private tokJSON = '';
   private modelName = '';
   private modelFiles: Record<string, string> = {};
   private constructor(
@@ -121,9 +124,13 @@ export class Runtime {
       for (const w of ck.warnings) this.log(w);
       this.unload();
       this.tok = await Tokenizer.fromJSON(ck.tokenizerJSON, `${ck.dir}/tokenizer.json`);
+      this.tokJSON = ck.tokenizerJSON;
       checkTokenizerFits(this.tok.vocabSize, ck.config, ck.dir);
-      const weights = await BloomWeights.fromCheckpoint(this.gpu, ck, opts.dtype ?? 'f32', opts.onProgress, int8);
-      this.model = new BloomModel(this.gpu, weights);
+      this.model = await buildModel(this.gpu, ck.config, checkpointSource(ck), {
+        dtype: opts.dtype ?? 'f32',
+        onProgress: opts.onProgress,
+        int8,
+      });
       this.modelName = ck.dir;
       this.modelFiles = { ...ck.contentHashes };
       await this.gpu.sync();
@@ -135,7 +142,7 @@ export class Runtime {
 
   /** A model of the given shape with random weights (benchmarks, limit checks); tokenizer optional. */
   async loadRandomModel(
-    cfg: BloomConfig,
+    cfg: ModelConfig,
     opts: {
       seed?: number;
       dtype?: StorageDType;
@@ -147,17 +154,13 @@ export class Runtime {
   ): Promise<ModelInfo> {
     const int8 = int8Options(opts);
     this.unload();
-    const weights = BloomWeights.fromArrays(
-      this.gpu,
-      cfg,
-      randomBloomArrays(cfg, opts.seed ?? 1),
-      opts.dtype ?? 'f32',
-      undefined,
+    this.model = await buildModel(this.gpu, cfg, randomParameters(cfg, opts.seed ?? 1), {
+      dtype: opts.dtype ?? 'f32',
       int8,
-    );
-    this.model = new BloomModel(this.gpu, weights);
+    });
     if (opts.tokenizerJSON) {
       this.tok = await Tokenizer.fromJSON(opts.tokenizerJSON);
+      this.tokJSON = opts.tokenizerJSON;
       checkTokenizerFits(this.tok.vocabSize, cfg, opts.name ?? 'random model');
     }
     this.modelName = opts.name ?? 'random';
@@ -170,11 +173,11 @@ export class Runtime {
     const m = this.need();
     return {
       name: this.modelName,
-      config: m.cfg,
+      config: m.config,
       dtype: m.dtype,
-      int8: m.weights.int8 ?? null,
-      parameters: m.weights.parameterCount(),
-      gpuBytes: m.weights.bytes(),
+      int8: m.int8,
+      parameters: m.parameterCount(),
+      gpuBytes: m.bytes(),
       files: { ...this.modelFiles },
     };
   }
@@ -184,15 +187,21 @@ export class Runtime {
     this.modelFiles = { ...this.modelFiles, changed: how };
   }
 
-  get loaded(): BloomModel {
+  /** the loaded model (the seam: src/model/causal-lm.ts) */
+  get loaded(): CausalLM {
     return this.need();
   }
   get tokenizer(): Tokenizer {
     if (!this.tok) throw new Error('no tokenizer loaded: call loadModel first');
     return this.tok;
   }
+  /** the loaded tokenizer's tokenizer.json text (a tuned checkpoint is saved with it) */
+  get tokenizerJSON(): string {
+    if (!this.tok) throw new Error('no tokenizer loaded: call loadModel first');
+    return this.tokJSON;
+  }
 
-  private need(): BloomModel {
+  private need(): CausalLM {
     if (!this.model) throw new Error('no model loaded: call loadModel first');
     return this.model;
   }
@@ -225,7 +234,7 @@ export class Runtime {
     const ids = this.tokenize(texts).map((t, i) => {
       const cut = t.slice(Math.max(0, t.length - maxLength));
       offsets.push(byteOffsets(this.tokenizer.tokenBytes(t), utf8Length(texts[i]), t.length - cut.length));
-      return opts.firstPad && cut.length < maxLength ? [...cut, this.need().cfg.padTokenId] : cut;
+      return opts.firstPad && cut.length < maxLength ? [...cut, this.need().config.padTokenId] : cut;
     });
     const out = await this.scoreTokenized(ids, opts);
     out.forEach((r, i) => {
@@ -254,7 +263,7 @@ export class Runtime {
     // of the prefix per text) within one storage binding (and 256 MiB)
     const per = Math.max(1, Math.floor((opts.batchSize ?? 8) / g));
     const cap = Math.min(this.gpu.maxBinding, 256 * 2 ** 20),
-      rowBytes = 3 * m.cfg.hiddenSize * 4;
+      rowBytes = m.cacheRowBytes;
     const chunks: { groups: typeof shared; Tmax: number }[] = [];
     for (const grp of shared) {
       const Tmax = Math.max(...ids.slice(grp.start, grp.start + g).map((t) => t.length)) + 1;
@@ -275,7 +284,7 @@ export class Runtime {
           prefix: ids[start].slice(0, P),
           suffixes: ids.slice(start, start + g).map((t) => t.slice(P)),
         })),
-        m.cfg.padTokenId,
+        m.config.padTokenId,
       );
       chunk.forEach(({ start }, k) =>
         lps[k].forEach((lp, j) => {
@@ -310,7 +319,7 @@ export class Runtime {
       const idx = order.slice(s, s + batchSize);
       const B = idx.length,
         T = Math.max(1, ...idx.map((i) => all[i].length));
-      const ids = new Int32Array(B * T).fill(m.cfg.padTokenId),
+      const ids = new Int32Array(B * T).fill(m.config.padTokenId),
         mask = new Int32Array(B * T);
       idx.forEach((i, b) => {
         ids.set(all[i], b * T);
@@ -345,7 +354,7 @@ export class Runtime {
     const promptIds =
       typeof prompt === 'string'
         ? this.tokenizer.encode(prompt)
-        : checkTokenIds('generate', 'prompt', prompt, m.cfg.vocabSize);
+        : checkTokenIds('generate', 'prompt', prompt, m.config.vocabSize);
     if (!promptIds.length) throw new Error('generate needs a non-empty prompt');
     const maxNew = opts.maxNewTokens ?? 32;
     const sampler = new Sampler(opts);
@@ -363,7 +372,7 @@ export class Runtime {
             );
         const next = sampler.sample(logits, [...promptIds, ...ids]);
         ids.push(next);
-        if ((opts.stopAtEos ?? true) && next === m.cfg.eosTokenId) break;
+        if ((opts.stopAtEos ?? true) && next === m.config.eosTokenId) break;
         if (i + 1 < maxNew) logits = await m.step(cache, [next]);
       }
     } finally {
@@ -378,6 +387,7 @@ export class Runtime {
     this.gpu.trimPool(); // the model's activation buffers go with it
     this.tok?.free();
     this.tok = null;
+    this.tokJSON = '';
   }
 
   dispose(): void {

@@ -3,11 +3,10 @@
 // log-probs, greedy generation (KV cache), the loss, every gradient, and two AdamW steps.
 import type { Runtime } from './runtime.ts';
 import { blobSource, fileSource, SafetensorsFile } from '../model/safetensors.ts';
-import { openCheckpoint } from '../model/checkpoint.ts';
-import { bloomParameters } from '../model/bloom/config.ts';
-import { BloomWeights } from '../model/bloom/weights.ts';
-import { BloomForward } from '../model/bloom/forward.ts';
-import { BloomGrads, readSharded } from '../model/bloom/backward.ts';
+import { checkpointSource, openCheckpoint } from '../model/checkpoint.ts';
+import type { Gradients, ModelConfig, Trainable } from '../model/causal-lm.ts';
+import { buildModel, familyOf } from '../model/families.ts';
+import { withScope } from '../gpu/scope.ts';
 import { AdamW } from '../train/optimizer.ts';
 import { trainStep } from '../train/step.ts';
 
@@ -85,8 +84,8 @@ export async function selftest(rt: Runtime, dir: FixtureSource): Promise<Check[]
       mask = await i32('attention_mask');
     const [B, T] = ref.tensors.get('input_ids')!.shape;
     const m = rt.loaded,
-      V = m.cfg.vocabSize,
-      H = m.cfg.hiddenSize;
+      V = m.config.vocabSize,
+      H = m.config.hiddenSize;
     const out = await m.forward({ ids, mask, B, T }, { logits: true, hidden: true });
     checks.push(cmp('logits', out.logits!, await ref.f32('logits'), 1e-3, 1e-3, (i) => mask[Math.floor(i / V)] === 1));
     for (let l = 0; l < out.hidden!.length; l++) {
@@ -131,70 +130,83 @@ export async function selftest(rt: Runtime, dir: FixtureSource): Promise<Check[]
 export async function trainSelftest(rt: Runtime, dir: FixtureSource): Promise<Check[]> {
   const { json, ref } = await openReference(dir);
   const ck = await openCheckpoint(dir);
-  const g = rt.gpu,
-    w = await BloomWeights.fromCheckpoint(g, ck, 'f32');
-  await ck.close();
-  const fwd = new BloomForward(g, w),
-    grads = new BloomGrads(g, w);
-  const ad = json.adamw;
-  const opt = new AdamW(g, w, {
-    lr: ad.lr,
-    betas: ad.betas,
-    eps: ad.eps,
-    weightDecay: ad.weight_decay,
-    maxGradNorm: ad.max_grad_norm,
-    decayAll: true,
-    totalSteps: ad.steps,
-  });
-  const checks: Check[] = [];
+  const g = rt.gpu;
   try {
-    const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
-    const [B, T] = ref.tensors.get('input_ids')!.shape;
-    const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T },
-      labels = await i32('labels');
-    const names = bloomParameters(w.cfg).map((p) => p.name);
-    const worst = async (got: Map<string, Float32Array>, prefix: string, label: string) => {
-      let agg: Check = { check: label, maxAbs: 0, maxRel: 0, tolerance: '0.0001 + 0.01·|ref|', pass: true };
-      for (const n of names) {
-        const c = cmp(n, got.get(n)!, await ref.f32(`${prefix}transformer.${n}`), 1e-4, 1e-2, () => true);
-        agg = {
-          ...agg,
-          maxAbs: Math.max(agg.maxAbs, c.maxAbs),
-          maxRel: Math.max(agg.maxRel, c.maxRel),
-          pass: agg.pass && c.pass,
-        };
-        if (!c.pass) agg.check = `${label} (first failing: ${n})`;
-      }
-      return agg;
-    };
-    const rel = (name: string, got: number, want: number): Check => ({
-      check: name,
-      maxAbs: Math.abs(got - want),
-      maxRel: Math.abs(got - want) / Math.abs(want),
-      tolerance: '1e-4 relative',
-      pass: Math.abs(got - want) <= 1e-4 * Math.abs(want),
+    return await withScope(g, async (mem) => {
+      const lm = mem.own(await buildModel(g, ck.config, checkpointSource(ck), { dtype: 'f32' }));
+      const model = mem.own(lm.training());
+      const ad = json.adamw;
+      const opt = new AdamW(mem, model.params, {
+        lr: ad.lr,
+        betas: ad.betas,
+        eps: ad.eps,
+        weightDecay: ad.weight_decay,
+        maxGradNorm: ad.max_grad_norm,
+        decayAll: true,
+        totalSteps: ad.steps,
+      });
+      return trainChecks(json, ref, lm.config, model, opt, () => lm.readParameters());
     });
-    for (let step = 0; step < 2; step++) {
-      const gradsCheck = async (g: BloomGrads) => {
-        if (step === 0) checks.push(await worst(await g.toArrays(), 'grad.', `gradients (${names.length} parameters)`));
-      };
-      const { loss, gradNorm } = await trainStep({ fwd, grads, opt }, [{ batch, labels }], opt.lrAt(step), gradsCheck);
-      checks.push(rel(`loss, step ${step + 1}`, loss, json.losses_per_step[step]));
-      checks.push(rel(`grad norm before clipping, step ${step + 1}`, gradNorm, json.grad_norms_before_clip[step]));
-    }
-    const after = await readSharded(
-      g,
-      w,
-      w.params,
-      w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-    );
-    checks.push(await worst(after, 'after_adamw_2_steps.', 'parameters after 2 AdamW steps'));
   } finally {
-    opt.destroy();
-    grads.destroy();
-    fwd.slopes.destroy();
-    w.destroy();
+    await ck.close();
     await ref.close();
   }
+}
+
+async function trainChecks(
+  json: any,
+  ref: SafetensorsFile,
+  cfg: ModelConfig,
+  model: Trainable,
+  opt: AdamW,
+  readParameters: () => Promise<Map<string, Float32Array>>,
+): Promise<Check[]> {
+  const family = familyOf(cfg);
+  const checks: Check[] = [];
+  const i32 = async (n: string) => new Int32Array((await ref.raw(n)).slice().buffer);
+  const [B, T] = ref.tensors.get('input_ids')!.shape;
+  const batch = { ids: await i32('input_ids'), mask: await i32('attention_mask'), B, T },
+    labels = await i32('labels');
+  const names = family.parameters(cfg).map((p) => p.name);
+  // the reference's tensors under `<prefix><HF module name>`, by canonical parameter name
+  const refName = (prefix: string) => {
+    const out = new Map<string, string>();
+    for (const k of ref.tensors.keys())
+      if (k.startsWith(prefix)) out.set(family.canonicalName(k.slice(prefix.length)), k);
+    return out;
+  };
+  const worst = async (got: Map<string, Float32Array>, prefix: string, label: string) => {
+    let agg: Check = { check: label, maxAbs: 0, maxRel: 0, tolerance: '0.0001 + 0.01·|ref|', pass: true };
+    const names2 = refName(prefix);
+    for (const n of names) {
+      const want = names2.get(n);
+      if (!want) throw new Error(`the fixture has no ${prefix}… tensor for parameter ${n}`);
+      const c = cmp(n, got.get(n)!, await ref.f32(want), 1e-4, 1e-2, () => true);
+      agg = {
+        ...agg,
+        maxAbs: Math.max(agg.maxAbs, c.maxAbs),
+        maxRel: Math.max(agg.maxRel, c.maxRel),
+        pass: agg.pass && c.pass,
+      };
+      if (!c.pass) agg.check = `${label} (first failing: ${n})`;
+    }
+    return agg;
+  };
+  const rel = (name: string, got: number, want: number): Check => ({
+    check: name,
+    maxAbs: Math.abs(got - want),
+    maxRel: Math.abs(got - want) / Math.abs(want),
+    tolerance: '1e-4 relative',
+    pass: Math.abs(got - want) <= 1e-4 * Math.abs(want),
+  });
+  for (let step = 0; step < 2; step++) {
+    const gradsCheck = async (g: Gradients) => {
+      if (step === 0) checks.push(await worst(await g.read(), 'grad.', `gradients (${names.length} parameters)`));
+    };
+    const { loss, gradNorm } = await trainStep({ model, opt }, [{ batch, labels }], opt.lrAt(step), gradsCheck);
+    checks.push(rel(`loss, step ${step + 1}`, loss, json.losses_per_step[step]));
+    checks.push(rel(`grad norm before clipping, step ${step + 1}`, gradNorm, json.grad_norms_before_clip[step]));
+  }
+  checks.push(await worst(await readParameters(), 'after_adamw_2_steps.', 'parameters after 2 AdamW steps'));
   return checks;
 }

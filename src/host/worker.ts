@@ -12,7 +12,8 @@ import { alignModel, prepareAlign, type AlignProgress, type AlignRequest } from 
 import { checkpointStream, zipStream, type ExportOptions } from './export-stream.ts';
 import { toBlob, toWritable } from './stream-sinks.ts';
 import type { StepLog } from '../train/loop.ts';
-import { BloomGrads } from '../model/bloom/backward.ts';
+import { Scope } from '../gpu/scope.ts';
+import type { CausalLM, Trainable } from '../model/causal-lm.ts';
 import { trainStep } from '../train/step.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
@@ -133,10 +134,10 @@ export interface TrainStep {
   skipped: boolean;
 }
 
-let trainer: { opt: AdamW; grads: BloomGrads; weights: unknown } | null = null;
+/** trainSteps' state between calls: the loaded model set up for training and its optimizer, in one scope */
+let trainer: { mem: Scope; model: Trainable; opt: AdamW; lm: CausalLM } | null = null;
 function dropTrainer(): void {
-  trainer?.opt.destroy();
-  trainer?.grads.destroy();
+  trainer?.mem.destroy();
   trainer = null;
 }
 
@@ -329,7 +330,7 @@ const api = {
     const r = await rt();
     const m = r.loaded;
     r.weightsChanged('trained in this worker after loading');
-    if (req.reset || !trainer || trainer.weights !== m.weights) {
+    if (req.reset || !trainer || trainer.lm !== m) {
       dropTrainer();
       const o: AdamWOptions = {
         lr: Array.isArray(req.lr) ? req.lr[0] : req.lr,
@@ -341,18 +342,20 @@ const api = {
         totalSteps: req.totalSteps,
         warmupSteps: req.warmupSteps,
       };
-      trainer = { opt: new AdamW(r.gpu, m.weights, o), grads: new BloomGrads(r.gpu, m.weights), weights: m.weights };
+      const mem = new Scope(r.gpu);
+      const model = mem.own(m.training());
+      trainer = { mem, model, opt: new AdamW(mem, model.params, o), lm: m };
     }
-    const { opt, grads } = trainer;
+    const { opt, model } = trainer;
     const out: TrainStep[] = [];
     for (const [k, b] of req.batches.entries()) {
       const step = opt.stepCount;
       const lr = Array.isArray(req.lr) ? req.lr[k] : opt.lrAt(step);
       if (!(lr >= 0))
         throw new Error(`trainSteps: no learning rate for batch ${k} (lr has ${(req.lr as number[]).length} entries)`);
-      grads.zero();
+      model.grads.zero();
       const batch = { ids: Int32Array.from(b.ids), mask: Int32Array.from(b.mask), B: b.B, T: b.T };
-      const parts = { fwd: m.fwd, grads, opt };
+      const parts = { model, opt };
       const { loss, nTokens, gradNorm, skipped } = await trainStep(
         parts,
         [{ batch, labels: Int32Array.from(b.labels) }],

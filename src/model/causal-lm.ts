@@ -219,6 +219,8 @@ export interface ModelFamily<C extends ModelConfig = ModelConfig> {
   canonicalName(name: string): string;
   /** the block index a canonical name belongs to (to refuse weights with more layers than the config), else undefined */
   layerOf(name: string): number | undefined;
+  /** the config of a model size known by name ('bloomz-560m'), else undefined (benchmarks, random models) */
+  namedConfig?(name: string): C | undefined;
   /** builds the model, reading every parameter of `parameters(cfg)` from `source` */
   load(gpu: Gpu, cfg: C, source: ParameterSource, opts?: LoadModelOptions): Promise<CausalLM>;
 }
@@ -246,6 +248,13 @@ export async function readParamTensors(
     for (const p of parts) a.set(await gpu.readF32(p.tensor), p.rows!.lo * p.rows!.width);
     out.set(name, a);
   }
+  return out;
+}
+
+/** HF's shift: the target of position t is labels[t+1]; the last position of each row is ignored. */
+export function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
+  const out = new Int32Array(B * T).fill(-100);
+  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) out[b * T + t] = labels[b * T + t + 1];
   return out;
 }
 

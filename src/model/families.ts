@@ -40,6 +40,15 @@ export function parseModelConfig(json: unknown, source = 'config.json'): ModelCo
   return familyForType((json as Record<string, unknown>).model_type, source).parseConfig(json, source);
 }
 
+/** The config of a model size known by name to one of the families ('nano-bloomz', 'bloomz-560m', …). */
+export function namedConfig(name: string): ModelConfig {
+  for (const f of FAMILIES) {
+    const c = f.namedConfig?.(name);
+    if (c) return c;
+  }
+  throw new Error(`unknown model size '${name}'`);
+}
+
 /** Builds the model of `cfg`'s family, reading each parameter from `source`. */
 export function buildModel(
   gpu: Gpu,

@@ -3,6 +3,7 @@
 // (src/cli/bench.ts) parses the flags and prints; this runs the sections in order and saves after each.
 import { describeAdapter } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
+import { withDevice } from '../gpu/scope.ts';
 import { isCpuAdapter, type KernelFamily } from '../gpu/policy.ts';
 import { tuneState } from '../ops/matmul.ts';
 import { gib } from './timing.ts';
@@ -58,7 +59,11 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
       throw new Error(`bench: matmul sizes must be positive multiples of 4, got ${n}`);
   const family = o.family;
   // --family: every op's kernels of that family (INSTRUCTALIGN_MATMUL_TUNE=on: the tuner too)
-  const gpu = await Gpu.open({ log: say, policy: family ? { family } : {} });
+  return withDevice(Gpu.open({ log: say, policy: family ? { family } : {} }), (gpu) => benchOn(gpu, o, say, runs));
+}
+
+async function benchOn(gpu: Gpu, o: BenchOptions, say: (m: string) => void, runs: number) {
+  const family = o.family;
   const h = gpu.handle;
   const slow = isCpuAdapter(h.adapter);
   say(`adapter  ${describeAdapter(h)}; features ${[...h.features].join(', ') || 'none'}`);
@@ -174,7 +179,6 @@ export async function runBench(o: BenchOptions = {}): Promise<Record<string, unk
       say(`\nratio to PyTorch on the same GPU (>1: instructalign faster or smaller)`);
       for (const x of r) say(`  ${x.figure.padEnd(64)} ×${x.ratio.toFixed(2)}`);
     }
-    gpu.destroy();
     return report;
   }
 }

@@ -1,6 +1,7 @@
 // Matmul benchmark: GFLOP/s of the three training layouts with the kernel this adapter runs, and of the other kernels
 // on X·Wᵀ in the same run (scalar = the first kernel, the baseline of every ratio).
 import type { Gpu } from '../gpu/runtime.ts';
+import { type Scope, withScope } from '../gpu/scope.ts';
 import { isCpuAdapter, type F16Mode } from '../gpu/policy.ts';
 import { f32ToF16 } from '../model/dtype.ts';
 import {
@@ -22,11 +23,16 @@ const LAYOUTS = {
   dYᵀ·X: (n: number) => ({ aSm: 1, aSk: n, bSk: n, bSn: 1 }),
 } as const;
 
-export async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
+export function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
+  return withScope(gpu, (s) => benchMatmul(s, n, runs, say));
+}
+
+async function benchMatmul(s: Scope, n: number, runs: number, say: (m: string) => void) {
+  const gpu = s.gpu;
   const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
-  const a = gpu.fromF32(rnd(n * n), 'bench:a'),
-    b = gpu.fromF32(rnd(n * n), 'bench:b'),
-    c = gpu.tensor(n * n, 'f32', 'bench:c');
+  const a = s.fromF32(rnd(n * n), 'bench:a'),
+    b = s.fromF32(rnd(n * n), 'bench:b'),
+    c = s.tensor(n * n, 'f32', 'bench:c');
   // the kernel the runtime runs for each layout: on a GPU the tuner's choice for the class (timed on a proxy of at
   // most 1024×2048×2048), elsewhere the fixed choice
   const autoFor: Record<string, MatmulKernel> = {};
@@ -60,7 +66,6 @@ export async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: st
   for (const l of Object.keys(LAYOUTS) as (keyof typeof LAYOUTS)[]) fns[`${autoFor[l]} ${l}`] = call(autoFor[l], l);
   for (const k of others) fns[`${k} X·Wᵀ`] = call(k, 'X·Wᵀ');
   const t = await timeMany(fns, runs);
-  [a, b, c].forEach((x) => x.destroy());
   const gf = (k: string) => (2 * n ** 3) / t[k].median / 1e9;
   const base = t['scalar X·Wᵀ'] ? gf('scalar X·Wᵀ') : undefined;
   const rows = Object.keys(fns).map((k) => {
@@ -90,11 +95,16 @@ export async function matmulBench(gpu: Gpu, n: number, runs: number, say: (m: st
  */
 export async function f16MatmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
   if (!gpu.handle.features.has('shader-f16')) return [];
+  return withScope(gpu, (s) => benchF16(s, n, runs, say));
+}
+
+async function benchF16(s: Scope, n: number, runs: number, say: (m: string) => void) {
+  const gpu = s.gpu;
   const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
-  const a = gpu.fromF32(rnd(n * n), 'bench:a'),
-    b32 = gpu.fromF32(rnd(n * n), 'bench:b32'),
-    b16 = gpu.tensor(n * n, 'f16p', 'bench:b16'),
-    c = gpu.tensor(n * n, 'f32', 'bench:c');
+  const a = s.fromF32(rnd(n * n), 'bench:a'),
+    b32 = s.fromF32(rnd(n * n), 'bench:b32'),
+    b16 = s.tensor(n * n, 'f16p', 'bench:b16'),
+    c = s.tensor(n * n, 'f32', 'bench:c');
   gpu.upload(
     b16,
     Uint16Array.from(rnd(n * n), (v) => f32ToF16(v)),
@@ -113,7 +123,6 @@ export async function f16MatmulBench(gpu: Gpu, n: number, runs: number, say: (m:
     'f32 weights, f32 math': call('off', b32),
   };
   const t = await timeMany(fns, runs);
-  [a, b32, b16, c].forEach((x) => x.destroy());
   const base = t['f16 weights, f32 math (off)'].median;
   const rows = (Object.keys(fns) as (keyof typeof fns)[]).map((k) => ({
     shape: `${n}x${n}x${n}`,

@@ -5,10 +5,9 @@ import type { Gpu } from '../gpu/runtime.ts';
 import { isCpuAdapter, type PolicyOverrides } from '../gpu/policy.ts';
 import { tuningApplies } from '../ops/matmul.ts';
 import { tuneMatmuls } from '../ops/matmul-tune.ts';
-import { bloomConfigFor } from '../model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../model/bloom/weights.ts';
-import { BloomForward } from '../model/bloom/forward.ts';
-import { BloomGrads } from '../model/bloom/backward.ts';
+import type { CausalLM, Trainable } from '../model/causal-lm.ts';
+import { buildModel, randomParameters, namedConfig } from '../model/families.ts';
+import { type Scope, withScope } from '../gpu/scope.ts';
 import { AdamW } from '../train/optimizer.ts';
 import { trainStep } from '../train/step.ts';
 import { Runtime } from '../host/runtime.ts';
@@ -28,7 +27,7 @@ async function evalBench(gpu: Gpu, name: string, runs: number, rows: number) {
   const root = packageRoot();
   const rt = Runtime.onGpu(gpu);
   try {
-    await rt.loadRandomModel(bloomConfigFor(name), {
+    await rt.loadRandomModel(namedConfig(name), {
       tokenizerJSON: readFileSync(join(root, 'models/nano-bloomz/tokenizer.json'), 'utf8'),
     });
     const labels = DEFAULT_LABELS.sentiment!;
@@ -65,35 +64,41 @@ export async function modelBench(
   say: (m: string) => void,
   ablate = false,
 ) {
-  const cfg = bloomConfigFor(name);
-  const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-  const fwd = new BloomForward(gpu, w);
+  return withScope(gpu, (mem) => benchModel(mem, name, B, T, runs, withBaseline, say, ablate));
+}
+
+async function benchModel(
+  mem: Scope,
+  name: string,
+  B: number,
+  T: number,
+  runs: number,
+  withBaseline: boolean,
+  say: (m: string) => void,
+  ablate: boolean,
+) {
+  const gpu = mem.gpu;
+  const cfg = namedConfig(name);
+  const lm = mem.own(await buildModel(gpu, cfg, randomParameters(cfg), { dtype: 'f32' }));
   // the same model on views of the device with other kernel choices: the scalar matmul (the baseline), and attention
   // probabilities materialized (what inference did before the flash kernels)
-  const fwdScalar = new BloomForward(gpu.withPolicy({ matmul: { naive: true } }), w);
-  const fwdProbs = new BloomForward(gpu.withPolicy({ attention: { flash: 'never' } }), w);
+  const lmScalar = mem.own(lm.withPolicy({ matmul: { naive: true } }));
+  const lmProbs = mem.own(lm.withPolicy({ attention: { flash: 'never' } }));
   const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
   const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
   const R = B * T;
   // forward + log-probs of every position: what scoring and eval do
-  const forwardOn = (fwd: BloomForward) => async () => {
-    const acts = await fwd.run(batch, false);
-    const tg = gpu.fromI32(ids, 'bench:targets'),
-      st = gpu.tensor(R * 3, 'f32', 'bench:stats'),
-      lp = gpu.tensor(R, 'f32', 'bench:lp');
-    fwd.logprobs(acts.lnf, tg, R, st, lp);
-    await gpu.readF32(lp);
-    [tg, st, lp].forEach((t) => t.destroy());
-    fwd.freeActs(acts);
+  const forwardOn = (m: CausalLM) => async () => {
+    await m.forward(batch, { targets: ids });
     await gpu.sync();
     await tuneMatmuls(gpu); // the warm-up run queued the shapes (GPU family); later runs use the tuned kernels
   };
-  const forward = forwardOn(fwd);
+  const forward = forwardOn(lm);
   const H = cfg.hiddenSize,
     L = cfg.nLayer;
   const flops = 2 * R * (L * 12 * H * H + H * cfg.vocabSize) + (L * 4 * B * cfg.nHead * T * T * cfg.headDim) / 2;
-  const scalar = forwardOn(fwdScalar);
-  const probs = forwardOn(fwdProbs);
+  const scalar = forwardOn(lmScalar);
+  const probs = forwardOn(lmProbs);
   const fns: Record<string, () => Promise<void>> = withBaseline ? { forward, probs, scalar } : { forward, probs };
   const ft: Record<string, Timing | undefined> = await timeMany(fns, runs);
   const f = ft.forward!,
@@ -109,35 +114,31 @@ export async function modelBench(
   say(
     `  forward with attention probs materialized ${(R / fp.median).toFixed(0)} tokens/s ${spread(fp)} → without them ×${(fp.median / f.median).toFixed(2)}`,
   );
-  const grads = new BloomGrads(gpu, w);
-  const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-  const train = async (recompute: boolean) => {
-    fwd.recompute = recompute;
-    gpu.peakBytes = gpu.bytesAllocated;
-    const s = await timeIt(async () => {
-      await trainStep({ fwd, grads, opt }, [{ batch, labels: ids }], 1e-5);
-      await gpu.sync();
-      await tuneMatmuls(gpu);
-    }, runs);
-    say(
-      `  train step${recompute ? ' (recompute)' : '            '} ${(R / s.median).toFixed(0)} tokens/s ${spread(s)}, peak GPU memory ${gib(gpu.peakBytes)}`,
-    );
-    return { tokensPerS: R / s.median, time: s, peakBytes: gpu.peakBytes };
-  };
+  // each run's training set-up (gradients, AdamW state) is made before its peak is measured and freed after
+  const train = (recompute: boolean) =>
+    withScope(gpu, async (steps) => {
+      const model = steps.own(lm.training({ recompute }));
+      const opt = new AdamW(steps, model.params, ADAMW);
+      gpu.peakBytes = gpu.bytesAllocated;
+      const s = await timeIt(async () => {
+        await trainStep({ model, opt }, [{ batch, labels: ids }], 1e-5);
+        await gpu.sync();
+        await tuneMatmuls(gpu);
+      }, runs);
+      say(
+        `  train step${recompute ? ' (recompute)' : '            '} ${(R / s.median).toFixed(0)} tokens/s ${spread(s)}, peak GPU memory ${gib(gpu.peakBytes)}`,
+      );
+      return { tokensPerS: R / s.median, time: s, peakBytes: gpu.peakBytes };
+    });
   const plain = await train(false);
   const recompute = await train(true);
-  fwd.recompute = false;
-  const ablation = ablate ? await ablations(gpu, { fwd, grads, opt, batch, ids }, R, runs, say) : undefined;
+  const ablation = ablate ? await withScope(gpu, (s) => ablations(s, { lm, batch, ids }, R, runs, say)) : undefined;
   say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
   // SwiftShader: few rows (each full-text run of 4 rows × 3 languages takes ~12 s there)
   const ev = await evalBench(gpu, name, runs, isCpuAdapter(gpu.handle.adapter) ? (B <= 2 ? 2 : 4) : 16);
   say(
     `  eval NusaX  ${ev.sharedSequencesPerS.toFixed(2)} texts/s with prompt sharing ${spread(ev.shared)}, ${ev.fullSequencesPerS.toFixed(2)} without ${spread(ev.full)} → ×${ev.speedup.toFixed(2)} (${ev.texts} label texts, ${ev.tokens} tokens)`,
   );
-  grads.destroy();
-  w.destroy();
-  for (const f of [fwd, fwdScalar, fwdProbs]) f.slopes.destroy();
-  opt.destroy();
   await gpu.sync();
   return {
     model: name,
@@ -162,10 +163,10 @@ export async function modelBench(
   };
 }
 
+const ADAMW = { lr: 1e-5, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+
 interface StepParts {
-  fwd: BloomForward;
-  grads: BloomGrads;
-  opt: AdamW;
+  lm: CausalLM;
   batch: { ids: Int32Array; mask: Int32Array; B: number; T: number };
   ids: Int32Array;
 }
@@ -177,22 +178,25 @@ interface StepParts {
  * costs twice the weights' memory). The pool's bound is lifted meanwhile so that the pool-off runs do not evict the
  * default runs' pooled buffers.
  */
-async function ablations(gpu: Gpu, d: StepParts, R: number, runs: number, say: (m: string) => void) {
+async function ablations(mem: Scope, d: StepParts, R: number, runs: number, say: (m: string) => void) {
+  const gpu = mem.gpu;
   const saved = { pooling: gpu.pooling, headroom: gpu.poolHeadroom };
-  const stepWith = (fwd: BloomForward, opt: AdamW) => async () => {
-    await trainStep({ fwd, grads: d.grads, opt }, [{ batch: d.batch, labels: d.ids }], 1e-5);
+  const stepWith = (model: Trainable, opt: AdamW) => async () => {
+    await trainStep({ model, opt }, [{ batch: d.batch, labels: d.ids }], 1e-5);
     await gpu.sync();
   };
-  const w = d.fwd.w;
-  const on = (o: PolicyOverrides) => new BloomForward(gpu.withPolicy(o), w);
-  const noSg = gpu.withPolicy({ subgroups: false });
-  const fwds = {
-    sg: new BloomForward(noSg, w),
+  // each view trains the same weights with its own gradients (laid out alike, so one AdamW serves them)
+  const on = (o: PolicyOverrides) => mem.own(mem.own(d.lm.withPolicy(o)).training());
+  const sg = on({ subgroups: false });
+  const models = {
+    sg,
     flash: on({ attention: { flash: 'always' } }),
     tune: on({ matmul: { tune: 'off' } }),
   };
-  const optNoSg = new AdamW(noSg, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-  const step = stepWith(d.fwd, d.opt);
+  const optNoSg = new AdamW(mem, sg.params, ADAMW, gpu.withPolicy({ subgroups: false }));
+  const model = mem.own(d.lm.training());
+  const opt = new AdamW(mem, model.params, ADAMW);
+  const step = stepWith(model, opt);
   gpu.poolHeadroom = Infinity;
   try {
     const t: Record<string, Timing> = await timeMany<string>(
@@ -206,10 +210,10 @@ async function ablations(gpu: Gpu, d: StepParts, R: number, runs: number, say: (
             gpu.pooling = saved.pooling;
           }
         },
-        'subgroups off': stepWith(fwds.sg, optNoSg),
-        'flash attention forced': stepWith(fwds.flash, d.opt),
+        'subgroups off': stepWith(models.sg, optNoSg),
+        'flash attention forced': stepWith(models.flash, opt),
         // the heuristic tile choice instead of the tuned one (the same kernels where the tuner does not run)
-        ...(tuningApplies(gpu) ? { 'matmul tuning off': stepWith(fwds.tune, d.opt) } : {}),
+        ...(tuningApplies(gpu) ? { 'matmul tuning off': stepWith(models.tune, opt) } : {}),
       },
       runs,
     );
@@ -225,7 +229,5 @@ async function ablations(gpu: Gpu, d: StepParts, R: number, runs: number, say: (
     return out;
   } finally {
     gpu.poolHeadroom = saved.headroom;
-    for (const f of Object.values(fwds)) f.slopes.destroy();
-    optNoSg.destroy();
   }
 }

@@ -2,9 +2,8 @@
 // own busy polling, interleaved in one run; a ratio > 1 means the quiet wait is faster.
 import type { Gpu } from '../gpu/runtime.ts';
 import { matmul } from '../ops/matmul.ts';
-import { bloomConfigFor } from '../model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../model/bloom/weights.ts';
-import { BloomForward } from '../model/bloom/forward.ts';
+import { withScope } from '../gpu/scope.ts';
+import { buildModel, randomParameters, namedConfig } from '../model/families.ts';
 import { spread, timeMany, type Timing } from './timing.ts';
 
 export interface WaitFigure {
@@ -14,63 +13,59 @@ export interface WaitFigure {
   quietSpeedup: number;
 }
 
-/** A matmul n³ (then sync) and a nano-bloomz forward B×T (then readback), each with both waits, interleaved. */
-export async function waitBench(gpu: Gpu, n: number, B: number, T: number, runs: number, say: (m: string) => void) {
-  const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
-  const a = gpu.fromF32(rnd(n * n), 'wait:a'),
-    b = gpu.fromF32(rnd(n * n), 'wait:b'),
-    c = gpu.tensor(n * n, 'f32', 'wait:c');
-  const cfg = bloomConfigFor('nano-bloomz');
-  const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-  const fwd = new BloomForward(gpu, w);
-  const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
-  const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
-  const work = {
-    matmul: async () => {
-      matmul(gpu, { a, b, c, M: n, N: n, K: n, aSm: n, aSk: 1, bSk: 1, bSn: n });
-      await gpu.sync();
-    },
-    forward: async () => {
-      const acts = await fwd.run(batch, false);
-      await gpu.readF32(acts.lnf);
-      fwd.freeActs(acts);
-    },
-  };
-  const saved = gpu.queue.quiet;
-  const withWait = (quiet: boolean, fn: () => Promise<void>) => async () => {
-    gpu.queue.quiet = quiet;
-    try {
-      await fn();
-    } finally {
-      gpu.queue.quiet = saved;
-    }
-  };
-  try {
-    const t = await timeMany(
-      {
-        'matmul quiet': withWait(true, work.matmul),
-        'matmul busy': withWait(false, work.matmul),
-        'forward quiet': withWait(true, work.forward),
-        'forward busy': withWait(false, work.forward),
+/** A matmul n³ (then sync) and a nano-bloomz forward B×T (log-probs read back), each with both waits, interleaved. */
+export function waitBench(gpu: Gpu, n: number, B: number, T: number, runs: number, say: (m: string) => void) {
+  return withScope(gpu, async (mem) => {
+    const rnd = (len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 0.618) * 0.5);
+    const a = mem.fromF32(rnd(n * n), 'wait:a'),
+      b = mem.fromF32(rnd(n * n), 'wait:b'),
+      c = mem.tensor(n * n, 'f32', 'wait:c');
+    const cfg = namedConfig('nano-bloomz');
+    const lm = mem.own(await buildModel(gpu, cfg, randomParameters(cfg), { dtype: 'f32' }));
+    const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
+    const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
+    const work = {
+      matmul: async () => {
+        matmul(gpu, { a, b, c, M: n, N: n, K: n, aSm: n, aSk: 1, bSk: 1, bSn: n });
+        await gpu.sync();
       },
-      runs,
-    );
-    const fig = (k: 'matmul' | 'forward'): WaitFigure => {
-      const quiet = t[`${k} quiet`],
-        busy = t[`${k} busy`];
-      return { quiet, busy, quietSpeedup: busy.median / quiet.median };
+      forward: async () => {
+        await lm.forward(batch);
+      },
     };
-    const out = { matmul: { n, ...fig('matmul') }, forward: { B, T, ...fig('forward') } };
-    say(
-      `GPU wait: matmul ${n}³ quiet ${spread(out.matmul.quiet)} vs busy polling ${spread(out.matmul.busy)} → ` +
-        `quiet ×${out.matmul.quietSpeedup.toFixed(2)}; nano-bloomz forward B=${B} T=${T} ` +
-        `→ quiet ×${out.forward.quietSpeedup.toFixed(2)}`,
-    );
-    return out;
-  } finally {
-    [a, b, c].forEach((x) => x.destroy());
-    fwd.slopes.destroy();
-    w.destroy();
-    await gpu.sync();
-  }
+    const saved = gpu.queue.quiet;
+    const withWait = (quiet: boolean, fn: () => Promise<void>) => async () => {
+      gpu.queue.quiet = quiet;
+      try {
+        await fn();
+      } finally {
+        gpu.queue.quiet = saved;
+      }
+    };
+    try {
+      const t = await timeMany(
+        {
+          'matmul quiet': withWait(true, work.matmul),
+          'matmul busy': withWait(false, work.matmul),
+          'forward quiet': withWait(true, work.forward),
+          'forward busy': withWait(false, work.forward),
+        },
+        runs,
+      );
+      const fig = (k: 'matmul' | 'forward'): WaitFigure => {
+        const quiet = t[`${k} quiet`],
+          busy = t[`${k} busy`];
+        return { quiet, busy, quietSpeedup: busy.median / quiet.median };
+      };
+      const out = { matmul: { n, ...fig('matmul') }, forward: { B, T, ...fig('forward') } };
+      say(
+        `GPU wait: matmul ${n}³ quiet ${spread(out.matmul.quiet)} vs busy polling ${spread(out.matmul.busy)} → ` +
+          `quiet ×${out.matmul.quietSpeedup.toFixed(2)}; nano-bloomz forward B=${B} T=${T} ` +
+          `→ quiet ×${out.forward.quietSpeedup.toFixed(2)}`,
+      );
+      return out;
+    } finally {
+      await gpu.sync();
+    }
+  });
 }

@@ -1,14 +1,11 @@
 // One InstructAlign optimizer step, shared by `instructalign train` (trainer.ts, which adds files: log.jsonl,
 // checkpoints, resume) and the browser worker's align(): texts from the TrainingStream → token batches →
 // trainStep (src/train/step.ts: forward/backward → AdamW). Browser-safe: no file access here, so both hosts run the very same steps.
-import type { Gpu } from '../gpu/runtime.ts';
-import type { BloomWeights } from '../model/bloom/weights.ts';
-import type { Batch, BloomForward } from '../model/bloom/forward.ts';
-import { BloomGrads, shiftLabels } from '../model/bloom/backward.ts';
+import type { Scope } from '../gpu/scope.ts';
+import { shiftLabels, type Batch, type CausalLM, type Gradients, type Trainable } from '../model/causal-lm.ts';
 import { AdamW } from './optimizer.ts';
 import { describeTuning, tuneMatmuls } from '../ops/matmul-tune.ts';
 import { lossScalerFor, type LossScaler, type LossScalerOptions } from './loss-scale.ts';
-import type { F16ComputeWeights } from '../model/bloom/mixed.ts';
 import type { Tokenizer } from '../wasm/tokenizer.ts';
 import { TrainingStream, type TrainingStreamOptions } from './data/stream.ts';
 import type { ParallelPair } from './data/parallel.ts';
@@ -35,14 +32,16 @@ export interface LoopOptions {
   langNames?: TrainingStreamOptions['langNames'];
   officialTlmLangSwap?: boolean;
   fp16?: boolean;
+  recompute?: boolean;
   lossScale?: 'dynamic' | 'none' | number;
   lossScaler?: LossScalerOptions;
 }
 
-/** The defaults of `instructalign train` (the CLI adds saveSteps); the page's align form starts from them too. */
-export const LOOP_DEFAULTS = {
-  l1: ['eng', 'ind'],
-  l2: ['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun'],
+/** The defaults of `instructalign train` (the CLI adds saveSteps); the page's align form starts from them too.
+ *  Frozen, the language lists too: copy before changing. */
+export const LOOP_DEFAULTS = Object.freeze({
+  l1: Object.freeze(['eng', 'ind']) as string[],
+  l2: Object.freeze(['ace', 'ban', 'bjn', 'bug', 'jav', 'min', 'sun']) as string[],
   objectives: 'tlm,xss',
   steps: 100,
   lr: 1e-5,
@@ -54,7 +53,7 @@ export const LOOP_DEFAULTS = {
   maxGradNorm: 1,
   decayAll: false,
   seed: 42,
-} satisfies LoopOptions;
+} satisfies LoopOptions);
 
 export interface StepLog {
   step: number;
@@ -84,26 +83,27 @@ export function trainingStream(o: LoopOptions, pairs: ParallelPair[], replay?: R
   });
 }
 
-/** The optimizer state of a run over `weights` (f32 master), read by `fwd` (or by its f16 compute copy). */
+/**
+ * A run's training state over a loaded model (f32): the model set up for training (with its f16 compute copy under
+ * fp16), the optimizer and the loss scaler, made in `mem` and freed with it; the model's weights stay (with the steps
+ * made).
+ */
 export class TrainLoop {
-  readonly grads: BloomGrads;
+  readonly model: Trainable;
   readonly opt: AdamW;
   readonly scaler: LossScaler;
-
   constructor(
-    private readonly gpu: Gpu,
-    weights: BloomWeights,
-    private readonly fwd: BloomForward,
+    mem: Scope,
+    private readonly lm: CausalLM,
     private readonly tok: Tokenizer,
     readonly stream: TrainingStream,
     private readonly o: LoopOptions,
-    private readonly compute: F16ComputeWeights | null = null,
   ) {
     if (o.batchSize % o.gradAccum)
       throw new Error(`--batch-size ${o.batchSize} must be a multiple of --grad-accum ${o.gradAccum}`);
     this.scaler = lossScalerFor(o.lossScale ?? (o.fp16 ? 'dynamic' : 'none'), o.lossScaler);
-    this.grads = new BloomGrads(gpu, weights);
-    this.opt = new AdamW(gpu, weights, {
+    this.model = mem.own(lm.training({ fp16: o.fp16, recompute: o.recompute }));
+    this.opt = new AdamW(mem, this.model.params, {
       lr: o.lr,
       betas: [0.9, 0.999],
       eps: 1e-8,
@@ -121,9 +121,9 @@ export class TrainLoop {
    */
   async step(
     step: number,
-    hooks: { afterBackward?: (grads: BloomGrads, step: number) => void; log?: (m: string) => void } = {},
+    hooks: { afterBackward?: (grads: Gradients, step: number) => void; log?: (m: string) => void } = {},
   ): Promise<StepLog> {
-    const { o, tok, stream, grads, opt, scaler } = this;
+    const { o, tok, stream, opt, scaler } = this;
     const t0 = Date.now();
     const micro = Array.from({ length: o.gradAccum }, () =>
       collate(
@@ -139,13 +139,13 @@ export class TrainLoop {
     // the LR schedule: HF Trainer steps its scheduler only when the optimizer ran (`optimizer_was_run` up to
     // ~4.3x; since then accelerate's AcceleratedScheduler.step returns early when `step_was_skipped`)
     const { loss, gradNorm, skipped, lossScale } = await trainStep(
-      { fwd: this.fwd, grads, opt, scaler, compute: this.compute },
+      { model: this.model, opt, scaler },
       micro.map((b) => ({ batch: { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, labels: b.labels })),
       lr,
       (g) => hooks.afterBackward?.(g, step),
     );
     // the first steps meet the run's matmul shapes: on a GPU, time the tiled kernels for them once
-    const tuned = await tuneMatmuls(this.gpu);
+    const tuned = await tuneMatmuls(this.lm.gpu);
     if (tuned.length) hooks.log?.(describeTuning(tuned));
     return {
       step,
@@ -175,41 +175,27 @@ export class TrainLoop {
         tok.padId,
         'left',
       );
-      const r = await forwardLoss(this.fwd, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels);
+      const r = await forwardLoss(this.lm, { ids: b.inputIds, mask: b.attentionMask, B: b.B, T: b.T }, b.labels);
       sum += r.sum;
       tokens += r.tokens;
     }
     return { loss: tokens ? sum / tokens : NaN, tokens };
   }
-
-  destroy(): void {
-    this.grads.destroy();
-    this.opt.destroy();
-  }
 }
 
 /** Σ −log p(target) over the targets of one batch (labels as lossAndBackward's), with no backward. */
 export async function forwardLoss(
-  fwd: BloomForward,
+  model: CausalLM,
   batch: Batch,
   labels: Int32Array,
 ): Promise<{ sum: number; tokens: number }> {
-  const g = fwd.gpu,
-    R = batch.B * batch.T;
-  const targetsHost = shiftLabels(labels, batch.B, batch.T);
-  const acts = await fwd.run(batch, false);
-  const targets = g.fromI32(targetsHost, 'eval:targets');
-  const stats = g.tensor(R * 3, 'f32', 'eval:ce:stats'),
-    lp = g.tensor(R, 'f32', 'eval:ce:logprob');
-  fwd.logprobs(acts.lnf, targets, R, stats, lp);
-  const lpHost = await g.readF32(lp);
-  [targets, stats, lp].forEach((t) => t.destroy());
-  fwd.freeActs(acts);
+  const targets = shiftLabels(labels, batch.B, batch.T);
+  const { logprobs } = await model.forward(batch, { targets });
   let sum = 0,
     tokens = 0;
-  for (let r = 0; r < R; r++)
-    if (targetsHost[r] >= 0) {
-      sum -= lpHost[r];
+  for (let r = 0; r < targets.length; r++)
+    if (targets[r] >= 0) {
+      sum -= logprobs[r];
       tokens++;
     }
   return { sum, tokens };

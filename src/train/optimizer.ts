@@ -1,12 +1,18 @@
-// AdamW over BLOOM's f32 master weights as HF Trainer runs it: global grad-norm clipping, torch AdamW with
+// AdamW over a model's f32 master weights (the seam's ParamTensors, src/model/causal-lm.ts) as HF Trainer runs it: global grad-norm clipping, torch AdamW with
 // decoupled weight decay (biases and LayerNorm weights excluded unless decayAll), a linear schedule with warmup,
 // and overflow detection (a non-finite gradient norm skips the step) for dynamic loss scaling.
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
-import type { BloomWeights } from '../model/bloom/weights.ts';
-import { type BloomGrads, readSharded } from '../model/bloom/backward.ts';
+import type { Scope } from '../gpu/scope.ts';
+import {
+  paramSlice,
+  readParamTensors,
+  type Gradients,
+  type ParamRole,
+  type ParamSpec,
+  type ParamTensor,
+} from '../model/causal-lm.ts';
 import { adamwStep, clipCoefficient, sumSquares, sumsqSlots } from '../ops/adamw.ts';
 import { fill } from '../ops/elementwise.ts';
-import { parameterRole } from '../model/bloom/config.ts';
 
 export interface AdamWOptions {
   lr: number; // peak learning rate
@@ -27,19 +33,18 @@ export function linearLr(step: number, o: { lr: number; totalSteps?: number; war
   return o.lr * Math.max(0, (o.totalSteps - step) / Math.max(1, o.totalSteps - warm));
 }
 
-/** HF's default exclusion from weight decay: biases and LayerNorm parameters (their roles in the parameter table). */
-export function decays(name: string): boolean {
-  const role = parameterRole(name);
+/** HF's default exclusion from weight decay: biases and norm parameters (by the role each tensor carries). */
+export function decays(role: ParamRole): boolean {
   return role === 'matrix' || role === 'embedding';
 }
 
 interface Slot {
-  name: string;
-  p: Tensor;
+  param: ParamTensor;
   m: Tensor;
   v: Tensor;
   decay: boolean;
-  grad: (g: BloomGrads) => Tensor;
+  /** the gradient's index in Gradients.tensors (laid out as the parameters) */
+  index: number;
   off: number;
 }
 
@@ -55,30 +60,37 @@ export class AdamW {
   private clip: Tensor; // clip_coef output: (norm, coefficient, finite)
   private t = 0;
 
+  /**
+   * `params`: the f32 master tensors the steps update in place (Trainable.params), with their roles. The moments and
+   * scratch are made in `mem` and freed with it; the kernels run on `gpu` (default: the scope's device).
+   */
   constructor(
-    readonly gpu: Gpu,
-    readonly weights: BloomWeights,
+    mem: Scope,
+    readonly params: readonly ParamTensor[],
     readonly opts: AdamWOptions,
+    readonly gpu: Gpu = mem.gpu,
   ) {
     let off = 0;
-    const add = (name: string, p: Tensor, decayName: string, grad: (g: BloomGrads) => Tensor) => {
+    params.forEach((param, index) => {
+      const p = param.tensor;
       if (p.dtype !== 'f32')
-        throw new Error(
-          `AdamW: weight ${name} is ${p.dtype}; training needs f32 master weights (BloomWeights dtype 'f32')`,
-        );
-      const m = gpu.tensor(p.numel, 'f32', `adam:m:${name}`),
-        v = gpu.tensor(p.numel, 'f32', `adam:v:${name}`);
-      fill(gpu, m, 0);
-      fill(gpu, v, 0);
-      this.slots.push({ name, p, m, v, decay: opts.decayAll || decays(decayName), grad, off });
+        throw new Error(`AdamW: weight ${param.key} is ${p.dtype}; training needs f32 master weights`);
+      const m = mem.tensor(p.numel, 'f32', `adam:m:${param.key}`),
+        v = mem.tensor(p.numel, 'f32', `adam:v:${param.key}`);
+      fill(this.gpu, m, 0);
+      fill(this.gpu, v, 0);
+      this.slots.push({ param, m, v, decay: opts.decayAll || decays(param.role), index, off });
       off += sumsqSlots(p.numel);
-    };
-    for (const [name, p] of weights.params) add(name, p, name, (g) => g.get(name));
-    weights.emb.forEach((s, i) =>
-      add(`word_embeddings[${s.lo}:${s.hi}]`, s.w, 'word_embeddings.weight', (g) => g.emb[i].dw),
-    );
-    this.partials = gpu.tensor(off, 'f32', 'adam:sumsq');
-    this.clip = gpu.tensor(4, 'f32', 'adam:clip');
+    });
+    this.partials = mem.tensor(off, 'f32', 'adam:sumsq');
+    this.clip = mem.tensor(4, 'f32', 'adam:clip');
+  }
+
+  private grad(grads: Gradients, s: Slot): Tensor {
+    const g = grads.tensors[s.index];
+    if (g?.key !== s.param.key)
+      throw new Error(`AdamW: gradient ${s.index} is ${g?.key}, not ${s.param.key}: grads are not laid out as params`);
+    return g.tensor;
   }
 
   get stepCount(): number {
@@ -90,14 +102,14 @@ export class AdamW {
   }
 
   /** The global norm of every gradient times gradScale (1/lossScale), computed on the GPU (Infinity/NaN on overflow). */
-  async gradNorm(grads: BloomGrads, gradScale = 1): Promise<number> {
+  async gradNorm(grads: Gradients, gradScale = 1): Promise<number> {
     this.recordNorm(grads, gradScale);
     return (await this.readNorm()).norm;
   }
 
   /** Records per-chunk Σ (gradScale·g)² and clip_coef (norm, clip coefficient, finiteness into this.clip). */
-  private recordNorm(grads: BloomGrads, gradScale: number): void {
-    for (const s of this.slots) sumSquares(this.gpu, s.grad(grads), this.partials, s.off, gradScale);
+  private recordNorm(grads: Gradients, gradScale: number): void {
+    for (const s of this.slots) sumSquares(this.gpu, this.grad(grads, s), this.partials, s.off, gradScale);
     clipCoefficient(this.gpu, this.partials, this.partials.numel, this.clip, this.opts.maxGradNorm);
   }
 
@@ -110,7 +122,7 @@ export class AdamW {
    * One step with gradients multiplied by `gradScale` (1/lossScale), clipped to maxGradNorm. A non-finite norm
    * (overflow) leaves weights, moments and the step count untouched and reports skipped. Grads are not zeroed.
    */
-  async step(grads: BloomGrads, lr: number, gradScale = 1): Promise<{ gradNorm: number; skipped: boolean }> {
+  async step(grads: Gradients, lr: number, gradScale = 1): Promise<{ gradNorm: number; skipped: boolean }> {
     // f32 flushes subnormals: a multiplier under 2^-126 would silently zero every gradient
     if (!(gradScale >= 1.1754944e-38 && gradScale <= 3.4e38))
       throw new Error(
@@ -125,8 +137,8 @@ export class AdamW {
     for (const s of this.slots) {
       adamwStep(
         this.gpu,
-        s.p,
-        s.grad(grads),
+        s.param.tensor,
+        this.grad(grads, s),
         s.m,
         s.v,
         {
@@ -147,47 +159,38 @@ export class AdamW {
     return { gradNorm: norm, skipped: false };
   }
 
-  /** Moments by canonical parameter name (the embedding reassembled) and the step count, for checkpoints. */
+  /** Moments by canonical parameter name (row shards reassembled) and the step count, for checkpoints. */
   async getState(): Promise<AdamWState> {
-    const pick = (k: 'm' | 'v') => {
-      const params = new Map<string, Tensor>();
-      const emb: { t: Tensor; lo: number; hi: number }[] = [];
-      this.slots.forEach((s) => {
-        if (!s.name.startsWith('word_embeddings[')) params.set(s.name, s[k]);
-      });
-      this.weights.emb.forEach((sh, i) =>
-        emb.push({ t: this.slots[this.weights.params.size + i][k], lo: sh.lo, hi: sh.hi }),
+    const order = tableOf(this.params);
+    const pick = (k: 'm' | 'v') =>
+      readParamTensors(
+        this.gpu,
+        this.slots.map((s) => ({ ...s.param, tensor: s[k] })),
+        order,
       );
-      return readSharded(this.gpu, this.weights, params, emb);
-    };
     return { step: this.t, m: await pick('m'), v: await pick('v') };
   }
 
   setState(st: AdamWState): void {
-    const H = this.weights.cfg.hiddenSize;
-    const nParams = this.weights.params.size;
-    this.slots.forEach((s, i) => {
-      const shard = i >= nParams ? this.weights.emb[i - nParams] : null;
-      const name = shard ? 'word_embeddings.weight' : s.name;
+    for (const s of this.slots) {
       for (const k of ['m', 'v'] as const) {
-        const a = st[k].get(name);
-        if (!a) throw new Error(`AdamW.setState: no ${k} for ${name}`);
-        const part = shard ? a.subarray(shard.lo * H, shard.hi * H) : a;
-        if (part.length !== s[k].numel)
-          throw new Error(`AdamW.setState: ${k} of ${s.name} has ${part.length} elements, expected ${s[k].numel}`);
+        const a = st[k].get(s.param.name);
+        if (!a) throw new Error(`AdamW.setState: no ${k} for ${s.param.name}`);
+        const part = paramSlice(s.param, a);
+        if (part.length !== s[k].numel || (s.param.rows && a.length !== s.param.rows.total * s.param.rows.width))
+          throw new Error(`AdamW.setState: ${k} of ${s.param.key} has ${part.length} elements, expected ${s[k].numel}`);
         this.gpu.upload(s[k], part);
       }
-    });
+    }
     this.t = st.step;
   }
+}
 
-  destroy(): void {
-    for (const s of this.slots) {
-      s.m.destroy();
-      s.v.destroy();
-    }
-    this.partials.destroy();
-    this.clip.destroy();
-    this.slots = [];
-  }
+/** The parameters a tensor list covers, in first-appearance order, with their whole shapes. */
+function tableOf(list: readonly ParamTensor[]): ParamSpec[] {
+  const out = new Map<string, ParamSpec>();
+  for (const p of list)
+    if (!out.has(p.name))
+      out.set(p.name, { name: p.name, role: p.role, shape: p.rows ? [p.rows.total, p.rows.width] : [p.tensor.numel] });
+  return [...out.values()];
 }

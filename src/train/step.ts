@@ -2,19 +2,15 @@
 // the optimizer step, the loss scaler's update and the f16 compute copy's refresh. The InstructAlign loop
 // (train/loop.ts: trainer and page), selftest, the benchmarks and the tests run this; docs/architecture.md walks
 // through it.
-import type { Batch, BloomForward } from '../model/bloom/forward.ts';
-import { type BloomGrads, lossAndBackward, shiftLabels } from '../model/bloom/backward.ts';
+import { shiftLabels, type Batch, type Gradients, type Trainable } from '../model/causal-lm.ts';
 import type { AdamW } from './optimizer.ts';
 import type { LossScaler } from './loss-scale.ts';
-import type { F16ComputeWeights } from '../model/bloom/mixed.ts';
 
-/** What a step runs on. `compute` (mixed precision) is refreshed from the f32 master after a step that updated it. */
+/** What a step runs on: the model set up for training (CausalLM.training), its optimizer and the loss scaler. */
 export interface TrainParts {
-  fwd: BloomForward;
-  grads: BloomGrads;
+  model: Trainable;
   opt: AdamW;
   scaler?: LossScaler;
-  compute?: F16ComputeWeights | null;
 }
 
 /** One micro-batch: inputs and HF-style labels (−100 = no target; shifted inside the loss). */
@@ -45,7 +41,7 @@ export async function trainStep(
   p: TrainParts,
   micro: readonly MicroBatch[],
   lr: number,
-  afterBackward?: (grads: BloomGrads) => void | Promise<void>,
+  afterBackward?: (grads: Gradients) => void | Promise<void>,
 ): Promise<StepResult> {
   if (!micro.length) throw new Error('trainStep: no micro-batch');
   // HF (≥ 4.46) divides the summed loss by the targets of the whole accumulated batch
@@ -57,15 +53,16 @@ export async function trainStep(
   let loss = 0,
     nTokens = 0;
   for (const m of micro) {
-    const r = await lossAndBackward(p.fwd, m.batch, m.labels, p.grads, { numItems, lossScale });
+    const r = await p.model.lossAndBackward(m.batch, m.labels, { numItems, lossScale });
     loss += r.loss; // each micro-batch's summed loss is already divided by numItems
     nTokens += r.nTokens;
   }
-  await afterBackward?.(p.grads);
-  const { gradNorm, skipped } = await p.opt.step(p.grads, lr, 1 / lossScale);
+  const grads = p.model.grads;
+  await afterBackward?.(grads);
+  const { gradNorm, skipped } = await p.opt.step(grads, lr, 1 / lossScale);
   // like HF, a skipped (overflowed) step backs the scale off; the caller decides what it means for the schedule
   p.scaler?.update(skipped);
-  if (p.compute && !skipped) p.compute.sync();
-  p.grads.zero();
+  if (!skipped) p.model.synced();
+  grads.zero();
   return { loss, nTokens, gradNorm, skipped, lossScale };
 }

@@ -3,18 +3,14 @@
 // position and config) and exact resume: a resumed run reproduces the uninterrupted loss curve.
 import { readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Gpu } from '../gpu/runtime.ts';
 import { TRAIN_FIELDS, type TrainRequest } from '../api/requests/train.ts';
-import { checkTokenizerFits, openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
-import type { ModelConfig } from '../model/causal-lm.ts';
+import { openCheckpoint, saveCheckpoint } from '../model/checkpoint.ts';
+import type { CausalLM, Gradients } from '../model/causal-lm.ts';
 import { familyOf } from '../model/families.ts';
-import { BloomWeights } from '../model/bloom/weights.ts';
-import { BloomForward } from '../model/bloom/forward.ts';
-import { type BloomGrads, readSharded } from '../model/bloom/backward.ts';
 import type { AdamW } from './optimizer.ts';
+import { Scope } from '../gpu/scope.ts';
 import type { LossScalerOptions, LossScalerState } from './loss-scale.ts';
-import { F16ComputeWeights } from '../model/bloom/mixed.ts';
-import { Tokenizer } from '../wasm/tokenizer.ts';
+import type { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
 import { loadTrainingData, readReplay } from './data/node-io.ts';
 import { evalTexts, type PreparedData } from './data/prepare.ts';
@@ -82,10 +78,11 @@ export interface TrainOptions {
   saveBest?: boolean; // keep the weights of the lowest eval loss in out/best (needs evalSplit)
 }
 
-export const TRAIN_DEFAULTS: Omit<TrainOptions, 'model' | 'out' | 'pairs'> = {
+/** A fresh run's defaults; frozen (its language lists too): copy it, as completeOptions does, to change a value. */
+export const TRAIN_DEFAULTS: Readonly<Omit<TrainOptions, 'model' | 'out' | 'pairs'>> = Object.freeze({
   ...LOOP_DEFAULTS,
   saveSteps: TRAIN_FIELDS.saveSteps.default,
-};
+});
 
 // What train() takes is the request layer's TrainRequest (src/api/requests/train.ts): every option may be left out.
 // A fresh run fills the gaps with TRAIN_DEFAULTS (and the bundled NusaX-MT pairs); a resumed run with the options
@@ -232,7 +229,7 @@ export interface TrainHooks {
   log?: (msg: string) => void;
   onStep?: (s: StepLog) => void; // after each step (tests use it to simulate a crash)
   shouldStop?: () => boolean; // checked after each step (Ctrl-C): save and return
-  afterBackward?: (grads: BloomGrads, step: number) => void; // before the optimizer of step `step` (tests force an overflow)
+  afterBackward?: (grads: Gradients, step: number) => void; // before the optimizer of step `step` (tests force an overflow)
   onStart?: (o: TrainOptions, step: number) => void; // the run's options (saved ones on resume) and its first step - 1
   progress?: boolean;
   defaultPairs?: string; // the parallel data of a fresh run that names none (the CLI: the bundled NusaX-MT pairs)
@@ -240,8 +237,30 @@ export interface TrainHooks {
 
 const CKPT = 'checkpoint';
 
-/** Runs (or resumes) training; returns the logs of the steps run now. */
-export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks: TrainHooks = {}): Promise<StepLog[]> {
+/**
+ * What the trainer needs from the runtime that holds the model (src/host/runtime.ts `Runtime`): it loads the run's
+ * starting weights (the model folder, or on resume the run's checkpoint) as f32 and trains that loaded model in place.
+ */
+export interface ModelHost {
+  loadModel(opts: { path: string; dtype: 'f32' }): Promise<unknown>;
+  readonly loaded: CausalLM;
+  readonly tokenizer: Tokenizer;
+  /** the loaded model's tokenizer.json text (saved with every checkpoint) */
+  readonly tokenizerJSON: string;
+  /** the loaded files' content hashes (the run's base_model identity) */
+  info(): { files: Record<string, string> };
+}
+
+/**
+ * Runs (or resumes) training on the model `host` loads; returns the logs of the steps run now. The tuned weights stay
+ * loaded in `host` afterwards.
+ */
+export async function train(
+  host: ModelHost,
+  req: TrainRequest,
+  resume: boolean,
+  hooks: TrainHooks = {},
+): Promise<StepLog[]> {
   const log = hooks.log ?? ((m: string) => console.error(m));
   const ckDir = resume ? await findCheckpoint(req.out) : null;
   if (resume && !ckDir) throw new Error(noCheckpointMessage(req.out));
@@ -262,24 +281,20 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
   makeDir(o.out, '--out');
   hooks.onStart?.(o, state?.step ?? 0);
 
-  const ck = await openCheckpoint(ckDir ?? o.model);
-  const cfg = ck.config,
-    tokenizerJSON = ck.tokenizerJSON;
+  await host.loadModel({ path: ckDir ?? o.model, dtype: 'f32' });
+  const model = host.loaded,
+    tok = host.tokenizer,
+    tokenizerJSON = host.tokenizerJSON;
+  const cfg = model.config;
   // who this run is (kept in train_config.json and every trainer_state.json); a resumed run keeps its own
   const identity: Partial<RunIdentity> = state
     ? { run_id: state.run_id ?? configRunId(o.out) ?? newRunId(), base_model: state.base_model }
-    : { run_id: newRunId(), base_model: { path: o.model, files: { ...ck.contentHashes } } };
+    : { run_id: newRunId(), base_model: { path: o.model, files: { ...host.info().files } } };
   if (identity.base_model && state) identity.base_model = { ...identity.base_model, path: o.model };
-  const weights = await BloomWeights.fromCheckpoint(gpu, ck, 'f32');
-  await ck.close();
-  const tok = await Tokenizer.fromJSON(tokenizerJSON);
-  checkTokenizerFits(tok.vocabSize, cfg, ckDir ?? o.model);
-  // --fp16: forward/backward read the f16 compute copy; AdamW and the checkpoints use the f32 master
-  const compute = o.fp16 ? new F16ComputeWeights(gpu, weights) : null;
-  const fwd = new BloomForward(gpu, compute ? compute.w : weights);
-  fwd.recompute = o.recompute ?? false;
+  // --fp16: forward/backward read the model's f16 compute copy; AdamW and the checkpoints use the f32 master
   const data = runData(o);
-  const loop = new TrainLoop(gpu, weights, fwd, tok, trainingStream(o, data.pairs, data.replay), o, compute);
+  const mem = new Scope(model.gpu); // the run's gradients, f16 copy and optimizer state, freed at the end
+  const loop = new TrainLoop(mem, model, tok, trainingStream(o, data.pairs, data.replay), o);
   const { opt, scaler, stream } = loop;
   log(resolveReplay(o.replay).note);
   // the run's texts from the start (up to COUNT_TEXTS): kinds counted, the first 1000 tokenized once to tell how
@@ -367,7 +382,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
         meter.evalLoss = ev.loss;
         if (o.saveBest && Number.isFinite(ev.loss) && (!best || ev.loss < best.eval_loss)) {
           best = { step, eval_loss: ev.loss };
-          await saveBestWeights(gpu, o, cfg, tokenizerJSON, weights, data.langNames, entry);
+          await saveBestWeights(o, model, tokenizerJSON, data.langNames, entry);
         }
       }
       appendFileSync(join(o.out, 'log.jsonl'), JSON.stringify(entry) + '\n');
@@ -378,11 +393,9 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
       const stop = hooks.shouldStop?.() ?? false;
       if (step % o.saveSteps === 0 || step === o.steps || stop) {
         await saveTrainCheckpoint(
-          gpu,
           o,
-          cfg,
+          model,
           tokenizerJSON,
-          weights,
           opt,
           {
             version: 1,
@@ -405,11 +418,7 @@ export async function train(gpu: Gpu, req: TrainRequest, resume: boolean, hooks:
     }
   } finally {
     bar?.finish();
-    tok.free();
-    loop.destroy();
-    compute?.destroy();
-    weights.destroy();
-    fwd.slopes.destroy();
+    mem.destroy();
   }
   return logs;
 }
@@ -571,11 +580,9 @@ function divergenceCheck(e: StepLog, dynamic: boolean, inARow: number, out: stri
 
 /** Writes the whole checkpoint into a temporary folder, then swaps it in (a crash never leaves a partial one). */
 async function saveTrainCheckpoint(
-  gpu: Gpu,
   o: TrainOptions,
-  cfg: ModelConfig,
+  model: CausalLM,
   tokenizerJSON: string,
-  w: BloomWeights,
   opt: AdamW,
   st: TrainerState,
   langNames: Record<string, string>,
@@ -583,12 +590,7 @@ async function saveTrainCheckpoint(
   const tmp = join(o.out, `.${CKPT}-tmp`),
     dst = join(o.out, CKPT);
   rmSync(tmp, { recursive: true, force: true });
-  const params = await readSharded(
-    gpu,
-    w,
-    w.params,
-    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-  );
+  const params = await model.readParameters();
   const adam = await opt.getState();
   // never write NaN/Inf: a non-finite checkpoint would replace the last good one and resume into NaN
   const bad = firstNonFinite([
@@ -610,7 +612,7 @@ async function saveTrainCheckpoint(
   }
   try {
     // F32 so that resuming continues from the exact weights (HF loads F32 checkpoints as well)
-    await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
+    await saveCheckpoint(tmp, model.config, tokenizerJSON, params, { dtype: 'F32' });
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors, { adam_step: String(adam.step) });
     await atomicWriteFile(join(tmp, 'trainer_state.json'), JSON.stringify(st, null, 1) + '\n');
     await writeLanguages(tmp, o, langNames);
@@ -636,25 +638,18 @@ async function writeLanguages(dir: string, o: TrainOptions, names: Record<string
 
 /** --save-best: the current weights as an HF folder in out/best (written aside, then swapped in), with eval.json. */
 async function saveBestWeights(
-  gpu: Gpu,
   o: TrainOptions,
-  cfg: ModelConfig,
+  model: CausalLM,
   tokenizerJSON: string,
-  w: BloomWeights,
   langNames: Record<string, string>,
   e: StepLog,
 ): Promise<void> {
   const tmp = join(o.out, `.${BEST}-tmp`);
   rmSync(tmp, { recursive: true, force: true });
-  const params = await readSharded(
-    gpu,
-    w,
-    w.params,
-    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-  );
+  const params = await model.readParameters();
   const bad = firstNonFinite(params);
   if (bad) return; // never keep non-finite weights as the best (the divergence check reports the run)
-  await saveCheckpoint(tmp, cfg, tokenizerJSON, params, { dtype: 'F32' });
+  await saveCheckpoint(tmp, model.config, tokenizerJSON, params, { dtype: 'F32' });
   await atomicWriteFile(
     join(tmp, 'eval.json'),
     JSON.stringify({ step: e.step, eval_loss: e.eval_loss, eval_perplexity: e.eval_perplexity }, null, 1) + '\n',

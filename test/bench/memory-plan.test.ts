@@ -7,9 +7,8 @@ import { getGpu } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { memoryPlan } from '../../src/perf/memory.ts';
 import { bloomConfigFor } from '../../src/model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../../src/model/bloom/weights.ts';
-import { BloomForward } from '../../src/model/bloom/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { buildModel, randomParameters } from '../../src/model/families.ts';
+import { withScope } from '../../src/gpu/scope.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 
 async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
@@ -18,22 +17,24 @@ async function realPeak(gpu: Gpu, B: number, T: number, recompute: boolean) {
   gpu.trimPool(); // as the plan: from an empty buffer pool (a reused buffer may be larger than asked, up to 2×)
   const before = gpu.bytesAllocated;
   gpu.peakBytes = before;
-  const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-  const fwd = new BloomForward(gpu, w);
-  fwd.recompute = recompute;
-  const grads = new BloomGrads(gpu, w);
-  const opt = new AdamW(gpu, w, { lr: 1e-5, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 });
-  const ids = new Int32Array(B * T).map((_, i) => 5 + (i % (cfg.vocabSize - 5)));
-  grads.zero();
-  const loss = await lossAndBackward(fwd, { ids, mask: new Int32Array(B * T).fill(1), B, T }, ids, grads);
-  await opt.step(grads, 1e-5);
-  await gpu.sync();
-  const peak = gpu.peakBytes - before;
-  grads.destroy();
-  w.destroy();
-  fwd.slopes.destroy();
-  opt.destroy();
-  return { peak, loss };
+  // the plan's order: the model, its training set-up, AdamW (a real step, through the seam)
+  return withScope(gpu, async (mem) => {
+    const lm = mem.own(await buildModel(gpu, cfg, randomParameters(cfg), { dtype: 'f32' }));
+    const model = mem.own(lm.training({ recompute }));
+    const opt = new AdamW(mem, model.params, {
+      lr: 1e-5,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      maxGradNorm: 1,
+    });
+    const ids = new Int32Array(B * T).map((_, i) => 5 + (i % (cfg.vocabSize - 5)));
+    model.grads.zero();
+    const loss = await model.lossAndBackward({ ids, mask: new Int32Array(B * T).fill(1), B, T }, ids);
+    await opt.step(model.grads, 1e-5);
+    await gpu.sync();
+    return { peak: gpu.peakBytes - before, loss };
+  });
 }
 
 describe('bench: the dry-run memory plan', () => {

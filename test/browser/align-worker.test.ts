@@ -64,7 +64,7 @@ describe('browser: alignment in the runtime worker = instructalign train', funct
       }, req);
 
     const node = await train(
-      await getGpu(),
+      Runtime.onGpu(await getGpu()),
       { ...TRAIN_DEFAULTS, ...SETTINGS, model: join(FIXTURES, 'bloom-tiny'), out, pairs: PAIRS, replay: REPLAY },
       false,
       { log: () => {} },

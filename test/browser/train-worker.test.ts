@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openWorkerPage, type BrowserPage } from '../helpers/browser.ts';
 import { FIXTURES, compare, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { Scope } from '../../src/gpu/scope.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
@@ -66,8 +66,9 @@ describe('browser: training steps in the runtime worker', function () {
     let nodeAfter: number[];
     try {
       await node.loadModel({ path: join(FIXTURES, 'bloom-tiny') });
-      const m = node.loaded;
-      const opt = new AdamW(node.gpu, m.weights, {
+      const mem = new Scope(node.gpu);
+      const model = mem.own(node.loaded.training());
+      const opt = new AdamW(mem, model.params, {
         lr: a.lr,
         betas: a.betas,
         eps: a.eps,
@@ -75,20 +76,16 @@ describe('browser: training steps in the runtime worker', function () {
         maxGradNorm: a.max_grad_norm,
         decayAll: true,
       });
-      const grads = new BloomGrads(node.gpu, m.weights);
       for (let s = 0; s < 2; s++) {
-        grads.zero();
-        const { loss } = await lossAndBackward(
-          m.fwd,
+        model.grads.zero();
+        const { loss } = await model.lossAndBackward(
           { ids: Int32Array.from(batch.ids), mask: Int32Array.from(batch.mask), B, T },
           Int32Array.from(batch.labels),
-          grads,
         );
-        const { gradNorm } = await opt.step(grads, lrs[s]);
+        const { gradNorm } = await opt.step(model.grads, lrs[s]);
         inNode.push({ loss, gradNorm });
       }
-      opt.destroy();
-      grads.destroy();
+      mem.destroy();
       nodeAfter = (await node.score([probe]))[0].token_logprobs;
     } finally {
       node.dispose();

@@ -1,7 +1,13 @@
 // KernelPolicy (src/gpu/policy.ts): the defaults from the adapter's facts, overrides and their errors, the
 // environment read once, and two runtimes in one process keeping their own kernel choices.
 import assert from 'node:assert/strict';
-import { envSettings, isCpuAdapter, resolvePolicy } from '../../src/gpu/policy.ts';
+import {
+  envSettings,
+  isCpuAdapter,
+  KernelPolicyError,
+  resolvePolicy,
+  type PolicyOverrides,
+} from '../../src/gpu/policy.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { linearForward } from '../../src/ops/matmul.ts';
@@ -54,6 +60,25 @@ describe('KernelPolicy', () => {
     assert.throws(() => resolvePolicy(swift, { matmul: { tune: 'yes' } } as any), /matmul.tune "yes"/);
     assert.throws(() => resolvePolicy(swift, { attention: { flash: 'x' } } as any), /attention.flash "x"/);
     assert.throws(() => resolvePolicy(swift, { robustness: false }), /fixed when the device is created/);
+  });
+
+  it('nested settings and values are validated too, with a named error (KernelPolicyError)', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ matmul: { kernel: 'nonsense' } }, /matmul\.kernel "nonsense": use auto, scalar, .* or tiled128k32/],
+      [{ matmul: { kernal: 'tiled64' } }, /unknown setting "matmul\.kernal" \(known: matmul\.kernel, /],
+      [{ attention: { rowwize: true } }, /unknown setting "attention\.rowwize"/],
+      [{ layernorm: { rowwise: 'yes' } }, /layernorm\.rowwise "yes": use true or false/],
+      [{ subgroups: 1 }, /subgroups 1: use true or false/],
+      [{ matmul: 'tiled64' }, /matmul must be an object of settings/],
+    ];
+    for (const [o, re] of bad) {
+      assert.throws(
+        () => resolvePolicy(swift, o as PolicyOverrides),
+        (e: Error) => e instanceof KernelPolicyError && e.name === 'KernelPolicyError' && re.test(e.message),
+        JSON.stringify(o),
+      );
+    }
+    assert.equal(resolvePolicy(swift, { matmul: { kernel: 'tiled64', naive: false } }).matmul.kernel, 'tiled64');
   });
 
   it('the environment gives overrides (read by Gpu.open / Runtime.create, once)', () => {

@@ -2,7 +2,7 @@
 // rescheduled by a timer once the first milliseconds have passed, JavaScript callbacks keep real immediates, and
 // setImmediate is the original again after the last wait.
 import assert from 'node:assert/strict';
-import { quietWait } from '../../src/gpu/wait.ts';
+import { gpuWait, quietWait } from '../../src/gpu/wait.ts';
 
 describe('quietWait', () => {
   it('delays only native polling callbacks, after the spin period, and restores setImmediate', async () => {
@@ -32,6 +32,28 @@ describe('quietWait', () => {
   it('passes rejections through and restores setImmediate', async () => {
     const original = globalThis.setImmediate;
     await assert.rejects(quietWait(Promise.reject(new Error('device lost'))), /device lost/);
+    assert.equal(globalThis.setImmediate, original);
+  });
+
+  it('each wait has its own spin period; a busy runtime keeps immediate polling; busy alone swaps nothing', async () => {
+    const original = globalThis.setImmediate;
+    const native = (() => {}).bind(null);
+    let releaseBusy!: () => void;
+    const busy = gpuWait(new Promise<void>((r) => (releaseBusy = r)), false);
+    assert.equal(globalThis.setImmediate, original, 'a busy wait alone leaves setImmediate alone');
+    let releaseLong!: () => void;
+    const long = quietWait(new Promise<void>((r) => (releaseLong = r)));
+    await new Promise((r) => setTimeout(r, 5)); // the long quiet wait is past its spin period
+    assert.ok('_onImmediate' in globalThis.setImmediate(native), 'a pending busy wait keeps real immediates');
+    releaseBusy();
+    await busy;
+    assert.ok('_onTimeout' in globalThis.setImmediate(native), 'only the long quiet wait is left: back-off');
+    let releaseFresh!: () => void;
+    const fresh = quietWait(new Promise<void>((r) => (releaseFresh = r)));
+    assert.ok('_onImmediate' in globalThis.setImmediate(native), 'a new quiet wait gets its own spin period');
+    releaseFresh();
+    releaseLong();
+    await Promise.all([fresh, long]);
     assert.equal(globalThis.setImmediate, original);
   });
 });

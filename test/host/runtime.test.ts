@@ -24,7 +24,7 @@ describe('runtime invariants (bloom-tiny)', () => {
         { ids: Int32Array.from(seq), mask: new Int32Array(T).fill(1), B: 1, T },
         { logits: true },
       );
-      const V = rt.loaded.cfg.vocabSize;
+      const V = rt.loaded.config.vocabSize;
       const last = out.logits!.subarray((T - 1) * V, T * V);
       let best = 0;
       for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
@@ -54,7 +54,7 @@ describe('runtime invariants (bloom-tiny)', () => {
     const a = rt.tokenizer.encode('The quick brown fox'),
       b = rt.tokenizer.encode('jumps over the lazy dog, twice over');
     const T = Math.max(a.length, b.length),
-      pad = rt.loaded.cfg.padTokenId;
+      pad = rt.loaded.config.padTokenId;
     const build = (left: boolean) => {
       const ids = new Int32Array(2 * T).fill(pad),
         mask = new Int32Array(2 * T);
@@ -99,7 +99,7 @@ describe('runtime invariants (bloom-tiny)', () => {
 
   it("firstPad (the official batched scorer's quirk): log P(first pad | text) counted, mean over n targets", async () => {
     const texts = ['Great food!\nWhat is the sentiment? positive', 'Great food!\nWhat is the sentiment? negative'];
-    const pad = rt.loaded.cfg.padTokenId;
+    const pad = rt.loaded.config.padTokenId;
     for (const groupSize of [1, 2]) {
       const plain = await rt.score(texts, { groupSize });
       const quirk = await rt.score(texts, { groupSize, firstPad: true });
@@ -107,7 +107,7 @@ describe('runtime invariants (bloom-tiny)', () => {
         const ids = plain[k].ids;
         const n = ids.length;
         // reference: the full logits of the unpadded text, log-softmax at the last position, read at the pad id
-        const V = rt.loaded.cfg.vocabSize;
+        const V = rt.loaded.config.vocabSize;
         const out = await rt.loaded.forward(
           { ids: Int32Array.from(ids), mask: new Int32Array(n).fill(1), B: 1, T: n },
           { logits: true },

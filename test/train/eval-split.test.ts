@@ -2,6 +2,7 @@
 // --save-best keeps the lowest-eval-loss weights in OUT/best (atomic, survives --resume), the log starts with the
 // data's counts; the Node API's train takes the same options and reports the smoothed loss, tokens/s and eval loss.
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +60,7 @@ describe('train --eval-split / --eval-steps / --save-best (bloom-tiny fixture)',
   let full: ReturnType<typeof lines> = [];
   it('logs eval_loss and perplexity every K steps, keeps the best weights, states the data first', async () => {
     const out = tmp();
-    const logs = await train(await getGpu(), options(out), false, { log: () => {} });
+    const logs = await train(Runtime.onGpu(await getGpu()), options(out), false, { log: () => {} });
     full = lines(out);
     const [start, ...steps] = full;
     assert.deepEqual(
@@ -103,7 +104,7 @@ describe('train --eval-split / --eval-steps / --save-best (bloom-tiny fixture)',
   it('a run stopped at step 2 and resumed gives the same losses, eval losses and best', async () => {
     const out = tmp();
     let last = 0;
-    await train(await getGpu(), options(out), false, {
+    await train(Runtime.onGpu(await getGpu()), options(out), false, {
       log: () => {},
       onStep: (s) => {
         last = s.step;
@@ -111,7 +112,7 @@ describe('train --eval-split / --eval-steps / --save-best (bloom-tiny fixture)',
       shouldStop: () => last >= 2,
     });
     assert.equal(lines(out).length, 3, 'start + steps 1, 2');
-    await train(await getGpu(), { out } as TrainOptions, true, { log: () => {} });
+    await train(Runtime.onGpu(await getGpu()), { out } as TrainOptions, true, { log: () => {} });
     const pick = (ls: ReturnType<typeof lines>) => ls.map((l) => [l.step, l.loss, l.eval_loss]);
     assert.deepEqual(pick(lines(out)), pick(full));
     assert.deepEqual(lines(out)[0], full[0], 'the start line is kept');

@@ -2,6 +2,7 @@
 // scale backs off; growth after clean steps; exact resume), the f16 cast kernel against the host's IEEE rounding,
 // and --fp16 training of the bloom-tiny fixture against the f32 run.
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { castF16 } from '../../src/ops/elementwise.ts';
 import { f32ArrayToF16 } from '../../src/model/dtype.ts';
 import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import type { Gradients } from '../../src/model/causal-lm.ts';
 import { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { BloomForward } from '../../src/model/bloom/forward.ts';
 import { loadFixture, compare } from '../helpers/gpu.ts';
@@ -40,9 +42,9 @@ function options(out: string, steps: number, extra: Partial<TrainOptions> = {}):
 }
 
 /** An overflow in the backward of the given steps: one gradient becomes +inf. */
-const overflowAt = (steps: number[]) => (grads: BloomGrads, step: number) => {
-  const t = grads.get('ln_f.bias');
-  if (steps.includes(step)) grads.gpu.upload(t, new Float32Array(t.numel).fill(Infinity));
+const overflowAt = (steps: number[]) => (grads: Gradients, step: number) => {
+  const t = grads.tensors.find((p) => p.name === 'ln_f.bias')!.tensor;
+  if (steps.includes(step)) t.gpu.upload(t, new Float32Array(t.numel).fill(Infinity));
 };
 
 describe('LossScaler (torch GradScaler semantics)', () => {
@@ -124,7 +126,7 @@ describe('trainer: loss scaling and --fp16 (bloom-tiny fixture)', () => {
     const gpu = await getGpu();
     const out = tmp();
     const o = options(out, 8, { lossScale: 'dynamic', lossScaler: { init: 1024, growthInterval: 2 } });
-    const logs = await train(gpu, o, false, { log: () => {}, afterBackward: overflowAt([1, 2]) });
+    const logs = await train(Runtime.onGpu(gpu), o, false, { log: () => {}, afterBackward: overflowAt([1, 2]) });
     assert.deepEqual(
       logs.map((l) => l.skipped),
       [true, true, false, false, false, false, false, false],
@@ -151,7 +153,10 @@ describe('trainer: loss scaling and --fp16 (bloom-tiny fixture)', () => {
     );
     // the step-2 checkpoint was overwritten by later ones: rerun 2 steps only and compare with the start
     const out2 = tmp();
-    await train(gpu, { ...o, out: out2, steps: 2 }, false, { log: () => {}, afterBackward: overflowAt([1, 2]) });
+    await train(Runtime.onGpu(gpu), { ...o, out: out2, steps: 2 }, false, {
+      log: () => {},
+      afterBackward: overflowAt([1, 2]),
+    });
     const a = await openCheckpoint(join(FIXTURES, 'bloom-tiny')),
       b = await openCheckpoint(join(out2, 'checkpoint'));
     for (const name of ['h.0.self_attention.query_key_value.weight', 'ln_f.bias', 'word_embeddings.weight']) {
@@ -168,8 +173,8 @@ describe('trainer: loss scaling and --fp16 (bloom-tiny fixture)', () => {
     f16: StepLog[] = [];
   it('--fp16: the loss falls ≥ 15% and the first 3 steps stay within 0.1% of the f32 run (f16 weight rounding)', async () => {
     const gpu = await getGpu();
-    f32 = await train(gpu, options(tmp(), 10), false, { log: () => {} });
-    f16 = await train(gpu, options(tmp(), 10, { fp16: true }), false, { log: () => {} });
+    f32 = await train(Runtime.onGpu(gpu), options(tmp(), 10), false, { log: () => {} });
+    f16 = await train(Runtime.onGpu(gpu), options(tmp(), 10, { fp16: true }), false, { log: () => {} });
     const fmt = (ls: StepLog[]) => ls.map((l) => l.loss.toFixed(4)).join(' ');
     console.log(`      f32  loss: ${fmt(f32)}\n      fp16 loss: ${fmt(f16)} (scale ${f16[0].loss_scale})`);
     assert.ok(
@@ -191,14 +196,14 @@ describe('trainer: loss scaling and --fp16 (bloom-tiny fixture)', () => {
     const gpu = await getGpu();
     const o = (out: string) => options(out, 8, { fp16: true, lossScaler: { init: 2 ** 16, growthInterval: 2 } });
     const hook = overflowAt([2]);
-    const full = await train(gpu, o(tmp()), false, { log: () => {}, afterBackward: hook });
+    const full = await train(Runtime.onGpu(gpu), o(tmp()), false, { log: () => {}, afterBackward: hook });
     assert.deepEqual(
       full.map((l) => l.loss_scale),
       [65536, 65536, 32768, 32768, 65536, 65536, 131072, 131072],
     );
     const out = tmp();
     await assert.rejects(
-      train(gpu, o(out), false, {
+      train(Runtime.onGpu(gpu), o(out), false, {
         log: () => {},
         afterBackward: hook,
         onStep: (s) => {
@@ -207,7 +212,7 @@ describe('trainer: loss scaling and --fp16 (bloom-tiny fixture)', () => {
       }),
       /simulated crash/,
     );
-    const resumed = await train(gpu, o(out), true, { log: () => {}, afterBackward: hook });
+    const resumed = await train(Runtime.onGpu(gpu), o(out), true, { log: () => {}, afterBackward: hook });
     assert.equal(resumed[0].step, 5);
     const key = (l: StepLog) => [l.step, l.loss, l.loss_scale, l.skipped, l.grad_norm];
     assert.deepEqual(resumed.map(key), full.slice(4).map(key));
@@ -259,8 +264,8 @@ describe('activation recomputation (--recompute), bloom-tiny fixture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ia-rc-')),
       dir2 = mkdtempSync(join(tmpdir(), 'ia-rc-'));
     try {
-      const a = await train(gpu, options(dir, 3), false, { log: () => {} });
-      const b = await train(gpu, options(dir2, 3, { recompute: true }), false, { log: () => {} });
+      const a = await train(Runtime.onGpu(gpu), options(dir, 3), false, { log: () => {} });
+      const b = await train(Runtime.onGpu(gpu), options(dir2, 3, { recompute: true }), false, { log: () => {} });
       assert.deepEqual(
         b.map((l) => l.loss),
         a.map((l) => l.loss),

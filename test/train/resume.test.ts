@@ -1,6 +1,7 @@
 // Resume means resume: a run restored from --resume alone (its options come from the checkpoint) reproduces the
 // uninterrupted run's losses; a given option that would change the run is refused, one that may change is logged.
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,10 +49,10 @@ describe('trainer resume (bloom-tiny fixture)', () => {
 
   it('restored from the checkpoint alone ({ out } only), the losses and lrs equal the uninterrupted run', async () => {
     const gpu = await getGpu();
-    const full = await train(gpu, options(tmp()), false, { log: () => {} });
+    const full = await train(Runtime.onGpu(gpu), options(tmp()), false, { log: () => {} });
     const out = tmp();
     await assert.rejects(
-      train(gpu, options(out), false, {
+      train(Runtime.onGpu(gpu), options(out), false, {
         log: () => {},
         onStep: (s) => {
           if (s.step === 3) throw new Error('simulated crash');
@@ -61,7 +62,7 @@ describe('trainer resume (bloom-tiny fixture)', () => {
     );
     const logged: string[] = [];
     let started: TrainOptions | undefined;
-    const resumed = await train(gpu, { out }, true, {
+    const resumed = await train(Runtime.onGpu(gpu), { out }, true, {
       log: (m) => logged.push(m),
       onStart: (o) => {
         started = o;
@@ -84,9 +85,9 @@ describe('trainer resume (bloom-tiny fixture)', () => {
     const gpu = await getGpu();
     const out = tmp();
     const o = { ...options(out), steps: 2 };
-    await train(gpu, o, false, { log: () => {} });
+    await train(Runtime.onGpu(gpu), o, false, { log: () => {} });
     await assert.rejects(
-      train(gpu, { out, steps: 4, lr: 1e-3 }, true, { log: () => {} }),
+      train(Runtime.onGpu(gpu), { out, steps: 4, lr: 1e-3 }, true, { log: () => {} }),
       (e) =>
         e instanceof ResumeConflictError &&
         /--steps 4 \(the run has 2\)/.test(e.message) &&
@@ -94,7 +95,7 @@ describe('trainer resume (bloom-tiny fixture)', () => {
     );
     const logged: string[] = [];
     // the same values as saved are no change; a different --save-steps is allowed and said
-    const logs = await train(gpu, { out, steps: 2, saveSteps: 1 }, true, { log: (m) => logged.push(m) });
+    const logs = await train(Runtime.onGpu(gpu), { out, steps: 2, saveSteps: 1 }, true, { log: (m) => logged.push(m) });
     assert.equal(logs.length, 0, 'the run had already finished');
     assert.ok(
       logged.includes('resume: --save-steps 2 → 1 (allowed: it changes no number of the run)'),
@@ -105,7 +106,7 @@ describe('trainer resume (bloom-tiny fixture)', () => {
   it('a damaged trainer_state.json is named (empty, truncated, another version, a step that is no number)', async () => {
     const gpu = await getGpu();
     const out = tmp();
-    await train(gpu, { ...options(out), steps: 1 }, false, { log: () => {} });
+    await train(Runtime.onGpu(gpu), { ...options(out), steps: 1 }, false, { log: () => {} });
     const file = join(out, 'checkpoint', 'trainer_state.json');
     const good = readFileSync(file, 'utf8');
     const state = JSON.parse(good);
@@ -117,7 +118,7 @@ describe('trainer resume (bloom-tiny fixture)', () => {
     ] as const) {
       writeFileSync(file, text);
       await assert.rejects(
-        train(gpu, { out }, true, { log: () => {} }),
+        train(Runtime.onGpu(gpu), { out }, true, { log: () => {} }),
         (e) => e instanceof Error && e.message.startsWith(file) && msg.test(e.message),
       );
     }

@@ -2,6 +2,7 @@
 // checkpoints kept to --save-total-limit, a torn log line tolerated on --resume, divergence stops training without
 // writing NaN, a NaN in the optimizer state is refused on --resume, and output folders fail with the real reason.
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import {
 } from '../../src/train/run-folder.ts';
 import { makeDir } from '../../src/util/mkdir.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../../src/model/safetensors.ts';
-import type { BloomGrads } from '../../src/model/bloom/backward.ts';
+import type { Gradients } from '../../src/model/causal-lm.ts';
 
 function options(out: string, steps: number, extra: Partial<TrainOptions> = {}): TrainOptions {
   return {
@@ -40,9 +41,9 @@ function options(out: string, steps: number, extra: Partial<TrainOptions> = {}):
 }
 
 /** A NaN gradient from step `from` on (what a diverging loss produces). */
-const nanFrom = (from: number) => (grads: BloomGrads, step: number) => {
-  const t = grads.get('ln_f.bias');
-  if (step >= from) grads.gpu.upload(t, new Float32Array(t.numel).fill(Number.NaN));
+const nanFrom = (from: number) => (grads: Gradients, step: number) => {
+  const t = grads.tensors.find((p) => p.name === 'ln_f.bias')!.tensor;
+  if (step >= from) t.gpu.upload(t, new Float32Array(t.numel).fill(Number.NaN));
 };
 
 describe('train: run folders, divergence and resume checks', () => {
@@ -130,7 +131,7 @@ describe('train: run folders, divergence and resume checks', () => {
 
   it('--save-total-limit 2 keeps checkpoint-<step> for the last 2 saves beside checkpoint/', async () => {
     const out = tmp();
-    await train(await getGpu(), options(out, 4, { saveTotalLimit: 2 }), false, { log: () => {} });
+    await train(Runtime.onGpu(await getGpu()), options(out, 4, { saveTotalLimit: 2 }), false, { log: () => {} });
     assert.deepEqual(numberedCheckpoints(out), [3, 4]);
     for (const d of ['checkpoint', 'checkpoint-3', 'checkpoint-4'])
       assert.deepEqual(readdirSync(join(out, d)).sort(), [
@@ -144,12 +145,15 @@ describe('train: run folders, divergence and resume checks', () => {
     assert.equal(JSON.parse(readFileSync(join(out, 'checkpoint-3', 'trainer_state.json'), 'utf8')).step, 3);
     assert.ok(!readdirSync(out).some((e) => e.endsWith('-tmp')), 'no temporary folder left');
     // the same --out again without --resume is refused (it truncated the log and replaced the checkpoint before)
-    await assert.rejects(train(await getGpu(), options(out, 1), false, { log: () => {} }), /not empty/);
+    await assert.rejects(train(Runtime.onGpu(await getGpu()), options(out, 1), false, { log: () => {} }), /not empty/);
   });
 
   it('a NaN gradient without loss scaling stops training (exit code 3) and leaves the last finite checkpoint', async () => {
     const out = tmp();
-    const err = await train(await getGpu(), options(out, 5), false, { log: () => {}, afterBackward: nanFrom(3) }).then(
+    const err = await train(Runtime.onGpu(await getGpu()), options(out, 5), false, {
+      log: () => {},
+      afterBackward: nanFrom(3),
+    }).then(
       () => undefined,
       (e) => e,
     );
@@ -170,7 +174,11 @@ describe('train: run folders, divergence and resume checks', () => {
     const o = options(out, MAX_CONSECUTIVE_SKIPPED + 5, { lossScale: 'dynamic', saveSteps: 1000 });
     const said: number[] = [];
     await assert.rejects(
-      train(await getGpu(), o, false, { log: () => {}, afterBackward: nanFrom(2), onStep: (s) => said.push(s.step) }),
+      train(Runtime.onGpu(await getGpu()), o, false, {
+        log: () => {},
+        afterBackward: nanFrom(2),
+        onStep: (s) => said.push(s.step),
+      }),
       (e: Error) => e instanceof TrainingDivergedError && /26 steps in a row up to step 27 overflowed/.test(e.message),
     );
     assert.equal(said.length, MAX_CONSECUTIVE_SKIPPED + 1, 'steps 1..26 ran on');
@@ -180,7 +188,7 @@ describe('train: run folders, divergence and resume checks', () => {
 
   it('--resume refuses an optimizer state holding a NaN, naming the file and tensor', async () => {
     const out = tmp();
-    await train(await getGpu(), options(out, 2), false, { log: () => {}, shouldStop: () => true }); // saved at 1
+    await train(Runtime.onGpu(await getGpu()), options(out, 2), false, { log: () => {}, shouldStop: () => true }); // saved at 1
     const path = join(out, 'checkpoint', 'optimizer.safetensors');
     const f = await SafetensorsFile.open(await fileSource(path));
     const tensors: TensorToWrite[] = [];
@@ -193,7 +201,7 @@ describe('train: run folders, divergence and resume checks', () => {
     await f.close();
     await writeSafetensors(path, tensors, meta);
     await assert.rejects(
-      train(await getGpu(), options(out, 2), true, { log: () => {} }),
+      train(Runtime.onGpu(await getGpu()), options(out, 2), true, { log: () => {} }),
       /optimizer\.safetensors: v\.ln_f\.bias \(element 1 is NaN\) is not finite/,
     );
   });

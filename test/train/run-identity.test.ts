@@ -3,6 +3,7 @@
 // the run's base model (audit R3); a save that fails for lack of space (ENOSPC, injected into the file writes)
 // removes its temporary folder and names it, the space a checkpoint needs and the space free (audit F3/F4, row 187).
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
@@ -47,7 +48,7 @@ describe('run identity (bloom-tiny fixture)', function () {
   it('a run id and the base model hashes are in train_config.json and trainer_state.json, kept on resume', async () => {
     const gpu = await getGpu();
     const out = tmp();
-    await train(gpu, options(out), false, { ...quiet, shouldStop: () => true }); // saved after step 1, as Ctrl-C
+    await train(Runtime.onGpu(gpu), options(out), false, { ...quiet, shouldStop: () => true }); // saved after step 1, as Ctrl-C
     const cfg = json(join(out, 'train_config.json')),
       st = json(join(out, 'checkpoint', 'trainer_state.json'));
     assert.match(cfg.run_id, /^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
@@ -56,7 +57,7 @@ describe('run identity (bloom-tiny fixture)', function () {
     for (const h of Object.values(cfg.base_model.files)) assert.match(h as string, /^xxh64:[0-9a-f]{16}$/);
     assert.deepEqual(st.base_model, cfg.base_model);
     assert.equal(cfg.base_model.path, join(FIXTURES, 'bloom-tiny'));
-    await train(gpu, { out } as TrainOptions, true, quiet);
+    await train(Runtime.onGpu(gpu), { out } as TrainOptions, true, quiet);
     const st2 = json(join(out, 'checkpoint', 'trainer_state.json'));
     assert.equal(st2.step, 2);
     assert.equal(st2.run_id, cfg.run_id, 'a resumed run keeps its id');
@@ -68,12 +69,12 @@ describe('run identity (bloom-tiny fixture)', function () {
     const gpu = await getGpu();
     const a = tmp(),
       b = tmp();
-    await train(gpu, options(a, { steps: 1 }), false, quiet);
-    await train(gpu, options(b, { steps: 2, lr: 1e-3, seed: 7 }), false, quiet);
+    await train(Runtime.onGpu(gpu), options(a, { steps: 1 }), false, quiet);
+    await train(Runtime.onGpu(gpu), options(b, { steps: 2, lr: 1e-3, seed: 7 }), false, quiet);
     const logBefore = readFileSync(join(a, 'log.jsonl'), 'utf8');
     rmSync(join(a, 'checkpoint'), { recursive: true });
     cpSync(join(b, 'checkpoint'), join(a, 'checkpoint'), { recursive: true });
-    await assert.rejects(train(gpu, { out: a } as TrainOptions, true, quiet), (e: Error) => {
+    await assert.rejects(train(Runtime.onGpu(gpu), { out: a } as TrainOptions, true, quiet), (e: Error) => {
       assert.match(e.message, /belongs to another run: its trainer_state\.json has run_id \S+ \(its run folder was /);
       assert.match(e.message, /train_config\.json has run_id \S+: the checkpoint was copied in from another run/);
       return true;
@@ -84,12 +85,12 @@ describe('run identity (bloom-tiny fixture)', function () {
   it('--resume --model OTHER is refused unless it holds the same model (R3)', async () => {
     const gpu = await getGpu();
     const out = tmp();
-    await train(gpu, options(out, { steps: 2 }), false, {
+    await train(Runtime.onGpu(gpu), options(out, { steps: 2 }), false, {
       ...quiet,
       shouldStop: () => true, // stop (and save) after step 1, as Ctrl-C
     });
     await assert.rejects(
-      train(gpu, { out, model: join(FIXTURES, 'bloom-tiny-h6-f16') } as TrainOptions, true, quiet),
+      train(Runtime.onGpu(gpu), { out, model: join(FIXTURES, 'bloom-tiny-h6-f16') } as TrainOptions, true, quiet),
       (e: Error) => {
         assert.ok(e instanceof BaseModelMismatchError);
         assert.match(
@@ -104,7 +105,7 @@ describe('run identity (bloom-tiny fixture)', function () {
     // a moved copy of the same model is the same base model
     const moved = join(tmp(), 'copy');
     cpSync(join(FIXTURES, 'bloom-tiny'), moved, { recursive: true });
-    await train(gpu, { out, model: moved } as TrainOptions, true, quiet);
+    await train(Runtime.onGpu(gpu), { out, model: moved } as TrainOptions, true, quiet);
     assert.equal(json(join(out, 'checkpoint', 'trainer_state.json')).step, 2);
     assert.equal(json(join(out, 'train_config.json')).base_model.path, moved);
   });
@@ -127,7 +128,10 @@ describe('run identity (bloom-tiny fixture)', function () {
     syncBuiltinESMExports();
     try {
       await assert.rejects(
-        train(gpu, options(out, { steps: 3 }), false, { ...quiet, onStep: (s) => void (armed = s.step === 2) }),
+        train(Runtime.onGpu(gpu), options(out, { steps: 3 }), false, {
+          ...quiet,
+          onStep: (s) => void (armed = s.step === 2),
+        }),
         (e: Error & { code?: string }) => {
           assert.equal(e.code, 'ENOSPC');
           const tmpDir = join(out, '.checkpoint-tmp').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

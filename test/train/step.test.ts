@@ -6,8 +6,8 @@
 // Parity of a single-batch trainStep with HF Trainer itself is test/train/optimizer.test.ts.
 import assert from 'node:assert/strict';
 import { compare, getGpu, loadFixture } from '../helpers/gpu.ts';
-import { BloomForward } from '../../src/model/bloom/forward.ts';
-import { BloomGrads, readSharded } from '../../src/model/bloom/backward.ts';
+import { BloomModel } from '../../src/model/bloom/model.ts';
+import { withScope } from '../../src/gpu/scope.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 import { type MicroBatch, trainStep } from '../../src/train/step.ts';
 import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
@@ -25,24 +25,19 @@ describe('trainStep: one batch or the same rows as micro-batches give the same s
     }));
     const run = async (micro: MicroBatch[]) => {
       const w = await loadF32Weights(gpu, fx);
-      const fwd = new BloomForward(gpu, w),
-        grads = new BloomGrads(gpu, w),
-        opt = new AdamW(gpu, w, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
-      try {
-        const r = await trainStep({ fwd, grads, opt }, micro, 1e-3);
-        const after = await readSharded(
-          gpu,
-          w,
-          w.params,
-          w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-        );
-        return { r, after };
-      } finally {
-        opt.destroy();
-        grads.destroy();
-        fwd.slopes.destroy();
-        w.destroy();
-      }
+      return withScope(gpu, async (mem) => {
+        const lm = mem.own(new BloomModel(gpu, w));
+        const model = lm.training(),
+          opt = new AdamW(mem, model.params, {
+            lr: 1e-3,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weightDecay: 0.01,
+            maxGradNorm: 1,
+          });
+        const r = await trainStep({ model, opt }, micro, 1e-3);
+        return { r, after: await lm.readParameters() };
+      });
     };
     try {
       assert.ok(B >= 2, 'the fixture batch has several rows');

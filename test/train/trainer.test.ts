@@ -1,6 +1,7 @@
 // Trainer: the loss falls on a fixed small dataset; a run interrupted mid-way and resumed reproduces the
 // uninterrupted loss curve exactly; checkpoints are HF-loadable folders.
 import assert from 'node:assert/strict';
+import { Runtime } from '../../src/host/runtime.ts';
 import fs, { mkdtempSync, rmSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -44,7 +45,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
   it('trains: the mean loss of the last 3 steps is at least 15% below the first 3 steps', async () => {
     const gpu = await getGpu();
     const out = tmp();
-    const logs = await train(gpu, options(out, 10), false, { log: () => {} });
+    const logs = await train(Runtime.onGpu(gpu), options(out, 10), false, { log: () => {} });
     full = logs.map((l) => l.loss);
     assert.equal(logs.length, 10);
     const first = (full[0] + full[1] + full[2]) / 3,
@@ -95,7 +96,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     const gpu = await getGpu();
     const out = tmp();
     await assert.rejects(
-      train(gpu, options(out, 10), false, {
+      train(Runtime.onGpu(gpu), options(out, 10), false, {
         log: () => {},
         onStep: (s) => {
           if (s.step === 5) throw new Error('simulated crash');
@@ -103,7 +104,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       }),
       /simulated crash/,
     );
-    const resumed = await train(gpu, options(out, 10), true, { log: () => {} });
+    const resumed = await train(Runtime.onGpu(gpu), options(out, 10), true, { log: () => {} });
     assert.equal(resumed[0].step, 5);
     assert.deepEqual(
       resumed.map((l) => l.loss),
@@ -132,7 +133,10 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       };
       syncBuiltinESMExports(); // `import('node:fs')` in atomic.ts now sees the patched function
       try {
-        await assert.rejects(train(gpu, options(out, 10), resume, { log: () => {} }), /simulated crash in the save/);
+        await assert.rejects(
+          train(Runtime.onGpu(gpu), options(out, 10), resume, { log: () => {} }),
+          /simulated crash in the save/,
+        );
       } finally {
         fs.renameSync = rename;
         syncBuiltinESMExports();
@@ -141,7 +145,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
     };
     await crashAtSwap(2, false);
     await crashAtSwap(1, true);
-    const resumed = await train(gpu, options(out, 10), true, { log: () => {} });
+    const resumed = await train(Runtime.onGpu(gpu), options(out, 10), true, { log: () => {} });
     assert.equal(resumed[0].step, 3, 'resumed after the step-2 checkpoint');
     assert.deepEqual(
       resumed.map((l) => l.loss),
@@ -168,10 +172,10 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
       });
     const gpu = gpuFamily('on');
     try {
-      const fixed = await train(gpuFamily('off'), options(tmp(), 3), false, { log: () => {} });
+      const fixed = await train(Runtime.onGpu(gpuFamily('off')), options(tmp(), 3), false, { log: () => {} });
       tuneState(gpu).table.clear();
       const said: string[] = [];
-      const tuned = await train(gpu, options(tmp(), 3), false, { log: (m) => said.push(m) });
+      const tuned = await train(Runtime.onGpu(gpu), options(tmp(), 3), false, { log: (m) => said.push(m) });
       assert.match(said.join('\n'), /^matmul tuned for \d+ shape class(es)?: (tiled\w+ ×\d+(, )?)+$/m);
       assert.ok(tuneState(gpu).table.size >= 3, `${tuneState(gpu).table.size} classes tuned`);
       assert.deepEqual(
@@ -190,7 +194,7 @@ describe('trainer (bloom-tiny fixture, NusaX eng↔jav + replay)', () => {
 
   it('--resume without a checkpoint is a clear error', async () => {
     await assert.rejects(
-      train(await getGpu(), options(tmp(), 2), true, { log: () => {} }),
+      train(Runtime.onGpu(await getGpu()), options(tmp(), 2), true, { log: () => {} }),
       /no checkpoint in .*start without --resume/,
     );
   });

@@ -4,7 +4,7 @@ import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import type { Batch, BlockActs, BloomForward, ForwardActs } from './forward.ts';
 import { bloomParameters } from './config.ts';
-import type { Gradients, ParamTensor } from '../causal-lm.ts';
+import { shiftLabels, type BackwardOptions, type Gradients, type ParamTensor } from '../causal-lm.ts';
 import { matmul, linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
 import { layernormBackward } from '../../ops/layernorm.ts';
 import { embeddingBackward } from '../../ops/embedding.ts';
@@ -92,19 +92,7 @@ export async function readSharded(
   return out;
 }
 
-export interface BackwardOptions {
-  /** multiplies every gradient (dynamic loss scaling); the returned loss is unscaled */
-  lossScale?: number;
-  /** divide the summed loss by this instead of this batch's count of targets (gradient accumulation) */
-  numItems?: number;
-}
-
-/** HF's shift: the target of position t is labels[t+1]; the last position of each row is ignored. */
-export function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
-  const out = new Int32Array(B * T).fill(-100);
-  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) out[b * T + t] = labels[b * T + t + 1];
-  return out;
-}
+export type { BackwardOptions } from '../causal-lm.ts';
 
 /**
  * Forward (saving activations), the loss, and the backward into `grads` (accumulated).
