@@ -16,10 +16,6 @@ export const SCORING_HELP: Record<ScoringRule, string> = {
   'label-norm': "the label sum ÷ the label's UTF-8 bytes (lm-evaluation-harness acc_norm)",
 };
 
-export function isScoringRule(s: unknown): s is ScoringRule {
-  return (SCORING_RULES as readonly unknown[]).includes(s);
-}
-
 /** The rules in report order: the chosen one first, then the others in SCORING_RULES order. */
 export function rulesChosenFirst(chosen: ScoringRule): ScoringRule[] {
   return [chosen, ...SCORING_RULES.filter((r) => r !== chosen)];

@@ -11,7 +11,7 @@ import { BindGroupCache, PipelineCache, type PipelineEntry } from './pipelines.t
 import { SLOT, Submission } from './submit.ts';
 import { bytesFor, Tensor, type TDType } from './tensor.ts';
 
-export { bytesFor, Tensor, type TDType } from './tensor.ts';
+export { Tensor, type TDType } from './tensor.ts';
 export type Bindings = Record<string, Tensor | undefined>;
 export type Params = Record<string, number>;
 

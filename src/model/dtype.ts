@@ -3,28 +3,10 @@
 // format only. Works on raw bit patterns so NaN payloads and -0 survive. Assumes a little-endian host.
 export { f16ArrayToF32, f16BitsToF32Bits, f16ToF32, f32ArrayToF16, f32BitsToF16Bits, f32ToF16 } from '../gpu/f16.ts';
 
-/** f32 bit pattern of a bfloat16 (bf16 is the upper half of an f32). */
-export function bf16BitsToF32Bits(b: number): number {
-  return (b << 16) >>> 0;
-}
-
 /** bf16 nearest to an f32 bit pattern, round-to-nearest-even; NaN -> 0x7FC0 as torch's `.bfloat16()`. */
 export function f32BitsToBf16Bits(x: number): number {
   if ((x & 0x7fffffff) > 0x7f800000) return 0x7fc0;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
-const scratch = new Float32Array(1);
-const scratchBits = new Uint32Array(scratch.buffer);
-
-/** Number conveniences for tests and scalars. */
-export function bf16ToF32(b: number): number {
-  scratchBits[0] = bf16BitsToF32Bits(b);
-  return scratch[0];
-}
-export function f32ToBf16(f: number): number {
-  scratch[0] = f;
-  return f32BitsToBf16Bits(scratchBits[0]);
 }
 
 export function bf16ArrayToF32(src: Uint16Array): Float32Array<ArrayBuffer> {

@@ -28,9 +28,6 @@ export const CONVERTIBLE_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16', 'I8',
 const MAX_HEADER = 100_000_000;
 const REFETCH = 're-download or re-save the checkpoint';
 
-export function dtypeSize(d: DType): number {
-  return DTYPE_SIZE[d];
-}
 export function isDType(d: unknown): d is DType {
   return typeof d === 'string' && Object.hasOwn(DTYPE_SIZE, d);
 }

@@ -4,9 +4,6 @@ import { grid } from './grid.ts';
 
 const wg = (n: number) => grid(Math.ceil(n / 256));
 
-export function add(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor, n = out.numel): void {
-  gpu.run('elementwise', 'add', { a, b, out }, { n, alpha: 0, flags: 0 }, wg(n));
-}
 export function addInPlace(gpu: Gpu, out: Tensor, a: Tensor, n = out.numel): void {
   gpu.run('elementwise', 'add_inplace', { a, out }, { n, alpha: 0, flags: 0 }, wg(n));
 }
@@ -15,9 +12,6 @@ export function geluForward(gpu: Gpu, x: Tensor, out: Tensor, n = out.numel): vo
 }
 export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor, n = dx.numel, accumulate = false): void {
   gpu.run('elementwise', 'gelu_backward', { a: x, b: dy, out: dx }, { n, alpha: 0, flags: accumulate ? 2 : 0 }, wg(n));
-}
-export function scaleInPlace(gpu: Gpu, out: Tensor, alpha: number, n = out.numel): void {
-  gpu.run('elementwise', 'scale_inplace', { out }, { n, alpha, flags: 0 }, wg(n));
 }
 export function fill(gpu: Gpu, out: Tensor, value: number, n = out.numel): void {
   gpu.run('elementwise', 'fill', { out }, { n, alpha: value, flags: 0 }, wg(n));
