@@ -23,9 +23,10 @@ function combos(names: string[], base: Defines = {}): Defines[] {
   return out;
 }
 
-// head dims 8 (the test fixtures), 64 (560m) and 128 (the largest rowwise one); BK as attention.ts flashDefines
-// computes it under the default 16 KiB of workgroup memory
-const D4S = [2, 16, 32];
+// head dims 8 (the test fixtures), 32 (nano-bloomz), 64 (560m), 96 (bloom-1b1) and 128 (the largest rowwise one):
+// every head size of the bundled and documented models; BK as attention.ts flashDefines computes it under the
+// default 16 KiB of workgroup memory
+const D4S = [2, 8, 16, 24, 32];
 const flashBK = (d4: number) => Math.min(64, Math.floor(16384 / (32 * d4 + 8)));
 
 export const VARIANTS: Record<string, Defines[]> = {
