@@ -3,7 +3,14 @@
 // grouped heads' key/value gradients summed, Qwen3's q/k norms) and the embedding scatter. Gradients accumulate
 // until zero().
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
-import { readParamTensors, type BackwardOptions, type Batch, type Gradients, type ParamTensor } from '../causal-lm.ts';
+import {
+  readParamTensors,
+  shiftLabels,
+  type BackwardOptions,
+  type Batch,
+  type Gradients,
+  type ParamTensor,
+} from '../causal-lm.ts';
 import { linearBackwardInput, linearBackwardWeight, matmul } from '../../ops/matmul.ts';
 import { rmsnormBackward } from '../../ops/rmsnorm.ts';
 import { embeddingBackward } from '../../ops/embedding.ts';
@@ -59,13 +66,6 @@ export class LlamaGrads implements Gradients {
     for (const p of this.tensors) p.tensor.destroy();
     this.byKey.clear();
   }
-}
-
-/** HF's shift: the target of position t is labels[t + 1]; the last position of each row has none. */
-function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
-  const out = new Int32Array(B * T).fill(-100);
-  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) out[b * T + t] = labels[b * T + t + 1];
-  return out;
 }
 
 /** Forward (saving activations), the loss and the backward into `grads` (accumulated). */
