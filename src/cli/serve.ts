@@ -4,7 +4,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
-import { helpText, num, parseCommand, str, type CommandSpec } from './args.ts';
+import { helpText, num, parseCommand, str, UsageError, type CommandSpec } from './args.ts';
 import { packageRoot } from '../train/data/paths.ts';
 
 export const spec: CommandSpec = {
@@ -171,11 +171,21 @@ export function staticServer(
   });
 }
 
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommand(argv, spec);
   const root = packageRoot();
   const web = str(args, 'web', join(root, 'dist/web'));
   const models = str(args, 'models', join(root, 'models'));
+  if (!isDir(models))
+    throw new UsageError(`--models ${models} is not a folder: pass the folder that holds the model folders`);
   if (!existsSync(join(web, 'index.html')))
     throw new Error(
       `no page at ${web}/index.html: run \`node build.mjs\` (or \`npm run serve\`) first, or pass --web DIR`,

@@ -112,6 +112,12 @@ describe('strict CLI', () => {
     assert.match(r.err, /nano-bloomz: not a fixture folder \(no reference\.json/);
   });
 
+  it('serve --models a missing folder: exit 2 naming the flag (audit S17: it served 404s without a word)', async () => {
+    const r = await runMain(['serve', '--models', join(tmpdir(), 'instructalign-no-such-models'), '--port', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--models .*instructalign-no-such-models is not a folder/);
+  });
+
   it('help <command> prints that command’s help; --version prints the version', async () => {
     const r = await runMain(['help', 'train']);
     assert.equal(r.code, 0);
