@@ -2,6 +2,7 @@
 // open the GPU, load a checkpoint of any registered family (src/model/families.ts, by config.json's model_type),
 // tokenize, score texts (the method's label-scoring rule), generate. The model is seen through the seam only
 // (src/model/causal-lm.ts).
+import { RequestError } from '../api/requests/core.ts';
 import { checkTokenIds } from '../api/requests/tokenize.ts';
 import { describeAdapter, type AdapterSummary } from '../gpu/device.ts';
 import { Gpu } from '../gpu/runtime.ts';
@@ -358,7 +359,7 @@ export class Runtime {
     if (!promptIds.length) throw new Error('generate needs a non-empty prompt');
     const maxNew = opts.maxNewTokens ?? 32;
     const sampler = new Sampler(opts);
-    const cache = m.newCache(promptIds.length + maxNew);
+    const cache = this.newGenerateCache(m, promptIds.length, maxNew);
     const ids: number[] = [];
     try {
       let logits = await m.step(cache, promptIds);
@@ -379,6 +380,22 @@ export class Runtime {
       m.freeCache(cache);
     }
     return { promptIds, ids, text: this.tok ? this.tok.decode(ids) : '' };
+  }
+
+  /** The KV cache for prompt + maxNew tokens; one over the adapter's buffer limit names maxNewTokens (audit A17). */
+  private newGenerateCache(m: CausalLM, promptLen: number, maxNew: number) {
+    try {
+      return m.newCache(promptLen + maxNew);
+    } catch (e) {
+      if (!/maxBufferSize|maxStorageBufferBindingSize/.test(String(e))) throw e;
+      throw new RequestError(
+        'generate',
+        'maxNewTokens',
+        `${maxNew} (+ ${promptLen} prompt tokens) needs a KV cache larger than this adapter allows ` +
+          `(${(e as Error).message.split('\n')[0]}): ask for fewer new tokens`,
+        '--max-new-tokens',
+      );
+    }
   }
 
   unload(): void {

@@ -194,6 +194,10 @@ describe('request layer: the Node runtime (bloom-tiny)', () => {
     assert.equal(await rt.decode(ids), 'Hello world');
   });
 
+  it('generate: a maxNewTokens whose KV cache cannot fit names maxNewTokens (A17: it named only a tensor)', async () => {
+    await refused(rt.generate('Hello', { maxNewTokens: 1e9 }), 'maxNewTokens', /needs a KV cache larger than/);
+  });
+
   it('evaluate / train refuse bad options before loading or writing anything (A23, A26, A33–A40)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ia-req-'));
     try {
