@@ -2,6 +2,7 @@
 // id,text,label table. datasets.ts adds the file loaders and re-exports all of this.
 import { langTag } from '../train/data/langs.ts';
 import { CsvError, parseCsvTable, type CsvTable } from '../util/csv-parse.ts';
+import { needString } from '../api/requests/core.ts';
 
 export interface Example {
   id: string;
@@ -179,6 +180,8 @@ export function parseClassificationText(
   labels: readonly string[],
   o: { defaultLang: string; limit?: number },
 ): { lang: string; rows: Example[] }[] {
+  needString('parseClassificationText', 'text', text);
+  needString('parseClassificationText', 'file', file);
   const table = /\.jsonl$/i.test(file) ? jsonlTable(text, file) : parseCsvTable(text, file);
   if (!table.header.includes('id'))
     table.rows.forEach((r, k) => {

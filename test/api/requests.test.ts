@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime, type InstructAlignRuntime } from '../../src/index.ts';
+import {
+  createRuntime,
+  langCode,
+  langName,
+  parseClassificationText,
+  parsePairsJsonl,
+  parsePairsTable,
+  parseParallelText,
+  type InstructAlignRuntime,
+} from '../../src/index.ts';
 import { EVALUATE, RequestError, TRAIN } from '../../src/api/requests/index.ts';
 import { FIXTURES } from '../helpers/gpu.ts';
 
@@ -25,6 +34,20 @@ async function refused(p: Promise<unknown> | (() => unknown), field: string, re:
 }
 
 describe('request layer: definitions', () => {
+  it('the exported data helpers name a non-string argument instead of a raw TypeError (A58)', async () => {
+    await refused(() => parsePairsTable(null as never), 'text', /parsePairsTable: text must be a string, got null/);
+    await refused(() => parsePairsJsonl(5 as never), 'text', /parsePairsJsonl: text must be a string, got 5/);
+    await refused(() => parseParallelText('a\tb', null as never), 'name', /parseParallelText: name must be/);
+    await refused(
+      () => parseClassificationText(123 as never, 'x.csv', ['a', 'b'], { defaultLang: 'eng' }),
+      'text',
+      /parseClassificationText: text must be a string, got 123/,
+    );
+    await refused(() => langCode(null as never), 'key', /langCode: key must be a string, got null/);
+    await refused(() => langName({} as never), 'code', /langName: code must be a string, got an object/);
+    assert.equal(langCode('en'), 'eng');
+  });
+
   it('train: steps 0 / -1 / 1.5 / "2", lr -1, warmupSteps -5, saveSteps 0 and unknown keys are refused (A33–A40)', async () => {
     const base = { out: '/tmp/never-written' };
     for (const [o, field, re] of [

@@ -163,6 +163,11 @@ export function show(x: unknown): string {
   return 'an object';
 }
 
+/** For exported helpers called from plain JS: a text argument that is not a string is a RequestError naming it. */
+export function needString(request: string, field: string, v: unknown): asserts v is string {
+  if (typeof v !== 'string') throw new RequestError(request, field, `must be a string, got ${show(v)}`);
+}
+
 // ---- value schemas (both doors) ----
 
 const cache = new WeakMap<OptionSpec, Schema<unknown>>();

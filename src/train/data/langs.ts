@@ -4,6 +4,7 @@
 // of data_utils.py for the nine FLORES languages; mad, nij, bbc are NusaX-only); other names come from the ISO 639-3
 // table (iso-639-3 npm package, compacted by build.mjs); `--lang-names tgl=Tagalog` overrides both. Browser-safe.
 import { ISO639_1, ISO639_3 } from '../../generated/iso639-3.ts';
+import { needString } from '../../api/requests/core.ts';
 
 export interface LangInfo {
   code: string;
@@ -144,6 +145,7 @@ export function findLang(key: string): LangInfo | undefined {
  * it is local-use (qaa–qtz), or `names` names it. `where` prefixes the error (e.g. a file:line or a flag).
  */
 export function langCode(key: string, names: LangNames = {}, where = ''): string {
+  needString('langCode', 'key', key);
   const nusax = findLang(key);
   if (nusax) return nusax.code;
   const k = key.trim();
@@ -177,6 +179,7 @@ export function langTag(raw: string): string {
 
 /** The English name used in prompts: --lang-names, then the NusaX name, then the ISO 639-3 table. */
 export function langName(code: string, names: LangNames = {}): string {
+  needString('langName', 'code', code);
   // `zho-Hant` (a BCP-47 script kept by langCode): the script's name after the language's
   const scripted = /^([a-z]{3})-([A-Z][a-z]{3})$/.exec(code.trim());
   if (scripted) {

@@ -4,6 +4,7 @@
 // official `load_flores_datasets` does. Everything here takes already-loaded text (browser-safe); node-io.ts reads
 // files by path. Errors name the file and line.
 import { Rng } from '../rng.ts';
+import { needString } from '../../api/requests/core.ts';
 import { CsvError, type Delimiter, delimiterFor, parseCsvRecords } from '../../util/csv-parse.ts';
 import { baseCode, langCode, type LangNames } from './langs.ts';
 
@@ -48,6 +49,7 @@ export function parseColumnsSpec(spec: string, names: LangNames = {}): Record<st
 /** CSV/TSV with a header naming one language per column (codes `tgl`, `tgl_Latn`, or names as NusaX's `english`); an
  *  unnamed first column (pandas' row index, as in NusaX-MT) is skipped. With `columns`, only the mapped headers. */
 export function parsePairsTable(text: string, source = '<pairs.csv>', o: ParseOptions = {}): AlignedCorpus {
+  needString('parsePairsTable', 'text', text);
   const rows = parseCsvRecords(text, source, o.delimiter ?? delimiterFor(source, text));
   if (rows.length === 0 || rows[0].fields.every((f) => f.trim() === ''))
     throw new CsvError(source, 1, 'empty file (expected a header row of language codes, e.g. eng,tgl)');
@@ -202,6 +204,7 @@ export function parseAlignedTexts(
  *  - directional `{"lang1","lang2","sentence1","sentence2"}`: used as given.
  */
 export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: ParseOptions = {}): PairsSource {
+  needString('parsePairsJsonl', 'text', text);
   const pairs: ParallelPair[] = [];
   const rows: Record<string, string>[] = [];
   let form: 'directional' | 'flat' | 'translation' | undefined;
@@ -287,6 +290,8 @@ const ROW_ID_KEYS = new Set(['id', 'idx', 'index', 'row', 'uid']);
 
 /** One pairs file's text by its name: *.jsonl → parsePairsJsonl, anything else → a CSV/TSV table (browser entry). */
 export function parseParallelText(text: string, name: string, o: ParseOptions = {}): PairsSource {
+  needString('parseParallelText', 'text', text);
+  needString('parseParallelText', 'name', name);
   if (/\.jsonl$/i.test(name)) return parsePairsJsonl(text, name, o);
   return { kind: 'aligned', corpus: parsePairsTable(text, name, o) };
 }
