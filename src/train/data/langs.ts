@@ -139,6 +139,14 @@ export function findLang(key: string): LangInfo | undefined {
   return byKey.get(k) ?? byKey.get(k.replace(/ /g, '_'));
 }
 
+/** ISO 639's codes that name no language (audit L8: prompts read "Translate … from Undetermined"). */
+const SPECIAL_CODES: Record<string, string> = {
+  und: '"undetermined"',
+  mis: '"uncoded languages"',
+  mul: '"multiple languages"',
+  zxx: '"no linguistic content"',
+};
+
 /**
  * The base ISO 639-3 code of `key`: a code (`tgl`), a code with a FLORES script subtag (`tgl_Latn` → `tgl`), a NusaX
  * name (`toba_batak`) or an English name from the table (`Tagalog`, 4 letters or more). A code is accepted when the ISO table has it,
@@ -150,6 +158,11 @@ export function langCode(key: string, names: LangNames = {}, where = ''): string
   if (nusax) return nusax.code;
   const k = key.trim();
   const m = CODE_RE.exec(k.toLowerCase());
+  if (m && m[1] in SPECIAL_CODES && !(m[1] in names))
+    throw new Error(
+      `${where ? `${where}: ` : ''}"${key}" is ISO 639's special code for ${SPECIAL_CODES[m[1]]}, not a language: ` +
+        "give the language's own code, or a local-use code qaa–qtz named with --lang-names (e.g. qaa=MyLanguage)",
+    );
   if (m && (isoTable().names.has(m[1]) || isLocalUse(m[1]) || m[1] in names)) return m[1];
   if (k in names) return k; // a key --lang-names already normalised (e.g. zho-Hant)
   const bcp = fromBcp47(k, names);

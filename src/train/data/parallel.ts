@@ -251,11 +251,17 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
       for (const [code, key] of Object.entries(o.columns)) {
         const v = fields[key];
         if (typeof v === 'string') row[code] = v.trim();
+        else if (v !== undefined && v !== null) throw notASentence(at, key, v);
         if (key in fields) seenKeys.add(key);
       }
     } else
       for (const [k, v] of Object.entries(fields)) {
-        if (typeof v !== 'string' || (f === 'flat' && ROW_ID_KEYS.has(k))) continue;
+        if (f === 'flat' && ROW_ID_KEYS.has(k)) continue;
+        if (typeof v !== 'string') {
+          // a sentence that is an array or a number was dropped without a word (audit P13); other keys' values stay
+          if (v !== null && isLanguageKey(k, o.names)) throw notASentence(at, k, v);
+          continue;
+        }
         let code: string;
         try {
           code = langCode(k, o.names);
@@ -283,6 +289,20 @@ export function parsePairsJsonl(text: string, source = '<pairs.jsonl>', o: Parse
   const codes = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const columns = Object.fromEntries(codes.map((c) => [c, rows.map((r) => r[c] ?? '')]));
   return { kind: 'aligned', corpus: { source, columns } };
+}
+
+function isLanguageKey(k: string, names: LangNames | undefined): boolean {
+  try {
+    langCode(k, names);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function notASentence(at: string, key: string, v: unknown): Error {
+  const kind = Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v} (${String(v)})`;
+  return new Error(`${at}: key "${key}": the sentence must be a string, got ${kind} (one sentence per row and key)`);
 }
 
 /** Row identifiers that flat JSONL rows often carry next to the sentences (not languages). */

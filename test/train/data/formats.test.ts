@@ -23,6 +23,23 @@ const aligned = (s: ReturnType<typeof parseParallelText>) => {
 };
 
 describe('train/data formats (--pairs)', () => {
+  it('a JSONL sentence that is an array or a number is an error naming the line and key (audit P13: dropped)', () => {
+    const arr = '{"translation": {"en": ["Hello.", "Hi."], "yo": "Bawo."}}\n';
+    assert.throws(
+      () => parseParallelText(arr, 'p.jsonl'),
+      /p\.jsonl:1: key "en": the sentence must be a string, got an array/,
+    );
+    const num = '{"eng": "Good.", "tgl": 5}\n';
+    assert.throws(() => parseParallelText(num, 'p.jsonl'), /p\.jsonl:1: key "tgl": .* got a number \(5\)/);
+    const cols = '{"a": "Good.", "b": ["x"]}\n';
+    assert.throws(() => parseParallelText(cols, 'p.jsonl', { columns: { eng: 'a', tgl: 'b' } }), /key "b"/);
+    // other keys' non-string values (not languages) are still ignored
+    assert.deepEqual(aligned(parseParallelText('{"eng": "Good.", "tgl": "Mabuti.", "score": 0.9}\n', 'p.jsonl')), {
+      eng: ['Good.'],
+      tgl: ['Mabuti.'],
+    });
+  });
+
   it('TSV and CSV with a header of codes (tgl_Latn style too); quoted commas and tabs', () => {
     const tsv = 'eng\ttgl_Latn\nGood morning.\tMagandang umaga.\n"Yes, sir."\t"Opo, ginoo."\n';
     assert.deepEqual(aligned(parseParallelText(tsv, 'p.tsv')), {

@@ -25,6 +25,12 @@ describe('train/data/langs', () => {
     assert.throws(() => langCode('xqz', {}, 'p.tsv:1'), /^Error: p\.tsv:1: unknown language/);
   });
 
+  it('ISO 639 special codes (und, mis, mul, zxx) are not languages unless --lang-names names them (audit L8)', () => {
+    for (const c of ['und', 'mis', 'mul', 'zxx'])
+      assert.throws(() => langCode(c, {}, '--l2'), new RegExp(`--l2: "${c}" is ISO 639's special code for`));
+    assert.equal(langCode('mis', { mis: 'My language' }), 'mis');
+  });
+
   it('names: the ISO 639-3 table (iso-639-3 package), NusaX names kept, --lang-names overrides', () => {
     assert.deepEqual(
       ['tgl', 'ceb', 'fra', 'swh', 'msa', 'ell'].map((c) => langName(c)),
