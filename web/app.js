@@ -132,6 +132,8 @@ export async function loadModel(source, what, { tuned = null } = {}) {
     // what it needs on the GPU, from its config.json alone, said before anything big is read
     const plan = await rt.planModel(source).catch(() => null); // a broken folder: the load says what is wrong
     const dtype = $('dtype').value || (plan && plan.weightsBytes.f32 > AUTO_F16_FROM ? 'f16' : 'f32');
+    // auto's f32 is the default load (recorded as "default" in results.json, as the CLI records no --dtype)
+    const asked = !$('dtype').value && dtype === 'f32' ? undefined : dtype;
     if (plan) {
       const need = plan.weightsBytes[dtype];
       say(
@@ -145,7 +147,7 @@ export async function loadModel(source, what, { tuned = null } = {}) {
     }
     const t0 = performance.now();
     const info = await rt.loadModel(source, {
-      dtype,
+      dtype: asked,
       onProgress: (done, total) => {
         if (settled) trace(`load progress ${done}/${total} came after the load had ended: ignored`);
         else say(out, `loading ${what}: ${done}/${total} tensors`, 'muted');

@@ -178,7 +178,7 @@ export function parseClassificationText(
   text: string,
   file: string,
   labels: readonly string[],
-  o: { defaultLang: string; limit?: number },
+  o: { defaultLang: string; limit?: number; labelFix?: string },
 ): { lang: string; rows: Example[] }[] {
   needString('parseClassificationText', 'text', text);
   needString('parseClassificationText', 'file', file);
@@ -189,7 +189,7 @@ export function parseClassificationText(
     });
   const header = table.header.includes('id') ? table.header : [...table.header, 'id'];
   if (!header.includes('lang'))
-    return [{ lang: o.defaultLang, rows: classificationRows({ ...table, header }, file, labels, o.limit) }];
+    return [{ lang: o.defaultLang, rows: classificationRows({ ...table, header }, file, labels, o.limit, o.labelFix) }];
   const byLang = new Map<string, CsvTable>();
   table.rows.forEach((r, k) => {
     const raw = (r.lang ?? '').trim();
@@ -199,5 +199,5 @@ export function parseClassificationText(
     byLang.get(lang)!.rows.push(r);
     byLang.get(lang)!.lines.push(table.lines[k]);
   });
-  return [...byLang].map(([lang, t]) => ({ lang, rows: classificationRows(t, file, labels, o.limit) }));
+  return [...byLang].map(([lang, t]) => ({ lang, rows: classificationRows(t, file, labels, o.limit, o.labelFix) }));
 }

@@ -49,7 +49,7 @@ export function evalData(request: EvalRequest): EvalData {
       req.fileName ??
       (req.source && /\.(csv|tsv|tab|jsonl)$/i.test(req.source) ? req.source : `${req.name ?? 'csv'}.csv`);
     const defaultLang = req.name ?? file.replace(/\.(csv|tsv|tab|jsonl)$/i, '');
-    const groups = parseClassificationText(req.data, file, labels, { defaultLang, limit: req.limit });
+    const groups = parseClassificationText(req.data, file, labels, { defaultLang, limit: req.limit, labelFix: fix });
     const langs = pickLangs(
       groups.map((g) => g.lang),
       req.langs,
