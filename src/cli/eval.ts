@@ -193,6 +193,9 @@ async function runTranslationTask(
   const data = str(a, 'data');
   if (given(a, 'scoring'))
     throw new UsageError('--scoring is for classification (label scoring), not --task translation');
+  // classification flags were ignored without a word (audit E5); the API refuses the same keys
+  for (const f of ['labels', 'groups', 'shard', 'count-first-pad'])
+    if (given(a, f)) throw new UsageError(`--${f} is for classification, not --task translation`);
   if (!data || data === 'nusax') throw new UsageError('--task translation needs --data PAIRS (e.g. pairs.tsv)');
   for (const f of ['l1', 'l2'])
     if (!given(a, f)) throw new UsageError(`--task translation needs --${f} (e.g. --l1 eng --l2 tgl)`);

@@ -199,5 +199,15 @@ describe('eval --task translation', () => {
       runWith(['--model', 'm', '--l1', 'eng', '--out', out], noScorer, () => {}, fakeGenerator(0)),
       /--l1 is for --task translation/,
     );
+    // classification flags were ignored by --task translation without a word (audit E5)
+    for (const flag of [
+      ['--labels', 'a,b'],
+      ['--groups', 'L2=tgl'],
+      ['--shard', '1/2'],
+    ])
+      await assert.rejects(
+        runWith([...argv(out), ...flag], noScorer, () => {}, fakeGenerator(0)),
+        new RegExp(`${flag[0]} is for classification, not --task translation`),
+      );
   });
 });
