@@ -112,6 +112,12 @@ describe('strict CLI', () => {
     assert.match(r.err, /nano-bloomz: not a fixture folder \(no reference\.json/);
   });
 
+  it('generate --temperature -1 names the range, not the type (audit row 158: "must be a number, got -1")', async () => {
+    const r = await runMain(['generate', '--model', 'm', '--prompt', 'x', '--temperature', '-1']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--temperature must be ≥ 0, got -1/);
+  });
+
   it('serve --models a missing folder: exit 2 naming the flag (audit S17: it served 404s without a word)', async () => {
     const r = await runMain(['serve', '--models', join(tmpdir(), 'instructalign-no-such-models'), '--port', '0']);
     assert.equal(r.code, 2);

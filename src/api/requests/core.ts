@@ -194,7 +194,12 @@ export function optionSchema(o: OptionSpec): Schema<unknown> {
     const steps: v.PipeItem<number, number, v.BaseIssue<unknown>>[] = [v.finite((i) => `must be a number${got(i)}`)];
     if (o.type === 'int') steps.push(v.integer((i) => `must be ${kind}${got(i)}`));
     if (o.min !== undefined)
-      steps.push(v.minValue(o.min, (i) => `must be ${o.min === 0 || o.min === 1 ? kind : `≥ ${o.min}`}${got(i)}`));
+      steps.push(
+        v.minValue(
+          o.min,
+          (i) => `must be ${o.type === 'int' && (o.min === 0 || o.min === 1) ? kind : `≥ ${o.min}`}${got(i)}`,
+        ),
+      );
     if (o.max !== undefined) steps.push(v.maxValue(o.max, (i) => `must be ≤ ${o.max}${got(i)}`));
     if (o.gt !== undefined) steps.push(v.gtValue(o.gt, (i) => `must be > ${o.gt}${got(i)}`));
     s = v.pipe(
