@@ -251,6 +251,18 @@ export async function readParamTensors(
   return out;
 }
 
+/** Next-token targets of a batch: ids[t+1] where both t and t+1 are real tokens, else −100. */
+export function nextTokenTargets(b: Batch): Int32Array {
+  const out = new Int32Array(b.B * b.T).fill(-100);
+  for (let r = 0; r < b.B; r++) {
+    for (let t = 0; t + 1 < b.T; t++) {
+      const i = r * b.T + t;
+      if (b.mask[i] && b.mask[i + 1]) out[i] = b.ids[i + 1];
+    }
+  }
+  return out;
+}
+
 /** HF's shift: the target of position t is labels[t+1]; the last position of each row is ignored. */
 export function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
   const out = new Int32Array(B * T).fill(-100);

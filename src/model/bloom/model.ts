@@ -7,6 +7,7 @@ import type { BloomWeights, StorageDType } from './weights.ts';
 import { BloomForward, type Batch } from './forward.ts';
 import { BloomTrainable } from './trainable.ts';
 import {
+  nextTokenTargets,
   readParamTensors,
   type CausalLM,
   type Int8Options,
@@ -19,18 +20,6 @@ import { keyInfo } from '../../ops/attention.ts';
 import { layernormForward } from '../../ops/layernorm.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 import { tuneMatmuls } from '../../ops/matmul-tune.ts';
-
-/** Next-token targets of a batch: ids[t+1] where both t and t+1 are real tokens, else −100. */
-export function nextTokenTargets(b: Batch): Int32Array {
-  const out = new Int32Array(b.B * b.T).fill(-100);
-  for (let r = 0; r < b.B; r++) {
-    for (let t = 0; t + 1 < b.T; t++) {
-      const i = r * b.T + t;
-      if (b.mask[i] && b.mask[i + 1]) out[i] = b.ids[i + 1];
-    }
-  }
-  return out;
-}
 
 export class BloomModel implements CausalLM {
   readonly fwd: BloomForward;

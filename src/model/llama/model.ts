@@ -3,6 +3,7 @@
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { PolicyOverrides } from '../../gpu/policy.ts';
 import {
+  nextTokenTargets,
   readParamTensors,
   type Batch,
   type CausalLM,
@@ -27,17 +28,6 @@ import type { LlamaWeights } from './weights.ts';
 /** Llama's cache: one packed qkv buffer per layer ([B, Tmax, NH, 3, D], key/value heads repeated per query head). */
 export interface KVCache extends SeamCache {
   qkv: Tensor[];
-}
-
-/** Next-token targets: ids[t + 1] where t and t + 1 are both real tokens, else −100. */
-function nextTokenTargets(b: Batch): Int32Array {
-  const out = new Int32Array(b.B * b.T).fill(-100);
-  for (let r = 0; r < b.B; r++)
-    for (let t = 0; t + 1 < b.T; t++) {
-      const i = r * b.T + t;
-      if (b.mask[i] && b.mask[i + 1]) out[i] = b.ids[i + 1];
-    }
-  return out;
 }
 
 export class LlamaModel implements CausalLM {
