@@ -27,19 +27,18 @@ import {
 import { DEFAULT_PAIRS, DEFAULT_REPLAY, dataPath } from '../train/data/paths.ts';
 import { TrainMeter } from '../train/loop.ts';
 import { resolveModelPath } from './model-path.ts';
+import { generateArgs, NON_EMPTY, scoreArgs, scoreChecked } from './calls.ts';
+import { serialQueue } from '../util/serial.ts';
 import * as v from 'valibot';
 import {
   apiOnly,
   checkArgument,
-  checkTokenIds,
   COMPARE,
   defineRequest,
   EVALUATE,
-  GENERATE,
   kebab,
   LOAD_MODEL,
   RequestError,
-  SCORE,
   show,
   TEXTS,
   TRAIN,
@@ -103,12 +102,6 @@ const CREATE = defineRequest('createRuntime', {
     "kernel choices over the adapter's defaults",
   ),
 });
-const PATH = (what: string) =>
-  v.pipe(
-    v.string((i) => `must be ${what}, got ${show(i.input)}`),
-    v.minLength(1, `must be ${what}, got ""`),
-  );
-
 /** The evaluation data of a request, with the CLI's defaults and errors (src/cli/eval.ts). */
 export function evaluationData(request: EvaluateRequest): EvalData {
   const req = EVALUATE.parse(request);
@@ -129,7 +122,9 @@ export function evaluationData(request: EvaluateRequest): EvalData {
 
 class NodeRuntime implements InstructAlignRuntime {
   private modelInfo: { name: string; dtype: string } | null = null;
-  private disposed = false;
+  private disposed: Promise<void> | null = null;
+  /** the GPU calls, one at a time in call order (audit A49: a score during another model's load read its weights) */
+  private readonly queue = serialQueue();
   constructor(
     private rt: Runtime,
     private log: (m: string) => void,
@@ -149,64 +144,53 @@ class NodeRuntime implements InstructAlignRuntime {
       throw new Error(`${call}: this runtime was disposed (dispose() was called): create another with createRuntime()`);
   }
 
+  /**
+   * Runs a call's GPU part once the calls made before it have ended (src/util/serial.ts): a score made while another
+   * model loads scores that model, after its load, instead of reading weights being replaced. Checks that need no
+   * model run before, so a bad argument is refused at once even behind a long call.
+   */
+  private serial<R>(call: string, fn: () => Promise<R>): Promise<R> {
+    this.live(call);
+    return this.queue(fn);
+  }
+
   async loadModel(path: string, options: LoadModelOptions = {}): Promise<ModelInfo> {
     this.live('loadModel');
-    checkArgument('loadModel', 'path', PATH('a model folder path or a bundled model name'), path);
+    checkArgument('loadModel', 'path', NON_EMPTY('a model folder path or a bundled model name'), path);
     // only what was given: an absent dtype is recorded as 'default', as the CLI and the worker record it
     const opts = LOAD_MODEL.given(options);
     const dir = resolveModelPath(path);
-    const info = await this.rt.loadModel({ path: dir, ...opts });
-    this.modelInfo = { name: dir, dtype: opts.dtype ?? 'default' };
-    return info;
+    return this.serial('loadModel', async () => {
+      const info = await this.rt.loadModel({ path: dir, ...opts });
+      this.modelInfo = { name: dir, dtype: opts.dtype ?? 'default' };
+      return info;
+    });
   }
 
   async info(): Promise<ModelInfo> {
-    this.live('info');
-    return this.rt.info();
+    return this.serial('info', async () => this.rt.info());
   }
 
   async tokenize(texts: string[]): Promise<number[][]> {
     this.live('tokenize');
-    return this.rt.tokenize(checkArgument('tokenize', 'texts', TEXTS, texts));
+    const list = checkArgument('tokenize', 'texts', TEXTS, texts);
+    return this.serial('tokenize', async () => this.rt.tokenize(list));
   }
 
   async decode(ids: number[]): Promise<string> {
-    this.live('decode');
-    return this.rt.decode(ids);
+    return this.serial('decode', async () => this.rt.decode(ids));
   }
 
   async score(texts: string[], options: ScoreOptions = {}): Promise<ScoreResult[]> {
     this.live('score');
-    const list = checkArgument('score', 'texts', TEXTS, texts);
-    const opts = SCORE.parse(options);
-    // a text of one token has no log-prob to average (its first token is not predicted): an error, never NaN
-    this.rt.tokenize(list).forEach((ids, i) => {
-      if (ids.length < 2)
-        throw new RequestError(
-          'score',
-          `texts[${i}]`,
-          `(${show(list[i])}) is ${ids.length} token(s): a text needs at least 2 tokens to have a log-probability`,
-        );
-    });
-    const res = await this.rt.score(list, opts);
-    res.forEach((r, i) => {
-      if (!Number.isFinite(r.mean_logprob) || r.token_logprobs.some((x) => !Number.isFinite(x)))
-        throw new Error(
-          `score: texts[${i}]: the model produced a non-finite log-probability (an overflow in the forward pass; ` +
-            "try dtype 'f32' or a shorter maxLength)",
-        );
-    });
-    return res;
+    const args = scoreArgs(texts, options);
+    return this.serial('score', () => scoreChecked(this.rt, args));
   }
 
   async generate(prompt: string | number[], options: GenerateOptions = {}): Promise<GenerateResult> {
     this.live('generate');
-    const p =
-      typeof prompt === 'string' || !Array.isArray(prompt)
-        ? checkArgument('generate', 'prompt', PATH('a non-empty text (or an array of token ids)'), prompt)
-        : checkTokenIds('generate', 'prompt', prompt, this.rt.info().config.vocabSize);
-    if (Array.isArray(p) && !p.length) throw new RequestError('generate', 'prompt', 'needs at least one token id');
-    return this.rt.generate(p, GENERATE.parse(options));
+    const { prompt: p, options: o } = generateArgs(prompt, options);
+    return this.serial('generate', () => this.rt.generate(p, o));
   }
 
   evaluate(
@@ -221,8 +205,21 @@ class NodeRuntime implements InstructAlignRuntime {
     this.live('evaluate');
     const req = EVALUATE.parse(request);
     const opts = callOptions('evaluate').parse(options) as CallOptions<EvaluateProgress>;
-    if (!this.modelInfo) throw new Error('evaluate: load a model first (loadModel)');
-    if (req.task === 'translation') return this.evaluateTranslation(request, req, opts);
+    return this.serial<ResultsJson | TranslationResults>('evaluate', () => {
+      if (!this.modelInfo) throw new Error('evaluate: load a model first (loadModel)');
+      return req.task === 'translation'
+        ? this.evaluateTranslation(request, req, opts)
+        : this.evaluateClassification(request, req, opts, this.modelInfo);
+    });
+  }
+
+  /** evaluate({ data, task, labels, … }): as `instructalign eval`. */
+  private async evaluateClassification(
+    request: EvaluateRequest,
+    req: ReturnType<typeof EVALUATE.parse>,
+    opts: CallOptions<EvaluateProgress>,
+    model: { name: string; dtype: string },
+  ): Promise<ResultsJson> {
     const data = evaluationData(req);
     const prompts = req.templates
       ? customPrompts(
@@ -239,10 +236,7 @@ class NodeRuntime implements InstructAlignRuntime {
     const scorer = scorerFromRuntime(
       this.rt,
       // what was loaded (files' hashes, int8 threshold), not what the folder holds now: fingerprint.ts
-      loadedScorerInfo(
-        { ...this.rt.info(), name: this.modelInfo.name },
-        { adapter: this.adapter, dtype: this.modelInfo.dtype },
-      ),
+      loadedScorerInfo({ ...this.rt.info(), name: model.name }, { adapter: this.adapter, dtype: model.dtype }),
       batchSize,
       req.prefixSharing,
     );
@@ -362,51 +356,55 @@ class NodeRuntime implements InstructAlignRuntime {
       const p = trainProblem({ ...TRAIN_DEFAULTS, ...o });
       if (p) throw new RequestError('train', p.field, p.problem);
     }
-    let steps = 0,
-      first = 0,
-      saveBest = false;
-    const started = Date.now();
-    const meter = new TrainMeter();
-    const logs = await runTrainer(this.rt, o, resume, {
-      log: this.log,
-      defaultPairs: dataPath(DEFAULT_PAIRS),
-      shouldStop: () => !!opts.signal?.aborted,
-      onStart: (full, step) => {
-        steps = full.steps;
-        first = step;
-        saveBest = !!full.saveBest;
-      },
-      onStep: (s) => {
-        const done = s.step - first;
-        const etaSeconds = ((Date.now() - started) / 1000 / done) * (steps - s.step);
-        meter.add(s);
-        if (s.eval_loss !== undefined) meter.evalLoss = s.eval_loss;
-        opts.onProgress?.({
-          step: s.step,
-          steps,
-          loss: s.loss,
-          smoothedLoss: meter.loss,
-          lr: s.lr,
-          tokensPerSecond: meter.tokensPerSecond,
-          ...(meter.evalLoss !== undefined ? { evalLoss: meter.evalLoss } : {}),
-          etaSeconds,
-          log: s,
-        });
-      },
+    return this.serial('train', async () => {
+      let steps = 0,
+        first = 0,
+        saveBest = false;
+      const started = Date.now();
+      const meter = new TrainMeter();
+      const logs = await runTrainer(this.rt, o, resume, {
+        log: this.log,
+        defaultPairs: dataPath(DEFAULT_PAIRS),
+        shouldStop: () => !!opts.signal?.aborted,
+        onStart: (full, step) => {
+          steps = full.steps;
+          first = step;
+          saveBest = !!full.saveBest;
+        },
+        onStep: (s) => {
+          const done = s.step - first;
+          const etaSeconds = ((Date.now() - started) / 1000 / done) * (steps - s.step);
+          meter.add(s);
+          if (s.eval_loss !== undefined) meter.evalLoss = s.eval_loss;
+          opts.onProgress?.({
+            step: s.step,
+            steps,
+            loss: s.loss,
+            smoothedLoss: meter.loss,
+            lr: s.lr,
+            tokensPerSecond: meter.tokensPerSecond,
+            ...(meter.evalLoss !== undefined ? { evalLoss: meter.evalLoss } : {}),
+            etaSeconds,
+            log: s,
+          });
+        },
+      });
+      return {
+        logs,
+        checkpoint: join(o.out, 'checkpoint'),
+        ...(saveBest ? { best: join(o.out, BEST) } : {}),
+        stopped: !!opts.signal?.aborted,
+      };
     });
-    return {
-      logs,
-      checkpoint: join(o.out, 'checkpoint'),
-      ...(saveBest ? { best: join(o.out, BEST) } : {}),
-      stopped: !!opts.signal?.aborted,
-    };
   }
 
+  /** Frees the GPU once the calls already made have ended (stop a long one with its signal); later calls are refused. */
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.modelInfo = null;
-    this.rt.dispose();
+    this.disposed ??= this.queue(async () => {
+      this.modelInfo = null;
+      this.rt.dispose();
+    });
+    return this.disposed;
   }
 }
 
@@ -430,7 +428,7 @@ export function trainingTexts(o: Partial<TrainOptions>, n: number): { kind: stri
 /** Δ (B − A) per language and group of two evaluation folders over the examples both scored, with paired bootstrap
  *  intervals (`instructalign compare A/ B/`); runs scored differently are refused unless `allowMismatch`. */
 export function compare(dirA: string, dirB: string, opts: CompareOptions = {}): CompareRunsJson {
-  checkArgument('compare', 'dirA', PATH('an evaluation folder'), dirA);
-  checkArgument('compare', 'dirB', PATH('an evaluation folder'), dirB);
+  checkArgument('compare', 'dirA', NON_EMPTY('an evaluation folder'), dirA);
+  checkArgument('compare', 'dirB', NON_EMPTY('an evaluation folder'), dirB);
   return compareRuns(loadRun(dirA), loadRun(dirB), COMPARE.parse(opts));
 }

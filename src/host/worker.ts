@@ -18,6 +18,7 @@ import { trainStep } from '../train/step.ts';
 import { AdamW, type AdamWOptions } from '../train/optimizer.ts';
 import type { ResultsJson } from '../eval/results.ts';
 import { diag, traced } from './worker-diag.ts';
+import { serialQueue } from '../util/serial.ts';
 import { saveAlignment, type SavedAlignment } from './opfs-store.ts';
 import {
   checkFits,
@@ -34,13 +35,9 @@ const log = (m: string) => console.warn(`[instructalign worker] ${m}`);
 
 // GPU work runs one call at a time: a page may ask for a new model while a cancelled evaluation is still finishing
 // its batch, and unloading weights under it would break that batch (seen as a hung load). cancel() is not queued.
-let queue: Promise<unknown> = Promise.resolve();
+const queue = serialQueue();
 function serial<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
-  return (...a: A) => {
-    const run = queue.then(() => fn(...a));
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  return (...a: A) => queue(() => fn(...a));
 }
 let runtime: Promise<Runtime> | null = null;
 
