@@ -5,16 +5,10 @@
 // which pass options a caller may not (groupSize, firstPad).
 import * as v from 'valibot';
 import type { Runtime, ScoreResult } from '../host/runtime.ts';
-import {
-  checkArgument,
-  GENERATE,
-  RequestError,
-  SCORE,
-  show,
-  TEXTS,
-  TOKEN_IDS,
-  type ParsedOf,
-} from './requests/index.ts';
+import { checkArgument, RequestError, show, type ParsedOf } from './requests/core.ts';
+import { SCORE, TEXTS } from './requests/score.ts';
+import { GENERATE } from './requests/generate.ts';
+import { TOKEN_IDS } from './requests/tokenize.ts';
 
 /** A text argument that must not be empty: 'a model folder path', 'an evaluation folder', … */
 export const NON_EMPTY = (what: string) =>

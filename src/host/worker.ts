@@ -2,7 +2,9 @@
 // needs on top: model loading (model-source.ts), evaluation with progress and cancel, and training steps. Stall
 // diagnostics live in worker-diag.ts. One GPU device per worker, opened on first use.
 import * as Comlink from 'comlink';
-import { Runtime, type LoadOptions, type GenerateOptions, type ModelInfo } from './runtime.ts';
+import { Runtime, type LoadOptions, type ModelInfo } from './runtime.ts';
+import { generateArgs, scoreArgs, scoreChecked } from '../api/calls.ts';
+import type { GenerateOptions, ScoreOptions } from '../api/types.ts';
 import { Tokenizer } from '../wasm/tokenizer.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { selftest, trainSelftest, type Check } from './selftest.ts';
@@ -212,11 +214,15 @@ const api = {
     return [...(await selftest(r, files)), ...(await trainSelftest(r, files))];
   },
 
-  async score(texts: string[], opts?: { maxLength?: number; batchSize?: number; groupSize?: number }) {
-    return (await rt()).score(texts, opts);
+  /** per-token log-probabilities of each text; the arguments are checked as the Node API's (src/api/calls.ts) */
+  async score(texts: string[], opts?: ScoreOptions) {
+    const args = scoreArgs(texts, opts);
+    return scoreChecked(await rt(), args);
   },
+  /** KV-cached generation; the arguments are checked as the Node API's (src/api/calls.ts) */
   async generate(prompt: string | number[], opts?: GenerateOptions) {
-    return (await rt()).generate(prompt, opts);
+    const { prompt: p, options } = generateArgs(prompt, opts);
+    return (await rt()).generate(p, options);
   },
   async info() {
     return (await rt()).info();

@@ -8,6 +8,7 @@ import { FIXTURES, REPO, compare, getGpu } from '../helpers/gpu.ts';
 import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 import { kernelCheck, kernelCheckCpu, KERNEL_CHECK_K } from '../../src/host/kernel-check.ts';
 import { Runtime } from '../../src/host/runtime.ts';
+import { createRuntime } from '../../src/index.ts';
 
 const SCREENSHOT = join(REPO, 'test-output/browser/page.png');
 const fixtureTexts: string[] = JSON.parse(readFileSync(join(FIXTURES, 'bloom-tiny/reference.json'), 'utf8')).texts;
@@ -131,6 +132,56 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
       const c = compare(inWorker[i].token_logprobs, r.token_logprobs, 1e-4, 1e-4);
       assert.ok(c.ok, `text ${i}: log-prob ${c.bad}: worker ${c.got} vs Node ${c.want} (max |d| ${c.maxAbs})`);
     });
+  });
+
+  it('score/generate: a bad argument gives the Node API’s RequestError, word for word (request definitions)', async () => {
+    // [call, args]: wrong types, unknown or out-of-range options, a one-token text, ids past the vocabulary; before
+    // the worker used src/api/calls.ts these gave raw TypeErrors, other wording, a NaN score or a result
+    const bad: [string, unknown[]][] = [
+      ['score', ['Hello world']],
+      ['score', [['Hello world', null]]],
+      ['score', [['Hello world'], { groupSize: 2 }]],
+      ['score', [['Hello world'], { batchSize: 0 }]],
+      ['score', [['Hello world'], { maxLength: 1 }]],
+      ['score', [['Hello world', 'a']]],
+      ['generate', ['']],
+      ['generate', ['Hello', { maxNewTokens: 1.5 }]],
+      ['generate', ['Hello', { temprature: 1 }]],
+      ['generate', [[1, 2.5]]],
+      ['generate', [[99999]]],
+    ];
+    const inWorker: string[] = await bp.page.evaluate(async (bad) => {
+      const rt = await (window as any).instructalign.ready;
+      const files = new Map<string, Blob>();
+      for (const f of ['config.json', 'tokenizer.json', 'model.safetensors'])
+        files.set(f, await (await fetch(`/fixtures/bloom-tiny/${f}`)).blob());
+      await rt.loadModel(files);
+      const out: string[] = [];
+      for (const [call, args] of bad)
+        out.push(
+          await rt[call](...args).then(
+            () => 'resolved',
+            (e: Error) => `${e.name}: ${e.message}`,
+          ),
+        );
+      return out;
+    }, bad);
+    const node = await createRuntime({ log: () => {} });
+    const inNode: string[] = [];
+    try {
+      await node.loadModel(join(FIXTURES, 'bloom-tiny'));
+      for (const [call, args] of bad)
+        inNode.push(
+          await (node as any)[call](...args).then(
+            () => 'resolved',
+            (e: Error) => `${e.name}: ${e.message}`,
+          ),
+        );
+    } finally {
+      await node.dispose();
+    }
+    inNode.forEach((m) => assert.match(m, /^RequestError: (score|generate): /));
+    assert.deepEqual(inWorker, inNode);
   });
 
   it('runs every progress callback of loadModel and evaluate before answering (none lands after the result)', async () => {
