@@ -94,7 +94,7 @@ describe('GPU buffer pool', () => {
     after(async () => {
       grads?.destroy();
       w?.destroy();
-      fwd?.slopes.destroy();
+      fwd?.destroy();
       await fx?.ref.close();
     });
 

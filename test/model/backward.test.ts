@@ -69,7 +69,7 @@ for (const name of FIXTURE_NAMES) {
     after(async () => {
       grads?.destroy();
       w?.destroy();
-      fwd?.slopes.destroy();
+      fwd?.destroy();
       await fx?.ref.close();
     });
 
@@ -120,7 +120,7 @@ for (const name of FIXTURE_NAMES) {
           );
           assert.deepEqual(failures, [], `${label}: ${failures.join('\n')}`);
         } finally {
-          fwd.slopes.destroy();
+          fwd.destroy();
         }
       }
     });

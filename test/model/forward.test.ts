@@ -22,8 +22,8 @@ for (const name of FIXTURE_NAMES) {
       const ids = new Int32Array((await fx.ref.raw('input_ids')).buffer.slice(0));
       const mask = new Int32Array((await fx.ref.raw('attention_mask')).buffer.slice(0));
       const [B, T] = fx.ref.tensors.get('input_ids')!.shape;
-      const V = model.cfg.vocabSize,
-        H = model.cfg.hiddenSize;
+      const V = model.config.vocabSize,
+        H = model.config.hiddenSize;
       const out = await model.forward({ ids, mask, B, T }, { logits: true, hidden: true });
       const real = (row: number) => mask[row] === 1;
       const lg = compare(out.logits!, await fx.ref.f32('logits'), 1e-3, 1e-3, (i) => real(Math.floor(i / V)));

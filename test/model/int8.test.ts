@@ -87,7 +87,7 @@ for (const name of FIXTURE_NAMES) {
         const ids = new Int32Array((await fx.ref.raw('input_ids')).slice().buffer);
         const mask = new Int32Array((await fx.ref.raw('attention_mask')).slice().buffer);
         const [B, T] = fx.ref.tensors.get('input_ids')!.shape;
-        const V = model.cfg.vocabSize;
+        const V = model.config.vocabSize;
         const out = await model.forward({ ids, mask, B, T }, { logits: true });
         model.destroy();
         logitsBy.set(threshold, out.logits!);

@@ -246,7 +246,7 @@ describe('activation recomputation (--recompute), bloom-tiny fixture', () => {
     };
     const full = await runOnce(false),
       rc = await runOnce(true);
-    fwd.slopes.destroy();
+    fwd.destroy();
     w.destroy();
     console.log(
       `      activation peak (B=${B}, T=${T}): ${full.peak} B saved → ${rc.peak} B recomputed (${(rc.peak / full.peak).toFixed(2)}×)`,

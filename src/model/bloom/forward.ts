@@ -332,6 +332,11 @@ export class BloomForward {
     return kept;
   }
 
+  /** Frees the ALiBi slopes (the graph's only tensor of its own). */
+  destroy(): void {
+    this.slopes.destroy();
+  }
+
   freeActs(a: ForwardActs): void {
     const seen = new Set<Tensor>();
     const kill = (t: Tensor) => {

@@ -47,7 +47,7 @@ export class BloomTrainable implements Trainable {
   destroy(): void {
     this.grads.destroy();
     this.compute?.destroy();
-    this.fwd.slopes.destroy();
+    this.fwd.destroy();
     this.onDestroy();
   }
 }

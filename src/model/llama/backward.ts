@@ -20,7 +20,8 @@ import { swigluBackward } from '../../ops/swiglu.ts';
 import { ceBackward } from '../../ops/cross_entropy.ts';
 import { fill } from '../../ops/elementwise.ts';
 import { llamaParameters } from './config.ts';
-import type { BlockActs, ForwardActs, LlamaForward, Rows } from './forward.ts';
+import type { BlockActs, ForwardActs, LlamaForward } from './forward.ts';
+import type { Rows } from '../common/model.ts';
 import { EMBED, LM_HEAD, type LlamaWeights } from './weights.ts';
 
 /** f32 gradients laid out as the weights' tensors (same keys and row shards). */

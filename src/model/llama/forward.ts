@@ -15,6 +15,7 @@ import { swigluForward } from '../../ops/swiglu.ts';
 import { ceFinalize, ceStats } from '../../ops/cross_entropy.ts';
 import { ropeInvFreq } from './config.ts';
 import type { LlamaWeights } from './weights.ts';
+import type { Rows } from '../common/model.ts';
 
 /** What a block saves for its backward (training), or the reused scratch of an inference pass. */
 export interface BlockActs {
@@ -53,15 +54,6 @@ export interface ForwardActs {
   out: Tensor;
   hf: Tensor;
   hfS: Tensor;
-}
-
-/** Rows of one block call: queries [q0, q0 + Tq) of a context of Tk keys, in qkv buffers of Tmax rows. */
-export interface Rows {
-  B: number;
-  Tq: number;
-  Tk: number;
-  q0: number;
-  Tmax: number;
 }
 
 export class LlamaForward {
