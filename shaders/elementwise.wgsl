@@ -15,6 +15,17 @@ struct Params {
 fn idx(gid: vec3u) -> u32 { return gid.x + gid.y * 65535u * 256u; }
 
 //#include "gelu.wgsl"
+//#if F16
+enable f16;
+// F16 (geluForward/geluBackward for f16 models where the device has shader-f16): GELU and gelu'(x) in f16 arithmetic
+// (shaders/lib/gelu_f16.wgsl); the backward's product gelu'(x)·dy stays f32 (dy carries the loss scale of --fp16)
+//#include "gelu_f16.wgsl"
+fn act(v: f32) -> f32 { return gelu_h(v); }
+fn act_grad(v: f32) -> f32 { return gelu_grad_h(v); }
+//#else
+fn act(v: f32) -> f32 { return gelu(v); }
+fn act_grad(v: f32) -> f32 { return gelu_grad(v); }
+//#endif
 
 @compute @workgroup_size(256)
 fn add(@builtin(global_invocation_id) gid: vec3u) {
@@ -32,7 +43,7 @@ fn add_inplace(@builtin(global_invocation_id) gid: vec3u) {
 fn gelu_forward(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
   if (i >= params.n) { return; }
-  out[i] = gelu(a[i]);
+  out[i] = act(a[i]);
 }
 
 // BLOOM's training backward: dx = gelu'(x)·dy
@@ -40,7 +51,7 @@ fn gelu_forward(@builtin(global_invocation_id) gid: vec3u) {
 fn gelu_backward(@builtin(global_invocation_id) gid: vec3u) {
   let i = idx(gid);
   if (i >= params.n) { return; }
-  let g = gelu_grad(a[i]);
+  let g = act_grad(a[i]);
   if ((params.flags & 2u) != 0u) { out[i] += g * b[i]; } else { out[i] = g * b[i]; }
 }
 

@@ -7,6 +7,28 @@ struct Params {
   rows: u32,  // layernorm_param_grad (GPU family): rows per partial sum, 0 = all rows at once
 }
 
+//#if F16
+enable f16;
+// F16 (chosen by src/ops/layernorm.ts for f16 models where the device has shader-f16): the statistics (mean, variance,
+// rstd; the backward's row sums) and the centring x − mean stay f32; the per-element affine x̂·γ + β and the
+// backward's rstd·(dy·γ − mean(g) − x̂·mean(g·x̂)) are f16 arithmetic on f16-rounded operands (docs/drivers.md).
+fn affine(xh: f32, g: f32, b: f32) -> f32 { return f32(f16(xh) * f16(g) + f16(b)); }
+fn affine4(xh: vec4f, g: vec4f, b: vec4f) -> vec4f { return vec4f(vec4<f16>(xh) * vec4<f16>(g) + vec4<f16>(b)); }
+fn dnorm(rstd: f32, dy: f32, g: f32, xh: f32, mg: f32, mgx: f32) -> f32 {
+  return f32(f16(rstd) * (f16(dy) * f16(g) - f16(mg) - f16(xh) * f16(mgx)));
+}
+fn dnorm4(rstd: f32, dy: vec4f, g: vec4f, xh: vec4f, mg: f32, mgx: f32) -> vec4f {
+  return vec4f(f16(rstd) * (vec4<f16>(dy) * vec4<f16>(g) - f16(mg) - vec4<f16>(xh) * f16(mgx)));
+}
+//#else
+fn affine(xh: f32, g: f32, b: f32) -> f32 { return xh * g + b; }
+fn affine4(xh: vec4f, g: vec4f, b: vec4f) -> vec4f { return xh * g + b; }
+fn dnorm(rstd: f32, dy: f32, g: f32, xh: f32, mg: f32, mgx: f32) -> f32 { return rstd * (dy * g - mg - xh * mgx); }
+fn dnorm4(rstd: f32, dy: vec4f, g: vec4f, xh: vec4f, mg: f32, mgx: f32) -> vec4f {
+  return rstd * (dy * g - mg - xh * mgx);
+}
+//#endif
+
 //#if ROWWISE
 // ROWWISE (chosen by src/ops/layernorm.ts on SwiftShader when C is a multiple of 4): one invocation per row (or per
 // four columns for the parameter gradient), vec4 loads, no workgroup barriers: on a CPU Vulkan barriers switch
@@ -35,7 +57,7 @@ fn layernorm_forward(@builtin(global_invocation_id) gid: vec3u) {
   var v = vec4f(0.0);
   for (var i = 0u; i < C4; i++) { let d = x[base + i] - mean; v += d * d; }
   let rstd = inverseSqrt(dot(v, vec4f(1.0)) / f32(params.C) + params.eps);
-  for (var i = 0u; i < C4; i++) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
+  for (var i = 0u; i < C4; i++) { y[base + i] = affine4((x[base + i] - mean) * rstd, gamma[i], beta[i]); }
   stats[r] = vec2f(mean, rstd);
 }
 
@@ -57,8 +79,7 @@ fn layernorm_backward(@builtin(global_invocation_id) gid: vec3u) {
   let mg = dot(a, vec4f(1.0)) / f32(params.C);
   let mgx = dot(b, vec4f(1.0)) / f32(params.C);
   for (var i = 0u; i < C4; i++) {
-    let xh = (x[base + i] - st.x) * st.y;
-    let d = st.y * (dy[base + i] * gamma[i] - mg - xh * mgx);
+    let d = dnorm4(st.y, dy[base + i], gamma[i], (x[base + i] - st.x) * st.y, mg, mgx);
     if (acc_dx) { dx[base + i] += d; } else { dx[base + i] = d; }
   }
 }
@@ -91,73 +112,12 @@ fn layernorm_param_grad(@builtin(global_invocation_id) gid: vec3u) {
 @group(0) @binding(8) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(9) var<uniform> params: Params;
 
-const WG = 64u;
+const WG = 64u;  // invocations per workgroup (the reductions below sum 64 values)
 //#if SUBGROUPS
 enable subgroups;
-// SUBGROUPS (where the device has them): subgroupAdd, then one barrier: each subgroup's sum lands in the slot of its
-// elected invocation (zeros elsewhere) and every invocation adds the 64 slots in order: deterministic, and no
-// assumption on how invocations form subgroups (any subgroup size). 2 barriers instead of 8.
-var<workgroup> red: array<vec4f, 16>;
-var<workgroup> red2: array<vec4f, 16>;
-
-fn slots_sum() -> f32 {
-  var t = vec4f(0.0);
-  for (var k = 0u; k < 16u; k++) { t += red[k]; }
-  return dot(t, vec4f(1.0));
-}
-fn slots_sum2() -> vec2f {
-  var t = vec4f(0.0); var t2 = vec4f(0.0);
-  for (var k = 0u; k < 16u; k++) { t += red[k]; t2 += red2[k]; }
-  return vec2f(dot(t, vec4f(1.0)), dot(t2, vec4f(1.0)));
-}
-
-fn reduce_sum(v: f32, li: u32) -> f32 {
-  let s = subgroupAdd(v);
-  red[li >> 2u][li & 3u] = select(0.0, s, subgroupElect());
-  workgroupBarrier();
-  let r = slots_sum();
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum2(v: vec2f, li: u32) -> vec2f {
-  let s = subgroupAdd(v);
-  let e = subgroupElect();
-  red[li >> 2u][li & 3u] = select(0.0, s.x, e);
-  red2[li >> 2u][li & 3u] = select(0.0, s.y, e);
-  workgroupBarrier();
-  let r = slots_sum2();
-  workgroupBarrier();
-  return r;
-}
+//#include "reduce_subgroups.wgsl"
 //#else
-var<workgroup> red: array<f32, 64>;
-var<workgroup> red2: array<f32, 64>;
-
-fn reduce_sum(v: f32, li: u32) -> f32 {
-  red[li] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { red[li] += red[li + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum2(v: vec2f, li: u32) -> vec2f {
-  red[li] = v.x;
-  red2[li] = v.y;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { red[li] += red[li + s]; red2[li] += red2[li + s]; }
-    workgroupBarrier();
-  }
-  let r = vec2f(red[0], red2[0]);
-  workgroupBarrier();
-  return r;
-}
+//#include "reduce.wgsl"
 //#endif
 
 // One workgroup per row; two passes (mean, then centred variance) for torch-like accuracy.
@@ -173,7 +133,7 @@ fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
   var v = 0.0;
   for (var i = li; i < C; i += WG) { let d = x[base + i] - mean; v += d * d; }
   let rstd = inverseSqrt(reduce_sum(v, li) / f32(C) + params.eps);
-  for (var i = li; i < C; i += WG) { y[base + i] = (x[base + i] - mean) * rstd * gamma[i] + beta[i]; }
+  for (var i = li; i < C; i += WG) { y[base + i] = affine((x[base + i] - mean) * rstd, gamma[i], beta[i]); }
   if (li == 0u) { stats[2u * r] = mean; stats[2u * r + 1u] = rstd; }
 }
 
@@ -193,9 +153,7 @@ fn layernorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocatio
   }
   let sums = reduce_sum2(acc, li) / f32(C);
   for (var i = li; i < C; i += WG) {
-    let xh = (x[base + i] - mean) * rstd;
-    let g = dy[base + i] * gamma[i];
-    let d = rstd * (g - sums.x - xh * sums.y);
+    let d = dnorm(rstd, dy[base + i], gamma[i], (x[base + i] - mean) * rstd, sums.x, sums.y);
     if (acc_dx) { dx[base + i] += d; } else { dx[base + i] = d; }
   }
 }

@@ -29,6 +29,7 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 //#include "gelu.wgsl"
+//#include "gelu_f16.wgsl"
 
 //#if ACC16
 alias acc_t = vec4<f16>;
@@ -69,10 +70,15 @@ fn matmul_f16(@builtin(global_invocation_id) gid: vec3u) {
   }
   var bias4 = vec4f(0.0);
   if ((params.flags & 1u) != 0u) { bias4 = bias[n0 >> 2u]; }
+// GELU16: the GELU epilogue in f16 arithmetic (shaders/lib/gelu_f16.wgsl)
 //#unroll i 4
   if (m0 + $iu < M) {
     var v = vec4f(hsum(acc$i0), hsum(acc$i1), hsum(acc$i2), hsum(acc$i3)) * params.alpha + bias4;
+//#if GELU16
+    if ((params.flags & 4u) != 0u) { v = gelu4_h(v); }
+//#else
     if ((params.flags & 4u) != 0u) { v = gelu4(v); }
+//#endif
     c[(params.c_off + (m0 + $iu) * params.c_sm + n0) >> 2u] = v;
   }
 //#endunroll

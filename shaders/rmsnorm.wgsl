@@ -18,21 +18,25 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<uniform> params: Params;
 
-const WG = 64u;
-var<workgroup> red: array<f32, 64>;
+//#if F16
+enable f16;
+// F16 (chosen by src/ops/rmsnorm.ts for f16 models where the device has shader-f16): Σx², rstd and the backward's
+// row sum stay f32; x̂ = x·rstd (f32) is rounded to f16 and multiplied by f16(γ) in f16, as HF's f16 LlamaRMSNorm does
+// (`weight * hidden_states.to(float16)`); the backward's rstd·(dy·γ − x̂·mean(g·x̂)) is f16 arithmetic too.
+fn scale(xh: f32, g: f32) -> f32 { return f32(f16(xh) * f16(g)); }
+fn dnorm(rs: f32, dy: f32, g: f32, xh: f32, m: f32) -> f32 { return f32(f16(rs) * (f16(dy) * f16(g) - f16(xh) * f16(m))); }
+//#else
+fn scale(xh: f32, g: f32) -> f32 { return xh * g; }
+fn dnorm(rs: f32, dy: f32, g: f32, xh: f32, m: f32) -> f32 { return rs * (dy * g - xh * m); }
+//#endif
 
-// Tree sum over the workgroup (same order on every device: deterministic).
-fn reduce_sum(v: f32, li: u32) -> f32 {
-  red[li] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { red[li] += red[li + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+const WG = 64u;  // invocations per workgroup (the reductions below sum 64 values)
+//#if SUBGROUPS
+enable subgroups;
+//#include "reduce_subgroups.wgsl"
+//#else
+//#include "reduce.wgsl"
+//#endif
 
 // One workgroup per row.
 @compute @workgroup_size(64)
@@ -44,7 +48,7 @@ fn rmsnorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   var s = 0.0;
   for (var i = li; i < C; i += WG) { let v = x[base + i]; s += v * v; }
   let rs = inverseSqrt(reduce_sum(s, li) / f32(C) + params.eps);
-  for (var i = li; i < C; i += WG) { y[base + i] = x[base + i] * rs * gamma[i]; }
+  for (var i = li; i < C; i += WG) { y[base + i] = scale(x[base + i] * rs, gamma[i]); }
   if (li == 0u) { rstd[r] = rs; }
 }
 
@@ -60,7 +64,7 @@ fn rmsnorm_backward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_
   for (var i = li; i < C; i += WG) { acc += dy[base + i] * gamma[i] * x[base + i] * rs; }
   let m = reduce_sum(acc, li) / f32(C);
   for (var i = li; i < C; i += WG) {
-    let d = rs * (dy[base + i] * gamma[i] - x[base + i] * rs * m);
+    let d = dnorm(rs, dy[base + i], gamma[i], x[base + i] * rs, m);
     if (acc_dx) { dx[base + i] += d; } else { dx[base + i] = d; }
   }
 }

@@ -52,7 +52,16 @@ export interface KernelPolicy {
      */
     readonly flash: FlashMode;
   };
-  readonly layernorm: { readonly rowwise: boolean };
+  readonly layernorm: {
+    readonly rowwise: boolean;
+    /**
+     * f16 arithmetic in LayerNorm and RMSNorm of f16 models (f16 weights: `--dtype f16`, `--fp16`'s compute copy):
+     * f32 statistics, f16 affine (shaders/layernorm.wgsl, rmsnorm.wgsl F16). On where `f16` is not 'off'.
+     */
+    readonly f16: boolean;
+  };
+  /** f16 arithmetic in the GELU of f16 models (elementwise.wgsl F16, matmul_f16.wgsl GELU16). On where `f16` is not 'off'. */
+  readonly gelu: { readonly f16: boolean };
   readonly crossEntropy: { readonly rowwise: boolean };
   /** subgroup operations in the reductions and SwiftShader's matmul (only where the device has `subgroups`) */
   readonly subgroups: boolean;
@@ -68,6 +77,7 @@ export interface PolicyOverrides {
   matmul?: Partial<KernelPolicy['matmul']>;
   attention?: Partial<KernelPolicy['attention']>;
   layernorm?: Partial<KernelPolicy['layernorm']>;
+  gelu?: Partial<KernelPolicy['gelu']>;
   crossEntropy?: Partial<KernelPolicy['crossEntropy']>;
   subgroups?: boolean;
   f16?: F16Mode;
@@ -97,7 +107,8 @@ const ALLOWED: Readonly<Record<string, readonly unknown[] | Readonly<Record<stri
     family: ['swiftshader', 'gpu'],
     matmul: Object.freeze({ kernel: ['auto', ...MATMUL_KERNELS], naive: BOOL, tune: ['auto', 'on', 'off'] }),
     attention: Object.freeze({ rowwise: BOOL, rows4: BOOL, flash: ['auto', 'always', 'never'] }),
-    layernorm: Object.freeze({ rowwise: BOOL }),
+    layernorm: Object.freeze({ rowwise: BOOL, f16: BOOL }),
+    gelu: Object.freeze({ f16: BOOL }),
     crossEntropy: Object.freeze({ rowwise: BOOL }),
     subgroups: BOOL,
     f16: ['off', 'f32acc', 'f16acc'],
@@ -177,13 +188,20 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
   const f16 = o.f16 ?? base?.f16 ?? 'f32acc';
   if (!['off', 'f32acc', 'f16acc'].includes(f16))
     throw new Error(`kernel policy: f16 "${f16}": use off, f32acc or f16acc`);
+  // the f16 norm and GELU kernels follow the f16 mode (off: none), each can be turned off on its own
+  const f16Math = facts.features.has('shader-f16') && f16 !== 'off';
+  const f16Base = (b: boolean | undefined) => (base && base.f16 !== 'off' ? b : undefined) ?? true;
   if (!['auto', 'always', 'never'].includes(attention.flash))
     throw new Error(`kernel policy: attention.flash "${attention.flash}": use auto, always or never`);
   return Object.freeze({
     family,
     matmul: Object.freeze(matmul),
     attention: Object.freeze(attention),
-    layernorm: Object.freeze({ rowwise: o.layernorm?.rowwise ?? row(base?.layernorm.rowwise) }),
+    layernorm: Object.freeze({
+      rowwise: o.layernorm?.rowwise ?? row(base?.layernorm.rowwise),
+      f16: f16Math && (o.layernorm?.f16 ?? f16Base(base?.layernorm.f16)),
+    }),
+    gelu: Object.freeze({ f16: f16Math && (o.gelu?.f16 ?? f16Base(base?.gelu.f16)) }),
     crossEntropy: Object.freeze({ rowwise: o.crossEntropy?.rowwise ?? row(base?.crossEntropy.rowwise) }),
     subgroups: (o.subgroups ?? base?.subgroups ?? true) && facts.features.has('subgroups'),
     f16: facts.features.has('shader-f16') ? f16 : 'off',
@@ -246,7 +264,7 @@ function nodeEnv(): Record<string, string | undefined> {
 /** Overrides merged: `b`'s settings win over `a`'s, op by op. */
 export function mergeOverrides(a: PolicyOverrides = {}, b: PolicyOverrides = {}): PolicyOverrides {
   const out: PolicyOverrides = { ...a, ...b };
-  for (const k of ['matmul', 'attention', 'layernorm', 'crossEntropy'] as const)
+  for (const k of ['matmul', 'attention', 'layernorm', 'gelu', 'crossEntropy'] as const)
     if (a[k] || b[k]) (out as any)[k] = { ...a[k], ...b[k] };
   return out;
 }

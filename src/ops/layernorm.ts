@@ -1,4 +1,5 @@
-// layernorm.wgsl host side: forward saves (mean, rstd) per row for the backward.
+// layernorm.wgsl host side: forward saves (mean, rstd) per row for the backward. `f16` (an f16 model: f16 weights)
+// selects the F16 kernels (f32 statistics, f16 affine) where the policy has layernorm.f16 (shader-f16 devices).
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { grid, subgroupDefines } from './grid.ts';
 import { COLUMN_SUM_ROWS, columnSumChunks, columnSums } from './matmul.ts';
@@ -20,7 +21,9 @@ export function layernormForward(
   R: number,
   C: number,
   eps: number,
+  f16 = false,
 ): void {
+  const F16 = f16NormDefines(gpu, f16);
   if (rowwise(gpu, C, [x, gamma, beta, y])) {
     gpu.run(
       'layernorm',
@@ -28,21 +31,28 @@ export function layernormForward(
       { x, gamma, beta, y, stats },
       { R, C, eps, flags: 0 },
       grid(Math.ceil(R / 16)),
-      { ROWWISE: true },
+      { ROWWISE: true, ...F16 },
     );
     return;
   }
-  gpu.run(
-    'layernorm',
-    'layernorm_forward',
-    { x, gamma, beta, y, stats },
-    { R, C, eps, flags: 0 },
-    grid(R),
-    subgroupDefines(gpu),
-  );
+  gpu.run('layernorm', 'layernorm_forward', { x, gamma, beta, y, stats }, { R, C, eps, flags: 0 }, grid(R), {
+    ...subgroupDefines(gpu),
+    ...F16,
+  });
 }
 
-/** dx (= or +=) LN backward; dgamma/dbeta are accumulated (gradient accumulation across micro-batches). */
+/**
+ * The F16 define for the norms of a model with f16 weights (`f16`) where the policy has layernorm.f16; absent
+ * otherwise (so the f32 variants keep their pipeline-cache keys).
+ */
+export function f16NormDefines(gpu: Gpu, f16: boolean): { F16?: true } {
+  return f16 && gpu.policy.layernorm.f16 ? { F16: true } : {};
+}
+
+/**
+ * dx (= or +=) LN backward; dgamma/dbeta are accumulated (gradient accumulation across micro-batches). With `f16`
+ * (and the policy's layernorm.f16) dx is f16 arithmetic on f32 row sums; dγ/dβ stay f32 sums.
+ */
 export function layernormBackward(
   gpu: Gpu,
   x: Tensor,
@@ -55,12 +65,17 @@ export function layernormBackward(
   R: number,
   C: number,
   accumulateDx: boolean,
+  f16 = false,
 ): void {
+  const F16 = f16NormDefines(gpu, f16);
   const dxFlags = { R, C, eps: 0, flags: accumulateDx ? 4 : 0 },
     pFlags = { R, C, eps: 0, flags: 2 };
   if (rowwise(gpu, C, [x, gamma, dy, dx, dgamma, dbeta])) {
     const d = { ROWWISE: true };
-    gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(Math.ceil(R / 16)), d);
+    gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(Math.ceil(R / 16)), {
+      ...d,
+      ...F16,
+    });
     gpu.run(
       'layernorm',
       'layernorm_param_grad',
@@ -71,7 +86,10 @@ export function layernormBackward(
     );
     return;
   }
-  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R), subgroupDefines(gpu));
+  gpu.run('layernorm', 'layernorm_backward', { x, gamma, stats, dy, dx }, dxFlags, grid(R), {
+    ...subgroupDefines(gpu),
+    ...F16,
+  });
   const chunks = columnSumChunks(gpu, R, C);
   if (chunks) {
     // two stages (one thread per column over every row leaves a GPU nearly idle): partial sums of 32 rows, then

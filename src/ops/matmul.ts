@@ -186,7 +186,7 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
       { a: x.a, b: x.b, bias: x.bias, c: x.c },
       p,
       [Math.ceil(x.N / 32), Math.ceil(x.M / 32)],
-      { ACC16: gpu.policy.f16 === 'f16acc' },
+      { ACC16: gpu.policy.f16 === 'f16acc', ...(x.gelu && gpu.policy.gelu.f16 ? { GELU16: true } : {}) },
     );
     if (x.residual) addInPlace(gpu, x.c, x.residual, x.M * x.N);
     return;

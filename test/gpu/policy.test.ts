@@ -43,6 +43,21 @@ describe('KernelPolicy', () => {
     assert.equal(resolvePolicy(lavapipe, { family: 'gpu' }).family, 'gpu', 'an override still wins');
   });
 
+  it('f16 LayerNorm/RMSNorm and GELU kernels: on where the device has shader-f16 and f16 math is not off', () => {
+    const f16 = { swiftshader: false, fallback: true, features: new Set(['subgroups', 'shader-f16']) };
+    const on = (p: ReturnType<typeof resolvePolicy>) => [p.layernorm.f16, p.gelu.f16];
+    assert.deepEqual(on(resolvePolicy(f16)), [true, true], 'lavapipe (shader-f16)');
+    assert.deepEqual(on(resolvePolicy(swift)), [false, false], 'SwiftShader (no shader-f16) keeps f32');
+    assert.deepEqual(on(resolvePolicy(swift, { layernorm: { f16: true }, gelu: { f16: true } })), [false, false]);
+    assert.deepEqual(on(resolvePolicy(f16, { f16: 'off' })), [false, false], 'INSTRUCTALIGN_F16=off: none');
+    assert.deepEqual(on(resolvePolicy(f16, { f16: 'f16acc' })), [true, true]);
+    assert.deepEqual(on(resolvePolicy(f16, { layernorm: { f16: false } })), [false, true], 'each on its own');
+    const base = resolvePolicy(f16, { gelu: { f16: false } });
+    assert.deepEqual(on(resolvePolicy(f16, {}, base)), [true, false], 'a base keeps its choice');
+    assert.deepEqual(on(resolvePolicy(f16, { f16: 'f32acc' }, resolvePolicy(f16, { f16: 'off' }))), [true, true]);
+    assert.throws(() => resolvePolicy(f16, { gelu: { f16: 1 } as any }), /gelu\.f16 1: use true or false/);
+  });
+
   it('a family override moves the rowwise defaults; an op override wins; a base keeps what it had', () => {
     const p = resolvePolicy(swift, { family: 'gpu', crossEntropy: { rowwise: true } });
     assert.deepEqual([p.attention.rowwise, p.layernorm.rowwise, p.crossEntropy.rowwise], [false, false, true]);

@@ -68,20 +68,30 @@ export const VARIANTS: Record<string, Defines[]> = {
       { FLASH: true, D4, BK: flashBK(D4) },
     ]),
   ],
-  // layernormForward / layernormBackward, ceStats / ceBackward: rowwise, workgroup, workgroup with subgroups
-  layernorm: [{}, { SUBGROUPS: true }, { ROWWISE: true }],
+  // layernormForward / layernormBackward, ceStats / ceBackward: rowwise, workgroup, workgroup with subgroups; each
+  // LayerNorm one also in f16 arithmetic (F16: f16 models on shader-f16 devices)
+  layernorm: [
+    {},
+    { SUBGROUPS: true },
+    { ROWWISE: true },
+    { F16: true },
+    { SUBGROUPS: true, F16: true },
+    { ROWWISE: true, F16: true },
+  ],
   cross_entropy: [{}, { SUBGROUPS: true }, { ROWWISE: true }],
   // sumSquares (subgroups where available), clipCoefficient, adamwStep (CLIP)
   adamw: [{}, { SUBGROUPS: true }, ...combos(['CLIP'])],
   // embeddingForward (f32 or packed f16 shards), embeddingBackward
   embedding: combos(['W_F16']),
-  elementwise: [{}],
+  // geluForward / geluBackward in f16 arithmetic (F16) or f32
+  elementwise: combos(['F16']),
   // int8Linear: dot4I8Packed or by hand, with or without the raw accumulator (tests)
   matmul_int8: combos(['DOT4', 'RAW_ACC']),
-  // matmul(): f16 arithmetic (shader-f16), products summed in f32 or (ACC16) in f16
-  matmul_f16: combos(['ACC16']),
-  // the Llama family's ops (no defines): rmsnormForward / rmsnormBackward, ropePack / ropeUnpack, swiglu*
-  rmsnorm: [{}],
+  // matmul(): f16 arithmetic (shader-f16), products summed in f32 or (ACC16) in f16, GELU epilogue in f16 (GELU16)
+  matmul_f16: combos(['ACC16', 'GELU16']),
+  // the Llama family's ops: rmsnormForward / rmsnormBackward (subgroup reductions where the device has them, F16 for
+  // f16 models on shader-f16 devices), ropePack / ropeUnpack, swiglu* (no defines)
+  rmsnorm: combos(['SUBGROUPS', 'F16']),
   rope: [{}],
   swiglu: [{}],
 };
