@@ -263,6 +263,15 @@ export function nextTokenTargets(b: Batch): Int32Array {
   return out;
 }
 
+/**
+ * Whether a backward runs under --fp16: its forward reads the f16 compute copy (training refuses f16 masters, so f16
+ * weights under a backward are that copy). Its weight gradients' products then take f16 arithmetic too where the
+ * device's policy has it (src/ops/matmul.ts f16Applies; the input gradients get it from the f16 weights).
+ */
+export function fp16(fwd: { readonly w: { readonly dtype: string } }): boolean {
+  return fwd.w.dtype === 'f16';
+}
+
 /** HF's shift: the target of position t is labels[t+1]; the last position of each row is ignored. */
 export function shiftLabels(labels: Int32Array, B: number, T: number): Int32Array {
   const out = new Int32Array(B * T).fill(-100);

@@ -27,6 +27,11 @@ export interface MatmulArgs {
   residual?: Tensor;
   /** force the scalar kernel (benchmark baseline) */
   naive?: boolean;
+  /**
+   * f16 arithmetic for f32 operands too (rounded to f16 as they are loaded) where the policy's f16 mode is on: the
+   * weight gradient dYᵀ·X of --fp16 training. A product with f16 weights gets f16 arithmetic without it.
+   */
+  f16?: boolean;
 }
 
 export type { MatmulKernel } from '../gpu/policy.ts';
@@ -178,15 +183,20 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
   let kernel = x.naive ? 'scalar' : chooseMatmulKernel(gpu, x.M, x.N);
   const layout = kernel === 'scalar' ? null : vec4Layout(x, p);
   const B_F16 = x.b.dtype === 'f16p';
-  if (layout && B_F16 && f16Applies(gpu, x, p)) {
-    // f16 arithmetic (shader-f16): X·Wᵀ with f16 weights; a residual is added after (contiguous C, f32)
+  if (layout && f16Applies(gpu, x, p)) {
+    // f16 arithmetic (shader-f16): X·Wᵀ or dY·W with f16 weights, dYᵀ·X of --fp16 training (x.f16); a residual is
+    // added after (contiguous C, f32, not accumulated)
     gpu.run(
       'matmul_f16',
       'matmul_f16',
       { a: x.a, b: x.b, bias: x.bias, c: x.c },
       p,
       [Math.ceil(x.N / 32), Math.ceil(x.M / 32)],
-      { ACC16: gpu.policy.f16 === 'f16acc', ...(x.gelu && gpu.policy.gelu.f16 ? { GELU16: true } : {}) },
+      {
+        ACC16: gpu.policy.f16 === 'f16acc',
+        ...(x.gelu && gpu.policy.gelu.f16 ? { GELU16: true } : {}),
+        ...{ A_M4: layout.A_M4, B_N4: layout.B_N4, B_F32: !B_F16 },
+      },
     );
     if (x.residual) addInPlace(gpu, x.c, x.residual, x.M * x.N);
     return;
@@ -244,25 +254,19 @@ export function matmul(gpu: Gpu, x: MatmulArgs): void {
 
 /**
  * Whether `matmul` runs shaders/matmul_f16.wgsl: the policy's f16 mode is on (the device has shader-f16), the kernel
- * choice is automatic, and the product is a forward X·Wᵀ (k contiguous in A and B, f16 B, no accumulation or alpha,
- * a residual only onto a contiguous C) with every size and offset a multiple of 4 (the VEC4 layout, checked first).
+ * choice is automatic, and B holds f16 weights (a Linear's X·Wᵀ or dY·W) or the caller asks for f16 arithmetic on f32
+ * operands (`x.f16`: --fp16 training's dYᵀ·X), with a residual only onto a contiguous, not accumulated C. Every size,
+ * stride and offset must also be a multiple of 4 (the VEC4 layout, checked first).
  */
-export function f16Applies(
-  gpu: Gpu,
-  x: MatmulArgs,
-  p: { a_sk: number; b_sk: number; c_sm: number; c_off: number; alpha: number },
-): boolean {
+export function f16Applies(gpu: Gpu, x: MatmulArgs, p: { c_sm: number; c_off: number }): boolean {
   return (
     gpu.policy.f16 !== 'off' &&
     gpu.policy.matmul.kernel === 'auto' &&
     !gpu.policy.matmul.naive &&
     !x.naive &&
-    x.b.dtype === 'f16p' &&
-    p.a_sk === 1 &&
-    p.b_sk === 1 &&
-    !x.accumulate &&
-    p.alpha === 1 &&
-    (!x.residual || (p.c_sm === x.N && p.c_off === 0))
+    (x.b.dtype === 'f16p' || (!!x.f16 && x.b.dtype === 'f32')) &&
+    x.a.dtype === 'f32' &&
+    (!x.residual || (p.c_sm === x.N && p.c_off === 0 && !x.accumulate))
   );
 }
 
@@ -323,7 +327,10 @@ export function linearBackwardInput(
   matmul(gpu, { a: dY, b: W, c: dX, M, N: K, K: N, aSm: N, aSk: 1, bSk: K, bSn: 1, accumulate });
 }
 
-/** dW[N,K] (+)= dY[M,N]ᵀ·X[M,K]; db[N] (+)= Σ_m dY[m,N]. */
+/**
+ * dW[N,K] (+)= dY[M,N]ᵀ·X[M,K]; db[N] (+)= Σ_m dY[m,N]. `f16`: the product in f16 arithmetic where the policy has
+ * it (--fp16 training: dY and X rounded to f16, f32 sums; the bias sums stay f32).
+ */
 export function linearBackwardWeight(
   gpu: Gpu,
   dY: Tensor,
@@ -334,8 +341,9 @@ export function linearBackwardWeight(
   N: number,
   K: number,
   accumulate = true,
+  f16 = false,
 ): void {
-  matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate });
+  matmul(gpu, { a: dY, b: X, c: dW, M: N, N: K, K: M, aSm: 1, aSk: N, bSk: K, bSn: 1, accumulate, f16 });
   if (db) columnSums(gpu, dY, db, M, N, accumulate);
 }
 

@@ -87,8 +87,12 @@ export const VARIANTS: Record<string, Defines[]> = {
   elementwise: combos(['F16']),
   // int8Linear: dot4I8Packed or by hand, with or without the raw accumulator (tests)
   matmul_int8: combos(['DOT4', 'RAW_ACC']),
-  // matmul(): f16 arithmetic (shader-f16), products summed in f32 or (ACC16) in f16, GELU epilogue in f16 (GELU16)
-  matmul_f16: combos(['ACC16', 'GELU16']),
+  // matmul(): f16 arithmetic (shader-f16), products summed in f32 or (ACC16) in f16, for the layouts of a Linear's
+  // three products: X·Wᵀ (with the GELU epilogue in f32 or f16: GELU16), dY·W (B_N4), and --fp16's dYᵀ·X (A_M4,
+  // B_N4, f32 B)
+  matmul_f16: ([{}, { GELU16: true }, { B_N4: true }, { A_M4: true, B_N4: true, B_F32: true }] as Defines[]).flatMap(
+    (d) => combos(['ACC16'], d),
+  ),
   // the Llama family's ops: rmsnormForward / rmsnormBackward (subgroup reductions where the device has them, F16 for
   // f16 models on shader-f16 devices), ropePack / ropeUnpack, swiglu* (no defines)
   rmsnorm: combos(['SUBGROUPS', 'F16']),

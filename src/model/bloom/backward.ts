@@ -4,7 +4,7 @@ import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import type { Batch, BlockActs, BloomForward, ForwardActs } from './forward.ts';
 import { bloomParameters } from './config.ts';
-import { shiftLabels, type BackwardOptions, type Gradients, type ParamTensor } from '../causal-lm.ts';
+import { fp16, shiftLabels, type BackwardOptions, type Gradients, type ParamTensor } from '../causal-lm.ts';
 import { matmul, linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
 import { layernormBackward } from '../../ops/layernorm.ts';
 import { embeddingBackward } from '../../ops/embedding.ts';
@@ -191,6 +191,7 @@ function headBackward(
       bSn: 1,
       cOff: off,
       accumulate: true,
+      f16: fp16(fwd),
     });
     if (!kept) logits.destroy();
     dlogits.destroy();
@@ -288,9 +289,31 @@ function blockBackward(
     dw = (n: string) => grads.get(p + n);
   // MLP: out = x1 + W4·gelu(W3·ln2 + b3) + b4
   linearBackwardInput(g, dres, w('mlp.dense_4h_to_h.weight'), s.dg, R, H, 4 * H);
-  linearBackwardWeight(g, dres, a.g, dw('mlp.dense_4h_to_h.weight'), dw('mlp.dense_4h_to_h.bias'), R, H, 4 * H);
+  linearBackwardWeight(
+    g,
+    dres,
+    a.g,
+    dw('mlp.dense_4h_to_h.weight'),
+    dw('mlp.dense_4h_to_h.bias'),
+    R,
+    H,
+    4 * H,
+    true,
+    fp16(fwd),
+  );
   geluBackward(g, a.h4, s.dg, s.dh4, R * 4 * H);
-  linearBackwardWeight(g, s.dh4, a.ln2, dw('mlp.dense_h_to_4h.weight'), dw('mlp.dense_h_to_4h.bias'), R, 4 * H, H);
+  linearBackwardWeight(
+    g,
+    s.dh4,
+    a.ln2,
+    dw('mlp.dense_h_to_4h.weight'),
+    dw('mlp.dense_h_to_4h.bias'),
+    R,
+    4 * H,
+    H,
+    true,
+    fp16(fwd),
+  );
   linearBackwardInput(g, s.dh4, w('mlp.dense_h_to_4h.weight'), s.dln, R, 4 * H, H);
   layernormBackward(
     g,
@@ -307,7 +330,18 @@ function blockBackward(
   );
   // attention: x1 = x + Wd·Attn(Wqkv·ln1 + bqkv) + bd
   linearBackwardInput(g, dres, w('self_attention.dense.weight'), s.dctx, R, H, H);
-  linearBackwardWeight(g, dres, a.ctx, dw('self_attention.dense.weight'), dw('self_attention.dense.bias'), R, H, H);
+  linearBackwardWeight(
+    g,
+    dres,
+    a.ctx,
+    dw('self_attention.dense.weight'),
+    dw('self_attention.dense.bias'),
+    R,
+    H,
+    H,
+    true,
+    fp16(fwd),
+  );
   attentionBackward(
     g,
     a.qkv,
@@ -327,6 +361,8 @@ function blockBackward(
     R,
     3 * H,
     H,
+    true,
+    fp16(fwd),
   );
   linearBackwardInput(g, s.dqkv, w('self_attention.query_key_value.weight'), s.dln, R, 3 * H, H);
   layernormBackward(

@@ -4,6 +4,7 @@
 // until zero().
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import {
+  fp16,
   readParamTensors,
   shiftLabels,
   type BackwardOptions,
@@ -156,6 +157,7 @@ function headBackward(
       bSn: 1,
       cOff: off,
       accumulate: true,
+      f16: fp16(fwd),
     });
     logits.destroy();
     dlogits.destroy();
@@ -229,10 +231,10 @@ function blockBackward(
     dw = (n: string) => grads.get(p + n);
   // MLP: out = x1 + Wd·(silu(Wg·h2) ⊙ Wu·h2)
   linearBackwardInput(g, dres, w('mlp.down_proj.weight'), x.dm, R, H, I);
-  linearBackwardWeight(g, dres, a.m, dw('mlp.down_proj.weight'), undefined, R, H, I);
+  linearBackwardWeight(g, dres, a.m, dw('mlp.down_proj.weight'), undefined, R, H, I, true, fp16(fwd));
   swigluBackward(g, a.g, a.u, x.dm, x.dg, x.du, R * I);
-  linearBackwardWeight(g, x.dg, a.h2, dw('mlp.gate_proj.weight'), undefined, R, I, H);
-  linearBackwardWeight(g, x.du, a.h2, dw('mlp.up_proj.weight'), undefined, R, I, H);
+  linearBackwardWeight(g, x.dg, a.h2, dw('mlp.gate_proj.weight'), undefined, R, I, H, true, fp16(fwd));
+  linearBackwardWeight(g, x.du, a.h2, dw('mlp.up_proj.weight'), undefined, R, I, H, true, fp16(fwd));
   linearBackwardInput(g, x.dg, w('mlp.gate_proj.weight'), x.dh, R, I, H);
   linearBackwardInput(g, x.du, w('mlp.up_proj.weight'), x.dh, R, I, H, true);
   rmsnormBackward(
@@ -249,7 +251,7 @@ function blockBackward(
   );
   // attention: x1 = x + Wo·Attn(rope(norm(Wq·h1)), rope(norm(Wk·h1)), Wv·h1)
   linearBackwardInput(g, dres, w('self_attn.o_proj.weight'), x.dctx, R, H, QD);
-  linearBackwardWeight(g, dres, a.ctx, dw('self_attn.o_proj.weight'), undefined, R, H, QD);
+  linearBackwardWeight(g, dres, a.ctx, dw('self_attn.o_proj.weight'), undefined, R, H, QD, true, fp16(fwd));
   attentionBackward(
     g,
     a.qkv,
@@ -292,9 +294,9 @@ function blockBackward(
   } else {
     ropeUnpack(g, x.dqkv, fwd.rope(s.Tmax), acts.pos, x.dq, x.dk, x.dv, shape);
   }
-  linearBackwardWeight(g, dq, a.h1, dw('self_attn.q_proj.weight'), undefined, R, QD, H);
-  linearBackwardWeight(g, dk, a.h1, dw('self_attn.k_proj.weight'), undefined, R, KD, H);
-  linearBackwardWeight(g, x.dv, a.h1, dw('self_attn.v_proj.weight'), undefined, R, KD, H);
+  linearBackwardWeight(g, dq, a.h1, dw('self_attn.q_proj.weight'), undefined, R, QD, H, true, fp16(fwd));
+  linearBackwardWeight(g, dk, a.h1, dw('self_attn.k_proj.weight'), undefined, R, KD, H, true, fp16(fwd));
+  linearBackwardWeight(g, x.dv, a.h1, dw('self_attn.v_proj.weight'), undefined, R, KD, H, true, fp16(fwd));
   linearBackwardInput(g, dq, w('self_attn.q_proj.weight'), x.dh, R, QD, H);
   linearBackwardInput(g, dk, w('self_attn.k_proj.weight'), x.dh, R, KD, H, true);
   linearBackwardInput(g, x.dv, w('self_attn.v_proj.weight'), x.dh, R, KD, H, true);
