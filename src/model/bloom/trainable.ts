@@ -2,16 +2,16 @@
 // them, and the forward (on the f16 compute copy under fp16) whose loss and backward fill them.
 import type { BackwardOptions, Batch, TrainingOptions, Trainable, ParamTensor } from '../causal-lm.ts';
 import type { BloomWeights } from './weights.ts';
+import type { F16Copy } from '../common/weights.ts';
 import { BloomForward } from './forward.ts';
 import { BloomGrads, lossAndBackward } from './backward.ts';
-import { F16ComputeWeights } from './mixed.ts';
 import type { Gpu } from '../../gpu/runtime.ts';
 
 export class BloomTrainable implements Trainable {
   readonly params: readonly ParamTensor[];
   readonly grads: BloomGrads;
   readonly fwd: BloomForward;
-  private readonly compute: F16ComputeWeights | null;
+  private readonly compute: F16Copy<BloomWeights> | null;
 
   constructor(
     gpu: Gpu,
@@ -25,7 +25,7 @@ export class BloomTrainable implements Trainable {
           'reload it with f32 weights',
       );
     // --fp16: forward/backward read the f16 compute copy; the optimizer and checkpoints use the f32 master
-    this.compute = opts.fp16 ? new F16ComputeWeights(gpu, weights) : null;
+    this.compute = opts.fp16 ? weights.f16Copy() : null;
     this.fwd = new BloomForward(gpu, this.compute ? this.compute.w : weights);
     this.fwd.recompute = opts.recompute ?? false;
     this.params = weights.tensors();
