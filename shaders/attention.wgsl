@@ -7,6 +7,13 @@
 // Tq·Tk is stored; training saves each row's log-sum-exp (LSE) instead and the backward recomputes
 // p_ij = exp(s_ij − lse_i) (attention_flash_backward_q, then _kv). src/ops/attention.ts picks (policy attention.flash):
 // inference never needs the probabilities; training keeps them while they are small (no recomputation of scores).
+// F16 (inference without probs on a shader-f16 device, when the model's matrices are f16: src/ops/attention.ts): the
+// forward entries attention_probs(4) (NOPROBS) and attention_flash compute q·k and p·v as f16 products summed in f32
+// lanes; q is scaled by 1/sqrt(D) before it is rounded to f16 (keeps the products in range); the running max, the sum
+// of the exponentials, exp() and the output accumulators stay f32 (docs/shaders.md: why and the error bounds).
+//#if F16
+enable f16;
+//#endif
 struct Params {
   B: u32,         // batch
   Tq: u32,        // query rows computed now
@@ -55,10 +62,17 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
   let ks = 3u * NH * D4;  // vec4 row stride of qkv
   let kb = qkv4(b, 0u, n, 1u, NH);
   let qb = qkv4(b, qi, n, 0u, NH);
+//#if F16
+//#unroll d D4
+  let q$d = vec4<f16>(qkv[qb + $du] * scale);
+  var o$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let q$d = qkv[qb + $du];
   var o$d = vec4f(0.0);
 //#endunroll
+//#endif
   var m = -3.0e38;
   var l = 0.0;
   let last = min(qi, Tk - 1u);
@@ -68,17 +82,31 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
     if (info.x > 0.5) {
       let kj = kb + j * ks;
       var acc = vec4f(0.0);
+//#if F16
+//#unroll d D4
+      acc += vec4f(q$d * vec4<f16>(qkv[kj + $du]));
+//#endunroll
+      s = dot(acc, vec4f(1.0)) + slope * info.y;
+//#else
 //#unroll d D4
       acc += q$d * qkv[kj + $du];
 //#endunroll
       s = dot(acc, vec4f(1.0)) * scale + slope * info.y;
+//#endif
       let mn = max(m, s);
       let c = exp(m - mn);
       let e = exp(s - mn);
       l = l * c + e;
+//#if F16
+      let eh = f16(e);
+//#unroll d D4
+      o$d = o$d * c + vec4f(eh * vec4<f16>(qkv[kj + D4 + $du]));
+//#endunroll
+//#else
 //#unroll d D4
       o$d = o$d * c + e * qkv[kj + D4 + $du];
 //#endunroll
+//#endif
       m = mn;
     }
 //#if NOPROBS
@@ -122,10 +150,18 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
   let lastv = min(qpos, vec4u(Tk - 1u));
   let qb0 = qkv4(b, qpos.x, n, 0u, NH); let qb1 = qkv4(b, qpos.y, n, 0u, NH);
   let qb2 = qkv4(b, qpos.z, n, 0u, NH); let qb3 = qkv4(b, qpos.w, n, 0u, NH);
+//#if F16
+//#unroll d D4
+  let q0_$d = vec4<f16>(qkv[qb0 + $du] * scale); let q1_$d = vec4<f16>(qkv[qb1 + $du] * scale);
+  let q2_$d = vec4<f16>(qkv[qb2 + $du] * scale); let q3_$d = vec4<f16>(qkv[qb3 + $du] * scale);
+  var o0_$d = vec4f(0.0); var o1_$d = vec4f(0.0); var o2_$d = vec4f(0.0); var o3_$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let q0_$d = qkv[qb0 + $du]; let q1_$d = qkv[qb1 + $du]; let q2_$d = qkv[qb2 + $du]; let q3_$d = qkv[qb3 + $du];
   var o0_$d = vec4f(0.0); var o1_$d = vec4f(0.0); var o2_$d = vec4f(0.0); var o3_$d = vec4f(0.0);
 //#endunroll
+//#endif
   var m = vec4f(-3.0e38);
   var l = vec4f(0.0);
   let rows = vec4u(prow(b, n, i0), prow(b, n, i1), prow(b, n, i2), prow(b, n, i3));
@@ -137,22 +173,40 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
     if (info.x > 0.5) {
       let kj = kb + j * ks;
       var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
+//#if F16
+//#unroll d D4
+      let k$d = vec4<f16>(qkv[kj + $du]);
+      a0 += vec4f(q0_$d * k$d); a1 += vec4f(q1_$d * k$d); a2 += vec4f(q2_$d * k$d); a3 += vec4f(q3_$d * k$d);
+//#endunroll
+      let one = vec4f(1.0);
+      let sc = vec4f(dot(a0, one), dot(a1, one), dot(a2, one), dot(a3, one)) + slope * info.y;
+//#else
 //#unroll d D4
       let k$d = qkv[kj + $du];
       a0 += q0_$d * k$d; a1 += q1_$d * k$d; a2 += q2_$d * k$d; a3 += q3_$d * k$d;
 //#endunroll
       let one = vec4f(1.0);
       let sc = vec4f(dot(a0, one), dot(a1, one), dot(a2, one), dot(a3, one)) * scale + slope * info.y;
+//#endif
       s = select(vec4f(-3.0e38), sc, causal);
       let mn = select(m, max(m, sc), causal);
       let c = exp(m - mn);
       let e = select(vec4f(0.0), exp(sc - mn), causal);
       l = l * c + e;
+//#if F16
+      let eh = vec4<f16>(e);
+//#unroll d D4
+      let v$d = vec4<f16>(qkv[kj + D4 + $du]);
+      o0_$d = o0_$d * c.x + vec4f(eh.x * v$d); o1_$d = o1_$d * c.y + vec4f(eh.y * v$d);
+      o2_$d = o2_$d * c.z + vec4f(eh.z * v$d); o3_$d = o3_$d * c.w + vec4f(eh.w * v$d);
+//#endunroll
+//#else
 //#unroll d D4
       let v$d = qkv[kj + D4 + $du];
       o0_$d = o0_$d * c.x + e.x * v$d; o1_$d = o1_$d * c.y + e.y * v$d;
       o2_$d = o2_$d * c.z + e.z * v$d; o3_$d = o3_$d * c.w + e.w * v$d;
 //#endunroll
+//#endif
       m = mn;
     }
 //#if NOPROBS
@@ -539,8 +593,14 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
 // accumulators are registers (unrolled over D4), and the other side is streamed through workgroup memory in tiles of
 // BK rows, each read once per workgroup and broadcast to all 64 threads (all read the same address: no bank conflicts).
 //#if FLASH
-var<workgroup> tile_a: array<vec4f, BK * D4>;  // K tile (forward, _q) or Q tile (_kv)
-var<workgroup> tile_b: array<vec4f, BK * D4>;  // V tile (forward, _q) or dctx tile (_kv)
+//#if F16
+// F16: the tiles hold f16 (converted once as they are staged; half the storage, so BK is about twice as large)
+alias tile_t = vec4<f16>;
+//#else
+alias tile_t = vec4f;
+//#endif
+var<workgroup> tile_a: array<tile_t, BK * D4>;  // K tile (forward, _q) or Q tile (_kv)
+var<workgroup> tile_b: array<tile_t, BK * D4>;  // V tile (forward, _q) or dctx tile (_kv)
 var<workgroup> tile_s: array<vec2f, BK>;       // per key (mask, ALiBi bias), or per query row (lse, delta) in _kv
 
 fn qkv4(i: u32) -> vec4f { return vec4f(qkv[i], qkv[i + 1u], qkv[i + 2u], qkv[i + 3u]); }
@@ -552,9 +612,9 @@ fn stage(b: u32, n: u32, t0: u32, nr: u32, ca: u32, cb: u32, li: u32) {
   let D = params.D; let H = params.NH * D;
   for (var e = li; e < nr * D4; e += 64u) {
     let r = e / D4; let d = (e - r * D4) * 4u;
-    tile_a[e] = qkv4(qkv_at(b, t0 + r, n, ca, d));
-    if (cb == 3u) { tile_b[e] = dctx4((b * params.Tq + t0 + r) * H + n * D + d); }
-    else { tile_b[e] = qkv4(qkv_at(b, t0 + r, n, cb, d)); }
+    tile_a[e] = tile_t(qkv4(qkv_at(b, t0 + r, n, ca, d)));
+    if (cb == 3u) { tile_b[e] = tile_t(dctx4((b * params.Tq + t0 + r) * H + n * D + d)); }
+    else { tile_b[e] = tile_t(qkv4(qkv_at(b, t0 + r, n, cb, d))); }
   }
 }
 
@@ -569,10 +629,17 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   // a thread past Tq computes a copy of the last row (it must take part in the barriers) and writes nothing
   let qi = params.q0 + min(i, Tq - 1u);
   let qb = qkv_at(b, qi, n, 0u, 0u);
+//#if F16
+//#unroll d D4
+  let q$d = vec4<f16>(qkv4(qb + $du * 4u) * scale);
+  var o$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let q$d = qkv4(qb + $du * 4u);
   var o$d = vec4f(0.0);
 //#endunroll
+//#endif
   var m = -3.0e38;
   var l = 0.0;
   let kend = min(params.q0 + min(wg.x * 64u + 63u, Tq - 1u) + 1u, Tk);
@@ -587,10 +654,17 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
       if (ki.x > 0.5) {
         let kt = jj * D4;
         var a = vec4f(0.0);
+//#if F16
+//#unroll d D4
+        a += vec4f(q$d * tile_a[kt + $du]);
+//#endunroll
+        let s = dot(a, vec4f(1.0)) + ki.y;
+//#else
 //#unroll d D4
         a += q$d * tile_a[kt + $du];
 //#endunroll
         let s = dot(a, vec4f(1.0)) * scale + ki.y;
+//#endif
         if (s > m) {
           let c = exp(m - s);
           l *= c;
@@ -601,9 +675,16 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
         }
         let e = exp(s - m);
         l += e;
+//#if F16
+        let eh = f16(e);
+//#unroll d D4
+        o$d += vec4f(eh * tile_b[kt + $du]);
+//#endunroll
+//#else
 //#unroll d D4
         o$d += e * tile_b[kt + $du];
 //#endunroll
+//#endif
       }
     }
     workgroupBarrier();
@@ -622,6 +703,7 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   }
 }
 
+//#ifnot F16
 // Flash backward, training only (q0 = 0, Tq = Tk = T): per query row i (a thread), delta_i = dctx_i·ctx_i (kept for
 // _kv) and dq_i = scale·Σ_j p_ij (dctx_i·v_j − delta_i) k_j with p_ij = exp(s_ij − lse_i), over K/V tiles.
 @compute @workgroup_size(64)
@@ -732,5 +814,6 @@ fn attention_flash_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_
 //#endunroll
   }
 }
+//#endif
 //#endif
 //#endif

@@ -51,6 +51,8 @@ export interface KernelPolicy {
      * 'never': always materialized.
      */
     readonly flash: FlashMode;
+    /** f16 arithmetic in inference attention of f16 models (attention.wgsl F16). On where `f16` is not 'off'. */
+    readonly f16: boolean;
   };
   readonly layernorm: {
     readonly rowwise: boolean;
@@ -106,7 +108,7 @@ const ALLOWED: Readonly<Record<string, readonly unknown[] | Readonly<Record<stri
   Object.freeze({
     family: ['swiftshader', 'gpu'],
     matmul: Object.freeze({ kernel: ['auto', ...MATMUL_KERNELS], naive: BOOL, tune: ['auto', 'on', 'off'] }),
-    attention: Object.freeze({ rowwise: BOOL, rows4: BOOL, flash: ['auto', 'always', 'never'] }),
+    attention: Object.freeze({ rowwise: BOOL, rows4: BOOL, flash: ['auto', 'always', 'never'], f16: BOOL }),
     layernorm: Object.freeze({ rowwise: BOOL, f16: BOOL }),
     gelu: Object.freeze({ f16: BOOL }),
     crossEntropy: Object.freeze({ rowwise: BOOL }),
@@ -188,7 +190,7 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
   const f16 = o.f16 ?? base?.f16 ?? 'f32acc';
   if (!['off', 'f32acc', 'f16acc'].includes(f16))
     throw new Error(`kernel policy: f16 "${f16}": use off, f32acc or f16acc`);
-  // the f16 norm and GELU kernels follow the f16 mode (off: none), each can be turned off on its own
+  // the f16 norm, GELU and attention kernels follow the f16 mode (off: none), each can be turned off on its own
   const f16Math = facts.features.has('shader-f16') && f16 !== 'off';
   const f16Base = (b: boolean | undefined) => (base && base.f16 !== 'off' ? b : undefined) ?? true;
   if (!['auto', 'always', 'never'].includes(attention.flash))
@@ -196,7 +198,7 @@ export function resolvePolicy(facts: AdapterFacts, o: PolicyOverrides = {}, base
   return Object.freeze({
     family,
     matmul: Object.freeze(matmul),
-    attention: Object.freeze(attention),
+    attention: Object.freeze({ ...attention, f16: f16Math && (o.attention?.f16 ?? f16Base(base?.attention.f16)) }),
     layernorm: Object.freeze({
       rowwise: o.layernorm?.rowwise ?? row(base?.layernorm.rowwise),
       f16: f16Math && (o.layernorm?.f16 ?? f16Base(base?.layernorm.f16)),

@@ -1,4 +1,5 @@
 // attention.wgsl host side: ALiBi slopes and key info (mask, positions) are prepared here on the CPU.
+import type { KernelPolicy } from '../gpu/policy.ts';
 import type { Gpu, Tensor } from '../gpu/runtime.ts';
 import { subgroupDefines } from './grid.ts';
 
@@ -58,12 +59,13 @@ function rowwise(gpu: Gpu, s: AttnShape, tensors: Tensor[]): { ROWWISE: true; D4
  * that fit workgroup storage, BK·(2·D·4 + 8) bytes. Null where the head vectors cannot be unrolled vec4 registers
  * (D not a multiple of 4, or over 256: too many registers); every BLOOM size has D = 64..128.
  */
-function flashDefines(gpu: Gpu, s: AttnShape): { FLASH: true; D4: number; BK: number } | null {
+function flashDefines(gpu: Gpu, s: AttnShape, f16 = false): { FLASH: true; D4: number; BK: number } | null {
   if (s.D % 4 !== 0 || s.D > 256) return null;
   // at most 16 KiB (WebGPU's default limit) even where more is allowed: more workgroups stay resident per SM, and
-  // registers (about 2·D floats per thread forward, 4·D in _kv) already bound the occupancy of these kernels
+  // registers (about 2·D floats per thread forward, 4·D in _kv) already bound the occupancy of these kernels;
+  // F16 tiles take 2 bytes an element: BK·(2·D·2 + 8) bytes
   const limit = Math.min(16384, gpu.handle.limits.maxComputeWorkgroupStorageSize || 16384);
-  const BK = Math.min(64, Math.floor(limit / (8 * s.D + 8)));
+  const BK = Math.min(64, Math.floor(limit / ((f16 ? 4 : 8) * s.D + 8)));
   return BK >= 1 ? { FLASH: true, D4: s.D / 4, BK } : null;
 }
 
@@ -87,9 +89,19 @@ export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
 }
 
 /**
+ * Whether an inference attention (no probs, no lse) of a model whose matrices are f16 runs in f16 arithmetic:
+ * policy.attention.f16 (the device has shader-f16 and f16 arithmetic is on, policy.f16 not 'off'), and a vec4 kernel
+ * (ROWWISE or flash: D a multiple of 4) serves the shape; else the f32 kernels.
+ */
+export function attentionF16Applies(policy: KernelPolicy, D: number): boolean {
+  return policy.attention.f16 && D % 4 === 0 && D <= 256;
+}
+
+/**
  * ctx [B, Tq, NH·D] from qkv. With `probs`, the probabilities are written there too (training, for the backward);
  * with probs null nothing of size Tq·Tk is stored, and `lse` [B, NH, Tq], when given, receives each row's
- * log-sum-exp (training without probs: the flash backward's input).
+ * log-sum-exp (training without probs: the flash backward's input). `opts.f16` (the model's matrices are f16):
+ * inference (no probs, no lse) in f16 arithmetic where attentionF16Applies (shaders/attention.wgsl F16).
  */
 export function attentionForward(
   gpu: Gpu,
@@ -100,9 +112,12 @@ export function attentionForward(
   ctx: Tensor,
   s: AttnShape,
   lse?: Tensor,
+  opts: { f16?: boolean } = {},
 ): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
-  const fd = probs ? null : flashDefines(gpu, s);
+  // f16 arithmetic: inference only (training's backward recomputes or reads f32 scores; docs/shaders.md)
+  const F16 = !!opts.f16 && !probs && !lse && attentionF16Applies(gpu.policy, s.D);
+  const fd = probs ? null : flashDefines(gpu, s, F16);
   if (probs && lse) throw new Error('attention: lse is written only without probs');
   if (!probs) {
     if (lse && !fd)
@@ -127,7 +142,7 @@ export function attentionForward(
       { qkv, keyinfo, slopes, ctx, ...out },
       params(s),
       rows,
-      { ...rw, ROWS4: four, NOPROBS: !probs, LSE: !!lse },
+      { ...rw, ROWS4: four, NOPROBS: !probs, LSE: !!lse, F16 },
     );
     return;
   }
@@ -135,6 +150,7 @@ export function attentionForward(
     gpu.run('attention', 'attention_flash', { qkv, keyinfo, slopes, ctx, ...out }, params(s), rows, {
       ...fd,
       LSE: !!lse,
+      F16,
     });
     return;
   }

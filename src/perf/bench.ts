@@ -7,6 +7,7 @@ import { withDevice } from '../gpu/scope.ts';
 import { isCpuAdapter, type KernelFamily } from '../gpu/policy.ts';
 import { tuneState } from '../ops/matmul.ts';
 import { gib } from './timing.ts';
+import { f16AttentionBench } from './attention.ts';
 import { f16MatmulBench, matmulBench } from './matmul.ts';
 import { memoryPlan } from './memory.ts';
 import { modelBench } from './model.ts';
@@ -137,6 +138,9 @@ async function benchOn(gpu: Gpu, o: BenchOptions, say: (m: string) => void, runs
     const f = [];
     for (const n of sizes) f.push(...(await f16MatmulBench(gpu, n, runs, say)));
     report.matmulF16 = f;
+    await save();
+    // inference attention of f16 models: f16 against f32 arithmetic, same run
+    report.attentionF16 = await f16AttentionBench(gpu, runs, say);
     await save();
   }
   // the GPU wait: quiet (the default) against dawn.node's busy polling, same run (Node only)

@@ -27,7 +27,7 @@ function combos(names: string[], base: Defines = {}): Defines[] {
 // every head size of the bundled and documented models; BK as attention.ts flashDefines computes it under the
 // default 16 KiB of workgroup memory
 const D4S = [2, 8, 16, 24, 32];
-const flashBK = (d4: number) => Math.min(64, Math.floor(16384 / (32 * d4 + 8)));
+const flashBK = (d4: number, f16 = false) => Math.min(64, Math.floor(16384 / ((f16 ? 16 : 32) * d4 + 8)));
 
 export const VARIANTS: Record<string, Defines[]> = {
   matmul: [
@@ -66,6 +66,9 @@ export const VARIANTS: Record<string, Defines[]> = {
       // flashDefines: forward with and without LSE, and the flash backward
       ...combos(['LSE'], { FLASH: true, D4, BK: flashBK(D4) }),
       { FLASH: true, D4, BK: flashBK(D4) },
+      // F16 (shader-f16): inference forward of f16 models, rowwise (1 or 4 rows, NOPROBS) and flash (f16 tiles)
+      ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: true, LSE: false, F16: true }),
+      { FLASH: true, D4, BK: flashBK(D4, true), LSE: false, F16: true },
     ]),
   ],
   // layernormForward / layernormBackward, ceStats / ceBackward: rowwise, workgroup, workgroup with subgroups; each

@@ -233,7 +233,11 @@ export class BloomForward {
           );
       }
     } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
-    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse);
+    // f16 matrices: inference attention in f16 arithmetic where the device has it (attentionF16Applies)
+    const f16 = this.w.dtype === 'f16';
+    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse, {
+      f16,
+    });
     this.linear(a.ctx, p + 'self_attention.dense', a.x1, R, H, H, x); // x1 = x + attention (residual fused)
     layernormForward(
       g,

@@ -184,7 +184,9 @@ export class LlamaForward {
     }
     const qkv = qkvCache ?? a.qkv;
     ropePack(g, q, k, a.v, this.rope(s.Tmax), pos, qkv, { ...s, NH: c.nHead, NKV: c.nKVHead, D });
-    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, this.attnShape(s), a.lse);
+    // f16 matrices: inference attention in f16 arithmetic where the device has it (attentionF16Applies)
+    const f16 = this.w.dtype === 'f16';
+    attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, this.attnShape(s), a.lse, { f16 });
     this.linear(a.ctx, `${p}self_attn.o_proj.weight`, a.x1, R, H, c.nHead * D, x); // x1 = x + attention
     rmsnormForward(g, a.x1, w('post_attention_layernorm.weight'), a.h2, a.s2, R, H, eps);
     this.linear(a.h2, `${p}mlp.gate_proj.weight`, a.g, R, c.intermediateSize, H);

@@ -1,0 +1,241 @@
+// f16 arithmetic in inference attention (shaders/attention.wgsl F16; device feature shader-f16: Mesa lavapipe here,
+// not SwiftShader): ROWWISE one row and four rows per invocation (the CPU family's kernels) and the workgroup flash
+// kernel (real GPUs), against a float64 reference of the f32 inputs, with the KernelPolicy's choice.
+// Bound (derived, not fitted; U = 2⁻¹¹ the f16 unit roundoff): the kernel rounds q·scale, k and each product q̂·k̂ to
+// f16 (3 roundings) and sums in f32, so a score's error is E_ij ≤ 3.1·U·scale·Σ_d|q_d·k_d| + D·2⁻²³·(1 + max|k|)
+// (the second term: f16 subnormals, absolute half-ulp 2⁻²⁵). Softmax moves each probability by a factor within
+// e^(±2·E_i), E_i = max_j E_ij (f32 max, exp and sum). p·v rounds the unnormalized weight e ≤ 1, v and their product
+// to f16 (3·U, plus 2⁻²⁵ absolute for subnormals) summed in f32 and divided by the sum l ≥ 1, so
+// |ctx − ref| ≤ Σ_j p_j·|v_j|·(e^(2·E_i) − 1 + 3.1·U) + Tk·2⁻²³·(1 + max|v|) + 1e-5 + 1e-5·|ref| (the f32 test's slack).
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { getGpu, REPO } from '../helpers/gpu.ts';
+import { Runtime } from '../../src/host/runtime.ts';
+import type { Gpu } from '../../src/gpu/runtime.ts';
+import { resolvePolicy } from '../../src/gpu/policy.ts';
+import {
+  alibiSlopes,
+  attentionF16Applies,
+  attentionForward,
+  keyInfo,
+  type AttnShape,
+} from '../../src/ops/attention.ts';
+import { rng } from '../helpers/rng.ts';
+
+const U = 2 ** -11;
+
+interface Case {
+  name: string;
+  s: AttnShape;
+  mask: number[];
+}
+
+const CASES: Case[] = [
+  {
+    name: 'B=2 T=7 D=8, left padding (a fully masked query row)',
+    s: { B: 2, Tq: 7, Tk: 7, q0: 0, Tmax: 7, NH: 3, D: 8 },
+    mask: [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+  },
+  {
+    name: 'KV-cache step: 1 query at q0 = 11 of 12 keys (buffer of 16 rows), D=16',
+    s: { B: 1, Tq: 1, Tk: 12, q0: 11, Tmax: 16, NH: 2, D: 16 },
+    mask: new Array(12).fill(1),
+  },
+  {
+    name: 'KV-cache chunk: 5 queries at q0 = 7 of 12 keys, D=32',
+    s: { B: 1, Tq: 5, Tk: 12, q0: 7, Tmax: 16, NH: 2, D: 32 },
+    mask: new Array(12).fill(1),
+  },
+  {
+    // flash F16 stages 120 keys per tile at D = 32 (f16 tiles), 64 rows per block: 2 key tiles, 3 row blocks
+    name: 'B=1 T=130 D=32, left padding (5 masked)',
+    s: { B: 1, Tq: 130, Tk: 130, q0: 0, Tmax: 130, NH: 2, D: 32 },
+    mask: [...new Array(5).fill(0), ...new Array(125).fill(1)],
+  },
+];
+
+const FAMILIES = [
+  ['ROWWISE, 1 row', { rowwise: true, rows4: false }],
+  ['ROWWISE, 4 rows (ROWS4)', { rowwise: true, rows4: true }],
+  ['workgroup flash (GPU)', { rowwise: false, rows4: false }],
+] as const;
+
+function inputs(c: Case) {
+  const { s } = c,
+    r = rng(s.Tq * 37 + s.Tk + s.D);
+  const n = s.B * s.Tmax * 3 * s.NH * s.D;
+  // q and k in [−2, 2) (peaked softmax rows), v in [−1, 1)
+  const qkv = Float32Array.from({ length: n }, (_, i) => r() * (Math.floor(i / s.D) % 3 === 2 ? 2 : 4));
+  return { qkv, info: keyInfo(c.mask, s.B, s.Tk), slopes: alibiSlopes(s.NH) };
+}
+
+/** float64 ctx [B, Tq, NH·D] and each element's bound (header) */
+function reference(qkv: Float32Array, info: Float32Array, slopes: Float32Array, s: AttnShape) {
+  const { B, Tq, Tk, q0, Tmax, NH, D } = s,
+    scale = 1 / Math.sqrt(D);
+  const ctx = new Float64Array(B * Tq * NH * D),
+    bound = new Float64Array(ctx.length);
+  const at = (b: number, t: number, n: number, c: number, d: number) =>
+    qkv[((b * Tmax + t) * 3 * NH + n * 3 + c) * D + d];
+  for (let b = 0; b < B; b++)
+    for (let n = 0; n < NH; n++)
+      for (let i = 0; i < Tq; i++) {
+        const qi = q0 + i,
+          sc: number[] = [];
+        let E = 0,
+          vmax = 0;
+        for (let j = 0; j < Tk; j++) {
+          const valid = j <= qi && info[2 * (b * Tk + j)] > 0.5;
+          let dot = 0,
+            mag = 0,
+            kmax = 0;
+          for (let d = 0; d < D; d++) {
+            const q = at(b, qi, n, 0, d),
+              k = at(b, j, n, 1, d);
+            dot += q * k;
+            mag += Math.abs(q * k);
+            kmax = Math.max(kmax, Math.abs(k));
+            vmax = Math.max(vmax, Math.abs(at(b, j, n, 2, d)));
+          }
+          sc.push(valid ? dot * scale + slopes[n] * info[2 * (b * Tk + j) + 1] : -Infinity);
+          if (valid) E = Math.max(E, 3.1 * U * scale * mag + D * 2 ** -23 * (1 + kmax));
+        }
+        const mx = Math.max(...sc),
+          ex = sc.map((x) => (x === -Infinity ? 0 : Math.exp(x - mx))),
+          sum = ex.reduce((x, y) => x + y, 0);
+        for (let d = 0; d < D; d++) {
+          let acc = 0,
+            mag = 0;
+          for (let j = 0; j < Tk; j++) {
+            const p = sum ? ex[j] / sum : 0;
+            acc += p * at(b, j, n, 2, d);
+            mag += p * Math.abs(at(b, j, n, 2, d));
+          }
+          const o = ((b * Tq + i) * NH + n) * D + d;
+          ctx[o] = acc;
+          bound[o] = mag * (Math.exp(2 * E) - 1 + 3.1 * U) + Tk * 2 ** -23 * (1 + vmax) + 1e-5 + 1e-5 * Math.abs(acc);
+        }
+      }
+  return { ctx, bound };
+}
+
+/** ctx from attentionForward, and the F16 define of every attention dispatch it made */
+async function run(device: Gpu, c: Case, f16: boolean, lse = false) {
+  const { qkv, info, slopes } = inputs(c);
+  const seen: boolean[] = [];
+  const gpu = device.withPolicy({}); // a view of its own, whose run is wrapped
+  const orig = gpu.run.bind(gpu);
+  gpu.run = (shader, entry, bind, params, wg, defines = {}) => {
+    if (shader === 'attention') seen.push(!!defines.F16);
+    orig(shader, entry, bind, params, wg, defines);
+  };
+  const tq = gpu.fromF32(qkv, 'test:qkv'),
+    ti = gpu.fromF32(info, 'test:keyinfo'),
+    ts = gpu.fromF32(slopes, 'test:slopes');
+  const { s } = c;
+  const ctx = gpu.tensor(s.B * s.Tq * s.NH * s.D, 'f32', 'test:ctx');
+  const tl = lse ? gpu.tensor(s.B * s.NH * s.Tq, 'f32', 'test:lse') : undefined;
+  attentionForward(gpu, tq, ti, ts, null, ctx, s, tl, { f16 });
+  const got = await gpu.readF32(ctx);
+  [tq, ti, ts, ctx, tl].forEach((t) => t?.destroy());
+  return { got, seen, ...reference(qkv, info, slopes, s) };
+}
+
+function worst(got: Float32Array, ref: Float64Array, bound: Float64Array) {
+  let maxErr = 0,
+    ratio = 0,
+    bad = 0,
+    first = '';
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - ref[i]);
+    maxErr = Math.max(maxErr, e);
+    ratio = Math.max(ratio, e / bound[i]);
+    if (!(e <= bound[i])) {
+      bad++;
+      first ||= `[${i}] got ${got[i]}, ref ${ref[i]}, bound ${bound[i]}`;
+    }
+  }
+  return { maxErr, ratio, bad, first };
+}
+
+describe('attention with f16 arithmetic (shader-f16)', () => {
+  let device: Gpu;
+  before(async function () {
+    device = await getGpu();
+    if (!device.handle.features.has('shader-f16')) {
+      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
+      this.skip();
+    }
+  });
+
+  for (const [label, cfg] of FAMILIES)
+    it(`${label}: ctx within the f16 bound of float64 (f32 path within 1e-5)`, async () => {
+      const gpu = device.withPolicy({ attention: cfg });
+      const lines: string[] = [];
+      for (const c of CASES) {
+        const h = await run(gpu, c, true);
+        assert.ok(h.seen.length > 0 && h.seen.every(Boolean), `${c.name}: the F16 kernel ran (${h.seen})`);
+        const w = worst(h.got, h.ctx, h.bound);
+        assert.equal(w.bad, 0, `${c.name}: ${w.first}`);
+        const f = await run(gpu, c, false);
+        assert.ok(!f.seen.some(Boolean), `${c.name}: f32 weights keep the f32 kernel`);
+        const w32 = worst(
+          f.got,
+          f.ctx,
+          f.ctx.map((x) => 1e-5 + 1e-5 * Math.abs(x)),
+        );
+        assert.equal(w32.bad, 0, `${c.name} (f32): ${w32.first}`);
+        lines.push(`T=${c.s.Tk} D=${c.s.D}: f32 ${w32.maxErr.toExponential(1)}, f16 ${w.maxErr.toExponential(1)}`);
+        lines.push(`(${(w.ratio * 100).toFixed(0)} % of its bound)`);
+      }
+      console.log(`      max |ctx err| vs float64: ${lines.join(' ')}`);
+    });
+
+  it('training (lse or probs kept) and policy f16 off or attention.f16 false keep the f32 kernels', async () => {
+    const c = CASES[0];
+    assert.ok(!(await run(device, c, true, true)).seen.some(Boolean), 'with lse (training)');
+    assert.ok(!(await run(device.withPolicy({ f16: 'off' }), c, true)).seen.some(Boolean), 'f16 off');
+    const noAttn = device.withPolicy({ attention: { f16: false } });
+    assert.ok(!(await run(noAttn, c, true)).seen.some(Boolean), 'attention.f16 false');
+    assert.equal(attentionF16Applies(device.policy, 64), true, 'this adapter: f16 attention for f16 models');
+  });
+});
+
+describe('KernelPolicy attention.f16', () => {
+  it('f16 attention only where the device has shader-f16 and f16 arithmetic is on (SwiftShader keeps f32)', () => {
+    const p = (features: string[], o = {}) => resolvePolicy({ swiftshader: false, features: new Set(features) }, o);
+    assert.equal(attentionF16Applies(p(['shader-f16']), 64), true);
+    assert.equal(attentionF16Applies(p(['shader-f16'], { f16: 'f16acc' }), 64), true);
+    assert.equal(attentionF16Applies(p(['shader-f16'], { f16: 'off' }), 64), false);
+    assert.equal(attentionF16Applies(p(['shader-f16'], { attention: { f16: false } }), 64), false);
+    assert.equal(attentionF16Applies(p(['shader-f16']), 6), false, 'D = 6: no vec4 kernel');
+    assert.equal(attentionF16Applies(p([]), 64), false, 'no shader-f16');
+    const sw = resolvePolicy({ swiftshader: true, features: new Set(['subgroups']) });
+    assert.equal(attentionF16Applies(sw, 64), false, 'SwiftShader');
+    assert.throws(() => p(['shader-f16'], { attention: { f16: 'yes' } }), /attention\.f16 "yes": use true or false/);
+  });
+});
+
+describe('a --dtype f16 model with f16 attention (shader-f16)', () => {
+  it('nano-bloomz mean log-probs: f16 attention within 2e-3 of f32 attention (both with f16 matmuls)', async function () {
+    if (!(await getGpu()).handle.features.has('shader-f16')) {
+      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
+      this.skip();
+    }
+    const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
+    const scores: number[][] = [];
+    for (const f16 of [false, true]) {
+      const rt = await Runtime.create({ log: () => {}, policy: { attention: { f16 } } });
+      try {
+        await rt.loadModel({ path: join(REPO, 'models/nano-bloomz'), dtype: 'f16' });
+        scores.push(await rt.scoreTexts(texts));
+      } finally {
+        rt.dispose();
+      }
+    }
+    const diffs = texts.map((_, i) => Math.abs(scores[0][i] - scores[1][i]));
+    console.log(`      |Δ mean log-prob| f16 vs f32 attention: ${diffs.map((d) => d.toExponential(1)).join(', ')}`);
+    for (let i = 0; i < texts.length; i++)
+      assert.ok(diffs[i] <= 2e-3, `${texts[i]}: f32 attention ${scores[0][i]}, f16 attention ${scores[1][i]}`);
+  });
+});
