@@ -217,7 +217,9 @@ describe('KernelPolicy attention.f16', () => {
 });
 
 describe('a --dtype f16 model with f16 attention (shader-f16)', () => {
-  it('nano-bloomz mean log-probs: f16 attention within 2e-3 of f32 attention (both with f16 matmuls)', async function () {
+  // 5e-3: the bound test/ops/matmul_f16.test.ts allows the whole f16 path against f32 math; measured on lavapipe
+  // 25.0.7: ≤ 2.3e-3 with the f16 LayerNorm and GELU kernels on, ≤ 4e-4 with them off
+  it('nano-bloomz mean log-probs: f16 attention within 5e-3 of f32 attention (the rest in f16 either way)', async function () {
     if (!(await getGpu()).handle.features.has('shader-f16')) {
       console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
       this.skip();
@@ -236,6 +238,6 @@ describe('a --dtype f16 model with f16 attention (shader-f16)', () => {
     const diffs = texts.map((_, i) => Math.abs(scores[0][i] - scores[1][i]));
     console.log(`      |Δ mean log-prob| f16 vs f32 attention: ${diffs.map((d) => d.toExponential(1)).join(', ')}`);
     for (let i = 0; i < texts.length; i++)
-      assert.ok(diffs[i] <= 2e-3, `${texts[i]}: f32 attention ${scores[0][i]}, f16 attention ${scores[1][i]}`);
+      assert.ok(diffs[i] <= 5e-3, `${texts[i]}: f32 attention ${scores[0][i]}, f16 attention ${scores[1][i]}`);
   });
 });
