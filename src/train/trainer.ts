@@ -13,7 +13,7 @@ import type { LossScalerOptions, LossScalerState } from './loss-scale.ts';
 import type { Tokenizer } from '../wasm/tokenizer.ts';
 import { fileSource, SafetensorsFile, writeSafetensors, type TensorToWrite } from '../model/safetensors.ts';
 import { loadTrainingData, readReplay } from './data/node-io.ts';
-import { evalTexts, type PreparedData } from './data/prepare.ts';
+import { dataSummaryLine, evalTexts, type PreparedData } from './data/prepare.ts';
 import { langName } from './data/langs.ts';
 import type { ReplayRow } from './data/replay.ts';
 import { resolveReplay } from './data/paths.ts';
@@ -507,11 +507,7 @@ export function startLog(o: TrainOptions, d: RunData, fresh: TrainingStream) {
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
   const lines = [
-    `data: ${s.rows} rows read from ${s.sources.length === 1 ? s.sources[0] : `${s.sources.length} sources`}, ` +
-      `${s.skippedRows} skipped (no sentence pair for ${o.l1.join(',')} ↔ ${o.l2.join(',')})` +
-      (s.evalRows ? `, ${s.evalRows} held out for validation (--eval-split ${o.evalSplit})` : '') +
-      ` → ${s.pairs} training pairs (directional)` +
-      (s.evalRows ? `, ${s.evalPairs} validation pairs → ${d.evalTexts.length} validation texts` : ''),
+    dataSummaryLine(s, o, d.evalTexts.length),
     `plan: ${o.steps} steps × ${o.batchSize} = ${texts} texts = ${epochs < 0.1 ? epochs.toPrecision(2) : epochs.toFixed(2)} ` +
       `epochs of ${fresh.epochLength} ` +
       `(${s.pairs} pairs${fresh.replayTexts.length ? ` + ${fresh.replayTexts.length} replay rows, interleaved 1:1` : ', no replay'}); ` +

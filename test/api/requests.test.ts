@@ -148,6 +148,30 @@ describe('request layer: eval prompts and labels at the CLI (before any model lo
       assert.match(r.err, /instructalign eval: --labels has "negative"/);
     }
   });
+  it('data reads its flags from DATA, sharing train’s; --objectives foo exits 2 naming the flag in both', async () => {
+    const { spec } = await import('../../src/cli/data.ts');
+    const { DATA } = await import('../../src/api/requests/data.ts');
+    const rows = (t: Record<string, { type: string; help: string }>) =>
+      Object.entries(t).map(([k, o]) => `${k} ${o.type} ${o.help}`);
+    assert.deepEqual(rows(spec.options), rows(DATA.options));
+    for (const f of ['pairs', 'flores-held-out', 'l1', 'l2', 'lang-names', 'columns', 'replay', 'replay-size', 'seed'])
+      assert.deepEqual(DATA.options[f], TRAIN.options[f], `data --${f} is train's`);
+    // an unknown objective was found after the data was read (data: exit 1, no flag named) or after the GPU was
+    // opened (train); now it is a usage error of the flag, as every other bad value
+    for (const cmd of [
+      ['data', '--preview', '1'],
+      ['train', '--model', MODEL, '--out', '/tmp/never-written'],
+    ]) {
+      const r = await runMain([...cmd, '--objectives', 'tlm,foo']);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, new RegExp(`instructalign ${cmd[0]}: --objectives: unknown objective "foo" \\(known: mlm,`));
+    }
+    await refused(
+      () => TRAIN.parse({ out: 'o', objectives: 'foo' }),
+      'objectives',
+      /^train: objectives: unknown objective "foo"/,
+    );
+  });
   it('the API names the template: templates[1] (E11 through evaluate)', async () => {
     const { customPrompts } = await import('../../src/eval/tasks.ts');
     assert.throws(

@@ -5,6 +5,7 @@
 //   score     score.ts     (SCORE)       generate  generate.ts  (GENERATE)
 //   tokenize / decode  tokenize.ts (TOKENIZE, TOKEN_IDS)        compare  compare.ts  (COMPARE)
 //   merge     merge.ts     (MERGE: the CLI's shard merge)
+//   data      data.ts      (DATA: `instructalign data --preview`, train's data fields and its own)
 //   loadModel model.ts     (LOAD_MODEL, and the --model/--dtype/--int8 flags of score and generate)
 // How to add an option: see the comment at the top of core.ts.
 export * from './core.ts';

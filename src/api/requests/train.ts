@@ -3,6 +3,7 @@
 // data as text). How to add an option: see core.ts.
 import * as v from 'valibot';
 import { RECIPES } from '../../train/recipe.ts';
+import { parseObjectives } from '../../train/data/objectives.ts';
 import { DEFAULT_PAIRS, DEFAULT_REPLAY } from '../../train/data/bundled.ts';
 import { LOOP_DEFAULTS } from '../../train/loop.ts';
 import type { LossScalerOptions } from '../../train/loss-scale.ts';
@@ -39,6 +40,16 @@ const evalSplitProblem = (x: unknown) =>
     ? undefined
     : `must be a row count (e.g. 20) or a share (e.g. 10%), got ${show(x)}`;
 
+/** --objectives' rule, both doors: known objective names (checked with the flags, before any data or GPU work) */
+const objectivesProblem = (x: unknown) => {
+  try {
+    parseObjectives(String(x));
+    return undefined;
+  } catch (e) {
+    return `: ${(e as Error).message}`;
+  }
+};
+
 /** --loss-scale's rule, both doors: dynamic, none or a positive number */
 const lossScaleProblem = (v: unknown) => {
   const n = Number(v);
@@ -66,9 +77,10 @@ override the recipe, and the log says so (default default)`,
     arg: 'SRC',
     repeatable: true,
     help: `parallel data (default: bundled data/${DEFAULT_PAIRS}): CSV or TSV with a header of
-language codes; JSONL {"eng":…,"tgl":…} or {"translation":{…}}; a FLORES-200 folder;
-two line-aligned files corpus.eng,corpus.tgl (docs/data-formats.md). Repeat --pairs to
-combine files (each gives the pairs of the --l1/--l2 languages it has)`,
+language codes; JSONL {"eng":…,"tgl":…}, {"translation":{…}} or
+{"lang1","lang2","sentence1","sentence2"}; a FLORES-200 folder; two line-aligned
+files corpus.eng,corpus.tgl (docs/data-formats.md). Repeat --pairs to combine files
+(each gives the pairs of the --l1/--l2 languages it has)`,
     api: v.union(
       [
         v.string(),
@@ -123,6 +135,7 @@ and at the end (default with --eval-split: at each --save-steps)`,
     arg: 'LIST',
     default: D.objectives,
     help: 'tlm, xss, mlm, mt (or the official names: bilingual, pair, pair-xss, ...)',
+    check: objectivesProblem,
   }),
   replay: text({
     arg: 'FILE|none',

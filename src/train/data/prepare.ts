@@ -181,6 +181,31 @@ export function prepareData(sources: readonly PairsSource[], o: PrepareOptions):
   };
 }
 
+/**
+ * The data line `train` logs and `data --preview` prints: rows read, the rows skipped and why (only when some are:
+ * "0 skipped (no sentence pair …)" read as if there were no pairs), the rows held out, the training pairs.
+ * `evalTexts`: the validation texts built from the held-out pairs (train).
+ */
+export function dataSummaryLine(
+  s: DataSummary,
+  o: Pick<PrepareOptions, 'l1' | 'l2' | 'objectives' | 'evalSplit'>,
+  evalTexts?: number,
+): string {
+  // a run of monolingual objectives only (mlm) needs an --l1 sentence, not a pair
+  const why = isMonolingualOnly(parseObjectives(o.objectives))
+    ? `no ${o.l1.join(',')} sentence`
+    : `no sentence pair for ${o.l1.join(',')} ↔ ${o.l2.join(',')}`;
+  return (
+    `data: ${s.rows} rows read from ${s.sources.length === 1 ? s.sources[0] : `${s.sources.length} sources`}` +
+    (s.skippedRows ? `, ${s.skippedRows} skipped (${why})` : '') +
+    (s.evalRows ? `, ${s.evalRows} held out for validation (--eval-split ${o.evalSplit})` : '') +
+    ` → ${s.pairs} training pairs (directional)` +
+    (s.evalRows
+      ? `, ${s.evalPairs} validation pairs${evalTexts === undefined ? '' : ` → ${evalTexts} validation texts`}`
+      : '')
+  );
+}
+
 /** The directional pairs of a pairs source kept for these languages ([] instead of the "none" error). */
 function pairsFromSafe(s: PairsSource & { kind: 'pairs' }, l1: readonly string[], l2: readonly string[]) {
   const want = new Set([...l1, ...l2].map(baseCode));

@@ -60,6 +60,8 @@ describe('cli data --preview with your own data', () => {
     assert.equal(r.out.match(/^--- \d+ \[replay\]$/gm)?.length, 4);
     assert.match(r.err, /replay: bundled data\/replay\/nusax_l1_instruct\.jsonl \(the default; --replay none/);
     assert.match(r.err, /truncation: 0 of 8 texts \(0\.0 %\)/);
+    // no row skipped: no "0 skipped (no sentence pair …)", which read as if there were no pairs
+    assert.match(r.err, /^data: \d+ rows read from \S*pairs\.tsv → \d+ training pairs \(directional\)$/m);
   });
 
   it('--replay none: no replay, said in the log; --max-length reports the texts that lose their target', () => {

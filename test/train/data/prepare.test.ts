@@ -5,8 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromBcp47, langCode, langName, normalizeLangNames, parseLangNames } from '../../../src/train/data/langs.ts';
-import { parsePairsJsonl, type PairsSource } from '../../../src/train/data/parallel.ts';
-import { evalSplitRows, evalTexts, prepareData } from '../../../src/train/data/prepare.ts';
+import { parsePairsJsonl, parsePairsTable, type PairsSource } from '../../../src/train/data/parallel.ts';
+import { dataSummaryLine, evalSplitRows, evalTexts, prepareData } from '../../../src/train/data/prepare.ts';
 import { checkpointLangNames, loadTrainingData } from '../../../src/train/data/node-io.ts';
 
 const EN = ['Good morning.', 'My name is Ade.', 'Where is the market?', 'The rain is falling.', 'Thank you.', 'Come.'];
@@ -194,5 +194,28 @@ describe('language tags and data loading (issue 25 item 5)', () => {
       JSON.stringify({ l1: ['eng'], l2: ['qaa'], lang_names: { qaa: 'Ìjẹ̀bú' } }),
     );
     assert.deepEqual(checkpointLangNames(d), { qaa: 'Ìjẹ̀bú' });
+  });
+
+  it('the data line (train, data --preview) gives a reason only for rows it skipped, and the right one', () => {
+    // "0 skipped (no sentence pair for …)" read as if the data had no pairs; with mlm alone a row needs no pair
+    const table = (text: string): PairsSource => ({ kind: 'aligned', corpus: parsePairsTable(text, 'p.tsv') });
+    const o = { l1: ['eng'], l2: ['yor'], seed: 1 };
+    const full = table(`eng\tyor\n${EN.map((e, i) => `${e}\t${YO[i]}`).join('\n')}\n`);
+    const line = (src: PairsSource, more: { objectives: string; evalSplit?: number }) =>
+      dataSummaryLine(prepareData([src], { ...o, ...more }).summary, { ...o, ...more });
+    assert.equal(line(full, { objectives: 'mt' }), 'data: 6 rows read from p.tsv → 12 training pairs (directional)');
+    assert.equal(
+      line(full, { objectives: 'mt', evalSplit: 2 }),
+      'data: 6 rows read from p.tsv, 2 held out for validation (--eval-split 2) → 8 training pairs (directional), ' +
+        '4 validation pairs',
+    );
+    // row 2 lacks its Yoruba sentence, row 3 its English one
+    const gaps = table(`eng\tyor\n${EN[0]}\t${YO[0]}\n${EN[1]}\t\n\t${YO[2]}\n`);
+    assert.equal(
+      line(gaps, { objectives: 'mt' }),
+      'data: 3 rows read from p.tsv, 2 skipped (no sentence pair for eng ↔ yor) → 2 training pairs (directional)',
+    );
+    // mlm alone uses every row with an English sentence: only row 3 is skipped, for want of that sentence
+    assert.match(line(gaps, { objectives: 'mlm' }), /^data: 3 rows read from p\.tsv, 1 skipped \(no eng sentence\) → /);
   });
 });
