@@ -156,6 +156,15 @@ const api = {
     return (await rt()).adapter;
   },
 
+  /**
+   * The kernel policy this worker's device runs with and every shader variant compiled on it so far (shader and
+   * defines): which WGSL a browser's compiler was given, e.g. none with subgroups on Firefox's wgpu. Not queued.
+   */
+  async kernels() {
+    const r = await rt();
+    return { policy: r.policy, pipelines: r.gpu.pipelines.built() };
+  },
+
   /** token ids of each text under the given tokenizer.json (independent of any loaded model) */
   async tokenize(tokenizerJSON: string, texts: string[]): Promise<number[][]> {
     const tok = await Tokenizer.fromJSON(tokenizerJSON);
