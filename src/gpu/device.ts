@@ -314,8 +314,11 @@ export async function openDevice(opts: DeviceOptions = {}): Promise<DeviceHandle
 
 export function describeAdapter(h: DeviceHandle): string {
   const a = h.adapter;
+  // Firefox blanks every field of adapter.info (fingerprinting): "unnamed adapter" rather than a bare "?"
+  const named = !!(a.vendor || a.architecture || a.description || a.device);
   return (
-    `${a.vendor || '?'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim() +
-    ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : a.fallback ? ', CPU' : ''})`
+    (named
+      ? `${a.vendor || '?'} ${a.architecture || ''} ${a.description || a.device || ''}`.replace(/\s+/g, ' ').trim()
+      : 'unnamed adapter') + ` (${a.backend}${a.swiftshader ? ', SwiftShader CPU' : a.fallback ? ', CPU' : ''})`
   );
 }

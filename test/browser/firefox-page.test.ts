@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser as PBrowser } from 'puppeteer-core';
+import type { Browser as PBrowser } from 'puppeteer-core';
 import { chromium, type Browser } from 'playwright-core';
 import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS } from '../helpers/browser.ts';
 import { FIXTURES, REPO, compare } from '../helpers/gpu.ts';
@@ -158,6 +158,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
 
   it(`Firefox: bloom-tiny on NusaX ${LANGS.join('+')} (limit ${LIMIT}, prompt ${PROMPT}), no subgroup variant compiled`, async () => {
     const t0 = Date.now();
+    const { default: puppeteer } = await import('puppeteer-core'); // loaded only when the lane runs
     firefox = await puppeteer.launch({
       browser: 'firefox',
       executablePath: FIREFOX,
@@ -187,6 +188,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
     );
     assert.equal(ff.predictions.length, LANGS.length * LIMIT);
     assert.match(ff.results.model.adapter, /browser/);
+    assert.doesNotMatch(ff.adapter.text, /^\?/, 'the adapter is named, or called unnamed');
     // wgpu offers no subgroups (Naga cannot compile `enable subgroups;`): the policy must not choose them, and no
     // variant the page compiled may need them; each one passed Naga (a compile error would have failed the run)
     assert.ok(!ff.adapter.features.includes('subgroups'), `Firefox's adapter features: ${ff.adapter.features}`);

@@ -3,7 +3,7 @@
 // (the Vulkan driver choice is made, and the environment set, once, before the first Dawn instance).
 import assert from 'node:assert/strict';
 import { Gpu } from '../../src/gpu/runtime.ts';
-import { pinnedDevices } from '../../src/gpu/device.ts';
+import { describeAdapter, pinnedDevices, type DeviceHandle } from '../../src/gpu/device.ts';
 import { getGpu } from '../helpers/gpu.ts';
 
 describe('device state', () => {
@@ -18,5 +18,27 @@ describe('device state', () => {
     await gpu.handle.device.lost;
     await new Promise((r) => setTimeout(r, 0));
     assert.equal(pinnedDevices(), before, 'the destroyed device is no longer pinned');
+  });
+});
+
+describe('describeAdapter', () => {
+  const handle = (adapter: Partial<DeviceHandle['adapter']>) =>
+    ({
+      adapter: {
+        vendor: '',
+        architecture: '',
+        device: '',
+        description: '',
+        swiftshader: false,
+        fallback: false,
+        ...adapter,
+      },
+    }) as DeviceHandle;
+  it('names the adapter, its host and whether it is a CPU one', () => {
+    const ss = handle({ vendor: 'google', architecture: 'swiftshader', backend: 'browser', swiftshader: true });
+    assert.equal(describeAdapter(ss), 'google swiftshader (browser, SwiftShader CPU)');
+  });
+  it('an adapter whose browser blanks its info (Firefox) is "unnamed", not "?"', () => {
+    assert.equal(describeAdapter(handle({ backend: 'browser', fallback: true })), 'unnamed adapter (browser, CPU)');
   });
 });

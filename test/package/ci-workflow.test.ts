@@ -69,6 +69,19 @@ describe('.github/workflows/ci.yml', () => {
     assert.match(readFileSync(join(REPO, '.ci/lane'), 'utf8'), /selftest/);
   });
 
+  it('Linux and .ci/run run the Firefox lane, installing firefox-esr only for it', () => {
+    const linux = jobs.find((j) => j['runs-on'].startsWith('ubuntu')) as Job;
+    assert.match(runs(linux), /apt-get install .*firefox-esr.*\.ci\/lane firefox/);
+    const run = readFileSync(join(REPO, '.ci/run'), 'utf8');
+    assert.match(run, /swiftshader lavapipe firefox/, '.ci/run runs the Firefox lane by default');
+    assert.match(
+      run,
+      /" \$lanes " == \*" firefox "\*[\s\S]*apt-get install .*firefox-esr/,
+      'installed only for its lane',
+    );
+    assert.match(readFileSync(join(REPO, '.ci/lane'), 'utf8'), /INSTRUCTALIGN_FIREFOX=1 .*firefox-page\.test\.ts/);
+  });
+
   it('Windows and macOS run the browser tests with an installed Chrome', () => {
     const gpu = jobs.find((j) => j.strategy) as Job;
     assert.ok(gpu.steps.some((s) => s.uses?.startsWith('browser-actions/setup-chrome')));
