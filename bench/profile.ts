@@ -9,7 +9,8 @@ import { Gpu, type Bindings, type Params } from '../src/gpu/runtime.ts';
 import { bloomConfigFor } from '../src/model/bloom/config.ts';
 import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
 import { BloomForward } from '../src/model/bloom/forward.ts';
-import { BloomGrads, lossAndBackward } from '../src/model/bloom/backward.ts';
+import { lossAndBackward } from '../src/model/bloom/backward.ts';
+import { Grads } from '../src/model/common/backward.ts';
 
 const B = Number(process.argv[2] ?? 8),
   T = Number(process.argv[3] ?? 64),
@@ -41,14 +42,14 @@ gpu.run = (...a: Call) => {
   orig(...a);
 };
 if (flags.includes('train')) {
-  await lossAndBackward(fwd, { ids, mask, B, T }, ids, new BloomGrads(gpu, w));
+  await lossAndBackward(fwd, { ids, mask, B, T }, ids, new Grads(gpu, w));
 } else {
   const acts = await fwd.run({ ids, mask, B, T }, false);
   const R = B * T,
     targets = gpu.fromI32(new Int32Array(R), 't'),
     stats = gpu.tensor(R * 3, 'f32', 's'),
     lp = gpu.tensor(R, 'f32', 'lp');
-  fwd.logprobs(acts.lnf, targets, R, stats, lp);
+  fwd.head.logprobs(acts.lnf, targets, R, stats, lp);
 }
 await gpu.sync();
 gpu.run = orig;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { BloomForward } from '../../src/model/bloom/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { Grads } from '../../src/model/common/backward.ts';
 import type { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 
@@ -84,12 +85,12 @@ describe('GPU buffer pool', () => {
     let fx: Fixture;
     let w: BloomWeights;
     let fwd: BloomForward;
-    let grads: BloomGrads;
+    let grads: Grads;
     before(async () => {
       fx = await loadFixture('bloom-tiny');
       w = await loadF32Weights(gpu, fx);
       fwd = new BloomForward(gpu, w);
-      grads = new BloomGrads(gpu, w);
+      grads = new Grads(gpu, w);
     });
     after(async () => {
       grads?.destroy();
@@ -102,7 +103,7 @@ describe('GPU buffer pool', () => {
       const { batch, labels } = await fixtureBatch(fx);
       grads.zero();
       const { loss } = await lossAndBackward(fwd, batch, labels, grads);
-      return { loss, g: await grads.toArrays() };
+      return { loss, g: await grads.read() };
     }
 
     it('a repeated step creates no buffer, and poisoned reused buffers change nothing (bit-exact)', async () => {

@@ -4,7 +4,8 @@ import { compare, FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../he
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { BloomForward, type Batch } from '../../src/model/bloom/forward.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { Grads } from '../../src/model/common/backward.ts';
 import { bloomParameters } from '../../src/model/bloom/config.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 
@@ -58,13 +59,13 @@ for (const name of FIXTURE_NAMES) {
     let fx: Fixture;
     let w: BloomWeights;
     let fwd: BloomForward;
-    let grads: BloomGrads;
+    let grads: Grads;
     before(async () => {
       gpu = await getGpu();
       fx = await loadFixture(name);
       w = await loadF32Weights(gpu, fx);
       fwd = new BloomForward(gpu, w);
-      grads = new BloomGrads(gpu, w);
+      grads = new Grads(gpu, w);
     });
     after(async () => {
       grads?.destroy();
@@ -79,7 +80,7 @@ for (const name of FIXTURE_NAMES) {
       const want = fx.json.loss as number;
       assert.ok(Math.abs(loss - want) <= 1e-4 * Math.abs(want), `loss ${loss} vs HF ${want}`);
       assert.ok(nTokens > 0);
-      const got = await grads.toArrays();
+      const got = await grads.read();
       const lines: string[] = [];
       const failures = await compareParams(
         fx,
@@ -113,7 +114,7 @@ for (const name of FIXTURE_NAMES) {
           assert.ok(Math.abs(loss - want) <= 1e-4 * Math.abs(want), `${label}: loss ${loss} vs HF ${want}`);
           const failures = await compareParams(
             fx,
-            await grads.toArrays(),
+            await grads.read(),
             'grad.',
             bloomParameters(w.cfg).map((p) => p.name),
             () => {},
@@ -129,10 +130,10 @@ for (const name of FIXTURE_NAMES) {
       const { batch, labels } = await fixtureBatch(fx);
       grads.zero();
       await lossAndBackward(fwd, batch, labels, grads);
-      const once = await grads.toArrays();
+      const once = await grads.read();
       await lossAndBackward(fwd, batch, labels, grads, { numItems: 1e9 }); // tiny extra contribution
       await lossAndBackward(fwd, batch, labels, grads);
-      const twice = await grads.toArrays();
+      const twice = await grads.read();
       for (const [n, a] of once) {
         const d = compare(
           twice.get(n)!,
@@ -143,7 +144,7 @@ for (const name of FIXTURE_NAMES) {
         assert.ok(d.ok, `${n}: accumulated ${d.got} vs 2× ${d.want} (max abs ${d.maxAbs})`);
       }
       grads.zero();
-      for (const [n, a] of await grads.toArrays())
+      for (const [n, a] of await grads.read())
         assert.ok(
           a.every((x) => x === 0),
           `${n} not zeroed`,

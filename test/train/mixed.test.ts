@@ -13,7 +13,8 @@ import { linearLr } from '../../src/train/optimizer.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
 import { castF16 } from '../../src/ops/elementwise.ts';
 import { f32ArrayToF16 } from '../../src/model/dtype.ts';
-import { BloomGrads, lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { Grads } from '../../src/model/common/backward.ts';
 import type { Gradients } from '../../src/model/causal-lm.ts';
 import { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { BloomForward } from '../../src/model/bloom/forward.ts';
@@ -233,14 +234,14 @@ describe('activation recomputation (--recompute), bloom-tiny fixture', () => {
     await fx.ref.close();
     const fwd = new BloomForward(gpu, w);
     const runOnce = async (recompute: boolean) => {
-      const grads = new BloomGrads(gpu, w);
+      const grads = new Grads(gpu, w);
       fwd.recompute = recompute;
       await gpu.sync();
       const base = gpu.bytesAllocated;
       gpu.peakBytes = base;
       const { loss } = await lossAndBackward(fwd, batch, labels, grads);
       const peak = gpu.peakBytes - base,
-        arrays = await grads.toArrays();
+        arrays = await grads.read();
       grads.destroy();
       return { loss, peak, arrays };
     };

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { FIXTURE_NAMES, getGpu, loadFixture, type Fixture } from '../helpers/gpu.ts';
 import type { BloomWeights } from '../../src/model/bloom/weights.ts';
 import { BloomModel } from '../../src/model/bloom/model.ts';
-import { lossAndBackward, readSharded } from '../../src/model/bloom/backward.ts';
+import { lossAndBackward } from '../../src/model/bloom/backward.ts';
+import { readParamTensors } from '../../src/model/causal-lm.ts';
 import { Scope } from '../../src/gpu/scope.ts';
 import { bloomParameters } from '../../src/model/bloom/config.ts';
 import { AdamW, decays, linearLr } from '../../src/train/optimizer.ts';
@@ -12,13 +13,7 @@ import { trainStep } from '../../src/train/step.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { compareParams, fixtureBatch, loadF32Weights } from '../model/backward.test.ts';
 
-const readWeights = (gpu: Gpu, w: BloomWeights) =>
-  readSharded(
-    gpu,
-    w,
-    w.params,
-    w.emb.map((s) => ({ t: s.w, lo: s.lo, hi: s.hi })),
-  );
+const readWeights = (gpu: Gpu, w: BloomWeights) => readParamTensors(gpu, w.tensors(), w.table);
 
 describe('AdamW schedule and decay groups', () => {
   it('linear decay with warmup follows HF get_linear_schedule_with_warmup', () => {

@@ -1,206 +1,44 @@
-// BLOOM backward graph: mean shifted cross-entropy (docs/bloom.md, Loss) through the tied LM head, ln_f, every block
-// in reverse, word_embeddings_layernorm and the embedding scatter. Gradients accumulate until zero().
-import type { Gpu, Tensor } from '../../gpu/runtime.ts';
-import type { BloomWeights } from './weights.ts';
+// BLOOM backward graph: mean shifted cross-entropy (docs/bloom.md, Loss) through the tied LM head (the loss step and
+// the head in src/model/common/), ln_f, every block in reverse, word_embeddings_layernorm and the embedding scatter.
+// Gradients accumulate until zero().
+import type { Tensor } from '../../gpu/runtime.ts';
 import type { Batch, BlockActs, BloomForward, ForwardActs } from './forward.ts';
-import { bloomParameters } from './config.ts';
-import { fp16, shiftLabels, type BackwardOptions, type Gradients, type ParamTensor } from '../causal-lm.ts';
-import { matmul, linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
+import { fp16, type BackwardOptions } from '../causal-lm.ts';
+import { lossAndBackward as common, type Grads, type LossGraph } from '../common/backward.ts';
+import { linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
 import { layernormBackward } from '../../ops/layernorm.ts';
 import { embeddingBackward } from '../../ops/embedding.ts';
 import { attentionBackward, attentionBackwardScratch } from '../../ops/attention.ts';
-import { ceBackward } from '../../ops/cross_entropy.ts';
-import { fill, geluBackward } from '../../ops/elementwise.ts';
+import { geluBackward } from '../../ops/elementwise.ts';
 
-export interface GradShard {
-  dw: Tensor;
-  lo: number;
-  hi: number;
-}
-
-/** f32 gradients with the weights' layout: one tensor per parameter, the embedding in the weights' shards. */
-export class BloomGrads implements Gradients {
-  readonly params = new Map<string, Tensor>();
-  readonly emb: GradShard[] = [];
-  /** every gradient tensor, in the order and with the keys of the weights' tensors() */
-  readonly tensors: readonly ParamTensor[];
-  constructor(
-    readonly gpu: Gpu,
-    readonly w: BloomWeights,
-  ) {
-    for (const [name, t] of w.params) this.params.set(name, gpu.tensor(t.numel, 'f32', `grad:${name}`));
-    for (const s of w.emb)
-      this.emb.push({ dw: gpu.tensor(s.w.numel, 'f32', `grad:word_embeddings[${s.lo}:${s.hi}]`), lo: s.lo, hi: s.hi });
-    const grad = (p: ParamTensor) => (p.rows ? this.emb.find((s) => s.lo === p.rows!.lo)!.dw : this.get(p.name));
-    this.tensors = w.tensors().map((p) => ({ ...p, tensor: grad(p) }));
-    this.zero();
-  }
-
-  read(): Promise<Map<string, Float32Array>> {
-    return this.toArrays();
-  }
-
-  get(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`no gradient for ${name}`);
-    return t;
-  }
-
-  /** every tensor, the embedding shards under `word_embeddings[lo:hi]` */
-  *all(): Generator<[string, Tensor]> {
-    for (const e of this.params) yield e;
-    for (const s of this.emb) yield [`word_embeddings[${s.lo}:${s.hi}]`, s.dw];
-  }
-
-  zero(): void {
-    for (const [, t] of this.all()) fill(this.gpu, t, 0);
-  }
-
-  destroy(): void {
-    for (const [, t] of this.all()) t.destroy();
-    this.params.clear();
-    this.emb.length = 0;
-  }
-
-  /** Host copies by canonical parameter name (word_embeddings.weight reassembled from its shards). */
-  async toArrays(): Promise<Map<string, Float32Array>> {
-    return readSharded(
-      this.gpu,
-      this.w,
-      this.params,
-      this.emb.map((s) => ({ t: s.dw, lo: s.lo, hi: s.hi })),
-    );
-  }
-}
-
-/** Reads a weights-shaped set of f32 tensors to the host, in the canonical parameter order. */
-export async function readSharded(
-  gpu: Gpu,
-  w: BloomWeights,
-  params: Map<string, Tensor>,
-  emb: { t: Tensor; lo: number; hi: number }[],
-): Promise<Map<string, Float32Array>> {
-  const out = new Map<string, Float32Array>();
-  const H = w.cfg.hiddenSize;
-  for (const { name } of bloomParameters(w.cfg)) {
-    if (name === 'word_embeddings.weight') {
-      const a = new Float32Array(w.cfg.vocabSize * H);
-      for (const s of emb) a.set(await gpu.readF32(s.t), s.lo * H);
-      out.set(name, a);
-    } else out.set(name, await gpu.readF32(params.get(name)!));
-  }
-  return out;
-}
-
-export type { BackwardOptions } from '../causal-lm.ts';
+const EMBED = 'word_embeddings.weight';
 
 /**
  * Forward (saving activations), the loss, and the backward into `grads` (accumulated).
  * Loss = Σ −log p(target) / (numItems ?? number of targets ≠ −100).
  */
-export async function lossAndBackward(
+export function lossAndBackward(
   fwd: BloomForward,
   batch: Batch,
   labels: Int32Array,
-  grads: BloomGrads,
+  grads: Grads,
   opts: BackwardOptions = {},
 ): Promise<{ loss: number; nTokens: number }> {
-  const { B, T } = batch;
-  if (labels.length !== B * T)
-    throw new Error(`lossAndBackward: labels has ${labels.length} entries, batch is ${B}×${T}`);
-  const g = fwd.gpu,
-    R = B * T;
-  const targetsHost = shiftLabels(labels, B, T);
-  const nTokens = targetsHost.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
-  const denom = opts.numItems ?? nTokens;
-  const acts = await fwd.run(batch, true);
-  const targets = g.fromI32(targetsHost, 'batch:targets');
-  const stats = g.tensor(R * 3, 'f32', 'ce:stats'),
-    lp = g.tensor(R, 'f32', 'ce:logprob');
-  // a vocabulary that fits one chunk keeps its logits for the backward (no second LM-head matmul)
-  const kept = fwd.logprobs(acts.lnf, targets, R, stats, lp, undefined, true);
-  // the loss is read while the backward is recorded and runs (awaiting it first would idle the GPU meanwhile)
-  const lpRead = g.readF32(lp);
-  lpRead.catch(() => {}); // awaited below; a throw while recording the backward must not leave it unhandled
-  if (nTokens > 0) {
-    const dlnf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom, kept);
-    blocksBackward(fwd, acts, dlnf, grads, batch);
-  }
-  [targets, stats, lp, kept].forEach((t) => t?.destroy());
-  fwd.freeActs(acts);
-  g.flush();
-  const lpHost = await lpRead;
-  let sum = 0;
-  for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
-  const loss = sum / denom;
-  // no wait for the GPU here: the optimizer's work queues right behind the backward (errors still surface)
-  g.flush();
-  await g.check();
-  return { loss, nTokens };
-}
-
-/** Second pass over the vocabulary chunks: dlogits → d(lnf) and the tied head's embedding gradient. */
-function headBackward(
-  fwd: BloomForward,
-  acts: ForwardActs,
-  targets: Tensor,
-  stats: Tensor,
-  grads: BloomGrads,
-  scale: number,
-  kept: Tensor | null = null,
-): Tensor {
-  const g = fwd.gpu,
-    R = acts.R,
-    H = fwd.H;
-  const dlnf = g.tensor(R * H, 'f32', 'grad:lnf');
-  fill(g, dlnf, 0);
-  for (const c of fwd.headChunks(R)) {
-    const Vc = c.hi - c.lo,
-      off = (c.lo - fwd.w.emb[c.shard].lo) * H;
-    // the forward's logits when it kept them (one chunk), else computed again
-    const logits = kept ?? g.tensor(R * Vc, 'f32', `logits[${c.lo}:${c.hi}]`),
-      dlogits = g.tensor(R * Vc, 'f32', `dlogits[${c.lo}:${c.hi}]`);
-    if (!kept) fwd.headChunk(acts.lnf, R, c, logits);
-    ceBackward(g, logits, targets, stats, dlogits, R, Vc, c.lo, scale);
-    // d(lnf)[R,H] += dlogits[R,Vc] · W[lo:hi][Vc,H]
-    matmul(g, {
-      a: dlogits,
-      b: fwd.w.emb[c.shard].w,
-      c: dlnf,
-      M: R,
-      N: H,
-      K: Vc,
-      aSm: Vc,
-      aSk: 1,
-      bSk: H,
-      bSn: 1,
-      bOff: off,
-      accumulate: true,
-    });
-    // dW[lo:hi][Vc,H] += dlogitsᵀ · lnf
-    matmul(g, {
-      a: dlogits,
-      b: acts.lnf,
-      c: grads.emb[c.shard].dw,
-      M: Vc,
-      N: H,
-      K: R,
-      aSm: 1,
-      aSk: Vc,
-      bSk: H,
-      bSn: 1,
-      cOff: off,
-      accumulate: true,
-      f16: fp16(fwd),
-    });
-    if (!kept) logits.destroy();
-    dlogits.destroy();
-  }
-  return dlnf;
+  const graph: LossGraph<ForwardActs> = {
+    gpu: fwd.gpu,
+    head: fwd.head,
+    forward: () => fwd.run(batch, true),
+    final: (acts) => acts.lnf,
+    dHead: grads.shards(EMBED).map((s) => s.dw),
+    f16: fp16(fwd),
+    backward: (acts, dlnf) => blocksBackward(fwd, acts, dlnf, grads, batch),
+    freeActs: (acts) => fwd.freeActs(acts),
+  };
+  return common(graph, batch, labels, opts);
 }
 
 /** ln_f, the blocks in reverse, word_embeddings_layernorm and the embedding scatter. Consumes `dlnf`. */
-function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grads: BloomGrads, batch: Batch): void {
+function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grads: Grads, batch: Batch): void {
   const g = fwd.gpu,
     R = acts.R,
     H = fwd.H,
@@ -257,7 +95,7 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     H,
     false,
   );
-  embeddingBackward(g, batch.ids, demb, grads.emb, H);
+  embeddingBackward(g, batch.ids, demb, grads.shards(EMBED), H);
   [dres, dlnf, ...Object.values(s)].forEach((t) => t.destroy());
 }
 
@@ -277,7 +115,7 @@ function blockBackward(
   a: BlockActs,
   acts: ForwardActs,
   dres: Tensor,
-  grads: BloomGrads,
+  grads: Grads,
   s: Scratch,
 ): void {
   const g = fwd.gpu,

@@ -9,7 +9,7 @@ import { linearForward, matmul } from '../../ops/matmul.ts';
 import { int8Linear, type Int8Weight } from '../../ops/matmul_int8.ts';
 import { addInPlace, geluForward } from '../../ops/elementwise.ts';
 import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../../ops/attention.ts';
-import { ceFinalize, ceStats } from '../../ops/cross_entropy.ts';
+import { LmHead } from '../common/head.ts';
 
 /** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
 export interface Batch {
@@ -60,6 +60,8 @@ export interface ForwardActs {
 
 export class BloomForward {
   readonly slopes: Tensor;
+  /** the LM head, tied to the word embedding */
+  readonly head: LmHead;
   /** training (save) keeps only each block's input and recomputes the block just before its backward (--recompute) */
   recompute = false;
   constructor(
@@ -67,6 +69,7 @@ export class BloomForward {
     readonly w: BloomWeights,
   ) {
     this.slopes = gpu.fromF32(alibiSlopes(w.cfg.nHead), 'alibi:slopes');
+    this.head = new LmHead(gpu, () => w.emb, w.cfg.hiddenSize);
   }
 
   get H(): number {
@@ -288,52 +291,6 @@ export class BloomForward {
         false,
         residual,
       );
-  }
-
-  /** Vocabulary chunks [lo, hi) of the tied LM head, each inside one embedding shard and under `maxElems` logits. */
-  *headChunks(R: number, maxBytes = 64 * 1024 * 1024): Generator<{ shard: number; lo: number; hi: number }> {
-    const cols = Math.max(64, Math.floor(Math.min(maxBytes, this.gpu.maxBinding) / (R * 4)));
-    for (let s = 0; s < this.w.emb.length; s++) {
-      const sh = this.w.emb[s];
-      for (let lo = sh.lo; lo < sh.hi; lo += cols) yield { shard: s, lo, hi: Math.min(sh.hi, lo + cols) };
-    }
-  }
-
-  /** logits[:, lo:hi] = lnf · W[lo:hi]ᵀ into `out` ([R, hi−lo]). */
-  headChunk(lnf: Tensor, R: number, c: { shard: number; lo: number; hi: number }, out: Tensor): void {
-    const sh = this.w.emb[c.shard];
-    const H = this.H;
-    linearForwardRows(this.gpu, lnf, sh.w, undefined, out, R, c.hi - c.lo, H, 0, 0, (c.lo - sh.lo) * H);
-  }
-
-  /**
-   * log p(target) per row over the whole vocabulary; stats [R,3] are kept for a backward pass. With `keep`, when the
-   * whole vocabulary is one chunk, that chunk's logits [R, V] are returned (the caller owns them) so that a backward
-   * need not compute them again; else null.
-   */
-  logprobs(
-    lnf: Tensor,
-    targets: Tensor,
-    R: number,
-    stats: Tensor,
-    logprob: Tensor,
-    onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void,
-    keep = false,
-  ): Tensor | null {
-    let first = true,
-      kept: Tensor | null = null;
-    const chunks = [...this.headChunks(R)];
-    for (const c of chunks) {
-      const logits = this.gpu.tensor(R * (c.hi - c.lo), 'f32', `logits[${c.lo}:${c.hi}]`);
-      this.headChunk(lnf, R, c, logits);
-      ceStats(this.gpu, logits, targets, stats, R, c.hi - c.lo, c.lo, first);
-      onChunk?.(c, logits);
-      if (keep && chunks.length === 1) kept = logits;
-      else logits.destroy();
-      first = false;
-    }
-    ceFinalize(this.gpu, targets, stats, logprob, R);
-    return kept;
   }
 
   /** Frees the ALiBi slopes (the graph's only tensor of its own). */

@@ -4,12 +4,13 @@ import type { BackwardOptions, Batch, TrainingOptions, Trainable, ParamTensor } 
 import type { BloomWeights } from './weights.ts';
 import type { F16Copy } from '../common/weights.ts';
 import { BloomForward } from './forward.ts';
-import { BloomGrads, lossAndBackward } from './backward.ts';
+import { lossAndBackward } from './backward.ts';
+import { Grads } from '../common/backward.ts';
 import type { Gpu } from '../../gpu/runtime.ts';
 
 export class BloomTrainable implements Trainable {
   readonly params: readonly ParamTensor[];
-  readonly grads: BloomGrads;
+  readonly grads: Grads;
   readonly fwd: BloomForward;
   private readonly compute: F16Copy<BloomWeights> | null;
 
@@ -29,7 +30,7 @@ export class BloomTrainable implements Trainable {
     this.fwd = new BloomForward(gpu, this.compute ? this.compute.w : weights);
     this.fwd.recompute = opts.recompute ?? false;
     this.params = weights.tensors();
-    this.grads = new BloomGrads(gpu, weights);
+    this.grads = new Grads(gpu, weights);
   }
 
   lossAndBackward(

@@ -23,6 +23,7 @@ import {
 } from '../causal-lm.ts';
 import { keyInfo } from '../../ops/attention.ts';
 import { tuneMatmuls } from '../../ops/matmul-tune.ts';
+import type { LmHead } from './head.ts';
 
 /** A cache of a family whose attention reads one packed q/k/v buffer per layer ([B, Tmax, row] each). */
 export interface LayerCache extends KVCache {
@@ -38,27 +39,9 @@ export interface Rows {
   Tmax: number;
 }
 
-/** One vocabulary chunk [lo, hi) of the LM head, inside one of its row shards. */
-export interface HeadChunk {
-  shard: number;
-  lo: number;
-  hi: number;
-}
-
-/** What DecoderModel uses of a family's forward graph: the LM head in vocabulary chunks, and its own teardown. */
+/** What DecoderModel uses of a family's forward graph: its LM head, and its own teardown. */
 export interface HeadGraph {
-  headChunks(R: number): Iterable<HeadChunk>;
-  /** logits[:, lo:hi] = x · W[lo:hi]ᵀ into `out` ([R, hi − lo]) */
-  headChunk(x: Tensor, R: number, c: HeadChunk, out: Tensor): void;
-  /** log p(target) per row over the whole vocabulary; `onChunk` sees each chunk's logits before they are freed */
-  logprobs(
-    x: Tensor,
-    targets: Tensor,
-    R: number,
-    stats: Tensor,
-    logprob: Tensor,
-    onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void,
-  ): unknown;
+  readonly head: LmHead;
   /** frees what the graph made for itself (slopes, rotary tables) */
   destroy(): void;
 }
@@ -158,7 +141,7 @@ export abstract class DecoderModel<W extends ModelWeights, F extends HeadGraph, 
     const stats = g.tensor(R * 3, 'f32', 'ce:stats'),
       lp = g.tensor(R, 'f32', 'ce:logprob');
     const pending: Promise<void>[] = [];
-    this.fwd.logprobs(
+    this.fwd.head.logprobs(
       run.x,
       targets,
       R,
@@ -244,9 +227,9 @@ export abstract class DecoderModel<W extends ModelWeights, F extends HeadGraph, 
     g.copy(run.x, last, H, (Tq - 1) * H, 0);
     const norm = this.finalNorm(last, 1);
     const logits = new Float32Array(this.config.vocabSize);
-    for (const c of this.fwd.headChunks(1)) {
+    for (const c of this.fwd.head.chunks(1)) {
       const t = g.tensor(c.hi - c.lo, 'f32', 'gen:logits');
-      this.fwd.headChunk(norm.x, 1, c, t);
+      this.fwd.head.chunk(norm.x, 1, c, t);
       logits.set(await g.readF32(t), c.lo);
       t.destroy();
     }
@@ -276,7 +259,7 @@ export abstract class DecoderModel<W extends ModelWeights, F extends HeadGraph, 
     const tg = g.fromI32(targets, 'score:targets'),
       stats = g.tensor(R * 3, 'f32', 'score:ce'),
       lp = g.tensor(R, 'f32', 'score:logprob');
-    this.fwd.logprobs(norm.x, tg, R, stats, lp);
+    this.fwd.head.logprobs(norm.x, tg, R, stats, lp);
     const out = await g.readF32(lp);
     run.free();
     norm.free();

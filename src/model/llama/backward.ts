@@ -1,171 +1,42 @@
-// Llama / Qwen3 backward graph: mean shifted cross-entropy through the LM head (tied: into the embedding's gradient),
-// the final RMSNorm, every block in reverse (SwiGLU MLP, attention.wgsl's backward, RoPE's transpose with the
+// Llama / Qwen3 backward graph: mean shifted cross-entropy through the LM head (tied: into the embedding's gradient;
+// the loss step and the head in src/model/common/), the final RMSNorm, every block in reverse (SwiGLU MLP, attention.wgsl's backward, RoPE's transpose with the
 // grouped heads' key/value gradients summed, Qwen3's q/k norms) and the embedding scatter. Gradients accumulate
 // until zero().
-import type { Gpu, Tensor } from '../../gpu/runtime.ts';
-import {
-  fp16,
-  readParamTensors,
-  shiftLabels,
-  type BackwardOptions,
-  type Batch,
-  type Gradients,
-  type ParamTensor,
-} from '../causal-lm.ts';
-import { linearBackwardInput, linearBackwardWeight, matmul } from '../../ops/matmul.ts';
+import type { Tensor } from '../../gpu/runtime.ts';
+import { fp16, type BackwardOptions, type Batch } from '../causal-lm.ts';
+import { lossAndBackward as common, type Grads, type LossGraph } from '../common/backward.ts';
+import { linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
 import { rmsnormBackward } from '../../ops/rmsnorm.ts';
 import { embeddingBackward } from '../../ops/embedding.ts';
 import { attentionBackward, attentionBackwardScratch } from '../../ops/attention.ts';
 import { ropeUnpack } from '../../ops/rope.ts';
 import { swigluBackward } from '../../ops/swiglu.ts';
-import { ceBackward } from '../../ops/cross_entropy.ts';
-import { fill } from '../../ops/elementwise.ts';
-import { llamaParameters } from './config.ts';
 import type { BlockActs, ForwardActs, LlamaForward } from './forward.ts';
 import type { Rows } from '../common/model.ts';
-import { EMBED, LM_HEAD, type LlamaWeights } from './weights.ts';
-
-/** f32 gradients laid out as the weights' tensors (same keys and row shards). */
-export class LlamaGrads implements Gradients {
-  readonly tensors: readonly ParamTensor[];
-  private readonly byKey = new Map<string, Tensor>();
-  constructor(
-    readonly gpu: Gpu,
-    readonly w: LlamaWeights,
-  ) {
-    this.tensors = w.tensors().map((p) => {
-      const t = gpu.tensor(p.tensor.numel, 'f32', `grad:${p.key}`);
-      this.byKey.set(p.key, t);
-      return { ...p, tensor: t };
-    });
-    this.zero();
-  }
-
-  get(name: string): Tensor {
-    const t = this.byKey.get(name);
-    if (!t) throw new Error(`no gradient for ${name}`);
-    return t;
-  }
-
-  /** the gradient shards of a vocabulary table, aligned with the weights' shards */
-  shards(name: string): { dw: Tensor; lo: number; hi: number }[] {
-    return (this.w.shards.get(name) ?? []).map((s) => ({
-      dw: this.get(`${name}[${s.lo}:${s.hi}]`),
-      lo: s.lo,
-      hi: s.hi,
-    }));
-  }
-
-  zero(): void {
-    for (const p of this.tensors) fill(this.gpu, p.tensor, 0);
-  }
-
-  read(): Promise<Map<string, Float32Array>> {
-    return readParamTensors(this.gpu, this.tensors, llamaParameters(this.w.cfg));
-  }
-
-  destroy(): void {
-    for (const p of this.tensors) p.tensor.destroy();
-    this.byKey.clear();
-  }
-}
+import { EMBED, LM_HEAD } from './weights.ts';
 
 /** Forward (saving activations), the loss and the backward into `grads` (accumulated). */
-export async function lossAndBackward(
+export function lossAndBackward(
   fwd: LlamaForward,
   batch: Batch,
   labels: Int32Array,
-  grads: LlamaGrads,
+  grads: Grads,
   opts: BackwardOptions = {},
 ): Promise<{ loss: number; nTokens: number }> {
-  const { B, T } = batch;
-  if (labels.length !== B * T) throw new Error(`lossAndBackward: ${labels.length} labels for a ${B}×${T} batch`);
-  const g = fwd.gpu,
-    R = B * T;
-  const targetsHost = shiftLabels(labels, B, T);
-  const nTokens = targetsHost.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
-  const denom = opts.numItems ?? nTokens;
-  const acts = fwd.run(batch, true);
-  const targets = g.fromI32(targetsHost, 'batch:targets');
-  const stats = g.tensor(R * 3, 'f32', 'ce:stats'),
-    lp = g.tensor(R, 'f32', 'ce:logprob');
-  fwd.logprobs(acts.hf, targets, R, stats, lp);
-  const lpRead = g.readF32(lp);
-  lpRead.catch(() => {}); // awaited below
-  if (nTokens > 0) {
-    const dhf = headBackward(fwd, acts, targets, stats, grads, (opts.lossScale ?? 1) / denom);
-    blocksBackward(fwd, acts, dhf, grads, batch);
-  }
-  [targets, stats, lp].forEach((t) => t.destroy());
-  fwd.freeActs(acts);
-  g.flush();
-  const lpHost = await lpRead;
-  let sum = 0;
-  for (let r = 0; r < R; r++) if (targetsHost[r] >= 0) sum -= lpHost[r];
-  await g.check();
-  return { loss: sum / denom, nTokens };
+  const graph: LossGraph<ForwardActs> = {
+    gpu: fwd.gpu,
+    head: fwd.head,
+    forward: () => fwd.run(batch, true),
+    final: (acts) => acts.hf,
+    dHead: grads.shards(fwd.w.cfg.tieWordEmbeddings ? EMBED : LM_HEAD).map((s) => s.dw),
+    f16: fp16(fwd),
+    backward: (acts, dhf) => blocksBackward(fwd, acts, dhf, grads, batch),
+    freeActs: (acts) => fwd.freeActs(acts),
+  };
+  return common(graph, batch, labels, opts);
 }
 
-/** dlogits → d(hf), and the head weight's gradient (the embedding's when tied). */
-function headBackward(
-  fwd: LlamaForward,
-  acts: ForwardActs,
-  targets: Tensor,
-  stats: Tensor,
-  grads: LlamaGrads,
-  scale: number,
-): Tensor {
-  const g = fwd.gpu,
-    R = acts.R,
-    H = fwd.H;
-  const dhf = g.tensor(R * H, 'f32', 'grad:norm');
-  fill(g, dhf, 0);
-  const dHead = grads.shards(fwd.w.cfg.tieWordEmbeddings ? EMBED : LM_HEAD);
-  for (const c of fwd.headChunks(R)) {
-    const Vc = c.hi - c.lo,
-      off = (c.lo - fwd.w.head[c.shard].lo) * H;
-    const logits = g.tensor(R * Vc, 'f32', `logits[${c.lo}:${c.hi}]`),
-      dlogits = g.tensor(R * Vc, 'f32', `dlogits[${c.lo}:${c.hi}]`);
-    fwd.headChunk(acts.hf, R, c, logits);
-    ceBackward(g, logits, targets, stats, dlogits, R, Vc, c.lo, scale);
-    // d(hf)[R,H] += dlogits[R,Vc]·W[lo:hi]; dW[lo:hi] += dlogitsᵀ·hf
-    const W = fwd.w.head[c.shard].w;
-    matmul(g, {
-      a: dlogits,
-      b: W,
-      c: dhf,
-      M: R,
-      N: H,
-      K: Vc,
-      aSm: Vc,
-      aSk: 1,
-      bSk: H,
-      bSn: 1,
-      bOff: off,
-      accumulate: true,
-    });
-    matmul(g, {
-      a: dlogits,
-      b: acts.hf,
-      c: dHead[c.shard].dw,
-      M: Vc,
-      N: H,
-      K: R,
-      aSm: 1,
-      aSk: Vc,
-      bSk: H,
-      bSn: 1,
-      cOff: off,
-      accumulate: true,
-      f16: fp16(fwd),
-    });
-    logits.destroy();
-    dlogits.destroy();
-  }
-  return dhf;
-}
-
-function blocksBackward(fwd: LlamaForward, acts: ForwardActs, dhf: Tensor, grads: LlamaGrads, batch: Batch): void {
+function blocksBackward(fwd: LlamaForward, acts: ForwardActs, dhf: Tensor, grads: Grads, batch: Batch): void {
   const g = fwd.gpu,
     c = fwd.w.cfg,
     R = acts.R,
@@ -215,7 +86,7 @@ function blockBackward(
   acts: ForwardActs,
   s: Rows,
   dres: Tensor,
-  grads: LlamaGrads,
+  grads: Grads,
   x: Record<'dm' | 'dg' | 'du' | 'dh' | 'dctx' | 'dqkv' | 'ds' | 'dq' | 'dk' | 'dv' | 'dq0' | 'dk0', Tensor>,
 ): void {
   const g = fwd.gpu,

@@ -6,13 +6,13 @@ import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { Batch } from '../causal-lm.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormForward } from '../../ops/rmsnorm.ts';
-import { linearForward, matmul } from '../../ops/matmul.ts';
+import { linearForward } from '../../ops/matmul.ts';
 import { int8Linear } from '../../ops/matmul_int8.ts';
 import { addInPlace } from '../../ops/elementwise.ts';
 import { attentionForward, attentionNeedsProbs, keyInfo, type AttnShape } from '../../ops/attention.ts';
 import { ropePack, ropePositions, ropeTable } from '../../ops/rope.ts';
 import { swigluForward } from '../../ops/swiglu.ts';
-import { ceFinalize, ceStats } from '../../ops/cross_entropy.ts';
+import { LmHead } from '../common/head.ts';
 import { ropeInvFreq } from './config.ts';
 import type { LlamaWeights } from './weights.ts';
 import type { Rows } from '../common/model.ts';
@@ -59,6 +59,8 @@ export interface ForwardActs {
 export class LlamaForward {
   /** ALiBi slopes of attention.wgsl, all 0: plain causal attention */
   readonly slopes: Tensor;
+  /** the LM head: lm_head.weight, or the embedding when tied */
+  readonly head: LmHead;
   private readonly invFreq: Float32Array;
   private table: { t: Tensor; P: number } | null = null;
 
@@ -68,6 +70,7 @@ export class LlamaForward {
   ) {
     this.slopes = gpu.fromF32(new Float32Array(w.cfg.nHead), 'llama:slopes');
     this.invFreq = ropeInvFreq(w.cfg);
+    this.head = new LmHead(gpu, () => w.head, w.cfg.hiddenSize);
   }
 
   get H(): number {
@@ -202,56 +205,6 @@ export class LlamaForward {
       int8Linear(this.gpu, { X, w: q8, Y, M, threshold: this.w.int8!.threshold });
       if (residual) addInPlace(this.gpu, Y, residual, M * N);
     } else linearForward(this.gpu, X, this.w.get(name), undefined, Y, M, N, K, false, residual);
-  }
-
-  /** Vocabulary chunks [lo, hi) of the LM head, each inside one shard and under `maxBytes` of logits. */
-  *headChunks(R: number, maxBytes = 64 * 1024 * 1024): Generator<{ shard: number; lo: number; hi: number }> {
-    const cols = Math.max(64, Math.floor(Math.min(maxBytes, this.gpu.maxBinding) / (R * 4)));
-    const head = this.w.head;
-    for (let s = 0; s < head.length; s++)
-      for (let lo = head[s].lo; lo < head[s].hi; lo += cols)
-        yield { shard: s, lo, hi: Math.min(head[s].hi, lo + cols) };
-  }
-
-  /** logits[:, lo:hi] = hf · W[lo:hi]ᵀ into `out` ([R, hi − lo]). */
-  headChunk(hf: Tensor, R: number, c: { shard: number; lo: number; hi: number }, out: Tensor): void {
-    const sh = this.w.head[c.shard],
-      H = this.H;
-    matmul(this.gpu, {
-      a: hf,
-      b: sh.w,
-      c: out,
-      M: R,
-      N: c.hi - c.lo,
-      K: H,
-      aSm: H,
-      aSk: 1,
-      bSk: 1,
-      bSn: H,
-      cSm: c.hi - c.lo,
-      bOff: (c.lo - sh.lo) * H,
-    });
-  }
-
-  /** log p(target) per row over the whole vocabulary (stats [R, 3] kept for a backward). */
-  logprobs(
-    hf: Tensor,
-    targets: Tensor,
-    R: number,
-    stats: Tensor,
-    logprob: Tensor,
-    onChunk?: (c: { lo: number; hi: number }, logits: Tensor) => void,
-  ): void {
-    let first = true;
-    for (const c of this.headChunks(R)) {
-      const logits = this.gpu.tensor(R * (c.hi - c.lo), 'f32', `logits[${c.lo}:${c.hi}]`);
-      this.headChunk(hf, R, c, logits);
-      ceStats(this.gpu, logits, targets, stats, R, c.hi - c.lo, c.lo, first);
-      onChunk?.(c, logits);
-      logits.destroy();
-      first = false;
-    }
-    ceFinalize(this.gpu, targets, stats, logprob, R);
   }
 
   freeActs(a: ForwardActs): void {

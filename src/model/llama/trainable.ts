@@ -4,13 +4,14 @@
 import type { Gpu } from '../../gpu/runtime.ts';
 import type { BackwardOptions, Batch, ParamTensor, Trainable, TrainingOptions } from '../causal-lm.ts';
 import { LlamaForward } from './forward.ts';
-import { LlamaGrads, lossAndBackward } from './backward.ts';
+import { lossAndBackward } from './backward.ts';
+import { Grads } from '../common/backward.ts';
 import type { LlamaWeights } from './weights.ts';
 import type { F16Copy } from '../common/weights.ts';
 
 export class LlamaTrainable implements Trainable {
   readonly params: readonly ParamTensor[];
-  readonly grads: LlamaGrads;
+  readonly grads: Grads;
   readonly fwd: LlamaForward;
   private readonly compute: F16Copy<LlamaWeights> | null;
 
@@ -29,7 +30,7 @@ export class LlamaTrainable implements Trainable {
     this.compute = opts.fp16 ? weights.f16Copy() : null;
     this.fwd = new LlamaForward(gpu, this.compute ? this.compute.w : weights);
     this.params = weights.tensors();
-    this.grads = new LlamaGrads(gpu, weights);
+    this.grads = new Grads(gpu, weights);
   }
 
   lossAndBackward(
