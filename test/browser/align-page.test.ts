@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { unzipSync } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
-import { launchPage, workerDiag } from '../helpers/browser.ts';
+import { launchPage, pageSuite } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
 import type { StaticServer } from '../../src/cli/serve.ts';
 import { openCheckpoint } from '../../src/model/checkpoint.ts';
@@ -20,7 +20,7 @@ describe('browser: the align flow of the page (nano-bloomz, a few steps)', funct
   this.timeout(600000);
   let server: StaticServer, browser: Browser, page: Page;
   let logs: string[] = [];
-  const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
+  const { why, waitFor } = pageSuite(() => ({ server, browser, page, logs }), 25);
 
   before(async () => {
     ({ server, browser, page, logs } = await launchPage(
@@ -32,18 +32,6 @@ describe('browser: the align flow of the page (nano-bloomz, a few steps)', funct
     const res = await page.goto(new URL('index.html', server.url).href);
     assert.ok(res?.ok(), `GET index.html: HTTP ${res?.status()}`);
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function waitFor(what: string, fn: () => unknown, timeout: number): Promise<void> {
-    try {
-      await page.waitForFunction(fn, null, { timeout });
-    } catch (e) {
-      throw new Error(`${what}: ${(e as Error).message.split('\n')[0]}\n${await workerDiag(page)}${why()}`);
-    }
-  }
 
   it('evaluates, aligns, evaluates again, compares and downloads the tuned checkpoint', async () => {
     await waitFor('the GPU', () => (window as any).instructalign?.adapter, 60000);

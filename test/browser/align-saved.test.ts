@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { launchPage, workerDiag } from '../helpers/browser.ts';
+import { launchPage, pageSuite } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
 import type { StaticServer } from '../../src/cli/serve.ts';
 
@@ -16,7 +16,7 @@ describe('browser: the tuned model saved in OPFS survives a reload (nano-bloomz,
   this.timeout(600000);
   let server: StaticServer, browser: Browser, page: Page;
   let logs: string[] = [];
-  const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
+  const { why, waitFor } = pageSuite(() => ({ server, browser, page, logs }), 25);
 
   before(async () => {
     ({ server, browser, page, logs } = await launchPage(
@@ -24,18 +24,6 @@ describe('browser: the tuned model saved in OPFS survives a reload (nano-bloomz,
       { viewport: { width: 1100, height: 900 } },
     ));
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function waitFor(what: string, fn: () => unknown, timeout: number): Promise<void> {
-    try {
-      await page.waitForFunction(fn, null, { timeout });
-    } catch (e) {
-      throw new Error(`${what}: ${(e as Error).message.split('\n')[0]}\n${await workerDiag(page)}${why()}`);
-    }
-  }
   /** opens the page and waits for the GPU and the saved-alignment check */
   async function open(): Promise<string> {
     const res = await page.goto(new URL('index.html', server.url).href);

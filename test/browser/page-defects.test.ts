@@ -14,7 +14,7 @@ import {
   QUIET_FLAGS,
   WEBGPU_FLAGS,
   recordLogs,
-  workerDiag,
+  pageSuite,
 } from '../helpers/browser.ts';
 import { FIXTURES, REPO } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
@@ -47,7 +47,7 @@ describe('browser: the page (defects found in a real browser, accessibility, pho
   this.timeout(300000);
   let server: StaticServer, browser: Browser, page: Page;
   let logs: string[] = [];
-  const why = () => `\n--- page log ---\n${logs.slice(-25).join('\n')}`;
+  const { why, waitFor } = pageSuite(() => ({ server, browser, page, logs }), 25);
 
   before(async () => {
     ({ server, browser, page, logs } = await launchPage(
@@ -64,18 +64,6 @@ describe('browser: the page (defects found in a real browser, accessibility, pho
     );
     assert.doesNotMatch(await text(page, '#status'), /^error/, why());
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function waitFor(what: string, fn: () => unknown, timeout = 120000): Promise<void> {
-    try {
-      await page.waitForFunction(fn, null, { timeout });
-    } catch (e) {
-      throw new Error(`${what}: ${(e as Error).message.split('\n')[0]}\n${await workerDiag(page)}${why()}`);
-    }
-  }
   const modelSettled = () => /^(loaded|could not)/.test(document.getElementById('model-status')!.textContent ?? '');
   const runSettled = () => /^(done|error|cancelled)/.test(document.getElementById('run-status')!.textContent ?? '');
   const evaluateCalls = () => logs.filter((l) => /evaluate starts/.test(l)).length;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { launchPage, workerDiag } from '../helpers/browser.ts';
+import { launchPage, pageSuite } from '../helpers/browser.ts';
 import { REPO } from '../helpers/gpu.ts';
 import type { StaticServer } from '../../src/cli/serve.ts';
 
@@ -18,7 +18,7 @@ describe('browser: the page state machine (model switch, cancel, double clicks, 
   this.timeout(600000);
   let server: StaticServer, browser: Browser, page: Page;
   let logs: string[] = [];
-  const why = () => `\n--- page log ---\n${logs.slice(-30).join('\n')}`;
+  const { why, waitFor } = pageSuite(() => ({ server, browser, page, logs }), 30);
   const text = async (sel: string) => (await page.textContent(sel)) ?? '';
   /** worker calls of `name` started so far (the worker's trace lines) */
   const calls = (name: string) => logs.filter((l) => l.includes(`: ${name} starts`)).length;
@@ -38,18 +38,6 @@ describe('browser: the page state machine (model switch, cancel, double clicks, 
     await waitFor('the GPU', () => (window as any).instructalign?.adapter, 60000);
     await waitFor('the saved check', () => document.getElementById('saved-status')!.textContent, 30000);
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function waitFor(what: string, fn: () => unknown, timeout = 120000): Promise<void> {
-    try {
-      await page.waitForFunction(fn, null, { timeout });
-    } catch (e) {
-      throw new Error(`${what}: ${(e as Error).message.split('\n')[0]}\n${await workerDiag(page)}${why()}`);
-    }
-  }
   const idle = () => waitFor('the page to be idle', () => !(window as any).instructalign.busy);
   const alignEnded = () =>
     waitFor('the alignment', () =>

@@ -142,6 +142,34 @@ export async function launchPage(
   return { server, browser, page, logs: recordLogs(page) };
 }
 
+/**
+ * The page suites' shared part (call it in the `describe` body): an `after` hook that closes what `launchPage`
+ * opened, `why()` (the last `tail` lines of the page's log, for a failure message) and `waitFor(what, fn, timeout)`,
+ * page.waitForFunction whose failure names what was awaited, the worker's diag() and the page's log. `get` returns
+ * the suite's launchPage result, which its own `before` sets.
+ */
+export function pageSuite(
+  get: () => { server?: StaticServer; browser?: Browser; page?: Page; logs: string[] },
+  tail = 25,
+): { why(): string; waitFor(what: string, fn: () => unknown, timeout?: number): Promise<void> } {
+  after(async () => {
+    const { browser, server } = get();
+    await browser?.close();
+    await server?.close();
+  });
+  const why = () => `\n--- page log ---\n${get().logs.slice(-tail).join('\n')}`;
+  async function waitFor(what: string, fn: () => unknown, timeout = 120000): Promise<void> {
+    const { page } = get();
+    if (!page) throw new Error(`${what}: the page did not open (see the before hook's error)`);
+    try {
+      await page.waitForFunction(fn, null, { timeout });
+    } catch (e) {
+      throw new Error(`${what}: ${(e as Error).message.split('\n')[0]}\n${await workerDiag(page)}${why()}`);
+    }
+  }
+  return { why, waitFor };
+}
+
 /** Whether this Chromium gives WebGPU an adapter in a page (a clear reason when not). */
 export async function webgpuAdapter(page: Page): Promise<{ ok: true; info: string } | { ok: false; reason: string }> {
   return page.evaluate(async () => {
