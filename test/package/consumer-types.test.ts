@@ -5,11 +5,12 @@
 // merge with full WebGPU types where a project has them (TypeScript 7's lib.dom, @webgpu/types).
 // TypeScript 7 (npm typescript@7, native) is not a dependency: set INSTRUCTALIGN_TSC7 to its tsc to check it too.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from '../helpers/gpu.ts';
+import { buildPackage } from '../helpers/package.ts';
 
 const NODE_CONSUMER = `import { createRuntime, RequestError, type TrainRequest, type EvaluateRequest } from 'instructalign';
 const rt = await createRuntime({ log: () => {} });
@@ -35,7 +36,7 @@ describe('package: declarations for consumers', function () {
   this.timeout(300000);
   let dir: string;
   before(() => {
-    execFileSync(process.execPath, [join(REPO, 'build.mjs'), 'types'], { cwd: REPO, stdio: 'ignore' });
+    buildPackage(); // dist/types, with the rest of the package (once for all the package tests)
     dir = mkdtempSync(join(tmpdir(), 'ia-consumer-'));
     mkdirSync(join(dir, 'node_modules'));
     symlinkSync(REPO, join(dir, 'node_modules/instructalign'));

@@ -3,11 +3,12 @@
 // strict nodenext TypeScript consumer of both entries, and the README's "Use from code" examples run/type-checked
 // against the installed package. Also what ships: declarations, the default model and data, nothing twice.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { packPackage } from '../helpers/package.ts';
 
 const REPO = join(import.meta.dirname, '../..');
 const TSC = join(REPO, 'node_modules/typescript/bin/tsc');
@@ -90,21 +91,12 @@ describe('the npm package (pack, install into an empty project, use)', function 
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ia-pack-'));
-    execFileSync(process.execPath, [join(REPO, 'build.mjs')], { cwd: REPO, stdio: 'ignore' });
-    const packDir = join(dir, 'pack');
-    mkdirSync(packDir);
-    // --ignore-scripts: prepack would build again
-    const out = execFileSync(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', packDir], {
-      cwd: REPO,
-      encoding: 'utf8',
-      shell: process.platform === 'win32',
-    });
-    const info = JSON.parse(out)[0];
+    const info = packPackage();
     files = info.files;
     tgzBytes = info.size;
     const project = join(dir, 'consumer');
     mkdirSync(project);
-    consumerProject(project, join(packDir, info.filename));
+    consumerProject(project, info.tgz);
     const r = run(NPM, ['ci', '--offline', '--no-audit', '--no-fund'], project);
     assert.equal(r.code, 0, `npm ci --offline of the tarball failed:\n${r.err}`);
   });

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM, QUIET_FLAGS, WEBGPU_FLAGS, recordLogs } from '../helpers/browser.ts';
 import { staticServer } from '../../src/cli/serve.ts';
+import { packPackage } from '../helpers/package.ts';
 
 const REPO = join(import.meta.dirname, '../..');
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const MAIN = `import { startRuntime, formatDuration } from 'instructalign/web';
 const out = document.getElementById('out');
@@ -54,16 +54,9 @@ describe('package: a web page bundled from the packed tarball (esbuild, Vite) ru
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ia-webconsumer-'));
-    const packed = JSON.parse(
-      execFileSync(NPM, ['pack', '--json', '--pack-destination', dir], {
-        cwd: REPO,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }),
-    )[0];
     const pkg = join(dir, 'app/node_modules/instructalign');
     mkdirSync(pkg, { recursive: true });
-    execFileSync('tar', ['xzf', join(dir, packed.filename), '-C', pkg, '--strip-components=1']);
+    execFileSync('tar', ['xzf', packPackage().tgz, '-C', pkg, '--strip-components=1']);
     // the package's dependencies, as an install would bring them (the declarations name some of their types)
     const deps = Object.keys(JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).dependencies ?? {});
     for (const dep of deps) {
