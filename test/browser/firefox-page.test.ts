@@ -6,17 +6,19 @@
 // policy picks different reductions (Chromium's SwiftShader has subgroups, wgpu offers none), so the float sums
 // differ in their last bits (measured: max 2e-6 relative on SwiftShader, docs/drivers.md), never in a label.
 // Also checked for real: wgpu offers no `subgroups`, the policy turns them off, no compiled variant needs them, and
-// every variant the page compiled passed Naga (the worker checks each module's compilation info).
+// every variant the page compiled passed Naga (the worker checks each module's compilation info). Then the worker's
+// selftest (forward, KV-cached generation, every gradient, two AdamW steps against the HuggingFace fixtures, as
+// test/browser/selftest-worker.test.ts runs it in Chromium) in Firefox on both fixtures: the training kernels too.
 // Needs Firefox ≥ 141 (ESR 153 from Debian's bookworm-security: `apt-get update && apt-get install -y firefox-esr`;
 // ESR 140 refuses WebGPU in release builds). Vulkan driver: SwiftShader (Chromium's), or INSTRUCTALIGN_VULKAN=lavapipe.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser as PBrowser } from 'puppeteer-core';
+import type { Browser as PBrowser, Page as PPage } from 'puppeteer-core';
 import { chromium, type Browser } from 'playwright-core';
 import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS } from '../helpers/browser.ts';
-import { FIXTURES, REPO, compare } from '../helpers/gpu.ts';
+import { FIXTURE_NAMES, FIXTURES, REPO, compare } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { lavapipeIcdCandidates } from '../../src/gpu/device.ts';
 import { preprocess, requiredFeatures } from '../../src/gpu/wgsl.ts';
@@ -131,7 +133,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
     it.skip('skipped: the Firefox lane needs INSTRUCTALIGN_FIREFOX=1 and firefox-esr ≥ 141 (`.ci/lane firefox`)');
     return;
   }
-  let server: StaticServer, firefox: PBrowser | undefined, chrome: Browser | undefined;
+  let server: StaticServer, firefox: PBrowser | undefined, chrome: Browser | undefined, ffPage: PPage | undefined;
   let ff: PageRun, cr: PageRun;
   const firefoxLog: string[] = [];
 
@@ -172,7 +174,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
         `${FIREFOX} is ${version}: Firefox before 141 (ESR 140) refuses WebGPU in release builds; ` +
           '`apt-get update && apt-get install -y firefox-esr` gives ESR 153 (bookworm-security)',
       );
-    const page = await firefox.newPage();
+    const page = (ffPage = await firefox.newPage());
     page.on('console', (m) => firefoxLog.push(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => firefoxLog.push(`[pageerror] ${(e as Error).message}`));
     await page.goto(new URL('index.html', server.url).href);
@@ -243,4 +245,41 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
     const strip = (r: ResultsJson) => ({ ...r, created: '', model: { ...r.model, adapter: '' } });
     assert.deepEqual(strip(ff.results), strip(cr.results));
   });
+  for (const name of FIXTURE_NAMES)
+    it(`Firefox: the worker's selftest on ${name} (forward, generation, gradients, AdamW vs HuggingFace)`, async function () {
+      if (!ffPage) {
+        console.log('      (skipped: Firefox did not start above)');
+        this.skip();
+      }
+      const t0 = Date.now();
+      const checks: { check: string; maxAbs: number; pass: boolean }[] = await ffPage.evaluate(async (name) => {
+        const rt = await (window as any).instructalign.ready;
+        const files = new Map<string, Blob>();
+        for (const f of [
+          'config.json',
+          'tokenizer.json',
+          'model.safetensors',
+          'reference.json',
+          'reference.safetensors',
+        ]) {
+          const res = await fetch(`/fixtures/${name}/${f}`);
+          if (!res.ok) throw new Error(`${f}: HTTP ${res.status}`);
+          files.set(`${name}/${f}`, await res.blob());
+        }
+        return rt.selftest(files);
+      }, name);
+      const failed = checks.filter((c) => !c.pass);
+      assert.deepEqual(failed, [], JSON.stringify(failed));
+      assert.ok(checks.length >= 13, `${checks.length} checks`);
+      const kernels: PageRun['kernels'] = await ffPage.evaluate(async () =>
+        ((await (window as any).instructalign.ready) as any).kernels(),
+      );
+      for (const { shader, defines } of kernels.pipelines) {
+        const needs = requiredFeatures(preprocess(SHADERS[shader], defines, shader));
+        assert.ok(!needs.includes('subgroups'), `${shader}.wgsl ${JSON.stringify(defines)} needs ${needs}`);
+      }
+      console.log(
+        `      ${checks.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${kernels.pipelines.length} variants compiled by Naga so far`,
+      );
+    });
 });
