@@ -1,36 +1,19 @@
-// Llama / Qwen3 set up for training (CausalLM.training): the f32 master weights the optimizer updates, gradients
-// laid out like them, and the loss with its backward. Under fp16 the forward and backward read a compute copy whose
-// matrices and vocabulary tables are packed f16 (refreshed from the master by synced()); RMSNorm weights are shared.
+// Llama / Qwen3 set up for training (CausalLM.training; the bookkeeping in src/model/common/trainable.ts): LlamaForward
+// on the master or the f16 compute copy (RMSNorm weights shared), and this family's loss step (backward.ts).
 import type { Gpu } from '../../gpu/runtime.ts';
-import type { BackwardOptions, Batch, ParamTensor, Trainable, TrainingOptions } from '../causal-lm.ts';
+import type { BackwardOptions, Batch, TrainingOptions } from '../causal-lm.ts';
+import { TrainableModel } from '../common/trainable.ts';
 import { LlamaForward } from './forward.ts';
 import { lossAndBackward } from './backward.ts';
-import { Grads } from '../common/backward.ts';
 import type { LlamaWeights } from './weights.ts';
-import type { F16Copy } from '../common/weights.ts';
 
-export class LlamaTrainable implements Trainable {
-  readonly params: readonly ParamTensor[];
-  readonly grads: Grads;
-  readonly fwd: LlamaForward;
-  private readonly compute: F16Copy<LlamaWeights> | null;
-
-  constructor(
-    readonly gpu: Gpu,
-    readonly weights: LlamaWeights,
-    opts: TrainingOptions,
-    private readonly onDestroy: () => void = () => {},
-  ) {
-    if (weights.dtype !== 'f32' || weights.int8w.size)
-      throw new Error(
-        `training needs f32 weights; this model is loaded as ${weights.int8w.size ? 'int8' : weights.dtype}: ` +
-          'reload it with f32 weights',
-      );
-    if (opts.recompute) throw new Error(`--recompute is not implemented for ${weights.cfg.modelType} models`);
-    this.compute = opts.fp16 ? weights.f16Copy() : null;
-    this.fwd = new LlamaForward(gpu, this.compute ? this.compute.w : weights);
-    this.params = weights.tensors();
-    this.grads = new Grads(gpu, weights);
+export class LlamaTrainable extends TrainableModel<LlamaWeights, LlamaForward> {
+  constructor(gpu: Gpu, weights: LlamaWeights, opts: TrainingOptions, onDestroy?: () => void) {
+    const graph = (w: LlamaWeights) => {
+      if (opts.recompute) throw new Error(`--recompute is not implemented for ${weights.cfg.modelType} models`);
+      return new LlamaForward(gpu, w);
+    };
+    super(gpu, weights, opts, graph, onDestroy);
   }
 
   lossAndBackward(
@@ -39,16 +22,5 @@ export class LlamaTrainable implements Trainable {
     opts?: BackwardOptions,
   ): Promise<{ loss: number; nTokens: number }> {
     return lossAndBackward(this.fwd, batch, labels, this.grads, opts);
-  }
-
-  synced(): void {
-    this.compute?.sync();
-  }
-
-  destroy(): void {
-    this.grads.destroy();
-    this.compute?.destroy();
-    this.fwd.destroy();
-    this.onDestroy();
   }
 }
