@@ -362,33 +362,39 @@ class NodeRuntime implements InstructAlignRuntime {
         saveBest = false;
       const started = Date.now();
       const meter = new TrainMeter();
-      const logs = await runTrainer(this.rt, o, resume, {
-        log: this.log,
-        defaultPairs: dataPath(DEFAULT_PAIRS),
-        shouldStop: () => !!opts.signal?.aborted,
-        onStart: (full, step) => {
-          steps = full.steps;
-          first = step;
-          saveBest = !!full.saveBest;
-        },
-        onStep: (s) => {
-          const done = s.step - first;
-          const etaSeconds = ((Date.now() - started) / 1000 / done) * (steps - s.step);
-          meter.add(s);
-          if (s.eval_loss !== undefined) meter.evalLoss = s.eval_loss;
-          opts.onProgress?.({
-            step: s.step,
-            steps,
-            loss: s.loss,
-            smoothedLoss: meter.loss,
-            lr: s.lr,
-            tokensPerSecond: meter.tokensPerSecond,
-            ...(meter.evalLoss !== undefined ? { evalLoss: meter.evalLoss } : {}),
-            etaSeconds,
-            log: s,
-          });
-        },
-      });
+      const before = this.loadedModel();
+      let logs: Awaited<ReturnType<typeof runTrainer>>;
+      try {
+        logs = await runTrainer(this.rt, o, resume, {
+          log: this.log,
+          defaultPairs: dataPath(DEFAULT_PAIRS),
+          shouldStop: () => !!opts.signal?.aborted,
+          onStart: (full, step) => {
+            steps = full.steps;
+            first = step;
+            saveBest = !!full.saveBest;
+          },
+          onStep: (s) => {
+            const done = s.step - first;
+            const etaSeconds = ((Date.now() - started) / 1000 / done) * (steps - s.step);
+            meter.add(s);
+            if (s.eval_loss !== undefined) meter.evalLoss = s.eval_loss;
+            opts.onProgress?.({
+              step: s.step,
+              steps,
+              loss: s.loss,
+              smoothedLoss: meter.loss,
+              lr: s.lr,
+              tokensPerSecond: meter.tokensPerSecond,
+              ...(meter.evalLoss !== undefined ? { evalLoss: meter.evalLoss } : {}),
+              etaSeconds,
+              log: s,
+            });
+          },
+        });
+      } finally {
+        this.afterTraining(before, o.out);
+      }
       return {
         logs,
         checkpoint: join(o.out, 'checkpoint'),
@@ -396,6 +402,32 @@ class NodeRuntime implements InstructAlignRuntime {
         stopped: !!opts.signal?.aborted,
       };
     });
+  }
+
+  /** the model on the GPU, or null */
+  private loadedModel(): unknown {
+    try {
+      return this.rt.loaded;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * After train(): the trainer loaded its starting checkpoint into this runtime and trained it in place, so the
+   * weights now loaded are the run's, not the files loaded last. They are recorded as changed (info().files.changed),
+   * as the browser worker does after align: an evaluation then records what it scored and never passes for (or
+   * reuses the predictions of) the untrained files (fingerprint.ts).
+   */
+  private afterTraining(before: unknown, out: string): void {
+    const now = this.loadedModel();
+    if (now === before) return; // the run failed before loading its model: nothing changed
+    if (!now) {
+      this.modelInfo = null;
+      return;
+    }
+    this.rt.weightsChanged(`trained in place by train() (run folder ${out})`);
+    this.modelInfo = { name: join(out, 'checkpoint'), dtype: 'f32' };
   }
 
   /** Frees the GPU once the calls already made have ended (stop a long one with its signal); later calls are refused. */

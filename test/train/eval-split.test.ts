@@ -139,6 +139,18 @@ describe('train --eval-split / --eval-steps / --save-best (bloom-tiny fixture)',
       assert.equal(seen[1].evalLoss, full[2].eval_loss);
       assert.ok(seen.every((p) => Number.isFinite(p.smoothedLoss) && p.tokensPerSecond > 0));
       assert.equal(seen[0].smoothedLoss, seen[0].loss, 'the first smoothed loss is the first loss');
+      // train() leaves the trained weights loaded: they are recorded as changed (not as bloom-tiny's files, which an
+      // evaluation's fingerprint would then have claimed), and evaluate() scores them under the run's checkpoint name
+      // (it said "load a model first")
+      const info = await rt.info();
+      assert.match(info.files.changed ?? '', /^trained in place by train\(\)/);
+      const res = await rt.evaluate({ data: 'nusax', langs: ['eng'], limit: 1, prompts: [1] });
+      assert.equal(res.model.model, r.checkpoint);
+      assert.equal(res.model.files?.changed, info.files.changed);
+      const text = [`${EN[3]} ${YO[3]}`];
+      const trained = await rt.score(text);
+      await rt.loadModel(r.checkpoint);
+      assert.deepEqual(await rt.score(text), trained, 'the weights left loaded are the checkpoint’s');
     } finally {
       await rt.dispose();
     }
