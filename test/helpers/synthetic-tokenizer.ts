@@ -1,5 +1,6 @@
 // A synthetic BLOOM-size tokenizer.json (250,680 tokens, ~250k merges, ~14 MB), generated in-process (the real one
-// is not shipped): test/tokenizer/load-time.test.ts loads it, bench/tokenizer-load.bench.ts times the load.
+// is not shipped): test/tokenizer/load-time.test.ts loads it, bench/tokenizer-load.bench.ts times the load; and
+// bloomTokenizerJSON, the same file's frame around any vocab and merges (test/tokenizer/tokenizer.test.ts).
 import { loadWasm } from '../../src/wasm/load.ts';
 import { randInt } from './rng.ts';
 
@@ -33,9 +34,37 @@ export async function syntheticBloomTokenizer(): Promise<string> {
   }
   const vocab: Record<string, number> = {};
   toks.forEach((t, i) => (vocab[t] = i));
-  return JSON.stringify({
+  return JSON.stringify(
+    bloomTokenizerJSON(vocab, merges, {
+      type: 'ByteLevel',
+      add_prefix_space: true,
+      trim_offsets: false,
+      use_regex: true,
+    }),
+  );
+}
+
+/** BLOOM's pre-tokenizer: its Split regex (no whitespace or listed punctuation inside a piece), then ByteLevel. */
+const BLOOM_SPLIT = {
+  type: 'Split',
+  pattern: { Regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+' },
+  behavior: 'Isolated',
+  invert: false,
+};
+export const BYTELEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
+
+/**
+ * A BLOOM-kind tokenizer.json around the given vocab and merges: its 4 special tokens as added tokens, its
+ * pre-tokenizer and ByteLevel decoder, a BPE model; `postProcessor` as given (BLOOM's file has ByteLevel's).
+ */
+export function bloomTokenizerJSON(
+  vocab: Record<string, number>,
+  merges: unknown[],
+  postProcessor: unknown = null,
+): any {
+  return {
     version: '1.0',
-    added_tokens: toks.slice(0, 4).map((content, id) => ({
+    added_tokens: ['<unk>', '<s>', '</s>', '<pad>'].map((content, id) => ({
       id,
       content,
       single_word: false,
@@ -45,14 +74,8 @@ export async function syntheticBloomTokenizer(): Promise<string> {
       special: true,
     })),
     normalizer: null,
-    pre_tokenizer: {
-      type: 'Sequence',
-      pretokenizers: [
-        { type: 'Split', pattern: { Regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+' }, behavior: 'Isolated', invert: false },
-        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
-      ],
-    },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [BLOOM_SPLIT, BYTELEVEL] },
+    post_processor: postProcessor,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE',
@@ -65,5 +88,5 @@ export async function syntheticBloomTokenizer(): Promise<string> {
       vocab,
       merges,
     },
-  });
+  };
 }

@@ -6,48 +6,10 @@ import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 import { Tokenizer } from '../../src/wasm/tokenizer.ts';
 import { loadWasm } from '../../src/wasm/load.ts';
 import { randInt } from '../helpers/rng.ts';
+import { bloomTokenizerJSON, BYTELEVEL } from '../helpers/synthetic-tokenizer.ts';
 
 const HF_CONFIG = { clean_up_tokenization_spaces: false }; // BLOOM's tokenizer_config.json
 const read = (p: string) => readFileSync(p, 'utf8');
-const SPLIT = {
-  type: 'Split',
-  pattern: { Regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+' },
-  behavior: 'Isolated',
-  invert: false,
-};
-const BYTELEVEL = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false };
-
-/** A BLOOM-kind tokenizer.json around the given vocab and merges. */
-function bloomJSON(vocab: Record<string, number>, merges: unknown[]): any {
-  return {
-    version: '1.0',
-    added_tokens: ['<unk>', '<s>', '</s>', '<pad>'].map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: 'Sequence', pretokenizers: [SPLIT, BYTELEVEL] },
-    post_processor: null,
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      vocab,
-      merges,
-    },
-  };
-}
-
 /**
  * A tokenizer that merges every piece of the given texts into ONE token: the vocab holds every substring of
  * each text (in byte-level chars) and the merges every way to split one, so pre-tokenizer pieces become
@@ -71,7 +33,7 @@ async function pieceRevealingJSON(texts: string[]): Promise<any> {
       }
     }
   }
-  return bloomJSON(
+  return bloomTokenizerJSON(
     vocab,
     [...merges.values()].sort((x, y) => x[0].length + x[1].length - y[0].length - y[1].length),
   );
