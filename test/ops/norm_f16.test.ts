@@ -11,7 +11,7 @@
 //   to the implementation): |Δgelu| ≤ 0.5·|x|·(2.7U + 4U) + 3U·|gelu(x)| + 2⁻²⁴, stated as 4U·|x| + 3U·|y| + 2⁻²⁴;
 //   gelu′ likewise ≤ 6U·(1 + x²) + 2⁻²⁴ for |x| ≤ 16 (clamped there: gelu′ is 1 or 0 in f16 beyond).
 import assert from 'node:assert/strict';
-import { getGpu } from '../helpers/gpu.ts';
+import { getGpu, REPO } from '../helpers/gpu.ts';
 import { rng } from '../helpers/rng.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
 import { layernormBackward, layernormForward } from '../../src/ops/layernorm.ts';
@@ -19,6 +19,11 @@ import { rmsnormBackward, rmsnormForward } from '../../src/ops/rmsnorm.ts';
 import { geluBackward, geluForward } from '../../src/ops/elementwise.ts';
 import { linearForward } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
+import { Runtime } from '../../src/host/runtime.ts';
+import type { PolicyOverrides } from '../../src/gpu/policy.ts';
+import { makeTinyQwen3 } from '../helpers/tiny-qwen3.ts';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const U = 2 ** -11;
 const SUB = 2 ** -24;
@@ -359,4 +364,50 @@ describe('f16 arithmetic in LayerNorm, RMSNorm and GELU (shader-f16)', () => {
     assert.equal(gpu.policy.layernorm.f16, true, 'shader-f16: on by default');
     assert.equal(gpu.policy.gelu.f16, true);
   });
+
+  // Whole models with --dtype f16: the mean log-probs of a few texts with every f16 kernel (matmul, norms, GELU)
+  // against f32 math on the same f16 weights (policy f16 'off') and against f16 matmuls only (norm/GELU kernels off).
+  // Bound 5e-3 nats per token (the f16 matmul's own tolerance in matmul_f16.test.ts), measured values printed.
+  for (const family of ['nano-bloomz', 'tiny Qwen3'] as const)
+    it(`${family} --dtype f16: mean log-probs with f16 norms${family === 'nano-bloomz' ? ' and GELU' : ''} within 5e-3 of f32 math`, async () => {
+      const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
+      const dir = family === 'nano-bloomz' ? join(REPO, 'models/nano-bloomz') : await makeTinyQwen3();
+      const runs: Record<string, PolicyOverrides> = {
+        f32: { f16: 'off' },
+        matmul: { layernorm: { f16: false }, gelu: { f16: false } },
+        all: {},
+      };
+      const scores: Record<string, number[]> = {};
+      const built: Record<string, string[]> = {};
+      try {
+        for (const [k, policy] of Object.entries(runs)) {
+          const rt = await Runtime.create({ log: () => {}, policy });
+          try {
+            await rt.loadModel({ path: dir, dtype: 'f16' });
+            scores[k] = await rt.scoreTexts(texts);
+            built[k] = rt.gpu.pipelines
+              .built()
+              .filter((p) => p.defines.F16 || p.defines.GELU16)
+              .map((p) => `${p.shader}${p.defines.GELU16 ? '+GELU16' : ''}`);
+          } finally {
+            rt.dispose();
+          }
+        }
+      } finally {
+        if (family !== 'nano-bloomz') rmSync(dir, { recursive: true, force: true });
+      }
+      assert.deepEqual([built.f32, built.matmul], [[], []], 'no f16 norm/GELU kernel when they are off');
+      const want = family === 'nano-bloomz' ? ['layernorm', 'matmul_f16+GELU16'] : ['rmsnorm'];
+      assert.deepEqual([...new Set(built.all)].sort(), want, 'the f16 kernels the model ran');
+      const d = (a: string, b: string) => Math.max(...scores[a].map((v, i) => Math.abs(v - scores[b][i])));
+      for (let i = 0; i < texts.length; i++)
+        assert.ok(
+          Math.abs(scores.all[i] - scores.f32[i]) <= 5e-3,
+          `${texts[i]}: f32 math ${scores.f32[i]}, f16 math ${scores.all[i]}`,
+        );
+      console.log(
+        `      max |Δ mean log-prob|: all f16 vs f32 math ${d('all', 'f32').toExponential(2)}, f16 matmul only vs f32 ` +
+          `${d('matmul', 'f32').toExponential(2)}, all f16 vs f16 matmul only ${d('all', 'matmul').toExponential(2)}`,
+      );
+    });
 });

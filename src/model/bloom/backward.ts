@@ -56,6 +56,7 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     R,
     H,
     false,
+    fwd.f16,
   );
   const s = {
     dg: g.tensor(R * 4 * H, 'f32', 'grad:g'),
@@ -94,6 +95,7 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     R,
     H,
     false,
+    fwd.f16,
   );
   embeddingBackward(g, batch.ids, demb, grads.shards(EMBED), H);
   [dres, dlnf, ...Object.values(s)].forEach((t) => t.destroy());
@@ -139,7 +141,7 @@ function blockBackward(
     true,
     fp16(fwd),
   );
-  geluBackward(g, a.h4, s.dg, s.dh4, R * 4 * H);
+  geluBackward(g, a.h4, s.dg, s.dh4, R * 4 * H, false, fwd.f16);
   linearBackwardWeight(
     g,
     s.dh4,
@@ -165,6 +167,7 @@ function blockBackward(
     R,
     H,
     true,
+    fwd.f16,
   );
   // attention: x1 = x + Wd·Attn(Wqkv·ln1 + bqkv) + bd
   linearBackwardInput(g, dres, w('self_attention.dense.weight'), s.dctx, R, H, H);
@@ -215,5 +218,6 @@ function blockBackward(
     R,
     H,
     true,
+    fwd.f16,
   );
 }

@@ -76,6 +76,14 @@ export class BloomForward {
     return this.w.cfg.hiddenSize;
   }
 
+  /**
+   * f16 weights (`--dtype f16`, or `--fp16`'s compute copy): LayerNorm and GELU (forward and backward) take their
+   * f16-arithmetic kernels where the policy has them (shader-f16 devices; docs/drivers.md)
+   */
+  get f16(): boolean {
+    return this.w.dtype === 'f16';
+  }
+
   blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor, keep: AttnKeep = 'none'): BlockActs {
     const g = this.gpu,
       H = this.H,
@@ -122,6 +130,7 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
+      this.f16,
     );
     const blocks: BlockActs[] = [];
     const recompute = save && this.recompute;
@@ -147,7 +156,18 @@ export class BloomForward {
     }
     const lnf = g.tensor(R * H, 'f32', 'lnf'),
       lnfS = g.tensor(R * 2, 'f32', 'lnf:stats');
-    layernormForward(g, x, this.w.get('ln_f.weight'), this.w.get('ln_f.bias'), lnf, lnfS, R, H, cfg.layerNormEpsilon);
+    layernormForward(
+      g,
+      x,
+      this.w.get('ln_f.weight'),
+      this.w.get('ln_f.bias'),
+      lnf,
+      lnfS,
+      R,
+      H,
+      cfg.layerNormEpsilon,
+      this.f16,
+    );
     if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
     for (const t of ping) if (t !== x) t.destroy();
     const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS, recompute };
@@ -201,6 +221,7 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
+      this.f16,
     );
     const qkv = qkvCache ?? a.qkv;
     if (qkvCache && s.B > 1 && !this.int8(p + 'self_attention.query_key_value')) {
@@ -252,13 +273,14 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
+      this.f16,
     );
     if (fuseGelu && !this.int8(p + 'mlp.dense_h_to_4h')) {
       // inference: GELU in the matmul's epilogue (the pre-activation is only kept for a backward)
       linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.g, R, 4 * H, H, true);
     } else {
       this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
-      geluForward(g, a.h4, a.g, R * 4 * H);
+      geluForward(g, a.h4, a.g, R * 4 * H, this.f16);
     }
     this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1); // out = x1 + MLP (residual fused)
   }

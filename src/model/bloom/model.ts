@@ -41,7 +41,8 @@ export class BloomModel extends DecoderModel<BloomWeights, BloomForward, BloomTr
     const lnf = g.tensor(R * H, 'f32', 'gen:lnf'),
       st = g.tensor(R * 2, 'f32', 'gen:lnfstats');
     const w = this.weights;
-    layernormForward(g, x, w.get('ln_f.weight'), w.get('ln_f.bias'), lnf, st, R, H, this.config.layerNormEpsilon);
+    const eps = this.config.layerNormEpsilon;
+    layernormForward(g, x, w.get('ln_f.weight'), w.get('ln_f.bias'), lnf, st, R, H, eps, this.fwd.f16);
     return { x: lnf, free: () => [lnf, st].forEach((t) => t.destroy()) };
   }
 
@@ -56,7 +57,7 @@ export class BloomModel extends DecoderModel<BloomWeights, BloomForward, BloomTr
     const st = g.tensor(R * 2, 'f32', 'gen:lnstats');
     embeddingForward(g, ids, w.emb, emb, R, H);
     const [lnW, lnB] = ['weight', 'bias'].map((k) => w.get(`word_embeddings_layernorm.${k}`));
-    layernormForward(g, emb, lnW, lnB, x, st, R, H, cfg.layerNormEpsilon);
+    layernormForward(g, emb, lnW, lnB, x, st, R, H, cfg.layerNormEpsilon, this.fwd.f16);
     const a = this.fwd.blockActs(R, s.B, s.Tq, s.Tk, 'gen', x);
     let out = g.tensor(R * H, 'f32', 'gen:out');
     for (let l = 0; l < cfg.nLayer; l++) {

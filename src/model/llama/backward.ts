@@ -56,6 +56,7 @@ function blocksBackward(fwd: LlamaForward, acts: ForwardActs, dhf: Tensor, grads
     R,
     H,
     false,
+    fwd.f16,
   );
   const s: Rows = { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T };
   const t = (n: number, name: string) => g.tensor(n, 'f32', `grad:${name}`);
@@ -119,6 +120,7 @@ function blockBackward(
     R,
     H,
     true,
+    fwd.f16,
   );
   // attention: x1 = x + Wo·Attn(rope(norm(Wq·h1)), rope(norm(Wk·h1)), Wv·h1)
   linearBackwardInput(g, dres, w('self_attn.o_proj.weight'), x.dctx, R, H, QD);
@@ -149,6 +151,7 @@ function blockBackward(
       R * c.nHead,
       D,
       false,
+      fwd.f16,
     );
     rmsnormBackward(
       g,
@@ -161,6 +164,7 @@ function blockBackward(
       R * c.nKVHead,
       D,
       false,
+      fwd.f16,
     );
   } else {
     ropeUnpack(g, x.dqkv, fwd.rope(s.Tmax), acts.pos, x.dq, x.dk, x.dv, shape);
@@ -171,5 +175,17 @@ function blockBackward(
   linearBackwardInput(g, dq, w('self_attn.q_proj.weight'), x.dh, R, QD, H);
   linearBackwardInput(g, dk, w('self_attn.k_proj.weight'), x.dh, R, KD, H, true);
   linearBackwardInput(g, x.dv, w('self_attn.v_proj.weight'), x.dh, R, KD, H, true);
-  rmsnormBackward(g, a.x, w('input_layernorm.weight'), a.s1, x.dh, dres, dw('input_layernorm.weight'), R, H, true);
+  rmsnormBackward(
+    g,
+    a.x,
+    w('input_layernorm.weight'),
+    a.s1,
+    x.dh,
+    dres,
+    dw('input_layernorm.weight'),
+    R,
+    H,
+    true,
+    fwd.f16,
+  );
 }

@@ -77,6 +77,14 @@ export class LlamaForward {
     return this.w.cfg.hiddenSize;
   }
 
+  /**
+   * f16 weights (`--dtype f16`, or `--fp16`'s compute copy): RMSNorm (forward and backward) take their
+   * f16-arithmetic kernels where the policy has them (shader-f16 devices; docs/drivers.md)
+   */
+  get f16(): boolean {
+    return this.w.dtype === 'f16';
+  }
+
   /** The (cos, sin) table for positions below P (grown in steps of 256, kept until destroy()). */
   rope(P: number): Tensor {
     if (!this.table || this.table.P < P) {
@@ -156,7 +164,7 @@ export class LlamaForward {
   finalNorm(x: Tensor, R: number): { hf: Tensor; hfS: Tensor } {
     const hf = this.gpu.tensor(R * this.H, 'f32', 'norm'),
       hfS = this.gpu.tensor(R, 'f32', 'norm:rstd');
-    rmsnormForward(this.gpu, x, this.w.get('model.norm.weight'), hf, hfS, R, this.H, this.w.cfg.rmsNormEps);
+    rmsnormForward(this.gpu, x, this.w.get('model.norm.weight'), hf, hfS, R, this.H, this.w.cfg.rmsNormEps, this.f16);
     return { hf, hfS };
   }
 
@@ -173,15 +181,15 @@ export class LlamaForward {
       eps = c.rmsNormEps,
       p = `model.layers.${l}.`;
     const w = (n: string) => this.w.get(p + n);
-    rmsnormForward(g, x, w('input_layernorm.weight'), a.h1, a.s1, R, H, eps);
+    rmsnormForward(g, x, w('input_layernorm.weight'), a.h1, a.s1, R, H, eps, this.f16);
     this.linear(a.h1, `${p}self_attn.q_proj.weight`, a.q, R, c.nHead * D, H);
     this.linear(a.h1, `${p}self_attn.k_proj.weight`, a.k, R, c.nKVHead * D, H);
     this.linear(a.h1, `${p}self_attn.v_proj.weight`, a.v, R, c.nKVHead * D, H);
     let q = a.q,
       k = a.k;
     if (c.qkNorm) {
-      rmsnormForward(g, a.q, w('self_attn.q_norm.weight'), a.qn!, a.qs!, R * c.nHead, D, eps);
-      rmsnormForward(g, a.k, w('self_attn.k_norm.weight'), a.kn!, a.ks!, R * c.nKVHead, D, eps);
+      rmsnormForward(g, a.q, w('self_attn.q_norm.weight'), a.qn!, a.qs!, R * c.nHead, D, eps, this.f16);
+      rmsnormForward(g, a.k, w('self_attn.k_norm.weight'), a.kn!, a.ks!, R * c.nKVHead, D, eps, this.f16);
       q = a.qn!;
       k = a.kn!;
     }
@@ -191,7 +199,7 @@ export class LlamaForward {
     const f16 = this.w.dtype === 'f16';
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, this.attnShape(s), a.lse, { f16 });
     this.linear(a.ctx, `${p}self_attn.o_proj.weight`, a.x1, R, H, c.nHead * D, x); // x1 = x + attention
-    rmsnormForward(g, a.x1, w('post_attention_layernorm.weight'), a.h2, a.s2, R, H, eps);
+    rmsnormForward(g, a.x1, w('post_attention_layernorm.weight'), a.h2, a.s2, R, H, eps, this.f16);
     this.linear(a.h2, `${p}mlp.gate_proj.weight`, a.g, R, c.intermediateSize, H);
     this.linear(a.h2, `${p}mlp.up_proj.weight`, a.u, R, c.intermediateSize, H);
     swigluForward(g, a.g, a.u, a.m, R * c.intermediateSize);
