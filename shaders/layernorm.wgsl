@@ -14,11 +14,20 @@ enable f16;
 // backward's rstd·(dy·γ − mean(g) − x̂·mean(g·x̂)) are f16 arithmetic on f16-rounded operands (docs/drivers.md).
 fn affine(xh: f32, g: f32, b: f32) -> f32 { return f32(f16(xh) * f16(g) + f16(b)); }
 fn affine4(xh: vec4f, g: vec4f, b: vec4f) -> vec4f { return vec4f(vec4<f16>(xh) * vec4<f16>(g) + vec4<f16>(b)); }
+// dy (which carries --fp16's loss scale) and the row means past f16's range (or NaN) give +inf, as matmul_f16.wgsl
+// does: WGSL leaves such a conversion indeterminate, and dynamic loss scaling must see the overflow (skipped step)
+fn h(v: f32) -> f16 { return f16(clamp(v, -65504.0, 65504.0)); }
+// +inf (a function argument, not a constant expression: a constant inf would be a shader-creation error)
+fn as_f32(bits: u32) -> f32 { return bitcast<f32>(bits); }
+fn h4(v: vec4f) -> vec4<f16> { return vec4<f16>(clamp(v, vec4f(-65504.0), vec4f(65504.0))); }
 fn dnorm(rstd: f32, dy: f32, g: f32, xh: f32, mg: f32, mgx: f32) -> f32 {
-  return f32(f16(rstd) * (f16(dy) * f16(g) - f16(mg) - f16(xh) * f16(mgx)));
+  let d = f32(h(rstd) * (h(dy) * h(g) - h(mg) - h(xh) * h(mgx)));
+  return select(as_f32(0x7f800000u), d, abs(dy) <= 65504.0 && abs(mg) <= 65504.0 && abs(mgx) <= 65504.0);
 }
 fn dnorm4(rstd: f32, dy: vec4f, g: vec4f, xh: vec4f, mg: f32, mgx: f32) -> vec4f {
-  return vec4f(f16(rstd) * (vec4<f16>(dy) * vec4<f16>(g) - f16(mg) - vec4<f16>(xh) * f16(mgx)));
+  let d = vec4f(h(rstd) * (h4(dy) * h4(g) - h(mg) - h4(xh) * h(mgx)));
+  let ok = (abs(dy) <= vec4f(65504.0)) & vec4<bool>(abs(mg) <= 65504.0 && abs(mgx) <= 65504.0);
+  return select(vec4f(as_f32(0x7f800000u)), d, ok);
 }
 //#else
 fn affine(xh: f32, g: f32, b: f32) -> f32 { return xh * g + b; }

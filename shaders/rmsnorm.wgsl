@@ -24,7 +24,15 @@ enable f16;
 // row sum stay f32; x̂ = x·rstd (f32) is rounded to f16 and multiplied by f16(γ) in f16, as HF's f16 LlamaRMSNorm does
 // (`weight * hidden_states.to(float16)`); the backward's rstd·(dy·γ − x̂·mean(g·x̂)) is f16 arithmetic too.
 fn scale(xh: f32, g: f32) -> f32 { return f32(f16(xh) * f16(g)); }
-fn dnorm(rs: f32, dy: f32, g: f32, xh: f32, m: f32) -> f32 { return f32(f16(rs) * (f16(dy) * f16(g) - f16(xh) * f16(m))); }
+// dy (which carries --fp16's loss scale) or the row mean past f16's range (or NaN) gives +inf, as matmul_f16.wgsl
+// does: WGSL leaves such a conversion indeterminate, and dynamic loss scaling must see the overflow (skipped step)
+fn h(v: f32) -> f16 { return f16(clamp(v, -65504.0, 65504.0)); }
+// +inf (a function argument, not a constant expression: a constant inf would be a shader-creation error)
+fn as_f32(bits: u32) -> f32 { return bitcast<f32>(bits); }
+fn dnorm(rs: f32, dy: f32, g: f32, xh: f32, m: f32) -> f32 {
+  let d = f32(h(rs) * (h(dy) * h(g) - h(xh) * h(m)));
+  return select(as_f32(0x7f800000u), d, abs(dy) <= 65504.0 && abs(m) <= 65504.0);
+}
 //#else
 fn scale(xh: f32, g: f32) -> f32 { return xh * g; }
 fn dnorm(rs: f32, dy: f32, g: f32, xh: f32, m: f32) -> f32 { return rs * (dy * g - xh * m); }

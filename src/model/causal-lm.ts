@@ -266,7 +266,9 @@ export function nextTokenTargets(b: Batch): Int32Array {
 /**
  * Whether a backward runs under --fp16: its forward reads the f16 compute copy (training refuses f16 masters, so f16
  * weights under a backward are that copy). Its weight gradients' products then take f16 arithmetic too where the
- * device's policy has it (src/ops/matmul.ts f16Applies; the input gradients get it from the f16 weights).
+ * device's policy has it (src/ops/matmul.ts f16Applies; the input gradients get it from the f16 weights). For any
+ * forward (inference with --dtype f16 too), f16 weights select the f16 LayerNorm/RMSNorm/GELU kernels where the policy
+ * has them (src/ops/layernorm.ts f16NormDefines).
  */
 export function fp16(fwd: { readonly w: { readonly dtype: string } }): boolean {
   return fwd.w.dtype === 'f16';

@@ -56,7 +56,7 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     R,
     H,
     false,
-    fwd.f16,
+    fp16(fwd),
   );
   const s = {
     dg: g.tensor(R * 4 * H, 'f32', 'grad:g'),
@@ -95,7 +95,7 @@ function blocksBackward(fwd: BloomForward, acts: ForwardActs, dlnf: Tensor, grad
     R,
     H,
     false,
-    fwd.f16,
+    fp16(fwd),
   );
   embeddingBackward(g, batch.ids, demb, grads.shards(EMBED), H);
   [dres, dlnf, ...Object.values(s)].forEach((t) => t.destroy());
@@ -141,7 +141,7 @@ function blockBackward(
     true,
     fp16(fwd),
   );
-  geluBackward(g, a.h4, s.dg, s.dh4, R * 4 * H, false, fwd.f16);
+  geluBackward(g, a.h4, s.dg, s.dh4, R * 4 * H, false, fp16(fwd));
   linearBackwardWeight(
     g,
     s.dh4,
@@ -167,7 +167,7 @@ function blockBackward(
     R,
     H,
     true,
-    fwd.f16,
+    fp16(fwd),
   );
   // attention: x1 = x + Wd·Attn(Wqkv·ln1 + bqkv) + bd
   linearBackwardInput(g, dres, w('self_attention.dense.weight'), s.dctx, R, H, H);
@@ -218,6 +218,6 @@ function blockBackward(
     R,
     H,
     true,
-    fwd.f16,
+    fp16(fwd),
   );
 }

@@ -1,6 +1,7 @@
 // BLOOM forward graph (BloomForCausalLM as HF computes it, docs/bloom.md) on the GPU: embeddings → LN → blocks
 // (LN, fused QKV, ALiBi attention, dense, residual, LN, MLP with GELU, residual) → ln_f → tied LM head,
 // the head evaluated in vocabulary chunks into log-softmax statistics (full logits only on request).
+import { fp16 } from '../causal-lm.ts';
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
@@ -76,14 +77,6 @@ export class BloomForward {
     return this.w.cfg.hiddenSize;
   }
 
-  /**
-   * f16 weights (`--dtype f16`, or `--fp16`'s compute copy): LayerNorm and GELU (forward and backward) take their
-   * f16-arithmetic kernels where the policy has them (shader-f16 devices; docs/drivers.md)
-   */
-  get f16(): boolean {
-    return this.w.dtype === 'f16';
-  }
-
   blockActs(R: number, B: number, Tq: number, Tk: number, tag: string, x?: Tensor, keep: AttnKeep = 'none'): BlockActs {
     const g = this.gpu,
       H = this.H,
@@ -130,7 +123,7 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
-      this.f16,
+      fp16(this),
     );
     const blocks: BlockActs[] = [];
     const recompute = save && this.recompute;
@@ -166,7 +159,7 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
-      this.f16,
+      fp16(this),
     );
     if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
     for (const t of ping) if (t !== x) t.destroy();
@@ -221,7 +214,7 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
-      this.f16,
+      fp16(this),
     );
     const qkv = qkvCache ?? a.qkv;
     if (qkvCache && s.B > 1 && !this.int8(p + 'self_attention.query_key_value')) {
@@ -273,14 +266,14 @@ export class BloomForward {
       R,
       H,
       cfg.layerNormEpsilon,
-      this.f16,
+      fp16(this),
     );
     if (fuseGelu && !this.int8(p + 'mlp.dense_h_to_4h')) {
       // inference: GELU in the matmul's epilogue (the pre-activation is only kept for a backward)
       linearForward(g, a.ln2, w('mlp.dense_h_to_4h.weight'), w('mlp.dense_h_to_4h.bias'), a.g, R, 4 * H, H, true);
     } else {
       this.linear(a.ln2, p + 'mlp.dense_h_to_4h', a.h4, R, 4 * H, H);
-      geluForward(g, a.h4, a.g, R * 4 * H, this.f16);
+      geluForward(g, a.h4, a.g, R * 4 * H, fp16(this));
     }
     this.linear(a.g, p + 'mlp.dense_4h_to_h', out, R, H, 4 * H, a.x1); // out = x1 + MLP (residual fused)
   }

@@ -7,7 +7,7 @@ import { bloomParameters } from './config.ts';
 import type { BloomWeights } from './weights.ts';
 import { BloomForward } from './forward.ts';
 import { BloomTrainable } from './trainable.ts';
-import type { Batch, TrainingOptions } from '../causal-lm.ts';
+import { fp16, type Batch, type TrainingOptions } from '../causal-lm.ts';
 import { DecoderModel, type LayerCache, type Rows, type Run } from '../common/model.ts';
 import { layernormForward } from '../../ops/layernorm.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
@@ -42,7 +42,7 @@ export class BloomModel extends DecoderModel<BloomWeights, BloomForward, BloomTr
       st = g.tensor(R * 2, 'f32', 'gen:lnfstats');
     const w = this.weights;
     const eps = this.config.layerNormEpsilon;
-    layernormForward(g, x, w.get('ln_f.weight'), w.get('ln_f.bias'), lnf, st, R, H, eps, this.fwd.f16);
+    layernormForward(g, x, w.get('ln_f.weight'), w.get('ln_f.bias'), lnf, st, R, H, eps, fp16(this.fwd));
     return { x: lnf, free: () => [lnf, st].forEach((t) => t.destroy()) };
   }
 
@@ -57,7 +57,7 @@ export class BloomModel extends DecoderModel<BloomWeights, BloomForward, BloomTr
     const st = g.tensor(R * 2, 'f32', 'gen:lnstats');
     embeddingForward(g, ids, w.emb, emb, R, H);
     const [lnW, lnB] = ['weight', 'bias'].map((k) => w.get(`word_embeddings_layernorm.${k}`));
-    layernormForward(g, emb, lnW, lnB, x, st, R, H, cfg.layerNormEpsilon, this.fwd.f16);
+    layernormForward(g, emb, lnW, lnB, x, st, R, H, cfg.layerNormEpsilon, fp16(this.fwd));
     const a = this.fwd.blockActs(R, s.B, s.Tq, s.Tk, 'gen', x);
     let out = g.tensor(R * H, 'f32', 'gen:out');
     for (let l = 0; l < cfg.nLayer; l++) {

@@ -56,7 +56,7 @@ function blocksBackward(fwd: LlamaForward, acts: ForwardActs, dhf: Tensor, grads
     R,
     H,
     false,
-    fwd.f16,
+    fp16(fwd),
   );
   const s: Rows = { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T };
   const t = (n: number, name: string) => g.tensor(n, 'f32', `grad:${name}`);
@@ -120,7 +120,7 @@ function blockBackward(
     R,
     H,
     true,
-    fwd.f16,
+    fp16(fwd),
   );
   // attention: x1 = x + Wo·Attn(rope(norm(Wq·h1)), rope(norm(Wk·h1)), Wv·h1)
   linearBackwardInput(g, dres, w('self_attn.o_proj.weight'), x.dctx, R, H, QD);
@@ -151,7 +151,7 @@ function blockBackward(
       R * c.nHead,
       D,
       false,
-      fwd.f16,
+      fp16(fwd),
     );
     rmsnormBackward(
       g,
@@ -164,7 +164,7 @@ function blockBackward(
       R * c.nKVHead,
       D,
       false,
-      fwd.f16,
+      fp16(fwd),
     );
   } else {
     ropeUnpack(g, x.dqkv, fwd.rope(s.Tmax), acts.pos, x.dq, x.dk, x.dv, shape);
@@ -186,6 +186,6 @@ function blockBackward(
     R,
     H,
     true,
-    fwd.f16,
+    fp16(fwd),
   );
 }

@@ -3,7 +3,7 @@
 // with grouped-query heads, causal attention, o_proj + residual, RMSNorm, SwiGLU MLP + residual) → final RMSNorm →
 // LM head (tied or untied) in vocabulary chunks into log-softmax statistics.
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
-import type { Batch } from '../causal-lm.ts';
+import { fp16, type Batch } from '../causal-lm.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 import { rmsnormForward } from '../../ops/rmsnorm.ts';
 import { linearForward } from '../../ops/matmul.ts';
@@ -75,14 +75,6 @@ export class LlamaForward {
 
   get H(): number {
     return this.w.cfg.hiddenSize;
-  }
-
-  /**
-   * f16 weights (`--dtype f16`, or `--fp16`'s compute copy): RMSNorm (forward and backward) take their
-   * f16-arithmetic kernels where the policy has them (shader-f16 devices; docs/drivers.md)
-   */
-  get f16(): boolean {
-    return this.w.dtype === 'f16';
   }
 
   /** The (cos, sin) table for positions below P (grown in steps of 256, kept until destroy()). */
@@ -164,7 +156,7 @@ export class LlamaForward {
   finalNorm(x: Tensor, R: number): { hf: Tensor; hfS: Tensor } {
     const hf = this.gpu.tensor(R * this.H, 'f32', 'norm'),
       hfS = this.gpu.tensor(R, 'f32', 'norm:rstd');
-    rmsnormForward(this.gpu, x, this.w.get('model.norm.weight'), hf, hfS, R, this.H, this.w.cfg.rmsNormEps, this.f16);
+    rmsnormForward(this.gpu, x, this.w.get('model.norm.weight'), hf, hfS, R, this.H, this.w.cfg.rmsNormEps, fp16(this));
     return { hf, hfS };
   }
 
@@ -181,15 +173,15 @@ export class LlamaForward {
       eps = c.rmsNormEps,
       p = `model.layers.${l}.`;
     const w = (n: string) => this.w.get(p + n);
-    rmsnormForward(g, x, w('input_layernorm.weight'), a.h1, a.s1, R, H, eps, this.f16);
+    rmsnormForward(g, x, w('input_layernorm.weight'), a.h1, a.s1, R, H, eps, fp16(this));
     this.linear(a.h1, `${p}self_attn.q_proj.weight`, a.q, R, c.nHead * D, H);
     this.linear(a.h1, `${p}self_attn.k_proj.weight`, a.k, R, c.nKVHead * D, H);
     this.linear(a.h1, `${p}self_attn.v_proj.weight`, a.v, R, c.nKVHead * D, H);
     let q = a.q,
       k = a.k;
     if (c.qkNorm) {
-      rmsnormForward(g, a.q, w('self_attn.q_norm.weight'), a.qn!, a.qs!, R * c.nHead, D, eps, this.f16);
-      rmsnormForward(g, a.k, w('self_attn.k_norm.weight'), a.kn!, a.ks!, R * c.nKVHead, D, eps, this.f16);
+      rmsnormForward(g, a.q, w('self_attn.q_norm.weight'), a.qn!, a.qs!, R * c.nHead, D, eps, fp16(this));
+      rmsnormForward(g, a.k, w('self_attn.k_norm.weight'), a.kn!, a.ks!, R * c.nKVHead, D, eps, fp16(this));
       q = a.qn!;
       k = a.kn!;
     }
@@ -199,7 +191,7 @@ export class LlamaForward {
     const f16 = this.w.dtype === 'f16';
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, this.attnShape(s), a.lse, { f16 });
     this.linear(a.ctx, `${p}self_attn.o_proj.weight`, a.x1, R, H, c.nHead * D, x); // x1 = x + attention
-    rmsnormForward(g, a.x1, w('post_attention_layernorm.weight'), a.h2, a.s2, R, H, eps, this.f16);
+    rmsnormForward(g, a.x1, w('post_attention_layernorm.weight'), a.h2, a.s2, R, H, eps, fp16(this));
     this.linear(a.h2, `${p}mlp.gate_proj.weight`, a.g, R, c.intermediateSize, H);
     this.linear(a.h2, `${p}mlp.up_proj.weight`, a.u, R, c.intermediateSize, H);
     swigluForward(g, a.g, a.u, a.m, R * c.intermediateSize);
