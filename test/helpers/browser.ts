@@ -68,12 +68,19 @@ export async function workerDiag(page: Page): Promise<string> {
   }
 }
 
-/** `node build.mjs web`: gen + the worker/page bundles, without the Node CLI */
+let webBuilt = false;
+/**
+ * `node build.mjs web`: gen + the worker/page bundles, without the Node CLI; once per test process (every browser
+ * suite calls it; the sources do not change during a run, and a rebuild while another suite's page loads would
+ * rewrite the files it is reading)
+ */
 export function buildWeb(): void {
+  if (webBuilt) return;
   execFileSync(process.execPath, [join(REPO, 'build.mjs'), 'web'], {
     cwd: REPO,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  webBuilt = true;
 }
 
 export interface BrowserPage {
