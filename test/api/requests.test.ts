@@ -208,7 +208,12 @@ describe('request layer: the Node runtime (bloom-tiny)', () => {
     await refused(rt.score([null] as never), 'texts[0]', /must be a string, got null/);
     await refused(rt.score(['a b c'], null as never), 'the request', /score: the request must be an object/);
     await refused(rt.score(['a b c'], { batchSize: '8' } as never), 'batchSize', /must be a number, got "8"/);
-    await refused(rt.score(['a b c'], { groupSize: 2 } as never), 'groupSize', /not an option of score/);
+    await refused(
+      rt.score(['a b c'], { batchsize: 2 } as never),
+      'batchsize',
+      /not an option of score \(did you mean batchSize\?\)/,
+    );
+    await refused(rt.score(['a b c'], { groupSize: 0 }), 'groupSize', /must be a positive integer, got 0/);
     await refused(rt.generate(null as never), 'prompt', /generate: prompt must be a non-empty text/);
     await refused(rt.generate('Hello', null as never), 'the request', /must be an object/);
     await refused(rt.generate('Hello', { maxNewTokens: Number.NaN }), 'maxNewTokens', /must be a number, got NaN/);

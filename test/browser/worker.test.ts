@@ -140,7 +140,8 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     const bad: [string, unknown[]][] = [
       ['score', ['Hello world']],
       ['score', [['Hello world', null]]],
-      ['score', [['Hello world'], { groupSize: 2 }]],
+      ['score', [['Hello world'], { batchsize: 2 }]],
+      ['score', [['Hello world'], { groupSize: 1.5 }]],
       ['score', [['Hello world'], { batchSize: 0 }]],
       ['score', [['Hello world'], { maxLength: 1 }]],
       ['score', [['Hello world', 'a']]],
