@@ -214,7 +214,8 @@ const ENABLE_FEATURES: Record<string, string> = { subgroups: 'subgroups', f16: '
  */
 export function requiredFeatures(code: string): string[] {
   const out = new Set<string>();
-  for (const m of code.matchAll(/^\s*enable\s+([\w\s,]+);/gm))
+  // the prologue holds every enable on one line ("enable f16; enable subgroups; const …"): each after ^ or a ';'
+  for (const m of code.matchAll(/(?<=^|;)\s*enable\s+([\w\s,]+);/gm))
     for (const ext of m[1].split(',').map((x) => x.trim()))
       if (ext) out.add(ENABLE_FEATURES[ext] ?? `(unknown extension ${ext})`);
   return [...out];

@@ -89,5 +89,10 @@ describe(`Naga (naga-wasm ${nagaVersion}): every shader variant`, function () {
     assert.deepEqual(requiredFeatures('enable subgroups; const BLK: u32 = 2u;\nfn f() {}'), ['subgroups']);
     assert.deepEqual(requiredFeatures('enable f16, subgroups;\n'), ['shader-f16', 'subgroups']);
     assert.deepEqual(requiredFeatures('// enable f16;\nfn f() {}'), []);
+    // two hoisted enables share the prologue line (a layernorm variant with F16 and SUBGROUPS)
+    assert.deepEqual(requiredFeatures('enable f16; enable subgroups; const D4: u32 = 2u;\n'), [
+      'shader-f16',
+      'subgroups',
+    ]);
   });
 });
