@@ -11,6 +11,10 @@
 // forward entries attention_probs(4) (NOPROBS) and attention_flash compute q·k and p·v as f16 products summed in f32
 // lanes; q is scaled by 1/sqrt(D) before it is rounded to f16 (keeps the products in range); the running max, the sum
 // of the exponentials, exp() and the output accumulators stay f32 (docs/shaders.md: why and the error bounds).
+// f16 range: a value past ±65504 (or NaN) cannot be rounded to f16 (WGSL leaves that result indeterminate), and a
+// q·k product of in-range halves may still overflow. So every conversion clamps and notes an out-of-range value, the
+// largest |q·scale| and |k| seen are kept, and where a value was out of range or max|q·scale|·max|k| > 65504 (no
+// product can overflow otherwise: p ≤ 1) the invocation's rows (the workgroup's keys in flash) get ctx = NaN.
 //#if F16
 enable f16;
 //#endif
@@ -24,6 +28,24 @@ struct Params {
   D: u32,         // head dim
   scale: f32,     // 1/sqrt(D)
 }
+
+//#if F16
+const F16_MAX = 65504.0;
+var<private> fits = true;          // every value converted so far was within f16's finite range
+var<private> qmax = vec4f(0.0);    // largest |q·scale| per lane
+var<private> kmax = vec4f(0.0);    // largest |k| per lane
+fn h16(v: vec4f) -> vec4<f16> {
+  fits = fits & all(abs(v) <= vec4f(F16_MAX));
+  return vec4<f16>(clamp(v, vec4f(-F16_MAX), vec4f(F16_MAX)));
+}
+fn hq(v: vec4f) -> vec4<f16> { qmax = max(qmax, abs(v)); return h16(v); }
+fn hk(v: vec4f) -> vec4<f16> { kmax = max(kmax, abs(v)); return h16(v); }
+fn max4(v: vec4f) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
+// whether no conversion or q·k product of this invocation can have left f16's range (kmax_all: the keys' bound)
+fn f16_ok(kmax_all: f32) -> bool { return fits && max4(qmax) * kmax_all <= F16_MAX; }
+// NaN from its bits (bit 31 of Tk is never set: it keeps this from being a constant, which may not be NaN)
+fn f16_nan() -> f32 { return bitcast<f32>(0x7fc00000u | (params.Tk & 0x80000000u)); }
+//#endif
 
 //#if ROWWISE
 // ROWWISE (chosen by src/ops/attention.ts on SwiftShader when D is a multiple of 4 and ≤ 128; D4 = D/4 is a define):
@@ -64,7 +86,7 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
   let qb = qkv4(b, qi, n, 0u, NH);
 //#if F16
 //#unroll d D4
-  let q$d = vec4<f16>(qkv[qb + $du] * scale);
+  let q$d = hq(qkv[qb + $du] * scale);
   var o$d = vec4f(0.0);
 //#endunroll
 //#else
@@ -84,7 +106,7 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
       var acc = vec4f(0.0);
 //#if F16
 //#unroll d D4
-      acc += vec4f(q$d * vec4<f16>(qkv[kj + $du]));
+      acc += vec4f(q$d * hk(qkv[kj + $du]));
 //#endunroll
       s = dot(acc, vec4f(1.0)) + slope * info.y;
 //#else
@@ -100,7 +122,7 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
 //#if F16
       let eh = f16(e);
 //#unroll d D4
-      o$d = o$d * c + vec4f(eh * vec4<f16>(qkv[kj + D4 + $du]));
+      o$d = o$d * c + vec4f(eh * h16(qkv[kj + D4 + $du]));
 //#endunroll
 //#else
 //#unroll d D4
@@ -114,7 +136,11 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
     probs[row + j] = s;
 //#endif
   }
+//#if F16
+  let inv = select(select(1.0 / l, 0.0, l == 0.0), f16_nan(), !f16_ok(max4(kmax)));  // f16 range: header
+//#else
   let inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+//#endif
 //#if NOPROBS
 //#else
   for (var j = 0u; j <= last; j++) {
@@ -152,8 +178,8 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
   let qb2 = qkv4(b, qpos.z, n, 0u, NH); let qb3 = qkv4(b, qpos.w, n, 0u, NH);
 //#if F16
 //#unroll d D4
-  let q0_$d = vec4<f16>(qkv[qb0 + $du] * scale); let q1_$d = vec4<f16>(qkv[qb1 + $du] * scale);
-  let q2_$d = vec4<f16>(qkv[qb2 + $du] * scale); let q3_$d = vec4<f16>(qkv[qb3 + $du] * scale);
+  let q0_$d = hq(qkv[qb0 + $du] * scale); let q1_$d = hq(qkv[qb1 + $du] * scale);
+  let q2_$d = hq(qkv[qb2 + $du] * scale); let q3_$d = hq(qkv[qb3 + $du] * scale);
   var o0_$d = vec4f(0.0); var o1_$d = vec4f(0.0); var o2_$d = vec4f(0.0); var o3_$d = vec4f(0.0);
 //#endunroll
 //#else
@@ -175,7 +201,7 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
       var a0 = vec4f(0.0); var a1 = vec4f(0.0); var a2 = vec4f(0.0); var a3 = vec4f(0.0);
 //#if F16
 //#unroll d D4
-      let k$d = vec4<f16>(qkv[kj + $du]);
+      let k$d = hk(qkv[kj + $du]);
       a0 += vec4f(q0_$d * k$d); a1 += vec4f(q1_$d * k$d); a2 += vec4f(q2_$d * k$d); a3 += vec4f(q3_$d * k$d);
 //#endunroll
       let one = vec4f(1.0);
@@ -196,7 +222,7 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
 //#if F16
       let eh = vec4<f16>(e);
 //#unroll d D4
-      let v$d = vec4<f16>(qkv[kj + D4 + $du]);
+      let v$d = h16(qkv[kj + D4 + $du]);
       o0_$d = o0_$d * c.x + vec4f(eh.x * v$d); o1_$d = o1_$d * c.y + vec4f(eh.y * v$d);
       o2_$d = o2_$d * c.z + vec4f(eh.z * v$d); o3_$d = o3_$d * c.w + vec4f(eh.w * v$d);
 //#endunroll
@@ -218,7 +244,10 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
     if (causal.w && live.w) { probs[rows.w + j] = s.w; }
 //#endif
   }
-  let inv = select(1.0 / l, vec4f(0.0), l == vec4f(0.0));  // a fully masked row (a left-pad query) gets zeros
+  var inv = select(1.0 / l, vec4f(0.0), l == vec4f(0.0));  // a fully masked row (a left-pad query) gets zeros
+//#if F16
+  if (!f16_ok(max4(kmax))) { inv = vec4f(f16_nan()); }  // f16 range: header
+//#endif
 //#if NOPROBS
 //#else
   for (var r = 0u; r < 4u; r++) {
@@ -596,8 +625,12 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
 //#if F16
 // F16: the tiles hold f16 (converted once as they are staged; half the storage, so BK is about twice as large)
 alias tile_t = vec4<f16>;
+var<workgroup> wg_bad: atomic<u32>;   // a staged value was out of f16's range
+var<workgroup> wg_kmax: atomic<u32>;  // bits of the largest staged |k| (ordered as u32 for non-negative f32)
+fn tile16(v: vec4f) -> tile_t { return h16(v); }
 //#else
 alias tile_t = vec4f;
+fn tile16(v: vec4f) -> tile_t { return v; }
 //#endif
 var<workgroup> tile_a: array<tile_t, BK * D4>;  // K tile (forward, _q) or Q tile (_kv)
 var<workgroup> tile_b: array<tile_t, BK * D4>;  // V tile (forward, _q) or dctx tile (_kv)
@@ -610,12 +643,26 @@ fn ctx4(i: u32) -> vec4f { return vec4f(ctx[i], ctx[i + 1u], ctx[i + 2u], ctx[i 
 // Stages rows t0..t0+nr of parts (ca, cb) of head n (c = 0 q, 1 k, 2 v of qkv; cb = 3: dctx) into tile_a/tile_b.
 fn stage(b: u32, n: u32, t0: u32, nr: u32, ca: u32, cb: u32, li: u32) {
   let D = params.D; let H = params.NH * D;
+//#if F16
+  let own = fits;  // this thread's own row (its q) is judged apart from what it stages for the workgroup
+  fits = true;
+//#endif
   for (var e = li; e < nr * D4; e += 64u) {
     let r = e / D4; let d = (e - r * D4) * 4u;
-    tile_a[e] = tile_t(qkv4(qkv_at(b, t0 + r, n, ca, d)));
-    if (cb == 3u) { tile_b[e] = tile_t(dctx4((b * params.Tq + t0 + r) * H + n * D + d)); }
-    else { tile_b[e] = tile_t(qkv4(qkv_at(b, t0 + r, n, cb, d))); }
+    let va = qkv4(qkv_at(b, t0 + r, n, ca, d));
+    tile_a[e] = tile16(va);
+    if (cb == 3u) { tile_b[e] = tile16(dctx4((b * params.Tq + t0 + r) * H + n * D + d)); }
+    else { tile_b[e] = tile16(qkv4(qkv_at(b, t0 + r, n, cb, d))); }
+//#if F16
+    if (ca == 1u) { kmax = max(kmax, abs(va)); }
+//#endif
   }
+//#if F16
+  // this thread's staging, made visible to the workgroup at the tile's barrier
+  if (!fits) { atomicOr(&wg_bad, 1u); }
+  atomicMax(&wg_kmax, bitcast<u32>(max4(kmax)));
+  fits = own;
+//#endif
 }
 
 // Forward without probs: ctx (and with LSE the row's log-sum-exp, −3e38 for a fully masked row). The online softmax
@@ -631,7 +678,7 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   let qb = qkv_at(b, qi, n, 0u, 0u);
 //#if F16
 //#unroll d D4
-  let q$d = vec4<f16>(qkv4(qb + $du * 4u) * scale);
+  let q$d = hq(qkv4(qb + $du * 4u) * scale);
   var o$d = vec4f(0.0);
 //#endunroll
 //#else
@@ -689,8 +736,16 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
     }
     workgroupBarrier();
   }
+//#if F16
+  // f16 range (header): the workgroup's staged values and keys, this row's q (every thread passed the last barrier)
+  fits = fits && atomicLoad(&wg_bad) == 0u;
+  let inv_ok = f16_ok(bitcast<f32>(atomicLoad(&wg_kmax)));
+//#endif
   if (live) {
-    let inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+    var inv = select(1.0 / l, 0.0, l == 0.0);  // a fully masked row (a left-pad query) gets zeros
+//#if F16
+    if (!inv_ok) { inv = f16_nan(); }
+//#endif
     let out = (b * Tq + i) * params.NH * D + n * D;
 //#unroll d D4
     let w$d = o$d * inv;

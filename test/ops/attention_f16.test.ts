@@ -141,6 +141,19 @@ async function run(device: Gpu, c: Case, f16: boolean, lse = false) {
   return { got, seen, ...reference(qkv, info, slopes, s) };
 }
 
+/** ctx of attentionForward on the given qkv (key info and slopes as inputs() makes them) */
+async function runWith(gpu: Gpu, c: Case, qkv: Float32Array, f16: boolean) {
+  const { info, slopes } = inputs(c);
+  const tq = gpu.fromF32(qkv, 'test:qkv'),
+    ti = gpu.fromF32(info, 'test:keyinfo'),
+    ts = gpu.fromF32(slopes, 'test:slopes'),
+    ctx = gpu.tensor(c.s.B * c.s.Tq * c.s.NH * c.s.D, 'f32', 'test:ctx');
+  attentionForward(gpu, tq, ti, ts, null, ctx, c.s, undefined, { f16 });
+  const got = await gpu.readF32(ctx);
+  [tq, ti, ts, ctx].forEach((t) => t.destroy());
+  return got;
+}
+
 function worst(got: Float32Array, ref: Float64Array, bound: Float64Array) {
   let maxErr = 0,
     ratio = 0,
@@ -189,6 +202,47 @@ describe('attention with f16 arithmetic (shader-f16)', () => {
         lines.push(`(${(w.ratio * 100).toFixed(0)} % of its bound)`);
       }
       console.log(`      max |ctx err| vs float64: ${lines.join(' ')}`);
+    });
+
+  // f16 range: one key whose q·k lane products are −70000, +40000, +40000 (q already scaled): its true score 10000
+  // dominates the row, but −70000 is −∞ in f16, which would drop the key silently (ctx = the other key's v); and a
+  // v element past 65504, which f16 cannot hold. Either makes the row's ctx NaN, never a finite wrong value.
+  for (const [label, cfg] of FAMILIES)
+    it(`${label}: a value or a q·k product past f16's range gives NaN (the f32 path the right value)`, async () => {
+      const gpu = device.withPolicy({ attention: cfg });
+      const s: AttnShape = { B: 1, Tq: 2, Tk: 2, q0: 0, Tmax: 2, NH: 1, D: 8 };
+      const c: Case = { name: 'range', s, mask: [1, 1] };
+      const at = (t: number, part: number, d: number) => (t * 3 + part) * 8 + d;
+      const base = () => {
+        const qkv = new Float32Array(2 * 3 * 8);
+        for (let d = 0; d < 8; d++) [qkv[at(0, 2, d)], qkv[at(1, 2, d)]] = [1, -1]; // v0 = 1, v1 = −1
+        return qkv;
+      };
+      const product = base();
+      [280, 200, 200].forEach((q, d) => (product[at(1, 0, d)] = q * Math.sqrt(8))); // query row 1
+      [-250, 200, 200].forEach((k, d) => (product[at(0, 1, d)] = k)); // key 0; key 1 is zeros
+      const big = base();
+      big[at(0, 2, 3)] = 1e5; // v0 past f16's range
+      for (const [what, qkv] of [
+        ['q·k product', product],
+        ['v element', big],
+      ] as const) {
+        const h = await runWith(gpu, c, qkv, true);
+        const row1 = Array.from(h.slice(8, 16));
+        assert.ok(
+          row1.every((x) => Number.isNaN(x)),
+          `${what}: f16 row 1 = ${row1} (NaN expected)`,
+        );
+        const f = await runWith(gpu, c, qkv, false);
+        const { info, slopes } = inputs(c);
+        const want = reference(qkv, info, slopes, s).ctx;
+        for (let i = 8; i < 16; i++)
+          assert.ok(
+            Math.abs(f[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+            `${what}: f32 ctx[${i}] = ${f[i]}, want ${want[i]}`,
+          );
+        if (what === 'q·k product') assert.ok(Math.abs(want[8] - 1) < 1e-6, 'the key dominates row 1');
+      }
     });
 
   it('training (lse or probs kept) and policy f16 off or attention.f16 false keep the f32 kernels', async () => {
