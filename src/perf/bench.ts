@@ -9,6 +9,7 @@ import { tuneState } from '../ops/matmul.ts';
 import { gib } from './timing.ts';
 import { f16AttentionBench } from './attention.ts';
 import { f16MatmulBench, matmulBench } from './matmul.ts';
+import { f16NormBench } from './norm.ts';
 import { memoryPlan } from './memory.ts';
 import { modelBench } from './model.ts';
 import { againstPytorch } from './pytorch.ts';
@@ -141,6 +142,9 @@ async function benchOn(gpu: Gpu, o: BenchOptions, say: (m: string) => void, runs
     await save();
     // inference attention of f16 models: f16 against f32 arithmetic, same run
     report.attentionF16 = await f16AttentionBench(gpu, runs, say);
+    await save();
+    // LayerNorm/RMSNorm/GELU of f16 models: f16 against f32 arithmetic, same run
+    report.normF16 = await f16NormBench(gpu, runs, say);
     await save();
   }
   // the GPU wait: quiet (the default) against dawn.node's busy polling, same run (Node only)
