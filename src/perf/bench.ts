@@ -96,6 +96,15 @@ async function benchOn(gpu: Gpu, o: BenchOptions, say: (m: string) => void, runs
     }
   }
   report.memoryPlan = plans;
+  // what --fp16 training saves or costs against f32 (same batch, both --recompute): f32 master weights, gradients and
+  // AdamW state as f32 training, plus the f16 compute copy of the matrices; activations stay f32 (docs/performance.md)
+  for (const p of plans.filter((q) => q.fp16)) {
+    const f = plans.find((q) => !q.fp16 && q.model === p.model && q.recompute === p.recompute)!;
+    const d = (x: number, y: number) => `${x >= y ? '+' : '−'}${gib(Math.abs(x - y))}`;
+    say(
+      `memory plan ${p.model} B=4 T=256${p.recompute ? ' --recompute' : ''} --fp16 vs f32: peak ${gib(p.peakBytes)} vs ${gib(f.peakBytes)} (${d(p.peakBytes, f.peakBytes)}): weights ${d(p.weightsBytes, f.weightsBytes)} (the f16 copy), activations and scratch ${d(p.activationBytes, f.activationBytes)}`,
+    );
+  }
   // inference (--dtype f16): the weights stored f16 take half the bytes of f32 ones
   for (const p of plans.filter((q) => !q.fp16 && !q.recompute))
     say(

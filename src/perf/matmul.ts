@@ -91,7 +91,8 @@ async function benchMatmul(s: Scope, n: number, runs: number, say: (m: string) =
 /**
  * f16 arithmetic vs the f32 path, same run (only where the device has shader-f16): X·Wᵀ n×n×n with f16 weights
  * through the f32 kernels (policy f16 'off': weights unpacked to f32), f16 products summed in f32 ('f32acc', the
- * default there) and summed in f16 ('f16acc'), and with f32 weights; ratios against 'off'.
+ * default there) and summed in f16 ('f16acc'), and with f32 weights; ratios against 'off'. And --fp16 training's
+ * weight gradient dYᵀ·X (f32 operands) in f32 and in f16 arithmetic, its ratio against the f32 one.
  */
 export async function f16MatmulBench(gpu: Gpu, n: number, runs: number, say: (m: string) => void) {
   if (!gpu.handle.features.has('shader-f16')) return [];
@@ -116,24 +117,36 @@ async function benchF16(s: Scope, n: number, runs: number, say: (m: string) => v
       await gpu.sync();
     };
   };
+  // --fp16 training's weight gradient dW += dYᵀ·X (both operands f32, m- and n-contiguous), f32 or f16 arithmetic
+  const dW = (mode: F16Mode) => {
+    const g = gpu.withPolicy({ f16: mode });
+    return async () => {
+      matmul(g, { a, b: b32, c, M: n, N: n, K: n, aSm: 1, aSk: n, bSk: n, bSn: 1, accumulate: true, f16: true });
+      await gpu.sync();
+    };
+  };
   const fns = {
     'f16 weights, f32 math (off)': call('off', b16),
     'f16 math, f32 sums (f32acc)': call('f32acc', b16),
     'f16 math, f16 sums (f16acc)': call('f16acc', b16),
     'f32 weights, f32 math': call('off', b32),
+    'dYᵀ·X f32 math (off)': dW('off'),
+    'dYᵀ·X f16 math, f32 sums': dW('f32acc'),
   };
   const t = await timeMany(fns, runs);
-  const base = t['f16 weights, f32 math (off)'].median;
+  // X·Wᵀ rows against X·Wᵀ with f16 weights in f32 math, dYᵀ·X rows against dYᵀ·X in f32 math
+  const baseOf = (k: string) =>
+    t[k.startsWith('dYᵀ·X') ? 'dYᵀ·X f32 math (off)' : 'f16 weights, f32 math (off)'].median;
   const rows = (Object.keys(fns) as (keyof typeof fns)[]).map((k) => ({
     shape: `${n}x${n}x${n}`,
     variant: k,
     gflops: (2 * n ** 3) / t[k].median / 1e9,
     time: t[k],
-    vsF32: base / t[k].median,
+    vsF32: baseOf(k) / t[k].median,
   }));
   for (const r of rows)
     say(
-      `matmul f16 ${r.shape} X·Wᵀ ${r.variant.padEnd(28)} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}  ×${r.vsF32.toFixed(2)} vs f32 math`,
+      `matmul f16 ${r.shape} ${r.variant.startsWith('dY') ? '' : 'X·Wᵀ '}${r.variant.padEnd(28)} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}  ×${r.vsF32.toFixed(2)} vs f32 math`,
     );
   return rows;
 }

@@ -133,6 +133,9 @@ async function benchModel(
   const plain = await train(false);
   const recompute = await train(true);
   const ablation = ablate ? await withScope(gpu, (s) => ablations(s, { lm, batch, ids }, R, runs, say)) : undefined;
+  const fp16 = gpu.handle.features.has('shader-f16')
+    ? await withScope(gpu, (s) => fp16Steps(s, { lm, batch, ids }, R, runs, say))
+    : undefined;
   say(`  eval        ${(B / f.median).toFixed(2)} sequences/s of ${T} tokens (forward + log-probs)`);
   // SwiftShader: few rows (each full-text run of 4 rows × 3 languages takes ~12 s there)
   const ev = await evalBench(gpu, name, runs, isCpuAdapter(gpu.handle.adapter) ? (B <= 2 ? 2 : 4) : 16);
@@ -157,10 +160,41 @@ async function benchModel(
     train: plain,
     trainRecompute: recompute,
     ...(ablation ? { ablation } : {}),
+    ...(fp16 ? { trainF16: fp16 } : {}),
     evalSequencesPerS: B / f.median,
     evalNusax: ev,
     peakTrainBytes: plain.peakBytes,
   };
+}
+
+/**
+ * The training step in f32 against --fp16 in f32 arithmetic (policy f16 'off': f16 weights unpacked, what SwiftShader
+ * runs) and --fp16 in f16 arithmetic (the default on shader-f16 adapters), interleaved in one run; ratios against
+ * the f32 step (> 1: faster than f32). The three train the same master weights with their own gradients (laid out
+ * alike, so one AdamW serves them); no loss scale (a timing, not a training run).
+ */
+async function fp16Steps(mem: Scope, d: StepParts, R: number, runs: number, say: (m: string) => void) {
+  const gpu = mem.gpu;
+  const f32 = mem.own(d.lm.training());
+  const opt = new AdamW(mem, f32.params, ADAMW);
+  const stepOf = (model: Trainable) => async () => {
+    await trainStep({ model, opt }, [{ batch: d.batch, labels: d.ids }], 1e-5);
+    await gpu.sync();
+  };
+  const off = mem.own(mem.own(d.lm.withPolicy({ f16: 'off' })).training({ fp16: true }));
+  const f16 = mem.own(d.lm.training({ fp16: true }));
+  const t: Record<string, Timing> = await timeMany<string>(
+    { f32: stepOf(f32), '--fp16, f32 math': stepOf(off), '--fp16, f16 math': stepOf(f16) },
+    runs,
+  );
+  const out: Record<string, { tokensPerS: number; time: Timing; vsF32: number }> = {};
+  for (const [k, v] of Object.entries(t)) {
+    out[k] = { tokensPerS: R / v.median, time: v, vsF32: t.f32.median / v.median };
+    say(
+      `  train step, ${k.padEnd(22)} ${(R / v.median).toFixed(0)} tokens/s ${spread(v)}  ×${(t.f32.median / v.median).toFixed(2)} vs f32`,
+    );
+  }
+  return out;
 }
 
 const ADAMW = { lr: 1e-5, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };

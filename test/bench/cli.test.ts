@@ -30,6 +30,13 @@ describe('CLI bench', () => {
       assert.ok(p560.peakBytes > p560.stateBytes && p560.stateBytes > p560.weightsBytes);
       assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).memoryPlan, j.memoryPlan);
       assert.match(r.err, /memory plan bloomz-1b1 B=4 T=256 f32 --recompute: peak/);
+      // --fp16 against f32 at the same batch: the f16 copy of the matrices is half the f32 weights' bytes
+      const f = (fp16: boolean) =>
+        j.memoryPlan.find((p: any) => p.model === 'bloomz-560m' && p.recompute && p.fp16 === fp16);
+      assert.ok(
+        f(true).weightsBytes > f(false).weightsBytes * 1.45 && f(true).weightsBytes < f(false).weightsBytes * 1.55,
+      );
+      assert.match(r.err, /memory plan bloomz-560m B=4 T=256 --recompute --fp16 vs f32: peak/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
