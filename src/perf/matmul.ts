@@ -146,7 +146,7 @@ async function benchF16(s: Scope, n: number, runs: number, say: (m: string) => v
   }));
   for (const r of rows)
     say(
-      `matmul f16 ${r.shape} ${r.variant.startsWith('dY') ? '' : 'X·Wᵀ '}${r.variant.padEnd(28)} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}  ×${r.vsF32.toFixed(2)} vs f32 math`,
+      `matmul f16 ${r.shape} ${`${r.variant.startsWith('dY') ? '' : 'X·Wᵀ '}${r.variant}`.padEnd(33)} ${r.gflops.toFixed(2).padStart(9)} GFLOP/s ${spread(r.time)}  ×${r.vsF32.toFixed(2)} vs f32 math`,
     );
   return rows;
 }

@@ -1,6 +1,7 @@
 // --fp16 training with f16 arithmetic (shader-f16: Mesa lavapipe here; SwiftShader has none and skips): the
 // matmuls of the forward (X·Wᵀ) and of the backward (dX = dY·W, dW = dYᵀ·X) round their f32 operands to f16 and sum
-// in f32 (shaders/matmul_f16.wgsl); AdamW keeps updating the f32 master weights. Compared with the same --fp16 run in
+// in f32 (shaders/matmul_f16.wgsl), the LayerNorm and GELU backward run their F16 variants (f32 row sums, f16 dx and
+// gelu′: layernorm.wgsl, elementwise.wgsl); AdamW keeps updating the f32 master weights. Compared with the same --fp16 run in
 // f32 arithmetic (INSTRUCTALIGN_F16=off: f16 weights unpacked, the path SwiftShader takes):
 // - losses: each step's loss within 0.1 % of the f32-math run's (measured on lavapipe 25.0.7: ≤ 4e-5 relative,
 //   printed). Why that much room: every f16 rounding of an activation or gradient moves a product by ≤ 2⁻¹¹
@@ -54,14 +55,22 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
       ...extra,
     };
     const g = gpu.withPolicy({ f16: mode });
-    // every pipeline lookup is a dispatch: count the f16 kernel's by layout (forward, dY·W, dYᵀ·X)
+    // every pipeline lookup is a dispatch: count the f16 matmul's by layout (forward, dY·W, dYᵀ·X) and the other
+    // kernels' f16 variants (F16) by entry point
     const seen = new Map<string, number>();
     const get = g.pipelines.get;
     g.pipelines.get = function (shader, entry, defines = {}) {
-      if (shader === 'matmul_f16') {
-        const k = defines.B_F32 ? 'dYᵀ·X' : defines.B_N4 ? 'dY·W' : 'X·Wᵀ';
-        seen.set(k, (seen.get(k) ?? 0) + 1);
-      }
+      const k =
+        shader === 'matmul_f16'
+          ? defines.B_F32
+            ? 'dYᵀ·X'
+            : defines.B_N4
+              ? 'dY·W'
+              : 'X·Wᵀ'
+          : defines.F16
+            ? entry
+            : null;
+      if (k) seen.set(k, (seen.get(k) ?? 0) + 1);
       return get.call(this, shader, entry, defines);
     };
     try {
@@ -77,7 +86,8 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
     const f32 = await run('off', 4);
     f16 = await run('f32acc', 4);
     assert.equal(f32.seen.size, 0, 'INSTRUCTALIGN_F16=off: no f16 arithmetic (the f32 path)');
-    for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X']) assert.ok((f16.seen.get(k) ?? 0) > 0, `${k} in f16 arithmetic`);
+    for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X', 'layernorm_backward', 'gelu_backward'])
+      assert.ok((f16.seen.get(k) ?? 0) > 0, `${k} in f16 arithmetic`);
     const fmt = (ls: StepLog[]) => ls.map((l) => l.loss.toFixed(5)).join(' ');
     console.log(`      f32 math: ${fmt(f32.logs)}\n      f16 math: ${fmt(f16.logs)}`);
     console.log(`      f16 dispatches: ${[...f16.seen].map(([k, n]) => `${k} ${n}`).join(', ')}`);
