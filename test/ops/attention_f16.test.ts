@@ -8,6 +8,7 @@
 // to f16 (3·U, plus 2⁻²⁵ absolute for subnormals) summed in f32 and divided by the sum l ≥ 1, so
 // |ctx − ref| ≤ Σ_j p_j·|v_j|·(e^(2·E_i) − 1 + 3.1·U) + Tk·2⁻²³·(1 + max|v|) + 1e-5 + 1e-5·|ref| (the f32 test's slack).
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getGpu, REPO } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
@@ -21,6 +22,7 @@ import {
   type AttnShape,
 } from '../../src/ops/attention.ts';
 import { rng } from '../helpers/rng.ts';
+import { makeTinyQwen3 } from '../helpers/tiny-qwen3.ts';
 
 const U = 2 ** -11;
 
@@ -270,28 +272,50 @@ describe('KernelPolicy attention.f16', () => {
   });
 });
 
-describe('a --dtype f16 model with f16 attention (shader-f16)', () => {
-  // 5e-3: the bound test/ops/matmul_f16.test.ts allows the whole f16 path against f32 math; measured on lavapipe
-  // 25.0.7: ≤ 2.3e-3 with the f16 LayerNorm and GELU kernels on, ≤ 4e-4 with them off
-  it('nano-bloomz mean log-probs: f16 attention within 5e-3 of f32 attention (the rest in f16 either way)', async function () {
-    if (!(await getGpu()).handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
-      this.skip();
-    }
-    const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
-    const scores: number[][] = [];
-    for (const f16 of [false, true]) {
-      const rt = await Runtime.create({ log: () => {}, policy: { attention: { f16 } } });
-      try {
-        await rt.loadModel({ path: join(REPO, 'models/nano-bloomz'), dtype: 'f16' });
-        scores.push(await rt.scoreTexts(texts));
-      } finally {
-        rt.dispose();
+describe('--dtype f16 models with f16 attention (shader-f16)', () => {
+  // Both families: the mean log-probs of a few texts with f16 attention against f32 attention, every other kernel the
+  // same (f16 matmuls, norms, GELU), bound 5e-3 nats per token (what matmul_f16.test.ts allows the whole f16 path
+  // against f32 math); the F16 attention pipelines were built (and none with attention.f16 off); a short greedy
+  // generation runs the KV-cache step in f16 too (the one-row kernel where the policy is rowwise). Measured printed.
+  for (const family of ['nano-bloomz', 'tiny Qwen3'] as const)
+    it(`${family}: mean log-probs within 5e-3 of f32 attention; generation's KV step in f16`, async function () {
+      if (!(await getGpu()).handle.features.has('shader-f16')) {
+        console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
+        this.skip();
       }
-    }
-    const diffs = texts.map((_, i) => Math.abs(scores[0][i] - scores[1][i]));
-    console.log(`      |Δ mean log-prob| f16 vs f32 attention: ${diffs.map((d) => d.toExponential(1)).join(', ')}`);
-    for (let i = 0; i < texts.length; i++)
-      assert.ok(diffs[i] <= 5e-3, `${texts[i]}: f32 attention ${scores[0][i]}, f16 attention ${scores[1][i]}`);
-  });
+      const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
+      const dir = family === 'nano-bloomz' ? join(REPO, 'models/nano-bloomz') : await makeTinyQwen3();
+      const scores: number[][] = [];
+      const f16Built: Record<string, boolean | number>[][] = [];
+      try {
+        for (const f16 of [false, true]) {
+          const rt = await Runtime.create({ log: () => {}, policy: { attention: { f16 } } });
+          try {
+            await rt.loadModel({ path: dir, dtype: 'f16' });
+            scores.push(await rt.scoreTexts(texts));
+            if (f16) {
+              const gen = await rt.generate('It is', { maxNewTokens: 3, stopAtEos: false });
+              assert.equal(gen.ids.length, 3);
+            }
+            const built = rt.gpu.pipelines.built().filter((p) => p.shader === 'attention' && p.defines.F16);
+            f16Built.push(built.map((p) => p.defines));
+            if (f16 && rt.gpu.policy.attention.rowwise)
+              assert.ok(
+                built.some((p) => !p.defines.ROWS4),
+                'the one-row F16 kernel (the KV-cache step) ran',
+              );
+          } finally {
+            rt.dispose();
+          }
+        }
+      } finally {
+        if (family !== 'nano-bloomz') rmSync(dir, { recursive: true, force: true });
+      }
+      assert.equal(f16Built[0].length, 0, 'attention.f16 false: no F16 attention kernel');
+      assert.ok(f16Built[1].length > 0, 'the F16 attention kernels ran');
+      const diffs = texts.map((_, i) => Math.abs(scores[0][i] - scores[1][i]));
+      console.log(`      |Δ mean log-prob| f16 vs f32 attention: ${diffs.map((d) => d.toExponential(1)).join(', ')}`);
+      for (let i = 0; i < texts.length; i++)
+        assert.ok(diffs[i] <= 5e-3, `${texts[i]}: f32 attention ${scores[0][i]}, f16 attention ${scores[1][i]}`);
+    });
 });
