@@ -9,6 +9,7 @@
 // every variant the page compiled passed Naga (the worker checks each module's compilation info). Then the worker's
 // selftest (forward, KV-cached generation, every gradient, two AdamW steps against the HuggingFace fixtures, as
 // test/browser/selftest-worker.test.ts runs it in Chromium) in Firefox on both fixtures: the training kernels too.
+// Where Firefox's adapter has shader-f16 (lavapipe), nano-bloomz --dtype f16 in f16 arithmetic vs f32 math (5e-3).
 // Needs Firefox ≥ 141 (ESR 153 from Debian's bookworm-security: `apt-get update && apt-get install -y firefox-esr`;
 // ESR 140 refuses WebGPU in release builds). Vulkan driver: SwiftShader (Chromium's), or INSTRUCTALIGN_VULKAN=lavapipe.
 import assert from 'node:assert/strict';
@@ -166,6 +167,8 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
       executablePath: FIREFOX,
       headless: true,
       extraPrefsFirefox: FIREFOX_PREFS,
+      // one page call (a selftest) may outlast puppeteer's default 180 s where shaders compile cold (lavapipe)
+      protocolTimeout: 600000,
       env: { ...process.env, VK_ICD_FILENAMES: firefoxIcd(), XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
     });
     const version = await firefox.version();
@@ -274,12 +277,57 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
       const kernels: PageRun['kernels'] = await ffPage.evaluate(async () =>
         ((await (window as any).instructalign.ready) as any).kernels(),
       );
+      let f16 = 0;
       for (const { shader, defines } of kernels.pipelines) {
         const needs = requiredFeatures(preprocess(SHADERS[shader], defines, shader));
         assert.ok(!needs.includes('subgroups'), `${shader}.wgsl ${JSON.stringify(defines)} needs ${needs}`);
+        if (needs.includes('shader-f16')) f16++;
       }
       console.log(
-        `      ${checks.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${kernels.pipelines.length} variants compiled by Naga so far`,
+        `      ${checks.length} checks in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${kernels.pipelines.length} ` +
+          `variants compiled by Naga so far (${f16} with f16 arithmetic)`,
       );
     });
+  it('Firefox on a shader-f16 adapter: nano-bloomz --dtype f16 in f16 arithmetic within 5e-3 of f32 math', async function () {
+    if (!ffPage) {
+      console.log('      (skipped: Firefox did not start above)');
+      this.skip();
+    }
+    if (!ff?.adapter.features.includes('shader-f16')) {
+      console.log(
+        `      (skipped: Firefox's adapter has no shader-f16 on this driver; INSTRUCTALIGN_VULKAN=lavapipe has it)`,
+      );
+      this.skip();
+    }
+    const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
+    const t0 = Date.now();
+    const out: { scores: Record<string, number[]>; kernels: PageRun['kernels'] } = await ffPage.evaluate(
+      async (texts) => {
+        const rt = await (window as any).instructalign.ready;
+        const scores: Record<string, number[]> = {};
+        // f32: the f16 file's weights unpacked to f32, f32 math; f16: f16 weights, f16 arithmetic where it applies
+        for (const dtype of ['f32', 'f16']) {
+          await rt.loadModel(new URL('/models/nano-bloomz/', location.href).href, { dtype });
+          scores[dtype] = (await rt.score(texts)).map((r: { mean_logprob: number }) => r.mean_logprob);
+        }
+        return { scores, kernels: await rt.kernels() };
+      },
+      texts,
+    );
+    const f16Variants = out.kernels.pipelines.filter(({ shader, defines }) =>
+      requiredFeatures(preprocess(SHADERS[shader], defines, shader)).includes('shader-f16'),
+    );
+    console.log(
+      `      f16 vs f32 mean log-probs ${out.scores.f16.map((v, i) => (v - out.scores.f32[i]).toExponential(1)).join(', ')}; ` +
+        `${f16Variants.length} f16 variants (${[...new Set(f16Variants.map((v) => v.shader))].join(', ')}) compiled by Naga, ` +
+        `${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    assert.equal(out.kernels.policy.f16, 'f32acc');
+    assert.ok(f16Variants.length > 0, 'f16 variants were built');
+    for (let i = 0; i < texts.length; i++)
+      assert.ok(
+        Math.abs(out.scores.f16[i] - out.scores.f32[i]) <= 5e-3,
+        `${texts[i]}: f32 math ${out.scores.f32[i]}, f16 math ${out.scores.f16[i]}`,
+      );
+  });
 });
