@@ -41,6 +41,8 @@ const queue = serialQueue();
 function serial<A extends unknown[], R>(fn: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
   return (...a: A) => queue(() => fn(...a));
 }
+/** one queued GPU call (traced), for the methods that check their arguments before they queue */
+const queued = <R>(name: string, fn: () => Promise<R>): Promise<R> => queue(traced(name, fn));
 let runtime: Promise<Runtime> | null = null;
 
 /**
@@ -223,15 +225,18 @@ const api = {
     return [...(await selftest(r, files)), ...(await trainSelftest(r, files))];
   },
 
-  /** per-token log-probabilities of each text; the arguments are checked as the Node API's (src/api/calls.ts) */
+  /**
+   * Per-token log-probabilities of each text. The arguments are checked as the Node API's (src/api/calls.ts), at
+   * once: a bad one is answered without waiting for the calls queued before it.
+   */
   async score(texts: string[], opts?: ScoreOptions) {
     const args = scoreArgs(texts, opts);
-    return scoreChecked(await rt(), args);
+    return queued('score', async () => scoreChecked(await rt(), args));
   },
-  /** KV-cached generation; the arguments are checked as the Node API's (src/api/calls.ts) */
+  /** KV-cached generation; the arguments are checked as the Node API's (src/api/calls.ts), at once */
   async generate(prompt: string | number[], opts?: GenerateOptions) {
     const { prompt: p, options } = generateArgs(prompt, opts);
-    return (await rt()).generate(p, options);
+    return queued('generate', async () => (await rt()).generate(p, options));
   },
   async info() {
     return (await rt()).info();
@@ -392,8 +397,6 @@ for (const k of [
   'kernelCheck',
   'loadModel',
   'selftest',
-  'score',
-  'generate',
   'evaluate',
   'trainSteps',
   'align',

@@ -183,6 +183,18 @@ describe('browser: runtime worker (Comlink) in headless Chromium', function () {
     }
     inNode.forEach((m) => assert.match(m, /^RequestError: (score|generate): /));
     assert.deepEqual(inWorker, inNode);
+    // as in the Node API, a bad argument is answered at once, not after the calls queued before it
+    const order: string[] = await bp.page.evaluate(async () => {
+      const rt = await (window as any).instructalign.ready;
+      const out: string[] = [];
+      const ev = rt
+        .evaluate({ data: 'id,text,label\na,good,positive\nb,bad,negative\n', name: 'x', prompts: [1] })
+        .then(() => out.push('evaluate resolved'));
+      await rt.score(['Hello world'], { batchSize: 0 }).catch(() => out.push('bad score refused'));
+      await ev;
+      return out;
+    });
+    assert.deepEqual(order, ['bad score refused', 'evaluate resolved']);
   });
 
   it('runs every progress callback of loadModel and evaluate before answering (none lands after the result)', async () => {
