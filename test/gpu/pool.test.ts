@@ -26,6 +26,7 @@ describe('GPU buffer pool', () => {
 
   it('reuses a released buffer of the same size and creates a new one for another size', () => {
     gpu.pooling = true;
+    gpu.trimPool(); // a buffer pooled by an earlier test file could serve the 1001-element request
     const a = gpu.tensor(1000, 'f32', 'pool:a');
     const buf = a.buffer;
     a.destroy();
