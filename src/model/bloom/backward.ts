@@ -2,8 +2,8 @@
 // the head in src/model/common/), ln_f, every block in reverse, word_embeddings_layernorm and the embedding scatter.
 // Gradients accumulate until zero().
 import type { Tensor } from '../../gpu/runtime.ts';
-import type { Batch, BlockActs, BloomForward, ForwardActs } from './forward.ts';
-import { fp16, type BackwardOptions } from '../causal-lm.ts';
+import type { BlockActs, BloomForward, ForwardActs } from './forward.ts';
+import { fp16, type BackwardOptions, type Batch } from '../causal-lm.ts';
 import { lossAndBackward as common, type Grads, type LossGraph } from '../common/backward.ts';
 import { linearBackwardInput, linearBackwardWeight } from '../../ops/matmul.ts';
 import { layernormBackward } from '../../ops/layernorm.ts';

@@ -1,7 +1,7 @@
 // BLOOM forward graph (BloomForCausalLM as HF computes it, docs/bloom.md) on the GPU: embeddings → LN → blocks
 // (LN, fused QKV, ALiBi attention, dense, residual, LN, MLP with GELU, residual) → ln_f → tied LM head,
 // the head evaluated in vocabulary chunks into log-softmax statistics (full logits only on request).
-import { fp16 } from '../causal-lm.ts';
+import { fp16, type Batch } from '../causal-lm.ts';
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { BloomWeights } from './weights.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
@@ -11,14 +11,7 @@ import { int8Linear, type Int8Weight } from '../../ops/matmul_int8.ts';
 import { addInPlace, geluForward } from '../../ops/elementwise.ts';
 import { alibiSlopes, attentionForward, attentionNeedsProbs, keyInfo } from '../../ops/attention.ts';
 import { LmHead } from '../common/head.ts';
-
-/** A padded batch: ids and attention mask [B, T] row-major; targets [B, T] next-token id or −100. */
-export interface Batch {
-  ids: Int32Array;
-  mask: Int32Array;
-  B: number;
-  T: number;
-}
+import { freeBlockScratch, freeOnce } from '../common/model.ts';
 
 /**
  * What one block saves for its backward (training) — or the reused scratch of an inference pass. Attention keeps
@@ -161,7 +154,7 @@ export class BloomForward {
       cfg.layerNormEpsilon,
       fp16(this),
     );
-    if (shared && !recompute) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
+    if (shared && !recompute) freeBlockScratch(shared);
     for (const t of ping) if (t !== x) t.destroy();
     const acts: ForwardActs = { R, B, T, ids, keyinfo, emb, x0, embS, blocks, out: x, lnf, lnfS, recompute };
     if (!hidden) return acts;
@@ -314,15 +307,17 @@ export class BloomForward {
   }
 
   freeActs(a: ForwardActs): void {
-    const seen = new Set<Tensor>();
-    const kill = (t: Tensor) => {
-      if (!seen.has(t)) {
-        seen.add(t);
-        t.destroy();
-      }
-    };
-    [a.ids, a.keyinfo, a.emb, a.x0, a.embS, a.out, a.lnf, a.lnfS].forEach(kill);
-    for (const b of a.blocks) for (const t of Object.values(b)) if (t) kill(t);
+    freeOnce([
+      a.ids,
+      a.keyinfo,
+      a.emb,
+      a.x0,
+      a.embS,
+      a.out,
+      a.lnf,
+      a.lnfS,
+      ...a.blocks.flatMap((b) => Object.values(b)),
+    ]);
   }
 }
 

@@ -8,7 +8,7 @@ import type { BloomWeights } from './weights.ts';
 import { BloomForward } from './forward.ts';
 import { BloomTrainable } from './trainable.ts';
 import { fp16, type Batch, type TrainingOptions } from '../causal-lm.ts';
-import { DecoderModel, type LayerCache, type Rows, type Run } from '../common/model.ts';
+import { DecoderModel, freeBlockScratch, type LayerCache, type Rows, type Run } from '../common/model.ts';
 import { layernormForward } from '../../ops/layernorm.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 
@@ -67,7 +67,7 @@ export class BloomModel extends DecoderModel<BloomWeights, BloomForward, BloomTr
     return {
       x,
       free: () => {
-        for (const [k, t] of Object.entries(a)) if (k !== 'x') t?.destroy();
+        freeBlockScratch(a);
         [emb, x, out, st].forEach((t) => t.destroy());
       },
     };

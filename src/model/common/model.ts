@@ -64,6 +64,16 @@ export interface Run {
   free(): void;
 }
 
+/** Frees every distinct tensor of `list` once (saved activations share tensors: a block's input is the last one's output). */
+export function freeOnce(list: Iterable<Tensor | null | undefined>): void {
+  for (const t of new Set(list)) t?.destroy();
+}
+
+/** Frees a block's activations but its input `x`, which belongs to the caller. */
+export function freeBlockScratch(a: { x: Tensor }): void {
+  for (const [k, t] of Object.entries(a)) if (k !== 'x') (t as Tensor | null | undefined)?.destroy();
+}
+
 export abstract class DecoderModel<W extends ModelWeights, F extends HeadGraph, T extends Trainable = Trainable>
   implements CausalLM
 {

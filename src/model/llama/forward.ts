@@ -15,7 +15,7 @@ import { swigluForward } from '../../ops/swiglu.ts';
 import { LmHead } from '../common/head.ts';
 import { ropeInvFreq } from './config.ts';
 import type { LlamaWeights } from './weights.ts';
-import type { Rows } from '../common/model.ts';
+import { freeBlockScratch, freeOnce, type Rows } from '../common/model.ts';
 
 /** What a block saves for its backward (training), or the reused scratch of an inference pass. */
 export interface BlockActs {
@@ -148,7 +148,7 @@ export class LlamaForward {
       x = out;
     }
     const { hf, hfS } = this.finalNorm(x, R);
-    if (shared) for (const [k, t] of Object.entries(shared)) if (k !== 'x') t?.destroy();
+    if (shared) freeBlockScratch(shared);
     for (const t of ping) if (t !== x) t.destroy();
     return { R, B, T, ids, keyinfo, pos, x0, blocks, out: x, hf, hfS };
   }
@@ -208,15 +208,7 @@ export class LlamaForward {
   }
 
   freeActs(a: ForwardActs): void {
-    const seen = new Set<Tensor>();
-    const kill = (t: Tensor | null | undefined) => {
-      if (t && !seen.has(t)) {
-        seen.add(t);
-        t.destroy();
-      }
-    };
-    [a.ids, a.keyinfo, a.pos, a.x0, a.out, a.hf, a.hfS].forEach(kill);
-    for (const b of a.blocks) Object.values(b).forEach(kill);
+    freeOnce([a.ids, a.keyinfo, a.pos, a.x0, a.out, a.hf, a.hfS, ...a.blocks.flatMap((b) => Object.values(b))]);
   }
 
   destroy(): void {

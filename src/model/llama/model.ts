@@ -4,7 +4,7 @@
 import type { Gpu, Tensor } from '../../gpu/runtime.ts';
 import type { PolicyOverrides } from '../../gpu/policy.ts';
 import type { Batch, TrainingOptions } from '../causal-lm.ts';
-import { DecoderModel, type LayerCache, type Rows, type Run } from '../common/model.ts';
+import { DecoderModel, freeBlockScratch, type LayerCache, type Rows, type Run } from '../common/model.ts';
 import { embeddingForward } from '../../ops/embedding.ts';
 import { ropePositions } from '../../ops/rope.ts';
 import { llamaParameters } from './config.ts';
@@ -58,7 +58,7 @@ export class LlamaModel extends DecoderModel<LlamaWeights, LlamaForward, LlamaTr
     return {
       x,
       free: () => {
-        for (const [k, t] of Object.entries(a)) if (k !== 'x') t?.destroy();
+        freeBlockScratch(a);
         [pos, x, out].forEach((t) => t.destroy());
       },
     };
