@@ -22,6 +22,7 @@ import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS } from '../h
 import { FIXTURE_NAMES, FIXTURES, REPO, compare } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { lavapipeIcdCandidates } from '../../src/gpu/device.ts';
+import { Runtime } from '../../src/host/runtime.ts';
 import { preprocess, requiredFeatures } from '../../src/gpu/wgsl.ts';
 import { SHADERS } from '../../src/generated/assets.ts';
 import type { ResultsJson } from '../../src/eval/results.ts';
@@ -288,7 +289,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
           `variants compiled by Naga so far (${f16} with f16 arithmetic)`,
       );
     });
-  it('Firefox on a shader-f16 adapter: nano-bloomz --dtype f16 in f16 arithmetic within 5e-3 of f32 math', async function () {
+  it('Firefox on a shader-f16 adapter: nano-bloomz --dtype f16 in f16 arithmetic, as Node (Dawn) scores it, within 5e-3 of f32 math', async function () {
     if (!ffPage) {
       console.log('      (skipped: Firefox did not start above)');
       this.skip();
@@ -319,15 +320,36 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
     );
     console.log(
       `      f16 vs f32 mean log-probs ${out.scores.f16.map((v, i) => (v - out.scores.f32[i]).toExponential(1)).join(', ')}; ` +
-        `${f16Variants.length} f16 variants (${[...new Set(f16Variants.map((v) => v.shader))].join(', ')}) compiled by Naga, ` +
+        `${f16Variants.length} f16 variants (${f16Variants.map((v) => [v.shader, ...Object.keys(v.defines).filter((k) => v.defines[k] === true)].join('+')).join(', ')}) compiled by Naga, ` +
         `${((Date.now() - t0) / 1000).toFixed(1)} s`,
     );
     assert.equal(out.kernels.policy.f16, 'f32acc');
     assert.ok(f16Variants.length > 0, 'f16 variants were built');
-    for (let i = 0; i < texts.length; i++)
+    // the same f16 scoring by Node's Dawn (Tint) on the same driver: the compilers must not change the f16 results
+    const rt = await Runtime.create({ log: () => {} });
+    let node: number[];
+    try {
+      if (!rt.adapter.features.includes('shader-f16'))
+        throw new Error(
+          `Node's adapter (${rt.adapterInfo}) has no shader-f16 while Firefox's has: run both on lavapipe`,
+        );
+      await rt.loadModel({ path: join(REPO, 'models/nano-bloomz'), dtype: 'f16' });
+      node = await rt.scoreTexts(texts);
+    } finally {
+      rt.dispose();
+    }
+    console.log(
+      `      Firefox − Node (Dawn) f16 mean log-probs: ${node.map((v, i) => (out.scores.f16[i] - v).toExponential(1)).join(', ')}`,
+    );
+    for (let i = 0; i < texts.length; i++) {
+      assert.ok(
+        Math.abs(out.scores.f16[i] - node[i]) <= 1e-4,
+        `${texts[i]}: f16 math in Firefox ${out.scores.f16[i]}, in Node ${node[i]}`,
+      );
       assert.ok(
         Math.abs(out.scores.f16[i] - out.scores.f32[i]) <= 5e-3,
         `${texts[i]}: f32 math ${out.scores.f32[i]}, f16 math ${out.scores.f16[i]}`,
       );
+    }
   });
 });
