@@ -30,16 +30,12 @@ struct Params {
 }
 
 //#if F16
-const F16_MAX = 65504.0;
-var<private> fits = true;          // every value converted so far was within f16's finite range
+// toF16 and `fits`: every value converted so far was within f16's finite range
+//#include "f16_range.wgsl"
 var<private> qmax = vec4f(0.0);    // largest |q·scale| per lane
 var<private> kmax = vec4f(0.0);    // largest |k| per lane
-fn h16(v: vec4f) -> vec4<f16> {
-  fits = fits & all(abs(v) <= vec4f(F16_MAX));
-  return vec4<f16>(clamp(v, vec4f(-F16_MAX), vec4f(F16_MAX)));
-}
-fn hq(v: vec4f) -> vec4<f16> { qmax = max(qmax, abs(v)); return h16(v); }
-fn hk(v: vec4f) -> vec4<f16> { kmax = max(kmax, abs(v)); return h16(v); }
+fn hq(v: vec4f) -> vec4<f16> { qmax = max(qmax, abs(v)); return toF16(v); }
+fn hk(v: vec4f) -> vec4<f16> { kmax = max(kmax, abs(v)); return toF16(v); }
 fn max4(v: vec4f) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
 // whether no conversion or q·k product of this invocation can have left f16's range (kmax_all: the keys' bound)
 fn f16_ok(kmax_all: f32) -> bool { return fits && max4(qmax) * kmax_all <= F16_MAX; }
@@ -122,7 +118,7 @@ fn attention_probs(@builtin(global_invocation_id) gid: vec3u) {
 //#if F16
       let eh = f16(e);
 //#unroll d D4
-      o$d = o$d * c + vec4f(eh * h16(qkv[kj + D4 + $du]));
+      o$d = o$d * c + vec4f(eh * toF16(qkv[kj + D4 + $du]));
 //#endunroll
 //#else
 //#unroll d D4
@@ -222,7 +218,7 @@ fn attention_probs4(@builtin(global_invocation_id) gid: vec3u) {
 //#if F16
       let eh = vec4<f16>(e);
 //#unroll d D4
-      let v$d = h16(qkv[kj + D4 + $du]);
+      let v$d = toF16(qkv[kj + D4 + $du]);
       o0_$d = o0_$d * c.x + vec4f(eh.x * v$d); o1_$d = o1_$d * c.y + vec4f(eh.y * v$d);
       o2_$d = o2_$d * c.z + vec4f(eh.z * v$d); o3_$d = o3_$d * c.w + vec4f(eh.w * v$d);
 //#endunroll
@@ -627,7 +623,7 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
 alias tile_t = vec4<f16>;
 var<workgroup> wg_bad: atomic<u32>;   // a staged value was out of f16's range
 var<workgroup> wg_kmax: atomic<u32>;  // bits of the largest staged |k| (ordered as u32 for non-negative f32)
-fn tile16(v: vec4f) -> tile_t { return h16(v); }
+fn tile16(v: vec4f) -> tile_t { return toF16(v); }
 //#else
 alias tile_t = vec4f;
 fn tile16(v: vec4f) -> tile_t { return v; }

@@ -44,13 +44,8 @@ fn loadB(i: u32) -> vec4<f16> { return b[i]; }
 //#include "gelu.wgsl"
 //#include "gelu_f16.wgsl"
 
-// whether every f32 operand this invocation loaded was within f16's finite range
-var<private> fits = true;
-const F16_MAX = 65504.0;
-fn toF16(v: vec4f) -> vec4<f16> {
-  fits = fits & all(abs(v) <= vec4f(F16_MAX));
-  return vec4<f16>(clamp(v, vec4f(-F16_MAX), vec4f(F16_MAX)));
-}
+// toF16 and `fits`: whether every f32 operand this invocation loaded was within f16's finite range
+//#include "f16_range.wgsl"
 
 //#if ACC16
 alias acc_t = vec4<f16>;
