@@ -11,6 +11,8 @@ export interface PipelineEntry {
 }
 
 const BIND_GROUP_CACHE = 8192;
+/** GPUShaderStage.COMPUTE (the spec's constant: a layout can be described before a WebGPU global exists) */
+const COMPUTE_STAGE = 4;
 
 export class PipelineCache {
   private pipelines = new Map<string, PipelineEntry>();
@@ -26,40 +28,7 @@ export class PipelineCache {
     const key = `${shader}:${entry}:${JSON.stringify(defines)}`;
     const hit = this.pipelines.get(key);
     if (hit) return hit;
-    const raw = SHADERS[shader];
-    if (raw === undefined)
-      throw new Error(
-        `no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``,
-      );
-    const code = preprocess(raw, defines, shader);
-    // a variant whose `enable` the device lacks would not compile (wgpu: no subgroups; SwiftShader: no f16)
-    const missing = requiredFeatures(code).filter((f) => !this.device.features.has(f));
-    if (missing.length)
-      throw new Error(
-        `${shader}.wgsl ${entry} with ${JSON.stringify(defines)} needs the device feature ${missing.join(', ')}, ` +
-          'which this device lacks: the kernel policy must not choose it here',
-      );
-    const all = reflect(code, shader);
-    let used: Set<string>;
-    try {
-      used = usedBindings(
-        code,
-        entry,
-        all.bindings.map((b) => b.name),
-      );
-    } catch {
-      throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`);
-    }
-    const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
-    const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
-      binding: b.binding,
-      visibility: GPUShaderStage.COMPUTE,
-      buffer:
-        b.kind === 'uniform'
-          ? { type: 'uniform', hasDynamicOffset: true }
-          : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
-    }));
-    const label = `${shader}:${entry}`;
+    const { code, refl, entries, label } = describePipeline(shader, entry, defines, this.device.features);
     const module = this.device.createShaderModule({ label, code });
     const layout = this.device.createBindGroupLayout({ label, entries });
     const t0 = performance.now();
@@ -78,11 +47,11 @@ export class PipelineCache {
     return e;
   }
 
-  /** Shader and defines of every pipeline created so far (test/gpu/shader-variants.test.ts checks them). */
-  built(): { shader: string; defines: Record<string, boolean | number> }[] {
+  /** Shader, entry and defines of every pipeline created so far (test/gpu/shader-variants.test.ts checks them). */
+  built(): { shader: string; entry: string; defines: Record<string, boolean | number> }[] {
     return [...this.pipelines.keys()].map((k) => {
-      const [shader, , ...rest] = k.split(':');
-      return { shader, defines: JSON.parse(rest.join(':')) };
+      const [shader, entry, ...rest] = k.split(':');
+      return { shader, entry, defines: JSON.parse(rest.join(':')) };
     });
   }
 
@@ -92,6 +61,60 @@ export class PipelineCache {
     this.pendingChecks = [];
     await Promise.all(checks);
   }
+}
+
+/** What a pipeline is made of: the preprocessed WGSL and the bind group layout of the bindings its entry uses. */
+export interface PipelineDescription {
+  label: string;
+  code: string;
+  refl: ShaderReflection;
+  entries: GPUBindGroupLayoutEntry[];
+}
+
+/**
+ * The shader source and bind group layout of `shader`'s `entry` under `defines`, as PipelineCache creates them (also
+ * what test/gpu/pipelines.test.ts compiles); throws when `features` (the device's) lack one the variant enables.
+ */
+export function describePipeline(
+  shader: string,
+  entry: string,
+  defines: Record<string, boolean | number>,
+  features: ReadonlySet<string> | GPUSupportedFeatures,
+): PipelineDescription {
+  const raw = SHADERS[shader];
+  if (raw === undefined)
+    throw new Error(
+      `no shader "${shader}.wgsl" (known: ${Object.keys(SHADERS).join(', ')}); run \`node build.mjs gen\``,
+    );
+  const code = preprocess(raw, defines, shader);
+  // a variant whose `enable` the device lacks would not compile (wgpu: no subgroups; SwiftShader: no f16)
+  const missing = requiredFeatures(code).filter((f) => !features.has(f));
+  if (missing.length)
+    throw new Error(
+      `${shader}.wgsl ${entry} with ${JSON.stringify(defines)} needs the device feature ${missing.join(', ')}, ` +
+        'which this device lacks: the kernel policy must not choose it here',
+    );
+  const all = reflect(code, shader);
+  let used: Set<string>;
+  try {
+    used = usedBindings(
+      code,
+      entry,
+      all.bindings.map((b) => b.name),
+    );
+  } catch {
+    throw new Error(`shader ${shader}.wgsl has no entry point "${entry}"`);
+  }
+  const refl = { ...all, bindings: all.bindings.filter((b) => used.has(b.name)) };
+  const entries: GPUBindGroupLayoutEntry[] = refl.bindings.map((b) => ({
+    binding: b.binding,
+    visibility: COMPUTE_STAGE,
+    buffer:
+      b.kind === 'uniform'
+        ? { type: 'uniform', hasDynamicOffset: true }
+        : { type: b.kind === 'read' ? 'read-only-storage' : 'storage' },
+  }));
+  return { label: `${shader}:${entry}`, code, refl, entries };
 }
 
 async function compileCheck(module: GPUShaderModule, code: string, shader: string, entry: string): Promise<void> {

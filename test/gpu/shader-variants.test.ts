@@ -2,6 +2,8 @@
 // that a define combination that breaks the WGSL fails here rather than in the one run that happens to pick it.
 // VARIANTS enumerates the defines each op module in src/ops passes (the function named beside each); the guard tests
 // keep it, the shaders' directives and the table in docs/shaders.md in step.
+// test/gpu/pipelines.test.ts compiles the variants the runtime itself builds for the bundled and documented models
+// into pipelines (found by a dry run, not listed) and requires each to be enumerated here.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
