@@ -49,10 +49,17 @@ const CASES: Case[] = [
     mask: new Array(12).fill(1),
   },
   {
-    // flash F16 stages 120 keys per tile at D = 32 (f16 tiles), 64 rows per block: 2 key tiles, 3 row blocks
+    // flash F16 stages 64 keys per tile at D = 32 (the cap; f16 tiles would fit 120), 64 rows per block: 3 key tiles,
+    // 3 row blocks
     name: 'B=1 T=130 D=32, left padding (5 masked)',
     s: { B: 1, Tq: 130, Tk: 130, q0: 0, Tmax: 130, NH: 2, D: 32 },
     mask: [...new Array(5).fill(0), ...new Array(125).fill(1)],
+  },
+  {
+    // D = 64: f16 tiles of 62 keys (f32 tiles hold 31): 2 key tiles of the F16 size
+    name: 'B=1 T=70 D=64',
+    s: { B: 1, Tq: 70, Tk: 70, q0: 0, Tmax: 70, NH: 1, D: 64 },
+    mask: new Array(70).fill(1),
   },
 ];
 
