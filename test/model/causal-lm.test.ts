@@ -1,11 +1,13 @@
 // The model seam (src/model/causal-lm.ts) on BLOOM: loading dispatches by config.json's model_type, parameters carry
-// their roles, read-back reassembles the vocabulary shards, and destroy() frees every tensor the model made.
+// their roles, read-back reassembles the vocabulary shards, and destroy() frees every tensor the model made; both
+// families refuse a mis-sized parameter array.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FIXTURES, getGpu } from '../helpers/gpu.ts';
 import { checkpointSource, openCheckpoint } from '../../src/model/checkpoint.ts';
 import { buildModel, familyForType, parseModelConfig, randomParameters } from '../../src/model/families.ts';
 import { randomArrays } from '../../src/model/causal-lm.ts';
+import { TINY_QWEN3_CONFIG } from '../helpers/tiny-qwen3.ts';
 
 describe('CausalLM seam', () => {
   it('dispatches by model_type; an unknown type is refused with the known ones named', () => {
@@ -51,5 +53,28 @@ describe('CausalLM seam', () => {
     assert.ok(w.some((x) => x !== 0) && w.every((x) => Math.abs(x) < 0.2));
     assert.deepEqual(randomArrays([{ name: 'a', shape: [3], role: 'matrix' }], 5).get('a')?.length, 3);
     await assert.rejects(src('lm_head.weight'), /no parameter lm_head\.weight in the bloom table/);
+  });
+
+  // src/model/common/weights.ts checks every array against the table (BLOOM's own loader used to upload any length)
+  it('a parameter array of the wrong size is refused naming it and its shape; nothing stays allocated', async () => {
+    const gpu = await getGpu();
+    const configs = [
+      { model_type: 'bloom', vocab_size: 64, hidden_size: 8, n_layer: 1, n_head: 2 },
+      { ...TINY_QWEN3_CONFIG, vocab_size: 64, num_hidden_layers: 1 },
+    ];
+    for (const [json, name] of [
+      [configs[0], 'h.0.self_attention.dense.weight'],
+      [configs[1], 'model.layers.0.mlp.up_proj.weight'],
+    ] as const) {
+      const cfg = parseModelConfig(json);
+      const src = randomParameters(cfg);
+      const before = gpu.bytesAllocated;
+      const short = async (n: string) => (n === name ? (await src(n)).subarray(1) : src(n));
+      await assert.rejects(
+        buildModel(gpu, cfg, short),
+        new RegExp(`${name.replaceAll('.', '\\.')}: \\d+ values, shape \\[\\d+,\\d+\\] needs`),
+      );
+      assert.equal(gpu.bytesAllocated, before, `${cfg.family}: the tensors loaded before the bad one are freed`);
+    }
   });
 });
