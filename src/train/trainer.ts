@@ -65,7 +65,7 @@ export interface TrainOptions {
   seed: number; // data order, objectives, noise
   saveSteps: number; // checkpoint every N steps (and at the end)
   officialTlmLangSwap?: boolean;
-  fp16?: boolean; // mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW
+  fp16?: boolean; // mixed precision: f16 matrices (f16 arithmetic with shader-f16) for forward/backward, f32 masters
   lossScale?: 'dynamic' | 'none' | number; // loss scaling (default: dynamic with fp16, none otherwise)
   lossScaler?: LossScalerOptions; // GradScaler settings for dynamic scaling (init 2^16, ×2 every 2000 clean steps)
   recompute?: boolean; // activation recomputation: keep block inputs only, recompute each block before its backward

@@ -168,7 +168,9 @@ data/${DEFAULT_REPLAY}; --replay none = no replay`,
   decayAll: apiOnly(v.boolean(), 'weight decay on biases and LayerNorm weights too (default false)'),
   saveSteps: int({ min: 1, default: 500, help: 'checkpoint interval' }),
   seed: int({ arg: 'S', default: D.seed, help: 'data order, objectives and noise' }),
-  fp16: flag({ help: 'mixed precision: f16 matrices for forward/backward, f32 master weights for AdamW' }),
+  fp16: flag({
+    help: 'mixed precision: f16 matrices (f16 arithmetic where the adapter has shader-f16) for forward/backward, f32 master weights for AdamW',
+  }),
   noFp16: cliOnly(flag({ help: 'f32 training even where the recipe turns --fp16 on' })),
   floresHeldOut: int({
     min: 0,
