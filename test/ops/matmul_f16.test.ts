@@ -215,13 +215,14 @@ describe('matmul with f16 arithmetic (shader-f16)', () => {
 });
 
 describe('a model with --dtype f16 weights in f16 arithmetic (shader-f16)', () => {
-  it('nano-bloomz mean log-probs: f16 products with f32 sums within 5e-3 of f32 math (measured ≈ 1e-3)', async function () {
+  it('nano-bloomz mean log-probs: f16 products with f32 sums within 5e-3 of f32 math (measured 3.3e-4)', async function () {
     if (!(await getGpu()).handle.features.has('shader-f16')) this.skip(); // no shader-f16: nothing to compare
     const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
     const scores: Record<string, number[]> = {};
     for (const f16 of ['off', 'f32acc'] as const) {
-      // the matmul alone: the f16 norm and GELU kernels have their own test (norm_f16.test.ts)
-      const policy = { f16, layernorm: { f16: false }, gelu: { f16: false } };
+      // the matmul alone: the f16 norm, GELU and attention kernels have their own tests (norm_f16.test.ts,
+      // attention_f16.test.ts); with them on, this sum of every f16 kernel's shift came to 4.8e-3
+      const policy = { f16, layernorm: { f16: false }, gelu: { f16: false }, attention: { f16: false } };
       const rt = await Runtime.create({ log: () => {}, policy });
       try {
         await rt.loadModel({ path: join(REPO, 'models/nano-bloomz'), dtype: 'f16' });
