@@ -129,16 +129,16 @@ const fixtureConfig = (name: string) =>
   parseModelConfig(JSON.parse(readFileSync(join(FIXTURES, name, 'config.json'), 'utf8')), `${name}/config.json`);
 
 /** The bundled models (test fixtures, tiny Qwen3, nano-bloomz) and the documented ones, by name. */
-export function modelShapes(): { name: string; config: ModelConfig }[] {
+export function modelShapes(): { name: string; config: ModelConfig; bundled: boolean }[] {
   return [
-    { name: 'bloom-tiny', config: fixtureConfig('bloom-tiny') },
-    { name: 'bloom-tiny-h6-f16', config: fixtureConfig('bloom-tiny-h6-f16') },
-    { name: 'nano-bloomz', config: namedConfig('nano-bloomz') },
-    { name: 'tiny-qwen3', config: parseModelConfig(TINY_QWEN3_CONFIG) },
-    { name: 'bloomz-560m', config: namedConfig('bloomz-560m') },
-    { name: 'bloom-1b1', config: namedConfig('bloom-1b1') },
-    { name: 'qwen3-0.6b', config: parseModelConfig(QWEN3_0_6B) },
-    { name: 'llama-3.2-1b', config: parseModelConfig(LLAMA_3_2_1B) },
+    { name: 'bloom-tiny', config: fixtureConfig('bloom-tiny'), bundled: true },
+    { name: 'bloom-tiny-h6-f16', config: fixtureConfig('bloom-tiny-h6-f16'), bundled: true },
+    { name: 'nano-bloomz', config: namedConfig('nano-bloomz'), bundled: true },
+    { name: 'tiny-qwen3', config: parseModelConfig(TINY_QWEN3_CONFIG), bundled: true },
+    { name: 'bloomz-560m', config: namedConfig('bloomz-560m'), bundled: false },
+    { name: 'bloom-1b1', config: namedConfig('bloom-1b1'), bundled: false },
+    { name: 'qwen3-0.6b', config: parseModelConfig(QWEN3_0_6B), bundled: false },
+    { name: 'llama-3.2-1b', config: parseModelConfig(LLAMA_3_2_1B), bundled: false },
   ];
 }
 
