@@ -13,7 +13,6 @@ import {
   readdirSync,
   writeFileSync,
   renameSync,
-  cpSync,
   existsSync,
   statSync,
 } from 'node:fs';
@@ -29,6 +28,17 @@ function writeAtomic(path, text) {
   if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
   writeFileSync(path + '.tmp', text);
   renameSync(path + '.tmp', path);
+}
+
+// The same for bytes, with a temporary name of this process's own: dist/web is served to browsers while another
+// process (a test, a CI lane run beside) may build it again, so a file there is never seen half written, and an
+// identical rebuild writes nothing.
+function writeBytesAtomic(path, bytes) {
+  mkdirSync(dirname(path), { recursive: true });
+  if (existsSync(path) && Buffer.compare(readFileSync(path), Buffer.from(bytes)) === 0) return;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
 }
 
 function newestMtime(dir) {
@@ -175,7 +185,7 @@ async function bundleWeb() {
   const esbuild = await import('esbuild');
   const webEntries = ['src/host/worker.ts', 'src/host/web.ts'].filter((p) => existsSync(join(root, p)));
   if (webEntries.length) {
-    await esbuild.build({
+    const out = await esbuild.build({
       ...common,
       entryPoints: webEntries.map((p) => join(root, p)),
       outdir: join(root, 'dist/web'),
@@ -184,10 +194,18 @@ async function bundleWeb() {
       // the .map files stay in dist/ for debugging here, but the package does not ship them: no sourceMappingURL
       // comment that would send a consumer's bundler or devtools after a missing file
       sourcemap: 'external',
+      write: false,
     });
+    for (const f of out.outputFiles) writeBytesAtomic(f.path, f.contents);
   }
-  if (existsSync(join(root, 'web')))
-    cpSync(join(root, 'web'), join(root, 'dist/web'), { recursive: true, filter: (s) => !s.endsWith('.ts') });
+  // the page's static files (not its .ts sources), copied the same way
+  const copy = (from, to) => {
+    for (const e of readdirSync(from, { withFileTypes: true })) {
+      if (e.isDirectory()) copy(join(from, e.name), join(to, e.name));
+      else if (!e.name.endsWith('.ts')) writeBytesAtomic(join(to, e.name), readFileSync(join(from, e.name)));
+    }
+  };
+  if (existsSync(join(root, 'web'))) copy(join(root, 'web'), join(root, 'dist/web'));
 }
 
 await gen();
