@@ -40,6 +40,14 @@ function ownProfile(h: DeviceHandle): string {
 const key = (p: { shader: string; entry: string; defines: Record<string, boolean | number> }) =>
   `${p.shader}:${p.entry}:${JSON.stringify(p.defines)}`;
 
+/** The limits the ops and the pool read (src/ops, src/gpu/runtime.ts). */
+const OPS_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+];
+
 /** Every feature: describes a variant whatever it enables (the compile step checks the device's features itself). */
 const ANY = { has: () => true } as unknown as ReadonlySet<string>;
 
@@ -67,6 +75,34 @@ describe('pipelines: every variant the runtime builds for the bundled and docume
       `      (planned ${plan.length} pipelines on ${profiles.join(', ')}, ${which === 'bundled' ? 'bundled models, default policy' : 'every model and policy'}, ` +
         `in ${Math.round(performance.now() - t0)} ms; ` +
         `compiled after the run; refused by the models: ${r.refused.length ? r.refused.join('; ') : 'none'})`,
+    );
+  });
+
+  it("the profile of this lane's driver has the device's own facts (features, subgroup sizes, limits the ops read)", async function () {
+    const h = (await getGpu()).handle;
+    const name = ownProfile(h);
+    // (a real GPU's facts vary by vendor: its profile stands for a typical discrete one)
+    if (name === 'gpu') this.skip();
+    const p = PROFILES.find((x) => x.name === name)!;
+    const facts = (x: {
+      swiftshader: boolean;
+      fallback: boolean;
+      features: Iterable<string>;
+      wgsl: Iterable<string>;
+      sg?: [number, number];
+      limits: Record<string, number>;
+    }) => ({
+      swiftshader: x.swiftshader,
+      fallback: x.fallback,
+      features: [...x.features].sort(),
+      wgsl: [...x.wgsl].filter((f) => ['subgroup_id', 'packed_4x8_integer_dot_product'].includes(f)).sort(),
+      subgroupSizes: x.sg,
+      limits: Object.fromEntries(OPS_LIMITS.map((k) => [k, x.limits[k]])),
+    });
+    assert.deepEqual(
+      facts({ ...p, wgsl: p.wgslFeatures, sg: p.subgroupSizes }),
+      facts({ ...h.adapter, features: h.features, wgsl: h.wgslFeatures, sg: h.subgroupSizes, limits: h.limits }),
+      `test/helpers/pipeline-plan.ts: the ${name} profile no longer describes this driver; update it`,
     );
   });
 
