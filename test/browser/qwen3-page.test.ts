@@ -3,7 +3,6 @@
 // the same ids and log-probs (1e-4) as the Node runtime; its plan (planModel) counts Qwen3's parameters.
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { launchPage } from '../helpers/browser.ts';
 import { compare } from '../helpers/gpu.ts';
 import { makeTinyQwen3 } from '../helpers/tiny-qwen3.ts';
