@@ -26,8 +26,10 @@ function writeAtomic(path, text) {
   mkdirSync(dirname(path), { recursive: true });
   // Skip identical rewrites so watchers and tsx caches stay quiet.
   if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  writeFileSync(path + '.tmp', text);
-  renameSync(path + '.tmp', path);
+  // a temporary name of this process's own: CI lanes run side by side, each running `build.mjs gen`
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 // The same for bytes, with a temporary name of this process's own: dist/web is served to browsers while another
