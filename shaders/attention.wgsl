@@ -7,14 +7,18 @@
 // Tq·Tk is stored; training saves each row's log-sum-exp (LSE) instead and the backward recomputes
 // p_ij = exp(s_ij − lse_i) (attention_flash_backward_q, then _kv). src/ops/attention.ts picks (policy attention.flash):
 // inference never needs the probabilities; training keeps them while they are small (no recomputation of scores).
-// F16 (inference without probs on a shader-f16 device, when the model's matrices are f16: src/ops/attention.ts): the
-// forward entries attention_probs(4) (NOPROBS) and attention_flash compute q·k and p·v as f16 products summed in f32
-// lanes; q is scaled by 1/sqrt(D) before it is rounded to f16 (keeps the products in range); the running max, the sum
-// of the exponentials, exp() and the output accumulators stay f32 (docs/shaders.md: why and the error bounds).
+// F16 (on a shader-f16 device, when the model's matrices are f16: src/ops/attention.ts): the forward entries
+// attention_probs(4) and attention_flash compute q·k and p·v as f16 products summed in f32 lanes; q is scaled by
+// 1/sqrt(D) before it is rounded to f16 (keeps the products in range); the running max, the sum of the exponentials,
+// exp() and the output accumulators stay f32 (docs/drivers.md: why and the error bounds). Inference: NOPROBS and
+// attention_flash. --fp16 training (ROWWISE only): attention_probs(4) with probs or LSE (stored f32), and the ROWWISE
+// backward entries take f16 products too (dctx·v, dS·k, dS·q̂ with q̂ = f16(q·scale) the forward's factor, p·dctx),
+// summed in f32; the flash backward recomputes each score exactly as the forward did (same products, same order).
 // f16 range: a value past ±65504 (or NaN) cannot be rounded to f16 (WGSL leaves that result indeterminate), and a
 // q·k product of in-range halves may still overflow. So every conversion clamps and notes an out-of-range value, the
 // largest |q·scale| and |k| seen are kept, and where a value was out of range or max|q·scale|·max|k| > 65504 (no
-// product can overflow otherwise: p ≤ 1) the invocation's rows (the workgroup's keys in flash) get ctx = NaN.
+// product can overflow otherwise: p ≤ 1) the invocation's rows (the workgroup's keys in flash) get ctx = NaN; the
+// backward keeps the largest magnitude of each product's two factors alike and writes NaN gradients on overflow.
 //#if F16
 enable f16;
 //#endif
@@ -36,6 +40,16 @@ var<private> qmax = vec4f(0.0);    // largest |q·scale| per lane
 var<private> kmax = vec4f(0.0);    // largest |k| per lane
 fn hq(v: vec4f) -> vec4<f16> { qmax = max(qmax, abs(v)); return toF16(v); }
 fn hk(v: vec4f) -> vec4<f16> { kmax = max(kmax, abs(v)); return toF16(v); }
+// training backward (ROWWISE): the other factors' largest magnitudes (v, dctx, and the score gradients x = dS)
+var<private> vmax = vec4f(0.0);
+var<private> gmax = vec4f(0.0);
+var<private> xmax = 0.0;
+fn hv(v: vec4f) -> vec4<f16> { vmax = max(vmax, abs(v)); return toF16(v); }
+fn hg(v: vec4f) -> vec4<f16> { gmax = max(gmax, abs(v)); return toF16(v); }
+fn hs(v: f32) -> f16 { fits = fits & (abs(v) <= F16_MAX); return f16(clamp(v, -F16_MAX, F16_MAX)); }
+fn hx(v: f32) -> f16 { xmax = max(xmax, abs(v)); return hs(v); }
+// no product a·b of halves with |a| ≤ max4(am), |b| ≤ max4(bm) can overflow
+fn prod_ok(am: vec4f, bm: vec4f) -> bool { return max4(am) * max4(bm) <= F16_MAX; }
 fn max4(v: vec4f) -> f32 { return max(max(v.x, v.y), max(v.z, v.w)); }
 // whether no conversion or q·k product of this invocation can have left f16's range (kmax_all: the keys' bound)
 fn f16_ok(kmax_all: f32) -> bool { return fits && max4(qmax) * kmax_all <= F16_MAX; }
@@ -298,17 +312,30 @@ fn attention_backward_scores(@builtin(global_invocation_id) gid: vec3u) {
   let ks = 3u * NH * D4;
   let kb = qkv4(b, 0u, n, 1u, NH);
   let gb = ((b * Tq + i) * NH + n) * D4;
+//#if F16
+//#unroll d D4
+  let g$d = hg(dctx[gb + $du]);
+  var dq$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let g$d = dctx[gb + $du];
   var dq$d = vec4f(0.0);
 //#endunroll
+//#endif
   var dot_sum = 0.0;
   for (var j = 0u; j <= i; j++) {
     let vj = kb + j * ks + D4;
     var acc = vec4f(0.0);
+//#if F16
+//#unroll d D4
+    acc += vec4f(g$d * hv(qkv[vj + $du]));
+//#endunroll
+//#else
 //#unroll d D4
     acc += g$d * qkv[vj + $du];
 //#endunroll
+//#endif
     let dp = dot(acc, vec4f(1.0));
     ds[row + j] = dp;
     dot_sum += dp * probs[row + j];
@@ -317,13 +344,29 @@ fn attention_backward_scores(@builtin(global_invocation_id) gid: vec3u) {
     let x = probs[row + j] * (ds[row + j] - dot_sum);
     ds[row + j] = x;
     let kj = kb + j * ks;
+//#if F16
+    let xh = hx(x);
+//#unroll d D4
+    dq$d += vec4f(xh * hk(qkv[kj + $du]));
+//#endunroll
+//#else
 //#unroll d D4
     dq$d += x * qkv[kj + $du];
 //#endunroll
+//#endif
   }
   for (var j = i + 1u; j < Tk; j++) { ds[row + j] = 0.0; }
   let qo = qkv4(b, i, n, 0u, NH);
+//#if F16
+  // f16 range (header): dctx·v and dS·k; on overflow dq and this row's dS (read by _kv) are NaN
+  var sc = params.scale;
+  if (!(fits && prod_ok(gmax, vmax) && prod_ok(vec4f(xmax), kmax))) {
+    sc = f16_nan();
+    for (var j = 0u; j <= i; j++) { ds[row + j] = sc; }
+  }
+//#else
   let sc = params.scale;
+//#endif
 //#unroll d D4
   dqkv[qo + $du] = dq$d * sc;
 //#endunroll
@@ -343,21 +386,41 @@ fn attention_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
 //#unroll d D4
   var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
 //#endunroll
+//#if F16
+  let scale = params.scale;
+//#endif
   for (var i = j; i < Tq; i++) {
     let r = r0 + i * Tk;
     let x = ds[r];
     let p = probs[r];
     let qi = qb + i * ks;
     let gi = g0 + i * gs;
+//#if F16
+    // the forward's score is q̂·k̂ with q̂ = f16(q·scale): dk = Σ dS·q̂ (no further scale); p ≤ 1 (p·dctx in range)
+    let xh = hx(x); let ph = hs(p);
+//#unroll d D4
+    dk$d += vec4f(xh * hq(qkv[qi + $du] * scale)); dv$d += vec4f(ph * toF16(dctx[gi + $du]));
+//#endunroll
+//#else
 //#unroll d D4
     dk$d += x * qkv[qi + $du]; dv$d += p * dctx[gi + $du];
 //#endunroll
+//#endif
   }
   let ko = qkv4(b, j, n, 1u, NH);
+//#if F16
+  // f16 range (header): dS·q̂; on overflow dk and dv are NaN
+  var sc = 1.0;
+  if (!(fits && prod_ok(vec4f(xmax), qmax))) { sc = f16_nan(); }
+//#unroll d D4
+  dqkv[ko + $du] = dk$d * sc; dqkv[ko + D4 + $du] = dv$d * sc;
+//#endunroll
+//#else
   let sc = params.scale;
 //#unroll d D4
   dqkv[ko + $du] = dk$d * sc; dqkv[ko + D4 + $du] = dv$d;
 //#endunroll
+//#endif
 }
 
 // Flash backward, training only (q0 = 0, Tq = Tk = T), from the forward's lse and ctx instead of probs; p_ij is
@@ -374,11 +437,20 @@ fn attention_flash_backward_q(@builtin(global_invocation_id) gid: vec3u) {
   let qb = qkv4(b, i, n, 0u, NH);
   let gb = ((b * T + i) * NH + n) * D4;
   var dsum = vec4f(0.0);
+//#if F16
+  // F16: the scores recomputed exactly as the forward computed them (q̂ = f16(q·scale), k̂ = f16(k), f32 sums)
+//#unroll d D4
+  let q$d = hq(qkv[qb + $du] * scale); let g$d = hg(dctx[gb + $du]);
+  dsum += dctx[gb + $du] * ctx[gb + $du];
+  var dq$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let q$d = qkv[qb + $du]; let g$d = dctx[gb + $du];
   dsum += g$d * ctx[gb + $du];
   var dq$d = vec4f(0.0);
 //#endunroll
+//#endif
   let one = vec4f(1.0);
   let di = dot(dsum, one);
   let r = (b * NH + n) * T + i;
@@ -389,6 +461,18 @@ fn attention_flash_backward_q(@builtin(global_invocation_id) gid: vec3u) {
     if (info.x > 0.5) {
       let kj = kb + j * ks;
       var a = vec4f(0.0); var dp = vec4f(0.0);
+//#if F16
+//#unroll d D4
+      let k$d = hk(qkv[kj + $du]);
+      a += vec4f(q$d * k$d); dp += vec4f(g$d * hv(qkv[kj + D4 + $du]));
+//#endunroll
+      let p = exp(dot(a, one) + slope * info.y - lr);
+      let x = p * (dot(dp, one) - di);
+      let xh = hx(x);
+//#unroll d D4
+      dq$d += vec4f(xh * k$d);
+//#endunroll
+//#else
 //#unroll d D4
       let k$d = qkv[kj + $du];
       a += q$d * k$d; dp += g$d * qkv[kj + D4 + $du];
@@ -398,10 +482,18 @@ fn attention_flash_backward_q(@builtin(global_invocation_id) gid: vec3u) {
 //#unroll d D4
       dq$d += x * k$d;
 //#endunroll
+//#endif
     }
   }
+//#if F16
+  // f16 range (header): q̂·k̂, dctx·v, dS·k; on overflow dq is NaN
+  var sc = scale;
+  if (!(fits && prod_ok(qmax, kmax) && prod_ok(gmax, vmax) && prod_ok(vec4f(xmax), kmax))) { sc = f16_nan(); }
+//#else
+  let sc = scale;
+//#endif
 //#unroll d D4
-  dqkv[qb + $du] = dq$d * scale;
+  dqkv[qb + $du] = dq$d * sc;
 //#endunroll
 }
 
@@ -419,16 +511,35 @@ fn attention_flash_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
   let gs = NH * D4;
   let g0 = (b * T * NH + n) * D4;
   let r0 = (b * NH + n) * T;
+//#if F16
+//#unroll d D4
+  let k$d = hk(qkv[ko + $du]); let v$d = hv(qkv[ko + D4 + $du]);
+  var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let k$d = qkv[ko + $du]; let v$d = qkv[ko + D4 + $du];
   var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
 //#endunroll
+//#endif
   let one = vec4f(1.0);
   if (info.x > 0.5) {
     for (var i = j; i < T; i++) {
       let qi = qb + i * ks;
       let gi = g0 + i * gs;
       var a = vec4f(0.0); var dp = vec4f(0.0);
+//#if F16
+//#unroll d D4
+      let q$d = hq(qkv[qi + $du] * scale); let g$d = hg(dctx[gi + $du]);
+      a += vec4f(q$d * k$d); dp += vec4f(g$d * v$d);
+//#endunroll
+      let p = exp(dot(a, one) + bias - lse[r0 + i]);
+      let x = p * (dot(dp, one) - delta[r0 + i]);
+      let xh = hx(x); let ph = hs(p);
+//#unroll d D4
+      dk$d += vec4f(xh * q$d); dv$d += vec4f(ph * g$d);
+//#endunroll
+//#else
 //#unroll d D4
       let q$d = qkv[qi + $du]; let g$d = dctx[gi + $du];
       a += q$d * k$d; dp += g$d * v$d;
@@ -438,10 +549,19 @@ fn attention_flash_backward_kv(@builtin(global_invocation_id) gid: vec3u) {
 //#unroll d D4
       dk$d += x * q$d; dv$d += p * g$d;
 //#endunroll
+//#endif
     }
   }
+//#if F16
+  // f16 range (header): q̂·k̂, dctx·v, dS·q̂ (dk = Σ dS·q̂: q̂ already holds the scale); on overflow dk and dv are NaN
+  var sk = 1.0;
+  if (!(fits && prod_ok(qmax, kmax) && prod_ok(gmax, vmax) && prod_ok(vec4f(xmax), qmax))) { sk = f16_nan(); }
+  let sv = sk;
+//#else
+  let sk = scale; let sv = 1.0;
+//#endif
 //#unroll d D4
-  dqkv[ko + $du] = dk$d * scale; dqkv[ko + D4 + $du] = dv$d;
+  dqkv[ko + $du] = dk$d * sk; dqkv[ko + D4 + $du] = dv$d * sv;
 //#endunroll
 }
 //#else

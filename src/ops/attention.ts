@@ -89,19 +89,30 @@ export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
 }
 
 /**
- * Whether an inference attention (no probs, no lse) of a model whose matrices are f16 runs in f16 arithmetic:
- * policy.attention.f16 (the device has shader-f16 and f16 arithmetic is on, policy.f16 not 'off'), and a vec4 kernel
- * (ROWWISE or flash: D a multiple of 4) serves the shape; else the f32 kernels.
+ * Whether an attention of a model whose matrices are f16 runs in f16 arithmetic: policy.attention.f16 (the device has
+ * shader-f16 and f16 arithmetic is on, policy.f16 not 'off'), and a vec4 kernel (ROWWISE or flash: D a multiple of
+ * 4) serves the shape; else the f32 kernels. Training (probs or lse kept, and the backward) needs the ROWWISE
+ * kernels besides (trainF16): the workgroup kernels of the GPU family train in f32 arithmetic.
  */
 export function attentionF16Applies(policy: KernelPolicy, D: number): boolean {
   return policy.attention.f16 && D % 4 === 0 && D <= 256;
 }
 
 /**
+ * Whether training attention (forward with probs or lse, and its backward) runs in f16 arithmetic: the model's
+ * matrices are f16, attentionF16Applies, and the ROWWISE kernels serve the shape (`rw`); the forward and the backward
+ * decide alike (their tensors have the same sizes), so the backward differentiates the scores the forward computed.
+ */
+function trainF16(gpu: Gpu, s: AttnShape, f16: boolean | undefined, rw: object | null): boolean {
+  return !!f16 && !!rw && attentionF16Applies(gpu.policy, s.D);
+}
+
+/**
  * ctx [B, Tq, NH·D] from qkv. With `probs`, the probabilities are written there too (training, for the backward);
  * with probs null nothing of size Tq·Tk is stored, and `lse` [B, NH, Tq], when given, receives each row's
  * log-sum-exp (training without probs: the flash backward's input). `opts.f16` (the model's matrices are f16):
- * inference (no probs, no lse) in f16 arithmetic where attentionF16Applies (shaders/attention.wgsl F16).
+ * f16 arithmetic (shaders/attention.wgsl F16) where attentionF16Applies; training (probs or lse) only in the ROWWISE
+ * kernels (trainF16; attentionBackward must then get the same opts).
  */
 export function attentionForward(
   gpu: Gpu,
@@ -115,8 +126,12 @@ export function attentionForward(
   opts: { f16?: boolean } = {},
 ): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
-  // f16 arithmetic: inference only (training's backward recomputes or reads f32 scores; docs/shaders.md)
-  const F16 = !!opts.f16 && !probs && !lse && attentionF16Applies(gpu.policy, s.D);
+  // f16 arithmetic: inference wherever a vec4 kernel serves it; training in the ROWWISE kernels only (the backward's
+  // F16 kernels are ROWWISE; docs/shaders.md)
+  const train = !!probs || !!lse;
+  const F16 = train
+    ? trainF16(gpu, s, opts.f16, rowwise(gpu, s, [qkv, ctx]))
+    : !!opts.f16 && attentionF16Applies(gpu.policy, s.D);
   const fd = probs ? null : flashDefines(gpu, s, F16);
   if (probs && lse) throw new Error('attention: lse is written only without probs');
   if (!probs) {
@@ -169,7 +184,8 @@ export interface FlashSaved {
 
 /**
  * dqkv (fully overwritten) from dctx; needs the forward's probs, or with probs null the forward's `flash` tensors
- * (training, q0 = 0, Tq = Tk). `ds` is scratch of attentionBackwardScratch(s, probs === null) elements.
+ * (training, q0 = 0, Tq = Tk). `ds` is scratch of attentionBackwardScratch(s, probs === null) elements. `opts`: the
+ * forward's (f16: the ROWWISE F16 backward where the forward ran F16, trainF16).
  */
 export function attentionBackward(
   gpu: Gpu,
@@ -180,6 +196,7 @@ export function attentionBackward(
   ds: Tensor,
   s: AttnShape,
   flash?: FlashSaved,
+  opts: { f16?: boolean } = {},
 ): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
   if (!probs) {
@@ -197,22 +214,24 @@ export function attentionBackward(
       delta: ds,
     };
     // _q writes dq and delta (read by _kv), _kv writes dk and dv
-    const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]) ?? fd;
-    gpu.run('attention', 'attention_flash_backward_q', b, params(s), rows, rw);
-    gpu.run('attention', 'attention_flash_backward_kv', b, params(s), rows, rw);
+    const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]);
+    const d = { ...(rw ?? fd), F16: trainF16(gpu, s, opts.f16, rw) };
+    gpu.run('attention', 'attention_flash_backward_q', b, params(s), rows, d);
+    gpu.run('attention', 'attention_flash_backward_kv', b, params(s), rows, d);
     return;
   }
   const rw = rowwise(gpu, s, [qkv, dctx, dqkv]);
   if (rw) {
     // attention_backward_scores also writes dq
-    gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), rows, rw);
+    const d = { ...rw, F16: trainF16(gpu, s, opts.f16, rw) };
+    gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), rows, d);
     gpu.run(
       'attention',
       'attention_backward_kv',
       { qkv, ds, probs, dctx, dqkv },
       params(s),
       [Math.ceil(s.Tk / 64), s.NH, s.B],
-      rw,
+      d,
     );
     return;
   }

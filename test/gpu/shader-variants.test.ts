@@ -71,6 +71,10 @@ export const VARIANTS: Record<string, Defines[]> = {
       // F16 (shader-f16): inference forward of f16 models, rowwise (1 or 4 rows, NOPROBS) and flash (f16 tiles)
       ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: true, LSE: false, F16: true }),
       { FLASH: true, D4, BK: flashBK(D4, true), LSE: false, F16: true },
+      // F16 training (--fp16, rowwise only): forward with probs or with LSE, and the backward (both kinds)
+      ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: true, LSE: true, F16: true }),
+      ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: false, LSE: false, F16: true }),
+      { ROWWISE: true, D4, F16: true },
     ]),
   ],
   // layernormForward / layernormBackward, ceStats / ceBackward: rowwise, workgroup, workgroup with subgroups; each

@@ -16,6 +16,8 @@ import type { Gpu } from '../../src/gpu/runtime.ts';
 import { resolvePolicy } from '../../src/gpu/policy.ts';
 import {
   alibiSlopes,
+  attentionBackward,
+  attentionBackwardScratch,
   attentionF16Applies,
   attentionForward,
   keyInfo,
@@ -254,14 +256,261 @@ describe('attention with f16 arithmetic (shader-f16)', () => {
       }
     });
 
-  it('training (lse or probs kept) and policy f16 off or attention.f16 false keep the f32 kernels', async () => {
+  it('training in the workgroup (GPU) kernels, policy f16 off or attention.f16 false keep the f32 kernels', async () => {
     const c = CASES[0];
-    assert.ok(!(await run(device, c, true, true)).seen.some(Boolean), 'with lse (training)');
+    const gpuFamily = device.withPolicy({ attention: { rowwise: false } });
+    assert.ok(!(await run(gpuFamily, c, true, true)).seen.some(Boolean), 'with lse (training), workgroup kernels');
+    assert.ok((await run(device.withPolicy({ attention: { rowwise: true } }), c, true, true)).seen.every(Boolean));
     assert.ok(!(await run(device.withPolicy({ f16: 'off' }), c, true)).seen.some(Boolean), 'f16 off');
     const noAttn = device.withPolicy({ attention: { f16: false } });
     assert.ok(!(await run(noAttn, c, true)).seen.some(Boolean), 'attention.f16 false');
     assert.equal(attentionF16Applies(device.policy, 64), true, 'this adapter: f16 attention for f16 models');
   });
+});
+
+// Training (--fp16 on a shader-f16 device, ROWWISE kernels): the forward keeps probs or lse and the backward
+// (attention_backward_scores/_kv, or attention_flash_backward_q/_kv) takes f16 products too: dP = dctx·v̂,
+// dq = scale·Σ f16(dS)·k̂, dk = Σ f16(dS)·q̂ (q̂ = f16(q·scale), what the forward's score used), dv = Σ f16(p)·dctx;
+// sums, softmax statistics, delta and the stored probs/lse stay f32, and the flash backward recomputes each score
+// exactly as the forward did (same products, same order). Bound against float64 of the f32 inputs (derived; U, E_i
+// and the subnormal terms as in the file's header; A⊙B = Σ_d|a_d·b_d|): each probability is off by a factor
+// within e^(±2·E_i), ρ_i = e^(2·E_i) − 1; dP_ij by η_ij = 3.1·U·(g_i⊙v_j) + D·2⁻²³·(1 + max|g| + max|v|); delta_i
+// by Δ_i = Σ_j P_ij·(ρ_i·|dP_ij| + (1 + ρ_i)·η_ij) (probs path: Σ P̃·dP̃), or |g_i|·(the forward's ctx bound) (flash:
+// dctx·ctx̃); so dS_ij by σ_ij = P_ij·(ρ_i·|dP_ij − δ_i| + (1 + ρ_i)·(η_ij + Δ_i)). Then each gradient is a sum of
+// products of two f16-rounded factors (3.1·U relative each, plus the subnormal term) summed in f32:
+// |dq_i − ref| ≤ scale·Σ_j |k_j|·(σ_ij + 3.1·U·(|dS_ij| + σ_ij)) (dk alike with q_i), |dv_j − ref| ≤ Σ_i |g_i|·P_ij·
+// (ρ_i + 3.1·U·(1 + ρ_i)), each + Tk·2⁻²³·(1 + the factors' max) + 1e-5·(1 + |ref| + Σ|terms|) (f32 sums).
+const TRAIN_CASES: Case[] = [
+  CASES[0],
+  {
+    name: 'B=1 T=12 D=16',
+    s: { B: 1, Tq: 12, Tk: 12, q0: 0, Tmax: 12, NH: 2, D: 16 },
+    mask: new Array(12).fill(1),
+  },
+];
+
+/** float64 dq, dk, dv (laid out as dqkv) from qkv and dctx, and each element's bound (above) */
+function referenceBackward(qkv: Float32Array, dctx: Float32Array, c: Case, flash: boolean) {
+  const { s } = c;
+  const { B, Tk: T, NH, D } = s,
+    scale = 1 / Math.sqrt(D);
+  const { info, slopes } = inputs(c);
+  const fwd = reference(qkv, info, slopes, s);
+  const out = new Float64Array(qkv.length),
+    bound = new Float64Array(qkv.length);
+  const ix = (b: number, t: number, n: number, part: number, d: number) =>
+    ((b * T + t) * 3 * NH + n * 3 + part) * D + d;
+  const gx = (b: number, t: number, n: number, d: number) => ((b * T + t) * NH + n) * D + d;
+  const sub = 2 ** -23;
+  for (let b = 0; b < B; b++)
+    for (let n = 0; n < NH; n++) {
+      const P: number[][] = [],
+        dP: number[][] = [],
+        dS: number[][] = [],
+        sig: number[][] = [],
+        rho: number[] = [];
+      let gmax = 0,
+        vmax = 0,
+        qmax = 0,
+        kmax = 0;
+      for (let t = 0; t < T; t++)
+        for (let d = 0; d < D; d++) {
+          gmax = Math.max(gmax, Math.abs(dctx[gx(b, t, n, d)]));
+          qmax = Math.max(qmax, Math.abs(qkv[ix(b, t, n, 0, d)] * scale));
+          kmax = Math.max(kmax, Math.abs(qkv[ix(b, t, n, 1, d)]));
+          vmax = Math.max(vmax, Math.abs(qkv[ix(b, t, n, 2, d)]));
+        }
+      for (let i = 0; i < T; i++) {
+        const sc: number[] = [];
+        let E = 0;
+        for (let j = 0; j < T; j++) {
+          const valid = j <= i && info[2 * (b * T + j)] > 0.5;
+          let dot = 0,
+            mag = 0;
+          for (let d = 0; d < D; d++) {
+            const q = qkv[ix(b, i, n, 0, d)],
+              k = qkv[ix(b, j, n, 1, d)];
+            dot += q * k;
+            mag += Math.abs(q * k);
+          }
+          sc.push(valid ? dot * scale + slopes[n] * info[2 * (b * T + j) + 1] : -Infinity);
+          if (valid) E = Math.max(E, 3.1 * U * scale * mag + D * sub * (1 + kmax));
+        }
+        const mx = Math.max(...sc),
+          ex = sc.map((x) => (x === -Infinity ? 0 : Math.exp(x - mx))),
+          sum = ex.reduce((x, y) => x + y, 0);
+        P.push(ex.map((e) => (sum ? e / sum : 0)));
+        rho.push(Math.exp(2 * E) - 1);
+        const dp: number[] = [],
+          eta: number[] = [];
+        for (let j = 0; j < T; j++) {
+          let acc = 0,
+            mag = 0;
+          for (let d = 0; d < D; d++) {
+            const x = dctx[gx(b, i, n, d)] * qkv[ix(b, j, n, 2, d)];
+            acc += x;
+            mag += Math.abs(x);
+          }
+          dp.push(acc);
+          eta.push(3.1 * U * mag + D * sub * (1 + gmax + vmax));
+        }
+        dP.push(dp);
+        const r = rho[i],
+          p = P[i];
+        const delta = p.reduce((a, x, j) => a + x * dp[j], 0);
+        let Dl = 0;
+        if (flash) for (let d = 0; d < D; d++) Dl += Math.abs(dctx[gx(b, i, n, d)]) * fwd.bound[gx(b, i, n, d)];
+        else for (let j = 0; j < T; j++) Dl += p[j] * (r * Math.abs(dp[j]) + (1 + r) * eta[j]);
+        dS.push(p.map((x, j) => x * (dp[j] - delta)));
+        sig.push(p.map((x, j) => x * (r * Math.abs(dp[j] - delta) + (1 + r) * (eta[j] + Dl))));
+      }
+      for (let t = 0; t < T; t++)
+        for (let d = 0; d < D; d++) {
+          // dq_t (row t over keys j), dk_t and dv_t (key t over rows i)
+          let q = 0,
+            qb = 0,
+            qm = 0,
+            k = 0,
+            kb = 0,
+            km = 0,
+            v = 0,
+            vb = 0,
+            vm = 0; // prettier-ignore
+          for (let j = 0; j < T; j++) {
+            const kj = qkv[ix(b, j, n, 1, d)],
+              x = dS[t][j];
+            q += scale * x * kj;
+            qm += scale * Math.abs(x * kj);
+            qb += scale * Math.abs(kj) * (sig[t][j] + 3.1 * U * (Math.abs(x) + sig[t][j]));
+          }
+          for (let i = 0; i < T; i++) {
+            const qi = qkv[ix(b, i, n, 0, d)] * scale,
+              gi = dctx[gx(b, i, n, d)],
+              x = dS[i][t],
+              p = P[i][t];
+            k += x * qi;
+            km += Math.abs(x * qi);
+            kb += Math.abs(qi) * (sig[i][t] + 3.1 * U * (Math.abs(x) + sig[i][t]));
+            v += p * gi;
+            vm += Math.abs(p * gi);
+            vb += Math.abs(gi) * p * (rho[i] + 3.1 * U * (1 + rho[i]));
+          }
+          const f32 = (ref: number, mag: number) => 1e-5 * (1 + Math.abs(ref) + mag);
+          const sn = (m: number) => T * sub * (1 + m);
+          [out[ix(b, t, n, 0, d)], bound[ix(b, t, n, 0, d)]] = [q, qb + sn(kmax) + f32(q, qm)];
+          [out[ix(b, t, n, 1, d)], bound[ix(b, t, n, 1, d)]] = [k, kb + sn(qmax) + f32(k, km)];
+          [out[ix(b, t, n, 2, d)], bound[ix(b, t, n, 2, d)]] = [v, vb + sn(gmax) + f32(v, vm)];
+        }
+    }
+  return { dqkv: out, bound, ctx: fwd.ctx, ctxBound: fwd.bound };
+}
+
+/** ctx and dqkv of a training forward (probs kept, or lse: flash) and its backward, and the F16 define of each dispatch */
+async function runTrain(device: Gpu, c: Case, f16: boolean, flash: boolean, qkv: Float32Array, dctx: Float32Array) {
+  const { s } = c;
+  const { info, slopes } = inputs(c);
+  const seen: [string, boolean][] = [];
+  const gpu = device.withPolicy({});
+  const orig = gpu.run.bind(gpu);
+  gpu.run = (shader, entry, bind, params, wg, defines = {}) => {
+    if (shader === 'attention') seen.push([entry, !!defines.F16]);
+    orig(shader, entry, bind, params, wg, defines);
+  };
+  const tq = gpu.fromF32(qkv, 'test:qkv'),
+    ti = gpu.fromF32(info, 'test:keyinfo'),
+    ts = gpu.fromF32(slopes, 'test:slopes'),
+    tg = gpu.fromF32(dctx, 'test:dctx'),
+    ctx = gpu.tensor(dctx.length, 'f32', 'test:ctx'),
+    dqkv = gpu.tensor(qkv.length, 'f32', 'test:dqkv'),
+    ds = gpu.tensor(attentionBackwardScratch(s, flash), 'f32', 'test:ds'),
+    probs = flash ? null : gpu.tensor(s.B * s.NH * s.Tq * s.Tk, 'f32', 'test:probs'),
+    lse = flash ? gpu.tensor(s.B * s.NH * s.Tq, 'f32', 'test:lse') : undefined;
+  attentionForward(gpu, tq, ti, ts, probs, ctx, s, lse, { f16 });
+  const saved = lse ? { lse, ctx, keyinfo: ti, slopes: ts } : undefined;
+  attentionBackward(gpu, tq, probs, tg, dqkv, ds, s, saved, { f16 });
+  const got = { ctx: await gpu.readF32(ctx), dqkv: await gpu.readF32(dqkv) };
+  [tq, ti, ts, tg, ctx, dqkv, ds, probs, lse].forEach((t) => t?.destroy());
+  return { ...got, seen };
+}
+
+function trainInputs(c: Case) {
+  const { s } = c,
+    r = rng(s.Tk * 53 + s.D);
+  return { qkv: inputs(c).qkv, dctx: Float32Array.from({ length: s.B * s.Tq * s.NH * s.D }, () => r() * 2) };
+}
+
+describe('training attention with f16 arithmetic (shader-f16): forward with probs or lse, and backward', () => {
+  let device: Gpu;
+  before(async function () {
+    device = await getGpu();
+    if (!device.handle.features.has('shader-f16')) {
+      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
+      this.skip();
+    }
+  });
+
+  const MODES = [
+    ['probs kept', false],
+    ['flash (lse)', true],
+  ] as const;
+  for (const [label, cfg] of FAMILIES.slice(0, 2))
+    for (const [mode, flash] of MODES)
+      it(`${label}, ${mode}: ctx, dq, dk, dv within the f16 bound of float64 (f32 path within 1e-5)`, async () => {
+        const gpu = device.withPolicy({ attention: cfg });
+        const lines: string[] = [];
+        for (const c of TRAIN_CASES) {
+          const { qkv, dctx } = trainInputs(c);
+          const ref = referenceBackward(qkv, dctx, c, flash);
+          const h = await runTrain(gpu, c, true, flash, qkv, dctx);
+          assert.ok(h.seen.length >= 3 && h.seen.every(([, f]) => f), `${c.name}: F16 kernels ran (${h.seen})`);
+          const wc = worst(h.ctx, ref.ctx, ref.ctxBound);
+          assert.equal(wc.bad, 0, `${c.name} ctx: ${wc.first}`);
+          const w = worst(h.dqkv, ref.dqkv, ref.bound);
+          assert.equal(w.bad, 0, `${c.name} dqkv: ${w.first}`);
+          const f = await runTrain(gpu, c, false, flash, qkv, dctx);
+          assert.ok(!f.seen.some(([, x]) => x), `${c.name}: f32 weights keep the f32 kernels`);
+          const w32 = worst(
+            f.dqkv,
+            ref.dqkv,
+            ref.dqkv.map((x) => 1e-5 + 1e-5 * Math.abs(x)),
+          );
+          assert.equal(w32.bad, 0, `${c.name} (f32): ${w32.first}`);
+          lines.push(`T=${c.s.Tk} D=${c.s.D}: f32 ${w32.maxErr.toExponential(1)}, f16 ${w.maxErr.toExponential(1)}`);
+          lines.push(`(${(w.ratio * 100).toFixed(0)} % of its bound)`);
+        }
+        console.log(`      max |dqkv err| vs float64: ${lines.join(' ')}`);
+      });
+
+  // f16 range in the backward: a dctx element past 65504, or dctx·v products past it from in-range halves (300·300),
+  // make the gradients NaN (dynamic loss scaling then skips the step), never a finite wrong value; f32 stays finite
+  for (const [mode, flash] of MODES)
+    it(`ROWWISE, ${mode}: a dctx value or a dctx·v product past f16's range gives NaN gradients`, async () => {
+      const gpu = device.withPolicy({ attention: FAMILIES[0][1] });
+      const c = TRAIN_CASES[1];
+      const { D, NH } = c.s;
+      const { qkv, dctx } = trainInputs(c);
+      const big = dctx.slice();
+      big[(5 * NH + 0) * D + 2] = 1e5; // row 5, head 0
+      const prod = dctx.slice(),
+        qkv2 = qkv.slice();
+      for (let d = 0; d < D; d++) {
+        prod[(5 * NH + 0) * D + d] = 300;
+        qkv2[(3 * 3 * NH + 2) * D + d] = 300; // v of key 3, head 0
+      }
+      for (const [what, x, g] of [
+        ['dctx value', qkv, big],
+        ['dctx·v product', qkv2, prod],
+      ] as const) {
+        const h = await runTrain(gpu, c, true, flash, x, g);
+        const dq5 = Array.from(h.dqkv.slice(5 * 3 * NH * D, 5 * 3 * NH * D + D));
+        assert.ok(
+          dq5.every((v) => Number.isNaN(v)),
+          `${what}: dq of row 5 = ${dq5}`,
+        );
+        const f = await runTrain(gpu, c, false, flash, x, g);
+        assert.ok(f.dqkv.every(Number.isFinite), `${what}: the f32 path stays finite`);
+      }
+    });
 });
 
 describe('KernelPolicy attention.f16', () => {

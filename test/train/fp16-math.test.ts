@@ -1,7 +1,8 @@
 // --fp16 training with f16 arithmetic (shader-f16: Mesa lavapipe here; SwiftShader has none and skips): the
 // matmuls of the forward (X·Wᵀ) and of the backward (dX = dY·W, dW = dYᵀ·X) round their f32 operands to f16 and sum
 // in f32 (shaders/matmul_f16.wgsl), the LayerNorm and GELU backward run their F16 variants (f32 row sums, f16 dx and
-// gelu′: layernorm.wgsl, elementwise.wgsl); AdamW keeps updating the f32 master weights. Compared with the same --fp16 run in
+// gelu′: layernorm.wgsl, elementwise.wgsl), attention's forward (probs kept) and backward take f16 products with f32
+// sums and softmax (attention.wgsl F16, the rowwise kernels: test/ops/attention_f16.test.ts); AdamW keeps updating the f32 master weights. Compared with the same --fp16 run in
 // f32 arithmetic (INSTRUCTALIGN_F16=off: f16 weights unpacked, the path SwiftShader takes):
 // - losses: each step's loss within 0.1 % of the f32-math run's (measured on lavapipe 25.0.7: ≤ 4e-5 relative,
 //   printed). Why that much room: every f16 rounding of an activation or gradient moves a product by ≤ 2⁻¹¹
@@ -89,7 +90,8 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
     const f32 = await run('off', 4);
     f16 = await run('f32acc', 4);
     assert.equal(f32.seen.size, 0, 'INSTRUCTALIGN_F16=off: no f16 arithmetic (the f32 path)');
-    for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X', 'layernorm_backward', 'gelu_backward'])
+    const attn = ['attention_probs4', 'attention_backward_scores', 'attention_backward_kv'];
+    for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X', 'layernorm_backward', 'gelu_backward', ...attn])
       assert.ok((f16.seen.get(k) ?? 0) > 0, `${k} in f16 arithmetic`);
     const fmt = (ls: StepLog[]) => ls.map((l) => l.loss.toFixed(5)).join(' ');
     console.log(`      f32 math: ${fmt(f32.logs)}\n      f16 math: ${fmt(f16.logs)}`);
@@ -134,8 +136,10 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
 // gradient within 2e-2 of the f32-math one in relative L2 norm. A tolerance, not a proven bound: each product of the
 // backward rounds its operands to f16 (≤ 2⁻¹¹ relative each) and the errors compound through 2 blocks and the norms'
 // f16 dx; measured on lavapipe 25.0.7: loss 3.3e-5 relative, worst gradient 4.3e-3 (a q_norm weight), printed.
+// Attention runs in f16 products too (attention.wgsl F16): with the probs kept (the default at this size) and with
+// the flash kernels (policy attention.flash 'always': lse saved, scores recomputed in the backward), same tolerances.
 describe('--fp16 backward in f16 arithmetic (shader-f16), a tiny Qwen3 (Llama family)', () => {
-  it('runs its matmuls and RMSNorm backward in f16; loss and gradients near f32 arithmetic', async function () {
+  it('runs its matmuls, RMSNorm and attention backward in f16; loss and gradients near f32 arithmetic', async function () {
     const gpu = await getGpu();
     if (!gpu.handle.features.has('shader-f16')) {
       console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
@@ -146,8 +150,8 @@ describe('--fp16 backward in f16 arithmetic (shader-f16), a tiny Qwen3 (Llama fa
     const [B, T] = [2, 12];
     const ids = Int32Array.from({ length: B * T }, (_, i) => 3 + ((i * 37) % 250));
     const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
-    const run = async (mode: F16Mode) => {
-      const view = lm.withPolicy({ f16: mode });
+    const run = async (mode: F16Mode, flash: 'auto' | 'always' = 'auto') => {
+      const view = lm.withPolicy({ f16: mode, attention: { flash } });
       const seen = new Set<string>();
       const get = gpu.pipelines.get;
       gpu.pipelines.get = function (shader, entry, defines = {}) {
@@ -167,28 +171,35 @@ describe('--fp16 backward in f16 arithmetic (shader-f16), a tiny Qwen3 (Llama fa
       }
     };
     try {
-      const f32 = await run('off'),
-        f16 = await run('f32acc');
+      const f32 = await run('off');
       assert.equal(f32.seen.size, 0);
-      for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X', 'rmsnorm_backward']) assert.ok(f16.seen.has(k), `${k} in f16`);
-      assert.ok(Math.abs(f16.loss - f32.loss) <= 1e-3 * f32.loss, `loss ${f16.loss} vs ${f32.loss}`);
-      let worst = 0,
-        at = '';
-      for (const [name, want] of f32.grads) {
-        const got = f16.grads.get(name)!;
-        let d = 0,
-          n = 0;
-        for (let i = 0; i < want.length; i++) {
-          d += (got[i] - want[i]) ** 2;
-          n += want[i] ** 2;
+      for (const flash of ['auto', 'always'] as const) {
+        const f16 = await run('f32acc', flash);
+        const attn =
+          flash === 'auto'
+            ? ['attention_probs4', 'attention_backward_scores', 'attention_backward_kv']
+            : ['attention_probs4', 'attention_flash_backward_q', 'attention_flash_backward_kv'];
+        for (const k of ['X·Wᵀ', 'dY·W', 'dYᵀ·X', 'rmsnorm_backward', ...attn])
+          assert.ok(f16.seen.has(k), `${k} in f16`);
+        assert.ok(Math.abs(f16.loss - f32.loss) <= 1e-3 * f32.loss, `loss ${f16.loss} vs ${f32.loss}`);
+        let worst = 0,
+          at = '';
+        for (const [name, want] of f32.grads) {
+          const got = f16.grads.get(name)!;
+          let d = 0,
+            n = 0;
+          for (let i = 0; i < want.length; i++) {
+            d += (got[i] - want[i]) ** 2;
+            n += want[i] ** 2;
+          }
+          const rel = Math.sqrt(d / Math.max(n, 1e-30));
+          if (!(rel <= worst)) [worst, at] = [rel, name];
         }
-        const rel = Math.sqrt(d / Math.max(n, 1e-30));
-        if (!(rel <= worst)) [worst, at] = [rel, name];
+        console.log(
+          `      attention.flash ${flash}: loss ${f32.loss.toFixed(6)} (f32 math) ${f16.loss.toFixed(6)} (f16 math); worst gradient ${at}: ${worst.toExponential(2)}`,
+        );
+        assert.ok(worst <= 2e-2, `${at}: relative L2 difference ${worst}`);
       }
-      console.log(
-        `      loss ${f32.loss.toFixed(6)} (f32 math) ${f16.loss.toFixed(6)} (f16 math); worst gradient ${at}: ${worst.toExponential(2)}`,
-      );
-      assert.ok(worst <= 2e-2, `${at}: relative L2 difference ${worst}`);
     } finally {
       lm.destroy();
     }

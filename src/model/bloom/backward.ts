@@ -192,6 +192,7 @@ function blockBackward(
     s.ds,
     { B: acts.B, Tq: acts.T, Tk: acts.T, q0: 0, Tmax: acts.T, NH: cfg.nHead, D: cfg.headDim },
     a.probs ? undefined : { lse: a.lse!, ctx: a.ctx, keyinfo: acts.keyinfo, slopes: fwd.slopes },
+    { f16: fp16(fwd) },
   );
   linearBackwardWeight(
     g,

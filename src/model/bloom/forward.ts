@@ -243,7 +243,7 @@ export class BloomForward {
           );
       }
     } else this.linear(a.ln1, p + 'self_attention.query_key_value', qkv, R, 3 * H, H);
-    // f16 matrices: inference attention in f16 arithmetic where the device has it (attentionF16Applies)
+    // f16 matrices: attention in f16 arithmetic where the device has it (attentionF16Applies; training: trainF16)
     const f16 = this.w.dtype === 'f16';
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, { ...s, NH: cfg.nHead, D: cfg.headDim }, a.lse, {
       f16,

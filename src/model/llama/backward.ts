@@ -134,6 +134,7 @@ function blockBackward(
     x.ds,
     fwd.attnShape(s),
     a.probs ? undefined : { lse: a.lse!, ctx: a.ctx, keyinfo: acts.keyinfo, slopes: fwd.slopes },
+    { f16: fp16(fwd) },
   );
   const shape = { ...s, NH: c.nHead, NKV: c.nKVHead, D };
   const dq = x.dq,

@@ -187,7 +187,7 @@ export class LlamaForward {
     }
     const qkv = qkvCache ?? a.qkv;
     ropePack(g, q, k, a.v, this.rope(s.Tmax), pos, qkv, { ...s, NH: c.nHead, NKV: c.nKVHead, D });
-    // f16 matrices: inference attention in f16 arithmetic where the device has it (attentionF16Applies)
+    // f16 matrices: attention in f16 arithmetic where the device has it (attentionF16Applies; training: trainF16)
     const f16 = this.w.dtype === 'f16';
     attentionForward(g, qkv, keyinfo, this.slopes, a.probs, a.ctx, this.attnShape(s), a.lse, { f16 });
     this.linear(a.ctx, `${p}self_attn.o_proj.weight`, a.x1, R, H, c.nHead * D, x); // x1 = x + attention
