@@ -11,9 +11,10 @@
 // attention_probs(4) and attention_flash compute q·k and p·v as f16 products summed in f32 lanes; q is scaled by
 // 1/sqrt(D) before it is rounded to f16 (keeps the products in range); the running max, the sum of the exponentials,
 // exp() and the output accumulators stay f32 (docs/drivers.md: why and the error bounds). Inference: NOPROBS and
-// attention_flash. --fp16 training (ROWWISE only): attention_probs(4) with probs or LSE (stored f32), and the ROWWISE
-// backward entries take f16 products too (dctx·v, dS·k, dS·q̂ with q̂ = f16(q·scale) the forward's factor, p·dctx),
-// summed in f32; the flash backward recomputes each score exactly as the forward did (same products, same order).
+// attention_flash. --fp16 training: ROWWISE attention_probs(4) with probs or LSE, or attention_flash with LSE (stored
+// f32), and the backward entries (ROWWISE, and the flash ones: f16 tiles) take f16 products too (dctx·v, dS·k,
+// dS·q̂ with q̂ = f16(q·scale) the forward's factor, p·dctx), summed in f32; the flash backward recomputes each score
+// exactly as the forward did (same products, same order).
 // f16 range: a value past ±65504 (or NaN) cannot be rounded to f16 (WGSL leaves that result indeterminate), and a
 // q·k product of in-range halves may still overflow. So every conversion clamps and notes an out-of-range value, the
 // largest |q·scale| and |k| seen are kept, and where a value was out of range or max|q·scale|·max|k| > 65504 (no
@@ -742,7 +743,12 @@ fn attention_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
 // F16: the tiles hold f16 (converted once as they are staged; half the storage, so BK is about twice as large)
 alias tile_t = vec4<f16>;
 var<workgroup> wg_bad: atomic<u32>;   // a staged value was out of f16's range
-var<workgroup> wg_kmax: atomic<u32>;  // bits of the largest staged |k| (ordered as u32 for non-negative f32)
+// bits of the largest staged |value| of tile_a (k; q·scale in _kv) and tile_b (v; dctx in _kv) (ordered as u32 for
+// non-negative f32)
+var<workgroup> wg_kmax: atomic<u32>;
+var<workgroup> wg_bmax: atomic<u32>;
+var<private> amax_t = vec4f(0.0);  // this thread's share of them
+var<private> bmax_t = vec4f(0.0);
 fn tile16(v: vec4f) -> tile_t { return toF16(v); }
 //#else
 alias tile_t = vec4f;
@@ -765,18 +771,22 @@ fn stage(b: u32, n: u32, t0: u32, nr: u32, ca: u32, cb: u32, li: u32) {
 //#endif
   for (var e = li; e < nr * D4; e += 64u) {
     let r = e / D4; let d = (e - r * D4) * 4u;
-    let va = qkv4(qkv_at(b, t0 + r, n, ca, d));
-    tile_a[e] = tile16(va);
-    if (cb == 3u) { tile_b[e] = tile16(dctx4((b * params.Tq + t0 + r) * H + n * D + d)); }
-    else { tile_b[e] = tile16(qkv4(qkv_at(b, t0 + r, n, cb, d))); }
+    var va = qkv4(qkv_at(b, t0 + r, n, ca, d));
+    var vb: vec4f;
+    if (cb == 3u) { vb = dctx4((b * params.Tq + t0 + r) * H + n * D + d); }
+    else { vb = qkv4(qkv_at(b, t0 + r, n, cb, d)); }
 //#if F16
-    if (ca == 1u) { kmax = max(kmax, abs(va)); }
+    if (ca == 0u) { va *= params.scale; }  // q̂ = f16(q·scale), the forward's factor
+    amax_t = max(amax_t, abs(va)); bmax_t = max(bmax_t, abs(vb));
 //#endif
+    tile_a[e] = tile16(va);
+    tile_b[e] = tile16(vb);
   }
 //#if F16
   // this thread's staging, made visible to the workgroup at the tile's barrier
   if (!fits) { atomicOr(&wg_bad, 1u); }
-  atomicMax(&wg_kmax, bitcast<u32>(max4(kmax)));
+  atomicMax(&wg_kmax, bitcast<u32>(max4(amax_t)));
+  atomicMax(&wg_bmax, bitcast<u32>(max4(bmax_t)));
   fits = own;
 //#endif
 }
@@ -874,7 +884,6 @@ fn attention_flash(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_i
   }
 }
 
-//#ifnot F16
 // Flash backward, training only (q0 = 0, Tq = Tk = T): per query row i (a thread), delta_i = dctx_i·ctx_i (kept for
 // _kv) and dq_i = scale·Σ_j p_ij (dctx_i·v_j − delta_i) k_j with p_ij = exp(s_ij − lse_i), over K/V tiles.
 @compute @workgroup_size(64)
@@ -887,11 +896,20 @@ fn attention_flash_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_i
   let qb = qkv_at(b, qi, n, 0u, 0u);
   let gb = (b * T + qi) * params.NH * D + n * D;
   var dsum = vec4f(0.0);
+//#if F16
+  // F16: q̂ = f16(q·scale) and the staged f16 K tile give the forward's very scores (same products, same order)
+//#unroll d D4
+  let q$d = hq(qkv4(qb + $du * 4u) * scale); let g$d = hg(dctx4(gb + $du * 4u));
+  dsum += dctx4(gb + $du * 4u) * ctx4(gb + $du * 4u);
+  var dq$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let q$d = qkv4(qb + $du * 4u); let g$d = dctx4(gb + $du * 4u);
   dsum += g$d * ctx4(gb + $du * 4u);
   var dq$d = vec4f(0.0);
 //#endunroll
+//#endif
   let one = vec4f(1.0);
   let di = dot(dsum, one);
   let r = (b * params.NH + n) * T + qi;
@@ -909,6 +927,18 @@ fn attention_flash_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_i
       if (ki.x > 0.5) {
         let kt = jj * D4;
         var a = vec4f(0.0); var dp = vec4f(0.0);
+//#if F16
+//#unroll d D4
+        let k$d = tile_a[kt + $du];
+        a += vec4f(q$d * k$d); dp += vec4f(g$d * tile_b[kt + $du]);
+//#endunroll
+        let p = exp(dot(a, one) + ki.y - lr);
+        let x = p * (dot(dp, one) - di);
+        let xh = hx(x);
+//#unroll d D4
+        dq$d += vec4f(xh * k$d);
+//#endunroll
+//#else
 //#unroll d D4
         let k$d = tile_a[kt + $du];
         a += q$d * k$d; dp += g$d * tile_b[kt + $du];
@@ -918,13 +948,23 @@ fn attention_flash_backward_q(@builtin(workgroup_id) wg: vec3u, @builtin(local_i
 //#unroll d D4
         dq$d += x * k$d;
 //#endunroll
+//#endif
       }
     }
     workgroupBarrier();
   }
+//#if F16
+  // f16 range (header): q̂·k̂, dctx·v, dS·k over the workgroup's staged tiles; on overflow dq is NaN
+  fits = fits && atomicLoad(&wg_bad) == 0u;
+  let ka = vec4f(bitcast<f32>(atomicLoad(&wg_kmax))); let vb = vec4f(bitcast<f32>(atomicLoad(&wg_bmax)));
+  var sc = scale;
+  if (!(fits && prod_ok(qmax, ka) && prod_ok(gmax, vb) && prod_ok(vec4f(xmax), ka))) { sc = f16_nan(); }
+//#else
+  let sc = scale;
+//#endif
   if (live) {
 //#unroll d D4
-    let w$d = dq$d * scale;
+    let w$d = dq$d * sc;
     dqkv[qb + $du * 4u] = w$d.x; dqkv[qb + $du * 4u + 1u] = w$d.y;
     dqkv[qb + $du * 4u + 2u] = w$d.z; dqkv[qb + $du * 4u + 3u] = w$d.w;
 //#endunroll
@@ -946,10 +986,17 @@ fn attention_flash_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_
   let kvalid = live && info.x > 0.5;
   let ko = qkv_at(b, jc, n, 1u, 0u);
   let vo = qkv_at(b, jc, n, 2u, 0u);
+//#if F16
+//#unroll d D4
+  let k$d = hk(qkv4(ko + $du * 4u)); let v$d = hv(qkv4(vo + $du * 4u));
+  var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
+//#endunroll
+//#else
 //#unroll d D4
   let k$d = qkv4(ko + $du * 4u); let v$d = qkv4(vo + $du * 4u);
   var dk$d = vec4f(0.0); var dv$d = vec4f(0.0);
 //#endunroll
+//#endif
   let one = vec4f(1.0);
   let r0 = (b * params.NH + n) * T;
   for (var t0 = j0; t0 < T; t0 += BK) {
@@ -962,6 +1009,19 @@ fn attention_flash_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_
         let rt = tile_s[ii];
         let qt = ii * D4;
         var a = vec4f(0.0); var dp = vec4f(0.0);
+//#if F16
+        // tile_a holds q̂ = f16(q·scale): the forward's products, and dk = Σ dS·q̂ needs no further scale
+//#unroll d D4
+        let q$d = tile_a[qt + $du]; let g$d = tile_b[qt + $du];
+        a += vec4f(q$d * k$d); dp += vec4f(g$d * v$d);
+//#endunroll
+        let p = exp(dot(a, one) + bias - rt.x);
+        let x = p * (dot(dp, one) - rt.y);
+        let xh = hx(x); let ph = hs(p);
+//#unroll d D4
+        dk$d += vec4f(xh * q$d); dv$d += vec4f(ph * g$d);
+//#endunroll
+//#else
 //#unroll d D4
         let q$d = tile_a[qt + $du]; let g$d = tile_b[qt + $du];
         a += q$d * k$d; dp += g$d * v$d;
@@ -971,20 +1031,31 @@ fn attention_flash_backward_kv(@builtin(workgroup_id) wg: vec3u, @builtin(local_
 //#unroll d D4
         dk$d += x * q$d; dv$d += p * g$d;
 //#endunroll
+//#endif
       }
     }
     workgroupBarrier();
   }
+//#if F16
+  // f16 range (header): q̂·k̂, dctx·v, dS·q̂ over the workgroup's staged tiles; on overflow dk and dv are NaN
+  fits = fits && atomicLoad(&wg_bad) == 0u;
+  let qa = vec4f(bitcast<f32>(atomicLoad(&wg_kmax))); let gb = vec4f(bitcast<f32>(atomicLoad(&wg_bmax)));
+  var sk = 1.0;
+  if (!(fits && prod_ok(qa, kmax) && prod_ok(gb, vmax) && prod_ok(vec4f(xmax), qa))) { sk = f16_nan(); }
+  let sv = sk;
+//#else
+  let sk = scale; let sv = 1.0;
+//#endif
   if (live) {
 //#unroll d D4
-    let wk$d = dk$d * scale;
+    let wk$d = dk$d * sk;
     dqkv[ko + $du * 4u] = wk$d.x; dqkv[ko + $du * 4u + 1u] = wk$d.y;
     dqkv[ko + $du * 4u + 2u] = wk$d.z; dqkv[ko + $du * 4u + 3u] = wk$d.w;
-    dqkv[vo + $du * 4u] = dv$d.x; dqkv[vo + $du * 4u + 1u] = dv$d.y;
-    dqkv[vo + $du * 4u + 2u] = dv$d.z; dqkv[vo + $du * 4u + 3u] = dv$d.w;
+    let wv$d = dv$d * sv;
+    dqkv[vo + $du * 4u] = wv$d.x; dqkv[vo + $du * 4u + 1u] = wv$d.y;
+    dqkv[vo + $du * 4u + 2u] = wv$d.z; dqkv[vo + $du * 4u + 3u] = wv$d.w;
 //#endunroll
   }
 }
-//#endif
 //#endif
 //#endif

@@ -91,8 +91,8 @@ export function attentionBackwardScratch(s: AttnShape, flash: boolean): number {
 /**
  * Whether an attention of a model whose matrices are f16 runs in f16 arithmetic: policy.attention.f16 (the device has
  * shader-f16 and f16 arithmetic is on, policy.f16 not 'off'), and a vec4 kernel (ROWWISE or flash: D a multiple of
- * 4) serves the shape; else the f32 kernels. Training (probs or lse kept, and the backward) needs the ROWWISE
- * kernels besides (trainF16): the workgroup kernels of the GPU family train in f32 arithmetic.
+ * 4) serves the shape; else the f32 kernels. Training (probs or lse kept, and the backward) needs the ROWWISE or
+ * the flash kernels besides (trainF16): the GPU family's probs kernels train in f32 arithmetic.
  */
 export function attentionF16Applies(policy: KernelPolicy, D: number): boolean {
   return policy.attention.f16 && D % 4 === 0 && D <= 256;
@@ -100,19 +100,20 @@ export function attentionF16Applies(policy: KernelPolicy, D: number): boolean {
 
 /**
  * Whether training attention (forward with probs or lse, and its backward) runs in f16 arithmetic: the model's
- * matrices are f16, attentionF16Applies, and the ROWWISE kernels serve the shape (`rw`); the forward and the backward
- * decide alike (their tensors have the same sizes), so the backward differentiates the scores the forward computed.
+ * matrices are f16, attentionF16Applies, and the ROWWISE kernels serve the shape (`rw`) or the flash kernels do
+ * (`flash`: lse, no probs; the GPU family's probs kernels have no F16 variant); the forward and the backward decide
+ * alike (their tensors have the same sizes), so the backward differentiates the scores the forward computed.
  */
-function trainF16(gpu: Gpu, s: AttnShape, f16: boolean | undefined, rw: object | null): boolean {
-  return !!f16 && !!rw && attentionF16Applies(gpu.policy, s.D);
+function trainF16(gpu: Gpu, s: AttnShape, f16: boolean | undefined, rw: object | null, flash: boolean): boolean {
+  return !!f16 && (!!rw || flash) && attentionF16Applies(gpu.policy, s.D);
 }
 
 /**
  * ctx [B, Tq, NH·D] from qkv. With `probs`, the probabilities are written there too (training, for the backward);
  * with probs null nothing of size Tq·Tk is stored, and `lse` [B, NH, Tq], when given, receives each row's
  * log-sum-exp (training without probs: the flash backward's input). `opts.f16` (the model's matrices are f16):
- * f16 arithmetic (shaders/attention.wgsl F16) where attentionF16Applies; training (probs or lse) only in the ROWWISE
- * kernels (trainF16; attentionBackward must then get the same opts).
+ * f16 arithmetic (shaders/attention.wgsl F16) where attentionF16Applies; training (probs or lse) in the ROWWISE
+ * kernels and the flash ones (trainF16; attentionBackward must then get the same opts).
  */
 export function attentionForward(
   gpu: Gpu,
@@ -126,11 +127,11 @@ export function attentionForward(
   opts: { f16?: boolean } = {},
 ): void {
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
-  // f16 arithmetic: inference wherever a vec4 kernel serves it; training in the ROWWISE kernels only (the backward's
-  // F16 kernels are ROWWISE; docs/shaders.md)
+  // f16 arithmetic: inference wherever a vec4 kernel serves it; training in the ROWWISE kernels and the flash ones
+  // (trainF16; docs/drivers.md)
   const train = !!probs || !!lse;
   const F16 = train
-    ? trainF16(gpu, s, opts.f16, rowwise(gpu, s, [qkv, ctx]))
+    ? trainF16(gpu, s, opts.f16, rowwise(gpu, s, [qkv, ctx]), !probs)
     : !!opts.f16 && attentionF16Applies(gpu.policy, s.D);
   const fd = probs ? null : flashDefines(gpu, s, F16);
   if (probs && lse) throw new Error('attention: lse is written only without probs');
@@ -185,7 +186,7 @@ export interface FlashSaved {
 /**
  * dqkv (fully overwritten) from dctx; needs the forward's probs, or with probs null the forward's `flash` tensors
  * (training, q0 = 0, Tq = Tk). `ds` is scratch of attentionBackwardScratch(s, probs === null) elements. `opts`: the
- * forward's (f16: the ROWWISE F16 backward where the forward ran F16, trainF16).
+ * forward's (f16: the F16 backward where the forward ran F16, trainF16).
  */
 export function attentionBackward(
   gpu: Gpu,
@@ -201,7 +202,9 @@ export function attentionBackward(
   const rows = [Math.ceil(s.Tq / 64), s.NH, s.B] as [number, number, number];
   if (!probs) {
     if (!flash) throw new Error("attentionBackward: without probs it needs the forward's lse and ctx");
-    const fd = flashDefines(gpu, s);
+    const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]);
+    const F16 = trainF16(gpu, s, opts.f16, rw, true);
+    const fd = flashDefines(gpu, s, F16);
     if (!fd) throw new Error(`attention: no flash kernel for head dim ${s.D}`);
     const b = {
       qkv,
@@ -214,8 +217,7 @@ export function attentionBackward(
       delta: ds,
     };
     // _q writes dq and delta (read by _kv), _kv writes dk and dv
-    const rw = rowwise(gpu, s, [qkv, dctx, dqkv, flash.ctx]);
-    const d = { ...(rw ?? fd), F16: trainF16(gpu, s, opts.f16, rw) };
+    const d = { ...(rw ?? fd), F16 };
     gpu.run('attention', 'attention_flash_backward_q', b, params(s), rows, d);
     gpu.run('attention', 'attention_flash_backward_kv', b, params(s), rows, d);
     return;
@@ -223,7 +225,7 @@ export function attentionBackward(
   const rw = rowwise(gpu, s, [qkv, dctx, dqkv]);
   if (rw) {
     // attention_backward_scores also writes dq
-    const d = { ...rw, F16: trainF16(gpu, s, opts.f16, rw) };
+    const d = { ...rw, F16: trainF16(gpu, s, opts.f16, rw, false) };
     gpu.run('attention', 'attention_backward_scores', { qkv, probs, dctx, ds, dqkv }, params(s), rows, d);
     gpu.run(
       'attention',

@@ -71,7 +71,9 @@ export const VARIANTS: Record<string, Defines[]> = {
       // F16 (shader-f16): inference forward of f16 models, rowwise (1 or 4 rows, NOPROBS) and flash (f16 tiles)
       ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: true, LSE: false, F16: true }),
       { FLASH: true, D4, BK: flashBK(D4, true), LSE: false, F16: true },
-      // F16 training (--fp16, rowwise only): forward with probs or with LSE, and the backward (both kinds)
+      // F16 training (--fp16): the flash forward with LSE (the flash backward is in the variant above); rowwise
+      // forward with probs or with LSE, and the backward (both kinds)
+      { FLASH: true, D4, BK: flashBK(D4, true), LSE: true, F16: true },
       ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: true, LSE: true, F16: true }),
       ...combos(['ROWS4'], { ROWWISE: true, D4, NOPROBS: false, LSE: false, F16: true }),
       { ROWWISE: true, D4, F16: true },

@@ -256,11 +256,13 @@ describe('attention with f16 arithmetic (shader-f16)', () => {
       }
     });
 
-  it('training in the workgroup (GPU) kernels, policy f16 off or attention.f16 false keep the f32 kernels', async () => {
+  it('training with probs in the workgroup (GPU) kernels, f16 off or attention.f16 false keep f32 kernels', async () => {
     const c = CASES[0];
+    const { qkv, dctx } = trainInputs(c);
     const gpuFamily = device.withPolicy({ attention: { rowwise: false } });
-    assert.ok(!(await run(gpuFamily, c, true, true)).seen.some(Boolean), 'with lse (training), workgroup kernels');
-    assert.ok((await run(device.withPolicy({ attention: { rowwise: true } }), c, true, true)).seen.every(Boolean));
+    const probs = await runTrain(gpuFamily, c, true, false, qkv, dctx);
+    assert.ok(!probs.seen.some(([, f]) => f), `probs kept (training), workgroup kernels: ${probs.seen}`);
+    assert.ok((await run(gpuFamily, c, true, true)).seen.every(Boolean), 'with lse (training): the flash kernel');
     assert.ok(!(await run(device.withPolicy({ f16: 'off' }), c, true)).seen.some(Boolean), 'f16 off');
     const noAttn = device.withPolicy({ attention: { f16: false } });
     assert.ok(!(await run(noAttn, c, true)).seen.some(Boolean), 'attention.f16 false');
@@ -453,39 +455,43 @@ describe('training attention with f16 arithmetic (shader-f16): forward with prob
     ['probs kept', false],
     ['flash (lse)', true],
   ] as const;
-  for (const [label, cfg] of FAMILIES.slice(0, 2))
-    for (const [mode, flash] of MODES)
-      it(`${label}, ${mode}: ctx, dq, dk, dv within the f16 bound of float64 (f32 path within 1e-5)`, async () => {
-        const gpu = device.withPolicy({ attention: cfg });
-        const lines: string[] = [];
-        for (const c of TRAIN_CASES) {
-          const { qkv, dctx } = trainInputs(c);
-          const ref = referenceBackward(qkv, dctx, c, flash);
-          const h = await runTrain(gpu, c, true, flash, qkv, dctx);
-          assert.ok(h.seen.length >= 3 && h.seen.every(([, f]) => f), `${c.name}: F16 kernels ran (${h.seen})`);
-          const wc = worst(h.ctx, ref.ctx, ref.ctxBound);
-          assert.equal(wc.bad, 0, `${c.name} ctx: ${wc.first}`);
-          const w = worst(h.dqkv, ref.dqkv, ref.bound);
-          assert.equal(w.bad, 0, `${c.name} dqkv: ${w.first}`);
-          const f = await runTrain(gpu, c, false, flash, qkv, dctx);
-          assert.ok(!f.seen.some(([, x]) => x), `${c.name}: f32 weights keep the f32 kernels`);
-          const w32 = worst(
-            f.dqkv,
-            ref.dqkv,
-            ref.dqkv.map((x) => 1e-5 + 1e-5 * Math.abs(x)),
-          );
-          assert.equal(w32.bad, 0, `${c.name} (f32): ${w32.first}`);
-          lines.push(`T=${c.s.Tk} D=${c.s.D}: f32 ${w32.maxErr.toExponential(1)}, f16 ${w.maxErr.toExponential(1)}`);
-          lines.push(`(${(w.ratio * 100).toFixed(0)} % of its bound)`);
-        }
-        console.log(`      max |dqkv err| vs float64: ${lines.join(' ')}`);
-      });
+  // the GPU family trains in f16 only with the flash kernels (its probs kernels have no F16 variant)
+  const TRAIN_KINDS = [
+    ...FAMILIES.slice(0, 2).flatMap(([label, cfg]) => MODES.map(([mode, flash]) => [label, cfg, mode, flash] as const)),
+    [FAMILIES[2][0], FAMILIES[2][1], MODES[1][0], MODES[1][1]] as const,
+  ];
+  for (const [label, cfg, mode, flash] of TRAIN_KINDS)
+    it(`${label}, ${mode}: ctx, dq, dk, dv within the f16 bound of float64 (f32 path within 1e-5)`, async () => {
+      const gpu = device.withPolicy({ attention: cfg });
+      const lines: string[] = [];
+      for (const c of TRAIN_CASES) {
+        const { qkv, dctx } = trainInputs(c);
+        const ref = referenceBackward(qkv, dctx, c, flash);
+        const h = await runTrain(gpu, c, true, flash, qkv, dctx);
+        assert.ok(h.seen.length >= 3 && h.seen.every(([, f]) => f), `${c.name}: F16 kernels ran (${h.seen})`);
+        const wc = worst(h.ctx, ref.ctx, ref.ctxBound);
+        assert.equal(wc.bad, 0, `${c.name} ctx: ${wc.first}`);
+        const w = worst(h.dqkv, ref.dqkv, ref.bound);
+        assert.equal(w.bad, 0, `${c.name} dqkv: ${w.first}`);
+        const f = await runTrain(gpu, c, false, flash, qkv, dctx);
+        assert.ok(!f.seen.some(([, x]) => x), `${c.name}: f32 weights keep the f32 kernels`);
+        const w32 = worst(
+          f.dqkv,
+          ref.dqkv,
+          ref.dqkv.map((x) => 1e-5 + 1e-5 * Math.abs(x)),
+        );
+        assert.equal(w32.bad, 0, `${c.name} (f32): ${w32.first}`);
+        lines.push(`T=${c.s.Tk} D=${c.s.D}: f32 ${w32.maxErr.toExponential(1)}, f16 ${w.maxErr.toExponential(1)}`);
+        lines.push(`(${(w.ratio * 100).toFixed(0)} % of its bound)`);
+      }
+      console.log(`      max |dqkv err| vs float64: ${lines.join(' ')}`);
+    });
 
   // f16 range in the backward: a dctx element past 65504, or dctx·v products past it from in-range halves (300·300),
   // make the gradients NaN (dynamic loss scaling then skips the step), never a finite wrong value; f32 stays finite
-  for (const [mode, flash] of MODES)
-    it(`ROWWISE, ${mode}: a dctx value or a dctx·v product past f16's range gives NaN gradients`, async () => {
-      const gpu = device.withPolicy({ attention: FAMILIES[0][1] });
+  for (const [label, cfg, mode, flash] of TRAIN_KINDS.filter((k) => k[1].rows4 === false))
+    it(`${label}, ${mode}: a dctx value or a dctx·v product past f16's range gives NaN gradients`, async () => {
+      const gpu = device.withPolicy({ attention: cfg });
       const c = TRAIN_CASES[1];
       const { D, NH } = c.s;
       const { qkv, dctx } = trainInputs(c);
