@@ -68,3 +68,13 @@ export function randomParameters(cfg: ModelConfig, seed = 1, std = 0.02): Parame
     return a;
   };
 }
+
+/** Zero weights in the shape of `cfg`, made one parameter at a time when asked for (a dry run uploads none). */
+export function zeroParameters(cfg: ModelConfig): ParameterSource {
+  const shapes = new Map(
+    familyOf(cfg)
+      .parameters(cfg)
+      .map((p) => [p.name, p.shape]),
+  );
+  return async (name) => new Float32Array(shapes.get(name)!.reduce((x, y) => x * y, 1));
+}

@@ -1,19 +1,8 @@
 // Memory plans: the exact peak GPU memory of one training step, from a dry run (allocations counted, no kernel run).
 import type { Gpu } from '../gpu/runtime.ts';
 import { withScope } from '../gpu/scope.ts';
-import type { ModelConfig, ParameterSource } from '../model/causal-lm.ts';
-import { buildModel, familyOf, namedConfig } from '../model/families.ts';
+import { buildModel, namedConfig, zeroParameters } from '../model/families.ts';
 import { AdamW } from '../train/optimizer.ts';
-
-/** Zero weights, made one parameter at a time: a dry run never uploads them, so even 1B1 costs no memory. */
-function zeros(cfg: ModelConfig): ParameterSource {
-  const shapes = new Map(
-    familyOf(cfg)
-      .parameters(cfg)
-      .map((p) => [p.name, p.shape]),
-  );
-  return async (name) => new Float32Array(shapes.get(name)!.reduce((x, y) => x * y, 1));
-}
 
 /** Peak bytes of one training step (forward, loss, backward, AdamW; f32, or --fp16's f16 compute copy), by a dry run. */
 export async function memoryPlan(
@@ -31,7 +20,7 @@ export async function memoryPlan(
   gpu.dryRun = true;
   try {
     return await withScope(gpu, async (mem) => {
-      const lm = mem.own(await buildModel(gpu, cfg, zeros(cfg), { dtype: 'f32' }));
+      const lm = mem.own(await buildModel(gpu, cfg, zeroParameters(cfg), { dtype: 'f32' }));
       const model = mem.own(lm.training({ fp16, recompute }));
       // the weights and their f16 copy: all but the gradients (f32, each buffer a multiple of 16 bytes)
       const gradBytes = model.grads.tensors.reduce((n, g) => n + Math.ceil(g.tensor.byteLength / 16) * 16, 0);

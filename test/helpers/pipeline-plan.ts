@@ -10,8 +10,8 @@ import type { DeviceHandle } from '../../src/gpu/device.ts';
 import type { PolicyOverrides } from '../../src/gpu/policy.ts';
 import { Gpu } from '../../src/gpu/runtime.ts';
 import { withScope } from '../../src/gpu/scope.ts';
-import type { CausalLM, LoadModelOptions, ModelConfig, ParameterSource, Trainable } from '../../src/model/causal-lm.ts';
-import { buildModel, familyOf, namedConfig, parseModelConfig } from '../../src/model/families.ts';
+import type { CausalLM, LoadModelOptions, ModelConfig, Trainable } from '../../src/model/causal-lm.ts';
+import { buildModel, namedConfig, parseModelConfig, zeroParameters } from '../../src/model/families.ts';
 import { tuneCandidates } from '../../src/ops/matmul.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 import { FIXTURES } from './gpu.ts';
@@ -221,16 +221,6 @@ function policies(gpu: Gpu): { name: string; o: PolicyOverrides }[] {
   return out;
 }
 
-/** Zero weights (a dry run uploads nothing), one parameter at a time. */
-function zeros(cfg: ModelConfig): ParameterSource {
-  const shapes = new Map(
-    familyOf(cfg)
-      .parameters(cfg)
-      .map((p) => [p.name, p.shape]),
-  );
-  return async (name) => new Float32Array(shapes.get(name)!.reduce((x, y) => x * y, 1));
-}
-
 const LOADS: readonly { name: string; opts: LoadModelOptions }[] = [
   { name: 'f32', opts: { dtype: 'f32' } },
   { name: 'f16', opts: { dtype: 'f16' } },
@@ -327,7 +317,7 @@ export async function planPipelines(
         const cfg = planShape(m.config, full, load.name === 'f32' ? 2 : 1);
         await withScope(base, async (mem) => {
           where = `${p.name}, ${m.name}, load ${load.name}`;
-          const lm = mem.own(await buildModel(base, cfg, zeros(cfg), load.opts));
+          const lm = mem.own(await buildModel(base, cfg, zeroParameters(cfg), load.opts));
           for (const pol of policies(base).filter((x) => !only || only(x.name))) {
             const view = mem.own(lm.withPolicy(pol.o));
             const at = `${p.name}, ${pol.name}, ${m.name}, ${load.name}`;
