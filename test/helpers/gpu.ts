@@ -54,3 +54,13 @@ export function compare(
   }
   return { ok: bad < 0 && n > 0, maxAbs, maxRel, bad, got: bad >= 0 ? a[bad] : 0, want: bad >= 0 ? b[bad] : 0, n };
 }
+
+/** The shared device where it has shader-f16 (Mesa lavapipe here); elsewhere the test or suite is skipped, saying so. */
+export async function gpuWithF16(ctx: Mocha.Context, what: 'it' | 'them' = 'them'): Promise<Gpu> {
+  const gpu = await getGpu();
+  if (!gpu.handle.features.has('shader-f16')) {
+    console.log(`      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs ${what})`);
+    ctx.skip();
+  }
+  return gpu;
+}

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { getGpu, REPO } from '../helpers/gpu.ts';
+import { gpuWithF16, REPO } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { resolvePolicy } from '../../src/gpu/policy.ts';
@@ -185,11 +185,7 @@ function worst(got: Float32Array, ref: Float64Array, bound: Float64Array) {
 describe('attention with f16 arithmetic (shader-f16)', () => {
   let device: Gpu;
   before(async function () {
-    device = await getGpu();
-    if (!device.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
-      this.skip();
-    }
+    device = await gpuWithF16(this);
   });
 
   for (const [label, cfg] of FAMILIES)
@@ -444,11 +440,7 @@ function trainInputs(c: Case) {
 describe('training attention with f16 arithmetic (shader-f16): forward with probs or lse, and backward', () => {
   let device: Gpu;
   before(async function () {
-    device = await getGpu();
-    if (!device.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
-      this.skip();
-    }
+    device = await gpuWithF16(this);
   });
 
   const MODES = [
@@ -542,10 +534,7 @@ describe('--dtype f16 models with f16 attention (shader-f16)', () => {
   // generation runs the KV-cache step in f16 too (the one-row kernel where the policy is rowwise). Measured printed.
   for (const family of ['nano-bloomz', 'tiny Qwen3'] as const)
     it(`${family}: mean log-probs within 5e-3 of f32 attention; generation's KV step in f16`, async function () {
-      if (!(await getGpu()).handle.features.has('shader-f16')) {
-        console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
-        this.skip();
-      }
+      await gpuWithF16(this, 'it');
       const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
       const dir = family === 'nano-bloomz' ? join(REPO, 'models/nano-bloomz') : await makeTinyQwen3();
       const scores: number[][] = [];

@@ -11,7 +11,7 @@
 // carry the bounds through.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { getGpu, REPO } from '../helpers/gpu.ts';
+import { gpuWithF16, REPO } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import { f16Applies, linearForward, matmul } from '../../src/ops/matmul.ts';
@@ -141,11 +141,7 @@ const CASES: Case[] = [
 describe('matmul with f16 arithmetic (shader-f16)', () => {
   let gpu: Gpu;
   before(async function () {
-    gpu = await getGpu();
-    if (!gpu.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
-      this.skip();
-    }
+    gpu = await gpuWithF16(this);
   });
 
   for (const c of CASES)
@@ -216,7 +212,7 @@ describe('matmul with f16 arithmetic (shader-f16)', () => {
 
 describe('a model with --dtype f16 weights in f16 arithmetic (shader-f16)', () => {
   it('nano-bloomz mean log-probs: f16 products with f32 sums within 5e-3 of f32 math (measured 3.3e-4)', async function () {
-    if (!(await getGpu()).handle.features.has('shader-f16')) this.skip(); // no shader-f16: nothing to compare
+    await gpuWithF16(this, 'it');
     const texts = ['Sentiment: positive. The food was good.', 'Kalimat ini sangat bagus sekali', 'It is cold.'];
     const scores: Record<string, number[]> = {};
     for (const f16 of ['off', 'f32acc'] as const) {

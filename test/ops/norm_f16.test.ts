@@ -11,7 +11,7 @@
 //   to the implementation): |Δgelu| ≤ 0.5·|x|·(2.7U + 4U) + 3U·|gelu(x)| + 2⁻²⁴, stated as 4U·|x| + 3U·|y| + 2⁻²⁴;
 //   gelu′ likewise ≤ 6U·(1 + x²) + 2⁻²⁴ for |x| ≤ 16 (clamped there: gelu′ is 1 or 0 in f16 beyond).
 import assert from 'node:assert/strict';
-import { getGpu, REPO } from '../helpers/gpu.ts';
+import { gpuWithF16, REPO } from '../helpers/gpu.ts';
 import { rng } from '../helpers/rng.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
 import { layernormBackward, layernormForward } from '../../src/ops/layernorm.ts';
@@ -77,11 +77,7 @@ async function upload(gpu: Gpu, data: Record<string, Float32Array>): Promise<Rec
 describe('f16 arithmetic in LayerNorm, RMSNorm and GELU (shader-f16)', () => {
   let gpu: Gpu;
   before(async function () {
-    gpu = await getGpu();
-    if (!gpu.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
-      this.skip();
-    }
+    gpu = await gpuWithF16(this);
   });
 
   // C = 36: vec4 rows (ROWWISE where the policy's layernorm.rowwise), C = 37: the workgroup kernel only

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, REPO, getGpu } from '../helpers/gpu.ts';
+import { FIXTURES, REPO, gpuWithF16 } from '../helpers/gpu.ts';
 import { Runtime } from '../../src/host/runtime.ts';
 import type { Gpu } from '../../src/gpu/runtime.ts';
 import type { F16Mode } from '../../src/gpu/policy.ts';
@@ -28,11 +28,7 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
   let gpu: Gpu;
   const dirs: string[] = [];
   before(async function () {
-    gpu = await getGpu();
-    if (!gpu.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs them)');
-      this.skip();
-    }
+    gpu = await gpuWithF16(this);
   });
   after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -140,11 +136,7 @@ describe('--fp16 training in f16 arithmetic (shader-f16), bloom-tiny fixture', (
 // the flash kernels (policy attention.flash 'always': lse saved, scores recomputed in the backward), same tolerances.
 describe('--fp16 backward in f16 arithmetic (shader-f16), a tiny Qwen3 (Llama family)', () => {
   it('runs its matmuls, RMSNorm and attention backward in f16; loss and gradients near f32 arithmetic', async function () {
-    const gpu = await getGpu();
-    if (!gpu.handle.features.has('shader-f16')) {
-      console.log('      (skipped: the adapter has no shader-f16; INSTRUCTALIGN_VULKAN=lavapipe runs it)');
-      this.skip();
-    }
+    const gpu = await gpuWithF16(this, 'it');
     const cfg = parseLlamaConfig({ ...TINY_QWEN3_CONFIG, vocab_size: 256, bos_token_id: 1, eos_token_id: 2 });
     const lm = await buildModel(gpu, cfg, randomParameters(cfg, 3, 0.1), { dtype: 'f32' });
     const [B, T] = [2, 12];
