@@ -91,7 +91,8 @@ export class KernelPolicyError extends Error {
   override name = 'KernelPolicyError';
 }
 
-const MATMUL_KERNELS: readonly MatmulKernel[] = [
+/** Every matmul kernel, in the order of their introduction (scalar first: the baseline). */
+export const MATMUL_KERNELS: readonly MatmulKernel[] = [
   'scalar',
   'vec4',
   'vec4sg',

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { compare, getGpu } from '../helpers/gpu.ts';
 import type { Gpu, Tensor } from '../../src/gpu/runtime.ts';
+import { MATMUL_KERNELS } from '../../src/gpu/policy.ts';
 import { canShareA, matmul, chooseMatmulKernel, TUNED_KERNELS, type MatmulKernel } from '../../src/ops/matmul.ts';
 import { f16ToF32, f32ToF16 } from '../../src/model/dtype.ts';
 import { rng } from '../helpers/rng.ts';
@@ -119,17 +120,7 @@ const CASES: Case[] = [
   // M = 1 (one decoding step) and a K of 4
   { M: 1, N: 72, K: 4, layout: 'X·Wᵀ', bias: true },
 ];
-const KERNELS: MatmulKernel[] = [
-  'scalar',
-  'vec4',
-  'vec4sg',
-  'vec4x16',
-  'vec4x16sg',
-  'tiled64',
-  'tiled128',
-  'tiled128k16',
-  'tiled128k32',
-];
+const KERNELS = MATMUL_KERNELS;
 const TILED: MatmulKernel[] = [...TUNED_KERNELS, 'tiled128k32'];
 
 describe('matmul: every kernel and layout vs a float64 CPU product', () => {
