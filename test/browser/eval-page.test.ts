@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import {
+  assertSamePredictions,
   buildWeb,
   CHROMIUM,
   EXTRA_FLAGS,
@@ -17,7 +18,7 @@ import {
   webgpuAdapter,
   workerDiag,
 } from '../helpers/browser.ts';
-import { FIXTURES, REPO, compare } from '../helpers/gpu.ts';
+import { FIXTURES, REPO } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { loadRuntimeScorer, runWith } from '../../src/cli/eval.ts';
 import type { ResultsJson } from '../../src/eval/results.ts';
@@ -150,18 +151,7 @@ describe('browser: the evaluation page (web/index.html) against the Node CLI', f
       progress,
       `${LANGS.length * LIMIT * PROMPTS.length} / ${LANGS.length * LIMIT * PROMPTS.length} examples × prompts (100%), ETA 0s`,
     );
-    assert.equal(webPreds.length, nodePreds.length, 'prediction count');
-    nodePreds.forEach((n, i) => {
-      const w = webPreds[i];
-      const tag = `${n.lang}/${n.id} prompt ${n.prompt}`;
-      assert.deepEqual(
-        [w.lang, w.id, w.prompt, w.gold, w.pred],
-        [n.lang, n.id, n.prompt, n.gold, n.pred],
-        `${tag}: page vs CLI (scores ${w.scores} vs ${n.scores})`,
-      );
-      const c = compare(w.scores, n.scores, 1e-4, 1e-4);
-      assert.ok(c.ok, `${tag}: label score ${c.bad}: page ${c.got} vs CLI ${c.want}`);
-    });
+    assertSamePredictions(webPreds, nodePreds, 'page', 'CLI');
     const strip = (r: ResultsJson) => ({ ...r, created: '', model: { ...r.model, model: '', adapter: '' } });
     assert.deepEqual(strip(web), strip(node));
     assert.equal(web.data, 'nusax');

@@ -18,8 +18,15 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser as PBrowser, Page as PPage } from 'puppeteer-core';
 import { chromium, type Browser } from 'playwright-core';
-import { buildWeb, CHROMIUM, EXTRA_FLAGS, QUIET_FLAGS, WEBGPU_FLAGS } from '../helpers/browser.ts';
-import { FIXTURE_NAMES, FIXTURES, REPO, compare } from '../helpers/gpu.ts';
+import {
+  assertSamePredictions,
+  buildWeb,
+  CHROMIUM,
+  EXTRA_FLAGS,
+  QUIET_FLAGS,
+  WEBGPU_FLAGS,
+} from '../helpers/browser.ts';
+import { FIXTURE_NAMES, FIXTURES, REPO } from '../helpers/gpu.ts';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
 import { lavapipeIcdCandidates } from '../../src/gpu/device.ts';
 import { Runtime } from '../../src/host/runtime.ts';
@@ -231,20 +238,7 @@ describe('browser: the evaluation page in Firefox ESR (wgpu, Naga) gives the sco
         ['Chromium', cr],
       ] as const)
         for (const p of r.kernels.pipelines) console.log(`      ${who}: ${p.shader} ${JSON.stringify(p.defines)}`);
-    assert.equal(ff.predictions.length, cr.predictions.length, 'prediction count');
-    let worst = 0;
-    cr.predictions.forEach((c, i) => {
-      const f = ff.predictions[i];
-      const tag = `${c.lang}/${c.id} prompt ${c.prompt}`;
-      assert.deepEqual(
-        [f.lang, f.id, f.prompt, f.gold, f.pred],
-        [c.lang, c.id, c.prompt, c.gold, c.pred],
-        `${tag}: Firefox vs Chromium (scores ${f.scores} vs ${c.scores})`,
-      );
-      const d = compare(f.scores, c.scores, 1e-4, 1e-4);
-      assert.ok(d.ok, `${tag}: label score ${d.bad}: Firefox ${d.got} vs Chromium ${d.want}`);
-      worst = Math.max(worst, d.maxRel);
-    });
+    const worst = assertSamePredictions(ff.predictions, cr.predictions, 'Firefox', 'Chromium');
     console.log(`      label scores: max relative difference Firefox vs Chromium ${worst.toExponential(1)}`);
     const strip = (r: ResultsJson) => ({ ...r, created: '', model: { ...r.model, adapter: '' } });
     assert.deepEqual(strip(ff.results), strip(cr.results));

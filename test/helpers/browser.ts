@@ -1,11 +1,13 @@
 // Browser-test helpers: build dist/web, serve it (and the test fixtures) on 127.0.0.1, and open the page in
 // headless Chromium (playwright-core, the system's browser; none is downloaded) with WebGPU on SwiftShader.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { staticServer, type StaticServer } from '../../src/cli/serve.ts';
-import { FIXTURES, REPO } from './gpu.ts';
+import type { PredictionRecord } from '../../src/eval/predictions.ts';
+import { FIXTURES, REPO, compare } from './gpu.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /**
@@ -199,4 +201,32 @@ export async function openWorkerPage(): Promise<BrowserPage> {
     throw new Error(`Chromium gives no WebGPU adapter: ${probe.reason}`);
   }
   return bp;
+}
+
+/**
+ * Two runs of one evaluation (two doors, two browsers) give the same predictions, one by one (language, id, prompt,
+ * gold, predicted label), and label scores within 1e-4 absolute + 1e-4 relative. Returns the largest relative
+ * difference of the scores.
+ */
+export function assertSamePredictions(
+  got: readonly PredictionRecord[],
+  want: readonly PredictionRecord[],
+  gotName: string,
+  wantName: string,
+): number {
+  assert.equal(got.length, want.length, 'prediction count');
+  let worst = 0;
+  want.forEach((w, i) => {
+    const g = got[i];
+    const tag = `${w.lang}/${w.id} prompt ${w.prompt}`;
+    assert.deepEqual(
+      [g.lang, g.id, g.prompt, g.gold, g.pred],
+      [w.lang, w.id, w.prompt, w.gold, w.pred],
+      `${tag}: ${gotName} vs ${wantName} (scores ${g.scores} vs ${w.scores})`,
+    );
+    const d = compare(g.scores, w.scores, 1e-4, 1e-4);
+    assert.ok(d.ok, `${tag}: label score ${d.bad}: ${gotName} ${d.got} vs ${wantName} ${d.want}`);
+    worst = Math.max(worst, d.maxRel);
+  });
+  return worst;
 }
