@@ -3,12 +3,8 @@
 // test; on SwiftShader the figure includes contention with the driver's own threads.
 //   node --import tsx bench/dispatch-cpu.ts
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomModel } from '../src/model/bloom/model.ts';
-import { Scope } from '../src/gpu/scope.ts';
-import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
+import { nanoTraining } from './nano-training.ts';
 const gpu = await Gpu.open({ log: () => {} });
 let inRun = 0;
 const orig = gpu.run.bind(gpu);
@@ -17,17 +13,7 @@ const orig = gpu.run.bind(gpu);
   (orig as any)(...a);
   inRun += performance.now() - t;
 };
-const cfg = bloomConfigFor('nano-bloomz');
-const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const lm = new BloomModel(gpu, w);
-const model = lm.training();
-const opt = new AdamW(new Scope(gpu), model.params, {
-  lr: 1e-5,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: 1,
-});
+const { cfg, model, opt } = nanoTraining(gpu);
 const B = 2,
   T = 16;
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));

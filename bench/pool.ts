@@ -6,27 +6,13 @@
 // "on" runs' pooled buffers: what is measured is the steady state of a loop that always pools.
 import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomModel } from '../src/model/bloom/model.ts';
-import { Scope } from '../src/gpu/scope.ts';
-import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
+import { nanoTraining } from './nano-training.ts';
 const gpu = await Gpu.open({ log: () => {} });
 gpu.poolHeadroom = Infinity;
 console.log(describeAdapter(gpu.handle));
-const cfg = bloomConfigFor('nano-bloomz');
-const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const lm = new BloomModel(gpu, w);
-const model = lm.training();
+const { cfg, model, opt } = nanoTraining(gpu);
 const fwd = model.fwd;
-const opt = new AdamW(new Scope(gpu), model.params, {
-  lr: 1e-5,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: 1,
-});
 const B = 8,
   T = 64;
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7) % (cfg.vocabSize - 5)));

@@ -4,26 +4,12 @@
 //   node --import tsx bench/train-step.ts [B] [T] [N]
 import { describeAdapter } from '../src/gpu/device.ts';
 import { Gpu } from '../src/gpu/runtime.ts';
-import { bloomConfigFor } from '../src/model/bloom/config.ts';
-import { BloomWeights, randomBloomArrays } from '../src/model/bloom/weights.ts';
-import { BloomModel } from '../src/model/bloom/model.ts';
-import { Scope } from '../src/gpu/scope.ts';
-import { AdamW } from '../src/train/optimizer.ts';
 import { trainStep } from '../src/train/step.ts';
+import { nanoTraining } from './nano-training.ts';
 
 const [B, T, N] = [Number(process.argv[2] ?? 8), Number(process.argv[3] ?? 64), Number(process.argv[4] ?? 5)];
 const gpu = await Gpu.open({ log: () => {} });
-const cfg = bloomConfigFor('nano-bloomz');
-const w = BloomWeights.fromArrays(gpu, cfg, randomBloomArrays(cfg), 'f32');
-const lm = new BloomModel(gpu, w);
-const model = lm.training();
-const opt = new AdamW(new Scope(gpu), model.params, {
-  lr: 1e-5,
-  betas: [0.9, 0.999],
-  eps: 1e-8,
-  weightDecay: 0,
-  maxGradNorm: 1,
-});
+const { cfg, model, opt } = nanoTraining(gpu);
 const ids = new Int32Array(B * T).map((_, i) => 5 + ((i * 7919) % (cfg.vocabSize - 5)));
 const batch = { ids, mask: new Int32Array(B * T).fill(1), B, T };
 const times: number[] = [];
